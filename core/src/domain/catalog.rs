@@ -1,0 +1,120 @@
+//! A tenant's configuration: what it offers, where and when. Built only by `packs`, from a
+//! validated tenant pack, so every value here is consistent (services exist, modes match…).
+
+use chrono_tz::Tz;
+
+use super::mode::Mode;
+use super::schedule::{Closure, HolidayPolicy, WeeklyHours};
+use super::text::{Locale, Localized, Slug};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TenantConfig {
+    pub slug: Slug,
+    pub name: String,
+    pub timezone: Tz,
+    /// The first is the default language.
+    pub locales: Vec<Locale>,
+    pub branding: Branding,
+    pub hold_minutes: u16,
+    /// Every slot start and every capacity unit falls on this grid (minutes from midnight).
+    pub grid_minutes: u16,
+    pub privacy_notice_version: String,
+    pub services: Vec<Service>,
+    pub offices: Vec<Office>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Branding {
+    pub display_name: String,
+    pub primary_color: String,
+    pub secondary_color: Option<String>,
+    /// File name of the logo inside the pack.
+    pub logo: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    pub slug: Slug,
+    pub name: Localized,
+    pub description: Localized,
+    pub duration_minutes: u16,
+    pub modes: Vec<Mode>,
+    pub min_notice_hours: u32,
+    pub horizon_days: u16,
+    pub fiscal_code_required: bool,
+    pub fields: Vec<FieldSpec>,
+    pub reasons: Vec<Reason>,
+    pub active: bool,
+}
+
+/// An extra answer a service asks for (e.g. a payment-notice number).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub key: String,
+    pub label: Localized,
+    pub help: Option<Localized>,
+    pub kind: FieldKind,
+    pub required: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Free text up to `max_length` characters.
+    Text { max_length: u16 },
+    /// Digits only (spaces allowed and removed), e.g. a payment-notice number.
+    Digits { min_length: u16, max_length: u16 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    pub key: String,
+    pub label: Localized,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Office {
+    pub slug: Slug,
+    pub name: String,
+    pub address: String,
+    pub timezone: Tz,
+    pub modes: Vec<Mode>,
+    pub services: Vec<Slug>,
+    pub hours: WeeklyHours,
+    pub closures: Vec<Closure>,
+    pub holidays: HolidayPolicy,
+}
+
+/// The most days a service may be booked ahead, whatever a pack says.
+pub const MAX_HORIZON_DAYS: u16 = 365;
+/// Free-text details are capped, as Designers Italia's flow does.
+pub const MAX_DETAILS_CHARS: usize = 200;
+
+impl TenantConfig {
+    pub fn service(&self, slug: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.slug.as_str() == slug)
+    }
+
+    pub fn office(&self, slug: &str) -> Option<&Office> {
+        self.offices.iter().find(|o| o.slug.as_str() == slug)
+    }
+
+    /// Offices that offer `service` in at least one mode both allow.
+    pub fn offices_for<'a>(&'a self, service: &'a Service) -> impl Iterator<Item = &'a Office> + 'a {
+        self.offices.iter().filter(move |o| o.offers(service))
+    }
+
+    pub fn default_locale(&self) -> Locale {
+        self.locales.first().copied().unwrap_or(Locale::It)
+    }
+}
+
+impl Office {
+    pub fn offers(&self, service: &Service) -> bool {
+        self.services.contains(&service.slug) && !self.modes_for(service).is_empty()
+    }
+
+    /// Modes in which this office delivers `service` (both must allow the mode).
+    pub fn modes_for(&self, service: &Service) -> Vec<Mode> {
+        service.modes.iter().copied().filter(|m| self.modes.contains(m)).collect()
+    }
+}

@@ -1,0 +1,21 @@
+//! The pure heart of Sportello: tenant configuration, schedules, slots, bookings.
+//!
+//! Invariant: nothing here does I/O, awaits, or knows about poem, sea-orm or holds storage.
+//! Every type that leaves this module holds only valid values (parse, don't validate).
+
+pub mod booking;
+pub mod catalog;
+pub mod contact;
+pub mod holidays;
+pub mod mode;
+pub mod schedule;
+pub mod slots;
+pub mod text;
+
+pub use booking::{Booking, BookingCode, BookingDetails, BookingStatus, Citizen, DetailsForm, FieldError, FieldErrors};
+pub use catalog::{Branding, FieldKind, FieldSpec, Office, Service, TenantConfig};
+pub use contact::{Email, FiscalCode, Phone, SkypeName};
+pub use mode::{ContactKind, Mode, ModeContact};
+pub use schedule::{Closure, HolidayPolicy, OpeningInterval, WeeklyHours};
+pub use slots::{Slot, SlotQuery};
+pub use text::{Locale, Localized, Slug, TenantId};

@@ -1,0 +1,117 @@
+//! How an appointment happens, and which contact each way needs.
+
+use super::contact::{Email, Phone, SkypeName};
+
+/// The seed's four modes. New ones are added here with the contact they need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    InPerson,
+    Skype,
+    WhatsApp,
+    Teams,
+}
+
+/// What the citizen must leave so that the office can start the appointment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContactKind {
+    None,
+    Phone,
+    SkypeName,
+    Email,
+}
+
+/// A validated contact for a mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModeContact {
+    None,
+    Phone(Phone),
+    Skype(SkypeName),
+    Email(Email),
+}
+
+impl Mode {
+    pub const ALL: [Mode; 4] = [Mode::InPerson, Mode::Skype, Mode::WhatsApp, Mode::Teams];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.code() == raw)
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InPerson => "in_person",
+            Self::Skype => "skype",
+            Self::WhatsApp => "whatsapp",
+            Self::Teams => "teams",
+        }
+    }
+
+    pub fn contact_kind(self) -> ContactKind {
+        match self {
+            Self::InPerson => ContactKind::None,
+            Self::WhatsApp => ContactKind::Phone,
+            Self::Skype => ContactKind::SkypeName,
+            Self::Teams => ContactKind::Email,
+        }
+    }
+
+    /// Parses the contact this mode needs. In person needs none and ignores what is given.
+    pub fn parse_contact(self, raw: Option<&str>) -> Result<ModeContact, ContactError> {
+        let raw = raw.map(str::trim).filter(|r| !r.is_empty());
+        match (self.contact_kind(), raw) {
+            (ContactKind::None, _) => Ok(ModeContact::None),
+            (_, None) => Err(ContactError::Missing),
+            (ContactKind::Phone, Some(r)) => Phone::parse(r).map(ModeContact::Phone).ok_or(ContactError::InvalidPhone),
+            (ContactKind::SkypeName, Some(r)) => {
+                SkypeName::parse(r).map(ModeContact::Skype).ok_or(ContactError::InvalidSkypeName)
+            }
+            (ContactKind::Email, Some(r)) => Email::parse(r).map(ModeContact::Email).ok_or(ContactError::InvalidEmail),
+        }
+    }
+}
+
+impl ModeContact {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::None => None,
+            Self::Phone(p) => Some(p.as_str()),
+            Self::Skype(s) => Some(s.as_str()),
+            Self::Email(e) => Some(e.as_str()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ContactError {
+    #[error("this mode needs a contact")]
+    Missing,
+    #[error("must be a phone number in international form, e.g. +39 333 123 4567")]
+    InvalidPhone,
+    #[error("must be a Skype name (6-32 letters, digits, '.', ',', '-', '_', starting with a letter)")]
+    InvalidSkypeName,
+    #[error("must be an e-mail address")]
+    InvalidEmail,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_mode_asks_for_its_own_contact() {
+        assert_eq!(Mode::InPerson.parse_contact(None), Ok(ModeContact::None));
+        assert_eq!(Mode::WhatsApp.parse_contact(None), Err(ContactError::Missing));
+        assert_eq!(Mode::WhatsApp.parse_contact(Some("abc")), Err(ContactError::InvalidPhone));
+        assert!(matches!(Mode::WhatsApp.parse_contact(Some("+39 333 1234567")), Ok(ModeContact::Phone(_))));
+        assert!(matches!(Mode::Skype.parse_contact(Some("mario.rossi85")), Ok(ModeContact::Skype(_))));
+        assert_eq!(Mode::Teams.parse_contact(Some("not-an-email")), Err(ContactError::InvalidEmail));
+        assert!(matches!(Mode::Teams.parse_contact(Some("m@example.it")), Ok(ModeContact::Email(_))));
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for mode in Mode::ALL {
+            assert_eq!(Mode::parse(mode.code()), Some(mode));
+        }
+        assert_eq!(Mode::parse("fax"), None);
+    }
+}
