@@ -1,0 +1,205 @@
+//! Booking rows and their mapping to the domain `Booking`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+
+use super::StoreError;
+use super::entities::booking::{self, Column, Entity};
+use crate::domain::{
+    Booking, BookingCode, BookingDetails, BookingStatus, Citizen, Email, FiscalCode, Locale, Mode, ModeContact, Phone,
+    SkypeName, Slug, TenantId,
+};
+
+/// A booking about to be written.
+pub struct NewBooking<'a> {
+    pub tenant: TenantId,
+    pub code: &'a BookingCode,
+    pub service: &'a Slug,
+    pub office: &'a Slug,
+    pub mode: Mode,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub timezone: chrono_tz::Tz,
+    pub details: &'a BookingDetails,
+    pub privacy_version: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+pub struct Bookings;
+
+impl Bookings {
+    pub async fn insert(conn: &impl ConnectionTrait, new: NewBooking<'_>) -> Result<Booking, StoreError> {
+        let citizen = &new.details.citizen;
+        let answers = serde_json::to_string(&new.details.answers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let model = booking::ActiveModel {
+            tenant_id: Set(new.tenant.0),
+            code: Set(new.code.as_str().to_owned()),
+            status: Set(BookingStatus::Confirmed.code().to_owned()),
+            service: Set(new.service.to_string()),
+            office: Set(new.office.to_string()),
+            mode: Set(new.mode.code().to_owned()),
+            starts_at: Set(new.start),
+            ends_at: Set(new.end),
+            timezone: Set(new.timezone.name().to_owned()),
+            first_name: Set(citizen.first_name.clone()),
+            last_name: Set(citizen.last_name.clone()),
+            email: Set(citizen.email.to_string()),
+            phone: Set(citizen.phone.to_string()),
+            fiscal_code: Set(citizen.fiscal_code.as_ref().map(ToString::to_string)),
+            contact: Set(new.details.contact.as_str().map(str::to_owned)),
+            answers: Set(answers),
+            reason: Set(new.details.reason.clone()),
+            details: Set(new.details.details.clone()),
+            locale: Set(new.details.locale.code().to_owned()),
+            privacy_version: Set(new.privacy_version.to_owned()),
+            created_at: Set(new.now),
+            updated_at: Set(new.now),
+            ..Default::default()
+        };
+        to_domain(model.insert(conn).await?)
+    }
+
+    pub async fn by_code(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        code: &BookingCode,
+    ) -> Result<Option<Booking>, StoreError> {
+        let found = Entity::find()
+            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::Code.eq(code.as_str()))
+            .one(conn)
+            .await?;
+        found.map(to_domain).transpose()
+    }
+
+    pub async fn by_id(conn: &impl ConnectionTrait, tenant: TenantId, id: i32) -> Result<Option<Booking>, StoreError> {
+        let found = Entity::find().filter(Column::TenantId.eq(tenant.0)).filter(Column::Id.eq(id)).one(conn).await?;
+        found.map(to_domain).transpose()
+    }
+
+    /// Moves a booking from status `from` to `to`; `false` if it was no longer in `from`.
+    pub async fn change_status(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        id: i32,
+        from: BookingStatus,
+        to: BookingStatus,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = Entity::update_many()
+            .col_expr(Column::Status, to.code().into())
+            .col_expr(Column::UpdatedAt, now.into())
+            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::Id.eq(id))
+            .filter(Column::Status.eq(from.code()))
+            .exec(conn)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Moves a confirmed booking to a new time; `false` if it is no longer confirmed.
+    pub async fn reschedule(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        id: i32,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = Entity::update_many()
+            .col_expr(Column::StartsAt, start.into())
+            .col_expr(Column::EndsAt, end.into())
+            .col_expr(Column::UpdatedAt, now.into())
+            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::Id.eq(id))
+            .filter(Column::Status.eq(BookingStatus::Confirmed.code()))
+            .exec(conn)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Confirmed bookings still to come, for one service and/or office.
+    pub async fn count_upcoming(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        service: Option<&str>,
+        office: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut query = Entity::find()
+            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::Status.eq(BookingStatus::Confirmed.code()))
+            .filter(Column::StartsAt.gt(now));
+        if let Some(service) = service {
+            query = query.filter(Column::Service.eq(service));
+        }
+        if let Some(office) = office {
+            query = query.filter(Column::Office.eq(office));
+        }
+        Ok(query.count(conn).await?)
+    }
+
+    /// Bookings of a tenant in a status (all of them: for audits and tests, not for pages).
+    pub async fn count_with_status(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        status: BookingStatus,
+    ) -> Result<u64, StoreError> {
+        Ok(Entity::find()
+            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::Status.eq(status.code()))
+            .count(conn)
+            .await?)
+    }
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("booking {what} {value:?}"))
+}
+
+fn to_domain(m: booking::Model) -> Result<Booking, StoreError> {
+    let mode = Mode::parse(&m.mode).ok_or_else(|| corrupt("mode", &m.mode))?;
+    let contact = match (mode, m.contact.as_deref()) {
+        (Mode::InPerson, _) => ModeContact::None,
+        (Mode::WhatsApp, Some(c)) => Phone::parse(c).map(ModeContact::Phone).ok_or_else(|| corrupt("contact", c))?,
+        (Mode::Skype, Some(c)) => SkypeName::parse(c).map(ModeContact::Skype).ok_or_else(|| corrupt("contact", c))?,
+        (Mode::Teams, Some(c)) => Email::parse(c).map(ModeContact::Email).ok_or_else(|| corrupt("contact", c))?,
+        (_, None) => return Err(corrupt("contact", "")),
+    };
+    let answers: BTreeMap<String, String> =
+        serde_json::from_str(&m.answers).map_err(|_| corrupt("answers", "(not a JSON object of strings)"))?;
+    let fiscal_code = match m.fiscal_code.as_deref() {
+        Some(f) => Some(FiscalCode::parse(f).ok_or_else(|| corrupt("fiscal code", "(invalid)"))?),
+        None => None,
+    };
+    Ok(Booking {
+        id: m.id,
+        code: BookingCode::parse(&m.code).ok_or_else(|| corrupt("code", &m.code))?,
+        status: BookingStatus::parse(&m.status).ok_or_else(|| corrupt("status", &m.status))?,
+        service: Slug::parse(&m.service).map_err(|_| corrupt("service", &m.service))?,
+        office: Slug::parse(&m.office).map_err(|_| corrupt("office", &m.office))?,
+        mode,
+        start: m.starts_at,
+        end: m.ends_at,
+        timezone: m.timezone.parse().map_err(|_| corrupt("timezone", &m.timezone))?,
+        details: BookingDetails {
+            citizen: Citizen {
+                first_name: m.first_name,
+                last_name: m.last_name,
+                email: Email::parse(&m.email).ok_or_else(|| corrupt("e-mail", "(invalid)"))?,
+                phone: Phone::parse(&m.phone).ok_or_else(|| corrupt("phone", "(invalid)"))?,
+                fiscal_code,
+            },
+            contact,
+            answers,
+            reason: m.reason,
+            details: m.details,
+            locale: Locale::parse(&m.locale).ok_or_else(|| corrupt("locale", &m.locale))?,
+        },
+        privacy_version: m.privacy_version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
