@@ -1,0 +1,273 @@
+//! Confirming, finding, cancelling and moving bookings.
+//!
+//! Every write runs in one transaction whose conditional ledger update decides capacity,
+//! whatever the hold store says.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::availability::Offer;
+use super::{AppError, Sportello, TenantSnapshot};
+use crate::domain::slots::{Slot, units_between};
+use crate::domain::{Booking, BookingCode, BookingStatus, DetailsForm};
+use crate::holds::Hold;
+use crate::store::{Bookings, IdempotencyKeys, Ledger, NewBooking, StoreError};
+
+/// How often a transaction that hit a lock timeout, deadlock or code collision is retried.
+const ATTEMPTS: usize = 4;
+
+pub struct ConfirmRequest {
+    pub hold_id: Uuid,
+    pub form: DetailsForm,
+    /// The client's `Idempotency-Key` and a hash of the request it came with.
+    pub idempotency: Option<(String, String)>,
+}
+
+pub struct Confirmed {
+    pub booking: Booking,
+    /// True when this answers a retry of a request that already booked.
+    pub replayed: bool,
+}
+
+/// Why one attempt at writing a booking did not commit.
+enum WriteFailure {
+    Full,
+    Retry,
+    Failed(StoreError),
+}
+
+impl From<StoreError> for WriteFailure {
+    fn from(e: StoreError) -> Self {
+        if e.is_transient() { Self::Retry } else { Self::Failed(e) }
+    }
+}
+
+impl Sportello {
+    /// Turns a hold and the citizen's details into a confirmed booking.
+    pub async fn confirm(&self, tenant_slug: &str, request: ConfirmRequest) -> Result<Confirmed, AppError> {
+        let tenant = self.tenant(tenant_slug).await?;
+        if let Some(booking) = self.replay(&tenant, request.idempotency.as_ref()).await? {
+            return Ok(Confirmed { booking, replayed: true });
+        }
+        match self.confirm_once(&tenant, &request).await {
+            Err(e @ (AppError::SlotTaken | AppError::HoldUnknown | AppError::Store(_))) => {
+                // A concurrent twin of this request may have won: answer as it did.
+                match self.replay(&tenant, request.idempotency.as_ref()).await? {
+                    Some(booking) => Ok(Confirmed { booking, replayed: true }),
+                    None => Err(e),
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn replay(
+        &self,
+        tenant: &TenantSnapshot,
+        idempotency: Option<&(String, String)>,
+    ) -> Result<Option<Booking>, AppError> {
+        let Some((key, hash)) = idempotency else { return Ok(None) };
+        match IdempotencyKeys::find(self.store.reader(), tenant.id, key).await? {
+            None => Ok(None),
+            Some((stored_hash, _)) if &stored_hash != hash => Err(AppError::IdempotencyMismatch),
+            Some((_, booking_id)) => Ok(Bookings::by_id(self.store.reader(), tenant.id, booking_id).await?),
+        }
+    }
+
+    async fn confirm_once(
+        &self,
+        tenant: &Arc<TenantSnapshot>,
+        request: &ConfirmRequest,
+    ) -> Result<Confirmed, AppError> {
+        let hold = self.hold(tenant, request.hold_id).await?;
+        let offer = Offer::resolve(tenant, hold.service.as_str(), hold.office.as_str(), hold.mode.code())?;
+        let details =
+            request.form.parse(offer.service, offer.mode, tenant.config.default_locale()).map_err(AppError::Invalid)?;
+        let now = self.clock.now();
+        let slot = self.held_slot(tenant, &offer, &hold, now).await?;
+        let units = slot.units(tenant.config.grid_minutes);
+        let booking = retry(|| async {
+            let code = BookingCode::generate(&mut rand::rng());
+            let tx = self.store.begin_write().await?;
+            if !Ledger::take(tx.conn(), tenant.id, offer.office.slug.as_str(), &units, slot.desks).await? {
+                return Err(WriteFailure::Full);
+            }
+            let new = NewBooking {
+                tenant: tenant.id,
+                code: &code,
+                service: &offer.service.slug,
+                office: &offer.office.slug,
+                mode: offer.mode,
+                start: slot.start,
+                end: slot.end,
+                timezone: offer.office.timezone,
+                details: &details,
+                privacy_version: &tenant.config.privacy_notice_version,
+                now,
+            };
+            let booking = match Bookings::insert(tx.conn(), new).await {
+                // The random code is already taken in this tenant: draw another.
+                Err(e) if e.is_unique_violation() => return Err(WriteFailure::Retry),
+                other => other?,
+            };
+            if let Some((key, hash)) = &request.idempotency {
+                IdempotencyKeys::record(tx.conn(), tenant.id, key, hash, booking.id, now).await?;
+            }
+            tx.commit().await?;
+            Ok(booking)
+        })
+        .await?;
+        self.forget_hold(tenant, hold.id).await;
+        Ok(Confirmed { booking, replayed: false })
+    }
+
+    /// The slot a hold names, still bookable now; an expired hold is renewed if there is room.
+    async fn held_slot(
+        &self,
+        tenant: &TenantSnapshot,
+        offer: &Offer<'_>,
+        hold: &Hold,
+        now: DateTime<Utc>,
+    ) -> Result<Slot, AppError> {
+        // The configuration may have changed since the hold (a closure, a shorter horizon).
+        let slot = offer.slots(tenant, now).find(hold.start).ok_or(AppError::SlotTaken)?;
+        if !hold.is_live(now) {
+            let renewed = Hold {
+                expires_at: now + chrono::TimeDelta::minutes(i64::from(tenant.config.hold_minutes)),
+                ..hold.clone()
+            };
+            if !self.acquire(tenant, &slot, &renewed, now).await? {
+                return Err(AppError::SlotTaken);
+            }
+        }
+        Ok(slot)
+    }
+
+    /// Drops a consumed hold. Failing to is harmless (it expires), so it is only logged.
+    async fn forget_hold(&self, tenant: &TenantSnapshot, id: Uuid) {
+        if let Err(e) = self.holds.release(tenant.id, id).await {
+            tracing::warn!(tenant = %tenant.config.slug, error = %e, "could not release a consumed hold");
+        }
+    }
+
+    /// The booking with `code`, if `email` is the one it was made with. Unknown code and wrong
+    /// e-mail give the same answer, so codes cannot be probed.
+    pub async fn find_booking(
+        &self,
+        tenant_slug: &str,
+        code: &str,
+        email: &str,
+    ) -> Result<(Arc<TenantSnapshot>, Booking), AppError> {
+        let tenant = self.tenant(tenant_slug).await?;
+        let code = BookingCode::parse(code).ok_or(AppError::NotFound("booking"))?;
+        let booking = Bookings::by_code(self.store.reader(), tenant.id, &code).await?;
+        match booking {
+            Some(b) if b.details.citizen.email.matches(email) => Ok((tenant, b)),
+            _ => Err(AppError::NotFound("booking")),
+        }
+    }
+
+    pub async fn cancel(&self, tenant_slug: &str, code: &str, email: &str) -> Result<Booking, AppError> {
+        let (tenant, booking) = self.find_booking(tenant_slug, code, email).await?;
+        let now = self.clock.now();
+        ensure_changeable(&booking, now)?;
+        let units = units_between(booking.start, booking.end, tenant.config.grid_minutes);
+        retry(|| async {
+            let tx = self.store.begin_write().await?;
+            if !Bookings::change_status(
+                tx.conn(),
+                tenant.id,
+                booking.id,
+                BookingStatus::Confirmed,
+                BookingStatus::Cancelled,
+                now,
+            )
+            .await?
+            {
+                return Err(WriteFailure::Full);
+            }
+            Ledger::release(tx.conn(), tenant.id, booking.office.as_str(), &units).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| if matches!(e, AppError::SlotTaken) { AppError::NotChangeable } else { e })?;
+        self.reload(&tenant, booking.id).await
+    }
+
+    /// Moves a booking to the slot of `hold_id` (same service, office and mode), atomically:
+    /// the old place is given back only if the new one is taken.
+    pub async fn reschedule(
+        &self,
+        tenant_slug: &str,
+        code: &str,
+        email: &str,
+        hold_id: Uuid,
+    ) -> Result<Booking, AppError> {
+        let (tenant, booking) = self.find_booking(tenant_slug, code, email).await?;
+        let now = self.clock.now();
+        ensure_changeable(&booking, now)?;
+        let hold = self.hold(&tenant, hold_id).await?;
+        if (&hold.service, &hold.office, hold.mode) != (&booking.service, &booking.office, booking.mode) {
+            return Err(AppError::field(
+                "hold_id",
+                "different_offer",
+                "Choose a new time for the same service, office and mode.",
+            ));
+        }
+        let offer = Offer::resolve(&tenant, hold.service.as_str(), hold.office.as_str(), hold.mode.code())?;
+        let slot = self.held_slot(&tenant, &offer, &hold, now).await?;
+        let grid = tenant.config.grid_minutes;
+        let (old_units, new_units) = (units_between(booking.start, booking.end, grid), slot.units(grid));
+        let office = booking.office.as_str();
+        retry(|| async {
+            let tx = self.store.begin_write().await?;
+            Ledger::release(tx.conn(), tenant.id, office, &old_units).await?;
+            if !Ledger::take(tx.conn(), tenant.id, office, &new_units, slot.desks).await? {
+                return Err(WriteFailure::Full);
+            }
+            if !Bookings::reschedule(tx.conn(), tenant.id, booking.id, slot.start, slot.end, now).await? {
+                return Err(WriteFailure::Full);
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
+        self.forget_hold(&tenant, hold.id).await;
+        self.reload(&tenant, booking.id).await
+    }
+
+    async fn reload(&self, tenant: &TenantSnapshot, id: i32) -> Result<Booking, AppError> {
+        Bookings::by_id(self.store.reader(), tenant.id, id).await?.ok_or(AppError::NotFound("booking"))
+    }
+
+    /// Counts a tenant's bookings in a status (for audits, benchmarks and tests).
+    pub async fn count_bookings(&self, tenant_slug: &str, status: BookingStatus) -> Result<u64, AppError> {
+        let tenant = self.tenant(tenant_slug).await?;
+        Ok(Bookings::count_with_status(self.store.reader(), tenant.id, status).await?)
+    }
+}
+
+fn ensure_changeable(booking: &Booking, now: DateTime<Utc>) -> Result<(), AppError> {
+    if booking.status.is_changeable() && booking.start > now { Ok(()) } else { Err(AppError::NotChangeable) }
+}
+
+/// Runs a write attempt until it commits, is full, or fails for good.
+async fn retry<T, F, Fut>(mut attempt: F) -> Result<T, AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, WriteFailure>>,
+{
+    for _ in 0..ATTEMPTS {
+        match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(WriteFailure::Full) => return Err(AppError::SlotTaken),
+            Err(WriteFailure::Failed(e)) => return Err(e.into()),
+            Err(WriteFailure::Retry) => {}
+        }
+    }
+    Err(AppError::Busy)
+}

@@ -1,0 +1,72 @@
+//! Placing and releasing holds.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use uuid::Uuid;
+
+use super::availability::Offer;
+use super::{AppError, Sportello, TenantSnapshot};
+use crate::domain::slots::Slot;
+use crate::holds::Hold;
+use crate::store::Ledger;
+
+impl Sportello {
+    /// Keeps one place of the slot starting at `start` for the tenant's hold duration.
+    pub async fn place_hold(
+        &self,
+        tenant_slug: &str,
+        service: &str,
+        office: &str,
+        mode: &str,
+        start: DateTime<Utc>,
+    ) -> Result<Hold, AppError> {
+        let tenant = self.tenant(tenant_slug).await?;
+        let offer = Offer::resolve(&tenant, service, office, mode)?;
+        let now = self.clock.now();
+        let slot = offer.slots(&tenant, now).find(start).ok_or_else(|| {
+            AppError::field("start", "not_a_slot", "This time is not a bookable slot of this service, office and mode.")
+        })?;
+        let hold = Hold {
+            id: Uuid::new_v4(),
+            tenant: tenant.id,
+            service: offer.service.slug.clone(),
+            office: offer.office.slug.clone(),
+            mode: offer.mode,
+            start: slot.start,
+            end: slot.end,
+            units: slot.units(tenant.config.grid_minutes),
+            expires_at: now + TimeDelta::minutes(i64::from(tenant.config.hold_minutes)),
+        };
+        if self.acquire(&tenant, &slot, &hold, now).await? { Ok(hold) } else { Err(AppError::SlotTaken) }
+    }
+
+    /// Places `hold` on `slot` if its units have room after confirmed bookings and live holds.
+    pub(super) async fn acquire(
+        &self,
+        tenant: &TenantSnapshot,
+        slot: &Slot,
+        hold: &Hold,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AppError> {
+        let (from, to) = (slot.start.timestamp(), slot.end.timestamp());
+        let booked = Ledger::usage(self.store.reader(), tenant.id, hold.office.as_str(), from, to).await?;
+        let free: HashMap<_, _> = hold
+            .units
+            .iter()
+            .map(|u| (*u, u32::from(slot.desks).saturating_sub(booked.get(u).copied().unwrap_or(0))))
+            .collect();
+        Ok(self.holds.acquire(hold, &free, now).await?)
+    }
+
+    /// Gives the place back before the hold expires (the citizen changed their mind).
+    pub async fn release_hold(&self, tenant_slug: &str, id: Uuid) -> Result<(), AppError> {
+        let tenant = self.tenant(tenant_slug).await?;
+        if self.holds.release(tenant.id, id).await? { Ok(()) } else { Err(AppError::NotFound("hold")) }
+    }
+
+    /// A hold of this tenant, live or recently expired, with its time zone for display.
+    pub async fn hold(&self, tenant: &TenantSnapshot, id: Uuid) -> Result<Hold, AppError> {
+        self.holds.get(tenant.id, id).await?.ok_or(AppError::HoldUnknown)
+    }
+}

@@ -1,0 +1,95 @@
+//! Use cases: the only place that orchestrates catalog, holds and store.
+//!
+//! Depends on the domain and on the `HoldStore` port, never on a concrete hold adapter or on HTTP.
+
+mod availability;
+mod bookings;
+mod catalog;
+mod holds;
+mod tenants;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::FieldErrors;
+use crate::holds::{HoldStore, HoldStoreError};
+use crate::packs::PackError;
+use crate::store::{Store, StoreError};
+
+pub use availability::{Availability, AvailabilityRequest, AvailableDay, AvailableSlot};
+pub use bookings::{ConfirmRequest, Confirmed};
+pub use catalog::TenantSnapshot;
+pub use tenants::ApplyReport;
+
+/// Where "now" comes from; tests of the domain pass instants directly instead.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// What can go wrong in a use case; the HTTP layer maps each to a status and problem type.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("the request has invalid fields")]
+    Invalid(FieldErrors),
+    #[error("this service cannot be booked at the moment")]
+    ServiceInactive,
+    #[error("the slot is no longer available")]
+    SlotTaken,
+    #[error("the hold does not exist or has expired long ago; choose a slot again")]
+    HoldUnknown,
+    #[error("the booking can no longer be changed")]
+    NotChangeable,
+    #[error("the database is busy; try again in a moment")]
+    Busy,
+    #[error("the Idempotency-Key was already used for a different request")]
+    IdempotencyMismatch,
+    #[error("invalid tenant pack: {0}")]
+    Pack(#[from] PackError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Holds(#[from] HoldStoreError),
+}
+
+impl AppError {
+    fn field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::default();
+        errors.push(field, code, message);
+        Self::Invalid(errors)
+    }
+}
+
+/// The application: one per process, shared by every request.
+#[derive(Clone)]
+pub struct Sportello {
+    store: Store,
+    holds: Arc<dyn HoldStore>,
+    catalog: Arc<catalog::Catalog>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Sportello {
+    pub fn new(store: Store, holds: Arc<dyn HoldStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, holds, catalog: Arc::new(catalog::Catalog::default()), clock }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Readiness: the database and the hold store answer.
+    pub async fn check_ready(&self) -> (Result<(), StoreError>, Result<(), HoldStoreError>) {
+        (self.store.ping().await, self.holds.ping().await)
+    }
+}

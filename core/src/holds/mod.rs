@@ -1,0 +1,72 @@
+//! Holds: a place kept for a citizen while they type their details.
+//!
+//! Holds are an efficiency and fairness layer: they make availability honest and spare the
+//! database doomed transactions. They never decide capacity; the ledger write does.
+
+mod memory;
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::domain::slots::Unit;
+use crate::domain::{Mode, Slug, TenantId};
+
+pub use memory::MemoryHolds;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hold {
+    pub id: Uuid,
+    pub tenant: TenantId,
+    pub service: Slug,
+    pub office: Slug,
+    pub mode: Mode,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The capacity units the slot occupies, ascending.
+    pub units: Vec<Unit>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Hold {
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at > now
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HoldStoreError {
+    #[error("hold storage is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Where live holds are kept: in this process (embedded default) or shared between instances.
+#[async_trait]
+pub trait HoldStore: Send + Sync + 'static {
+    /// Places `hold` if every unit still has a free place. `free` gives, for each of the hold's
+    /// units, its capacity minus confirmed bookings; live holds are counted against it.
+    async fn acquire(&self, hold: &Hold, free: &HashMap<Unit, u32>, now: DateTime<Utc>)
+    -> Result<bool, HoldStoreError>;
+
+    /// The hold, live or recently expired (expired holds are kept a while so that a late
+    /// confirmation can still name its slot).
+    async fn get(&self, tenant: TenantId, id: Uuid) -> Result<Option<Hold>, HoldStoreError>;
+
+    /// Drops the hold; `false` if there was none.
+    async fn release(&self, tenant: TenantId, id: Uuid) -> Result<bool, HoldStoreError>;
+
+    /// Live holds per unit at `office` for units in `[from, to)`.
+    async fn live_counts(
+        &self,
+        tenant: TenantId,
+        office: &str,
+        from: Unit,
+        to: Unit,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<Unit, u32>, HoldStoreError>;
+
+    /// A health check for `/readyz`.
+    async fn ping(&self) -> Result<(), HoldStoreError>;
+}

@@ -1,0 +1,155 @@
+//! The on-disk shape of `tenant.toml`. Unknown keys are errors, so typos do not pass silently.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+pub type LocalizedFile = BTreeMap<String, String>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackFile {
+    pub slug: String,
+    pub name: String,
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    #[serde(default = "default_locales")]
+    pub locales: Vec<String>,
+    #[serde(default = "default_hold_minutes")]
+    pub hold_minutes: u16,
+    #[serde(default = "default_grid_minutes")]
+    pub grid_minutes: u16,
+    pub privacy_notice_version: String,
+    pub branding: BrandingFile,
+    #[serde(default)]
+    pub services: Vec<ServiceFile>,
+    #[serde(default)]
+    pub offices: Vec<OfficeFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandingFile {
+    pub display_name: Option<String>,
+    pub primary_color: String,
+    pub secondary_color: Option<String>,
+    pub logo: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceFile {
+    pub slug: String,
+    pub name: LocalizedFile,
+    pub description: LocalizedFile,
+    pub duration_minutes: u16,
+    pub modes: Vec<String>,
+    #[serde(default)]
+    pub min_notice_hours: u32,
+    #[serde(default = "default_horizon_days")]
+    pub horizon_days: u16,
+    #[serde(default)]
+    pub fiscal_code_required: bool,
+    #[serde(default)]
+    pub fields: Vec<FieldFile>,
+    #[serde(default)]
+    pub reasons: Vec<ReasonFile>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldFile {
+    pub key: String,
+    pub label: LocalizedFile,
+    pub help: Option<LocalizedFile>,
+    pub kind: String,
+    #[serde(default)]
+    pub required: bool,
+    pub min_length: Option<u16>,
+    pub max_length: Option<u16>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonFile {
+    pub key: String,
+    pub label: LocalizedFile,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeFile {
+    pub slug: String,
+    pub name: String,
+    pub address: String,
+    pub timezone: Option<String>,
+    pub modes: Vec<String>,
+    pub services: Vec<String>,
+    pub hours: HoursFile,
+    #[serde(default)]
+    pub closures: Vec<ClosureFile>,
+    /// "MM-DD"
+    pub patron_saint_day: Option<String>,
+    #[serde(default = "yes")]
+    pub national_holidays: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct HoursFile {
+    #[serde(default)]
+    pub mon: Vec<IntervalFile>,
+    #[serde(default)]
+    pub tue: Vec<IntervalFile>,
+    #[serde(default)]
+    pub wed: Vec<IntervalFile>,
+    #[serde(default)]
+    pub thu: Vec<IntervalFile>,
+    #[serde(default)]
+    pub fri: Vec<IntervalFile>,
+    #[serde(default)]
+    pub sat: Vec<IntervalFile>,
+    #[serde(default)]
+    pub sun: Vec<IntervalFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntervalFile {
+    pub from: String,
+    pub to: String,
+    #[serde(default = "one")]
+    pub desks: u16,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClosureFile {
+    pub from: String,
+    pub to: Option<String>,
+    pub reason: String,
+}
+
+fn default_timezone() -> String {
+    "Europe/Rome".into()
+}
+fn default_locales() -> Vec<String> {
+    vec!["it".into(), "en".into()]
+}
+fn default_hold_minutes() -> u16 {
+    10
+}
+fn default_grid_minutes() -> u16 {
+    15
+}
+fn default_horizon_days() -> u16 {
+    60
+}
+fn yes() -> bool {
+    true
+}
+fn one() -> u16 {
+    1
+}

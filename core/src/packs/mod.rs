@@ -1,0 +1,87 @@
+//! Tenant packs: a folder `tenants/<slug>/` with `tenant.toml` and a logo, parsed and validated
+//! into a `TenantConfig`. The format is documented in `docs/tenant-pack.md`.
+
+mod diff;
+mod file;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use diff::diff;
+pub use validate::parse_config;
+
+/// A pack problem, located precisely: the file, the key inside it, and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {key}: {reason}")]
+pub struct PackError {
+    pub file: String,
+    pub key: String,
+    pub reason: String,
+}
+
+impl PackError {
+    pub fn new(file: impl Into<String>, key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self { file: file.into(), key: key.into(), reason: reason.into() }
+    }
+}
+
+/// A pack read from disk: its manifest text and logo, not yet checked against the database.
+#[derive(Clone, Debug)]
+pub struct PackSource {
+    pub dir: PathBuf,
+    pub manifest: String,
+    pub logo: Option<(Vec<u8>, String)>,
+}
+
+pub const MANIFEST: &str = "tenant.toml";
+
+impl PackSource {
+    /// Reads `dir/tenant.toml` and the logo it names; the manifest is validated too.
+    pub fn read(dir: &Path) -> Result<(Self, crate::domain::TenantConfig), PackError> {
+        let manifest_path = dir.join(MANIFEST);
+        let file = manifest_path.display().to_string();
+        let manifest =
+            std::fs::read_to_string(&manifest_path).map_err(|e| PackError::new(&file, "(file)", e.to_string()))?;
+        let config = parse_config(&manifest).map_err(|mut e| {
+            e.file = file.clone();
+            e
+        })?;
+        let folder = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if folder != config.slug.as_str() {
+            return Err(PackError::new(
+                &file,
+                "slug",
+                format!("{:?} must match the folder name {folder:?}", config.slug.as_str()),
+            ));
+        }
+        let logo = match &config.branding.logo {
+            None => None,
+            Some(name) => {
+                let content_type = logo_content_type(name).ok_or_else(|| {
+                    PackError::new(&file, "branding.logo", "must be a .svg, .png, .jpg or .webp file")
+                })?;
+                if name.contains(['/', '\\']) || name.starts_with('.') {
+                    return Err(PackError::new(&file, "branding.logo", "must be a file name inside the pack folder"));
+                }
+                let bytes = std::fs::read(dir.join(name))
+                    .map_err(|e| PackError::new(&file, "branding.logo", format!("cannot read {name:?}: {e}")))?;
+                if bytes.len() > 512 * 1024 {
+                    return Err(PackError::new(&file, "branding.logo", "the logo must be at most 512 KiB"));
+                }
+                Some((bytes, content_type.to_owned()))
+            }
+        };
+        Ok((Self { dir: dir.to_owned(), manifest, logo }, config))
+    }
+}
+
+fn logo_content_type(name: &str) -> Option<&'static str> {
+    let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    match extension.as_str() {
+        "svg" => Some("image/svg+xml"),
+        "png" => Some("image/png"),
+        "jpg" | "jpeg" => Some("image/jpeg"),
+        "webp" => Some("image/webp"),
+        _ => None,
+    }
+}

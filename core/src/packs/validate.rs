@@ -1,0 +1,439 @@
+//! From `tenant.toml` text to a consistent `TenantConfig`, or the first precise error.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveTime};
+use chrono_tz::Tz;
+
+use super::file::{FieldFile, HoursFile, IntervalFile, LocalizedFile, OfficeFile, PackFile, ServiceFile};
+use super::{MANIFEST, PackError};
+use crate::domain::catalog::{MAX_HORIZON_DAYS, Reason};
+use crate::domain::schedule::ScheduleError;
+use crate::domain::text::single_line;
+use crate::domain::{
+    Branding, Closure, FieldKind, FieldSpec, HolidayPolicy, Locale, Localized, Mode, Office, OpeningInterval, Service,
+    Slug, TenantConfig, WeeklyHours,
+};
+
+const GRIDS: [u16; 6] = [5, 10, 15, 20, 30, 60];
+
+fn err(key: impl Into<String>, reason: impl Into<String>) -> PackError {
+    PackError::new(MANIFEST, key, reason)
+}
+
+/// Parses and validates a pack manifest.
+pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
+    let file: PackFile = toml::from_str(text).map_err(|e| {
+        let key = e.span().map_or_else(|| "(syntax)".to_owned(), |span| line_of(text, span.start));
+        err(key, e.message().to_owned())
+    })?;
+    let slug = parse_slug("slug", &file.slug)?;
+    let name = single_line(&file.name, 200).ok_or_else(|| err("name", "must be one line of 1-200 characters"))?;
+    let timezone = parse_tz("timezone", &file.timezone)?;
+    let locales = parse_locales(&file.locales)?;
+    if !(1..=60).contains(&file.hold_minutes) {
+        return Err(err("hold_minutes", "must be between 1 and 60"));
+    }
+    if !GRIDS.contains(&file.grid_minutes) {
+        return Err(err("grid_minutes", format!("must be one of {GRIDS:?}")));
+    }
+    let privacy_notice_version = single_line(&file.privacy_notice_version, 64)
+        .ok_or_else(|| err("privacy_notice_version", "must be one line of 1-64 characters"))?;
+    let branding = Branding {
+        display_name: match &file.branding.display_name {
+            Some(d) => single_line(d, 200)
+                .ok_or_else(|| err("branding.display_name", "must be one line of 1-200 characters"))?,
+            None => name.clone(),
+        },
+        primary_color: parse_color("branding.primary_color", &file.branding.primary_color)?,
+        secondary_color: file
+            .branding
+            .secondary_color
+            .as_deref()
+            .map(|c| parse_color("branding.secondary_color", c))
+            .transpose()?,
+        logo: file.branding.logo.clone(),
+    };
+    let mut services = Vec::new();
+    for (index, service) in file.services.iter().enumerate() {
+        let parsed = parse_service(&format!("services[{index}]"), service, file.grid_minutes, locales[0])?;
+        if services.iter().any(|s: &Service| s.slug == parsed.slug) {
+            return Err(err(format!("services[{index}].slug"), format!("{:?} is used twice", service.slug)));
+        }
+        services.push(parsed);
+    }
+    let mut offices = Vec::new();
+    for (index, office) in file.offices.iter().enumerate() {
+        let parsed = parse_office(&format!("offices[{index}]"), office, timezone, file.grid_minutes, &services)?;
+        if offices.iter().any(|o: &Office| o.slug == parsed.slug) {
+            return Err(err(format!("offices[{index}].slug"), format!("{:?} is used twice", office.slug)));
+        }
+        offices.push(parsed);
+    }
+    Ok(TenantConfig {
+        slug,
+        name,
+        timezone,
+        locales,
+        branding,
+        hold_minutes: file.hold_minutes,
+        grid_minutes: file.grid_minutes,
+        privacy_notice_version,
+        services,
+        offices,
+    })
+}
+
+/// "line N" for a byte offset, so a syntax error points at the line.
+fn line_of(text: &str, offset: usize) -> String {
+    let line = text.get(..offset).map_or(1, |before| before.matches('\n').count() + 1);
+    format!("line {line}")
+}
+
+fn parse_slug(key: &str, raw: &str) -> Result<Slug, PackError> {
+    Slug::parse(raw).map_err(|e| err(key, format!("{raw:?} {e}")))
+}
+
+fn parse_tz(key: &str, raw: &str) -> Result<Tz, PackError> {
+    raw.parse().map_err(|_| err(key, format!("{raw:?} is not an IANA time zone such as \"Europe/Rome\"")))
+}
+
+fn parse_locales(raw: &[String]) -> Result<Vec<Locale>, PackError> {
+    let mut locales = Vec::new();
+    for (i, code) in raw.iter().enumerate() {
+        let locale = Locale::parse(code)
+            .ok_or_else(|| err(format!("locales[{i}]"), format!("{code:?} is not supported (use \"it\" or \"en\")")))?;
+        if locales.contains(&locale) {
+            return Err(err(format!("locales[{i}]"), format!("{code:?} is listed twice")));
+        }
+        locales.push(locale);
+    }
+    if locales.is_empty() {
+        return Err(err("locales", "list at least one language; the first is the default"));
+    }
+    Ok(locales)
+}
+
+fn parse_color(key: &str, raw: &str) -> Result<String, PackError> {
+    let hex = raw.strip_prefix('#').unwrap_or_default();
+    if hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(raw.to_ascii_lowercase())
+    } else {
+        Err(err(key, format!("{raw:?} must be a colour like \"#0066cc\"")))
+    }
+}
+
+fn parse_localized(key: &str, raw: &LocalizedFile, required: Locale, max: usize) -> Result<Localized, PackError> {
+    let mut texts = BTreeMap::new();
+    for (code, text) in raw {
+        let locale = Locale::parse(code)
+            .ok_or_else(|| err(format!("{key}.{code}"), "unsupported language (use \"it\" or \"en\")"))?;
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > max {
+            return Err(err(format!("{key}.{code}"), format!("must be 1-{max} characters")));
+        }
+        texts.insert(locale, text.to_owned());
+    }
+    let localized = Localized::new(texts).ok_or_else(|| err(key, "give at least one translation"))?;
+    if !localized.has(required) {
+        return Err(err(key, format!("needs a \"{}\" text (the tenant's default language)", required.code())));
+    }
+    Ok(localized)
+}
+
+fn parse_modes(key: &str, raw: &[String]) -> Result<Vec<Mode>, PackError> {
+    let mut modes = Vec::new();
+    for (i, code) in raw.iter().enumerate() {
+        let mode = Mode::parse(code).ok_or_else(|| {
+            err(format!("{key}[{i}]"), format!("{code:?} is not a mode (in_person, skype, whatsapp, teams)"))
+        })?;
+        if !modes.contains(&mode) {
+            modes.push(mode);
+        }
+    }
+    if modes.is_empty() {
+        return Err(err(key, "list at least one mode"));
+    }
+    Ok(modes)
+}
+
+fn parse_service(key: &str, raw: &ServiceFile, grid: u16, default_locale: Locale) -> Result<Service, PackError> {
+    let slug = parse_slug(&format!("{key}.slug"), &raw.slug)?;
+    let duration = raw.duration_minutes;
+    if duration == 0 || duration > 480 || !duration.is_multiple_of(grid) {
+        return Err(err(
+            format!("{key}.duration_minutes"),
+            format!("must be a multiple of grid_minutes ({grid}) up to 480"),
+        ));
+    }
+    if !(1..=MAX_HORIZON_DAYS).contains(&raw.horizon_days) {
+        return Err(err(format!("{key}.horizon_days"), format!("must be between 1 and {MAX_HORIZON_DAYS}")));
+    }
+    if raw.min_notice_hours > 24 * 90 {
+        return Err(err(format!("{key}.min_notice_hours"), "must be at most 2160 (90 days)"));
+    }
+    let mut fields = Vec::new();
+    for (i, field) in raw.fields.iter().enumerate() {
+        let parsed = parse_field(&format!("{key}.fields[{i}]"), field, default_locale)?;
+        if fields.iter().any(|f: &FieldSpec| f.key == parsed.key) {
+            return Err(err(format!("{key}.fields[{i}].key"), format!("{:?} is used twice", field.key)));
+        }
+        fields.push(parsed);
+    }
+    let mut reasons = Vec::new();
+    for (i, reason) in raw.reasons.iter().enumerate() {
+        let reason_key = format!("{key}.reasons[{i}]");
+        if !is_field_key(&reason.key) || reasons.iter().any(|r: &Reason| r.key == reason.key) {
+            return Err(err(format!("{reason_key}.key"), "must be unique, lower-case letters, digits and '_'"));
+        }
+        reasons.push(Reason {
+            key: reason.key.clone(),
+            label: parse_localized(&format!("{reason_key}.label"), &reason.label, default_locale, 200)?,
+        });
+    }
+    Ok(Service {
+        slug,
+        name: parse_localized(&format!("{key}.name"), &raw.name, default_locale, 200)?,
+        description: parse_localized(&format!("{key}.description"), &raw.description, default_locale, 2000)?,
+        duration_minutes: duration,
+        modes: parse_modes(&format!("{key}.modes"), &raw.modes)?,
+        min_notice_hours: raw.min_notice_hours,
+        horizon_days: raw.horizon_days,
+        fiscal_code_required: raw.fiscal_code_required,
+        fields,
+        reasons,
+        active: raw.active,
+    })
+}
+
+fn is_field_key(key: &str) -> bool {
+    key.len() <= 63
+        && key.starts_with(|c: char| c.is_ascii_lowercase())
+        && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn parse_field(key: &str, raw: &FieldFile, default_locale: Locale) -> Result<FieldSpec, PackError> {
+    if !is_field_key(&raw.key) {
+        return Err(err(
+            format!("{key}.key"),
+            format!("{:?} must be lower-case letters, digits and '_', starting with a letter", raw.key),
+        ));
+    }
+    let kind = match raw.kind.as_str() {
+        "text" => FieldKind::Text { max_length: raw.max_length.unwrap_or(200).clamp(1, 1000) },
+        "digits" => {
+            let max_length = raw.max_length.unwrap_or(40).clamp(1, 100);
+            let min_length = raw.min_length.unwrap_or(1).clamp(1, max_length);
+            FieldKind::Digits { min_length, max_length }
+        }
+        other => return Err(err(format!("{key}.kind"), format!("{other:?} is not a field kind (text, digits)"))),
+    };
+    Ok(FieldSpec {
+        key: raw.key.clone(),
+        label: parse_localized(&format!("{key}.label"), &raw.label, default_locale, 200)?,
+        help: raw.help.as_ref().map(|h| parse_localized(&format!("{key}.help"), h, default_locale, 500)).transpose()?,
+        kind,
+        required: raw.required,
+    })
+}
+
+fn parse_office(
+    key: &str,
+    raw: &OfficeFile,
+    tenant_tz: Tz,
+    grid: u16,
+    services: &[Service],
+) -> Result<Office, PackError> {
+    let slug = parse_slug(&format!("{key}.slug"), &raw.slug)?;
+    let name = single_line(&raw.name, 200)
+        .ok_or_else(|| err(format!("{key}.name"), "must be one line of 1-200 characters"))?;
+    let address = single_line(&raw.address, 300)
+        .ok_or_else(|| err(format!("{key}.address"), "must be one line of 1-300 characters"))?;
+    let timezone =
+        raw.timezone.as_deref().map(|tz| parse_tz(&format!("{key}.timezone"), tz)).transpose()?.unwrap_or(tenant_tz);
+    let modes = parse_modes(&format!("{key}.modes"), &raw.modes)?;
+    let mut offered = Vec::new();
+    for (i, service_slug) in raw.services.iter().enumerate() {
+        let service_key = format!("{key}.services[{i}]");
+        let service = services
+            .iter()
+            .find(|s| s.slug.as_str() == service_slug)
+            .ok_or_else(|| err(&service_key, format!("{service_slug:?} is not a service of this pack")))?;
+        if !service.modes.iter().any(|m| modes.contains(m)) {
+            return Err(err(&service_key, format!("{service_slug:?} shares no mode with this office")));
+        }
+        if !offered.contains(&service.slug) {
+            offered.push(service.slug.clone());
+        }
+    }
+    let hours = parse_hours(&format!("{key}.hours"), &raw.hours, grid)?;
+    if hours.is_empty() {
+        return Err(err(format!("{key}.hours"), "the office must open at least once a week"));
+    }
+    let mut closures = Vec::new();
+    for (i, closure) in raw.closures.iter().enumerate() {
+        let closure_key = format!("{key}.closures[{i}]");
+        let from = parse_date(&format!("{closure_key}.from"), &closure.from)?;
+        let to =
+            closure.to.as_deref().map(|t| parse_date(&format!("{closure_key}.to"), t)).transpose()?.unwrap_or(from);
+        if to < from {
+            return Err(err(format!("{closure_key}.to"), "must not be before `from`"));
+        }
+        let reason = single_line(&closure.reason, 200)
+            .ok_or_else(|| err(format!("{closure_key}.reason"), "must be one line of 1-200 characters"))?;
+        closures.push(Closure { from, to, reason });
+    }
+    let patron_saint =
+        raw.patron_saint_day.as_deref().map(|d| parse_month_day(&format!("{key}.patron_saint_day"), d)).transpose()?;
+    Ok(Office {
+        slug,
+        name,
+        address,
+        timezone,
+        modes,
+        services: offered,
+        hours,
+        closures,
+        holidays: HolidayPolicy { national: raw.national_holidays, patron_saint },
+    })
+}
+
+fn parse_hours(key: &str, raw: &HoursFile, grid: u16) -> Result<WeeklyHours, PackError> {
+    let named: [(&str, &Vec<IntervalFile>); 7] = [
+        ("mon", &raw.mon),
+        ("tue", &raw.tue),
+        ("wed", &raw.wed),
+        ("thu", &raw.thu),
+        ("fri", &raw.fri),
+        ("sat", &raw.sat),
+        ("sun", &raw.sun),
+    ];
+    let mut days: [Vec<OpeningInterval>; 7] = Default::default();
+    for (index, (day, intervals)) in named.iter().enumerate() {
+        for (i, interval) in intervals.iter().enumerate() {
+            let interval_key = format!("{key}.{day}[{i}]");
+            let from = parse_time(&format!("{interval_key}.from"), &interval.from)?;
+            let to = parse_time(&format!("{interval_key}.to"), &interval.to)?;
+            let parsed =
+                OpeningInterval::new(from, to, interval.desks).map_err(|e| err(&interval_key, e.to_string()))?;
+            days[index].push(parsed);
+        }
+    }
+    WeeklyHours::new(days, grid).map_err(|(weekday, e)| {
+        let day = named[weekday.num_days_from_monday() as usize].0;
+        let hint = if matches!(e, ScheduleError::OffGrid(_)) { " (see grid_minutes)" } else { "" };
+        err(format!("{key}.{day}"), format!("{e}{hint}"))
+    })
+}
+
+fn parse_time(key: &str, raw: &str) -> Result<NaiveTime, PackError> {
+    if raw == "24:00" {
+        return Err(err(key, "\"24:00\" is not a time of day; close at \"23:45\" at the latest"));
+    }
+    NaiveTime::parse_from_str(raw, "%H:%M").map_err(|_| err(key, format!("{raw:?} must be a time like \"08:30\"")))
+}
+
+fn parse_date(key: &str, raw: &str) -> Result<NaiveDate, PackError> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| err(key, format!("{raw:?} must be a date like \"2026-12-24\"")))
+}
+
+fn parse_month_day(key: &str, raw: &str) -> Result<(u32, u32), PackError> {
+    // 2024 is a leap year, so "02-29" is accepted.
+    let date = NaiveDate::parse_from_str(&format!("2024-{raw}"), "%Y-%m-%d")
+        .map_err(|_| err(key, format!("{raw:?} must be a day like \"06-24\" (month-day)")))?;
+    Ok((chrono::Datelike::month(&date), chrono::Datelike::day(&date)))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) const MINIMAL: &str = r##"
+slug = "comune-prova"
+name = "Comune di Prova"
+privacy_notice_version = "2026-01"
+[branding]
+primary_color = "#0066CC"
+[[services]]
+slug = "carta-identita"
+name = { it = "Carta d'identità", en = "Identity card" }
+description = { it = "Rilascio", en = "Issue" }
+duration_minutes = 30
+modes = ["in_person"]
+[[offices]]
+slug = "anagrafe"
+name = "Anagrafe"
+address = "Piazza Municipio 1"
+modes = ["in_person", "teams"]
+services = ["carta-identita"]
+patron_saint_day = "06-24"
+[offices.hours]
+mon = [{ from = "08:30", to = "12:30", desks = 2 }]
+[[offices.closures]]
+from = "2026-12-24"
+to = "2026-12-31"
+reason = "Chiusura natalizia"
+"##;
+
+    #[test]
+    fn a_minimal_pack_gets_defaults() {
+        let config = parse_config(MINIMAL).unwrap();
+        assert_eq!(config.timezone, chrono_tz::Europe::Rome);
+        assert_eq!(config.locales, vec![Locale::It, Locale::En]);
+        assert_eq!(config.hold_minutes, 10);
+        assert_eq!(config.branding.primary_color, "#0066cc");
+        assert_eq!(config.branding.display_name, "Comune di Prova");
+        assert_eq!(config.services[0].horizon_days, 60);
+        let office = &config.offices[0];
+        assert_eq!(office.holidays, HolidayPolicy { national: true, patron_saint: Some((6, 24)) });
+        assert_eq!(office.closures[0].to, NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+        assert_eq!(office.modes_for(&config.services[0]), vec![Mode::InPerson]);
+    }
+
+    fn broken(find: &str, replace: &str) -> PackError {
+        assert!(MINIMAL.contains(find), "{find}");
+        parse_config(&MINIMAL.replacen(find, replace, 1)).unwrap_err()
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_reason() {
+        let cases = [
+            ("slug = \"comune-prova\"", "slug = \"Comune Prova\"", "slug", "a-z"),
+            ("duration_minutes = 30", "duration_minutes = 25", "services[0].duration_minutes", "multiple"),
+            ("modes = [\"in_person\"]", "modes = [\"fax\"]", "services[0].modes[0]", "not a mode"),
+            (
+                "services = [\"carta-identita\"]",
+                "services = [\"passaporto\"]",
+                "offices[0].services[0]",
+                "not a service",
+            ),
+            ("from = \"08:30\"", "from = \"08:40\"", "offices[0].hours.mon", "grid"),
+            ("desks = 2", "desks = 0", "offices[0].hours.mon[0]", "desks"),
+            ("to = \"2026-12-31\"", "to = \"2026-12-01\"", "offices[0].closures[0].to", "before"),
+            (
+                "patron_saint_day = \"06-24\"",
+                "patron_saint_day = \"13-01\"",
+                "offices[0].patron_saint_day",
+                "month-day",
+            ),
+            ("primary_color = \"#0066CC\"", "primary_color = \"blue\"", "branding.primary_color", "colour"),
+            ("en = \"Identity card\"", "fr = \"Carte\"", "services[0].name.fr", "unsupported"),
+            ("name = \"Anagrafe\"", "name = \"Anagrafe\"\nfloor = 2", "line 16", "unknown field `floor`"),
+            ("[branding]", "[branding\n", "line 5", "unclosed table"),
+        ];
+        for (find, replace, key, reason) in cases {
+            let e = broken(find, replace);
+            assert_eq!(e.key, key, "{e}");
+            assert!(e.reason.contains(reason), "{e}");
+            assert_eq!(e.file, "tenant.toml");
+        }
+    }
+
+    #[test]
+    fn an_office_must_share_a_mode_with_its_services() {
+        let e = broken("modes = [\"in_person\", \"teams\"]", "modes = [\"teams\"]");
+        assert_eq!(e.key, "offices[0].services[0]");
+        assert!(e.reason.contains("no mode"));
+    }
+}
