@@ -1,0 +1,78 @@
+//! Settings: command-line flags, then `SPORTELLO_*` environment variables, then a TOML file
+//! (`--config`), then defaults that give the embedded setup.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/sportello.db?mode=rwc";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_TENANTS_DIR: &str = "tenants";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub database_url: Option<String>,
+    pub bind: Option<String>,
+    pub tenants_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+}
+
+impl FileConfig {
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let Some(path) = path else { return Ok(Self::default()) };
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: shown, message: e.message().to_owned() })
+    }
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: String,
+    pub tenants_dir: PathBuf,
+}
+
+impl Settings {
+    /// `flags` already hold the environment's values (clap reads `SPORTELLO_*`).
+    pub fn resolve(
+        database_url: Option<String>,
+        bind: Option<String>,
+        tenants_dir: Option<PathBuf>,
+        file: FileConfig,
+    ) -> Self {
+        Self {
+            database_url: database_url.or(file.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            bind: bind.or(file.bind).unwrap_or_else(|| DEFAULT_BIND.to_owned()),
+            tenants_dir: tenants_dir.or(file.tenants_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_TENANTS_DIR)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let file = FileConfig {
+            database_url: Some("postgres://db/x".into()),
+            bind: Some("0.0.0.0:9000".into()),
+            tenants_dir: None,
+        };
+        let settings = Settings::resolve(None, Some("127.0.0.1:1".into()), None, file);
+        assert_eq!(settings.database_url, "postgres://db/x");
+        assert_eq!(settings.bind, "127.0.0.1:1");
+        assert_eq!(settings.tenants_dir, PathBuf::from("tenants"));
+        assert_eq!(Settings::resolve(None, None, None, FileConfig::default()).database_url, DEFAULT_DATABASE_URL);
+    }
+}

@@ -1,0 +1,110 @@
+//! HTTP: the public API (poem-openapi), health endpoints, problem JSON.
+//!
+//! Invariant: only this module knows poem. Handlers parse input into domain values, call one
+//! use case, and map its result; `problem.rs` is the only place errors become responses.
+
+mod dto;
+mod problem;
+mod public;
+
+use std::time::Instant;
+
+use poem::http::StatusCode;
+use poem::web::{Json, Path, Redirect};
+use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
+use poem_openapi::OpenApiService;
+
+use crate::app::Sportello;
+use problem::from_framework_error;
+use public::PublicApi;
+
+/// Request bodies above this are refused with 413 before they are read.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Every route of the server.
+pub fn routes(app: Sportello) -> impl Endpoint {
+    let api = OpenApiService::new(PublicApi { app: app.clone() }, "Sportello", env!("CARGO_PKG_VERSION"))
+        .description("Appointment booking for public bodies. Errors are RFC 9457 problem details.")
+        .server("/api/v1");
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    Route::new()
+        .at("/", get(root))
+        .nest("/api/v1", api)
+        .at("/api/v1/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .at("/api/v1/t/:tenant/logo", get(logo))
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .data(app)
+        .around(limit_body)
+        .catch_all_error(|err: poem::Error| async move {
+            if err.is_from_response() {
+                return err.into_response();
+            }
+            let problem = from_framework_error(&err);
+            let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Response::builder().status(status).content_type("application/problem+json").body(
+                serde_json::json!({
+                    "type": problem.kind, "title": problem.title, "status": problem.status, "detail": problem.detail
+                })
+                .to_string(),
+            )
+        })
+        .around(log_request)
+}
+
+/// Reads at most `MAX_BODY_BYTES` of a body, with or without `Content-Length`, and refuses more.
+async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<E::Output> {
+    let too_large =
+        || poem::Error::from_string("The request body is larger than 64 KiB.", StatusCode::PAYLOAD_TOO_LARGE);
+    let declared = req.header("content-length").and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    let body = req.take_body().into_bytes_limit(MAX_BODY_BYTES).await.map_err(|_| too_large())?;
+    req.set_body(Body::from(body));
+    next.call(req).await
+}
+
+/// Logs method, path, status and latency. Never the query string: it may carry an e-mail.
+async fn log_request<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let (method, path, started) = (req.method().clone(), req.uri().path().to_owned(), Instant::now());
+    let response = next.get_response(req).await;
+    tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    Ok(response)
+}
+
+#[handler]
+fn root() -> Redirect {
+    Redirect::see_other("/api/docs")
+}
+
+#[handler]
+fn healthz() -> &'static str {
+    "ok"
+}
+
+#[handler]
+async fn readyz(app: poem::web::Data<&Sportello>) -> Response {
+    let (database, holds) = app.check_ready().await;
+    let word = |ok: bool| if ok { "ok" } else { "unavailable" };
+    let ready = database.is_ok() && holds.is_ok();
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "checks": { "database": word(database.is_ok()), "holds": word(holds.is_ok()) }
+    });
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    Json(body).with_status(status).into_response()
+}
+
+#[handler]
+async fn logo(app: poem::web::Data<&Sportello>, Path(tenant): Path<String>) -> poem::Result<Response> {
+    let snapshot = app.tenant(&tenant).await.map_err(|_| poem::Error::from_status(StatusCode::NOT_FOUND))?;
+    let (bytes, content_type) = snapshot.logo.clone().ok_or_else(|| poem::Error::from_status(StatusCode::NOT_FOUND))?;
+    Ok(Response::builder()
+        .content_type(content_type)
+        .header("Cache-Control", "public, max-age=3600")
+        .header("X-Content-Type-Options", "nosniff")
+        .body(bytes))
+}

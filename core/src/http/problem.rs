@@ -1,0 +1,156 @@
+//! RFC 9457 problem details: every error the API answers, in one shape.
+
+use poem::http::StatusCode;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+use crate::app::AppError;
+
+/// A problem with one request field.
+#[derive(Object, Debug, Clone)]
+pub struct FieldProblem {
+    /// Dotted path of the field, e.g. `citizen.email`.
+    pub field: String,
+    /// Stable machine-readable code, e.g. `invalid_email`.
+    pub code: String,
+    pub message: String,
+}
+
+/// `application/problem+json` (RFC 9457).
+#[derive(Object, Debug, Clone)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem, e.g. `/problems/slot-taken`.
+    #[oai(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[oai(skip_serializing_if_is_empty)]
+    pub errors: Vec<FieldProblem>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("/problems/{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// The error responses of the API.
+#[derive(ApiResponse, Debug)]
+pub enum ProblemResponse {
+    /// The request is malformed.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// The tenant, service, office, hold or booking does not exist.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// The slot is taken, the hold expired, or the booking can no longer change.
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
+    /// Some fields are invalid; `errors` lists each.
+    #[oai(status = 422, content_type = "application/problem+json")]
+    Unprocessable(Json<Problem>),
+    /// Something broke on our side.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// A dependency is down or busy; try again shortly.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+impl From<Problem> for ProblemResponse {
+    fn from(problem: Problem) -> Self {
+        let body = Json(problem.clone());
+        match problem.status {
+            400 => Self::BadRequest(body),
+            404 => Self::NotFound(body),
+            409 => Self::Conflict(body),
+            422 => Self::Unprocessable(body),
+            503 => Self::Unavailable(body),
+            _ => Self::Internal(body),
+        }
+    }
+}
+
+impl From<AppError> for ProblemResponse {
+    fn from(error: AppError) -> Self {
+        use StatusCode as S;
+        let detail = error.to_string();
+        let problem = match &error {
+            AppError::NotFound(what) => {
+                Problem::new(S::NOT_FOUND, "not-found", "Not found", format!("No such {what}."))
+            }
+            AppError::Invalid(errors) => Problem {
+                errors: errors
+                    .0
+                    .iter()
+                    .map(|e| FieldProblem {
+                        field: e.field.clone(),
+                        code: e.code.to_owned(),
+                        message: e.message.clone(),
+                    })
+                    .collect(),
+                ..Problem::new(S::UNPROCESSABLE_ENTITY, "validation", "Invalid request", "Some fields need attention.")
+            },
+            AppError::ServiceInactive => Problem::new(S::CONFLICT, "service-inactive", "Service not bookable", detail),
+            AppError::SlotTaken => Problem::new(S::CONFLICT, "slot-taken", "Slot no longer available", detail),
+            AppError::HoldUnknown => Problem::new(S::CONFLICT, "hold-expired", "Hold expired", detail),
+            AppError::NotChangeable => {
+                Problem::new(S::CONFLICT, "booking-not-changeable", "Booking cannot change", detail)
+            }
+            AppError::IdempotencyMismatch => {
+                Problem::new(S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency-Key reused", detail)
+            }
+            AppError::Busy => Problem::new(S::SERVICE_UNAVAILABLE, "busy", "Busy", detail),
+            AppError::Pack(e) => {
+                tracing::error!(error = %e, "stored tenant pack no longer valid");
+                Problem::new(
+                    S::INTERNAL_SERVER_ERROR,
+                    "tenant-misconfigured",
+                    "Tenant misconfigured",
+                    "This public body's configuration needs attention; please call the office.",
+                )
+            }
+            AppError::Store(e) => {
+                tracing::error!(error = %e, "database failure");
+                Problem::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Temporarily unavailable",
+                    "Please try again in a moment.",
+                )
+            }
+            AppError::Holds(e) => {
+                tracing::error!(error = %e, "hold store failure");
+                Problem::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Temporarily unavailable",
+                    "Please try again in a moment.",
+                )
+            }
+        };
+        problem.into()
+    }
+}
+
+/// Problems for errors raised by the framework itself (bad JSON, unknown route, body too large).
+pub fn from_framework_error(err: &poem::Error) -> Problem {
+    let status = err.status();
+    let (kind, title) = match status {
+        StatusCode::NOT_FOUND => ("not-found", "Not found"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "Method not allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "Request too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", "Unsupported media type"),
+        s if s.is_client_error() => ("bad-request", "Bad request"),
+        _ => ("internal", "Internal error"),
+    };
+    let detail = if status.is_server_error() { "Please try again later.".to_owned() } else { err.to_string() };
+    Problem::new(status, kind, title, detail)
+}

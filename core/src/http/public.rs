@@ -1,0 +1,229 @@
+//! The public booking API, `/api/v1/t/{tenant}/…`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::types::ToJSON;
+use poem_openapi::{ApiResponse, OpenApi, Tags};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::dto::{
+    AvailabilityInfo, BookingRequest, BookingView, EmailProof, HoldCreated, HoldRequest, OfficeInfo, RescheduleRequest,
+    ServiceInfo, TenantInfo,
+};
+use super::problem::ProblemResponse;
+use crate::app::{AppError, AvailabilityRequest, ConfirmRequest, Sportello};
+use crate::calendar::booking_calendar;
+use crate::domain::FieldErrors;
+
+#[derive(Tags)]
+enum Tag {
+    /// What a tenant offers, where and when.
+    Catalog,
+    /// Keeping and booking slots.
+    Booking,
+}
+
+pub struct PublicApi {
+    pub app: Sportello,
+}
+
+#[derive(ApiResponse)]
+pub enum HoldResponse {
+    /// The place is kept until `expires_at`.
+    #[oai(status = 201)]
+    Created(Json<HoldCreated>),
+}
+
+#[derive(ApiResponse)]
+pub enum Deleted {
+    #[oai(status = 204)]
+    NoContent,
+}
+
+#[derive(ApiResponse)]
+pub enum BookingCreated {
+    /// Booked. A retried request with the same `Idempotency-Key` gets the same booking,
+    /// marked by `Idempotent-Replayed: true`.
+    #[oai(status = 201)]
+    Created(Json<BookingView>, #[oai(header = "Idempotent-Replayed")] Option<String>),
+}
+
+#[derive(ApiResponse)]
+pub enum CalendarFile {
+    /// An iCalendar (RFC 5545) file with one event.
+    #[oai(status = 200, content_type = "text/calendar; charset=utf-8")]
+    Ok(PlainText<String>, #[oai(header = "Content-Disposition")] String),
+}
+
+type ApiResult<T> = Result<T, ProblemResponse>;
+
+fn invalid(field: &str, code: &'static str, message: &str) -> ProblemResponse {
+    let mut errors = FieldErrors::default();
+    errors.push(field, code, message);
+    AppError::Invalid(errors).into()
+}
+
+fn parse_date(field: &str, raw: Option<&str>) -> ApiResult<Option<NaiveDate>> {
+    raw.map(|r| {
+        NaiveDate::parse_from_str(r, "%Y-%m-%d")
+            .map_err(|_| invalid(field, "invalid_date", "Use a date like 2026-12-01."))
+    })
+    .transpose()
+}
+
+fn parse_uuid(field: &str, raw: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(raw.trim()).map_err(|_| invalid(field, "invalid_id", "This is not a valid id."))
+}
+
+#[OpenApi]
+impl PublicApi {
+    /// A tenant's public information: name, time zone, languages, branding.
+    #[oai(path = "/t/:tenant", method = "get", tag = "Tag::Catalog")]
+    async fn tenant(&self, tenant: Path<String>) -> ApiResult<Json<TenantInfo>> {
+        Ok(Json(TenantInfo::from(&*self.app.tenant(&tenant).await?)))
+    }
+
+    /// The services that can be booked.
+    #[oai(path = "/t/:tenant/services", method = "get", tag = "Tag::Catalog")]
+    async fn services(&self, tenant: Path<String>) -> ApiResult<Json<Vec<ServiceInfo>>> {
+        let tenant = self.app.tenant(&tenant).await?;
+        let locales = &tenant.config.locales;
+        Ok(Json(tenant.config.services.iter().map(|s| ServiceInfo::from(s, locales)).collect()))
+    }
+
+    /// The offices that offer a service, with the modes they offer it in.
+    #[oai(path = "/t/:tenant/services/:service/offices", method = "get", tag = "Tag::Catalog")]
+    async fn offices(&self, tenant: Path<String>, service: Path<String>) -> ApiResult<Json<Vec<OfficeInfo>>> {
+        let tenant = self.app.tenant(&tenant).await?;
+        let service = tenant.config.service(&service).ok_or(AppError::NotFound("service"))?;
+        Ok(Json(tenant.config.offices_for(service).map(|o| OfficeInfo::from(o, service)).collect()))
+    }
+
+    /// Free slots of a service at an office in a mode, day by day (at most 92 days per request).
+    #[oai(path = "/t/:tenant/availability", method = "get", tag = "Tag::Catalog")]
+    async fn availability(
+        &self,
+        tenant: Path<String>,
+        service: Query<String>,
+        office: Query<String>,
+        mode: Query<String>,
+        /// First day, `YYYY-MM-DD` in the office's zone; defaults to today.
+        from: Query<Option<String>>,
+        /// Last day (inclusive); defaults to 31 days from `from`.
+        to: Query<Option<String>>,
+    ) -> ApiResult<Json<AvailabilityInfo>> {
+        let request = AvailabilityRequest {
+            service: &service,
+            office: &office,
+            mode: &mode,
+            from: parse_date("from", from.as_deref())?,
+            to: parse_date("to", to.as_deref())?,
+        };
+        Ok(Json(AvailabilityInfo::from(&self.app.availability(&tenant, request).await?)))
+    }
+
+    /// Keeps one place of a slot while the citizen fills in their details.
+    #[oai(path = "/t/:tenant/holds", method = "post", tag = "Tag::Booking")]
+    async fn place_hold(&self, tenant: Path<String>, body: Json<HoldRequest>) -> ApiResult<HoldResponse> {
+        let start = DateTime::parse_from_rfc3339(body.start.trim())
+            .map_err(|_| {
+                invalid("start", "invalid_datetime", "Use an RFC 3339 time such as 2026-12-01T09:00:00+01:00.")
+            })?
+            .with_timezone(&Utc);
+        let hold = self.app.place_hold(&tenant, &body.service, &body.office, &body.mode, start).await?;
+        let tz =
+            self.app.tenant(&tenant).await?.config.office(hold.office.as_str()).map_or(chrono_tz::UTC, |o| o.timezone);
+        Ok(HoldResponse::Created(Json(HoldCreated {
+            hold_id: hold.id.to_string(),
+            expires_at: hold.expires_at.with_timezone(&tz).to_rfc3339(),
+            start: hold.start.with_timezone(&tz).to_rfc3339(),
+            end: hold.end.with_timezone(&tz).to_rfc3339(),
+        })))
+    }
+
+    /// Gives a kept place back.
+    #[oai(path = "/t/:tenant/holds/:hold_id", method = "delete", tag = "Tag::Booking")]
+    async fn release_hold(&self, tenant: Path<String>, hold_id: Path<String>) -> ApiResult<Deleted> {
+        self.app.release_hold(&tenant, parse_uuid("hold_id", &hold_id)?).await?;
+        Ok(Deleted::NoContent)
+    }
+
+    /// Confirms a booking for a held slot.
+    #[oai(path = "/t/:tenant/bookings", method = "post", tag = "Tag::Booking")]
+    async fn book(
+        &self,
+        tenant: Path<String>,
+        body: Json<BookingRequest>,
+        /// Any unique string; a retry with the same key and body returns the first booking.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+    ) -> ApiResult<BookingCreated> {
+        let idempotency = match idempotency_key.0.as_deref().map(str::trim) {
+            None => None,
+            Some(key) if key.is_empty() || key.len() > 255 => {
+                return Err(invalid("Idempotency-Key", "invalid_key", "Use 1-255 characters."));
+            }
+            Some(key) => {
+                let hash = Sha256::digest(body.to_json_string().as_bytes());
+                Some((key.to_owned(), format!("{hash:x}")))
+            }
+        };
+        let request = ConfirmRequest { hold_id: parse_uuid("hold_id", &body.hold_id)?, form: body.form(), idempotency };
+        let confirmed = self.app.confirm(&tenant, request).await?;
+        let tenant = self.app.tenant(&tenant).await?;
+        let replayed = confirmed.replayed.then(|| "true".to_owned());
+        Ok(BookingCreated::Created(Json(BookingView::from(&tenant, &confirmed.booking)), replayed))
+    }
+
+    /// A booking, for whoever knows its code and e-mail address.
+    #[oai(path = "/t/:tenant/bookings/:code", method = "get", tag = "Tag::Booking")]
+    async fn booking(
+        &self,
+        tenant: Path<String>,
+        code: Path<String>,
+        email: Query<String>,
+    ) -> ApiResult<Json<BookingView>> {
+        let (tenant, booking) = self.app.find_booking(&tenant, &code, &email).await?;
+        Ok(Json(BookingView::from(&tenant, &booking)))
+    }
+
+    /// Cancels a booking and frees its place.
+    #[oai(path = "/t/:tenant/bookings/:code/cancel", method = "post", tag = "Tag::Booking")]
+    async fn cancel(
+        &self,
+        tenant: Path<String>,
+        code: Path<String>,
+        body: Json<EmailProof>,
+    ) -> ApiResult<Json<BookingView>> {
+        let booking = self.app.cancel(&tenant, &code, &body.email).await?;
+        Ok(Json(BookingView::from(&*self.app.tenant(&tenant).await?, &booking)))
+    }
+
+    /// Moves a booking to a newly held slot of the same service, office and mode.
+    #[oai(path = "/t/:tenant/bookings/:code/reschedule", method = "post", tag = "Tag::Booking")]
+    async fn reschedule(
+        &self,
+        tenant: Path<String>,
+        code: Path<String>,
+        body: Json<RescheduleRequest>,
+    ) -> ApiResult<Json<BookingView>> {
+        let hold_id = parse_uuid("hold_id", &body.hold_id)?;
+        let booking = self.app.reschedule(&tenant, &code, &body.email, hold_id).await?;
+        Ok(Json(BookingView::from(&*self.app.tenant(&tenant).await?, &booking)))
+    }
+
+    /// The booking as a calendar event.
+    #[oai(path = "/t/:tenant/bookings/:code/calendar.ics", method = "get", tag = "Tag::Booking")]
+    async fn calendar(
+        &self,
+        tenant: Path<String>,
+        code: Path<String>,
+        email: Query<String>,
+    ) -> ApiResult<CalendarFile> {
+        let (tenant, booking) = self.app.find_booking(&tenant, &code, &email).await?;
+        let disposition = format!("attachment; filename=\"{}.ics\"", booking.code.as_str());
+        Ok(CalendarFile::Ok(PlainText(booking_calendar(&tenant.config, &booking)), disposition))
+    }
+}

@@ -1,0 +1,50 @@
+//! Wiring and running the server.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::Server;
+use poem::listener::{Acceptor, Listener, TcpListener};
+
+use crate::app::{Sportello, SystemClock};
+use crate::holds::MemoryHolds;
+use crate::store::{Store, StoreError};
+
+/// The embedded default: in-process holds and the system clock over `store`.
+pub fn embedded(store: Store) -> Sportello {
+    Sportello::new(store, Arc::new(MemoryHolds::new()), Arc::new(SystemClock))
+}
+
+/// A server bound and ready to run; `addr` is known before it starts (port 0 picks a free one).
+pub struct Bound {
+    pub addr: SocketAddr,
+    acceptor: poem::listener::TcpAcceptor,
+}
+
+pub async fn bind(addr: &str) -> std::io::Result<Bound> {
+    let acceptor = TcpListener::bind(addr.to_owned()).into_acceptor().await?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .ok_or_else(|| std::io::Error::other("listener has no socket address"))?;
+    Ok(Bound { addr, acceptor })
+}
+
+impl Bound {
+    /// Serves until `shutdown` completes, then lets requests in flight finish (up to 10 s).
+    pub async fn run(self, app: Sportello, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(crate::http::routes(app), shutdown, Some(Duration::from_secs(10)))
+            .await
+    }
+}
+
+/// Connects and migrates: what every subcommand needs first.
+pub async fn open_store(url: &str) -> Result<Store, StoreError> {
+    let store = Store::connect(url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
