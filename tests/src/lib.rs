@@ -1,0 +1,207 @@
+//! Test harness: a real Sportello server on a free loopback port, over a fresh SQLite file or a
+//! fresh PostgreSQL database, with a clock the test controls.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sportello::app::{Clock, Sportello};
+use sportello::holds::{HoldStore, MemoryHolds};
+use tokio::sync::oneshot;
+
+pub mod packs;
+
+/// The database a test runs against.
+pub struct Backend {
+    pub name: &'static str,
+    pub url: String,
+}
+
+impl Backend {
+    /// A fresh SQLite file in a temporary folder.
+    pub fn sqlite() -> Self {
+        let dir = std::env::temp_dir().join("sportello-tests");
+        let file = dir.join(format!("{}.db", uuid::Uuid::new_v4()));
+        Self { name: "sqlite", url: format!("sqlite://{}?mode=rwc", file.display()) }
+    }
+
+    /// A fresh PostgreSQL database, when `SPORTELLO_TEST_POSTGRES_URL` names a server
+    /// (`scripts/test` sets it, and fails under CI=true when PostgreSQL is unreachable).
+    /// Without it the PostgreSQL variant of a test is skipped, and says so.
+    pub async fn postgres() -> Option<Self> {
+        let Ok(server) = std::env::var("SPORTELLO_TEST_POSTGRES_URL") else {
+            eprintln!("SKIPPED on PostgreSQL: SPORTELLO_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        let name = format!("sportello_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = sea_orm::Database::connect(format!("{server}/postgres")).await.expect("PostgreSQL is unreachable");
+        sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        admin.close().await.expect("close admin connection");
+        Some(Self { name: "postgres", url: format!("{server}/{name}") })
+    }
+}
+
+/// A clock that stands still until the test moves it.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn at(rfc3339: &str) -> Arc<Self> {
+        let now = DateTime::parse_from_rfc3339(rfc3339).expect("valid instant").with_timezone(&Utc);
+        Arc::new(Self(Mutex::new(now)))
+    }
+
+    pub fn advance(&self, by: TimeDelta) {
+        let mut now = self.0.lock().expect("clock lock");
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("clock lock")
+    }
+}
+
+/// A running server and a client for it.
+pub struct TestServer {
+    pub base: String,
+    pub app: Sportello,
+    pub clock: Arc<ManualClock>,
+    pub http: reqwest::Client,
+    pub backend: &'static str,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+/// Tuesday 1 December 2026, 07:00 in Rome: the test packs' offices open at 08:00.
+pub const TEST_NOW: &str = "2026-12-01T06:00:00Z";
+
+impl TestServer {
+    /// Starts a server with the test packs applied and in-process holds.
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, Arc::new(MemoryHolds::new()), TEST_NOW).await
+    }
+
+    pub async fn start_with(backend: Backend, holds: Arc<dyn HoldStore>, now: &str) -> Self {
+        let store = sportello::server::open_store(&backend.url).await.expect("open store");
+        let clock = ManualClock::at(now);
+        let app = Sportello::new(store, holds, clock.clone());
+        for dir in packs::write_test_packs() {
+            app.apply_pack(&dir).await.expect("apply test pack");
+        }
+        let bound = sportello::server::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", bound.addr);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let served = app.clone();
+        tokio::spawn(async move {
+            let _ = bound
+                .run(served, async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
+        Self { base, app, clock, http, backend: backend.name, stop: Some(stop) }
+    }
+
+    /// `/api/v1/t/{tenant}{path}`
+    pub fn url(&self, tenant: &str, path: &str) -> String {
+        format!("{}/api/v1/t/{tenant}{path}", self.base)
+    }
+
+    pub async fn get(&self, url: &str) -> (u16, serde_json::Value) {
+        let response = self.http.get(url).send().await.expect("GET");
+        read(response).await
+    }
+
+    pub async fn post(&self, url: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let response = self.http.post(url).json(body).send().await.expect("POST");
+        read(response).await
+    }
+
+    /// Holds `start` of `service` at `office` of tenant `prova` in person; returns (status, body).
+    pub async fn hold(
+        &self,
+        tenant: &str,
+        service: &str,
+        office: &str,
+        mode: &str,
+        start: &str,
+    ) -> (u16, serde_json::Value) {
+        let body = serde_json::json!({"service": service, "office": office, "mode": mode, "start": start});
+        self.post(&self.url(tenant, "/holds"), &body).await
+    }
+
+    /// Books a hold with valid citizen data (e-mail `email`).
+    pub async fn book(&self, tenant: &str, hold_id: &str, email: &str) -> (u16, serde_json::Value) {
+        self.post(&self.url(tenant, "/bookings"), &citizen_booking(hold_id, email)).await
+    }
+
+    /// Free places of the slot starting at `start`, as availability reports them (0 if absent).
+    pub async fn remaining(&self, tenant: &str, service: &str, office: &str, start: &str) -> u64 {
+        let date = &start[..10];
+        let url = self.url(
+            tenant,
+            &format!("/availability?service={service}&office={office}&mode=in_person&from={date}&to={date}"),
+        );
+        let (status, body) = self.get(&url).await;
+        assert_eq!(status, 200, "{body}");
+        body["days"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|d| d["slots"].as_array().cloned().unwrap_or_default())
+            .find(|s| s["start"] == start)
+            .and_then(|s| s["remaining"].as_u64())
+            .unwrap_or(0)
+    }
+}
+
+/// A valid booking request body.
+pub fn citizen_booking(hold_id: &str, email: &str) -> serde_json::Value {
+    serde_json::json!({
+        "hold_id": hold_id,
+        "citizen": {"first_name": "Maria", "last_name": "Bianchi", "email": email, "phone": "+39 333 765 4321"},
+        "privacy_accepted": true
+    })
+}
+
+async fn read(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    (status, json)
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The repository's `tenants/` folder.
+pub fn demo_packs_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tenants")
+}
+
+/// Runs `scenario` on SQLite and on PostgreSQL, as two tests named `sqlite` and `postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$scenario($crate::Backend::sqlite()).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if let Some(backend) = $crate::Backend::postgres().await {
+                    super::$scenario(backend).await
+                }
+            }
+        }
+    )*};
+}

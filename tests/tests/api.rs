@@ -1,0 +1,441 @@
+//! Every public endpoint over real HTTP, with good and bad input, on SQLite and PostgreSQL.
+
+use chrono::TimeDelta;
+use serde_json::{Value, json};
+use sportello_tests::{Backend, TestServer, citizen_booking, on_both_backends};
+
+/// Wednesday 2 December 2026, 08:00 in Rome.
+const SLOT: &str = "2026-12-02T08:00:00+01:00";
+
+fn field_errors(body: &Value) -> Vec<String> {
+    let mut fields: Vec<String> = body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    fields.sort();
+    fields
+}
+
+async fn problem(server: &TestServer, response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert!(content_type.starts_with("application/problem+json"), "{} {content_type}: {body}", server.backend);
+    assert_eq!(body["status"], status, "{body}");
+    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("/problems/")), "{body}");
+    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+    (status, body)
+}
+
+async fn hold_id(server: &TestServer, service: &str, office: &str, mode: &str, start: &str) -> String {
+    let (status, body) = server.hold("prova", service, office, mode, start).await;
+    assert_eq!(status, 201, "{body}");
+    body["hold_id"].as_str().expect("hold id").to_owned()
+}
+
+async fn catalog(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (status, tenant) = s.get(&s.url("prova", "")).await;
+    assert_eq!(status, 200);
+    assert_eq!(tenant["timezone"], "Europe/Rome");
+    assert_eq!(tenant["locales"], json!(["it", "en"]));
+    assert_eq!(tenant["branding"]["primary_color"], "#123456");
+    assert_eq!(tenant["hold_minutes"], 10);
+
+    let (_, services) = s.get(&s.url("prova", "/services")).await;
+    let slugs: Vec<&str> = services.as_array().unwrap().iter().map(|s| s["slug"].as_str().unwrap()).collect();
+    assert_eq!(slugs, ["visita", "lunga", "con-cf", "sospeso"]);
+    assert_eq!(services[0]["name"], json!({"it": "Visita", "en": "Visit"}));
+    assert_eq!(services[0]["modes"], json!(["in_person", "skype", "whatsapp", "teams"]));
+    assert_eq!(services[2]["fiscal_code_required"], true);
+    assert_eq!(services[2]["fields"][0]["key"], "notice_number");
+    assert_eq!(services[2]["fields"][0]["kind"], "digits");
+    assert_eq!(services[2]["reasons"][0]["key"], "rinnovo");
+    assert_eq!(services[3]["active"], false);
+
+    let (_, offices) = s.get(&s.url("prova", "/services/visita/offices")).await;
+    assert_eq!(offices.as_array().unwrap().len(), 2);
+    assert_eq!(offices[1]["slug"], "piccolo");
+    assert_eq!(offices[1]["modes"], json!(["in_person", "whatsapp"]));
+    let (_, offices) = s.get(&s.url("prova", "/services/lunga/offices")).await;
+    assert_eq!(offices.as_array().unwrap().len(), 1);
+
+    let (status, body) = problem(&s, s.http.get(s.url("nessuno", "")).send().await.unwrap()).await;
+    assert_eq!((status, body["type"].as_str().unwrap()), (404, "/problems/not-found"));
+    let (status, _) = problem(&s, s.http.get(s.url("prova", "/services/nulla/offices")).send().await.unwrap()).await;
+    assert_eq!(status, 404);
+}
+
+async fn availability(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let url = |q: &str| s.url("prova", &format!("/availability?{q}"));
+    let (status, body) = s.get(&url("service=visita&office=sede&mode=in_person")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["timezone"], "Europe/Rome");
+    assert_eq!(body["horizon_end"], "2026-12-31");
+    let days = body["days"].as_array().unwrap();
+    assert_eq!(days[0]["date"], "2026-12-01");
+    assert_eq!(
+        days[0]["slots"][0],
+        json!({"start": "2026-12-01T08:00:00+01:00", "end": "2026-12-01T08:30:00+01:00", "remaining": 3})
+    );
+    assert_eq!(days[0]["slots"].as_array().unwrap().len(), 8);
+    let dates: Vec<&str> = days.iter().map(|d| d["date"].as_str().unwrap()).collect();
+    for holiday in ["2026-12-08", "2026-12-25", "2026-12-26"] {
+        assert!(!dates.contains(&holiday), "{holiday} closes the office");
+    }
+    assert_eq!(dates.len(), 28, "31 days by default, less three national holidays");
+
+    let (_, small) = s.get(&url("service=visita&office=piccolo&mode=whatsapp&from=2026-12-08&to=2026-12-08")).await;
+    assert_eq!(small["days"][0]["slots"][0]["remaining"], 1, "piccolo opts out of national holidays: {small}");
+
+    // A one-hour booking takes a desk from both half-hour slots it covers.
+    for i in 0..3 {
+        let hold = hold_id(&s, "lunga", "sede", "in_person", SLOT).await;
+        assert_eq!(s.book("prova", &hold, &format!("l{i}@example.it")).await.0, 201);
+    }
+    assert_eq!(s.remaining("prova", "visita", "sede", "2026-12-02T08:00:00+01:00").await, 0);
+    assert_eq!(s.remaining("prova", "visita", "sede", "2026-12-02T08:30:00+01:00").await, 0);
+    assert_eq!(s.remaining("prova", "visita", "sede", "2026-12-02T09:00:00+01:00").await, 3);
+
+    let bad = [
+        ("service=visita&office=sede&mode=fax", 422, Some("mode")),
+        ("service=visita&office=sede&mode=in_person&from=2026-02-30", 422, Some("from")),
+        ("service=visita&office=sede&mode=in_person&from=2026-12-10&to=2026-12-01", 422, Some("to")),
+        ("service=visita&office=sede&mode=in_person&from=2026-12-01&to=2027-06-01", 422, Some("to")),
+        ("service=nulla&office=sede&mode=in_person", 404, None),
+        ("service=lunga&office=piccolo&mode=in_person", 404, None),
+        ("service=sospeso&office=sede&mode=in_person", 409, None),
+        ("service=visita&office=sede", 400, None),
+    ];
+    for (query, expected, field) in bad {
+        let (status, body) = problem(&s, s.http.get(url(query)).send().await.unwrap()).await;
+        assert_eq!(status, expected, "{query}: {body}");
+        if let Some(field) = field {
+            assert_eq!(field_errors(&body), vec![field.to_owned()], "{query}");
+        }
+    }
+}
+
+async fn holds(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (status, hold) = s.hold("prova", "visita", "piccolo", "in_person", SLOT).await;
+    assert_eq!(status, 201, "{hold}");
+    assert_eq!(hold["expires_at"], "2026-12-01T07:10:00+01:00");
+    assert_eq!(hold["end"], "2026-12-02T08:30:00+01:00");
+    assert_eq!(s.remaining("prova", "visita", "piccolo", SLOT).await, 0, "a live hold takes the only desk");
+
+    let (status, body) = s.hold("prova", "visita", "piccolo", "whatsapp", "2026-12-02T07:00:00Z").await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (409, Some("/problems/slot-taken")),
+        "the same instant in UTC is the same slot"
+    );
+
+    let first = hold["hold_id"].as_str().unwrap();
+    let delete = |id: &str| s.http.delete(s.url("prova", &format!("/holds/{id}"))).send();
+    assert_eq!(delete(first).await.unwrap().status(), 204);
+    assert_eq!(s.remaining("prova", "visita", "piccolo", SLOT).await, 1);
+    assert_eq!(problem(&s, delete(first).await.unwrap()).await.0, 404);
+    assert_eq!(problem(&s, delete("not-a-uuid").await.unwrap()).await.0, 422);
+
+    // Holds expire on their own.
+    hold_id(&s, "visita", "piccolo", "in_person", SLOT).await;
+    s.clock.advance(TimeDelta::minutes(11));
+    hold_id(&s, "visita", "piccolo", "in_person", SLOT).await;
+
+    for (start, field) in
+        [("2026-12-02T08:10:00+01:00", "start"), ("yesterday", "start"), ("2026-11-30T08:00:00+01:00", "start")]
+    {
+        let (status, body) = s.hold("prova", "visita", "sede", "in_person", start).await;
+        assert_eq!((status, field_errors(&body)), (422, vec![field.to_owned()]), "{start}: {body}");
+    }
+    let (status, body) = s.hold("prova", "visita", "piccolo", "teams", SLOT).await;
+    assert_eq!((status, field_errors(&body)), (422, vec!["mode".to_owned()]), "piccolo has no Teams");
+}
+
+async fn booking_lifecycle(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let hold = hold_id(&s, "visita", "sede", "in_person", SLOT).await;
+    let (status, booking) = s.book("prova", &hold, "Maria.Bianchi@Example.it").await;
+    assert_eq!(status, 201, "{booking}");
+    let code = booking["code"].as_str().unwrap().to_owned();
+    assert!(code.len() == 9 && code.as_bytes()[4] == b'-', "{code}");
+    assert_eq!(booking["status"], "confirmed");
+    assert_eq!(booking["start"], SLOT);
+    assert_eq!(booking["end"], "2026-12-02T08:30:00+01:00");
+    assert_eq!(booking["office"]["address"], "Via Roma 1");
+    assert_eq!(booking["service"]["name"], "Visita");
+    assert_eq!(booking["citizen"]["phone"], "+393337654321");
+    assert_eq!(booking["privacy_notice_version"], "test-1");
+    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 2);
+
+    let lookup = |code: &str, email: &str| s.url("prova", &format!("/bookings/{code}?email={email}"));
+    let (status, found) = s.get(&lookup(&code.to_lowercase().replace('-', ""), "MARIA.BIANCHI@example.it")).await;
+    assert_eq!((status, found["code"].as_str()), (200, Some(code.as_str())));
+    let wrong_email = problem(&s, s.http.get(lookup(&code, "other@example.it")).send().await.unwrap()).await;
+    let unknown_code =
+        problem(&s, s.http.get(lookup("ZZZZ-ZZZZ", "maria.bianchi@example.it")).send().await.unwrap()).await;
+    let malformed = problem(&s, s.http.get(lookup("0", "maria.bianchi@example.it")).send().await.unwrap()).await;
+    assert_eq!(wrong_email, unknown_code, "no enumeration: the same answer");
+    assert_eq!(malformed, unknown_code);
+
+    let ics = s
+        .http
+        .get(s.url("prova", &format!("/bookings/{code}/calendar.ics?email=maria.bianchi@example.it")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ics.status(), 200);
+    assert!(ics.headers()["content-type"].to_str().unwrap().starts_with("text/calendar"));
+    let ics = ics.text().await.unwrap();
+    assert!(
+        ics.contains("BEGIN:VEVENT")
+            && ics.contains("DTSTART:20261202T070000Z")
+            && ics.contains("DTEND:20261202T073000Z"),
+        "{ics}"
+    );
+    assert!(ics.contains(&format!("UID:{}@prova.sportello", code.replace('-', ""))), "{ics}");
+
+    // Reschedule to 09:00: the old place is given back, the new one taken.
+    let later = "2026-12-02T09:00:00+01:00";
+    let new_hold = hold_id(&s, "visita", "sede", "in_person", later).await;
+    let reschedule = json!({"email": "maria.bianchi@example.it", "hold_id": new_hold});
+    let (status, moved) = s.post(&s.url("prova", &format!("/bookings/{code}/reschedule")), &reschedule).await;
+    assert_eq!((status, moved["start"].as_str()), (200, Some(later)), "{moved}");
+    assert_eq!(moved["code"].as_str(), Some(code.as_str()));
+    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 3);
+    assert_eq!(s.remaining("prova", "visita", "sede", later).await, 2);
+    let other_service = hold_id(&s, "lunga", "sede", "in_person", "2026-12-03T08:00:00+01:00").await;
+    let (status, body) = s
+        .post(
+            &s.url("prova", &format!("/bookings/{code}/reschedule")),
+            &json!({"email": "maria.bianchi@example.it", "hold_id": other_service}),
+        )
+        .await;
+    assert_eq!((status, field_errors(&body)), (422, vec!["hold_id".to_owned()]));
+
+    // Cancel frees the place; a second cancel is refused.
+    let cancel_url = s.url("prova", &format!("/bookings/{code}/cancel"));
+    let (status, body) = s.post(&cancel_url, &json!({"email": "wrong@example.it"})).await;
+    assert_eq!((status, body["type"].as_str()), (404, Some("/problems/not-found")));
+    let (status, cancelled) = s.post(&cancel_url, &json!({"email": "maria.bianchi@example.it"})).await;
+    assert_eq!((status, cancelled["status"].as_str()), (200, Some("cancelled")));
+    assert_eq!(s.remaining("prova", "visita", "sede", later).await, 3);
+    let (status, body) = s.post(&cancel_url, &json!({"email": "maria.bianchi@example.it"})).await;
+    assert_eq!((status, body["type"].as_str()), (409, Some("/problems/booking-not-changeable")));
+    let late_hold = hold_id(&s, "visita", "sede", "in_person", later).await;
+    let (status, _) = s
+        .post(
+            &s.url("prova", &format!("/bookings/{code}/reschedule")),
+            &json!({"email": "maria.bianchi@example.it", "hold_id": late_hold}),
+        )
+        .await;
+    assert_eq!(status, 409, "a cancelled booking cannot be moved");
+}
+
+async fn booking_validation(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let hold = hold_id(&s, "con-cf", "sede", "in_person", SLOT).await;
+    let mut request = citizen_booking(&hold, "maria@example.it");
+    request["answers"] = json!({"notice_number": "1234"});
+    request["citizen"]["email"] = json!("not-an-email");
+    request["privacy_accepted"] = json!(false);
+    let (status, body) = s.post(&s.url("prova", "/bookings"), &request).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        field_errors(&body),
+        ["answers.notice_number", "citizen.email", "citizen.fiscal_code", "privacy_accepted", "reason"]
+    );
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| !m.is_empty()));
+
+    // The hold survives a refused request: fixing the form books it.
+    let mut fixed = citizen_booking(&hold, "maria@example.it");
+    fixed["citizen"]["fiscal_code"] = json!("rssmra85t10a562s");
+    fixed["answers"] = json!({"notice_number": "3020 0000 0001 2345 59"});
+    fixed["reason"] = json!("rinnovo");
+    fixed["details"] = json!("Porto la vecchia carta");
+    fixed["locale"] = json!("en");
+    let (status, booking) = s.post(&s.url("prova", "/bookings"), &fixed).await;
+    assert_eq!(status, 201, "{booking}");
+    assert_eq!(booking["answers"]["notice_number"], "302000000001234559");
+    assert_eq!(booking["citizen"]["fiscal_code"], "RSSMRA85T10A562S");
+    assert_eq!(booking["service"]["name"], "With fiscal code", "named in the booking's language");
+
+    // Each video mode asks for its own contact.
+    let hold = hold_id(&s, "visita", "sede", "whatsapp", SLOT).await;
+    let (status, body) = s.book("prova", &hold, "w@example.it").await;
+    assert_eq!((status, field_errors(&body)), (422, vec!["contact".to_owned()]));
+    let mut with_contact = citizen_booking(&hold, "w@example.it");
+    with_contact["contact"] = json!("347 000 1111");
+    let (status, booking) = s.post(&s.url("prova", "/bookings"), &with_contact).await;
+    assert_eq!((status, booking["contact"].as_str()), (201, Some("+393470001111")));
+
+    let (status, body) = s.book("prova", "2b1ec1d2-0000-4000-8000-000000000000", "x@example.it").await;
+    assert_eq!((status, body["type"].as_str()), (409, Some("/problems/hold-expired")));
+    let (status, body) = s.book("prova", "nope", "x@example.it").await;
+    assert_eq!((status, field_errors(&body)), (422, vec!["hold_id".to_owned()]));
+}
+
+async fn idempotency_and_expired_holds(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let hold = hold_id(&s, "visita", "sede", "in_person", SLOT).await;
+    let body = citizen_booking(&hold, "idem@example.it");
+    let send =
+        |body: Value| s.http.post(s.url("prova", "/bookings")).header("Idempotency-Key", "abc-123").json(&body).send();
+    let first = send(body.clone()).await.unwrap();
+    assert_eq!(first.status(), 201);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+    let again = send(body.clone()).await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(first["code"], again["code"]);
+    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 2, "one booking, not two");
+    let mut changed = body.clone();
+    changed["citizen"]["first_name"] = json!("Other");
+    let (status, problem_body) = problem(&s, send(changed).await.unwrap()).await;
+    assert_eq!((status, problem_body["type"].as_str()), (422, Some("/problems/idempotency-key-reused")));
+
+    // An expired hold still books while there is room…
+    let hold = hold_id(&s, "visita", "piccolo", "in_person", SLOT).await;
+    s.clock.advance(TimeDelta::minutes(15));
+    assert_eq!(s.book("prova", &hold, "late@example.it").await.0, 201);
+    // …and fails cleanly when someone else took the place meanwhile.
+    let later = "2026-12-02T08:30:00+01:00";
+    let slow = hold_id(&s, "visita", "piccolo", "in_person", later).await;
+    s.clock.advance(TimeDelta::minutes(15));
+    let fast = hold_id(&s, "visita", "piccolo", "in_person", later).await;
+    let (status, body) = s.book("prova", &slow, "slow@example.it").await;
+    assert_eq!((status, body["type"].as_str()), (409, Some("/problems/slot-taken")), "{body}");
+    assert_eq!(s.book("prova", &fast, "fast@example.it").await.0, 201);
+}
+
+async fn malformed_requests(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let post_raw = |body: String| {
+        s.http.post(s.url("prova", "/bookings")).header("content-type", "application/json").body(body).send()
+    };
+    assert_eq!(problem(&s, post_raw("{not json".into()).await.unwrap()).await.0, 400);
+    assert_eq!(problem(&s, post_raw(r#"{"hold_id": 5}"#.into()).await.unwrap()).await.0, 400);
+    let wrong_type = json!({"hold_id": "x", "citizen": {"first_name": "a", "last_name": "b", "email": "c", "phone": "d"}, "privacy_accepted": "yes"});
+    assert_eq!(problem(&s, post_raw(wrong_type.to_string()).await.unwrap()).await.0, 400);
+    let huge = format!(r#"{{"details": "{}"}}"#, "x".repeat(100_000));
+    let (status, body) = problem(&s, post_raw(huge).await.unwrap()).await;
+    assert_eq!((status, body["type"].as_str()), (413, Some("/problems/payload-too-large")));
+    let (status, _) = problem(&s, s.http.get(format!("{}/api/v1/nothing-here", s.base)).send().await.unwrap()).await;
+    assert_eq!(status, 404);
+    let (status, _) = problem(&s, s.http.put(s.url("prova", "/holds")).send().await.unwrap()).await;
+    assert_eq!(status, 405);
+    let plain =
+        s.http.post(s.url("prova", "/holds")).header("content-type", "text/plain").body("hi").send().await.unwrap();
+    assert!(plain.status().is_client_error());
+}
+
+async fn service_endpoints(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (status, spec) = s.get(&format!("{}/api/v1/openapi.json", s.base)).await;
+    assert_eq!(status, 200);
+    assert!(spec["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    let paths = spec["paths"].as_object().unwrap();
+    for path in [
+        "/t/{tenant}/availability",
+        "/t/{tenant}/holds",
+        "/t/{tenant}/bookings",
+        "/t/{tenant}/bookings/{code}/calendar.ics",
+    ] {
+        assert!(paths.contains_key(path), "{path} in {:?}", paths.keys().collect::<Vec<_>>());
+    }
+    let docs = s.http.get(format!("{}/api/docs", s.base)).send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+    assert_eq!(s.http.get(format!("{}/healthz", s.base)).send().await.unwrap().text().await.unwrap(), "ok");
+    let (status, ready) = s.get(&format!("{}/readyz", s.base)).await;
+    assert_eq!((status, ready["checks"]["database"].as_str()), (200, Some("ok")));
+}
+
+async fn tenant_isolation(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let tuesday = "2026-12-01T09:00:00+01:00";
+    let mut code = String::new();
+    for i in 0..3 {
+        let hold = hold_id(&s, "visita", "sede", "in_person", tuesday).await;
+        let (status, booking) = s.book("prova", &hold, &format!("p{i}@example.it")).await;
+        assert_eq!(status, 201);
+        code = booking["code"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(s.remaining("prova", "visita", "sede", tuesday).await, 0);
+    assert_eq!(s.remaining("altro", "visita", "sede", tuesday).await, 3, "same slugs, separate capacity");
+
+    let (status, _) = s.get(&s.url("altro", &format!("/bookings/{code}?email=p2@example.it"))).await;
+    assert_eq!(status, 404, "tenant B cannot read tenant A's booking");
+    let (status, _) =
+        s.post(&s.url("altro", &format!("/bookings/{code}/cancel")), &json!({"email": "p2@example.it"})).await;
+    assert_eq!(status, 404, "tenant B cannot cancel tenant A's booking");
+    let (status, still) = s.get(&s.url("prova", &format!("/bookings/{code}?email=p2@example.it"))).await;
+    assert_eq!((status, still["status"].as_str()), (200, Some("confirmed")));
+
+    let hold = hold_id(&s, "visita", "sede", "in_person", "2026-12-01T10:00:00+01:00").await;
+    let (status, _) = s.book("altro", &hold, "x@example.it").await;
+    assert_eq!(status, 409, "tenant A's hold is unknown to tenant B");
+    let release = s.http.delete(s.url("altro", &format!("/holds/{hold}"))).send().await.unwrap();
+    assert_eq!(release.status(), 404, "tenant B cannot release tenant A's hold");
+    assert_eq!(s.book("prova", &hold, "x@example.it").await.0, 201, "the hold is intact");
+}
+
+async fn dst_week(backend: Backend) {
+    // Monday 22 March 2027; clocks go forward on Sunday 28 March.
+    let s = TestServer::start_with(
+        backend,
+        std::sync::Arc::new(sportello::holds::MemoryHolds::new()),
+        "2027-03-22T06:00:00Z",
+    )
+    .await;
+    let (status, body) = s
+        .get(&s.url("prova", "/availability?service=visita&office=sede&mode=in_person&from=2027-03-27&to=2027-03-30"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let firsts: Vec<&str> =
+        body["days"].as_array().unwrap().iter().map(|d| d["slots"][0]["start"].as_str().unwrap()).collect();
+    // Monday 29 March 2027 is Easter Monday: closed.
+    assert_eq!(firsts, ["2027-03-27T08:00:00+01:00", "2027-03-28T08:00:00+02:00", "2027-03-30T08:00:00+02:00"]);
+    assert!(body["days"].as_array().unwrap().iter().all(|d| d["slots"].as_array().unwrap().len() == 8));
+    let hold = hold_id(&s, "visita", "sede", "in_person", "2027-03-28T08:00:00+02:00").await;
+    let (status, booking) = s.book("prova", &hold, "dst@example.it").await;
+    assert_eq!((status, booking["start"].as_str()), (201, Some("2027-03-28T08:00:00+02:00")));
+    let ics = s
+        .http
+        .get(s.url(
+            "prova",
+            &format!("/bookings/{}/calendar.ics?email=dst@example.it", booking["code"].as_str().unwrap()),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ics.contains("DTSTART:20270328T060000Z"), "{ics}");
+    assert_eq!(
+        s.remaining("prova", "visita", "sede", "2027-03-27T08:00:00+01:00").await,
+        3,
+        "the day before is untouched"
+    );
+}
+
+on_both_backends!(
+    catalog,
+    availability,
+    holds,
+    booking_lifecycle,
+    booking_validation,
+    idempotency_and_expired_holds,
+    malformed_requests,
+    service_endpoints,
+    tenant_isolation,
+    dst_week,
+);

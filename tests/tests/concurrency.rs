@@ -1,0 +1,188 @@
+//! Races: the database decides capacity on SQLite and PostgreSQL, whatever the holds say.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::future::join_all;
+use sea_orm::{ConnectionTrait, Database, Statement};
+use serde_json::json;
+use sportello::domain::BookingStatus;
+use sportello::domain::slots::Unit;
+use sportello::holds::{Hold, HoldStore, HoldStoreError, MemoryHolds};
+use sportello_tests::{Backend, TEST_NOW, TestServer, on_both_backends};
+use uuid::Uuid;
+
+/// A hold store that grants every hold, as a flushed or partitioned Redis might: the ledger
+/// alone must then keep bookings within capacity.
+struct LyingHolds(MemoryHolds);
+
+#[async_trait]
+impl HoldStore for LyingHolds {
+    async fn acquire(
+        &self,
+        hold: &Hold,
+        _free: &HashMap<Unit, u32>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, HoldStoreError> {
+        let unlimited = hold.units.iter().map(|u| (*u, u32::MAX)).collect();
+        self.0.acquire(hold, &unlimited, now).await
+    }
+    async fn get(&self, tenant: sportello::domain::TenantId, id: Uuid) -> Result<Option<Hold>, HoldStoreError> {
+        self.0.get(tenant, id).await
+    }
+    async fn release(&self, tenant: sportello::domain::TenantId, id: Uuid) -> Result<bool, HoldStoreError> {
+        self.0.release(tenant, id).await
+    }
+    async fn live_counts(
+        &self,
+        _tenant: sportello::domain::TenantId,
+        _office: &str,
+        _from: Unit,
+        _to: Unit,
+        _now: DateTime<Utc>,
+    ) -> Result<HashMap<Unit, u32>, HoldStoreError> {
+        Ok(HashMap::new())
+    }
+    async fn ping(&self) -> Result<(), HoldStoreError> {
+        Ok(())
+    }
+}
+
+const SLOT: &str = "2026-12-02T08:00:00+01:00";
+
+/// Counts statuses of a batch of responses.
+fn tally(statuses: &[u16]) -> BTreeMap<u16, usize> {
+    statuses.iter().fold(BTreeMap::new(), |mut m, s| {
+        *m.entry(*s).or_default() += 1;
+        m
+    })
+}
+
+/// Confirmed bookings covering each 15-minute unit, read straight from the bookings table.
+async fn bookings_per_unit(url: &str) -> BTreeMap<i64, usize> {
+    let db = Database::connect(url).await.expect("connect");
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT starts_at, ends_at FROM bookings WHERE status = 'confirmed'",
+        ))
+        .await
+        .expect("query");
+    let mut units = BTreeMap::new();
+    for row in rows {
+        let start: DateTime<Utc> = row.try_get("", "starts_at").expect("starts_at");
+        let end: DateTime<Utc> = row.try_get("", "ends_at").expect("ends_at");
+        for unit in (start.timestamp()..end.timestamp()).step_by(900) {
+            *units.entry(unit).or_default() += 1;
+        }
+    }
+    db.close().await.expect("close");
+    units
+}
+
+/// 200 citizens race for one slot with 3 desks through the API: 3 bookings, 197 clean 409s.
+async fn two_hundred_citizens_three_desks(backend: Backend) {
+    let url = backend.url.clone();
+    let s = Arc::new(TestServer::start(backend).await);
+    let attempts = (0..200).map(|i| {
+        let s = s.clone();
+        async move {
+            let (status, hold) = s.hold("prova", "visita", "sede", "in_person", SLOT).await;
+            if status != 201 {
+                return status;
+            }
+            s.book("prova", hold["hold_id"].as_str().unwrap(), &format!("c{i}@example.it")).await.0
+        }
+    });
+    let statuses = join_all(attempts).await;
+    assert_eq!(tally(&statuses), BTreeMap::from([(201, 3), (409, 197)]), "{}", s.backend);
+    assert_eq!(s.app.count_bookings("prova", BookingStatus::Confirmed).await.unwrap(), 3);
+    assert_eq!(bookings_per_unit(&url).await.values().max(), Some(&3));
+}
+
+/// Every hold is granted; 200 confirmations race in the database: still exactly 3.
+async fn lying_holds_cannot_oversell(backend: Backend) {
+    let url = backend.url.clone();
+    let s = Arc::new(TestServer::start_with(backend, Arc::new(LyingHolds(MemoryHolds::new())), TEST_NOW).await);
+    let mut holds = Vec::new();
+    for _ in 0..200 {
+        let (status, hold) = s.hold("prova", "visita", "sede", "in_person", SLOT).await;
+        assert_eq!(status, 201);
+        holds.push(hold["hold_id"].as_str().unwrap().to_owned());
+    }
+    let confirms = holds.iter().enumerate().map(|(i, id)| {
+        let s = s.clone();
+        async move { s.book("prova", id, &format!("l{i}@example.it")).await.0 }
+    });
+    let statuses = join_all(confirms).await;
+    assert_eq!(tally(&statuses), BTreeMap::from([(201, 3), (409, 197)]), "{}", s.backend);
+    assert_eq!(bookings_per_unit(&url).await.values().max(), Some(&3));
+}
+
+/// One-hour and half-hour bookings overlapping on 08:30–09:00 race with lying holds: no
+/// 15-minute unit ever has more than its 3 desks.
+async fn mixed_durations_share_desks(backend: Backend) {
+    let url = backend.url.clone();
+    let s = Arc::new(TestServer::start_with(backend, Arc::new(LyingHolds(MemoryHolds::new())), TEST_NOW).await);
+    let mut holds = Vec::new();
+    for i in 0..120 {
+        let (service, start) = if i % 2 == 0 { ("lunga", SLOT) } else { ("visita", "2026-12-02T08:30:00+01:00") };
+        let (status, hold) = s.hold("prova", service, "sede", "in_person", start).await;
+        assert_eq!(status, 201, "{hold}");
+        holds.push(hold["hold_id"].as_str().unwrap().to_owned());
+    }
+    let confirms = holds.iter().enumerate().map(|(i, id)| {
+        let s = s.clone();
+        async move { s.book("prova", id, &format!("m{i}@example.it")).await.0 }
+    });
+    let statuses = join_all(confirms).await;
+    let counts = tally(&statuses);
+    assert_eq!(counts.get(&201), Some(&3), "every booking covers 08:30, so 3 in all: {counts:?}");
+    assert_eq!(counts.values().sum::<usize>(), 120);
+    assert!(counts.keys().all(|s| *s == 201 || *s == 409), "{counts:?}");
+    let per_unit = bookings_per_unit(&url).await;
+    assert!(per_unit.values().all(|n| *n <= 3), "{per_unit:?}");
+}
+
+/// 12 bookings at different times all try to move into one 3-desk slot at once: 3 move, the
+/// others keep their original time.
+async fn concurrent_reschedules(backend: Backend) {
+    let url = backend.url.clone();
+    let s = Arc::new(TestServer::start_with(backend, Arc::new(LyingHolds(MemoryHolds::new())), TEST_NOW).await);
+    let mut bookings = Vec::new();
+    for i in 0..12 {
+        let start = format!("2026-12-0{}T{:02}:00:00+01:00", 3 + i / 4, 8 + i % 4);
+        let (_, hold) = s.hold("prova", "visita", "sede", "in_person", &start).await;
+        let (status, booking) = s.book("prova", hold["hold_id"].as_str().unwrap(), &format!("r{i}@example.it")).await;
+        assert_eq!(status, 201, "{booking}");
+        bookings.push((booking["code"].as_str().unwrap().to_owned(), format!("r{i}@example.it"), start));
+    }
+    let moves = bookings.iter().map(|(code, email, _)| {
+        let s = s.clone();
+        async move {
+            let (_, hold) = s.hold("prova", "visita", "sede", "in_person", SLOT).await;
+            let body = json!({"email": email, "hold_id": hold["hold_id"]});
+            s.post(&s.url("prova", &format!("/bookings/{code}/reschedule")), &body).await.0
+        }
+    });
+    let statuses = join_all(moves).await;
+    assert_eq!(tally(&statuses), BTreeMap::from([(200, 3), (409, 9)]), "{}", s.backend);
+    let mut moved = 0;
+    for (code, email, original) in &bookings {
+        let (_, booking) = s.get(&s.url("prova", &format!("/bookings/{code}?email={email}"))).await;
+        let start = booking["start"].as_str().unwrap();
+        assert!(start == SLOT || start == original, "{code}: {start}");
+        moved += usize::from(start == SLOT);
+    }
+    assert_eq!(moved, 3);
+    assert!(bookings_per_unit(&url).await.values().all(|n| *n <= 3));
+}
+
+on_both_backends!(
+    two_hundred_citizens_three_desks,
+    lying_holds_cannot_oversell,
+    mixed_durations_share_desks,
+    concurrent_reschedules
+);
