@@ -33,13 +33,18 @@ impl Backend {
             eprintln!("SKIPPED on PostgreSQL: SPORTELLO_TEST_POSTGRES_URL is not set");
             return None;
         };
+        Some(Self::postgres_on(&server).await)
+    }
+
+    /// A fresh database on the PostgreSQL server at `server` (a URL without database name).
+    pub async fn postgres_on(server: &str) -> Self {
         let name = format!("sportello_test_{}", uuid::Uuid::new_v4().simple());
         let admin = sea_orm::Database::connect(format!("{server}/postgres")).await.expect("PostgreSQL is unreachable");
         sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE {name}"))
             .await
             .expect("create test database");
         admin.close().await.expect("close admin connection");
-        Some(Self { name: "postgres", url: format!("{server}/{name}") })
+        Self { name: "postgres", url: format!("{server}/{name}") }
     }
 }
 

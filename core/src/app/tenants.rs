@@ -51,7 +51,7 @@ impl Sportello {
                         return Err(PackError::new(
                             &file,
                             format!("{kind}s"),
-                            format!("removing {kind} {removed:?} would strand {upcoming} upcoming bookings; cancel or move them first"),
+                            format!("removing {kind} {removed:?} would strand {upcoming} upcoming booking(s); cancel or move them first"),
                         )
                         .into());
                     }

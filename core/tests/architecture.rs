@@ -1,0 +1,61 @@
+//! The layering rules of docs/ARCHITECTURE.md, checked on the source.
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// Files outside `allowed` (folders or files under src/) that mention `crate_name::`.
+fn offenders(crate_name: &str, allowed: &[&str]) -> Vec<String> {
+    let needle = format!("{crate_name}::");
+    rust_files(&src())
+        .into_iter()
+        .filter(|path| {
+            let relative = path.strip_prefix(src()).unwrap_or(path).to_string_lossy().replace('\\', "/");
+            !allowed.iter().any(|a| relative.starts_with(a))
+        })
+        .filter(|path| std::fs::read_to_string(path).unwrap_or_default().contains(&needle))
+        .map(|path| path.display().to_string())
+        .collect()
+}
+
+#[test]
+fn the_domain_does_no_io_and_knows_no_framework() {
+    for forbidden in ["poem", "poem_openapi", "sea_orm", "tokio", "std::fs", "std::net", "reqwest", "tracing"] {
+        let needle = format!("{forbidden}::");
+        for file in rust_files(&src().join("domain")) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert!(!text.contains(&needle), "{} uses {forbidden}", file.display());
+        }
+    }
+}
+
+#[test]
+fn only_http_knows_poem() {
+    assert_eq!(offenders("poem", &["http/", "server.rs"]), Vec::<String>::new());
+    assert_eq!(offenders("poem_openapi", &["http/"]), Vec::<String>::new());
+}
+
+#[test]
+fn only_store_knows_sea_orm() {
+    assert_eq!(offenders("sea_orm", &["store/"]), Vec::<String>::new());
+}
+
+#[test]
+fn only_calendar_knows_icalendar() {
+    assert_eq!(offenders("icalendar", &["calendar.rs"]), Vec::<String>::new());
+}

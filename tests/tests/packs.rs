@@ -1,0 +1,88 @@
+//! Applying tenant packs: idempotent, precise refusals that change nothing, and the demo packs.
+
+use std::path::Path;
+
+use sportello_tests::packs::{PROVA, write_pack};
+use sportello_tests::{Backend, TestServer, demo_packs_dir, on_both_backends};
+
+async fn apply_is_idempotent_and_reports_changes(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let unchanged = s.app.apply_pack(&write_pack("prova", PROVA)).await.unwrap();
+    assert!(!unchanged.created);
+    assert!(unchanged.changes.is_empty(), "{:?}", unchanged.changes);
+
+    let more_desks = PROVA
+        .replacen("desks = 3", "desks = 4", 1)
+        .replace("name = \"Comune di Prova\"", "name = \"Comune di Prova 2\"");
+    let report = s.app.apply_pack(&write_pack("prova", &more_desks)).await.unwrap();
+    assert_eq!(report.changes, ["tenant settings changed", "office sede changed"]);
+    let (_, tenant) = s.get(&s.url("prova", "")).await;
+    assert_eq!(tenant["name"], "Comune di Prova 2", "a new version is served at once");
+}
+
+async fn invalid_packs_change_nothing(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let broken = PROVA.replacen("duration_minutes = 30", "duration_minutes = 25", 1);
+    let dir = write_pack("prova", &broken);
+    let error = s.app.apply_pack(&dir).await.unwrap_err().to_string();
+    let manifest = dir.join("tenant.toml").display().to_string();
+    assert!(
+        error.contains(&manifest) && error.contains("services[0].duration_minutes") && error.contains("multiple"),
+        "{error}"
+    );
+    let (_, services) = s.get(&s.url("prova", "/services")).await;
+    assert_eq!(services[0]["duration_minutes"], 30, "the stored configuration is untouched");
+
+    let misnamed = write_pack("other-name", PROVA);
+    let error = s.app.apply_pack(&misnamed).await.unwrap_err().to_string();
+    assert!(error.contains("folder name"), "{error}");
+    let missing_logo = write_pack(
+        "prova",
+        &PROVA.replace("primary_color = \"#123456\"", "primary_color = \"#123456\"\nlogo = \"logo.png\""),
+    );
+    let error = s.app.apply_pack(&missing_logo).await.unwrap_err().to_string();
+    assert!(error.contains("branding.logo"), "{error}");
+}
+
+async fn removing_a_booked_service_is_refused(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (_, hold) = s.hold("prova", "lunga", "sede", "in_person", "2026-12-02T08:00:00+01:00").await;
+    assert_eq!(s.book("prova", hold["hold_id"].as_str().unwrap(), "keep@example.it").await.0, 201);
+    let start = PROVA.find("[[services]]\nslug = \"lunga\"").unwrap();
+    let end = PROVA.find("[[services]]\nslug = \"con-cf\"").unwrap();
+    let without = format!("{}{}", &PROVA[..start], &PROVA[end..])
+        .replace("\"visita\", \"lunga\", \"con-cf\"", "\"visita\", \"con-cf\"");
+    let error = s.app.apply_pack(&write_pack("prova", &without)).await.unwrap_err().to_string();
+    assert!(error.contains("lunga") && error.contains("1 upcoming booking"), "{error}");
+    let (_, services) = s.get(&s.url("prova", "/services")).await;
+    assert_eq!(services.as_array().unwrap().len(), 4);
+}
+
+async fn demo_packs_are_valid_and_bookable(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let reports = s.app.apply_all_packs(&demo_packs_dir()).await.unwrap();
+    let slugs: Vec<&str> = reports.iter().map(|r| r.slug.as_str()).collect();
+    assert_eq!(slugs, ["cbtoscananord", "comune-esempio"]);
+    assert!(Path::new(&demo_packs_dir()).join("cbtoscananord/logo.svg").is_file());
+    let logo = s.http.get(format!("{}/api/v1/t/cbtoscananord/logo", s.base)).send().await.unwrap();
+    assert_eq!(logo.headers()["content-type"], "image/svg+xml");
+    for (tenant, service, office, mode) in [
+        ("cbtoscananord", "avvisi-pagamento", "sede-viareggio", "whatsapp"),
+        ("cbtoscananord", "concessioni", "ufficio-lucca", "teams"),
+        ("comune-esempio", "carta-identita", "anagrafe", "in_person"),
+    ] {
+        let query = format!("/availability?service={service}&office={office}&mode={mode}");
+        let (status, body) = s.get(&s.url(tenant, &query)).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(!body["days"].as_array().unwrap().is_empty(), "{tenant}/{service} has free slots");
+    }
+    let (_, services) = s.get(&s.url("comune-esempio", "/services")).await;
+    assert_eq!(services[0]["horizon_days"], 180);
+}
+
+on_both_backends!(
+    apply_is_idempotent_and_reports_changes,
+    invalid_packs_change_nothing,
+    removing_a_booked_service_is_refused,
+    demo_packs_are_valid_and_bookable,
+);
