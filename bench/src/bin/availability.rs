@@ -1,0 +1,135 @@
+//! Availability of 1 service × 1 office × 60 days with 30% of the slots fully booked.
+//!
+//! `cargo run --release -p sportello-bench --bin availability [-- --postgres postgres://postgres@127.0.0.1:5432]`
+//! Prints p50/p95/p99 of the use case (database + holds + slot grid) and of the whole HTTP
+//! round trip over loopback, as JSON.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Days, Utc};
+use sportello::app::{AvailabilityRequest, Clock, ConfirmRequest};
+use sportello::domain::{DetailsForm, SlotQuery};
+use sportello_bench::percentiles;
+use sportello_tests::packs::write_pack;
+use sportello_tests::{Backend, TestServer};
+
+const PACK: &str = r##"
+slug = "bench"
+name = "Benchmark"
+privacy_notice_version = "1"
+[branding]
+primary_color = "#000000"
+[[services]]
+slug = "visita"
+name = { it = "Visita" }
+description = { it = "Visita" }
+duration_minutes = 30
+modes = ["in_person"]
+horizon_days = 60
+[[offices]]
+slug = "sede"
+name = "Sede"
+address = "Via Roma 1"
+modes = ["in_person"]
+services = ["visita"]
+[offices.hours]
+mon = [{ from = "08:30", to = "12:30", desks = 3 }, { from = "14:30", to = "17:00", desks = 2 }]
+tue = [{ from = "08:30", to = "12:30", desks = 3 }, { from = "14:30", to = "17:00", desks = 2 }]
+wed = [{ from = "08:30", to = "12:30", desks = 3 }, { from = "14:30", to = "17:00", desks = 2 }]
+thu = [{ from = "08:30", to = "12:30", desks = 3 }, { from = "14:30", to = "17:00", desks = 2 }]
+fri = [{ from = "08:30", to = "12:30", desks = 3 }]
+"##;
+
+const ITERATIONS: usize = 2000;
+
+#[tokio::main]
+async fn main() {
+    let backend = match std::env::args().skip_while(|a| a != "--postgres").nth(1) {
+        Some(server) => Backend::postgres_on(&server).await,
+        None => Backend::sqlite(),
+    };
+    let backend_name = backend.name;
+    let server = TestServer::start(backend).await;
+    server.app.apply_pack(&write_pack("bench", PACK)).await.expect("bench pack");
+    let now: DateTime<Utc> = server.clock.now();
+    let from = now.date_naive();
+    let to = from.checked_add_days(Days::new(59)).expect("date");
+    let request =
+        || AvailabilityRequest { service: "visita", office: "sede", mode: "in_person", from: Some(from), to: Some(to) };
+
+    // Book every place of 30% of the slots.
+    let all = server.app.availability("bench", request()).await.expect("availability");
+    let slots: Vec<_> = all.days.iter().flat_map(|d| d.slots.iter()).collect();
+    let booked: Vec<_> = slots.iter().enumerate().filter(|(i, _)| i % 10 < 3).collect();
+    let mut bookings = 0;
+    for &(index, slot) in &booked {
+        for desk in 0..slot.remaining {
+            let hold = server.app.place_hold("bench", "visita", "sede", "in_person", slot.start).await.expect("hold");
+            let form = DetailsForm {
+                first_name: "Bench".into(),
+                last_name: "Mark".into(),
+                email: format!("b{index}.{desk}@example.it"),
+                phone: "+393330000000".into(),
+                privacy_accepted: true,
+                ..DetailsForm::default()
+            };
+            server
+                .app
+                .confirm("bench", ConfirmRequest { hold_id: hold.id, form, idempotency: None })
+                .await
+                .expect("confirm");
+            bookings += 1;
+        }
+    }
+    let free_slots: usize = server
+        .app
+        .availability("bench", request())
+        .await
+        .expect("availability")
+        .days
+        .iter()
+        .map(|d| d.slots.len())
+        .sum();
+
+    let mut use_case = Vec::with_capacity(ITERATIONS);
+    for _ in 0..ITERATIONS {
+        let started = Instant::now();
+        let availability = server.app.availability("bench", request()).await.expect("availability");
+        use_case.push(started.elapsed());
+        assert_eq!(availability.days.iter().map(|d| d.slots.len()).sum::<usize>(), free_slots);
+    }
+    // The pure part: generating the 60 days of slots, without the database or holds.
+    let tenant = server.app.tenant("bench").await.expect("tenant");
+    let (service, office) = (&tenant.config.services[0], &tenant.config.offices[0]);
+    let query = SlotQuery { service, office, grid_minutes: tenant.config.grid_minutes, now };
+    let mut domain = Vec::with_capacity(ITERATIONS);
+    for _ in 0..ITERATIONS {
+        let started = Instant::now();
+        let generated = query.slots_between(from, to);
+        domain.push(started.elapsed());
+        assert_eq!(generated.len(), slots.len());
+    }
+    let url =
+        server.url("bench", &format!("/availability?service=visita&office=sede&mode=in_person&from={from}&to={to}"));
+    let mut http: Vec<Duration> = Vec::with_capacity(ITERATIONS);
+    for _ in 0..ITERATIONS {
+        let started = Instant::now();
+        let response = server.http.get(&url).send().await.expect("GET");
+        let body = response.bytes().await.expect("body");
+        http.push(started.elapsed());
+        assert!(!body.is_empty());
+    }
+    let report = serde_json::json!({
+        "benchmark": "availability",
+        "backend": backend_name,
+        "days": 60,
+        "slots": slots.len(),
+        "slots_fully_booked": booked.len(),
+        "bookings": bookings,
+        "free_slots_returned": free_slots,
+        "slot_generation_only": percentiles(&mut domain),
+        "use_case": percentiles(&mut use_case),
+        "http_round_trip": percentiles(&mut http),
+    });
+    println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+}
