@@ -199,6 +199,7 @@ async fn booking_lifecycle(backend: Backend) {
         "{ics}"
     );
     assert!(ics.contains(&format!("UID:{}@prova.sportello", code.replace('-', ""))), "{ics}");
+    assert!(ics.contains("LOCATION:Sede\\, Via Roma 1"), "commas escaped per RFC 5545: {ics}");
 
     // Reschedule to 09:00: the old place is given back, the new one taken.
     let later = "2026-12-02T09:00:00+01:00";
@@ -273,6 +274,10 @@ async fn booking_validation(backend: Backend) {
     with_contact["contact"] = json!("347 000 1111");
     let (status, booking) = s.post(&s.url("prova", "/bookings"), &with_contact).await;
     assert_eq!((status, booking["contact"].as_str()), (201, Some("+393470001111")));
+    let ics_url =
+        s.url("prova", &format!("/bookings/{}/calendar.ics?email=w@example.it", booking["code"].as_str().unwrap()));
+    let ics = s.http.get(ics_url).send().await.unwrap().text().await.unwrap();
+    assert!(ics.contains("LOCATION:Videochiamata WhatsApp"), "{ics}");
 
     let (status, body) = s.book("prova", "2b1ec1d2-0000-4000-8000-000000000000", "x@example.it").await;
     assert_eq!((status, body["type"].as_str()), (409, Some("/problems/hold-expired")));

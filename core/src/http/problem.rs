@@ -25,7 +25,8 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    #[oai(skip_serializing_if_is_empty)]
+    /// Present on validation problems only.
+    #[oai(default, skip_serializing_if_is_empty)]
     pub errors: Vec<FieldProblem>,
 }
 
@@ -53,6 +54,12 @@ pub enum ProblemResponse {
     /// The slot is taken, the hold expired, or the booking can no longer change.
     #[oai(status = 409, content_type = "application/problem+json")]
     Conflict(Json<Problem>),
+    /// The body is larger than 64 KiB.
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<Problem>),
+    /// The body is not `application/json`.
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
     /// Some fields are invalid; `errors` lists each.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Problem>),
@@ -71,6 +78,8 @@ impl From<Problem> for ProblemResponse {
             400 => Self::BadRequest(body),
             404 => Self::NotFound(body),
             409 => Self::Conflict(body),
+            413 => Self::PayloadTooLarge(body),
+            415 => Self::UnsupportedMediaType(body),
             422 => Self::Unprocessable(body),
             503 => Self::Unavailable(body),
             _ => Self::Internal(body),
