@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::app::AppError;
-use crate::config::{ConfigError, FileConfig, Settings};
+use crate::config::{ConfigError, FileConfig, Overrides, Settings};
+use crate::holds::HoldStoreError;
 use crate::server;
 use crate::store::StoreError;
 
@@ -35,6 +36,9 @@ enum Command {
         /// Folder of tenant packs used by --demo.
         #[arg(long, env = "SPORTELLO_TENANTS_DIR")]
         tenants_dir: Option<PathBuf>,
+        /// Keep holds in Redis (redis://host:port) so that several instances share them.
+        #[arg(long, env = "SPORTELLO_REDIS_URL")]
+        redis_url: Option<String>,
     },
     /// Applies database migrations and exits.
     Migrate,
@@ -59,6 +63,8 @@ pub enum CliError {
     Store(#[from] StoreError),
     #[error(transparent)]
     App(#[from] AppError),
+    #[error(transparent)]
+    Holds(#[from] HoldStoreError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
     #[error("server failed: {0}")]
@@ -69,19 +75,22 @@ impl Cli {
     pub async fn run(self) -> Result<(), CliError> {
         let file = FileConfig::load(self.config.as_deref())?;
         match self.command {
-            Command::Serve { bind, demo, tenants_dir } => {
-                let settings = Settings::resolve(self.database_url, bind, tenants_dir, file);
-                serve(settings, demo).await
+            Command::Serve { bind, demo, tenants_dir, redis_url } => {
+                let flags = Overrides { database_url: self.database_url, bind, tenants_dir, redis_url };
+                serve(Settings::resolve(flags, file), demo).await
             }
             Command::Migrate => {
-                let settings = Settings::resolve(self.database_url, None, None, file);
+                let settings =
+                    Settings::resolve(Overrides { database_url: self.database_url, ..Overrides::default() }, file);
                 server::open_store(&settings.database_url).await?;
                 println!("migrations applied");
                 Ok(())
             }
             Command::Tenant { command: TenantCommand::Apply { dir } } => {
-                let settings = Settings::resolve(self.database_url, None, None, file);
-                let app = server::embedded(server::open_store(&settings.database_url).await?);
+                let settings =
+                    Settings::resolve(Overrides { database_url: self.database_url, ..Overrides::default() }, file);
+                // Applying a pack touches no holds.
+                let app = server::application(server::open_store(&settings.database_url).await?, None)?;
                 print_report(&app.apply_pack(&dir).await?);
                 Ok(())
             }
@@ -99,7 +108,9 @@ fn print_report(report: &crate::app::ApplyReport) {
 }
 
 async fn serve(settings: Settings, demo: bool) -> Result<(), CliError> {
-    let app = server::embedded(server::open_store(&settings.database_url).await?);
+    let app = server::application(server::open_store(&settings.database_url).await?, settings.redis_url.as_deref())?;
+    let holds = if settings.redis_url.is_some() { "Redis" } else { "this process" };
+    tracing::info!(holds, "holds are kept in {holds}");
     if demo {
         for report in app.apply_all_packs(&settings.tenants_dir).await? {
             print_report(&report);

@@ -15,6 +15,7 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub bind: Option<String>,
     pub tenants_dir: Option<PathBuf>,
+    pub redis_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,20 +41,26 @@ pub struct Settings {
     pub database_url: String,
     pub bind: String,
     pub tenants_dir: PathBuf,
+    /// Holds in Redis, shared by several instances; `None` keeps them in this process.
+    pub redis_url: Option<String>,
+}
+
+/// Settings given as flags or environment variables (clap reads `SPORTELLO_*`).
+#[derive(Debug, Default)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    pub bind: Option<String>,
+    pub tenants_dir: Option<PathBuf>,
+    pub redis_url: Option<String>,
 }
 
 impl Settings {
-    /// `flags` already hold the environment's values (clap reads `SPORTELLO_*`).
-    pub fn resolve(
-        database_url: Option<String>,
-        bind: Option<String>,
-        tenants_dir: Option<PathBuf>,
-        file: FileConfig,
-    ) -> Self {
+    pub fn resolve(flags: Overrides, file: FileConfig) -> Self {
         Self {
-            database_url: database_url.or(file.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
-            bind: bind.or(file.bind).unwrap_or_else(|| DEFAULT_BIND.to_owned()),
-            tenants_dir: tenants_dir.or(file.tenants_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_TENANTS_DIR)),
+            database_url: flags.database_url.or(file.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            bind: flags.bind.or(file.bind).unwrap_or_else(|| DEFAULT_BIND.to_owned()),
+            tenants_dir: flags.tenants_dir.or(file.tenants_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_TENANTS_DIR)),
+            redis_url: flags.redis_url.or(file.redis_url).filter(|u| !u.trim().is_empty()),
         }
     }
 }
@@ -68,11 +75,15 @@ mod tests {
             database_url: Some("postgres://db/x".into()),
             bind: Some("0.0.0.0:9000".into()),
             tenants_dir: None,
+            redis_url: Some("redis://cache".into()),
         };
-        let settings = Settings::resolve(None, Some("127.0.0.1:1".into()), None, file);
+        let flags = Overrides { bind: Some("127.0.0.1:1".into()), ..Overrides::default() };
+        let settings = Settings::resolve(flags, file);
         assert_eq!(settings.database_url, "postgres://db/x");
         assert_eq!(settings.bind, "127.0.0.1:1");
         assert_eq!(settings.tenants_dir, PathBuf::from("tenants"));
-        assert_eq!(Settings::resolve(None, None, None, FileConfig::default()).database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(settings.redis_url.as_deref(), Some("redis://cache"));
+        let defaults = Settings::resolve(Overrides::default(), FileConfig::default());
+        assert_eq!((defaults.database_url.as_str(), defaults.redis_url), (DEFAULT_DATABASE_URL, None));
     }
 }

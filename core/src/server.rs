@@ -9,12 +9,17 @@ use poem::Server;
 use poem::listener::{Acceptor, Listener, TcpListener};
 
 use crate::app::{Sportello, SystemClock};
-use crate::holds::MemoryHolds;
+use crate::holds::{HoldStore, HoldStoreError, MemoryHolds, RedisHolds};
 use crate::store::{Store, StoreError};
 
-/// The embedded default: in-process holds and the system clock over `store`.
-pub fn embedded(store: Store) -> Sportello {
-    Sportello::new(store, Arc::new(MemoryHolds::new()), Arc::new(SystemClock))
+/// The application over `store`, with holds in Redis when `redis_url` is given and in this
+/// process otherwise (the embedded default).
+pub fn application(store: Store, redis_url: Option<&str>) -> Result<Sportello, HoldStoreError> {
+    let holds: Arc<dyn HoldStore> = match redis_url {
+        Some(url) => Arc::new(RedisHolds::new(url, "sportello")?),
+        None => Arc::new(MemoryHolds::new()),
+    };
+    Ok(Sportello::new(store, holds, Arc::new(SystemClock)))
 }
 
 /// A server bound and ready to run; `addr` is known before it starts (port 0 picks a free one).

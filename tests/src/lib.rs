@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sportello::app::{Clock, Sportello};
-use sportello::holds::{HoldStore, MemoryHolds};
+use sportello::holds::{HoldStore, MemoryHolds, RedisHolds};
 use tokio::sync::oneshot;
 
 pub mod packs;
@@ -15,6 +15,8 @@ pub mod packs;
 pub struct Backend {
     pub name: &'static str,
     pub url: String,
+    /// Keep holds in this Redis (under a key prefix of the test's own) instead of in process.
+    pub redis: Option<String>,
 }
 
 impl Backend {
@@ -22,7 +24,7 @@ impl Backend {
     pub fn sqlite() -> Self {
         let dir = std::env::temp_dir().join("sportello-tests");
         let file = dir.join(format!("{}.db", uuid::Uuid::new_v4()));
-        Self { name: "sqlite", url: format!("sqlite://{}?mode=rwc", file.display()) }
+        Self { name: "sqlite", url: format!("sqlite://{}?mode=rwc", file.display()), redis: None }
     }
 
     /// A fresh PostgreSQL database, when `SPORTELLO_TEST_POSTGRES_URL` names a server
@@ -36,6 +38,27 @@ impl Backend {
         Some(Self::postgres_on(&server).await)
     }
 
+    /// PostgreSQL with holds in Redis (`SPORTELLO_TEST_REDIS_URL`): the production shape.
+    pub async fn postgres_redis() -> Option<Self> {
+        let Ok(redis) = std::env::var("SPORTELLO_TEST_REDIS_URL") else {
+            eprintln!("SKIPPED on PostgreSQL + Redis: SPORTELLO_TEST_REDIS_URL is not set");
+            return None;
+        };
+        let backend = Self::postgres().await?;
+        Some(Self { name: "postgres+redis", redis: Some(redis), ..backend })
+    }
+
+    /// The hold store this backend asks for.
+    pub fn holds(&self) -> Arc<dyn HoldStore> {
+        match &self.redis {
+            Some(url) => {
+                let prefix = format!("sportello-test-{}", uuid::Uuid::new_v4().simple());
+                Arc::new(RedisHolds::new(url, &prefix).expect("Redis URL"))
+            }
+            None => Arc::new(MemoryHolds::new()),
+        }
+    }
+
     /// A fresh database on the PostgreSQL server at `server` (a URL without database name).
     pub async fn postgres_on(server: &str) -> Self {
         let name = format!("sportello_test_{}", uuid::Uuid::new_v4().simple());
@@ -44,7 +67,7 @@ impl Backend {
             .await
             .expect("create test database");
         admin.close().await.expect("close admin connection");
-        Self { name: "postgres", url: format!("{server}/{name}") }
+        Self { name: "postgres", url: format!("{server}/{name}"), redis: None }
     }
 }
 
@@ -83,9 +106,10 @@ pub struct TestServer {
 pub const TEST_NOW: &str = "2026-12-01T06:00:00Z";
 
 impl TestServer {
-    /// Starts a server with the test packs applied and in-process holds.
+    /// Starts a server with the test packs applied and the backend's hold store.
     pub async fn start(backend: Backend) -> Self {
-        Self::start_with(backend, Arc::new(MemoryHolds::new()), TEST_NOW).await
+        let holds = backend.holds();
+        Self::start_with(backend, holds, TEST_NOW).await
     }
 
     pub async fn start_with(backend: Backend, holds: Arc<dyn HoldStore>, now: &str) -> Self {
@@ -192,7 +216,8 @@ pub fn demo_packs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tenants")
 }
 
-/// Runs `scenario` on SQLite and on PostgreSQL, as two tests named `sqlite` and `postgres`.
+/// Runs `scenario` on SQLite, on PostgreSQL, and on PostgreSQL with holds in Redis, as tests
+/// named `sqlite`, `postgres` and `postgres_redis`.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {$(
@@ -204,6 +229,12 @@ macro_rules! on_both_backends {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
                 if let Some(backend) = $crate::Backend::postgres().await {
+                    super::$scenario(backend).await
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres_redis() {
+                if let Some(backend) = $crate::Backend::postgres_redis().await {
                     super::$scenario(backend).await
                 }
             }

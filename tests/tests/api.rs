@@ -142,6 +142,18 @@ async fn holds(backend: Backend) {
     assert_eq!(problem(&s, delete(first).await.unwrap()).await.0, 404);
     assert_eq!(problem(&s, delete("not-a-uuid").await.unwrap()).await.0, 422);
 
+    // A client-chosen id makes a retried hold request the same hold, not a second place.
+    let retry = json!({"service": "visita", "office": "sede", "mode": "in_person", "start": SLOT, "hold_id": "6f1c3a52-9a53-4d2f-8f59-2f6d1c0e7b11"});
+    let (first, again) =
+        (s.post(&s.url("prova", "/holds"), &retry).await, s.post(&s.url("prova", "/holds"), &retry).await);
+    assert_eq!((first.0, again.0), (201, 201));
+    assert_eq!(first.1["hold_id"], "6f1c3a52-9a53-4d2f-8f59-2f6d1c0e7b11");
+    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 2, "one place held, not two");
+    // The same id in another tenant is another hold.
+    let elsewhere = json!({"service": "visita", "office": "sede", "mode": "in_person", "start": "2026-12-01T09:00:00+01:00", "hold_id": "6f1c3a52-9a53-4d2f-8f59-2f6d1c0e7b11"});
+    assert_eq!(s.post(&s.url("altro", "/holds"), &elsewhere).await.0, 201);
+    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 2);
+
     // Holds expire on their own.
     hold_id(&s, "visita", "piccolo", "in_person", SLOT).await;
     s.clock.advance(TimeDelta::minutes(11));
@@ -330,7 +342,9 @@ async fn malformed_requests(backend: Backend) {
     let wrong_type = json!({"hold_id": "x", "citizen": {"first_name": "a", "last_name": "b", "email": "c", "phone": "d"}, "privacy_accepted": "yes"});
     assert_eq!(problem(&s, post_raw(wrong_type.to_string()).await.unwrap()).await.0, 400);
     let huge = format!(r#"{{"details": "{}"}}"#, "x".repeat(100_000));
-    let (status, body) = problem(&s, post_raw(huge).await.unwrap()).await;
+    let too_large = post_raw(huge).await.unwrap();
+    assert_eq!(too_large.headers()["connection"], "close", "the unread body makes the connection unusable");
+    let (status, body) = problem(&s, too_large).await;
     assert_eq!((status, body["type"].as_str()), (413, Some("/problems/payload-too-large")));
     let (status, _) = problem(&s, s.http.get(format!("{}/api/v1/nothing-here", s.base)).send().await.unwrap()).await;
     assert_eq!(status, 404);

@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::json;
 use sportello::domain::BookingStatus;
 use sportello::domain::slots::Unit;
-use sportello::holds::{Hold, HoldStore, HoldStoreError, MemoryHolds};
+use sportello::holds::{Hold, HoldHealth, HoldStore, HoldStoreError, MemoryHolds};
 use sportello_tests::{Backend, TEST_NOW, TestServer, on_both_backends};
 use uuid::Uuid;
 
@@ -45,8 +45,8 @@ impl HoldStore for LyingHolds {
     ) -> Result<HashMap<Unit, u32>, HoldStoreError> {
         Ok(HashMap::new())
     }
-    async fn ping(&self) -> Result<(), HoldStoreError> {
-        Ok(())
+    async fn health(&self) -> HoldHealth {
+        HoldHealth::Ok
     }
 }
 

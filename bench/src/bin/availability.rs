@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Days, Utc};
-use sportello::app::{AvailabilityRequest, Clock, ConfirmRequest};
+use sportello::app::{AvailabilityRequest, Clock, ConfirmRequest, HoldRequest};
 use sportello::domain::{DetailsForm, SlotQuery};
 use sportello_bench::percentiles;
 use sportello_tests::packs::write_pack;
@@ -64,7 +64,9 @@ async fn main() {
     let mut bookings = 0;
     for &(index, slot) in &booked {
         for desk in 0..slot.remaining {
-            let hold = server.app.place_hold("bench", "visita", "sede", "in_person", slot.start).await.expect("hold");
+            let request =
+                HoldRequest { service: "visita", office: "sede", mode: "in_person", start: slot.start, id: None };
+            let hold = server.app.place_hold("bench", request).await.expect("hold");
             let form = DetailsForm {
                 first_name: "Bench".into(),
                 last_name: "Mark".into(),

@@ -11,16 +11,22 @@ use crate::domain::slots::Slot;
 use crate::holds::Hold;
 use crate::store::Ledger;
 
+/// What a citizen asks to hold.
+pub struct HoldRequest<'a> {
+    pub service: &'a str,
+    pub office: &'a str,
+    pub mode: &'a str,
+    pub start: DateTime<Utc>,
+    /// A client-chosen id, so that retries are idempotent; a fresh one otherwise.
+    pub id: Option<Uuid>,
+}
+
 impl Sportello {
     /// Keeps one place of the slot starting at `start` for the tenant's hold duration.
-    pub async fn place_hold(
-        &self,
-        tenant_slug: &str,
-        service: &str,
-        office: &str,
-        mode: &str,
-        start: DateTime<Utc>,
-    ) -> Result<Hold, AppError> {
+    /// A client may name the hold (`id`): asking again with the same id is the same hold, so a
+    /// retried request never takes a second place.
+    pub async fn place_hold(&self, tenant_slug: &str, request: HoldRequest<'_>) -> Result<Hold, AppError> {
+        let HoldRequest { service, office, mode, start, id } = request;
         let tenant = self.tenant(tenant_slug).await?;
         let offer = Offer::resolve(&tenant, service, office, mode)?;
         let now = self.clock.now();
@@ -28,7 +34,7 @@ impl Sportello {
             AppError::field("start", "not_a_slot", "This time is not a bookable slot of this service, office and mode.")
         })?;
         let hold = Hold {
-            id: Uuid::new_v4(),
+            id: id.unwrap_or_else(Uuid::new_v4),
             tenant: tenant.id,
             service: offer.service.slug.clone(),
             office: offer.office.slug.clone(),

@@ -13,13 +13,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::domain::FieldErrors;
-use crate::holds::{HoldStore, HoldStoreError};
+use crate::holds::{HoldHealth, HoldStore, HoldStoreError};
 use crate::packs::PackError;
 use crate::store::{Store, StoreError};
 
 pub use availability::{Availability, AvailabilityRequest, AvailableDay, AvailableSlot};
 pub use bookings::{ConfirmRequest, Confirmed};
 pub use catalog::TenantSnapshot;
+pub use holds::HoldRequest;
 pub use tenants::ApplyReport;
 
 /// Where "now" comes from; tests of the domain pass instants directly instead.
@@ -88,8 +89,8 @@ impl Sportello {
         &self.store
     }
 
-    /// Readiness: the database and the hold store answer.
-    pub async fn check_ready(&self) -> (Result<(), StoreError>, Result<(), HoldStoreError>) {
-        (self.store.ping().await, self.holds.ping().await)
+    /// Readiness: whether the database answers, and how the hold store is doing.
+    pub async fn check_ready(&self) -> (Result<(), StoreError>, HoldHealth) {
+        (self.store.ping().await, self.holds.health().await)
     }
 }

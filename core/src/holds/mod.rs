@@ -3,7 +3,10 @@
 //! Holds are an efficiency and fairness layer: they make availability honest and spare the
 //! database doomed transactions. They never decide capacity; the ledger write does.
 
+#[cfg(test)]
+mod contract;
 mod memory;
+mod redis;
 
 use std::collections::HashMap;
 
@@ -15,6 +18,7 @@ use crate::domain::slots::Unit;
 use crate::domain::{Mode, Slug, TenantId};
 
 pub use memory::MemoryHolds;
+pub use redis::RedisHolds;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hold {
@@ -42,6 +46,13 @@ pub enum HoldStoreError {
     Unavailable(String),
 }
 
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HoldHealth {
+    Ok,
+    /// Working on a local fallback: holds are not shared between instances until it recovers.
+    Degraded(String),
+}
+
 /// Where live holds are kept: in this process (embedded default) or shared between instances.
 #[async_trait]
 pub trait HoldStore: Send + Sync + 'static {
@@ -67,6 +78,6 @@ pub trait HoldStore: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<HashMap<Unit, u32>, HoldStoreError>;
 
-    /// A health check for `/readyz`.
-    async fn ping(&self) -> Result<(), HoldStoreError>;
+    /// How the store is doing, for `/readyz`.
+    async fn health(&self) -> HoldHealth;
 }

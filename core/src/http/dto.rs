@@ -211,6 +211,9 @@ pub struct HoldRequest {
     pub mode: String,
     /// The slot's start, RFC 3339 (any offset).
     pub start: String,
+    /// Optional: a UUID chosen by the client. Sending the same request again with the same id
+    /// returns the same hold instead of taking a second place.
+    pub hold_id: Option<String>,
 }
 
 #[derive(Object)]

@@ -15,6 +15,7 @@ use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, 
 use poem_openapi::OpenApiService;
 
 use crate::app::Sportello;
+use crate::holds::HoldHealth;
 use problem::from_framework_error;
 use public::PublicApi;
 
@@ -44,7 +45,12 @@ pub fn routes(app: Sportello) -> impl Endpoint {
             }
             let problem = from_framework_error(&err);
             let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            Response::builder().status(status).content_type("application/problem+json").body(
+            let mut response = Response::builder().status(status).content_type("application/problem+json");
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                // The rest of the body is left unread, so this connection cannot carry another request.
+                response = response.header("Connection", "close");
+            }
+            response.body(
                 serde_json::json!({
                     "type": problem.kind, "title": problem.title, "status": problem.status, "detail": problem.detail
                 })
@@ -88,11 +94,16 @@ fn healthz() -> &'static str {
 #[handler]
 async fn readyz(app: poem::web::Data<&Sportello>) -> Response {
     let (database, holds) = app.check_ready().await;
-    let word = |ok: bool| if ok { "ok" } else { "unavailable" };
-    let ready = database.is_ok() && holds.is_ok();
+    // Degraded holds still serve (the database decides capacity), so they do not make us unready.
+    let ready = database.is_ok();
+    let (holds_status, holds_detail) = match holds {
+        HoldHealth::Ok => ("ok", None),
+        HoldHealth::Degraded(detail) => ("degraded", Some(detail)),
+    };
     let body = serde_json::json!({
         "status": if ready { "ready" } else { "not_ready" },
-        "checks": { "database": word(database.is_ok()), "holds": word(holds.is_ok()) }
+        "checks": { "database": if ready { "ok" } else { "unavailable" }, "holds": holds_status },
+        "detail": { "holds": holds_detail },
     });
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     Json(body).with_status(status).into_response()

@@ -8,12 +8,13 @@ use poem_openapi::{ApiResponse, OpenApi, Tags};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::dto;
 use super::dto::{
-    AvailabilityInfo, BookingRequest, BookingView, EmailProof, HoldCreated, HoldRequest, OfficeInfo, RescheduleRequest,
-    ServiceInfo, TenantInfo,
+    AvailabilityInfo, BookingRequest, BookingView, EmailProof, HoldCreated, OfficeInfo, RescheduleRequest, ServiceInfo,
+    TenantInfo,
 };
 use super::problem::ProblemResponse;
-use crate::app::{AppError, AvailabilityRequest, ConfirmRequest, Sportello};
+use crate::app::{AppError, AvailabilityRequest, ConfirmRequest, HoldRequest, Sportello};
 use crate::calendar::booking_calendar;
 use crate::domain::FieldErrors;
 
@@ -126,13 +127,15 @@ impl PublicApi {
 
     /// Keeps one place of a slot while the citizen fills in their details.
     #[oai(path = "/t/:tenant/holds", method = "post", tag = "Tag::Booking")]
-    async fn place_hold(&self, tenant: Path<String>, body: Json<HoldRequest>) -> ApiResult<HoldResponse> {
+    async fn place_hold(&self, tenant: Path<String>, body: Json<dto::HoldRequest>) -> ApiResult<HoldResponse> {
         let start = DateTime::parse_from_rfc3339(body.start.trim())
             .map_err(|_| {
                 invalid("start", "invalid_datetime", "Use an RFC 3339 time such as 2026-12-01T09:00:00+01:00.")
             })?
             .with_timezone(&Utc);
-        let hold = self.app.place_hold(&tenant, &body.service, &body.office, &body.mode, start).await?;
+        let id = body.hold_id.as_deref().map(|raw| parse_uuid("hold_id", raw)).transpose()?;
+        let request = HoldRequest { service: &body.service, office: &body.office, mode: &body.mode, start, id };
+        let hold = self.app.place_hold(&tenant, request).await?;
         let tz =
             self.app.tenant(&tenant).await?.config.office(hold.office.as_str()).map_or(chrono_tz::UTC, |o| o.timezone);
         Ok(HoldResponse::Created(Json(HoldCreated {

@@ -1,0 +1,134 @@
+//! What every `HoldStore` must do, run against the in-process store and against real Redis.
+//! Redis runs when `SPORTELLO_TEST_REDIS_URL` is set (`scripts/test` sets it; under CI it must).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use uuid::Uuid;
+
+use super::{Hold, HoldHealth, HoldStore, MemoryHolds, RedisHolds};
+use crate::domain::slots::Unit;
+use crate::domain::{Mode, Slug, TenantId};
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+}
+
+fn hold(tenant: i32, office: &str, units: &[Unit], expires_at: DateTime<Utc>) -> Hold {
+    Hold {
+        id: Uuid::new_v4(),
+        tenant: TenantId(tenant),
+        service: Slug::parse("s").unwrap(),
+        office: Slug::parse(office).unwrap(),
+        mode: Mode::InPerson,
+        start: DateTime::from_timestamp(units[0], 0).unwrap(),
+        end: DateTime::from_timestamp(units[units.len() - 1] + 900, 0).unwrap(),
+        units: units.to_vec(),
+        expires_at,
+    }
+}
+
+async fn capacity_release_expiry_and_isolation(store: &dyn HoldStore) {
+    let later = now() + TimeDelta::minutes(10);
+    let free = HashMap::from([(0, 2), (900, 1)]);
+    let first = hold(1, "o", &[0], later);
+    let second = hold(1, "o", &[0, 900], later);
+    let third = hold(1, "o", &[0], later);
+    assert!(store.acquire(&first, &free, now()).await.unwrap());
+    assert!(store.acquire(&second, &free, now()).await.unwrap());
+    assert!(!store.acquire(&third, &free, now()).await.unwrap(), "unit 0 is full");
+    assert_eq!(store.live_counts(TenantId(1), "o", 0, 1800, now()).await.unwrap(), HashMap::from([(0, 2), (900, 1)]));
+    assert_eq!(
+        store.live_counts(TenantId(1), "o", 0, 900, now()).await.unwrap(),
+        HashMap::from([(0, 2)]),
+        "`to` is exclusive"
+    );
+    assert!(store.live_counts(TenantId(1), "other", 0, 1800, now()).await.unwrap().is_empty());
+    // Another tenant's office of the same name is separate capacity, and cannot touch tenant 1's holds.
+    assert!(store.acquire(&hold(2, "o", &[0], later), &free, now()).await.unwrap());
+    assert!(!store.release(TenantId(2), first.id).await.unwrap());
+    assert_eq!(store.get(TenantId(2), second.id).await.unwrap(), None);
+    assert!(store.release(TenantId(1), first.id).await.unwrap());
+    assert!(!store.release(TenantId(1), first.id).await.unwrap(), "already released");
+    assert!(store.acquire(&third, &free, now()).await.unwrap());
+    // After expiry nothing is live, but the hold can still be read for a while.
+    let after = later + TimeDelta::seconds(1);
+    assert!(store.live_counts(TenantId(1), "o", 0, 1800, after).await.unwrap().is_empty());
+    assert_eq!(store.get(TenantId(1), second.id).await.unwrap(), Some(second.clone()));
+    assert!(store.acquire(&hold(1, "o", &[0, 900], after + TimeDelta::minutes(10)), &free, after).await.unwrap());
+}
+
+async fn retries_are_idempotent_and_renewals_extend(store: &dyn HoldStore) {
+    let free = HashMap::from([(0, 1)]);
+    let mine = hold(3, "o", &[0], now() + TimeDelta::minutes(10));
+    assert!(store.acquire(&mine, &free, now()).await.unwrap());
+    assert!(store.acquire(&mine, &free, now()).await.unwrap(), "the same id again is the same hold");
+    assert_eq!(store.live_counts(TenantId(3), "o", 0, 900, now()).await.unwrap(), HashMap::from([(0, 1)]));
+    let renewed = Hold { expires_at: now() + TimeDelta::minutes(30), ..mine.clone() };
+    let later = now() + TimeDelta::minutes(20);
+    assert!(store.acquire(&renewed, &free, later).await.unwrap());
+    assert_eq!(store.get(TenantId(3), mine.id).await.unwrap().map(|h| h.expires_at), Some(renewed.expires_at));
+    assert!(!store.acquire(&hold(3, "o", &[0], later + TimeDelta::minutes(10)), &free, later).await.unwrap());
+}
+
+async fn concurrent_acquisitions_respect_capacity(store: Arc<dyn HoldStore>) {
+    let free = Arc::new(HashMap::from([(0, 3), (900, 3)]));
+    let tasks: Vec<_> = (0..60)
+        .map(|_| {
+            let (store, free) = (store.clone(), free.clone());
+            tokio::spawn(async move {
+                store.acquire(&hold(4, "o", &[0, 900], now() + TimeDelta::minutes(5)), &free, now()).await.unwrap()
+            })
+        })
+        .collect();
+    let mut placed = 0;
+    for task in tasks {
+        placed += usize::from(task.await.unwrap());
+    }
+    assert_eq!(placed, 3);
+    assert_eq!(store.health().await, HoldHealth::Ok);
+}
+
+async fn run_contract(store: Arc<dyn HoldStore>) {
+    capacity_release_expiry_and_isolation(store.as_ref()).await;
+    retries_are_idempotent_and_renewals_extend(store.as_ref()).await;
+    concurrent_acquisitions_respect_capacity(store).await;
+}
+
+#[tokio::test]
+async fn memory_store_keeps_the_contract() {
+    run_contract(Arc::new(MemoryHolds::new())).await;
+}
+
+fn redis_url() -> Option<String> {
+    let url = std::env::var("SPORTELLO_TEST_REDIS_URL").ok();
+    if url.is_none() {
+        eprintln!("SKIPPED on Redis: SPORTELLO_TEST_REDIS_URL is not set");
+    }
+    url
+}
+
+fn test_prefix() -> String {
+    format!("sportello-test-{}", Uuid::new_v4().simple())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_store_keeps_the_contract() {
+    let Some(url) = redis_url() else { return };
+    run_contract(Arc::new(RedisHolds::new(&url, &test_prefix()).unwrap())).await;
+}
+
+#[tokio::test]
+async fn redis_outage_falls_back_to_this_process() {
+    // Nothing listens on port 1: every Redis call fails fast.
+    let store = RedisHolds::new("redis://127.0.0.1:1", &test_prefix()).unwrap();
+    assert!(matches!(store.health().await, HoldHealth::Degraded(_)));
+    let free = HashMap::from([(0, 1)]);
+    let placed = hold(5, "o", &[0], now() + TimeDelta::minutes(10));
+    assert!(store.acquire(&placed, &free, now()).await.unwrap());
+    assert!(!store.acquire(&hold(5, "o", &[0], now() + TimeDelta::minutes(10)), &free, now()).await.unwrap());
+    assert_eq!(store.get(TenantId(5), placed.id).await.unwrap().map(|h| h.id), Some(placed.id));
+    assert_eq!(store.live_counts(TenantId(5), "o", 0, 900, now()).await.unwrap(), HashMap::from([(0, 1)]));
+    assert!(store.release(TenantId(5), placed.id).await.unwrap());
+}

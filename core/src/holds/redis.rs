@@ -1,0 +1,277 @@
+//! Holds in Redis, shared by every instance.
+//!
+//! Per tenant and office two sorted sets hold one member `"<unit>:<hold id>"` per unit a hold
+//! covers: `…:units` scored by the unit, `…:expiry` scored by the hold's expiry (ms). Each Lua
+//! script first drops expired members, so counting is exact and atomic. The hold itself is a
+//! JSON record with a TTL. All keys of a tenant share the hash tag `{t<id>}`, so they live in
+//! one Redis Cluster slot and a script may touch them together.
+//!
+//! Redis is never the guarantee: when it fails, holds fall back to this process (logged once
+//! per outage, reported by `/readyz`), and the database still decides capacity.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, Script};
+use uuid::Uuid;
+
+use super::{Hold, HoldHealth, HoldStore, HoldStoreError, MemoryHolds};
+use crate::domain::slots::Unit;
+use crate::domain::{Mode, Slug, TenantId};
+
+/// How long after expiry a hold record is kept, so that a late confirmation can name its slot.
+const RECORD_GRACE: TimeDelta = TimeDelta::hours(1);
+
+const PURGE: &str = r"
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+for i = 1, #expired, 1000 do
+  local chunk = {unpack(expired, i, math.min(i + 999, #expired))}
+  redis.call('ZREM', KEYS[2], unpack(chunk))
+  redis.call('ZREM', KEYS[1], unpack(chunk))
+end
+";
+
+/// KEYS: units, expiry, record. ARGV: now, expiry, id, record, record ttl (ms), then unit/free pairs.
+const ACQUIRE: &str = r"
+for i = 6, #ARGV, 2 do
+  local unit = ARGV[i]
+  local taken = redis.call('ZCOUNT', KEYS[1], unit, unit)
+  if redis.call('ZSCORE', KEYS[1], unit .. ':' .. ARGV[3]) then taken = taken - 1 end
+  if taken >= tonumber(ARGV[i + 1]) then return 0 end
+end
+for i = 6, #ARGV, 2 do
+  local member = ARGV[i] .. ':' .. ARGV[3]
+  redis.call('ZADD', KEYS[1], ARGV[i], member)
+  redis.call('ZADD', KEYS[2], ARGV[2], member)
+end
+redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return 1
+";
+
+/// KEYS: units, expiry. ARGV: now, from, to (exclusive). Returns unit, count, unit, count…
+const LIVE: &str = r"
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], '(' .. ARGV[3], 'WITHSCORES')
+local counts, order = {}, {}
+for i = 2, #members, 2 do
+  local unit = members[i]
+  if not counts[unit] then counts[unit] = 0; order[#order + 1] = unit end
+  counts[unit] = counts[unit] + 1
+end
+local out = {}
+for _, unit in ipairs(order) do out[#out + 1] = tonumber(unit); out[#out + 1] = counts[unit] end
+return out
+";
+
+/// KEYS: units, expiry, record. ARGV: id, then units.
+const RELEASE: &str = r"
+for i = 2, #ARGV do
+  local member = ARGV[i] .. ':' .. ARGV[1]
+  redis.call('ZREM', KEYS[1], member)
+  redis.call('ZREM', KEYS[2], member)
+end
+return redis.call('DEL', KEYS[3])
+";
+
+pub struct RedisHolds {
+    connection: ConnectionManager,
+    prefix: String,
+    acquire: Script,
+    live: Script,
+    release: Script,
+    /// Holds placed while Redis is unreachable.
+    fallback: MemoryHolds,
+    outage: AtomicBool,
+}
+
+/// The stored form of a hold.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Record {
+    service: String,
+    office: String,
+    mode: String,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    units: Vec<Unit>,
+    expires_at: DateTime<Utc>,
+}
+
+impl RedisHolds {
+    /// Connects lazily to `url`: Sportello starts, degraded, even while Redis is down.
+    /// `prefix` namespaces every key (`sportello` in production; tests use their own).
+    pub fn new(url: &str, prefix: &str) -> Result<Self, HoldStoreError> {
+        let client = redis::Client::open(url).map_err(|e| HoldStoreError::Unavailable(e.to_string()))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_millis(500)))
+            .set_response_timeout(Some(Duration::from_millis(500)))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let connection = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| HoldStoreError::Unavailable(e.to_string()))?;
+        Ok(Self {
+            connection,
+            prefix: prefix.to_owned(),
+            acquire: Script::new(&format!("{PURGE}{ACQUIRE}")),
+            live: Script::new(&format!("{PURGE}{LIVE}")),
+            release: Script::new(RELEASE),
+            fallback: MemoryHolds::new(),
+            outage: AtomicBool::new(false),
+        })
+    }
+
+    fn office_keys(&self, tenant: TenantId, office: &str) -> (String, String) {
+        let base = format!("{}:{{t{}}}:office:{office}", self.prefix, tenant.0);
+        (format!("{base}:units"), format!("{base}:expiry"))
+    }
+
+    fn record_key(&self, tenant: TenantId, id: Uuid) -> String {
+        format!("{}:{{t{}}}:hold:{id}", self.prefix, tenant.0)
+    }
+
+    /// Notes the result of a Redis call: the first failure of an outage and the recovery are logged.
+    fn observe<T>(&self, result: redis::RedisResult<T>) -> Option<T> {
+        match result {
+            Ok(value) => {
+                if self.outage.swap(false, Ordering::Relaxed) {
+                    tracing::info!("Redis is reachable again; holds are shared again");
+                }
+                Some(value)
+            }
+            Err(error) => {
+                if !self.outage.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(%error, "Redis is unreachable; holds fall back to this process until it returns");
+                }
+                None
+            }
+        }
+    }
+
+    async fn redis_get(&self, tenant: TenantId, id: Uuid) -> redis::RedisResult<Option<Hold>> {
+        let mut connection = self.connection.clone();
+        let json: Option<String> = connection.get(self.record_key(tenant, id)).await?;
+        Ok(json.and_then(|j| serde_json::from_str::<Record>(&j).ok()).and_then(|r| r.into_hold(tenant, id)))
+    }
+}
+
+impl Record {
+    fn from_hold(hold: &Hold) -> Self {
+        Self {
+            service: hold.service.to_string(),
+            office: hold.office.to_string(),
+            mode: hold.mode.code().to_owned(),
+            start: hold.start,
+            end: hold.end,
+            units: hold.units.clone(),
+            expires_at: hold.expires_at,
+        }
+    }
+
+    fn into_hold(self, tenant: TenantId, id: Uuid) -> Option<Hold> {
+        Some(Hold {
+            id,
+            tenant,
+            service: Slug::parse(&self.service).ok()?,
+            office: Slug::parse(&self.office).ok()?,
+            mode: Mode::parse(&self.mode)?,
+            start: self.start,
+            end: self.end,
+            units: self.units,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
+#[async_trait]
+impl HoldStore for RedisHolds {
+    async fn acquire(
+        &self,
+        hold: &Hold,
+        free: &HashMap<Unit, u32>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, HoldStoreError> {
+        let (units_key, expiry_key) = self.office_keys(hold.tenant, hold.office.as_str());
+        let record =
+            serde_json::to_string(&Record::from_hold(hold)).map_err(|e| HoldStoreError::Unavailable(e.to_string()))?;
+        let ttl = (hold.expires_at + RECORD_GRACE - now).num_milliseconds().max(1);
+        let mut invocation = self.acquire.prepare_invoke();
+        invocation
+            .key(&units_key)
+            .key(&expiry_key)
+            .key(self.record_key(hold.tenant, hold.id))
+            .arg(now.timestamp_millis())
+            .arg(hold.expires_at.timestamp_millis())
+            .arg(hold.id.to_string())
+            .arg(record)
+            .arg(ttl);
+        for unit in &hold.units {
+            invocation.arg(*unit).arg(free.get(unit).copied().unwrap_or(0));
+        }
+        let mut connection = self.connection.clone();
+        match self.observe(invocation.invoke_async::<i64>(&mut connection).await) {
+            Some(placed) => Ok(placed == 1),
+            None => self.fallback.acquire(hold, free, now).await,
+        }
+    }
+
+    async fn get(&self, tenant: TenantId, id: Uuid) -> Result<Option<Hold>, HoldStoreError> {
+        match self.observe(self.redis_get(tenant, id).await) {
+            Some(Some(hold)) => Ok(Some(hold)),
+            // Not in Redis: it may have been placed here during an outage.
+            _ => self.fallback.get(tenant, id).await,
+        }
+    }
+
+    async fn release(&self, tenant: TenantId, id: Uuid) -> Result<bool, HoldStoreError> {
+        let local = self.fallback.release(tenant, id).await?;
+        let Some(Some(hold)) = self.observe(self.redis_get(tenant, id).await) else { return Ok(local) };
+        let (units_key, expiry_key) = self.office_keys(tenant, hold.office.as_str());
+        let mut invocation = self.release.prepare_invoke();
+        invocation.key(&units_key).key(&expiry_key).key(self.record_key(tenant, id)).arg(id.to_string());
+        for unit in &hold.units {
+            invocation.arg(*unit);
+        }
+        let mut connection = self.connection.clone();
+        let deleted = self.observe(invocation.invoke_async::<i64>(&mut connection).await);
+        Ok(local || deleted == Some(1))
+    }
+
+    async fn live_counts(
+        &self,
+        tenant: TenantId,
+        office: &str,
+        from: Unit,
+        to: Unit,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<Unit, u32>, HoldStoreError> {
+        let (units_key, expiry_key) = self.office_keys(tenant, office);
+        let mut connection = self.connection.clone();
+        let result = self
+            .live
+            .key(&units_key)
+            .key(&expiry_key)
+            .arg(now.timestamp_millis())
+            .arg(from)
+            .arg(to)
+            .invoke_async::<Vec<i64>>(&mut connection)
+            .await;
+        let mut counts = self.fallback.live_counts(tenant, office, from, to, now).await?;
+        for pair in self.observe(result).unwrap_or_default().chunks_exact(2) {
+            *counts.entry(pair[0]).or_default() += u32::try_from(pair[1]).unwrap_or(0);
+        }
+        Ok(counts)
+    }
+
+    async fn health(&self) -> HoldHealth {
+        let mut connection = self.connection.clone();
+        let pong: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut connection).await;
+        match self.observe(pong) {
+            Some(_) => HoldHealth::Ok,
+            None => HoldHealth::Degraded("Redis unreachable: holds are local to this instance".into()),
+        }
+    }
+}
