@@ -39,6 +39,10 @@ enum Command {
         /// Keep holds in Redis (redis://host:port) so that several instances share them.
         #[arg(long, env = "SPORTELLO_REDIS_URL")]
         redis_url: Option<String>,
+        /// Identify clients by the first X-Forwarded-For hop, for the anti-hoarding limits.
+        /// Only behind a reverse proxy that sets the header.
+        #[arg(long, env = "SPORTELLO_TRUST_FORWARDED_FOR")]
+        trust_forwarded_for: bool,
     },
     /// Applies database migrations and exits.
     Migrate,
@@ -75,8 +79,9 @@ impl Cli {
     pub async fn run(self) -> Result<(), CliError> {
         let file = FileConfig::load(self.config.as_deref())?;
         match self.command {
-            Command::Serve { bind, demo, tenants_dir, redis_url } => {
-                let flags = Overrides { database_url: self.database_url, bind, tenants_dir, redis_url };
+            Command::Serve { bind, demo, tenants_dir, redis_url, trust_forwarded_for } => {
+                let flags =
+                    Overrides { database_url: self.database_url, bind, tenants_dir, redis_url, trust_forwarded_for };
                 serve(Settings::resolve(flags, file), demo).await
             }
             Command::Migrate => {
@@ -119,7 +124,8 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), CliError> {
     let bound =
         server::bind(&settings.bind).await.map_err(|source| CliError::Bind { addr: settings.bind.clone(), source })?;
     println!("Sportello is listening on http://{}  (API docs: http://{}/api/docs)", bound.addr, bound.addr);
-    bound.run(app, shutdown_signal()).await.map_err(CliError::Serve)
+    let options = server::HttpOptions { trust_forwarded_for: settings.trust_forwarded_for };
+    bound.run(app, options, shutdown_signal()).await.map_err(CliError::Serve)
 }
 
 async fn shutdown_signal() {

@@ -16,6 +16,7 @@ pub struct FileConfig {
     pub bind: Option<String>,
     pub tenants_dir: Option<PathBuf>,
     pub redis_url: Option<String>,
+    pub trust_forwarded_for: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +44,8 @@ pub struct Settings {
     pub tenants_dir: PathBuf,
     /// Holds in Redis, shared by several instances; `None` keeps them in this process.
     pub redis_url: Option<String>,
+    /// Identify clients by the first `X-Forwarded-For` hop (behind a trusted reverse proxy only).
+    pub trust_forwarded_for: bool,
 }
 
 /// Settings given as flags or environment variables (clap reads `SPORTELLO_*`).
@@ -52,6 +55,8 @@ pub struct Overrides {
     pub bind: Option<String>,
     pub tenants_dir: Option<PathBuf>,
     pub redis_url: Option<String>,
+    /// `true` when the flag is given; otherwise the file decides.
+    pub trust_forwarded_for: bool,
 }
 
 impl Settings {
@@ -61,6 +66,7 @@ impl Settings {
             bind: flags.bind.or(file.bind).unwrap_or_else(|| DEFAULT_BIND.to_owned()),
             tenants_dir: flags.tenants_dir.or(file.tenants_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_TENANTS_DIR)),
             redis_url: flags.redis_url.or(file.redis_url).filter(|u| !u.trim().is_empty()),
+            trust_forwarded_for: flags.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false),
         }
     }
 }
@@ -76,6 +82,7 @@ mod tests {
             bind: Some("0.0.0.0:9000".into()),
             tenants_dir: None,
             redis_url: Some("redis://cache".into()),
+            trust_forwarded_for: Some(true),
         };
         let flags = Overrides { bind: Some("127.0.0.1:1".into()), ..Overrides::default() };
         let settings = Settings::resolve(flags, file);
@@ -83,6 +90,7 @@ mod tests {
         assert_eq!(settings.bind, "127.0.0.1:1");
         assert_eq!(settings.tenants_dir, PathBuf::from("tenants"));
         assert_eq!(settings.redis_url.as_deref(), Some("redis://cache"));
+        assert!(settings.trust_forwarded_for);
         let defaults = Settings::resolve(Overrides::default(), FileConfig::default());
         assert_eq!((defaults.database_url.as_str(), defaults.redis_url), (DEFAULT_DATABASE_URL, None));
     }

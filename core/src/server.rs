@@ -10,6 +10,7 @@ use poem::listener::{Acceptor, Listener, TcpListener};
 
 use crate::app::{Sportello, SystemClock};
 use crate::holds::{HoldStore, HoldStoreError, MemoryHolds, RedisHolds};
+pub use crate::http::HttpOptions;
 use crate::store::{Store, StoreError};
 
 /// The application over `store`, with holds in Redis when `redis_url` is given and in this
@@ -40,9 +41,14 @@ pub async fn bind(addr: &str) -> std::io::Result<Bound> {
 
 impl Bound {
     /// Serves until `shutdown` completes, then lets requests in flight finish (up to 10 s).
-    pub async fn run(self, app: Sportello, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+    pub async fn run(
+        self,
+        app: Sportello,
+        options: HttpOptions,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> std::io::Result<()> {
         Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(crate::http::routes(app), shutdown, Some(Duration::from_secs(10)))
+            .run_with_graceful_shutdown(crate::http::routes(app, options), shutdown, Some(Duration::from_secs(10)))
             .await
     }
 }

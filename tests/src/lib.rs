@@ -124,8 +124,10 @@ impl TestServer {
         let (stop, stopped) = oneshot::channel::<()>();
         let served = app.clone();
         tokio::spawn(async move {
+            // Tests play several clients by sending X-Forwarded-For.
+            let options = sportello::server::HttpOptions { trust_forwarded_for: true };
             let _ = bound
-                .run(served, async {
+                .run(served, options, async {
                     let _ = stopped.await;
                 })
                 .await;

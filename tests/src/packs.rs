@@ -9,6 +9,11 @@ name = "Comune di Prova"
 privacy_notice_version = "test-1"
 [branding]
 primary_color = "#123456"
+# The races send hundreds of requests from one address: no anti-hoarding limits here.
+[limits]
+holds_per_client = 0
+holds_per_minute = 0
+bookings_per_minute = 0
 
 [[services]]
 slug = "visita"
@@ -105,6 +110,39 @@ services = ["visita"]
 tue = [{ from = "08:00", to = "12:00", desks = 3 }]
 "##;
 
+/// `limitato`: the anti-hoarding limits switched on, small enough to reach in a test.
+pub const LIMITATO: &str = r##"
+slug = "limitato"
+name = "Ente con limiti"
+privacy_notice_version = "test-1"
+[branding]
+primary_color = "#336699"
+[limits]
+holds_per_client = 2
+holds_per_minute = 4
+bookings_per_minute = 3
+[[services]]
+slug = "visita"
+name = { it = "Visita" }
+description = { it = "Un appuntamento" }
+duration_minutes = 30
+modes = ["in_person"]
+max_active_bookings_per_person = 1
+[[offices]]
+slug = "sede"
+name = "Sede"
+address = "Via Napoli 4"
+modes = ["in_person"]
+services = ["visita"]
+national_holidays = false
+[offices.hours]
+mon = [{ from = "08:00", to = "12:00", desks = 5 }]
+tue = [{ from = "08:00", to = "12:00", desks = 5 }]
+wed = [{ from = "08:00", to = "12:00", desks = 5 }]
+thu = [{ from = "08:00", to = "12:00", desks = 5 }]
+fri = [{ from = "08:00", to = "12:00", desks = 5 }]
+"##;
+
 /// Writes a pack folder `<temp>/<unique>/<slug>/tenant.toml` and returns the pack folder.
 pub fn write_pack(slug: &str, manifest: &str) -> PathBuf {
     let dir = std::env::temp_dir().join("sportello-tests").join(uuid::Uuid::new_v4().simple().to_string()).join(slug);
@@ -114,5 +152,5 @@ pub fn write_pack(slug: &str, manifest: &str) -> PathBuf {
 }
 
 pub fn write_test_packs() -> Vec<PathBuf> {
-    vec![write_pack("prova", PROVA), write_pack("altro", ALTRO)]
+    vec![write_pack("prova", PROVA), write_pack("altro", ALTRO), write_pack("limitato", LIMITATO)]
 }

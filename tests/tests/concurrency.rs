@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::json;
 use sportello::domain::BookingStatus;
 use sportello::domain::slots::Unit;
-use sportello::holds::{Hold, HoldHealth, HoldStore, HoldStoreError, MemoryHolds};
+use sportello::holds::{Acquired, Hold, HoldHealth, HoldStore, HoldStoreError, MemoryHolds};
 use sportello_tests::{Backend, TEST_NOW, TestServer, on_both_backends};
 use uuid::Uuid;
 
@@ -24,10 +24,11 @@ impl HoldStore for LyingHolds {
         &self,
         hold: &Hold,
         _free: &HashMap<Unit, u32>,
+        _max_per_client: Option<u32>,
         now: DateTime<Utc>,
-    ) -> Result<bool, HoldStoreError> {
+    ) -> Result<Acquired, HoldStoreError> {
         let unlimited = hold.units.iter().map(|u| (*u, u32::MAX)).collect();
-        self.0.acquire(hold, &unlimited, now).await
+        self.0.acquire(hold, &unlimited, None, now).await
     }
     async fn get(&self, tenant: sportello::domain::TenantId, id: Uuid) -> Result<Option<Hold>, HoldStoreError> {
         self.0.get(tenant, id).await
@@ -44,6 +45,9 @@ impl HoldStore for LyingHolds {
         _now: DateTime<Utc>,
     ) -> Result<HashMap<Unit, u32>, HoldStoreError> {
         Ok(HashMap::new())
+    }
+    async fn throttle(&self, _key: &str, _per_minute: u32, _now: DateTime<Utc>) -> Result<Option<u32>, HoldStoreError> {
+        Ok(None)
     }
     async fn health(&self) -> HoldHealth {
         HoldHealth::Ok

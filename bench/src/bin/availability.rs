@@ -64,8 +64,14 @@ async fn main() {
     let mut bookings = 0;
     for &(index, slot) in &booked {
         for desk in 0..slot.remaining {
-            let request =
-                HoldRequest { service: "visita", office: "sede", mode: "in_person", start: slot.start, id: None };
+            let request = HoldRequest {
+                service: "visita",
+                office: "sede",
+                mode: "in_person",
+                start: slot.start,
+                id: None,
+                client: None,
+            };
             let hold = server.app.place_hold("bench", request).await.expect("hold");
             let form = DetailsForm {
                 first_name: "Bench".into(),
@@ -77,7 +83,7 @@ async fn main() {
             };
             server
                 .app
-                .confirm("bench", ConfirmRequest { hold_id: hold.id, form, idempotency: None })
+                .confirm("bench", ConfirmRequest { hold_id: hold.id, form, idempotency: None, client: None })
                 .await
                 .expect("confirm");
             bookings += 1;

@@ -13,7 +13,7 @@ use super::availability::Offer;
 use super::{AppError, Sportello, TenantSnapshot};
 use crate::domain::slots::{Slot, units_between};
 use crate::domain::{Booking, BookingCode, BookingStatus, DetailsForm};
-use crate::holds::Hold;
+use crate::holds::{Acquired, Hold};
 use crate::store::{Bookings, IdempotencyKeys, Ledger, NewBooking, StoreError};
 
 /// How often a transaction that hit a lock timeout, deadlock or code collision is retried.
@@ -24,6 +24,8 @@ pub struct ConfirmRequest {
     pub form: DetailsForm,
     /// The client's `Idempotency-Key` and a hash of the request it came with.
     pub idempotency: Option<(String, String)>,
+    /// Who asks (an IP address), for the tenant's rate limit; `None` is not limited.
+    pub client: Option<String>,
 }
 
 pub struct Confirmed {
@@ -35,6 +37,8 @@ pub struct Confirmed {
 /// Why one attempt at writing a booking did not commit.
 enum WriteFailure {
     Full,
+    /// The person already has as many upcoming bookings of the service as allowed.
+    PersonLimit(u16),
     Retry,
     Failed(StoreError),
 }
@@ -51,6 +55,10 @@ impl Sportello {
         let tenant = self.tenant(tenant_slug).await?;
         if let Some(booking) = self.replay(&tenant, request.idempotency.as_ref()).await? {
             return Ok(Confirmed { booking, replayed: true });
+        }
+        if let Some(client) = &request.client {
+            let per_minute = tenant.config.limits.bookings_per_minute;
+            self.throttle(&tenant, "bookings", client, per_minute, self.clock.now()).await?;
         }
         match self.confirm_once(&tenant, &request).await {
             Err(e @ (AppError::SlotTaken | AppError::HoldUnknown | AppError::Store(_))) => {
@@ -92,6 +100,14 @@ impl Sportello {
         let booking = retry(|| async {
             let code = BookingCode::generate(&mut rand::rng());
             let tx = self.store.begin_write().await?;
+            if let Some(max) = offer.service.max_active_bookings_per_person {
+                let citizen = &details.citizen;
+                let held = Bookings::count_upcoming_for_person(tx.conn(), tenant.id, &offer.service.slug, citizen, now)
+                    .await?;
+                if held >= u64::from(max) {
+                    return Err(WriteFailure::PersonLimit(max));
+                }
+            }
             if !Ledger::take(tx.conn(), tenant.id, offer.office.slug.as_str(), &units, slot.desks).await? {
                 return Err(WriteFailure::Full);
             }
@@ -139,7 +155,8 @@ impl Sportello {
                 expires_at: now + chrono::TimeDelta::minutes(i64::from(tenant.config.hold_minutes)),
                 ..hold.clone()
             };
-            if !self.acquire(tenant, &slot, &renewed, now).await? {
+            // Renewing the hold being confirmed is not a new hold: no per-client limit.
+            if self.acquire(tenant, &slot, &renewed, None, now).await? != Acquired::Placed {
                 return Err(AppError::SlotTaken);
             }
         }
@@ -265,6 +282,7 @@ where
         match attempt().await {
             Ok(value) => return Ok(value),
             Err(WriteFailure::Full) => return Err(AppError::SlotTaken),
+            Err(WriteFailure::PersonLimit(max)) => return Err(AppError::BookingLimit(max)),
             Err(WriteFailure::Failed(e)) => return Err(e.into()),
             Err(WriteFailure::Retry) => {}
         }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::availability::Offer;
 use super::{AppError, Sportello, TenantSnapshot};
 use crate::domain::slots::Slot;
-use crate::holds::Hold;
+use crate::holds::{Acquired, Hold};
 use crate::store::Ledger;
 
 /// What a citizen asks to hold.
@@ -19,6 +19,8 @@ pub struct HoldRequest<'a> {
     pub start: DateTime<Utc>,
     /// A client-chosen id, so that retries are idempotent; a fresh one otherwise.
     pub id: Option<Uuid>,
+    /// Who asks (an IP address), for the tenant's anti-hoarding limits; `None` is not limited.
+    pub client: Option<&'a str>,
 }
 
 impl Sportello {
@@ -26,10 +28,14 @@ impl Sportello {
     /// A client may name the hold (`id`): asking again with the same id is the same hold, so a
     /// retried request never takes a second place.
     pub async fn place_hold(&self, tenant_slug: &str, request: HoldRequest<'_>) -> Result<Hold, AppError> {
-        let HoldRequest { service, office, mode, start, id } = request;
+        let HoldRequest { service, office, mode, start, id, client } = request;
         let tenant = self.tenant(tenant_slug).await?;
         let offer = Offer::resolve(&tenant, service, office, mode)?;
         let now = self.clock.now();
+        let limits = tenant.config.limits;
+        if let Some(client) = client {
+            self.throttle(&tenant, "holds", client, limits.holds_per_minute, now).await?;
+        }
         let slot = offer.slots(&tenant, now).find(start).ok_or_else(|| {
             AppError::field("start", "not_a_slot", "This time is not a bookable slot of this service, office and mode.")
         })?;
@@ -43,8 +49,30 @@ impl Sportello {
             end: slot.end,
             units: slot.units(tenant.config.grid_minutes),
             expires_at: now + TimeDelta::minutes(i64::from(tenant.config.hold_minutes)),
+            client: client.map(str::to_owned),
         };
-        if self.acquire(&tenant, &slot, &hold, now).await? { Ok(hold) } else { Err(AppError::SlotTaken) }
+        let max_per_client = (limits.holds_per_client > 0).then_some(limits.holds_per_client);
+        match self.acquire(&tenant, &slot, &hold, max_per_client, now).await? {
+            Acquired::Placed => Ok(hold),
+            Acquired::Full => Err(AppError::SlotTaken),
+            Acquired::ClientLimit => Err(AppError::TooManyHolds(limits.holds_per_client)),
+        }
+    }
+
+    /// Spends a token of `client`'s `kind` bucket, or answers how long to wait.
+    pub(super) async fn throttle(
+        &self,
+        tenant: &TenantSnapshot,
+        kind: &str,
+        client: &str,
+        per_minute: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let key = format!("t{}:{kind}:{client}", tenant.id.0);
+        match self.holds.throttle(&key, per_minute, now).await? {
+            None => Ok(()),
+            Some(retry_after) => Err(AppError::RateLimited { retry_after }),
+        }
     }
 
     /// Places `hold` on `slot` if its units have room after confirmed bookings and live holds.
@@ -53,8 +81,9 @@ impl Sportello {
         tenant: &TenantSnapshot,
         slot: &Slot,
         hold: &Hold,
+        max_per_client: Option<u32>,
         now: DateTime<Utc>,
-    ) -> Result<bool, AppError> {
+    ) -> Result<Acquired, AppError> {
         let (from, to) = (slot.start.timestamp(), slot.end.timestamp());
         let booked = Ledger::usage(self.store.reader(), tenant.id, hold.office.as_str(), from, to).await?;
         let free: HashMap<_, _> = hold
@@ -62,7 +91,7 @@ impl Sportello {
             .iter()
             .map(|u| (*u, u32::from(slot.desks).saturating_sub(booked.get(u).copied().unwrap_or(0))))
             .collect();
-        Ok(self.holds.acquire(hold, &free, now).await?)
+        Ok(self.holds.acquire(hold, &free, max_per_client, now).await?)
     }
 
     /// Gives the place back before the hold expires (the citizen changed their mind).

@@ -51,6 +51,12 @@ pub enum AppError {
     HoldUnknown,
     #[error("the booking can no longer be changed")]
     NotChangeable,
+    #[error("too many requests; try again in {retry_after} seconds")]
+    RateLimited { retry_after: u32 },
+    #[error("you already keep {0} slots on hold; confirm or release one first")]
+    TooManyHolds(u32),
+    #[error("you already have {0} upcoming booking(s) for this service; cancel or attend one first")]
+    BookingLimit(u16),
     #[error("the database is busy; try again in a moment")]
     Busy,
     #[error("the Idempotency-Key was already used for a different request")]

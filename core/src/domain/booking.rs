@@ -359,6 +359,7 @@ mod tests {
             }],
             reasons: vec![Reason { key: "info".into(), label: text("Informazioni") }],
             active: true,
+            max_active_bookings_per_person: None,
         }
     }
 

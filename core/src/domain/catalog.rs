@@ -19,8 +19,26 @@ pub struct TenantConfig {
     /// Every slot start and every capacity unit falls on this grid (minutes from midnight).
     pub grid_minutes: u16,
     pub privacy_notice_version: String,
+    pub limits: Limits,
     pub services: Vec<Service>,
     pub offices: Vec<Office>,
+}
+
+/// Anti-hoarding limits against bots and paid "saltafila" agencies. Zero switches a limit off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Live holds one client (IP address) may keep at once.
+    pub holds_per_client: u32,
+    /// Holds one IP address may place per minute (token bucket, bursts up to the same number).
+    pub holds_per_minute: u32,
+    /// Bookings one IP address may confirm per minute.
+    pub bookings_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { holds_per_client: 2, holds_per_minute: 30, bookings_per_minute: 10 }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +63,9 @@ pub struct Service {
     pub fields: Vec<FieldSpec>,
     pub reasons: Vec<Reason>,
     pub active: bool,
+    /// Confirmed future bookings of this service one person (same e-mail, phone or fiscal code)
+    /// may have at once; `None` for no limit.
+    pub max_active_bookings_per_person: Option<u16>,
 }
 
 /// An extra answer a service asks for (e.g. a payment-notice number).

@@ -141,6 +141,7 @@ mod tests {
             fields: vec![],
             reasons: vec![],
             active: true,
+            max_active_bookings_per_person: None,
         }
     }
 

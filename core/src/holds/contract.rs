@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use super::{Hold, HoldHealth, HoldStore, MemoryHolds, RedisHolds};
+use super::{Acquired, Hold, HoldHealth, HoldStore, MemoryHolds, RedisHolds};
 use crate::domain::slots::Unit;
 use crate::domain::{Mode, Slug, TenantId};
 
@@ -26,6 +26,7 @@ fn hold(tenant: i32, office: &str, units: &[Unit], expires_at: DateTime<Utc>) ->
         end: DateTime::from_timestamp(units[units.len() - 1] + 900, 0).unwrap(),
         units: units.to_vec(),
         expires_at,
+        client: None,
     }
 }
 
@@ -35,9 +36,9 @@ async fn capacity_release_expiry_and_isolation(store: &dyn HoldStore) {
     let first = hold(1, "o", &[0], later);
     let second = hold(1, "o", &[0, 900], later);
     let third = hold(1, "o", &[0], later);
-    assert!(store.acquire(&first, &free, now()).await.unwrap());
-    assert!(store.acquire(&second, &free, now()).await.unwrap());
-    assert!(!store.acquire(&third, &free, now()).await.unwrap(), "unit 0 is full");
+    assert_eq!(store.acquire(&first, &free, None, now()).await.unwrap(), Acquired::Placed);
+    assert_eq!(store.acquire(&second, &free, None, now()).await.unwrap(), Acquired::Placed);
+    assert_eq!(store.acquire(&third, &free, None, now()).await.unwrap(), Acquired::Full, "unit 0 is full");
     assert_eq!(store.live_counts(TenantId(1), "o", 0, 1800, now()).await.unwrap(), HashMap::from([(0, 2), (900, 1)]));
     assert_eq!(
         store.live_counts(TenantId(1), "o", 0, 900, now()).await.unwrap(),
@@ -46,30 +47,40 @@ async fn capacity_release_expiry_and_isolation(store: &dyn HoldStore) {
     );
     assert!(store.live_counts(TenantId(1), "other", 0, 1800, now()).await.unwrap().is_empty());
     // Another tenant's office of the same name is separate capacity, and cannot touch tenant 1's holds.
-    assert!(store.acquire(&hold(2, "o", &[0], later), &free, now()).await.unwrap());
+    assert_eq!(store.acquire(&hold(2, "o", &[0], later), &free, None, now()).await.unwrap(), Acquired::Placed);
     assert!(!store.release(TenantId(2), first.id).await.unwrap());
     assert_eq!(store.get(TenantId(2), second.id).await.unwrap(), None);
     assert!(store.release(TenantId(1), first.id).await.unwrap());
     assert!(!store.release(TenantId(1), first.id).await.unwrap(), "already released");
-    assert!(store.acquire(&third, &free, now()).await.unwrap());
+    assert_eq!(store.acquire(&third, &free, None, now()).await.unwrap(), Acquired::Placed);
     // After expiry nothing is live, but the hold can still be read for a while.
     let after = later + TimeDelta::seconds(1);
     assert!(store.live_counts(TenantId(1), "o", 0, 1800, after).await.unwrap().is_empty());
     assert_eq!(store.get(TenantId(1), second.id).await.unwrap(), Some(second.clone()));
-    assert!(store.acquire(&hold(1, "o", &[0, 900], after + TimeDelta::minutes(10)), &free, after).await.unwrap());
+    assert_eq!(
+        store.acquire(&hold(1, "o", &[0, 900], after + TimeDelta::minutes(10)), &free, None, after).await.unwrap(),
+        Acquired::Placed
+    );
 }
 
 async fn retries_are_idempotent_and_renewals_extend(store: &dyn HoldStore) {
     let free = HashMap::from([(0, 1)]);
     let mine = hold(3, "o", &[0], now() + TimeDelta::minutes(10));
-    assert!(store.acquire(&mine, &free, now()).await.unwrap());
-    assert!(store.acquire(&mine, &free, now()).await.unwrap(), "the same id again is the same hold");
+    assert_eq!(store.acquire(&mine, &free, None, now()).await.unwrap(), Acquired::Placed);
+    assert_eq!(
+        store.acquire(&mine, &free, None, now()).await.unwrap(),
+        Acquired::Placed,
+        "the same id again is the same hold"
+    );
     assert_eq!(store.live_counts(TenantId(3), "o", 0, 900, now()).await.unwrap(), HashMap::from([(0, 1)]));
     let renewed = Hold { expires_at: now() + TimeDelta::minutes(30), ..mine.clone() };
     let later = now() + TimeDelta::minutes(20);
-    assert!(store.acquire(&renewed, &free, later).await.unwrap());
+    assert_eq!(store.acquire(&renewed, &free, None, later).await.unwrap(), Acquired::Placed);
     assert_eq!(store.get(TenantId(3), mine.id).await.unwrap().map(|h| h.expires_at), Some(renewed.expires_at));
-    assert!(!store.acquire(&hold(3, "o", &[0], later + TimeDelta::minutes(10)), &free, later).await.unwrap());
+    assert_eq!(
+        store.acquire(&hold(3, "o", &[0], later + TimeDelta::minutes(10)), &free, None, later).await.unwrap(),
+        Acquired::Full
+    );
 }
 
 async fn concurrent_acquisitions_respect_capacity(store: Arc<dyn HoldStore>) {
@@ -78,7 +89,11 @@ async fn concurrent_acquisitions_respect_capacity(store: Arc<dyn HoldStore>) {
         .map(|_| {
             let (store, free) = (store.clone(), free.clone());
             tokio::spawn(async move {
-                store.acquire(&hold(4, "o", &[0, 900], now() + TimeDelta::minutes(5)), &free, now()).await.unwrap()
+                store
+                    .acquire(&hold(4, "o", &[0, 900], now() + TimeDelta::minutes(5)), &free, None, now())
+                    .await
+                    .unwrap()
+                    == Acquired::Placed
             })
         })
         .collect();
@@ -90,9 +105,53 @@ async fn concurrent_acquisitions_respect_capacity(store: Arc<dyn HoldStore>) {
     assert_eq!(store.health().await, HoldHealth::Ok);
 }
 
+async fn a_client_keeps_at_most_its_share(store: &dyn HoldStore) {
+    let free = HashMap::from([(0, 10), (900, 10), (1800, 10)]);
+    let later = now() + TimeDelta::minutes(10);
+    let mine = |units: &[Unit]| Hold { client: Some("203.0.113.7".into()), ..hold(6, "o", units, later) };
+    let (a, b, c) = (mine(&[0]), mine(&[900]), mine(&[1800]));
+    assert_eq!(store.acquire(&a, &free, Some(2), now()).await.unwrap(), Acquired::Placed);
+    assert_eq!(store.acquire(&b, &free, Some(2), now()).await.unwrap(), Acquired::Placed);
+    assert_eq!(store.acquire(&c, &free, Some(2), now()).await.unwrap(), Acquired::ClientLimit);
+    assert_eq!(
+        store.acquire(&b, &free, Some(2), now()).await.unwrap(),
+        Acquired::Placed,
+        "a retry is not a third hold"
+    );
+    let other = Hold { client: Some("198.51.100.9".into()), ..hold(6, "o", &[1800], later) };
+    assert_eq!(store.acquire(&other, &free, Some(2), now()).await.unwrap(), Acquired::Placed, "another client");
+    assert!(store.release(TenantId(6), a.id).await.unwrap());
+    assert_eq!(
+        store.acquire(&c, &free, Some(2), now()).await.unwrap(),
+        Acquired::Placed,
+        "a released hold frees its share"
+    );
+    let after_expiry = later + TimeDelta::seconds(1);
+    let d = Hold { expires_at: after_expiry + TimeDelta::minutes(10), ..mine(&[0]) };
+    assert_eq!(
+        store.acquire(&d, &free, Some(2), after_expiry).await.unwrap(),
+        Acquired::Placed,
+        "expired holds free it too"
+    );
+}
+
+async fn buckets_refill_at_their_rate(store: &dyn HoldStore) {
+    let key = format!("bucket-{}", Uuid::new_v4().simple());
+    for _ in 0..3 {
+        assert_eq!(store.throttle(&key, 3, now()).await.unwrap(), None);
+    }
+    assert_eq!(store.throttle(&key, 3, now()).await.unwrap(), Some(20), "one token every 20 s");
+    let later = now() + TimeDelta::seconds(21);
+    assert_eq!(store.throttle(&key, 3, later).await.unwrap(), None);
+    assert!(store.throttle(&key, 3, later).await.unwrap().is_some());
+    assert_eq!(store.throttle(&key, 0, later).await.unwrap(), None, "zero is no limit");
+}
+
 async fn run_contract(store: Arc<dyn HoldStore>) {
     capacity_release_expiry_and_isolation(store.as_ref()).await;
     retries_are_idempotent_and_renewals_extend(store.as_ref()).await;
+    a_client_keeps_at_most_its_share(store.as_ref()).await;
+    buckets_refill_at_their_rate(store.as_ref()).await;
     concurrent_acquisitions_respect_capacity(store).await;
 }
 
@@ -126,8 +185,11 @@ async fn redis_outage_falls_back_to_this_process() {
     assert!(matches!(store.health().await, HoldHealth::Degraded(_)));
     let free = HashMap::from([(0, 1)]);
     let placed = hold(5, "o", &[0], now() + TimeDelta::minutes(10));
-    assert!(store.acquire(&placed, &free, now()).await.unwrap());
-    assert!(!store.acquire(&hold(5, "o", &[0], now() + TimeDelta::minutes(10)), &free, now()).await.unwrap());
+    assert_eq!(store.acquire(&placed, &free, None, now()).await.unwrap(), Acquired::Placed);
+    assert_eq!(
+        store.acquire(&hold(5, "o", &[0], now() + TimeDelta::minutes(10)), &free, None, now()).await.unwrap(),
+        Acquired::Full
+    );
     assert_eq!(store.get(TenantId(5), placed.id).await.unwrap().map(|h| h.id), Some(placed.id));
     assert_eq!(store.live_counts(TenantId(5), "o", 0, 900, now()).await.unwrap(), HashMap::from([(0, 1)]));
     assert!(store.release(TenantId(5), placed.id).await.unwrap());

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use super::{Hold, HoldHealth, HoldStore, HoldStoreError};
+use super::{Acquired, Hold, HoldHealth, HoldStore, HoldStoreError};
 use crate::domain::TenantId;
 use crate::domain::slots::Unit;
 
@@ -17,13 +17,19 @@ const EXPIRED_MEMORY: TimeDelta = TimeDelta::hours(1);
 const SWEEP_EVERY: u64 = 1024;
 
 type OfficeKey = (TenantId, String);
-/// Ids and expiries of the holds covering each unit of one office.
-type UnitHolds = BTreeMap<Unit, Vec<(Uuid, DateTime<Utc>)>>;
+/// Ids and expiries of holds.
+type Expiries = Vec<(Uuid, DateTime<Utc>)>;
+/// The holds covering each unit of one office.
+type UnitHolds = BTreeMap<Unit, Expiries>;
 
 #[derive(Default)]
 struct Inner {
     /// Keyed by tenant too: hold ids may come from clients, so two tenants may pick the same.
     holds: HashMap<(TenantId, Uuid), Hold>,
+    /// Per tenant and client, the ids and expiries of its holds.
+    clients: HashMap<(TenantId, String), Expiries>,
+    /// Token buckets: tokens left and when they were counted.
+    buckets: HashMap<String, (f64, DateTime<Utc>)>,
     units: HashMap<OfficeKey, UnitHolds>,
     acquisitions: u64,
 }
@@ -54,6 +60,9 @@ impl Inner {
 
     fn forget(&mut self, tenant: TenantId, id: Uuid) -> Option<Hold> {
         let hold = self.holds.remove(&(tenant, id))?;
+        if let Some(held) = hold.client.as_ref().and_then(|c| self.clients.get_mut(&(tenant, c.clone()))) {
+            held.retain(|(other, _)| *other != id);
+        }
         let key = (hold.tenant, hold.office.to_string());
         if let Some(units) = self.units.get_mut(&key) {
             for unit in &hold.units {
@@ -80,6 +89,12 @@ impl Inner {
                 !entries.is_empty()
             });
         }
+        self.clients.retain(|_, held| {
+            held.retain(|(_, expires)| *expires > now);
+            !held.is_empty()
+        });
+        // A bucket untouched for a while is full again: forgetting it changes nothing.
+        self.buckets.retain(|_, (_, counted)| now - *counted < TimeDelta::minutes(10));
     }
 }
 
@@ -89,8 +104,9 @@ impl HoldStore for MemoryHolds {
         &self,
         hold: &Hold,
         free: &HashMap<Unit, u32>,
+        max_per_client: Option<u32>,
         now: DateTime<Utc>,
-    ) -> Result<bool, HoldStoreError> {
+    ) -> Result<Acquired, HoldStoreError> {
         let mut inner = self.lock()?;
         inner.acquisitions += 1;
         if inner.acquisitions % SWEEP_EVERY == 0 {
@@ -102,7 +118,16 @@ impl HoldStore for MemoryHolds {
             inner.live_on(&key, *unit, hold.id, now) < capacity
         });
         if !fits {
-            return Ok(false);
+            return Ok(Acquired::Full);
+        }
+        if let (Some(client), Some(max)) = (&hold.client, max_per_client) {
+            let others = inner
+                .clients
+                .get(&(hold.tenant, client.clone()))
+                .map_or(0, |held| held.iter().filter(|(id, expires)| *id != hold.id && *expires > now).count());
+            if others >= max as usize {
+                return Ok(Acquired::ClientLimit);
+            }
         }
         // Acquiring an id again (a retry, or a renewal) replaces the earlier hold.
         inner.forget(hold.tenant, hold.id);
@@ -110,8 +135,11 @@ impl HoldStore for MemoryHolds {
         for unit in &hold.units {
             units.entry(*unit).or_default().push((hold.id, hold.expires_at));
         }
+        if let Some(client) = &hold.client {
+            inner.clients.entry((hold.tenant, client.clone())).or_default().push((hold.id, hold.expires_at));
+        }
         inner.holds.insert((hold.tenant, hold.id), hold.clone());
-        Ok(true)
+        Ok(Acquired::Placed)
     }
 
     async fn get(&self, tenant: TenantId, id: Uuid) -> Result<Option<Hold>, HoldStoreError> {
@@ -139,6 +167,24 @@ impl HoldStore for MemoryHolds {
                 (live > 0).then_some((*unit, live))
             })
             .collect())
+    }
+
+    async fn throttle(&self, key: &str, per_minute: u32, now: DateTime<Utc>) -> Result<Option<u32>, HoldStoreError> {
+        if per_minute == 0 {
+            return Ok(None);
+        }
+        let mut inner = self.lock()?;
+        let capacity = f64::from(per_minute);
+        let (tokens, counted) = inner.buckets.get(key).copied().unwrap_or((capacity, now));
+        let elapsed_minutes = (now - counted).num_milliseconds().max(0) as f64 / 60_000.0;
+        let tokens = (tokens + elapsed_minutes * capacity).min(capacity);
+        let (left, wait) = if tokens >= 1.0 {
+            (tokens - 1.0, None)
+        } else {
+            (tokens, Some(((1.0 - tokens) * 60.0 / capacity).ceil().max(1.0) as u32))
+        };
+        inner.buckets.insert(key.to_owned(), (left, now));
+        Ok(wait)
     }
 
     async fn health(&self) -> HoldHealth {

@@ -32,6 +32,18 @@ pub struct Hold {
     /// The capacity units the slot occupies, ascending.
     pub units: Vec<Unit>,
     pub expires_at: DateTime<Utc>,
+    /// Who placed it (an IP address), for the per-client limit; `None` when not limited.
+    pub client: Option<String>,
+}
+
+/// The outcome of an acquisition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Acquired {
+    Placed,
+    /// A unit of the slot has no free place.
+    Full,
+    /// The client already keeps as many live holds as it may.
+    ClientLimit,
 }
 
 impl Hold {
@@ -56,10 +68,17 @@ pub enum HoldHealth {
 /// Where live holds are kept: in this process (embedded default) or shared between instances.
 #[async_trait]
 pub trait HoldStore: Send + Sync + 'static {
-    /// Places `hold` if every unit still has a free place. `free` gives, for each of the hold's
-    /// units, its capacity minus confirmed bookings; live holds are counted against it.
-    async fn acquire(&self, hold: &Hold, free: &HashMap<Unit, u32>, now: DateTime<Utc>)
-    -> Result<bool, HoldStoreError>;
+    /// Places `hold` if every unit still has a free place and its client keeps fewer than
+    /// `max_per_client` other live holds. `free` gives, for each of the hold's units, its capacity
+    /// minus confirmed bookings; live holds are counted against it. Acquiring an id again
+    /// (a retry, or a renewal) replaces the earlier hold of that id.
+    async fn acquire(
+        &self,
+        hold: &Hold,
+        free: &HashMap<Unit, u32>,
+        max_per_client: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Result<Acquired, HoldStoreError>;
 
     /// The hold, live or recently expired (expired holds are kept a while so that a late
     /// confirmation can still name its slot).
@@ -77,6 +96,10 @@ pub trait HoldStore: Send + Sync + 'static {
         to: Unit,
         now: DateTime<Utc>,
     ) -> Result<HashMap<Unit, u32>, HoldStoreError>;
+
+    /// Takes a token from the bucket `key`, which refills at `per_minute` tokens a minute and holds
+    /// at most `per_minute`. `None` when allowed; otherwise the seconds until a token is back.
+    async fn throttle(&self, key: &str, per_minute: u32, now: DateTime<Utc>) -> Result<Option<u32>, HoldStoreError>;
 
     /// How the store is doing, for `/readyz`.
     async fn health(&self) -> HoldHealth;

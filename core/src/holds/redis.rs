@@ -19,7 +19,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 use uuid::Uuid;
 
-use super::{Hold, HoldHealth, HoldStore, HoldStoreError, MemoryHolds};
+use super::{Acquired, Hold, HoldHealth, HoldStore, HoldStoreError, MemoryHolds};
 use crate::domain::slots::Unit;
 use crate::domain::{Mode, Slug, TenantId};
 
@@ -35,23 +35,45 @@ for i = 1, #expired, 1000 do
 end
 ";
 
-/// KEYS: units, expiry, record. ARGV: now, expiry, id, record, record ttl (ms), then unit/free pairs.
+/// KEYS: units, expiry, record, client. ARGV: now, expiry, id, record, record ttl (ms),
+/// max holds per client (0: no limit), then unit/free pairs. Returns 1 placed, 0 full, 2 client limit.
 const ACQUIRE: &str = r"
-for i = 6, #ARGV, 2 do
+for i = 7, #ARGV, 2 do
   local unit = ARGV[i]
   local taken = redis.call('ZCOUNT', KEYS[1], unit, unit)
   if redis.call('ZSCORE', KEYS[1], unit .. ':' .. ARGV[3]) then taken = taken - 1 end
   if taken >= tonumber(ARGV[i + 1]) then return 0 end
 end
-for i = 6, #ARGV, 2 do
+local max = tonumber(ARGV[6])
+if max > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[1])
+  local others = redis.call('ZCARD', KEYS[4])
+  if redis.call('ZSCORE', KEYS[4], ARGV[3]) then others = others - 1 end
+  if others >= max then return 2 end
+end
+for i = 7, #ARGV, 2 do
   local member = ARGV[i] .. ':' .. ARGV[3]
   redis.call('ZADD', KEYS[1], ARGV[i], member)
   redis.call('ZADD', KEYS[2], ARGV[2], member)
 end
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])
 redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-redis.call('PEXPIRE', KEYS[2], ARGV[5])
+for k = 1, 4 do if k ~= 3 then redis.call('PEXPIRE', KEYS[k], ARGV[5]) end end
 return 1
+";
+
+/// KEYS: bucket. ARGV: now (ms), tokens per minute. Returns 0, or the seconds until a token is back.
+const THROTTLE: &str = r"
+local now, capacity = tonumber(ARGV[1]), tonumber(ARGV[2])
+local per_ms = capacity / 60000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(state[1]) or capacity, tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * per_ms)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.max(1, math.ceil((1 - tokens) / per_ms / 1000)) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
+redis.call('PEXPIRE', KEYS[1], 600000)
+return wait
 ";
 
 /// KEYS: units, expiry. ARGV: now, from, to (exclusive). Returns unit, count, unit, count…
@@ -68,13 +90,14 @@ for _, unit in ipairs(order) do out[#out + 1] = tonumber(unit); out[#out + 1] = 
 return out
 ";
 
-/// KEYS: units, expiry, record. ARGV: id, then units.
+/// KEYS: units, expiry, record, client. ARGV: id, then units.
 const RELEASE: &str = r"
 for i = 2, #ARGV do
   local member = ARGV[i] .. ':' .. ARGV[1]
   redis.call('ZREM', KEYS[1], member)
   redis.call('ZREM', KEYS[2], member)
 end
+redis.call('ZREM', KEYS[4], ARGV[1])
 return redis.call('DEL', KEYS[3])
 ";
 
@@ -84,6 +107,7 @@ pub struct RedisHolds {
     acquire: Script,
     live: Script,
     release: Script,
+    throttle: Script,
     /// Holds placed while Redis is unreachable.
     fallback: MemoryHolds,
     outage: AtomicBool,
@@ -99,6 +123,7 @@ struct Record {
     end: DateTime<Utc>,
     units: Vec<Unit>,
     expires_at: DateTime<Utc>,
+    client: Option<String>,
 }
 
 impl RedisHolds {
@@ -119,6 +144,7 @@ impl RedisHolds {
             acquire: Script::new(&format!("{PURGE}{ACQUIRE}")),
             live: Script::new(&format!("{PURGE}{LIVE}")),
             release: Script::new(RELEASE),
+            throttle: Script::new(THROTTLE),
             fallback: MemoryHolds::new(),
             outage: AtomicBool::new(false),
         })
@@ -131,6 +157,11 @@ impl RedisHolds {
 
     fn record_key(&self, tenant: TenantId, id: Uuid) -> String {
         format!("{}:{{t{}}}:hold:{id}", self.prefix, tenant.0)
+    }
+
+    /// The set of a client's holds; holds without a client share an unused key.
+    fn client_key(&self, tenant: TenantId, client: Option<&str>) -> String {
+        format!("{}:{{t{}}}:client:{}", self.prefix, tenant.0, client.unwrap_or("-"))
     }
 
     /// Notes the result of a Redis call: the first failure of an outage and the recovery are logged.
@@ -168,6 +199,7 @@ impl Record {
             end: hold.end,
             units: hold.units.clone(),
             expires_at: hold.expires_at,
+            client: hold.client.clone(),
         }
     }
 
@@ -182,6 +214,7 @@ impl Record {
             end: self.end,
             units: self.units,
             expires_at: self.expires_at,
+            client: self.client,
         })
     }
 }
@@ -192,8 +225,9 @@ impl HoldStore for RedisHolds {
         &self,
         hold: &Hold,
         free: &HashMap<Unit, u32>,
+        max_per_client: Option<u32>,
         now: DateTime<Utc>,
-    ) -> Result<bool, HoldStoreError> {
+    ) -> Result<Acquired, HoldStoreError> {
         let (units_key, expiry_key) = self.office_keys(hold.tenant, hold.office.as_str());
         let record =
             serde_json::to_string(&Record::from_hold(hold)).map_err(|e| HoldStoreError::Unavailable(e.to_string()))?;
@@ -203,18 +237,22 @@ impl HoldStore for RedisHolds {
             .key(&units_key)
             .key(&expiry_key)
             .key(self.record_key(hold.tenant, hold.id))
+            .key(self.client_key(hold.tenant, hold.client.as_deref()))
             .arg(now.timestamp_millis())
             .arg(hold.expires_at.timestamp_millis())
             .arg(hold.id.to_string())
             .arg(record)
-            .arg(ttl);
+            .arg(ttl)
+            .arg(if hold.client.is_some() { max_per_client.unwrap_or(0) } else { 0 });
         for unit in &hold.units {
             invocation.arg(*unit).arg(free.get(unit).copied().unwrap_or(0));
         }
         let mut connection = self.connection.clone();
         match self.observe(invocation.invoke_async::<i64>(&mut connection).await) {
-            Some(placed) => Ok(placed == 1),
-            None => self.fallback.acquire(hold, free, now).await,
+            Some(1) => Ok(Acquired::Placed),
+            Some(2) => Ok(Acquired::ClientLimit),
+            Some(_) => Ok(Acquired::Full),
+            None => self.fallback.acquire(hold, free, max_per_client, now).await,
         }
     }
 
@@ -231,7 +269,12 @@ impl HoldStore for RedisHolds {
         let Some(Some(hold)) = self.observe(self.redis_get(tenant, id).await) else { return Ok(local) };
         let (units_key, expiry_key) = self.office_keys(tenant, hold.office.as_str());
         let mut invocation = self.release.prepare_invoke();
-        invocation.key(&units_key).key(&expiry_key).key(self.record_key(tenant, id)).arg(id.to_string());
+        invocation
+            .key(&units_key)
+            .key(&expiry_key)
+            .key(self.record_key(tenant, id))
+            .key(self.client_key(tenant, hold.client.as_deref()))
+            .arg(id.to_string());
         for unit in &hold.units {
             invocation.arg(*unit);
         }
@@ -264,6 +307,25 @@ impl HoldStore for RedisHolds {
             *counts.entry(pair[0]).or_default() += u32::try_from(pair[1]).unwrap_or(0);
         }
         Ok(counts)
+    }
+
+    async fn throttle(&self, key: &str, per_minute: u32, now: DateTime<Utc>) -> Result<Option<u32>, HoldStoreError> {
+        if per_minute == 0 {
+            return Ok(None);
+        }
+        let mut connection = self.connection.clone();
+        let result = self
+            .throttle
+            .key(format!("{}:rate:{key}", self.prefix))
+            .arg(now.timestamp_millis())
+            .arg(per_minute)
+            .invoke_async::<u32>(&mut connection)
+            .await;
+        match self.observe(result) {
+            Some(0) => Ok(None),
+            Some(wait) => Ok(Some(wait)),
+            None => self.fallback.throttle(key, per_minute, now).await,
+        }
     }
 
     async fn health(&self) -> HoldHealth {

@@ -17,14 +17,15 @@ use poem_openapi::OpenApiService;
 use crate::app::Sportello;
 use crate::holds::HoldHealth;
 use problem::from_framework_error;
+pub use public::HttpOptions;
 use public::PublicApi;
 
 /// Request bodies above this are refused with 413 before they are read.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Every route of the server.
-pub fn routes(app: Sportello) -> impl Endpoint {
-    let api = OpenApiService::new(PublicApi { app: app.clone() }, "Sportello", env!("CARGO_PKG_VERSION"))
+pub fn routes(app: Sportello, options: HttpOptions) -> impl Endpoint {
+    let api = OpenApiService::new(PublicApi { app: app.clone(), options }, "Sportello", env!("CARGO_PKG_VERSION"))
         .description("Appointment booking for public bodies. Errors are RFC 9457 problem details.")
         .server("/api/v1");
     let docs = api.swagger_ui();

@@ -63,6 +63,9 @@ pub enum ProblemResponse {
     /// Some fields are invalid; `errors` lists each.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Problem>),
+    /// Too many holds or requests from this client; `Retry-After` says when to try again.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Json<Problem>, #[oai(header = "Retry-After")] Option<u32>),
     /// Something broke on our side.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
@@ -80,6 +83,7 @@ impl From<Problem> for ProblemResponse {
             409 => Self::Conflict(body),
             413 => Self::PayloadTooLarge(body),
             415 => Self::UnsupportedMediaType(body),
+            429 => Self::TooManyRequests(body, None),
             422 => Self::Unprocessable(body),
             503 => Self::Unavailable(body),
             _ => Self::Internal(body),
@@ -107,6 +111,16 @@ impl From<AppError> for ProblemResponse {
                     .collect(),
                 ..Problem::new(S::UNPROCESSABLE_ENTITY, "validation", "Invalid request", "Some fields need attention.")
             },
+            AppError::RateLimited { retry_after } => {
+                let problem = Problem::new(S::TOO_MANY_REQUESTS, "rate-limited", "Too many requests", detail);
+                return Self::TooManyRequests(Json(problem), Some(*retry_after));
+            }
+            AppError::TooManyHolds(_) => {
+                Problem::new(S::TOO_MANY_REQUESTS, "too-many-holds", "Too many slots on hold", detail)
+            }
+            AppError::BookingLimit(_) => {
+                Problem::new(S::CONFLICT, "booking-limit-reached", "Booking limit reached", detail)
+            }
             AppError::ServiceInactive => Problem::new(S::CONFLICT, "service-inactive", "Service not bookable", detail),
             AppError::SlotTaken => Problem::new(S::CONFLICT, "slot-taken", "Slot no longer available", detail),
             AppError::HoldUnknown => Problem::new(S::CONFLICT, "hold-expired", "Hold expired", detail),

@@ -28,6 +28,27 @@ enum Tag {
 
 pub struct PublicApi {
     pub app: Sportello,
+    pub options: HttpOptions,
+}
+
+/// How the HTTP layer sees its clients.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HttpOptions {
+    /// Take the client's address from the first `X-Forwarded-For` hop: only behind a reverse
+    /// proxy that sets it, or clients could pick their own identity.
+    pub trust_forwarded_for: bool,
+}
+
+impl PublicApi {
+    /// The client's IP address, the key of the anti-hoarding limits.
+    fn client(&self, request: &poem::Request) -> Option<String> {
+        let forwarded =
+            || request.header("x-forwarded-for")?.split(',').next().map(str::trim).filter(|h| !h.is_empty());
+        if let Some(first) = forwarded().filter(|_| self.options.trust_forwarded_for) {
+            return Some(first.to_owned());
+        }
+        request.remote_addr().as_socket_addr().map(|a| a.ip().to_string())
+    }
 }
 
 #[derive(ApiResponse)]
@@ -127,15 +148,28 @@ impl PublicApi {
 
     /// Keeps one place of a slot while the citizen fills in their details.
     #[oai(path = "/t/:tenant/holds", method = "post", tag = "Tag::Booking")]
-    async fn place_hold(&self, tenant: Path<String>, body: Json<dto::HoldRequest>) -> ApiResult<HoldResponse> {
+    async fn place_hold(
+        &self,
+        request: &poem::Request,
+        tenant: Path<String>,
+        body: Json<dto::HoldRequest>,
+    ) -> ApiResult<HoldResponse> {
         let start = DateTime::parse_from_rfc3339(body.start.trim())
             .map_err(|_| {
                 invalid("start", "invalid_datetime", "Use an RFC 3339 time such as 2026-12-01T09:00:00+01:00.")
             })?
             .with_timezone(&Utc);
         let id = body.hold_id.as_deref().map(|raw| parse_uuid("hold_id", raw)).transpose()?;
-        let request = HoldRequest { service: &body.service, office: &body.office, mode: &body.mode, start, id };
-        let hold = self.app.place_hold(&tenant, request).await?;
+        let client = self.client(request);
+        let asked = HoldRequest {
+            service: &body.service,
+            office: &body.office,
+            mode: &body.mode,
+            start,
+            id,
+            client: client.as_deref(),
+        };
+        let hold = self.app.place_hold(&tenant, asked).await?;
         let tz =
             self.app.tenant(&tenant).await?.config.office(hold.office.as_str()).map_or(chrono_tz::UTC, |o| o.timezone);
         Ok(HoldResponse::Created(Json(HoldCreated {
@@ -157,6 +191,7 @@ impl PublicApi {
     #[oai(path = "/t/:tenant/bookings", method = "post", tag = "Tag::Booking")]
     async fn book(
         &self,
+        request: &poem::Request,
         tenant: Path<String>,
         body: Json<BookingRequest>,
         /// Any unique string; a retry with the same key and body returns the first booking.
@@ -173,8 +208,13 @@ impl PublicApi {
                 Some((key.to_owned(), format!("{hash:x}")))
             }
         };
-        let request = ConfirmRequest { hold_id: parse_uuid("hold_id", &body.hold_id)?, form: body.form(), idempotency };
-        let confirmed = self.app.confirm(&tenant, request).await?;
+        let confirm = ConfirmRequest {
+            hold_id: parse_uuid("hold_id", &body.hold_id)?,
+            form: body.form(),
+            idempotency,
+            client: self.client(request),
+        };
+        let confirmed = self.app.confirm(&tenant, confirm).await?;
         let tenant = self.app.tenant(&tenant).await?;
         let replayed = confirmed.replayed.then(|| "true".to_owned());
         Ok(BookingCreated::Created(Json(BookingView::from(&tenant, &confirmed.booking)), replayed))

@@ -14,6 +14,7 @@ pub fn diff(old: &TenantConfig, new: &TenantConfig) -> Vec<String> {
             c.hold_minutes,
             c.grid_minutes,
             c.privacy_notice_version.clone(),
+            c.limits,
         )
     };
     if settings(old) != settings(new) {

@@ -22,6 +22,8 @@ pub struct PackFile {
     pub privacy_notice_version: String,
     pub branding: BrandingFile,
     #[serde(default)]
+    pub limits: LimitsFile,
+    #[serde(default)]
     pub services: Vec<ServiceFile>,
     #[serde(default)]
     pub offices: Vec<OfficeFile>,
@@ -34,6 +36,15 @@ pub struct BrandingFile {
     pub primary_color: String,
     pub secondary_color: Option<String>,
     pub logo: Option<String>,
+}
+
+/// Absent keys take the platform defaults.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsFile {
+    pub holds_per_client: Option<u32>,
+    pub holds_per_minute: Option<u32>,
+    pub bookings_per_minute: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -56,6 +67,7 @@ pub struct ServiceFile {
     pub reasons: Vec<ReasonFile>,
     #[serde(default = "yes")]
     pub active: bool,
+    pub max_active_bookings_per_person: Option<u16>,
 }
 
 #[derive(Deserialize)]

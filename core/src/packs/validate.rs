@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 use super::file::{FieldFile, HoursFile, IntervalFile, LocalizedFile, OfficeFile, PackFile, ServiceFile};
 use super::{MANIFEST, PackError};
-use crate::domain::catalog::{MAX_HORIZON_DAYS, Reason};
+use crate::domain::catalog::{Limits, MAX_HORIZON_DAYS, Reason};
 use crate::domain::schedule::ScheduleError;
 use crate::domain::text::single_line;
 use crate::domain::{
@@ -79,6 +79,7 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
         hold_minutes: file.hold_minutes,
         grid_minutes: file.grid_minutes,
         privacy_notice_version,
+        limits: parse_limits(&file.limits)?,
         services,
         offices,
     })
@@ -203,6 +204,29 @@ fn parse_service(key: &str, raw: &ServiceFile, grid: u16, default_locale: Locale
         fields,
         reasons,
         active: raw.active,
+        max_active_bookings_per_person: match raw.max_active_bookings_per_person {
+            Some(0) => {
+                return Err(err(
+                    format!("{key}.max_active_bookings_per_person"),
+                    "must be at least 1 (leave it out for no limit)",
+                ));
+            }
+            other => other,
+        },
+    })
+}
+
+fn parse_limits(raw: &super::file::LimitsFile) -> Result<Limits, PackError> {
+    let defaults = Limits::default();
+    let pick = |key: &str, value: Option<u32>, default: u32| match value {
+        Some(v) if v > 10_000 => Err(err(format!("limits.{key}"), "must be at most 10000 (0 switches it off)")),
+        Some(v) => Ok(v),
+        None => Ok(default),
+    };
+    Ok(Limits {
+        holds_per_client: pick("holds_per_client", raw.holds_per_client, defaults.holds_per_client)?,
+        holds_per_minute: pick("holds_per_minute", raw.holds_per_minute, defaults.holds_per_minute)?,
+        bookings_per_minute: pick("bookings_per_minute", raw.bookings_per_minute, defaults.bookings_per_minute)?,
     })
 }
 

@@ -3,7 +3,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
 
 use super::StoreError;
 use super::entities::booking::{self, Column, Entity};
@@ -139,6 +142,30 @@ impl Bookings {
             query = query.filter(Column::Office.eq(office));
         }
         Ok(query.count(conn).await?)
+    }
+
+    /// Confirmed future bookings of `service` by the same person: same e-mail (any case), phone
+    /// or fiscal code.
+    pub async fn count_upcoming_for_person(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        service: &Slug,
+        citizen: &Citizen,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let same_email = Expr::expr(Func::lower(Expr::col(Column::Email))).eq(citizen.email.as_str().to_lowercase());
+        let mut same_person = Condition::any().add(same_email).add(Column::Phone.eq(citizen.phone.as_str()));
+        if let Some(fiscal_code) = &citizen.fiscal_code {
+            same_person = same_person.add(Column::FiscalCode.eq(fiscal_code.as_str()));
+        }
+        Ok(Entity::find()
+            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::Service.eq(service.as_str()))
+            .filter(Column::Status.eq(BookingStatus::Confirmed.code()))
+            .filter(Column::StartsAt.gt(now))
+            .filter(same_person)
+            .count(conn)
+            .await?)
     }
 
     /// Bookings of a tenant in a status (all of them: for audits and tests, not for pages).

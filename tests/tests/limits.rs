@@ -1,0 +1,97 @@
+//! Anti-hoarding: live holds per client, requests per minute per IP, bookings per person.
+
+use chrono::TimeDelta;
+use serde_json::{Value, json};
+use sportello_tests::{Backend, TestServer, citizen_booking, on_both_backends};
+
+/// Wednesday 2 December 2026, from 08:00 in Rome, every half hour.
+fn slot(n: u32) -> String {
+    format!("2026-12-02T{:02}:{:02}:00+01:00", 8 + n / 2, (n % 2) * 30)
+}
+
+async fn hold_as(s: &TestServer, client: &str, start: &str) -> (u16, Value, Option<String>) {
+    let body = json!({"service": "visita", "office": "sede", "mode": "in_person", "start": start});
+    let response =
+        s.http.post(s.url("limitato", "/holds")).header("X-Forwarded-For", client).json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+    (status, response.json().await.unwrap(), retry_after)
+}
+
+async fn book_as(s: &TestServer, client: &str, body: &Value) -> (u16, Value) {
+    let response =
+        s.http.post(s.url("limitato", "/bookings")).header("X-Forwarded-For", client).json(body).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn release(s: &TestServer, hold: &Value) {
+    let id = hold["hold_id"].as_str().unwrap();
+    assert_eq!(s.http.delete(s.url("limitato", &format!("/holds/{id}"))).send().await.unwrap().status(), 204);
+}
+
+async fn live_holds_per_client(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (first, second) = (hold_as(&s, "203.0.113.1", &slot(0)).await, hold_as(&s, "203.0.113.1", &slot(1)).await);
+    assert_eq!((first.0, second.0), (201, 201));
+    let (status, body, _) = hold_as(&s, "203.0.113.1", &slot(2)).await;
+    assert_eq!((status, body["type"].as_str()), (429, Some("/problems/too-many-holds")), "{body}");
+    assert_eq!(hold_as(&s, "203.0.113.2", &slot(2)).await.0, 201, "another client is not affected");
+    release(&s, &first.1).await;
+    assert_eq!(hold_as(&s, "203.0.113.1", &slot(2)).await.0, 201, "releasing a hold frees a share");
+}
+
+async fn holds_per_minute(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    for n in 0..4 {
+        let (status, hold, _) = hold_as(&s, "198.51.100.5", &slot(n)).await;
+        assert_eq!(status, 201, "{hold}");
+        release(&s, &hold).await;
+    }
+    let (status, body, retry_after) = hold_as(&s, "198.51.100.5", &slot(4)).await;
+    assert_eq!((status, body["type"].as_str()), (429, Some("/problems/rate-limited")), "{body}");
+    assert_eq!(retry_after.as_deref(), Some("15"), "4 a minute: one every 15 s");
+    assert_eq!(hold_as(&s, "198.51.100.6", &slot(4)).await.0, 201, "a bucket per address");
+    s.clock.advance(TimeDelta::seconds(15));
+    assert_eq!(hold_as(&s, "198.51.100.5", &slot(4)).await.0, 201);
+}
+
+async fn bookings_per_minute_and_per_person(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let client = "192.0.2.10";
+    // One person, one upcoming booking of this service.
+    let (_, hold, _) = hold_as(&s, client, &slot(0)).await;
+    let (status, booking) =
+        book_as(&s, client, &citizen_booking(hold["hold_id"].as_str().unwrap(), "anna@example.it")).await;
+    assert_eq!(status, 201, "{booking}");
+    let (_, hold, _) = hold_as(&s, client, &slot(1)).await;
+    let again = citizen_booking(hold["hold_id"].as_str().unwrap(), "ANNA@example.it");
+    let (status, body) = book_as(&s, client, &again).await;
+    assert_eq!((status, body["type"].as_str()), (409, Some("/problems/booking-limit-reached")), "same e-mail: {body}");
+    let mut same_phone = citizen_booking(hold["hold_id"].as_str().unwrap(), "other@example.it");
+    same_phone["citizen"]["phone"] = json!("+39 333 765 4321");
+    let (status, _) = book_as(&s, client, &same_phone).await;
+    assert_eq!(status, 409, "same phone");
+    let cancel = s.url("limitato", &format!("/bookings/{}/cancel", booking["code"].as_str().unwrap()));
+    assert_eq!(s.post(&cancel, &json!({"email": "anna@example.it"})).await.0, 200);
+    // Refused attempts spent tokens too (the limit counts attempts): wait for the bucket.
+    s.clock.advance(TimeDelta::minutes(1));
+    let (status, _) = book_as(&s, client, &again).await;
+    assert_eq!(status, 201, "after cancelling, the person may book again");
+
+    // Bookings per minute from one address: 3, and the 4th is refused with Retry-After.
+    let other = "192.0.2.11";
+    s.clock.advance(TimeDelta::minutes(1));
+    for n in 2..5 {
+        let (_, hold, _) = hold_as(&s, other, &slot(n)).await;
+        let mut body = citizen_booking(hold["hold_id"].as_str().unwrap(), &format!("p{n}@example.it"));
+        body["citizen"]["phone"] = json!(format!("+39 333 000 000{n}"));
+        assert_eq!(book_as(&s, other, &body).await.0, 201);
+    }
+    let (_, hold, _) = hold_as(&s, other, &slot(6)).await;
+    let mut body = citizen_booking(hold["hold_id"].as_str().unwrap(), "p6@example.it");
+    body["citizen"]["phone"] = json!("+39 333 000 0006");
+    let (status, problem) = book_as(&s, other, &body).await;
+    assert_eq!((status, problem["type"].as_str()), (429, Some("/problems/rate-limited")), "{problem}");
+}
+
+on_both_backends!(live_holds_per_client, holds_per_minute, bookings_per_minute_and_per_person);
