@@ -40,8 +40,7 @@ impl HoldStore for LyingHolds {
         &self,
         _tenant: sportello::domain::TenantId,
         _office: &str,
-        _from: Unit,
-        _to: Unit,
+        _units: &[Unit],
         _now: DateTime<Utc>,
     ) -> Result<HashMap<Unit, u32>, HoldStoreError> {
         Ok(HashMap::new())

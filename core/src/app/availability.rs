@@ -1,6 +1,6 @@
 //! Free slots: the pure slot grid, minus confirmed bookings (one ledger query) and live holds.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
@@ -131,7 +131,10 @@ impl Sportello {
         };
         let (from, to) = (first.start.timestamp(), last_end.timestamp());
         let mut used = Ledger::usage(self.store.reader(), tenant.id, office.slug.as_str(), from, to).await?;
-        let held = self.holds.live_counts(tenant.id, office.slug.as_str(), from, to, now).await?;
+        let grid = tenant.config.grid_minutes;
+        let units: BTreeSet<Unit> = slots.iter().flat_map(|s| s.units(grid)).collect();
+        let units: Vec<Unit> = units.into_iter().collect();
+        let held = self.holds.live_counts(tenant.id, office.slug.as_str(), &units, now).await?;
         for (unit, count) in held {
             *used.entry(unit).or_default() += count;
         }

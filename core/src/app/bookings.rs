@@ -208,6 +208,7 @@ impl Sportello {
             }
             Ledger::release(tx.conn(), tenant.id, booking.office.as_str(), &units).await?;
             tx.commit().await?;
+            self.full_units.forget(tenant.id, booking.office.as_str(), &units);
             Ok(())
         })
         .await
@@ -250,6 +251,7 @@ impl Sportello {
                 return Err(WriteFailure::Full);
             }
             tx.commit().await?;
+            self.full_units.forget(tenant.id, office, &old_units);
             Ok(())
         })
         .await?;

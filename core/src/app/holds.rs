@@ -84,8 +84,14 @@ impl Sportello {
         max_per_client: Option<u32>,
         now: DateTime<Utc>,
     ) -> Result<Acquired, AppError> {
+        let office = hold.office.as_str();
+        if self.full_units.any(tenant.id, office, &hold.units) {
+            return Ok(Acquired::Full);
+        }
         let (from, to) = (slot.start.timestamp(), slot.end.timestamp());
-        let booked = Ledger::usage(self.store.reader(), tenant.id, hold.office.as_str(), from, to).await?;
+        let booked = Ledger::usage(self.store.reader(), tenant.id, office, from, to).await?;
+        let desks = u32::from(slot.desks);
+        self.full_units.remember(tenant.id, office, booked.iter().filter(|(_, n)| **n >= desks).map(|(u, _)| *u));
         let free: HashMap<_, _> = hold
             .units
             .iter()

@@ -5,6 +5,7 @@
 mod availability;
 mod bookings;
 mod catalog;
+mod full_units;
 mod holds;
 mod tenants;
 
@@ -83,12 +84,19 @@ pub struct Sportello {
     store: Store,
     holds: Arc<dyn HoldStore>,
     catalog: Arc<catalog::Catalog>,
+    full_units: Arc<full_units::FullUnits>,
     clock: Arc<dyn Clock>,
 }
 
 impl Sportello {
     pub fn new(store: Store, holds: Arc<dyn HoldStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, holds, catalog: Arc::new(catalog::Catalog::default()), clock }
+        Self {
+            store,
+            holds,
+            catalog: Arc::new(catalog::Catalog::default()),
+            full_units: Arc::new(full_units::FullUnits::default()),
+            clock,
+        }
     }
 
     pub fn store(&self) -> &Store {

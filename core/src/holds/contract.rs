@@ -39,13 +39,13 @@ async fn capacity_release_expiry_and_isolation(store: &dyn HoldStore) {
     assert_eq!(store.acquire(&first, &free, None, now()).await.unwrap(), Acquired::Placed);
     assert_eq!(store.acquire(&second, &free, None, now()).await.unwrap(), Acquired::Placed);
     assert_eq!(store.acquire(&third, &free, None, now()).await.unwrap(), Acquired::Full, "unit 0 is full");
-    assert_eq!(store.live_counts(TenantId(1), "o", 0, 1800, now()).await.unwrap(), HashMap::from([(0, 2), (900, 1)]));
+    assert_eq!(store.live_counts(TenantId(1), "o", &[0, 900], now()).await.unwrap(), HashMap::from([(0, 2), (900, 1)]));
     assert_eq!(
-        store.live_counts(TenantId(1), "o", 0, 900, now()).await.unwrap(),
+        store.live_counts(TenantId(1), "o", &[0], now()).await.unwrap(),
         HashMap::from([(0, 2)]),
-        "`to` is exclusive"
+        "only the units asked for"
     );
-    assert!(store.live_counts(TenantId(1), "other", 0, 1800, now()).await.unwrap().is_empty());
+    assert!(store.live_counts(TenantId(1), "other", &[0, 900], now()).await.unwrap().is_empty());
     // Another tenant's office of the same name is separate capacity, and cannot touch tenant 1's holds.
     assert_eq!(store.acquire(&hold(2, "o", &[0], later), &free, None, now()).await.unwrap(), Acquired::Placed);
     assert!(!store.release(TenantId(2), first.id).await.unwrap());
@@ -55,7 +55,7 @@ async fn capacity_release_expiry_and_isolation(store: &dyn HoldStore) {
     assert_eq!(store.acquire(&third, &free, None, now()).await.unwrap(), Acquired::Placed);
     // After expiry nothing is live, but the hold can still be read for a while.
     let after = later + TimeDelta::seconds(1);
-    assert!(store.live_counts(TenantId(1), "o", 0, 1800, after).await.unwrap().is_empty());
+    assert!(store.live_counts(TenantId(1), "o", &[0, 900], after).await.unwrap().is_empty());
     assert_eq!(store.get(TenantId(1), second.id).await.unwrap(), Some(second.clone()));
     assert_eq!(
         store.acquire(&hold(1, "o", &[0, 900], after + TimeDelta::minutes(10)), &free, None, after).await.unwrap(),
@@ -72,7 +72,7 @@ async fn retries_are_idempotent_and_renewals_extend(store: &dyn HoldStore) {
         Acquired::Placed,
         "the same id again is the same hold"
     );
-    assert_eq!(store.live_counts(TenantId(3), "o", 0, 900, now()).await.unwrap(), HashMap::from([(0, 1)]));
+    assert_eq!(store.live_counts(TenantId(3), "o", &[0], now()).await.unwrap(), HashMap::from([(0, 1)]));
     let renewed = Hold { expires_at: now() + TimeDelta::minutes(30), ..mine.clone() };
     let later = now() + TimeDelta::minutes(20);
     assert_eq!(store.acquire(&renewed, &free, None, later).await.unwrap(), Acquired::Placed);
@@ -191,6 +191,6 @@ async fn redis_outage_falls_back_to_this_process() {
         Acquired::Full
     );
     assert_eq!(store.get(TenantId(5), placed.id).await.unwrap().map(|h| h.id), Some(placed.id));
-    assert_eq!(store.live_counts(TenantId(5), "o", 0, 900, now()).await.unwrap(), HashMap::from([(0, 1)]));
+    assert_eq!(store.live_counts(TenantId(5), "o", &[0], now()).await.unwrap(), HashMap::from([(0, 1)]));
     assert!(store.release(TenantId(5), placed.id).await.unwrap());
 }

@@ -154,16 +154,15 @@ impl HoldStore for MemoryHolds {
         &self,
         tenant: TenantId,
         office: &str,
-        from: Unit,
-        to: Unit,
+        units: &[Unit],
         now: DateTime<Utc>,
     ) -> Result<HashMap<Unit, u32>, HoldStoreError> {
         let inner = self.lock()?;
-        let Some(units) = inner.units.get(&(tenant, office.to_owned())) else { return Ok(HashMap::new()) };
+        let Some(held) = inner.units.get(&(tenant, office.to_owned())) else { return Ok(HashMap::new()) };
         Ok(units
-            .range(from..to)
-            .filter_map(|(unit, entries)| {
-                let live = entries.iter().filter(|(_, expires)| *expires > now).count() as u32;
+            .iter()
+            .filter_map(|unit| {
+                let live = held.get(unit)?.iter().filter(|(_, expires)| *expires > now).count() as u32;
                 (live > 0).then_some((*unit, live))
             })
             .collect())

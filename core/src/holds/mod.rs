@@ -87,13 +87,12 @@ pub trait HoldStore: Send + Sync + 'static {
     /// Drops the hold; `false` if there was none.
     async fn release(&self, tenant: TenantId, id: Uuid) -> Result<bool, HoldStoreError>;
 
-    /// Live holds per unit at `office` for units in `[from, to)`.
+    /// Live holds on each of `units` at `office` (units without any are left out).
     async fn live_counts(
         &self,
         tenant: TenantId,
         office: &str,
-        from: Unit,
-        to: Unit,
+        units: &[Unit],
         now: DateTime<Utc>,
     ) -> Result<HashMap<Unit, u32>, HoldStoreError>;
 

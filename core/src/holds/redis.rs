@@ -76,18 +76,11 @@ redis.call('PEXPIRE', KEYS[1], 600000)
 return wait
 ";
 
-/// KEYS: units, expiry. ARGV: now, from, to (exclusive). Returns unit, count, unit, count…
+/// KEYS: units, expiry. ARGV: now, then units. Returns the live holds of each unit, in order.
 const LIVE: &str = r"
-local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], '(' .. ARGV[3], 'WITHSCORES')
-local counts, order = {}, {}
-for i = 2, #members, 2 do
-  local unit = members[i]
-  if not counts[unit] then counts[unit] = 0; order[#order + 1] = unit end
-  counts[unit] = counts[unit] + 1
-end
-local out = {}
-for _, unit in ipairs(order) do out[#out + 1] = tonumber(unit); out[#out + 1] = counts[unit] end
-return out
+local counts = {}
+for i = 2, #ARGV do counts[i - 1] = redis.call('ZCOUNT', KEYS[1], ARGV[i], ARGV[i]) end
+return counts
 ";
 
 /// KEYS: units, expiry, record, client. ARGV: id, then units.
@@ -287,24 +280,20 @@ impl HoldStore for RedisHolds {
         &self,
         tenant: TenantId,
         office: &str,
-        from: Unit,
-        to: Unit,
+        units: &[Unit],
         now: DateTime<Utc>,
     ) -> Result<HashMap<Unit, u32>, HoldStoreError> {
         let (units_key, expiry_key) = self.office_keys(tenant, office);
         let mut connection = self.connection.clone();
-        let result = self
-            .live
-            .key(&units_key)
-            .key(&expiry_key)
-            .arg(now.timestamp_millis())
-            .arg(from)
-            .arg(to)
-            .invoke_async::<Vec<i64>>(&mut connection)
-            .await;
-        let mut counts = self.fallback.live_counts(tenant, office, from, to, now).await?;
-        for pair in self.observe(result).unwrap_or_default().chunks_exact(2) {
-            *counts.entry(pair[0]).or_default() += u32::try_from(pair[1]).unwrap_or(0);
+        let mut invocation = self.live.prepare_invoke();
+        invocation.key(&units_key).key(&expiry_key).arg(now.timestamp_millis());
+        for unit in units {
+            invocation.arg(*unit);
+        }
+        let result = invocation.invoke_async::<Vec<u32>>(&mut connection).await;
+        let mut counts = self.fallback.live_counts(tenant, office, units, now).await?;
+        for (unit, live) in units.iter().zip(self.observe(result).unwrap_or_default()).filter(|(_, n)| *n > 0) {
+            *counts.entry(*unit).or_default() += live;
         }
         Ok(counts)
     }
