@@ -36,6 +36,9 @@ impl HoldStore for LyingHolds {
     async fn release(&self, tenant: sportello::domain::TenantId, id: Uuid) -> Result<bool, HoldStoreError> {
         self.0.release(tenant, id).await
     }
+    async fn consume(&self, hold: &Hold) -> Result<(), HoldStoreError> {
+        self.0.consume(hold).await
+    }
     async fn live_counts(
         &self,
         _tenant: sportello::domain::TenantId,

@@ -324,4 +324,9 @@ async fn main() {
     }
     drop(processes);
     let _ = std::fs::remove_dir_all(&scratch);
+    if let Some(name) = database.strip_prefix(&format!("{}/", args.postgres))
+        && let Ok(admin) = Database::connect(format!("{}/postgres", args.postgres)).await
+    {
+        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await;
+    }
 }

@@ -108,9 +108,6 @@ impl Sportello {
                     return Err(WriteFailure::PersonLimit(max));
                 }
             }
-            if !Ledger::take(tx.conn(), tenant.id, offer.office.slug.as_str(), &units, slot.desks).await? {
-                return Err(WriteFailure::Full);
-            }
             let new = NewBooking {
                 tenant: tenant.id,
                 code: &code,
@@ -132,11 +129,16 @@ impl Sportello {
             if let Some((key, hash)) = &request.idempotency {
                 IdempotencyKeys::record(tx.conn(), tenant.id, key, hash, booking.id, now).await?;
             }
+            // Capacity last: the ledger rows are the hot spot of a click day, so they stay locked
+            // only from this write to the commit. A full slot rolls the whole transaction back.
+            if !Ledger::take(tx.conn(), tenant.id, offer.office.slug.as_str(), &units, slot.desks).await? {
+                return Err(WriteFailure::Full);
+            }
             tx.commit().await?;
             Ok(booking)
         })
         .await?;
-        self.forget_hold(tenant, hold.id).await;
+        self.consume_hold(tenant, &hold).await;
         Ok(Confirmed { booking, replayed: false })
     }
 
@@ -164,8 +166,8 @@ impl Sportello {
     }
 
     /// Drops a consumed hold. Failing to is harmless (it expires), so it is only logged.
-    async fn forget_hold(&self, tenant: &TenantSnapshot, id: Uuid) {
-        if let Err(e) = self.holds.release(tenant.id, id).await {
+    async fn consume_hold(&self, tenant: &TenantSnapshot, hold: &Hold) {
+        if let Err(e) = self.holds.consume(hold).await {
             tracing::warn!(tenant = %tenant.config.slug, error = %e, "could not release a consumed hold");
         }
     }
@@ -255,7 +257,7 @@ impl Sportello {
             Ok(())
         })
         .await?;
-        self.forget_hold(&tenant, hold.id).await;
+        self.consume_hold(&tenant, &hold).await;
         self.reload(&tenant, booking.id).await
     }
 

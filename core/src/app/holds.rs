@@ -33,12 +33,17 @@ impl Sportello {
         let offer = Offer::resolve(&tenant, service, office, mode)?;
         let now = self.clock.now();
         let limits = tenant.config.limits;
-        if let Some(client) = client {
-            self.throttle(&tenant, "holds", client, limits.holds_per_minute, now).await?;
-        }
         let slot = offer.slots(&tenant, now).find(start).ok_or_else(|| {
             AppError::field("start", "not_a_slot", "This time is not a bookable slot of this service, office and mode.")
         })?;
+        let units = slot.units(tenant.config.grid_minutes);
+        // A slot known to be sold out is refused before anything costs: no token, no I/O.
+        if self.full_units.any(tenant.id, offer.office.slug.as_str(), &units) {
+            return Err(AppError::SlotTaken);
+        }
+        if let Some(client) = client {
+            self.throttle(&tenant, "holds", client, limits.holds_per_minute, now).await?;
+        }
         let hold = Hold {
             id: id.unwrap_or_else(Uuid::new_v4),
             tenant: tenant.id,
@@ -47,7 +52,7 @@ impl Sportello {
             mode: offer.mode,
             start: slot.start,
             end: slot.end,
-            units: slot.units(tenant.config.grid_minutes),
+            units,
             expires_at: now + TimeDelta::minutes(i64::from(tenant.config.hold_minutes)),
             client: client.map(str::to_owned),
         };

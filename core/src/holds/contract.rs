@@ -52,6 +52,10 @@ async fn capacity_release_expiry_and_isolation(store: &dyn HoldStore) {
     assert_eq!(store.get(TenantId(2), second.id).await.unwrap(), None);
     assert!(store.release(TenantId(1), first.id).await.unwrap());
     assert!(!store.release(TenantId(1), first.id).await.unwrap(), "already released");
+    store.consume(&second).await.unwrap();
+    assert_eq!(store.get(TenantId(1), second.id).await.unwrap(), None, "a consumed hold is gone");
+    assert!(store.live_counts(TenantId(1), "o", &[900], now()).await.unwrap().is_empty());
+    assert_eq!(store.acquire(&second, &free, None, now()).await.unwrap(), Acquired::Placed);
     assert_eq!(store.acquire(&third, &free, None, now()).await.unwrap(), Acquired::Placed);
     // After expiry nothing is live, but the hold can still be read for a while.
     let after = later + TimeDelta::seconds(1);

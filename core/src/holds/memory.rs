@@ -150,6 +150,11 @@ impl HoldStore for MemoryHolds {
         Ok(self.lock()?.forget(tenant, id).is_some())
     }
 
+    async fn consume(&self, hold: &Hold) -> Result<(), HoldStoreError> {
+        self.lock()?.forget(hold.tenant, hold.id);
+        Ok(())
+    }
+
     async fn live_counts(
         &self,
         tenant: TenantId,

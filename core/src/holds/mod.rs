@@ -17,8 +17,8 @@ use uuid::Uuid;
 use crate::domain::slots::Unit;
 use crate::domain::{Mode, Slug, TenantId};
 
+pub use self::redis::RedisHolds;
 pub use memory::MemoryHolds;
-pub use redis::RedisHolds;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hold {
@@ -86,6 +86,10 @@ pub trait HoldStore: Send + Sync + 'static {
 
     /// Drops the hold; `false` if there was none.
     async fn release(&self, tenant: TenantId, id: Uuid) -> Result<bool, HoldStoreError>;
+
+    /// Drops a hold the caller has just read, once its booking is written: unlike `release` it
+    /// need not look the hold up first.
+    async fn consume(&self, hold: &Hold) -> Result<(), HoldStoreError>;
 
     /// Live holds on each of `units` at `office` (units without any are left out).
     async fn live_counts(

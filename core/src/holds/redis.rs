@@ -175,6 +175,23 @@ impl RedisHolds {
         }
     }
 
+    /// Removes `hold` from Redis; `true` if its record was there.
+    async fn drop_hold(&self, hold: &Hold) -> bool {
+        let (units_key, expiry_key) = self.office_keys(hold.tenant, hold.office.as_str());
+        let mut invocation = self.release.prepare_invoke();
+        invocation
+            .key(&units_key)
+            .key(&expiry_key)
+            .key(self.record_key(hold.tenant, hold.id))
+            .key(self.client_key(hold.tenant, hold.client.as_deref()))
+            .arg(hold.id.to_string());
+        for unit in &hold.units {
+            invocation.arg(*unit);
+        }
+        let mut connection = self.connection.clone();
+        self.observe(invocation.invoke_async::<i64>(&mut connection).await) == Some(1)
+    }
+
     async fn redis_get(&self, tenant: TenantId, id: Uuid) -> redis::RedisResult<Option<Hold>> {
         let mut connection = self.connection.clone();
         let json: Option<String> = connection.get(self.record_key(tenant, id)).await?;
@@ -260,20 +277,13 @@ impl HoldStore for RedisHolds {
     async fn release(&self, tenant: TenantId, id: Uuid) -> Result<bool, HoldStoreError> {
         let local = self.fallback.release(tenant, id).await?;
         let Some(Some(hold)) = self.observe(self.redis_get(tenant, id).await) else { return Ok(local) };
-        let (units_key, expiry_key) = self.office_keys(tenant, hold.office.as_str());
-        let mut invocation = self.release.prepare_invoke();
-        invocation
-            .key(&units_key)
-            .key(&expiry_key)
-            .key(self.record_key(tenant, id))
-            .key(self.client_key(tenant, hold.client.as_deref()))
-            .arg(id.to_string());
-        for unit in &hold.units {
-            invocation.arg(*unit);
-        }
-        let mut connection = self.connection.clone();
-        let deleted = self.observe(invocation.invoke_async::<i64>(&mut connection).await);
-        Ok(local || deleted == Some(1))
+        Ok(self.drop_hold(&hold).await || local)
+    }
+
+    async fn consume(&self, hold: &Hold) -> Result<(), HoldStoreError> {
+        self.fallback.consume(hold).await?;
+        self.drop_hold(hold).await;
+        Ok(())
     }
 
     async fn live_counts(
