@@ -94,4 +94,27 @@ async fn bookings_per_minute_and_per_person(backend: Backend) {
     assert_eq!((status, problem["type"].as_str()), (429, Some("/problems/rate-limited")), "{problem}");
 }
 
-on_both_backends!(live_holds_per_client, holds_per_minute, bookings_per_minute_and_per_person);
+/// One person, ten simultaneous confirmations from ten addresses: the limit of one holds.
+async fn person_limit_under_concurrency(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let mut holds = Vec::new();
+    for n in 0..10 {
+        let (status, hold, _) = hold_as(&s, &format!("203.0.113.{}", 100 + n), &slot(n % 8)).await;
+        assert_eq!(status, 201, "{hold}");
+        holds.push((format!("203.0.113.{}", 100 + n), hold["hold_id"].as_str().unwrap().to_owned()));
+    }
+    let confirms = holds.iter().map(|(client, id)| {
+        let s = &s;
+        async move { book_as(s, client, &citizen_booking(id, "same.person@example.it")).await.0 }
+    });
+    let mut statuses = futures::future::join_all(confirms).await;
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409, 409, 409], "{}", s.backend);
+}
+
+on_both_backends!(
+    live_holds_per_client,
+    holds_per_minute,
+    bookings_per_minute_and_per_person,
+    person_limit_under_concurrency
+);

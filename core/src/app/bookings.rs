@@ -102,6 +102,7 @@ impl Sportello {
             let tx = self.store.begin_write().await?;
             if let Some(max) = offer.service.max_active_bookings_per_person {
                 let citizen = &details.citizen;
+                Bookings::lock_person(tx.conn(), tenant.id, &offer.service.slug, citizen).await?;
                 let held = Bookings::count_upcoming_for_person(tx.conn(), tenant.id, &offer.service.slug, citizen, now)
                     .await?;
                 if held >= u64::from(max) {

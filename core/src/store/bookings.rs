@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    Set, Statement,
 };
 
 use super::StoreError;
@@ -142,6 +143,35 @@ impl Bookings {
             query = query.filter(Column::Office.eq(office));
         }
         Ok(query.count(conn).await?)
+    }
+
+    /// Serialises bookings of `service` by the same person until the transaction ends, so that the
+    /// per-person limit is exact under concurrency. On PostgreSQL: transaction-scoped advisory
+    /// locks on each identity (sorted, so no deadlock). SQLite needs none: its write transactions
+    /// already run one at a time.
+    pub async fn lock_person(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        service: &Slug,
+        citizen: &Citizen,
+    ) -> Result<(), StoreError> {
+        if conn.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        let mut identities =
+            vec![format!("e:{}", citizen.email.as_str().to_lowercase()), format!("p:{}", citizen.phone)];
+        identities.extend(citizen.fiscal_code.as_ref().map(|f| format!("f:{f}")));
+        identities.sort();
+        for identity in identities {
+            let key = format!("sportello:{}:{}:{identity}", tenant.0, service);
+            conn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                [key.into()],
+            ))
+            .await?;
+        }
+        Ok(())
     }
 
     /// Confirmed future bookings of `service` by the same person: same e-mail (any case), phone
