@@ -36,6 +36,9 @@ enum Command {
         /// Folder of tenant packs used by --demo.
         #[arg(long, env = "SPORTELLO_TENANTS_DIR")]
         tenants_dir: Option<PathBuf>,
+        /// Folder of the built page assets (scripts/build-assets writes core/web/dist).
+        #[arg(long, env = "SPORTELLO_ASSETS_DIR")]
+        assets_dir: Option<PathBuf>,
         /// Keep holds in Redis (redis://host:port) so that several instances share them.
         #[arg(long, env = "SPORTELLO_REDIS_URL")]
         redis_url: Option<String>,
@@ -79,9 +82,15 @@ impl Cli {
     pub async fn run(self) -> Result<(), CliError> {
         let file = FileConfig::load(self.config.as_deref())?;
         match self.command {
-            Command::Serve { bind, demo, tenants_dir, redis_url, trust_forwarded_for } => {
-                let flags =
-                    Overrides { database_url: self.database_url, bind, tenants_dir, redis_url, trust_forwarded_for };
+            Command::Serve { bind, demo, tenants_dir, assets_dir, redis_url, trust_forwarded_for } => {
+                let flags = Overrides {
+                    database_url: self.database_url,
+                    bind,
+                    tenants_dir,
+                    assets_dir,
+                    redis_url,
+                    trust_forwarded_for,
+                };
                 serve(Settings::resolve(flags, file), demo).await
             }
             Command::Migrate => {
@@ -125,7 +134,12 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), CliError> {
         server::bind(&settings.bind).await.map_err(|source| CliError::Bind { addr: settings.bind.clone(), source })?;
     println!("Sportello is listening on http://{}  (API docs: http://{}/api/docs)", bound.addr, bound.addr);
     let options = server::HttpOptions { trust_forwarded_for: settings.trust_forwarded_for };
-    bound.run(app, options, shutdown_signal()).await.map_err(CliError::Serve)
+    let web = server::WebOptions {
+        tenants_dir: settings.tenants_dir.clone(),
+        assets_dir: settings.assets_dir.clone(),
+        trust_forwarded_for: settings.trust_forwarded_for,
+    };
+    bound.run(app, options, web, shutdown_signal()).await.map_err(CliError::Serve)
 }
 
 async fn shutdown_signal() {

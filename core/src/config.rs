@@ -8,6 +8,7 @@ use serde::Deserialize;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/sportello.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_TENANTS_DIR: &str = "tenants";
+pub const DEFAULT_ASSETS_DIR: &str = "core/web/dist";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -15,6 +16,7 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub bind: Option<String>,
     pub tenants_dir: Option<PathBuf>,
+    pub assets_dir: Option<PathBuf>,
     pub redis_url: Option<String>,
     pub trust_forwarded_for: Option<bool>,
 }
@@ -42,6 +44,8 @@ pub struct Settings {
     pub database_url: String,
     pub bind: String,
     pub tenants_dir: PathBuf,
+    /// Built page assets.
+    pub assets_dir: PathBuf,
     /// Holds in Redis, shared by several instances; `None` keeps them in this process.
     pub redis_url: Option<String>,
     /// Identify clients by the first `X-Forwarded-For` hop (behind a trusted reverse proxy only).
@@ -54,6 +58,7 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub bind: Option<String>,
     pub tenants_dir: Option<PathBuf>,
+    pub assets_dir: Option<PathBuf>,
     pub redis_url: Option<String>,
     /// `true` when the flag is given; otherwise the file decides.
     pub trust_forwarded_for: bool,
@@ -65,6 +70,7 @@ impl Settings {
             database_url: flags.database_url.or(file.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             bind: flags.bind.or(file.bind).unwrap_or_else(|| DEFAULT_BIND.to_owned()),
             tenants_dir: flags.tenants_dir.or(file.tenants_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_TENANTS_DIR)),
+            assets_dir: flags.assets_dir.or(file.assets_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_ASSETS_DIR)),
             redis_url: flags.redis_url.or(file.redis_url).filter(|u| !u.trim().is_empty()),
             trust_forwarded_for: flags.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false),
         }
@@ -81,6 +87,7 @@ mod tests {
             database_url: Some("postgres://db/x".into()),
             bind: Some("0.0.0.0:9000".into()),
             tenants_dir: None,
+            assets_dir: None,
             redis_url: Some("redis://cache".into()),
             trust_forwarded_for: Some(true),
         };

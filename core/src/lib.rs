@@ -11,3 +11,4 @@ pub mod http;
 pub mod packs;
 pub mod server;
 pub mod store;
+pub mod web;

@@ -12,6 +12,7 @@ use crate::app::{Sportello, SystemClock};
 use crate::holds::{HoldStore, HoldStoreError, MemoryHolds, RedisHolds};
 pub use crate::http::HttpOptions;
 use crate::store::{Store, StoreError};
+pub use crate::web::WebOptions;
 
 /// The application over `store`, with holds in Redis when `redis_url` is given and in this
 /// process otherwise (the embedded default).
@@ -45,10 +46,12 @@ impl Bound {
         self,
         app: Sportello,
         options: HttpOptions,
+        web: WebOptions,
         shutdown: impl Future<Output = ()> + Send,
     ) -> std::io::Result<()> {
+        let routes = crate::http::routes(app, options, web).map_err(std::io::Error::other)?;
         Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(crate::http::routes(app, options), shutdown, Some(Duration::from_secs(10)))
+            .run_with_graceful_shutdown(routes, shutdown, Some(Duration::from_secs(10)))
             .await
     }
 }

@@ -99,6 +99,8 @@ pub struct TestServer {
     pub clock: Arc<ManualClock>,
     pub http: reqwest::Client,
     pub backend: &'static str,
+    /// Where tenant template overrides are looked up (`<dir>/prova/templates/`).
+    pub tenants_dir: std::path::PathBuf,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -116,9 +118,13 @@ impl TestServer {
         let store = sportello::server::open_store(&backend.url).await.expect("open store");
         let clock = ManualClock::at(now);
         let app = Sportello::new(store, holds, clock.clone());
-        for dir in packs::write_test_packs() {
-            app.apply_pack(&dir).await.expect("apply test pack");
+        let packs = packs::write_test_packs();
+        for dir in &packs {
+            app.apply_pack(dir).await.expect("apply test pack");
         }
+        // Template overrides are looked up next to the `prova` pack.
+        let tenants_dir = packs[0].parent().expect("pack folder").to_owned();
+        let pages_dir = tenants_dir.clone();
         let bound = sportello::server::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", bound.addr);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -126,14 +132,19 @@ impl TestServer {
         tokio::spawn(async move {
             // Tests play several clients by sending X-Forwarded-For.
             let options = sportello::server::HttpOptions { trust_forwarded_for: true };
+            let web = sportello::server::WebOptions {
+                tenants_dir: pages_dir,
+                assets_dir: std::env::temp_dir().join("sportello-no-assets"),
+                trust_forwarded_for: true,
+            };
             let _ = bound
-                .run(served, options, async {
+                .run(served, options, web, async {
                     let _ = stopped.await;
                 })
                 .await;
         });
         let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
-        Self { base, app, clock, http, backend: backend.name, stop: Some(stop) }
+        Self { base, app, clock, http, backend: backend.name, tenants_dir, stop: Some(stop) }
     }
 
     /// `/api/v1/t/{tenant}{path}`

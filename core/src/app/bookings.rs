@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::availability::Offer;
 use super::{AppError, Sportello, TenantSnapshot};
 use crate::domain::slots::{Slot, units_between};
-use crate::domain::{Booking, BookingCode, BookingStatus, DetailsForm};
+use crate::domain::{Booking, BookingCode, BookingDetails, BookingStatus, DetailsForm};
 use crate::holds::{Acquired, Hold};
 use crate::store::{Bookings, IdempotencyKeys, Ledger, NewBooking, StoreError};
 
@@ -171,6 +171,17 @@ impl Sportello {
         if let Err(e) = self.holds.consume(hold).await {
             tracing::warn!(tenant = %tenant.config.slug, error = %e, "could not release a consumed hold");
         }
+    }
+
+    /// Checks the citizen's details against the service and mode of a hold, without booking.
+    pub async fn check_details(
+        &self,
+        tenant: &TenantSnapshot,
+        hold: &Hold,
+        form: &DetailsForm,
+    ) -> Result<BookingDetails, AppError> {
+        let offer = Offer::resolve(tenant, hold.service.as_str(), hold.office.as_str(), hold.mode.code())?;
+        form.parse(offer.service, offer.mode, tenant.config.default_locale()).map_err(AppError::Invalid)
     }
 
     /// The booking with `code`, if `email` is the one it was made with. Unknown code and wrong

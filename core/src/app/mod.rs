@@ -103,6 +103,11 @@ impl Sportello {
         &self.store
     }
 
+    /// The application's "now" (pages ask it rather than the system clock, as use cases do).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// Readiness: whether the database answers, and how the hold store is doing.
     pub async fn check_ready(&self) -> (Result<(), StoreError>, HoldHealth) {
         (self.store.ping().await, self.holds.health().await)

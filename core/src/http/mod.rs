@@ -11,11 +11,12 @@ use std::time::Instant;
 
 use poem::http::StatusCode;
 use poem::web::{Json, Path, Redirect};
-use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
+use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, get, handler};
 use poem_openapi::OpenApiService;
 
 use crate::app::Sportello;
 use crate::holds::HoldHealth;
+use crate::web::{TranslationError, WebOptions};
 use problem::from_framework_error;
 pub use public::HttpOptions;
 use public::PublicApi;
@@ -24,13 +25,14 @@ use public::PublicApi;
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Every route of the server.
-pub fn routes(app: Sportello, options: HttpOptions) -> impl Endpoint {
+pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<impl Endpoint, TranslationError> {
+    let (pages, page_state) = crate::web::routes(app.clone(), web)?;
     let api = OpenApiService::new(PublicApi { app: app.clone(), options }, "Sportello", env!("CARGO_PKG_VERSION"))
         .description("Appointment booking for public bodies. Errors are RFC 9457 problem details.")
         .server("/api/v1");
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
-    Route::new()
+    Ok(pages
         .at("/", get(root))
         .nest("/api/v1", api)
         .at("/api/v1/openapi.json", spec)
@@ -39,6 +41,7 @@ pub fn routes(app: Sportello, options: HttpOptions) -> impl Endpoint {
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .data(app)
+        .data(page_state)
         .around(limit_body)
         .catch_all_error(|err: poem::Error| async move {
             if err.is_from_response() {
@@ -58,7 +61,7 @@ pub fn routes(app: Sportello, options: HttpOptions) -> impl Endpoint {
                 .to_string(),
             )
         })
-        .around(log_request)
+        .around(log_request))
 }
 
 /// Reads at most `MAX_BODY_BYTES` of a body, with or without `Content-Length`, and refuses more.

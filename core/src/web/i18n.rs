@@ -1,0 +1,79 @@
+//! Every string a citizen reads, through Fluent (`core/web/i18n/<lang>.ftl`).
+
+use std::collections::HashMap;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+
+use crate::domain::Locale;
+
+const ITALIAN: &str = include_str!("../../web/i18n/it.ftl");
+const ENGLISH: &str = include_str!("../../web/i18n/en.ftl");
+
+pub struct Translations {
+    bundles: HashMap<Locale, FluentBundle<FluentResource>>,
+}
+
+/// A translation file or template that does not load: a build problem, reported at start-up.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} is invalid: {1}")]
+pub struct TranslationError(String, String);
+
+impl TranslationError {
+    pub fn new(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self(what.into(), reason.into())
+    }
+}
+
+impl Translations {
+    pub fn load() -> Result<Self, TranslationError> {
+        let mut bundles = HashMap::new();
+        for (locale, source, name) in [(Locale::It, ITALIAN, "it.ftl"), (Locale::En, ENGLISH, "en.ftl")] {
+            let resource = FluentResource::try_new(source.to_owned())
+                .map_err(|(_, e)| TranslationError::new(name, format!("{e:?}")))?;
+            let language = locale.code().parse().map_err(|e| TranslationError::new(name, format!("{e:?}")))?;
+            let mut bundle = FluentBundle::new_concurrent(vec![language]);
+            // No Unicode isolation marks around arguments: they would end up inside attributes.
+            bundle.set_use_isolating(false);
+            bundle.add_resource(resource).map_err(|e| TranslationError::new(name, format!("{e:?}")))?;
+            bundles.insert(locale, bundle);
+        }
+        Ok(Self { bundles })
+    }
+
+    /// The message `key` in `locale`, with `args`; the key itself if it is missing, so that a gap
+    /// shows on the page instead of breaking it.
+    pub fn get(&self, locale: Locale, key: &str, args: &[(&str, String)]) -> String {
+        let Some(bundle) = self.bundles.get(&locale) else { return key.to_owned() };
+        let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else { return key.to_owned() };
+        let mut fluent_args = FluentArgs::new();
+        for (name, value) in args {
+            fluent_args.set(*name, FluentValue::from(value.clone()));
+        }
+        let mut errors = Vec::new();
+        bundle.format_pattern(pattern, Some(&fluent_args), &mut errors).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_have_the_same_messages() {
+        let keys = |source: &str| -> Vec<String> {
+            let mut keys: Vec<String> = source
+                .lines()
+                .filter(|l| !l.starts_with([' ', '#']) && l.contains(" ="))
+                .map(|l| l.split(" =").next().unwrap_or_default().to_owned())
+                .collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(keys(ITALIAN), keys(ENGLISH));
+        let t = Translations::load().unwrap();
+        assert_eq!(t.get(Locale::It, "step-of", &[("step", "2".into()), ("total", "4".into())]), "Passo 2 di 4");
+        assert_eq!(t.get(Locale::En, "step-of", &[("step", "2".into()), ("total", "4".into())]), "Step 2 of 4");
+        assert_eq!(t.get(Locale::En, "no-such-key", &[]), "no-such-key");
+    }
+}

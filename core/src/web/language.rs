@@ -1,0 +1,72 @@
+//! Which language a page speaks: `?lang=` (then remembered in a cookie), the cookie,
+//! `Accept-Language`, or the tenant's default.
+
+use poem::Request;
+
+use crate::domain::Locale;
+
+pub const COOKIE: &str = "lang";
+
+/// The page's language, and whether `?lang=` asked to remember it.
+pub fn negotiate(request: &Request, allowed: &[Locale], default: Locale) -> (Locale, bool) {
+    let allowed_locale = |raw: &str| Locale::parse(raw).filter(|l| allowed.contains(l));
+    let asked = request
+        .uri()
+        .query()
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter_map(|pair| pair.strip_prefix("lang="))
+        .find_map(allowed_locale);
+    if let Some(locale) = asked {
+        return (locale, true);
+    }
+    let cookie = request
+        .header("cookie")
+        .into_iter()
+        .flat_map(|c| c.split(';'))
+        .filter_map(|c| c.trim().strip_prefix(&format!("{COOKIE}=")).map(str::to_owned))
+        .find_map(|v| allowed_locale(&v));
+    if let Some(locale) = cookie {
+        return (locale, false);
+    }
+    let accepted = request
+        .header("accept-language")
+        .into_iter()
+        .flat_map(|h| h.split(','))
+        .map(|part| part.split(';').next().unwrap_or_default().trim())
+        .find_map(|tag| allowed_locale(tag).or_else(|| allowed_locale(tag.split('-').next().unwrap_or_default())));
+    (accepted.unwrap_or(default), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(uri: &str, headers: &[(&str, &str)]) -> Request {
+        let mut builder = Request::builder().uri(uri.parse().unwrap());
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.finish()
+    }
+
+    #[test]
+    fn query_then_cookie_then_accept_language_then_default() {
+        let both = [Locale::It, Locale::En];
+        assert_eq!(
+            negotiate(&request("/t/x?lang=en", &[("cookie", "lang=it")]), &both, Locale::It),
+            (Locale::En, true)
+        );
+        assert_eq!(negotiate(&request("/t/x", &[("cookie", "a=b; lang=en")]), &both, Locale::It), (Locale::En, false));
+        assert_eq!(
+            negotiate(&request("/t/x", &[("accept-language", "fr-FR,en-GB;q=0.8")]), &both, Locale::It),
+            (Locale::En, false)
+        );
+        assert_eq!(negotiate(&request("/t/x?lang=de", &[]), &both, Locale::It), (Locale::It, false));
+        assert_eq!(
+            negotiate(&request("/t/x?lang=en", &[]), &[Locale::It], Locale::It),
+            (Locale::It, false),
+            "not offered"
+        );
+    }
+}

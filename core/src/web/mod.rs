@@ -1,0 +1,58 @@
+//! The citizens' pages: server-rendered HTML that works without JavaScript.
+//!
+//! Invariant: like `http/`, this module knows poem; it calls the same use cases as the API
+//! and never builds its own view of capacity. Strings come from `i18n`, markup from templates
+//! (`core/web/templates`, overridable per tenant in `tenants/<slug>/templates/`).
+
+mod assets;
+mod i18n;
+mod language;
+mod pages;
+mod render;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use poem::{Route, get, post};
+
+use crate::app::Sportello;
+pub use i18n::TranslationError;
+
+/// Where the pages find what they need besides the application.
+#[derive(Clone, Debug)]
+pub struct WebOptions {
+    /// Folder of tenant packs, for per-tenant template overrides.
+    pub tenants_dir: PathBuf,
+    /// Folder of built assets (`scripts/build-assets` writes it), with its `manifest.json`.
+    pub assets_dir: PathBuf,
+    /// Identify clients by the first `X-Forwarded-For` hop (see `HttpOptions`).
+    pub trust_forwarded_for: bool,
+}
+
+/// Shared by every page handler.
+pub(crate) struct Web {
+    app: Sportello,
+    render: render::Renderer,
+    assets: assets::Assets,
+    options: WebOptions,
+}
+
+/// The routes of the citizens' pages, and the state their handlers expect as endpoint data.
+pub(crate) fn routes(app: Sportello, options: WebOptions) -> Result<(Route, Arc<Web>), TranslationError> {
+    let assets = assets::Assets::load(&options.assets_dir);
+    let web = Arc::new(Web { app, render: render::Renderer::new(&options.tenants_dir)?, assets, options });
+    let route = Route::new()
+        .at("/static/:file", get(assets::serve))
+        .at("/t/:tenant", get(pages::services_page))
+        .at("/t/:tenant/", get(pages::services_page))
+        .at("/t/:tenant/s/:service", get(pages::offices_step))
+        .at("/t/:tenant/s/:service/choose", get(pages::choose_office))
+        .at("/t/:tenant/s/:service/o/:office/m/:mode", get(pages::calendar_step))
+        .at("/t/:tenant/hold", post(pages::hold_slot))
+        .at("/t/:tenant/details/:hold", get(pages::details_step).post(pages::review_step))
+        .at("/t/:tenant/confirm/:hold", post(pages::confirm_step))
+        .at("/t/:tenant/booking", get(pages::manage_page).post(pages::find_booking))
+        .at("/t/:tenant/booking/cancel", post(pages::cancel_booking))
+        .at("/t/:tenant/booking/reschedule", post(pages::reschedule_booking));
+    Ok((route, web))
+}

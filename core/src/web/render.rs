@@ -1,0 +1,160 @@
+//! Templates and the data every page shares (language, branding, assets, language links).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use handlebars::{Context, Handlebars, Helper, HelperResult, Output, RenderContext, html_escape};
+use poem::Response;
+use poem::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::i18n::{TranslationError, Translations};
+use super::language;
+use crate::app::TenantSnapshot;
+use crate::domain::Locale;
+
+/// Template names and their built-in text; a tenant may replace any of them.
+const TEMPLATES: [(&str, &str); 12] = [
+    ("layout", include_str!("../../web/templates/layout.hbs")),
+    ("error", include_str!("../../web/templates/error.hbs")),
+    ("services", include_str!("../../web/templates/services.hbs")),
+    ("offices", include_str!("../../web/templates/offices.hbs")),
+    ("calendar", include_str!("../../web/templates/calendar.hbs")),
+    ("details", include_str!("../../web/templates/details.hbs")),
+    ("review", include_str!("../../web/templates/review.hbs")),
+    ("confirmed", include_str!("../../web/templates/confirmed.hbs")),
+    ("manage", include_str!("../../web/templates/manage.hbs")),
+    ("booking", include_str!("../../web/templates/booking.hbs")),
+    ("cancelled", include_str!("../../web/templates/cancelled.hbs")),
+    ("reschedule", include_str!("../../web/templates/reschedule.hbs")),
+];
+
+pub struct Renderer {
+    handlebars: Handlebars<'static>,
+    translations: Arc<Translations>,
+    tenants_dir: PathBuf,
+}
+
+impl Renderer {
+    pub fn new(tenants_dir: &Path) -> Result<Self, TranslationError> {
+        let translations = Arc::new(Translations::load()?);
+        let mut handlebars = Handlebars::new();
+        handlebars.set_strict_mode(false);
+        for (name, text) in TEMPLATES {
+            handlebars
+                .register_template_string(name, text)
+                .map_err(|e| TranslationError::template(name, e.to_string()))?;
+        }
+        let helper_translations = translations.clone();
+        handlebars.register_helper(
+            "t",
+            Box::new(
+                move |h: &Helper,
+                      _: &Handlebars,
+                      ctx: &Context,
+                      _: &mut RenderContext,
+                      out: &mut dyn Output|
+                      -> HelperResult {
+                    let key = h.param(0).and_then(|p| p.value().as_str()).unwrap_or_default();
+                    let locale =
+                        ctx.data().get("lang").and_then(Value::as_str).and_then(Locale::parse).unwrap_or(Locale::It);
+                    let args: Vec<(&str, String)> = h
+                        .hash()
+                        .iter()
+                        .map(|(name, v)| {
+                            (*name, v.value().as_str().map_or_else(|| v.value().to_string(), str::to_owned))
+                        })
+                        .collect();
+                    // Arguments may carry what a citizen typed: escape the result.
+                    out.write(&html_escape(&helper_translations.get(locale, key, &args)))?;
+                    Ok(())
+                },
+            ),
+        );
+        Ok(Self { handlebars, translations, tenants_dir: tenants_dir.to_owned() })
+    }
+
+    pub fn text(&self, locale: Locale, key: &str, args: &[(&str, String)]) -> String {
+        self.translations.get(locale, key, args)
+    }
+
+    /// Renders `name` for `tenant`, preferring `tenants/<slug>/templates/<name>.hbs`.
+    fn render(&self, tenant: Option<&str>, name: &str, data: &Value) -> Result<String, String> {
+        let overridden = tenant
+            .filter(|slug| !slug.contains(['/', '\\', '.']))
+            .map(|slug| self.tenants_dir.join(slug).join("templates").join(format!("{name}.hbs")))
+            .and_then(|path| std::fs::read_to_string(path).ok());
+        match overridden {
+            Some(text) => self.handlebars.render_template(&text, data),
+            None => self.handlebars.render(name, data),
+        }
+        .map_err(|e| e.to_string())
+    }
+}
+
+impl TranslationError {
+    fn template(name: &str, reason: String) -> Self {
+        Self::new(format!("template {name}"), reason)
+    }
+}
+
+/// What a page needs to know about its request.
+pub struct Frame<'a> {
+    pub locale: Locale,
+    /// `?lang=` was given: remember the choice in a cookie.
+    pub remember: bool,
+    pub tenant: Option<&'a TenantSnapshot>,
+    /// The path of the page, for language links.
+    pub path: String,
+}
+
+impl super::Web {
+    /// Renders a page inside the layout, with the shared data merged into `data`.
+    pub(super) fn page(&self, frame: &Frame<'_>, template: &str, status: StatusCode, mut data: Value) -> Response {
+        let locale = frame.locale;
+        let allowed = frame.tenant.map_or_else(|| Locale::ALL.to_vec(), |t| t.config.locales.clone());
+        let languages: Vec<Value> = allowed
+            .iter()
+            .map(|l| json!({"code": l.code(), "name": self.render.text(*l, "language-name", &[]), "current": *l == locale, "url": format!("{}?lang={}", frame.path, l.code())}))
+            .collect();
+        let shared = json!({
+            "lang": locale.code(),
+            "languages": languages,
+            "css": self.assets.url("app.css"),
+            "js": self.assets.url("app.js"),
+            "tenant": frame.tenant.map(|t| json!({
+                "slug": t.config.slug.as_str(),
+                "name": t.config.branding.display_name,
+                "primary_color": t.config.branding.primary_color,
+                "logo_url": t.logo.as_ref().map(|_| format!("/api/v1/t/{}/logo", t.config.slug)),
+                "home": format!("/t/{}/", t.config.slug),
+                "privacy_version": t.config.privacy_notice_version,
+            })),
+        });
+        if let (Value::Object(target), Value::Object(shared)) = (&mut data, shared) {
+            for (key, value) in shared {
+                target.entry(key).or_insert(value);
+            }
+        }
+        let tenant_slug = frame.tenant.map(|t| t.config.slug.as_str());
+        let html = match self.render.render(tenant_slug, template, &data) {
+            Ok(html) => html,
+            Err(error) => {
+                tracing::error!(%error, template, "template failed");
+                return Response::builder().status(StatusCode::INTERNAL_SERVER_ERROR).body("template error");
+            }
+        };
+        let mut response = Response::builder()
+            .status(status)
+            .content_type("text/html; charset=utf-8")
+            .header("Content-Language", locale.code())
+            .header("Cache-Control", "no-store");
+        if frame.remember {
+            response = response.header(
+                "Set-Cookie",
+                format!("{}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", language::COOKIE, locale.code()),
+            );
+        }
+        response.body(html)
+    }
+}

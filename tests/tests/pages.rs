@@ -1,0 +1,228 @@
+//! The citizens' pages, driven as a browser without JavaScript would: links and forms only.
+
+use serde_json::Value;
+use sportello_tests::{Backend, TestServer, on_both_backends};
+
+/// A citizen's browser: follows redirects, keeps no cookies unless told.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().build().expect("client")
+}
+
+/// Decodes the few entities Handlebars writes into attributes.
+fn unescape(text: &str) -> String {
+    text.replace("&#x3D;", "=").replace("&amp;", "&").replace("&#x27;", "'").replace("&quot;", "\"")
+}
+
+/// The value of `attr` in the first tag that contains `marker`.
+fn attribute(html: &str, marker: &str, attr: &str) -> Option<String> {
+    let at = html.find(marker)?;
+    let start = html[..at].rfind('<')?;
+    let end = at + html[at..].find('>')?;
+    let tag = &html[start..end];
+    let value = tag.split(&format!("{attr}=\"")).nth(1)?.split('"').next()?;
+    Some(unescape(value))
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> (u16, String, String) {
+    let response = client.get(url).send().await.expect("GET");
+    let final_url = response.url().to_string();
+    (response.status().as_u16(), final_url, response.text().await.expect("body"))
+}
+
+async fn post(client: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+    let response = client.post(url).form(form).send().await.expect("POST");
+    let final_url = response.url().to_string();
+    (response.status().as_u16(), final_url, response.text().await.expect("body"))
+}
+
+const DETAILS: [(&str, &str); 5] = [
+    ("first_name", "Lucia"),
+    ("last_name", "Verdi"),
+    ("email", "lucia.verdi@example.it"),
+    ("phone", "333 222 1111"),
+    ("privacy_accepted", "yes"),
+];
+
+/// Steps 1–3: service, office and mode, day, time; returns the details page (URL, HTML).
+async fn reach_details(s: &TestServer, client: &reqwest::Client, start: &str) -> (String, String) {
+    let (status, _, services) = get(client, &format!("{}/t/prova/", s.base)).await;
+    assert_eq!(status, 200);
+    assert!(services.contains("Passo 1 di 4") && services.contains(r#"<html lang="it">"#), "{services}");
+    let service = attribute(&services, ">Visita<", "href").expect("service link");
+    let (_, _, offices) = get(client, &format!("{}{service}", s.base)).await;
+    assert!(offices.contains("Passo 2 di 4") && offices.contains("Sportello piccolo"), "{offices}");
+    let action = attribute(&offices, "<form method=\"get\"", "action").expect("office form");
+    let (status, calendar_url, calendar) = get(client, &format!("{}{action}?choice=sede:in_person", s.base)).await;
+    assert_eq!(status, 200, "{calendar}");
+    assert!(calendar.contains("Passo 3 di 4") && calendar.contains("dicembre 2026"), "{calendar}");
+    let day = attribute(&calendar, "mercoledì 2 dicembre 2026", "href").expect("day link");
+    let (_, _, day_page) = get(client, &format!("{}{day}", s.base)).await;
+    assert!(day_page.contains("Orari liberi di mercoledì 2 dicembre 2026"), "{calendar_url}: {day_page}");
+    assert!(day_page.contains(&format!("value=\"{start}\"")), "{day_page}");
+    let hold_action = attribute(&day_page, "id=\"times\"", "action").expect("hold form");
+    let (status, details_url, details) = post(
+        client,
+        &format!("{}{hold_action}", s.base),
+        &[("service", "visita"), ("office", "sede"), ("mode", "in_person"), ("start", start)],
+    )
+    .await;
+    assert_eq!(status, 200, "{details}");
+    assert!(details_url.contains("/t/prova/details/"), "{details_url}");
+    assert!(details.contains("Passo 4 di 4") && details.contains("fino alle 07:10"), "{details}");
+    (details_url, details)
+}
+
+async fn book_without_javascript(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let client = browser();
+    let start = "2026-12-02T08:00:00+01:00";
+    let (details_url, _) = reach_details(&s, &client, start).await;
+
+    // Errors keep what was typed, say what is wrong next to the field and in a summary.
+    let (status, _, with_errors) = post(
+        &client,
+        &details_url,
+        &[("first_name", "Lucia"), ("last_name", "Verdi"), ("email", "not-an-email"), ("phone", "")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        with_errors.contains("class=\"error-summary\"") && with_errors.contains("href=\"#f-email\""),
+        "{with_errors}"
+    );
+    assert!(with_errors.contains("Scrivi un indirizzo email valido"), "{with_errors}");
+    assert!(
+        with_errors.contains("value=\"Verdi\"") && with_errors.contains("value=\"not-an-email\""),
+        "typed values are kept"
+    );
+    assert!(with_errors.contains("aria-invalid=\"true\" aria-describedby=\"f-email-error\""), "{with_errors}");
+
+    // Review, then confirm.
+    let (status, _, review) = post(&client, &details_url, &DETAILS).await;
+    assert_eq!(status, 200, "{review}");
+    assert!(review.contains("Verifica i dati") && review.contains("lucia.verdi@example.it"), "{review}");
+    let confirm_action = attribute(&review, "/confirm/", "action");
+    let confirm_url = format!("{}{}", s.base, confirm_action.expect("confirm form"));
+    let (status, _, confirmed) = post(&client, &confirm_url, &DETAILS).await;
+    assert_eq!(status, 200, "{confirmed}");
+    assert!(confirmed.contains("Appuntamento confermato"), "{confirmed}");
+    let code =
+        confirmed.split("id=\"booking-code\">").nth(1).and_then(|r| r.split('<').next()).expect("code").to_owned();
+    assert!(
+        unescape(&confirmed).contains("calendar.ics?email=") && confirmed.contains("calendar.google.com"),
+        "{confirmed}"
+    );
+
+    // Pressing confirm again does not book twice.
+    let (_, _, again) = post(&client, &confirm_url, &DETAILS).await;
+    assert!(again.contains(&code), "the same booking: {again}");
+    let (_, booking) = s.get(&s.url("prova", &format!("/bookings/{code}?email=lucia.verdi@example.it"))).await;
+    assert_eq!(
+        (booking["status"].as_str(), booking["start"].as_str()),
+        (Some("confirmed"), Some("2026-12-02T08:00:00+01:00"))
+    );
+    assert_eq!(s.remaining("prova", "visita", "sede", "2026-12-02T08:00:00+01:00").await, 2);
+}
+
+async fn manage_reschedule_and_cancel(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let client = browser();
+    let (details_url, _) = reach_details(&s, &client, "2026-12-02T08:30:00+01:00").await;
+    post(&client, &details_url, &DETAILS).await;
+    let confirm_url = details_url.replace("/details/", "/confirm/");
+    let (_, _, confirmed) = post(&client, &confirm_url, &DETAILS).await;
+    let code =
+        confirmed.split("id=\"booking-code\">").nth(1).and_then(|r| r.split('<').next()).expect("code").to_owned();
+
+    let manage = format!("{}/t/prova/booking", s.base);
+    let (status, _, not_found) = post(&client, &manage, &[("code", &code), ("email", "someone@example.it")]).await;
+    assert_eq!(status, 404);
+    assert!(not_found.contains("Nessuna prenotazione"), "{not_found}");
+    let proof = [("code", code.as_str()), ("email", "lucia.verdi@example.it")];
+    let (status, _, page) = post(&client, &manage, &proof).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("confermata") && page.contains("Sposta l&#x27;appuntamento"), "{page}");
+
+    // Reschedule to 10:00 the same day.
+    let reschedule = format!("{manage}/reschedule");
+    let (_, _, choices) = post(&client, &reschedule, &proof).await;
+    let new_start = "2026-12-02T10:00:00+01:00";
+    assert!(choices.contains(&format!("value=\"{new_start}\"")), "{choices}");
+    let (_, _, moved) = post(
+        &client,
+        &reschedule,
+        &[("code", &code), ("email", "lucia.verdi@example.it"), ("confirmed", "yes"), ("start", new_start)],
+    )
+    .await;
+    assert!(moved.contains("Appuntamento spostato"), "{moved}");
+    let (_, booking) = s.get(&s.url("prova", &format!("/bookings/{code}?email=lucia.verdi@example.it"))).await;
+    assert_eq!(booking["start"], Value::from(new_start));
+
+    // Cancel asks first, then cancels.
+    let cancel = format!("{manage}/cancel");
+    let (_, _, question) = post(&client, &cancel, &proof).await;
+    assert!(question.contains("Vuoi davvero annullare"), "{question}");
+    let (_, booking) = s.get(&s.url("prova", &format!("/bookings/{code}?email=lucia.verdi@example.it"))).await;
+    assert_eq!(booking["status"], "confirmed", "asking is not cancelling");
+    let (_, _, done) =
+        post(&client, &cancel, &[("code", &code), ("email", "lucia.verdi@example.it"), ("confirmed", "yes")]).await;
+    assert!(done.contains("Appuntamento annullato"), "{done}");
+    let (_, booking) = s.get(&s.url("prova", &format!("/bookings/{code}?email=lucia.verdi@example.it"))).await;
+    assert_eq!(booking["status"], "cancelled");
+}
+
+async fn languages_and_friendly_errors(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let client = browser();
+    let response = client.get(format!("{}/t/prova/?lang=en", s.base)).send().await.unwrap();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("lang=en;") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let english = response.text().await.unwrap();
+    assert!(
+        english.contains(r#"<html lang="en">"#)
+            && english.contains("Choose a service")
+            && english.contains("Step 1 of 4")
+    );
+    let (_, _, remembered) = {
+        let response =
+            client.get(format!("{}/t/prova/s/visita", s.base)).header("Cookie", "lang=en").send().await.unwrap();
+        (response.status().as_u16(), String::new(), response.text().await.unwrap())
+    };
+    assert!(remembered.contains("Choose office and mode"), "the cookie keeps the choice");
+    let accepted =
+        client.get(format!("{}/t/prova/", s.base)).header("Accept-Language", "en-GB,en;q=0.9").send().await.unwrap();
+    assert!(accepted.text().await.unwrap().contains(r#"<html lang="en">"#));
+
+    let (status, _, unknown) = get(&client, &format!("{}/t/nessuno/", s.base)).await;
+    assert_eq!(status, 404);
+    assert!(unknown.contains("Pagina non trovata") && unknown.contains(r#"<html lang="it">"#), "{unknown}");
+    let (status, _, inactive) = get(&client, &format!("{}/t/prova/s/sospeso", s.base)).await;
+    assert_eq!(status, 409);
+    assert!(inactive.contains("Servizio non prenotabile"), "{inactive}");
+    let (status, _, gone) =
+        get(&client, &format!("{}/t/prova/details/6f1c3a52-9a53-4d2f-8f59-2f6d1c0e7b11", s.base)).await;
+    assert_eq!(status, 410);
+    assert!(gone.contains("non è più riservato"), "{gone}");
+    let (status, _, no_choice) = get(&client, &format!("{}/t/prova/s/visita/choose", s.base)).await;
+    assert_eq!(status, 422);
+    assert!(no_choice.contains("Scegli un ufficio e una modalità"), "{no_choice}");
+}
+
+async fn tenant_template_override(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let templates = s.tenants_dir.join("prova").join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(templates.join("services.hbs"), "{{#> layout}}<h1>Benvenuti al Comune di Prova</h1>{{/layout}}")
+        .unwrap();
+    let (_, _, page) = get(&browser(), &format!("{}/t/prova/", s.base)).await;
+    assert!(page.contains("Benvenuti al Comune di Prova") && page.contains("Vai al contenuto"), "{page}");
+    let (_, _, other) = get(&browser(), &format!("{}/t/altro/", s.base)).await;
+    assert!(other.contains("Scegli il servizio"), "another tenant keeps the default");
+}
+
+on_both_backends!(
+    book_without_javascript,
+    manage_reschedule_and_cancel,
+    languages_and_friendly_errors,
+    tenant_template_override
+);
