@@ -90,7 +90,10 @@ async fn book_without_javascript(backend: Backend) {
         with_errors.contains("class=\"error-summary\"") && with_errors.contains("href=\"#f-email\""),
         "{with_errors}"
     );
-    assert!(with_errors.contains("Scrivi un indirizzo email valido"), "{with_errors}");
+    assert!(
+        with_errors.contains("Email: Scrivi un indirizzo email valido"),
+        "the summary names the field: {with_errors}"
+    );
     assert!(
         with_errors.contains("value=\"Verdi\"") && with_errors.contains("value=\"not-an-email\""),
         "typed values are kept"

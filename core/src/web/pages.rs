@@ -460,21 +460,22 @@ impl Web {
             .iter()
             .map(|r| json!({"key": r.key, "label": r.label.get(visit.locale), "selected": value("reason") == r.key}))
             .collect();
-        let summary: Vec<Value> = errors
-            .map(|e| {
-                e.0.iter()
-                    .map(|f| {
-                        let id = match f.field.as_str() {
-                            "citizen.first_name" | "citizen.last_name" | "citizen.email" | "citizen.phone" | "citizen.fiscal_code" => {
-                                format!("f-{}", f.field.trim_start_matches("citizen.").replace('.', "-"))
-                            }
-                            other => format!("f-{}", other.replace('.', "-")),
-                        };
-                        json!({"href": format!("#{}", id.replace("f-privacy_accepted", "f-privacy")), "error_key": format!("error-{}", f.code.replace('_', "-")), "field": f.field})
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        // The summary names each field with its own label, in the order of the form.
+        let mut summary: Vec<Value> = fields
+            .iter()
+            .chain(extra.iter())
+            .filter(|f| f["error_key"].is_string())
+            .map(|f| json!({"href": format!("#{}", f["id"].as_str().unwrap_or_default()), "label_key": f["label_key"], "label": f["label"], "error_key": f["error_key"]}))
+            .collect();
+        for (field, id, label_key) in [
+            ("reason", "f-reason", "field-reason"),
+            ("details", "f-details", "field-details"),
+            ("privacy_accepted", "f-privacy", "privacy-title"),
+        ] {
+            if let Some(error_key) = error_for(field) {
+                summary.push(json!({"href": format!("#{id}"), "label_key": label_key, "error_key": error_key}));
+            }
+        }
         let data = json!({
             "step": step(4),
             "service_name": service.name.get(visit.locale),
@@ -484,6 +485,7 @@ impl Web {
             "fields": fields,
             "extra": extra,
             "reasons": reasons,
+            "reason_error": error_for("reason"),
             "details": value("details"),
             "details_error": error_for("details"),
             "privacy_checked": values.contains_key("privacy_accepted"),

@@ -1,0 +1,45 @@
+// Debian's Chromium driven by playwright-core, with axe-core injected from npm.
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve("axe-core/axe.min.js");
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+}
+
+let citizens = 0;
+
+/** A page that records every request, to prove that nothing leaves the server's origin. Each page
+ * is another citizen (its own address through X-Forwarded-For), as the anti-hoarding limits expect. */
+export async function openPage(browser, base, options = {}) {
+  citizens += 1;
+  const context = await browser.newContext({ ...options, extraHTTPHeaders: { "X-Forwarded-For": `198.51.100.${citizens}` } });
+  const page = await context.newPage();
+  page.javaScript = options.javaScriptEnabled !== false;
+  const requests = [];
+  page.on("request", (request) => requests.push(request.url()));
+  page.assertSameOrigin = () => {
+    const foreign = requests.filter((url) => !url.startsWith(base) && !url.startsWith("data:"));
+    assert.deepEqual(foreign, [], "every request goes to the server's own origin");
+  };
+  return page;
+}
+
+/** WCAG 2.1 A and AA checks of the current page: there must be none violated. */
+export async function assertAccessible(page, label) {
+  // axe runs inside the page: with JavaScript off there is nothing to run it with.
+  if (!page.javaScript) return;
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  const violations = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  assert.deepEqual(violations, [], `axe on ${label} (${page.url()})`);
+}

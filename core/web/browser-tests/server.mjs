@@ -1,0 +1,28 @@
+// Starts the real `sportello serve --demo` on a free port with a scratch SQLite database.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+export async function startServer() {
+  const binary = process.env.SPORTELLO_BIN ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(repo, "target"), "debug", "sportello");
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sportello-browser-"));
+  const child = spawn(
+    binary,
+    ["--database-url", `sqlite://${scratch}/s.db?mode=rwc`, "serve", "--demo", "--bind", "127.0.0.1:0", "--trust-forwarded-for", "--assets-dir", path.join(repo, "core", "web", "dist")],
+    { cwd: repo, env: { ...process.env, SPORTELLO_LOG: "warn" }, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const base = await new Promise((resolve, reject) => {
+    let seen = "";
+    child.stdout.on("data", (chunk) => {
+      seen += chunk;
+      const match = seen.match(/listening on (http:\/\/\S+)/);
+      if (match) resolve(match[1]);
+    });
+    child.on("exit", (code) => reject(new Error(`sportello exited with ${code}`)));
+  });
+  return { base, stop: () => child.kill("SIGTERM") };
+}
