@@ -223,7 +223,32 @@ async fn tenant_template_override(backend: Backend) {
     assert!(other.contains("Scegli il servizio"), "another tenant keeps the default");
 }
 
+async fn expired_hold_offers_the_next_free_time(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let client = browser();
+    // `piccolo` has one desk: hold 08:00 on 2 December through the pages.
+    let hold_url = format!("{}/t/prova/hold", s.base);
+    let first =
+        [("service", "visita"), ("office", "piccolo"), ("mode", "in_person"), ("start", "2026-12-02T08:00:00+01:00")];
+    let (_, details_url, _) = post(&client, &hold_url, &first).await;
+    assert!(details_url.contains("/details/"), "{details_url}");
+    post(&client, &details_url, &DETAILS).await;
+    // The citizen is slow; the hold lapses and someone else books the place.
+    s.clock.advance(chrono::TimeDelta::minutes(15));
+    let (_, hold) = s.hold("prova", "visita", "piccolo", "in_person", "2026-12-02T08:00:00+01:00").await;
+    assert_eq!(s.book("prova", hold["hold_id"].as_str().unwrap(), "quick@example.it").await.0, 201);
+    let (status, _, page) = post(&client, &details_url.replace("/details/", "/confirm/"), &DETAILS).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("L&#x27;orario non è più disponibile"), "{page}");
+    assert!(page.contains("Prenota il prossimo orario libero: martedì 1 dicembre 2026 08:00"), "{page}");
+    let start = attribute(&page, "name=\"start\"", "value").expect("next time");
+    let next = [("service", "visita"), ("office", "piccolo"), ("mode", "in_person"), ("start", start.as_str())];
+    let (_, next_details, _) = post(&client, &hold_url, &next).await;
+    assert!(next_details.contains("/details/"), "one click holds the next time: {next_details}");
+}
+
 on_both_backends!(
+    expired_hold_offers_the_next_free_time,
     book_without_javascript,
     manage_reschedule_and_cancel,
     languages_and_friendly_errors,

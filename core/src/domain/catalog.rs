@@ -48,6 +48,12 @@ pub struct Branding {
     pub secondary_color: Option<String>,
     /// File name of the logo inside the pack.
     pub logo: Option<String>,
+    /// How to reach the public body, shown in every page's footer.
+    pub contacts: Option<String>,
+    /// The full privacy notice (GDPR art. 13) the booking form refers to.
+    pub privacy_notice_url: Option<String>,
+    /// The accessibility statement (AgID format).
+    pub accessibility_url: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

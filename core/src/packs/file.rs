@@ -36,6 +36,9 @@ pub struct BrandingFile {
     pub primary_color: String,
     pub secondary_color: Option<String>,
     pub logo: Option<String>,
+    pub contacts: Option<String>,
+    pub privacy_notice_url: Option<String>,
+    pub accessibility_url: Option<String>,
 }
 
 /// Absent keys take the platform defaults.

@@ -53,6 +53,26 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
             .map(|c| parse_color("branding.secondary_color", c))
             .transpose()?,
         logo: file.branding.logo.clone(),
+        contacts: file
+            .branding
+            .contacts
+            .as_deref()
+            .map(|c| {
+                single_line(c, 300).ok_or_else(|| err("branding.contacts", "must be one line of 1-300 characters"))
+            })
+            .transpose()?,
+        privacy_notice_url: file
+            .branding
+            .privacy_notice_url
+            .as_deref()
+            .map(|u| parse_url("branding.privacy_notice_url", u))
+            .transpose()?,
+        accessibility_url: file
+            .branding
+            .accessibility_url
+            .as_deref()
+            .map(|u| parse_url("branding.accessibility_url", u))
+            .transpose()?,
     };
     let mut services = Vec::new();
     for (index, service) in file.services.iter().enumerate() {
@@ -121,6 +141,18 @@ fn parse_color(key: &str, raw: &str) -> Result<String, PackError> {
         Ok(raw.to_ascii_lowercase())
     } else {
         Err(err(key, format!("{raw:?} must be a colour like \"#0066cc\"")))
+    }
+}
+
+/// An absolute https URL, or a path on this server.
+fn parse_url(key: &str, raw: &str) -> Result<String, PackError> {
+    let ok = (raw.starts_with("https://") || raw.starts_with('/'))
+        && raw.len() <= 500
+        && !raw.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>');
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(err(key, format!("{raw:?} must be an https:// address or a path starting with /")))
     }
 }
 

@@ -38,6 +38,19 @@ pub fn negotiate(request: &Request, allowed: &[Locale], default: Locale) -> (Loc
     (accepted.unwrap_or(default), false)
 }
 
+/// The current path and query without any `lang`, to which a language link adds its own.
+pub fn link_base(request: &Request) -> String {
+    let path = request.uri().path();
+    let kept: Vec<&str> = request
+        .uri()
+        .query()
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter(|p| !p.is_empty() && !p.starts_with("lang="))
+        .collect();
+    if kept.is_empty() { path.to_owned() } else { format!("{path}?{}", kept.join("&")) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +81,12 @@ mod tests {
             (Locale::It, false),
             "not offered"
         );
+    }
+
+    #[test]
+    fn language_links_keep_the_rest_of_the_query() {
+        let day = request("/t/x/s/y?month=2026-12&lang=en&day=2026-12-02", &[]);
+        assert_eq!(link_base(&day), "/t/x/s/y?month=2026-12&day=2026-12-02");
+        assert_eq!(link_base(&request("/t/x/?lang=it", &[])), "/t/x/");
     }
 }

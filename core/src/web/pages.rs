@@ -40,7 +40,7 @@ impl Web {
         match self.app.tenant(slug).await {
             Ok(tenant) => {
                 let (locale, remember) = negotiate(request, &tenant.config.locales, tenant.config.default_locale());
-                Ok(Visit { tenant, locale, remember, path: request.uri().path().to_owned() })
+                Ok(Visit { tenant, locale, remember, path: super::language::link_base(request) })
             }
             Err(AppError::NotFound(_)) => {
                 Err(self.bare_error(request, StatusCode::NOT_FOUND, "not-found-title", "tenant-not-found"))
@@ -71,7 +71,7 @@ impl Web {
     /// An error page without a tenant (unknown tenant, database down).
     fn bare_error(&self, request: &Request, status: StatusCode, title: &str, body: &str) -> Response {
         let (locale, remember) = negotiate(request, &Locale::ALL, Locale::It);
-        let frame = Frame { locale, remember, tenant: None, path: request.uri().path().to_owned() };
+        let frame = Frame { locale, remember, tenant: None, path: super::language::link_base(request) };
         self.page(&frame, "error", status, json!({"title_key": title, "body_key": body}))
     }
 
@@ -330,6 +330,28 @@ pub async fn calendar_step(
 }
 
 impl Web {
+    /// The first free time of the hold's service, office and mode, as a ready-to-send hold form.
+    async fn next_free(&self, visit: &Visit, hold: &Hold) -> Option<Value> {
+        let request = AvailabilityRequest {
+            service: hold.service.as_str(),
+            office: hold.office.as_str(),
+            mode: hold.mode.code(),
+            from: None,
+            to: None,
+        };
+        let availability = self.app.availability(visit.tenant.config.slug.as_str(), request).await.ok()?;
+        let tz = availability.timezone;
+        let (day, slot) = availability.days.iter().find_map(|d| d.slots.first().map(|s| (d.date, s)))?;
+        Some(json!({
+            "when": format!("{} {}", self.date(visit.locale, day), time(slot.start, tz)),
+            "action": format!("/t/{}/hold", visit.tenant.config.slug),
+            "service": hold.service.as_str(),
+            "office": hold.office.as_str(),
+            "mode": hold.mode.code(),
+            "start": slot.start.with_timezone(&tz).to_rfc3339(),
+        }))
+    }
+
     /// Another office offering the service in some mode with free slots soon, for a dead end.
     async fn other_office(&self, visit: &Visit, service: &str, office: &str, mode: &str) -> Option<Value> {
         let config = &visit.tenant.config;
@@ -689,19 +711,17 @@ pub async fn confirm_step(
             Err(page) => page,
         },
         Err(AppError::SlotTaken | AppError::HoldUnknown) => {
-            let back = web
-                .app
-                .hold(&visit.tenant, id)
-                .await
-                .ok()
-                .map(|h| format!("/t/{tenant}/s/{}/o/{}/m/{}", h.service, h.office, h.mode.code()));
-            web.error(
-                &visit,
-                StatusCode::CONFLICT,
-                "hold-expired-title",
-                "hold-expired-body",
-                back.or(Some(format!("/t/{tenant}/"))),
-            )
+            // Say so, and offer the next free time of the same service, office and mode.
+            let hold = web.app.hold(&visit.tenant, id).await.ok();
+            let back = hold.as_ref().map(|h| format!("/t/{tenant}/s/{}/o/{}/m/{}", h.service, h.office, h.mode.code()));
+            let next = match &hold {
+                Some(h) => web.next_free(&visit, h).await,
+                None => None,
+            };
+            let back = back.or(Some(format!("/t/{tenant}/")));
+            let data =
+                json!({"title_key": "hold-expired-title", "body_key": "hold-expired-body", "back": back, "next": next});
+            web.page(&web.frame(&visit), "error", StatusCode::CONFLICT, data)
         }
         Err(AppError::BookingLimit(_)) => {
             web.error(&visit, StatusCode::CONFLICT, "booking-limit-title", "booking-limit-body", None)

@@ -104,7 +104,7 @@ pub struct Frame<'a> {
     /// `?lang=` was given: remember the choice in a cookie.
     pub remember: bool,
     pub tenant: Option<&'a TenantSnapshot>,
-    /// The path of the page, for language links.
+    /// The page's path and query without `lang`, for language links.
     pub path: String,
 }
 
@@ -115,7 +115,7 @@ impl super::Web {
         let allowed = frame.tenant.map_or_else(|| Locale::ALL.to_vec(), |t| t.config.locales.clone());
         let languages: Vec<Value> = allowed
             .iter()
-            .map(|l| json!({"code": l.code(), "name": self.render.text(*l, "language-name", &[]), "current": *l == locale, "url": format!("{}?lang={}", frame.path, l.code())}))
+            .map(|l| json!({"code": l.code(), "name": self.render.text(*l, "language-name", &[]), "current": *l == locale, "url": format!("{}{}lang={}", frame.path, if frame.path.contains('?') { "&" } else { "?" }, l.code())}))
             .collect();
         let shared = json!({
             "lang": locale.code(),
@@ -129,6 +129,9 @@ impl super::Web {
                 "logo_url": t.logo.as_ref().map(|_| format!("/api/v1/t/{}/logo", t.config.slug)),
                 "home": format!("/t/{}/", t.config.slug),
                 "privacy_version": t.config.privacy_notice_version,
+                "contacts": t.config.branding.contacts,
+                "privacy_url": t.config.branding.privacy_notice_url,
+                "accessibility_url": t.config.branding.accessibility_url,
             })),
         });
         if let (Value::Object(target), Value::Object(shared)) = (&mut data, shared) {

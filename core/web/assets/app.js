@@ -9,16 +9,16 @@
   if (!notice) { return; }
   var expires = Date.parse(notice.getAttribute("data-expires"));
   if (isNaN(expires)) { return; }
-  var it = document.documentElement.lang === "it";
   var counter = document.createElement("p");
   counter.setAttribute("role", "status");
   counter.className = "hold-countdown";
   notice.after(counter);
   function tick() {
     var left = Math.max(0, Math.round((expires - Date.now()) / 60000));
+    // The words come from the page, in its language.
     counter.textContent = left > 0
-      ? (it ? "Minuti rimasti: " : "Minutes left: ") + left
-      : (it ? "Il tempo è scaduto: conferma subito, se il posto è ancora libero lo terremo per te." : "Time is up: confirm now, and if the place is still free it is yours.");
+      ? notice.getAttribute("data-minutes-left") + " " + left
+      : notice.getAttribute("data-time-up");
     if (left > 0) { setTimeout(tick, 15000); }
   }
   tick();

@@ -138,38 +138,91 @@ test("the whole flow works with the keyboard alone", async () => {
   await page.waitForSelector("#booking-code");
 });
 
-test("manages a booking: find, reschedule, cancel", async () => {
-  const page = await openPage(browser, server.base, phone);
-  await toDetails(page, { tenant: "comune-esempio", service: "certificati-anagrafici", choice: "anagrafe:in_person", lang: "it" });
+/** Finds a booking by code and e-mail, moves it, then cancels it, checking every page with axe. */
+async function manageFlow(page, lang, words) {
+  await toDetails(page, { tenant: "comune-esempio", service: "certificati-anagrafici", choice: "anagrafe:in_person", lang });
   await fillCitizen(page);
-  await page.fill("#f-email", "manage.me@example.it");
-  await page.fill("#f-phone", "333 999 8888");
+  const email = `manage.${lang}@example.it`;
+  await page.fill("#f-email", email);
+  await page.fill("#f-phone", lang === "it" ? "333 999 8888" : "333 999 7777");
   await page.selectOption("#f-reason", "nascita");
   await page.check("#f-privacy");
   await page.click("form button[type=submit]");
-  await page.click("text=Conferma la prenotazione");
+  await page.click(`text=${words.confirm}`);
   const code = (await page.textContent("#booking-code")).trim();
 
-  await page.goto(`${server.base}/t/comune-esempio/booking`);
-  await assertAccessible(page, "manage");
-  await page.fill("#f-code", code);
-  await page.fill("#f-email", "manage.me@example.it");
+  await page.goto(`${server.base}/t/comune-esempio/booking?lang=${lang}`);
+  await assertAccessible(page, `manage (${lang})`);
+  await page.fill("#f-code", code.toLowerCase());
+  await page.fill("#f-email", email.toUpperCase());
   await page.click("form button[type=submit]");
-  await assertAccessible(page, "booking");
-  await page.click("text=Sposta l'appuntamento");
-  await assertAccessible(page, "reschedule");
+  await assertAccessible(page, `booking (${lang})`);
+  await page.click(`text=${words.move}`);
+  await assertAccessible(page, `reschedule (${lang})`);
   await page.check('input[name="start"] >> nth=1');
   await page.click("form#times button[type=submit]");
-  assert.match(await page.textContent("h1"), /Appuntamento spostato/);
+  assert.match(await page.textContent("h1"), words.moved);
+  await assertAccessible(page, `moved (${lang})`);
 
-  await page.goto(`${server.base}/t/comune-esempio/booking?lang=en`);
-  await page.fill("#f-code", code.toLowerCase());
-  await page.fill("#f-email", "MANAGE.ME@example.it");
+  await page.goto(`${server.base}/t/comune-esempio/booking`);
+  await page.fill("#f-code", code);
+  await page.fill("#f-email", email);
   await page.click("form button[type=submit]");
-  await page.click("text=Cancel the appointment");
-  await assertAccessible(page, "cancel question (en)");
-  await page.click("text=Yes, cancel it");
-  assert.match(await page.textContent("h1"), /Appointment cancelled/);
-  await assertAccessible(page, "cancelled (en)");
+  await page.click(`text=${words.cancel}`);
+  await assertAccessible(page, `cancel question (${lang})`);
+  await page.click(`text=${words.yes}`);
+  assert.match(await page.textContent("h1"), words.cancelled);
+  await assertAccessible(page, `cancelled (${lang})`);
   page.assertSameOrigin();
+}
+
+const italian = { confirm: "Conferma la prenotazione", move: "Sposta l'appuntamento", moved: /Appuntamento spostato/, cancel: "Annulla l'appuntamento", yes: "Sì, annulla", cancelled: /Appuntamento annullato/ };
+const english = { confirm: "Confirm the booking", move: "Move the appointment", moved: /Appointment moved/, cancel: "Cancel the appointment", yes: "Yes, cancel it", cancelled: /Appointment cancelled/ };
+
+test("manages, moves and cancels a booking on a phone, in Italian", async () => {
+  await manageFlow(await openPage(browser, server.base, phone), "it", italian);
+});
+
+test("manages, moves and cancels a booking on a desktop, in English", async () => {
+  await manageFlow(await openPage(browser, server.base, desktop), "en", english);
+});
+
+/** Bytes actually transferred for the page now shown: HTML, CSS, JS, fonts (0 when cached). */
+async function weigh(page) {
+  return page.evaluate(() => {
+    const sizes = { html: 0, css: 0, js: 0, font: 0 };
+    for (const entry of [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")]) {
+      const url = entry.name;
+      const kind = entry.entryType === "navigation" ? "html" : url.endsWith(".css") ? "css" : url.endsWith(".js") ? "js" : url.endsWith(".woff2") ? "font" : null;
+      if (kind) sizes[kind] += entry.transferSize;
+    }
+    return sizes;
+  });
+}
+
+test("each step stays light; footer shows the body's contacts and statements", async () => {
+  const page = await openPage(browser, server.base, phone);
+  const weights = {};
+  await page.goto(`${server.base}/t/cbtoscananord/?lang=it`);
+  weights["1 servizi (first visit)"] = await weigh(page);
+  assert.match(await page.textContent("footer"), /Contatti: Numero verde/);
+  assert.ok(await page.isVisible('footer a:has-text("Dichiarazione di accessibilità")'));
+  await page.click('a[href="/t/cbtoscananord/s/irrigazione"]');
+  weights["2 ufficio e modalità"] = await weigh(page);
+  await page.check('input[value="sede-viareggio:in_person"]');
+  await page.click("form#offices button[type=submit]");
+  weights["3 data"] = await weigh(page);
+  await page.click("ul.days a >> nth=0");
+  weights["3 orario"] = await weigh(page);
+  await page.check('input[name="start"] >> nth=0');
+  await page.click("form#times button[type=submit]");
+  weights["4 dati"] = await weigh(page);
+  console.log("bytes transferred per step (phone, gzip):");
+  console.table(weights);
+  const first = weights["1 servizi (first visit)"];
+  assert.ok(first.html + first.css + first.js + first.font < 100_000, "a first visit, fonts included, stays under 100 KB");
+  for (const [step, w] of Object.entries(weights).slice(1)) {
+    assert.equal(w.css + w.js + w.font, 0, `${step}: assets come from the cache`);
+    assert.ok(w.html < 15_000, `${step}: ${w.html} bytes of HTML`);
+  }
 });
