@@ -206,6 +206,15 @@ async fn languages_and_friendly_errors(backend: Backend) {
         get(&client, &format!("{}/t/prova/details/6f1c3a52-9a53-4d2f-8f59-2f6d1c0e7b11", s.base)).await;
     assert_eq!(status, 410);
     assert!(gone.contains("non è più riservato"), "{gone}");
+    // A month past the horizon: say when bookings close, and point to an office with free places.
+    let (_, _, dead_end) =
+        get(&client, &format!("{}/t/prova/s/visita/o/piccolo/m/in_person?month=2027-01", s.base)).await;
+    assert!(dead_end.contains("Si può prenotare fino al giovedì 31 dicembre 2026"), "{dead_end}");
+    assert_eq!(
+        attribute(&dead_end, "Prova Sede", "href").as_deref(),
+        Some("/t/prova/s/visita/o/sede/m/in_person"),
+        "{dead_end}"
+    );
     let (status, _, no_choice) = get(&client, &format!("{}/t/prova/s/visita/choose", s.base)).await;
     assert_eq!(status, 422);
     assert!(no_choice.contains("Scegli un ufficio e una modalità"), "{no_choice}");
