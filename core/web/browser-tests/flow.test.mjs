@@ -19,6 +19,14 @@ after(async () => {
 const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 const desktop = { viewport: { width: 1280, height: 800 } };
 
+/** Opens the first day with free places, moving to the next month when this one has none left. */
+async function pickFirstDay(page) {
+  for (let months = 0; months < 3 && (await page.locator("ul.days a").count()) === 0; months++) {
+    await page.click('a[rel="next"]');
+  }
+  await page.click("ul.days a >> nth=0");
+}
+
 /** Service → office and mode → first free day and time → details page. */
 async function toDetails(page, { tenant, service, choice, lang }) {
   await page.goto(`${server.base}/t/${tenant}/?lang=${lang}`);
@@ -29,7 +37,7 @@ async function toDetails(page, { tenant, service, choice, lang }) {
   await page.check(`input[value="${choice}"]`);
   await page.click("form#offices button[type=submit]");
   await assertAccessible(page, "calendar");
-  await page.click("ul.days a >> nth=0");
+  await pickFirstDay(page);
   await assertAccessible(page, "times");
   await page.check('input[name="start"] >> nth=0');
   await page.click("form#times button[type=submit]");
@@ -114,6 +122,11 @@ test("the whole flow works with the keyboard alone", async () => {
   await tabTo(page, "form#offices button");
   await page.keyboard.press("Enter");
   await page.waitForURL(/\/m\/in_person/);
+  if ((await page.locator("ul.days a").count()) === 0) {
+    await tabTo(page, 'a[rel="next"]');
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/month=/);
+  }
   await tabTo(page, "ul.days a");
   await page.keyboard.press("Enter");
   await page.waitForURL(/day=/);
@@ -212,7 +225,7 @@ test("each step stays light; footer shows the body's contacts and statements", a
   await page.check('input[value="sede-viareggio:in_person"]');
   await page.click("form#offices button[type=submit]");
   weights["3 data"] = await weigh(page);
-  await page.click("ul.days a >> nth=0");
+  await pickFirstDay(page);
   weights["3 orario"] = await weigh(page);
   await page.check('input[name="start"] >> nth=0');
   await page.click("form#times button[type=submit]");
