@@ -9,6 +9,7 @@ pub mod domain;
 pub mod holds;
 pub mod http;
 pub mod packs;
+pub mod plugin_host;
 pub mod server;
 pub mod store;
 pub mod web;

@@ -65,6 +65,11 @@ fn only_the_redis_hold_store_knows_redis() {
 }
 
 #[test]
+fn only_the_plugin_host_knows_wasmtime() {
+    assert_eq!(offenders("wasmtime", &["plugin_host/"]), Vec::<String>::new());
+}
+
+#[test]
 fn only_calendar_knows_icalendar() {
     assert_eq!(offenders("icalendar", &["calendar.rs"]), Vec::<String>::new());
 }
