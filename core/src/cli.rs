@@ -6,7 +6,6 @@ use clap::{Parser, Subcommand};
 
 use crate::app::AppError;
 use crate::config::{ConfigError, FileConfig, Overrides, Settings};
-use crate::holds::HoldStoreError;
 use crate::server;
 use crate::store::StoreError;
 
@@ -71,7 +70,7 @@ pub enum CliError {
     #[error(transparent)]
     App(#[from] AppError),
     #[error(transparent)]
-    Holds(#[from] HoldStoreError),
+    Start(#[from] server::StartError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
     #[error("server failed: {0}")]
@@ -104,7 +103,7 @@ impl Cli {
                 let settings =
                     Settings::resolve(Overrides { database_url: self.database_url, ..Overrides::default() }, file);
                 // Applying a pack touches no holds.
-                let app = server::application(server::open_store(&settings.database_url).await?, None)?;
+                let app = server::application(server::open_store(&settings.database_url).await?, None, None)?;
                 print_report(&app.apply_pack(&dir).await?);
                 Ok(())
             }
@@ -122,7 +121,8 @@ fn print_report(report: &crate::app::ApplyReport) {
 }
 
 async fn serve(settings: Settings, demo: bool) -> Result<(), CliError> {
-    let app = server::application(server::open_store(&settings.database_url).await?, settings.redis_url.as_deref())?;
+    let store = server::open_store(&settings.database_url).await?;
+    let app = server::application(store, settings.redis_url.as_deref(), Some(settings.plugin_cache_dir.clone()))?;
     let holds = if settings.redis_url.is_some() { "Redis" } else { "this process" };
     tracing::info!(holds, "holds are kept in {holds}");
     if demo {

@@ -9,6 +9,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/sportello.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_TENANTS_DIR: &str = "tenants";
 pub const DEFAULT_ASSETS_DIR: &str = "core/web/dist";
+pub const DEFAULT_PLUGIN_CACHE_DIR: &str = "data/plugin-cache";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,6 +18,7 @@ pub struct FileConfig {
     pub bind: Option<String>,
     pub tenants_dir: Option<PathBuf>,
     pub assets_dir: Option<PathBuf>,
+    pub plugin_cache_dir: Option<PathBuf>,
     pub redis_url: Option<String>,
     pub trust_forwarded_for: Option<bool>,
 }
@@ -46,6 +48,8 @@ pub struct Settings {
     pub tenants_dir: PathBuf,
     /// Built page assets.
     pub assets_dir: PathBuf,
+    /// Compiled plugin modules, kept across restarts.
+    pub plugin_cache_dir: PathBuf,
     /// Holds in Redis, shared by several instances; `None` keeps them in this process.
     pub redis_url: Option<String>,
     /// Identify clients by the first `X-Forwarded-For` hop (behind a trusted reverse proxy only).
@@ -71,6 +75,7 @@ impl Settings {
             bind: flags.bind.or(file.bind).unwrap_or_else(|| DEFAULT_BIND.to_owned()),
             tenants_dir: flags.tenants_dir.or(file.tenants_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_TENANTS_DIR)),
             assets_dir: flags.assets_dir.or(file.assets_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_ASSETS_DIR)),
+            plugin_cache_dir: file.plugin_cache_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_PLUGIN_CACHE_DIR)),
             redis_url: flags.redis_url.or(file.redis_url).filter(|u| !u.trim().is_empty()),
             trust_forwarded_for: flags.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false),
         }
@@ -88,6 +93,7 @@ mod tests {
             bind: Some("0.0.0.0:9000".into()),
             tenants_dir: None,
             assets_dir: None,
+            plugin_cache_dir: None,
             redis_url: Some("redis://cache".into()),
             trust_forwarded_for: Some(true),
         };

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,17 +12,32 @@ use poem::listener::{Acceptor, Listener, TcpListener};
 use crate::app::{Sportello, SystemClock};
 use crate::holds::{HoldStore, HoldStoreError, MemoryHolds, RedisHolds};
 pub use crate::http::HttpOptions;
+use crate::plugin_host::{PluginError, PluginHost};
 use crate::store::{Store, StoreError};
 pub use crate::web::WebOptions;
 
 /// The application over `store`, with holds in Redis when `redis_url` is given and in this
 /// process otherwise (the embedded default).
-pub fn application(store: Store, redis_url: Option<&str>) -> Result<Sportello, HoldStoreError> {
+/// Compiled plugin modules are kept in `plugin_cache` across restarts, when given.
+pub fn application(
+    store: Store,
+    redis_url: Option<&str>,
+    plugin_cache: Option<PathBuf>,
+) -> Result<Sportello, StartError> {
     let holds: Arc<dyn HoldStore> = match redis_url {
         Some(url) => Arc::new(RedisHolds::new(url, "sportello")?),
         None => Arc::new(MemoryHolds::new()),
     };
-    Ok(Sportello::new(store, holds, Arc::new(SystemClock)))
+    Ok(Sportello::new(store, holds, PluginHost::new(plugin_cache)?, Arc::new(SystemClock)))
+}
+
+/// Why the application could not be put together.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Holds(#[from] HoldStoreError),
+    #[error(transparent)]
+    Plugins(#[from] PluginError),
 }
 
 /// A server bound and ready to run; `addr` is known before it starts (port 0 picks a free one).

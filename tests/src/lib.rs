@@ -117,7 +117,8 @@ impl TestServer {
     pub async fn start_with(backend: Backend, holds: Arc<dyn HoldStore>, now: &str) -> Self {
         let store = sportello::server::open_store(&backend.url).await.expect("open store");
         let clock = ManualClock::at(now);
-        let app = Sportello::new(store, holds, clock.clone());
+        let plugins = sportello::plugin_host::PluginHost::new(None).expect("plugin host");
+        let app = Sportello::new(store, holds, plugins, clock.clone());
         let packs = packs::write_test_packs();
         for dir in &packs {
             app.apply_pack(dir).await.expect("apply test pack");

@@ -151,6 +151,17 @@ pub fn write_pack(slug: &str, manifest: &str) -> PathBuf {
     dir
 }
 
+/// Like `write_pack`, with more files of the pack (e.g. `plugins/x.wasm`).
+pub fn write_pack_with(slug: &str, manifest: &str, files: &[(&str, Vec<u8>)]) -> PathBuf {
+    let dir = write_pack(slug, manifest);
+    for (path, bytes) in files {
+        let target = dir.join(path);
+        std::fs::create_dir_all(target.parent().expect("folder")).expect("create folder");
+        std::fs::write(target, bytes).expect("write file");
+    }
+    dir
+}
+
 pub fn write_test_packs() -> Vec<PathBuf> {
     vec![write_pack("prova", PROVA), write_pack("altro", ALTRO), write_pack("limitato", LIMITATO)]
 }

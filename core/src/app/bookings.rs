@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::availability::Offer;
 use super::{AppError, Sportello, TenantSnapshot};
+use crate::domain::booking::SummaryLine;
 use crate::domain::slots::{Slot, units_between};
 use crate::domain::{Booking, BookingCode, BookingDetails, BookingStatus, DetailsForm};
 use crate::holds::{Acquired, Hold};
@@ -96,6 +97,8 @@ impl Sportello {
             request.form.parse(offer.service, offer.mode, tenant.config.default_locale()).map_err(AppError::Invalid)?;
         let now = self.clock.now();
         let slot = self.held_slot(tenant, &offer, &hold, now).await?;
+        // The tenant's rule (a plugin) has the last word on the details, before anything is written.
+        let summary = self.check_rules(tenant, offer.service, offer.office, offer.mode, &slot, &details).await?;
         let units = slot.units(tenant.config.grid_minutes);
         let booking = retry(|| async {
             let code = BookingCode::generate(&mut rand::rng());
@@ -120,6 +123,7 @@ impl Sportello {
                 timezone: offer.office.timezone,
                 details: &details,
                 privacy_version: &tenant.config.privacy_notice_version,
+                summary: &summary,
                 now,
             };
             let booking = match Bookings::insert(tx.conn(), new).await {
@@ -173,15 +177,25 @@ impl Sportello {
         }
     }
 
-    /// Checks the citizen's details against the service and mode of a hold, without booking.
+    /// Checks the citizen's details against the service and mode of a hold, and the service's
+    /// rule, without booking; returns what the rule reported.
     pub async fn check_details(
         &self,
-        tenant: &TenantSnapshot,
+        tenant: &Arc<TenantSnapshot>,
         hold: &Hold,
         form: &DetailsForm,
-    ) -> Result<BookingDetails, AppError> {
+    ) -> Result<(BookingDetails, Vec<SummaryLine>), AppError> {
         let offer = Offer::resolve(tenant, hold.service.as_str(), hold.office.as_str(), hold.mode.code())?;
-        form.parse(offer.service, offer.mode, tenant.config.default_locale()).map_err(AppError::Invalid)
+        let details =
+            form.parse(offer.service, offer.mode, tenant.config.default_locale()).map_err(AppError::Invalid)?;
+        let slot = Slot {
+            local_date: hold.start.with_timezone(&offer.office.timezone).date_naive(),
+            start: hold.start,
+            end: hold.end,
+            desks: 0,
+        };
+        let summary = self.check_rules(tenant, offer.service, offer.office, offer.mode, &slot, &details).await?;
+        Ok((details, summary))
     }
 
     /// The booking with `code`, if `email` is the one it was made with. Unknown code and wrong

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::{AppError, Sportello};
 use crate::domain::{TenantConfig, TenantId};
 use crate::packs::parse_config;
+use crate::plugin_host::Plugin;
 use crate::store::Tenants;
 
 const RECHECK: Duration = Duration::from_secs(2);
@@ -19,6 +20,8 @@ pub struct TenantSnapshot {
     pub version: i64,
     pub config: TenantConfig,
     pub logo: Option<(Vec<u8>, String)>,
+    /// The pack's plugins, compiled, by id.
+    pub plugins: HashMap<String, Plugin>,
 }
 
 #[derive(Default)]
@@ -45,6 +48,29 @@ impl Catalog {
 }
 
 impl Sportello {
+    /// Compiles (or finds in the cache) every plugin of a stored pack.
+    async fn compile_plugins(
+        &self,
+        config: &TenantConfig,
+        tenant: TenantId,
+    ) -> Result<HashMap<String, Plugin>, AppError> {
+        let files: HashMap<String, Vec<u8>> = Tenants::files(self.store.reader(), tenant).await?.into_iter().collect();
+        let mut plugins = HashMap::new();
+        for spec in &config.plugins {
+            let loaded = files.get(&spec.file).ok_or(AppError::RuleUnavailable).and_then(|bytes| {
+                self.plugins.load(spec.id.as_str(), bytes).map_err(|error| {
+                    tracing::error!(tenant = %config.slug, plugin = %spec.id, %error, "stored plugin does not load");
+                    AppError::RuleUnavailable
+                })
+            });
+            // A plugin that no longer loads makes only its services unavailable.
+            if let Ok(plugin) = loaded {
+                plugins.insert(spec.id.to_string(), plugin);
+            }
+        }
+        Ok(plugins)
+    }
+
     /// The tenant's current configuration, or `NotFound("tenant")`.
     pub async fn tenant(&self, slug: &str) -> Result<Arc<TenantSnapshot>, AppError> {
         if let Some((snapshot, checked)) = self.catalog.cached(slug) {
@@ -59,7 +85,10 @@ impl Sportello {
         let stored = Tenants::find(self.store.reader(), slug).await?.ok_or(AppError::NotFound("tenant"))?;
         // A stored pack was valid when applied; if a newer Sportello rejects it, say so clearly.
         let config = parse_config(&stored.pack)?;
-        let snapshot = Arc::new(TenantSnapshot { id: stored.id, version: stored.version, config, logo: stored.logo });
+        let plugins =
+            if config.plugins.is_empty() { HashMap::new() } else { self.compile_plugins(&config, stored.id).await? };
+        let snapshot =
+            Arc::new(TenantSnapshot { id: stored.id, version: stored.version, config, logo: stored.logo, plugins });
         self.catalog.put(slug, snapshot.clone());
         Ok(snapshot)
     }

@@ -7,6 +7,7 @@ mod bookings;
 mod catalog;
 mod full_units;
 mod holds;
+mod rules;
 mod tenants;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::FieldErrors;
 use crate::holds::{HoldHealth, HoldStore, HoldStoreError};
 use crate::packs::PackError;
+use crate::plugin_host::PluginHost;
 use crate::store::{Store, StoreError};
 
 pub use availability::{Availability, AvailabilityRequest, AvailableDay, AvailableSlot};
@@ -64,6 +66,9 @@ pub enum AppError {
     IdempotencyMismatch,
     #[error("invalid tenant pack: {0}")]
     Pack(#[from] PackError),
+    /// A tenant rule failed to run (trap, budget, bad output): the booking cannot be checked now.
+    #[error("the rule of this service is unavailable")]
+    RuleUnavailable,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -85,16 +90,18 @@ pub struct Sportello {
     holds: Arc<dyn HoldStore>,
     catalog: Arc<catalog::Catalog>,
     full_units: Arc<full_units::FullUnits>,
+    plugins: Arc<PluginHost>,
     clock: Arc<dyn Clock>,
 }
 
 impl Sportello {
-    pub fn new(store: Store, holds: Arc<dyn HoldStore>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Store, holds: Arc<dyn HoldStore>, plugins: Arc<PluginHost>, clock: Arc<dyn Clock>) -> Self {
         Self {
             store,
             holds,
             catalog: Arc::new(catalog::Catalog::default()),
             full_units: Arc::new(full_units::FullUnits::default()),
+            plugins,
             clock,
         }
     }

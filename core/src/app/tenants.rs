@@ -19,6 +19,17 @@ impl Sportello {
     pub async fn apply_pack(&self, dir: &Path) -> Result<ApplyReport, AppError> {
         let (source, config) = PackSource::read(dir)?;
         let file = dir.join(crate::packs::MANIFEST).display().to_string();
+        // A module that does not compile, speaks another ABI or imports what we do not provide
+        // is refused here, precisely, and changes nothing.
+        for (index, spec) in config.plugins.iter().enumerate() {
+            let bytes =
+                source.files.iter().find(|(path, _)| *path == spec.file).map(|(_, b)| b.as_slice()).unwrap_or_default();
+            if let Err(error) = self.plugins.load(spec.id.as_str(), bytes) {
+                return Err(
+                    PackError::new(&file, format!("plugins[{index}].file"), format!("{}: {error}", spec.file)).into()
+                );
+            }
+        }
         let slug = config.slug.to_string();
         let now = self.clock.now();
         let tx = self.store.begin_write().await?;
@@ -36,6 +47,9 @@ impl Sportello {
                     return Err(
                         PackError::new(&file, "grid_minutes", "cannot change while upcoming bookings exist").into()
                     );
+                }
+                if Tenants::files(tx.conn(), stored.id).await? != source.files {
+                    changes.push("plugin modules changed".to_owned());
                 }
                 if stored.logo != source.logo {
                     changes.push("logo changed".to_owned());
@@ -60,7 +74,8 @@ impl Sportello {
             }
         };
         if !changes.is_empty() {
-            Tenants::save(tx.conn(), &slug, &config.name, &source.manifest, source.logo, now).await?;
+            let saved = Tenants::save(tx.conn(), &slug, &config.name, &source.manifest, source.logo, now).await?;
+            Tenants::replace_files(tx.conn(), saved.id, &source.files).await?;
         }
         tx.commit().await?;
         self.catalog.forget(&slug);

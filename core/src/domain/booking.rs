@@ -10,7 +10,7 @@ use rand::Rng;
 use super::catalog::{FieldKind, MAX_DETAILS_CHARS, Service};
 use super::contact::{Email, FiscalCode, Phone};
 use super::mode::{ContactError, Mode, ModeContact};
-use super::text::{Locale, Slug, single_line};
+use super::text::{Locale, Localized, Slug, single_line};
 
 /// Characters no one confuses when reading a code aloud or off a screen (no 0/O, 1/I/L, U/V).
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTWXYZ23456789";
@@ -149,6 +149,13 @@ pub struct BookingDetails {
     pub locale: Locale,
 }
 
+/// One line a tenant rule reported about a booking (e.g. "Amount: € 123.45").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SummaryLine {
+    pub label: Localized,
+    pub value: String,
+}
+
 /// A booking as stored: the slot it holds and what the citizen left.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Booking {
@@ -163,6 +170,8 @@ pub struct Booking {
     pub timezone: Tz,
     pub details: BookingDetails,
     pub privacy_version: String,
+    /// What the service's rule reported when the booking was made.
+    pub summary: Vec<SummaryLine>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -334,7 +343,6 @@ mod tests {
 
     use super::*;
     use crate::domain::catalog::{FieldSpec, Reason};
-    use crate::domain::text::Localized;
 
     fn text(s: &str) -> Localized {
         Localized::new(BTreeMap::from([(Locale::It, s.to_owned()), (Locale::En, s.to_owned())])).unwrap()
@@ -360,6 +368,7 @@ mod tests {
             reasons: vec![Reason { key: "info".into(), label: text("Informazioni") }],
             active: true,
             max_active_bookings_per_person: None,
+            plugin: None,
         }
     }
 

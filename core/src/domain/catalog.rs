@@ -20,6 +20,8 @@ pub struct TenantConfig {
     pub grid_minutes: u16,
     pub privacy_notice_version: String,
     pub limits: Limits,
+    /// WebAssembly plugins the pack brings, bound to services by id.
+    pub plugins: Vec<PluginSpec>,
     pub services: Vec<Service>,
     pub offices: Vec<Office>,
 }
@@ -69,10 +71,57 @@ pub struct Service {
     pub fields: Vec<FieldSpec>,
     pub reasons: Vec<Reason>,
     pub active: bool,
+    /// The tenant rule checked before a booking is confirmed, if any.
+    pub plugin: Option<ServicePlugin>,
     /// Confirmed future bookings of this service one person (same e-mail, phone or fiscal code)
     /// may have at once; `None` for no limit.
     pub max_active_bookings_per_person: Option<u16>,
 }
+
+/// A plugin module of the pack and what it may see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginSpec {
+    pub id: Slug,
+    /// Path of the module inside the pack (`plugins/<name>.wasm`).
+    pub file: String,
+    /// Instruction budget per call, if the tenant sets one (capped by the platform).
+    pub fuel: Option<u64>,
+    /// The only citizen data the plugin receives (data minimisation).
+    pub citizen_fields: Vec<CitizenField>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CitizenField {
+    FirstName,
+    LastName,
+    Email,
+    Phone,
+    FiscalCode,
+}
+
+impl CitizenField {
+    pub const ALL: [CitizenField; 5] = [Self::FirstName, Self::LastName, Self::Email, Self::Phone, Self::FiscalCode];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::FirstName => "first_name",
+            Self::LastName => "last_name",
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::FiscalCode => "fiscal_code",
+        }
+    }
+}
+
+/// A service's plugin and its configuration for that service (a JSON object).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServicePlugin {
+    pub id: Slug,
+    pub config_json: String,
+}
+
+/// Most instructions a tenant may give a plugin call.
+pub const MAX_PLUGIN_FUEL: u64 = 50_000_000;
 
 /// An extra answer a service asks for (e.g. a payment-notice number).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,7 +13,9 @@ pub mod slots;
 pub mod text;
 
 pub use booking::{Booking, BookingCode, BookingDetails, BookingStatus, Citizen, DetailsForm, FieldError, FieldErrors};
-pub use catalog::{Branding, FieldKind, FieldSpec, Limits, Office, Service, TenantConfig};
+pub use catalog::{
+    Branding, CitizenField, FieldKind, FieldSpec, Limits, Office, PluginSpec, Service, ServicePlugin, TenantConfig,
+};
 pub use contact::{Email, FiscalCode, Phone, SkypeName};
 pub use mode::{ContactKind, Mode, ModeContact};
 pub use schedule::{Closure, HolidayPolicy, OpeningInterval, WeeklyHours};

@@ -142,6 +142,7 @@ mod tests {
             reasons: vec![],
             active: true,
             max_active_bookings_per_person: None,
+            plugin: None,
         }
     }
 

@@ -85,6 +85,10 @@ impl Localized {
     pub fn has(&self, locale: Locale) -> bool {
         self.0.contains_key(&locale)
     }
+
+    pub fn translations(&self) -> impl Iterator<Item = (Locale, &str)> {
+        self.0.iter().map(|(locale, text)| (*locale, text.as_str()))
+    }
 }
 
 /// Trims `raw` and checks it is a single line of 1..=`max` characters without control characters.

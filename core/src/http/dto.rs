@@ -302,6 +302,12 @@ pub struct CitizenView {
 }
 
 #[derive(Object)]
+pub struct SummaryItem {
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Object)]
 pub struct BookingView {
     /// Show it as `ABCD-EFGH`; it is accepted with or without the dash.
     pub code: String,
@@ -319,6 +325,8 @@ pub struct BookingView {
     pub details: Option<String>,
     pub locale: String,
     pub privacy_notice_version: String,
+    /// What the service's rule reported (e.g. a notice's amount and due date), in the booking's language.
+    pub summary: Vec<SummaryItem>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -358,6 +366,11 @@ impl BookingView {
             details: b.details.details.clone(),
             locale: locale.code().to_owned(),
             privacy_notice_version: b.privacy_version.clone(),
+            summary: b
+                .summary
+                .iter()
+                .map(|s| SummaryItem { label: s.label.get(locale).to_owned(), value: s.value.clone() })
+                .collect(),
             created_at: b.created_at.with_timezone(&tz).to_rfc3339(),
             updated_at: b.updated_at.with_timezone(&tz).to_rfc3339(),
         }

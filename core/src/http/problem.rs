@@ -131,6 +131,12 @@ impl From<AppError> for ProblemResponse {
                 Problem::new(S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency-Key reused", detail)
             }
             AppError::Busy => Problem::new(S::SERVICE_UNAVAILABLE, "busy", "Busy", detail),
+            AppError::RuleUnavailable => Problem::new(
+                S::SERVICE_UNAVAILABLE,
+                "rule-unavailable",
+                "Service rule unavailable",
+                "This service's rule is unavailable: please try again later or call the office.",
+            ),
             AppError::Pack(e) => {
                 tracing::error!(error = %e, "stored tenant pack no longer valid");
                 Problem::new(

@@ -15,6 +15,7 @@ pub fn diff(old: &TenantConfig, new: &TenantConfig) -> Vec<String> {
             c.grid_minutes,
             c.privacy_notice_version.clone(),
             c.limits,
+            c.plugins.clone(),
         )
     };
     if settings(old) != settings(new) {

@@ -24,6 +24,8 @@ pub struct PackFile {
     #[serde(default)]
     pub limits: LimitsFile,
     #[serde(default)]
+    pub plugins: Vec<PluginFile>,
+    #[serde(default)]
     pub services: Vec<ServiceFile>,
     #[serde(default)]
     pub offices: Vec<OfficeFile>,
@@ -71,6 +73,18 @@ pub struct ServiceFile {
     #[serde(default = "yes")]
     pub active: bool,
     pub max_active_bookings_per_person: Option<u16>,
+    pub plugin: Option<String>,
+    pub plugin_config: Option<toml::Table>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginFile {
+    pub id: String,
+    pub file: String,
+    pub fuel: Option<u64>,
+    #[serde(default)]
+    pub citizen_fields: Vec<String>,
 }
 
 #[derive(Deserialize)]

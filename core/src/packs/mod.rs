@@ -31,7 +31,12 @@ pub struct PackSource {
     pub dir: PathBuf,
     pub manifest: String,
     pub logo: Option<(Vec<u8>, String)>,
+    /// Plugin modules, by their path in the pack.
+    pub files: Vec<(String, Vec<u8>)>,
 }
+
+/// Plugin modules above this size are refused.
+const MAX_PLUGIN_BYTES: usize = 8 * 1024 * 1024;
 
 pub const MANIFEST: &str = "tenant.toml";
 
@@ -71,7 +76,17 @@ impl PackSource {
                 Some((bytes, content_type.to_owned()))
             }
         };
-        Ok((Self { dir: dir.to_owned(), manifest, logo }, config))
+        let mut files = Vec::new();
+        for (index, plugin) in config.plugins.iter().enumerate() {
+            let key = format!("plugins[{index}].file");
+            let bytes = std::fs::read(dir.join(&plugin.file))
+                .map_err(|e| PackError::new(&file, &key, format!("cannot read {:?}: {e}", plugin.file)))?;
+            if bytes.len() > MAX_PLUGIN_BYTES {
+                return Err(PackError::new(&file, &key, "a plugin module must be at most 8 MiB"));
+            }
+            files.push((plugin.file.clone(), bytes));
+        }
+        Ok((Self { dir: dir.to_owned(), manifest, logo, files }, config))
     }
 }
 

@@ -7,7 +7,9 @@ use chrono_tz::Tz;
 
 use super::file::{FieldFile, HoursFile, IntervalFile, LocalizedFile, OfficeFile, PackFile, ServiceFile};
 use super::{MANIFEST, PackError};
-use crate::domain::catalog::{Limits, MAX_HORIZON_DAYS, Reason};
+use crate::domain::catalog::{
+    CitizenField, Limits, MAX_HORIZON_DAYS, MAX_PLUGIN_FUEL, PluginSpec, Reason, ServicePlugin,
+};
 use crate::domain::schedule::ScheduleError;
 use crate::domain::text::single_line;
 use crate::domain::{
@@ -74,9 +76,32 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
             .map(|u| parse_url("branding.accessibility_url", u))
             .transpose()?,
     };
+    let mut plugins: Vec<PluginSpec> = Vec::new();
+    for (index, plugin) in file.plugins.iter().enumerate() {
+        let parsed = parse_plugin(&format!("plugins[{index}]"), plugin)?;
+        if plugins.iter().any(|p| p.id == parsed.id) {
+            return Err(err(format!("plugins[{index}].id"), format!("{:?} is used twice", plugin.id)));
+        }
+        plugins.push(parsed);
+    }
     let mut services = Vec::new();
     for (index, service) in file.services.iter().enumerate() {
-        let parsed = parse_service(&format!("services[{index}]"), service, file.grid_minutes, locales[0])?;
+        let mut parsed = parse_service(&format!("services[{index}]"), service, file.grid_minutes, locales[0])?;
+        parsed.plugin = match &service.plugin {
+            None => None,
+            Some(id) => {
+                if !plugins.iter().any(|p| p.id.as_str() == id) {
+                    return Err(err(
+                        format!("services[{index}].plugin"),
+                        format!("{id:?} is not a plugin of this pack (see [[plugins]])"),
+                    ));
+                }
+                let config = service.plugin_config.clone().unwrap_or_default();
+                let config_json = serde_json::to_string(&config)
+                    .map_err(|e| err(format!("services[{index}].plugin_config"), e.to_string()))?;
+                Some(ServicePlugin { id: parse_slug(&format!("services[{index}].plugin"), id)?, config_json })
+            }
+        };
         if services.iter().any(|s: &Service| s.slug == parsed.slug) {
             return Err(err(format!("services[{index}].slug"), format!("{:?} is used twice", service.slug)));
         }
@@ -100,6 +125,7 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
         grid_minutes: file.grid_minutes,
         privacy_notice_version,
         limits: parse_limits(&file.limits)?,
+        plugins,
         services,
         offices,
     })
@@ -236,6 +262,7 @@ fn parse_service(key: &str, raw: &ServiceFile, grid: u16, default_locale: Locale
         fields,
         reasons,
         active: raw.active,
+        plugin: None,
         max_active_bookings_per_person: match raw.max_active_bookings_per_person {
             Some(0) => {
                 return Err(err(
@@ -246,6 +273,32 @@ fn parse_service(key: &str, raw: &ServiceFile, grid: u16, default_locale: Locale
             other => other,
         },
     })
+}
+
+fn parse_plugin(key: &str, raw: &super::file::PluginFile) -> Result<PluginSpec, PackError> {
+    let id = parse_slug(&format!("{key}.id"), &raw.id)?;
+    let name = raw.file.strip_prefix("plugins/").unwrap_or_default();
+    let plain = !name.is_empty() && name.ends_with(".wasm") && !name.contains(['/', '\\']) && !name.starts_with('.');
+    if !plain {
+        return Err(err(
+            format!("{key}.file"),
+            format!("{:?} must be a .wasm file in the pack's plugins/ folder", raw.file),
+        ));
+    }
+    if raw.fuel.is_some_and(|f| f == 0 || f > MAX_PLUGIN_FUEL) {
+        return Err(err(format!("{key}.fuel"), format!("must be between 1 and {MAX_PLUGIN_FUEL}")));
+    }
+    let mut citizen_fields = Vec::new();
+    for (i, field) in raw.citizen_fields.iter().enumerate() {
+        let parsed = CitizenField::ALL.into_iter().find(|f| f.code() == field).ok_or_else(|| {
+            err(
+                format!("{key}.citizen_fields[{i}]"),
+                format!("{field:?} is not one of first_name, last_name, email, phone, fiscal_code"),
+            )
+        })?;
+        citizen_fields.push(parsed);
+    }
+    Ok(PluginSpec { id, file: raw.file.clone(), fuel: raw.fuel, citizen_fields })
 }
 
 fn parse_limits(raw: &super::file::LimitsFile) -> Result<Limits, PackError> {

@@ -11,9 +11,10 @@ use sea_orm::{
 
 use super::StoreError;
 use super::entities::booking::{self, Column, Entity};
+use crate::domain::booking::SummaryLine;
 use crate::domain::{
-    Booking, BookingCode, BookingDetails, BookingStatus, Citizen, Email, FiscalCode, Locale, Mode, ModeContact, Phone,
-    SkypeName, Slug, TenantId,
+    Booking, BookingCode, BookingDetails, BookingStatus, Citizen, Email, FiscalCode, Locale, Localized, Mode,
+    ModeContact, Phone, SkypeName, Slug, TenantId,
 };
 
 /// A booking about to be written.
@@ -28,7 +29,40 @@ pub struct NewBooking<'a> {
     pub timezone: chrono_tz::Tz,
     pub details: &'a BookingDetails,
     pub privacy_version: &'a str,
+    pub summary: &'a [SummaryLine],
     pub now: DateTime<Utc>,
+}
+
+/// The stored form of a booking's summary: `[{"label": {"it": …, "en": …}, "value": …}]`.
+fn summary_json(summary: &[SummaryLine]) -> Option<String> {
+    if summary.is_empty() {
+        return None;
+    }
+    let lines: Vec<serde_json::Value> = summary
+        .iter()
+        .map(|line| {
+            let label: BTreeMap<&str, &str> = line.label.translations().map(|(l, t)| (l.code(), t)).collect();
+            serde_json::json!({"label": label, "value": line.value})
+        })
+        .collect();
+    Some(serde_json::Value::Array(lines).to_string())
+}
+
+fn summary_from_json(text: Option<&str>) -> Vec<SummaryLine> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        label: BTreeMap<String, String>,
+        value: String,
+    }
+    let lines: Vec<Line> = text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
+    lines
+        .into_iter()
+        .filter_map(|line| {
+            let label =
+                Localized::new(line.label.iter().filter_map(|(c, t)| Some((Locale::parse(c)?, t.clone()))).collect())?;
+            Some(SummaryLine { label, value: line.value })
+        })
+        .collect()
 }
 
 pub struct Bookings;
@@ -58,6 +92,7 @@ impl Bookings {
             details: Set(new.details.details.clone()),
             locale: Set(new.details.locale.code().to_owned()),
             privacy_version: Set(new.privacy_version.to_owned()),
+            summary: Set(summary_json(new.summary)),
             created_at: Set(new.now),
             updated_at: Set(new.now),
             ..Default::default()
@@ -256,6 +291,7 @@ fn to_domain(m: booking::Model) -> Result<Booking, StoreError> {
             locale: Locale::parse(&m.locale).ok_or_else(|| corrupt("locale", &m.locale))?,
         },
         privacy_version: m.privacy_version,
+        summary: summary_from_json(m.summary.as_deref()),
         created_at: m.created_at,
         updated_at: m.updated_at,
     })

@@ -21,7 +21,7 @@ use sea_orm::{
 
 pub use bookings::{Bookings, NewBooking};
 pub use ledger::Ledger;
-pub use tenants::{StoredTenant, Tenants};
+pub use tenants::{PackFile, StoredTenant, Tenants};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use super::StoreError;
+use super::entities::pack_file;
 use super::entities::tenant::{self, Column, Entity};
 use crate::domain::TenantId;
 
@@ -15,6 +16,9 @@ pub struct StoredTenant {
     pub version: i64,
     pub logo: Option<(Vec<u8>, String)>,
 }
+
+/// A file of a pack other than its manifest: a plugin module or a dataset.
+pub type PackFile = (String, Vec<u8>);
 
 impl From<tenant::Model> for StoredTenant {
     fn from(m: tenant::Model) -> Self {
@@ -43,6 +47,27 @@ impl Tenants {
 
     pub async fn all_slugs(conn: &impl ConnectionTrait) -> Result<Vec<String>, StoreError> {
         Ok(Entity::find().select_only().column(Column::Slug).into_tuple().all(conn).await?)
+    }
+
+    /// The pack's plugin modules and datasets, by path.
+    pub async fn files(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<PackFile>, StoreError> {
+        let rows = pack_file::Entity::find().filter(pack_file::Column::TenantId.eq(tenant.0)).all(conn).await?;
+        Ok(rows.into_iter().map(|f| (f.path, f.content)).collect())
+    }
+
+    /// Replaces the pack's files.
+    pub async fn replace_files(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        files: &[PackFile],
+    ) -> Result<(), StoreError> {
+        pack_file::Entity::delete_many().filter(pack_file::Column::TenantId.eq(tenant.0)).exec(conn).await?;
+        for (path, content) in files {
+            pack_file::ActiveModel { tenant_id: Set(tenant.0), path: Set(path.clone()), content: Set(content.clone()) }
+                .insert(conn)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Creates the tenant, or replaces its pack and bumps its configuration version.

@@ -19,6 +19,7 @@ use super::Web;
 use super::language::negotiate;
 use super::render::Frame;
 use crate::app::{AppError, AvailabilityRequest, ConfirmRequest, HoldRequest, TenantSnapshot};
+use crate::domain::booking::SummaryLine;
 use crate::domain::{Booking, DetailsForm, FieldErrors, FieldKind, Locale, Mode};
 use crate::holds::Hold;
 
@@ -93,6 +94,11 @@ impl Web {
 fn unavailable(error: &AppError) -> String {
     tracing::error!(%error, "page could not be served");
     "unavailable-body".to_owned()
+}
+
+/// A rule's summary in the page's language.
+fn summary_lines(locale: Locale, summary: &[SummaryLine]) -> Vec<Value> {
+    summary.iter().map(|line| json!({"label": line.label.get(locale), "value": line.value})).collect()
 }
 
 fn step(n: u32) -> Value {
@@ -579,7 +585,7 @@ pub async fn review_step(
         return web.details_page(&visit, &hold, &values, None);
     }
     match web.app.check_details(&visit.tenant, &hold, &details_form(&values)).await {
-        Ok(_) => web.review_page(&visit, &hold, &values),
+        Ok((_, summary)) => web.review_page(&visit, &hold, &values, &summary),
         Err(AppError::Invalid(errors)) => web.details_page(&visit, &hold, &values, Some(&errors)),
         Err(error) => {
             web.error(&visit, StatusCode::SERVICE_UNAVAILABLE, "unavailable-title", &unavailable(&error), None)
@@ -588,7 +594,7 @@ pub async fn review_step(
 }
 
 impl Web {
-    fn review_page(&self, visit: &Visit, hold: &Hold, values: &Fields) -> Response {
+    fn review_page(&self, visit: &Visit, hold: &Hold, values: &Fields, summary: &[SummaryLine]) -> Response {
         let config = &visit.tenant.config;
         let tz = config.office(hold.office.as_str()).map_or(config.timezone, |o| o.timezone);
         let office = config.office(hold.office.as_str());
@@ -621,6 +627,7 @@ impl Web {
             "when": format!("{} {}–{}", self.date(visit.locale, hold.start.with_timezone(&tz).date_naive()), time(hold.start, tz), time(hold.end, tz)),
             "held_until": time(hold.expires_at, tz),
             "shown": shown,
+            "rule_summary": summary_lines(visit.locale, summary),
             "hidden": hidden,
             "confirm_action": format!("/t/{}/confirm/{}", config.slug, hold.id),
             "edit_action": format!("/t/{}/details/{}", config.slug, hold.id),
@@ -667,6 +674,7 @@ impl Web {
             "mode_key": mode_key(booking.mode),
             "mode_label": self.render.text(visit.locale, &mode_key(booking.mode), &[]),
             "contact": booking.details.contact.as_str(),
+            "rule_summary": summary_lines(visit.locale, &booking.summary),
             "when": format!("{} {}–{}", self.date(visit.locale, booking.start.with_timezone(&tz).date_naive()), time(booking.start, tz), time(booking.end, tz)),
             "email": email,
             "ics_url": format!("/api/v1/t/{}/bookings/{}/calendar.ics?{query}", config.slug, booking.code.as_str()),

@@ -26,6 +26,8 @@ pub struct Model {
     pub details: Option<String>,
     pub locale: String,
     pub privacy_version: String,
+    /// JSON list of what a plugin reported about the booking (label per language, value).
+    pub summary: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

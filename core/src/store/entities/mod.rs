@@ -3,4 +3,5 @@
 pub mod booking;
 pub mod idempotency_key;
 pub mod ledger;
+pub mod pack_file;
 pub mod tenant;

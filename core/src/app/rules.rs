@@ -1,0 +1,179 @@
+//! Tenant rules: the `validate` hook of a service's plugin, run before a booking is confirmed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{AppError, Sportello, TenantSnapshot};
+use crate::domain::booking::SummaryLine;
+use crate::domain::slots::Slot;
+use crate::domain::{BookingDetails, CitizenField, FieldErrors, Locale, Localized, Mode, Office, Service};
+use crate::plugin_host::{Hook, PluginError, PluginLimits};
+
+/// What the `validate` hook answers (docs/plugins.md).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Verdict {
+    ok: bool,
+    #[serde(default)]
+    errors: Vec<RuleError>,
+    #[serde(default)]
+    summary: Vec<RuleSummary>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleError {
+    field: String,
+    message: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSummary {
+    label: BTreeMap<String, String>,
+    value: String,
+}
+
+fn localized(texts: &BTreeMap<String, String>) -> Option<Localized> {
+    Localized::new(texts.iter().filter_map(|(code, text)| Some((Locale::parse(code)?, text.clone()))).collect())
+}
+
+/// The hook's input: the booking, and of the citizen only what the plugin declared it needs.
+pub(super) fn validate_input(
+    service: &Service,
+    office: &Office,
+    mode: Mode,
+    slot: &Slot,
+    details: &BookingDetails,
+    citizen_fields: &[CitizenField],
+    config_json: &str,
+) -> Value {
+    let citizen = &details.citizen;
+    let mut shared = serde_json::Map::new();
+    for field in citizen_fields {
+        let value = match field {
+            CitizenField::FirstName => Some(citizen.first_name.clone()),
+            CitizenField::LastName => Some(citizen.last_name.clone()),
+            CitizenField::Email => Some(citizen.email.to_string()),
+            CitizenField::Phone => Some(citizen.phone.to_string()),
+            CitizenField::FiscalCode => citizen.fiscal_code.as_ref().map(ToString::to_string),
+        };
+        shared.insert(field.code().to_owned(), value.map_or(Value::Null, Value::String));
+    }
+    json!({
+        "service": service.slug.as_str(),
+        "office": office.slug.as_str(),
+        "mode": mode.code(),
+        "slot": {"start": slot.start.to_rfc3339(), "end": slot.end.to_rfc3339(), "timezone": office.timezone.name()},
+        "answers": details.answers,
+        "citizen": shared,
+        "locale": details.locale.code(),
+        "config": serde_json::from_str::<Value>(config_json).unwrap_or(Value::Null),
+    })
+}
+
+impl Sportello {
+    /// Runs the service's `validate` rule, if it has one: field errors become `Invalid`, a broken
+    /// rule becomes `RuleUnavailable`; otherwise the summary the rule reported.
+    pub(super) async fn check_rules(
+        &self,
+        tenant: &Arc<TenantSnapshot>,
+        service: &Service,
+        office: &Office,
+        mode: Mode,
+        slot: &Slot,
+        details: &BookingDetails,
+    ) -> Result<Vec<SummaryLine>, AppError> {
+        let Some(binding) = &service.plugin else { return Ok(Vec::new()) };
+        let spec = tenant.config.plugins.iter().find(|p| p.id == binding.id);
+        let (Some(spec), Some(plugin)) = (spec, tenant.plugins.get(binding.id.as_str())) else {
+            tracing::error!(tenant = %tenant.config.slug, plugin = %binding.id, "service rule is not loaded");
+            return Err(AppError::RuleUnavailable);
+        };
+        if !plugin.implements(Hook::Validate) {
+            return Ok(Vec::new());
+        }
+        let input = validate_input(service, office, mode, slot, details, &spec.citizen_fields, &binding.config_json)
+            .to_string();
+        let limits =
+            PluginLimits { fuel: spec.fuel.unwrap_or(PluginLimits::default().fuel), ..PluginLimits::default() };
+        let (host, plugin) = (self.plugins.clone(), plugin.clone());
+        // Plugin calls are bounded CPU work: keep them off the threads that serve requests.
+        let output = tokio::task::spawn_blocking(move || host.call(&plugin, Hook::Validate, input.as_bytes(), &limits))
+            .await
+            .map_err(|e| PluginError::Host(e.to_string()))
+            .and_then(|result| result)
+            .and_then(|bytes| {
+                serde_json::from_slice::<Verdict>(&bytes).map_err(|e| PluginError::BadOutput(e.to_string()))
+            });
+        let verdict = match output {
+            Ok(verdict) => verdict,
+            Err(error) => {
+                tracing::error!(tenant = %tenant.config.slug, plugin = %binding.id, %error, "service rule failed");
+                return Err(AppError::RuleUnavailable);
+            }
+        };
+        if !verdict.ok {
+            let mut errors = FieldErrors::default();
+            for error in &verdict.errors {
+                let message = localized(&error.message)
+                    .map_or_else(|| "Not accepted.".to_owned(), |m| m.get(details.locale).to_owned());
+                errors.push(error.field.clone(), "rule", message);
+            }
+            if errors.is_empty() {
+                errors.push("answers", "rule", "Not accepted by this service's rule.");
+            }
+            return Err(AppError::Invalid(errors));
+        }
+        Ok(verdict
+            .summary
+            .iter()
+            .filter_map(|s| Some(SummaryLine { label: localized(&s.label)?, value: s.value.clone() }))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::packs::parse_config;
+
+    #[test]
+    fn a_plugin_sees_only_the_citizen_fields_it_declared() {
+        let config = parse_config(include_str!("../../../tenants/comune-esempio/tenant.toml")).unwrap();
+        let (service, office) = (&config.services[0], &config.offices[0]);
+        let start: DateTime<Utc> = "2026-12-02T08:30:00Z".parse().unwrap();
+        let slot = Slot { local_date: start.date_naive(), start, end: start, desks: 1 };
+        let form = crate::domain::DetailsForm {
+            first_name: "Mario".into(),
+            last_name: "Rossi".into(),
+            email: "mario@example.it".into(),
+            phone: "333 1234567".into(),
+            fiscal_code: Some("RSSMRA85T10A562S".into()),
+            privacy_accepted: true,
+            ..Default::default()
+        };
+        let details = form.parse(service, Mode::InPerson, Locale::It).unwrap();
+        let input = validate_input(
+            service,
+            office,
+            Mode::InPerson,
+            &slot,
+            &details,
+            &[CitizenField::FiscalCode],
+            r#"{"check_holder":true}"#,
+        );
+        assert_eq!(input["citizen"], json!({"fiscal_code": "RSSMRA85T10A562S"}));
+        assert!(!input.to_string().contains("Mario") && !input.to_string().contains("mario@example.it"));
+        assert_eq!(input["config"]["check_holder"], true);
+        assert_eq!(input["answers"], json!(BTreeMap::<String, String>::new()));
+        assert_eq!(input["slot"]["timezone"], "Europe/Rome");
+    }
+}
