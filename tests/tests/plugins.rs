@@ -8,6 +8,11 @@ use sportello_tests::{Backend, TestServer, citizen_booking, on_both_backends};
 
 /// A plugin whose `validate` prints `answer`; `body` runs first (e.g. a loop).
 fn rule(answer: &str, body: &str) -> Vec<u8> {
+    hook_rule("sportello_validate", answer, body)
+}
+
+/// A plugin whose hook `export` prints `answer`.
+fn hook_rule(export: &str, answer: &str, body: &str) -> Vec<u8> {
     let bytes: String = answer.bytes().map(|b| format!("\\{b:02x}")).collect();
     wat::parse_str(format!(
         r#"(module
@@ -15,7 +20,7 @@ fn rule(answer: &str, body: &str) -> Vec<u8> {
           (memory (export "memory") 1)
           (data (i32.const 1024) "{bytes}")
           (func (export "sportello_abi_1"))
-          (func (export "sportello_validate")
+          (func (export "{export}")
             {body}
             (i32.store (i32.const 0) (i32.const 1024))
             (i32.store (i32.const 4) (i32.const {len}))
@@ -48,6 +53,9 @@ file = "plugins/gira.wasm"
 [[plugins]]
 id = "sbaglia"
 file = "plugins/sbaglia.wasm"
+[[plugins]]
+id = "cerca"
+file = "plugins/cerca.wasm"
 [[services]]
 slug = "ok"
 name = { it = "Accettato" }
@@ -75,6 +83,13 @@ duration_minutes = 30
 modes = ["in_person"]
 plugin = "gira"
 [[services]]
+slug = "cerca"
+name = { it = "Con ricerca" }
+description = { it = "Controlla mentre scrivi" }
+duration_minutes = 30
+modes = ["in_person"]
+plugin = "cerca"
+[[services]]
 slug = "rotto"
 name = { it = "Regola rotta" }
 description = { it = "Risponde male" }
@@ -86,7 +101,7 @@ slug = "sede"
 name = "Sede"
 address = "Via Roma 1"
 modes = ["in_person"]
-services = ["ok", "no", "lento", "rotto"]
+services = ["ok", "no", "lento", "rotto", "cerca"]
 national_holidays = false
 [offices.hours]
 tue = [{ from = "08:00", to = "12:00", desks = 50 }]
@@ -108,6 +123,14 @@ fn plugins() -> Vec<(&'static str, Vec<u8>)> {
         ),
         ("plugins/gira.wasm", rule("{}", "(loop $forever (br $forever))")),
         ("plugins/sbaglia.wasm", rule("this is not JSON", "")),
+        (
+            "plugins/cerca.wasm",
+            hook_rule(
+                "sportello_lookup",
+                r#"{"ok":true,"value":"302000000001234559","summary":[{"label":{"it":"Scadenza","en":"Due"},"value":"31/12/2026"}]}"#,
+                "",
+            ),
+        ),
     ]
 }
 
@@ -193,3 +216,17 @@ on_both_backends!(
     broken_rules_answer_503_and_spare_other_tenants,
     bad_modules_are_refused_at_apply
 );
+
+async fn lookup_checks_a_field_as_it_is_typed(backend: Backend) {
+    let s = with_rules(backend).await;
+    let body = json!({"field": "notice_number", "value": "3020 0000 0001 2345 59", "locale": "en"});
+    let (status, found) = s.post(&s.url("regole", "/services/cerca/lookup"), &body).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found, json!({"value": "302000000001234559", "summary": [{"label": "Due", "value": "31/12/2026"}]}));
+    let (status, _) = s.post(&s.url("regole", "/services/ok/lookup"), &body).await;
+    assert_eq!(status, 404, "the rule of `ok` has no lookup");
+    let (status, _) = s.post(&s.url("regole", "/services/nessuno/lookup"), &body).await;
+    assert_eq!(status, 404);
+}
+
+on_both_backends!(lookup_checks_a_field_as_it_is_typed);

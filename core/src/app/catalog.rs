@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::{AppError, Sportello};
 use crate::domain::{TenantConfig, TenantId};
 use crate::packs::parse_config;
-use crate::plugin_host::Plugin;
+use crate::plugin_host::{Dataset, Datasets, Plugin};
 use crate::store::Tenants;
 
 const RECHECK: Duration = Duration::from_secs(2);
@@ -22,6 +22,8 @@ pub struct TenantSnapshot {
     pub logo: Option<(Vec<u8>, String)>,
     /// The pack's plugins, compiled, by id.
     pub plugins: HashMap<String, Plugin>,
+    /// The pack's datasets, for its plugins; replaced whole with the snapshot, never edited.
+    pub datasets: Arc<Datasets>,
 }
 
 #[derive(Default)]
@@ -47,14 +49,18 @@ impl Catalog {
     }
 }
 
+/// Parses a stored pack's datasets (they were checked when the pack was applied).
+fn load_datasets(config: &TenantConfig, files: &HashMap<String, Vec<u8>>) -> Datasets {
+    config
+        .datasets
+        .iter()
+        .filter_map(|(name, path)| Some((name.to_string(), Dataset::from_csv(files.get(path)?).ok()?)))
+        .collect()
+}
+
 impl Sportello {
     /// Compiles (or finds in the cache) every plugin of a stored pack.
-    async fn compile_plugins(
-        &self,
-        config: &TenantConfig,
-        tenant: TenantId,
-    ) -> Result<HashMap<String, Plugin>, AppError> {
-        let files: HashMap<String, Vec<u8>> = Tenants::files(self.store.reader(), tenant).await?.into_iter().collect();
+    fn compile_plugins(&self, config: &TenantConfig, files: &HashMap<String, Vec<u8>>) -> HashMap<String, Plugin> {
         let mut plugins = HashMap::new();
         for spec in &config.plugins {
             let loaded = files.get(&spec.file).ok_or(AppError::RuleUnavailable).and_then(|bytes| {
@@ -68,7 +74,7 @@ impl Sportello {
                 plugins.insert(spec.id.to_string(), plugin);
             }
         }
-        Ok(plugins)
+        plugins
     }
 
     /// The tenant's current configuration, or `NotFound("tenant")`.
@@ -85,10 +91,15 @@ impl Sportello {
         let stored = Tenants::find(self.store.reader(), slug).await?.ok_or(AppError::NotFound("tenant"))?;
         // A stored pack was valid when applied; if a newer Sportello rejects it, say so clearly.
         let config = parse_config(&stored.pack)?;
-        let plugins =
-            if config.plugins.is_empty() { HashMap::new() } else { self.compile_plugins(&config, stored.id).await? };
-        let snapshot =
-            Arc::new(TenantSnapshot { id: stored.id, version: stored.version, config, logo: stored.logo, plugins });
+        let files: HashMap<String, Vec<u8>> = if config.plugins.is_empty() && config.datasets.is_empty() {
+            HashMap::new()
+        } else {
+            Tenants::files(self.store.reader(), stored.id).await?.into_iter().collect()
+        };
+        let plugins = self.compile_plugins(&config, &files);
+        let datasets = Arc::new(load_datasets(&config, &files));
+        let (id, version, logo) = (stored.id, stored.version, stored.logo);
+        let snapshot = Arc::new(TenantSnapshot { id, version, config, logo, plugins, datasets });
         self.catalog.put(slug, snapshot.clone());
         Ok(snapshot)
     }

@@ -24,6 +24,7 @@ pub use availability::{Availability, AvailabilityRequest, AvailableDay, Availabl
 pub use bookings::{ConfirmRequest, Confirmed};
 pub use catalog::TenantSnapshot;
 pub use holds::HoldRequest;
+pub use rules::LookupResult;
 pub use tenants::ApplyReport;
 
 /// Where "now" comes from; tests of the domain pass instants directly instead.

@@ -17,6 +17,9 @@ use crate::plugin_host::{Hook, PluginError, PluginLimits};
 #[serde(deny_unknown_fields)]
 struct Verdict {
     ok: bool,
+    /// `lookup` only: the value, normalised.
+    #[serde(default)]
+    value: Option<String>,
     #[serde(default)]
     errors: Vec<RuleError>,
     #[serde(default)]
@@ -75,9 +78,77 @@ pub(super) fn validate_input(
     })
 }
 
+/// What the `lookup` hook found for one field.
+pub struct LookupResult {
+    /// The value, normalised by the rule (e.g. a notice number without spaces).
+    pub value: Option<String>,
+    pub summary: Vec<SummaryLine>,
+}
+
+fn field_errors(verdict: &Verdict, locale: Locale) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    for error in &verdict.errors {
+        let message =
+            localized(&error.message).map_or_else(|| "Not accepted.".to_owned(), |m| m.get(locale).to_owned());
+        errors.push(error.field.clone(), "rule", message);
+    }
+    if errors.is_empty() {
+        errors.push("answers", "rule", "Not accepted by this service's rule.");
+    }
+    errors
+}
+
+fn summary(verdict: &Verdict) -> Vec<SummaryLine> {
+    verdict
+        .summary
+        .iter()
+        .filter_map(|s| Some(SummaryLine { label: localized(&s.label)?, value: s.value.clone() }))
+        .collect()
+}
+
 impl Sportello {
-    /// Runs the service's `validate` rule, if it has one: field errors become `Invalid`, a broken
-    /// rule becomes `RuleUnavailable`; otherwise the summary the rule reported.
+    /// Runs `hook` of the service's plugin on `input`. `Ok(None)` when the service has no plugin
+    /// or the plugin does not implement the hook; a broken rule becomes `RuleUnavailable`.
+    async fn run_rule(
+        &self,
+        tenant: &Arc<TenantSnapshot>,
+        service: &Service,
+        hook: Hook,
+        input: Value,
+    ) -> Result<Option<Verdict>, AppError> {
+        let Some(binding) = &service.plugin else { return Ok(None) };
+        let spec = tenant.config.plugins.iter().find(|p| p.id == binding.id);
+        let (Some(spec), Some(plugin)) = (spec, tenant.plugins.get(binding.id.as_str())) else {
+            tracing::error!(tenant = %tenant.config.slug, plugin = %binding.id, "service rule is not loaded");
+            return Err(AppError::RuleUnavailable);
+        };
+        if !plugin.implements(hook) {
+            return Ok(None);
+        }
+        let limits =
+            PluginLimits { fuel: spec.fuel.unwrap_or(PluginLimits::default().fuel), ..PluginLimits::default() };
+        let (host, plugin, datasets) = (self.plugins.clone(), plugin.clone(), tenant.datasets.clone());
+        let input = input.to_string();
+        // Plugin calls are bounded CPU work: keep them off the threads that serve requests.
+        let output =
+            tokio::task::spawn_blocking(move || host.call(&plugin, hook, input.as_bytes(), &limits, &datasets))
+                .await
+                .map_err(|e| PluginError::Host(e.to_string()))
+                .and_then(|result| result)
+                .and_then(|bytes| {
+                    serde_json::from_slice::<Verdict>(&bytes).map_err(|e| PluginError::BadOutput(e.to_string()))
+                });
+        match output {
+            Ok(verdict) => Ok(Some(verdict)),
+            Err(error) => {
+                tracing::error!(tenant = %tenant.config.slug, plugin = %binding.id, %error, "service rule failed");
+                Err(AppError::RuleUnavailable)
+            }
+        }
+    }
+
+    /// Runs the service's `validate` rule, if it has one: field errors become `Invalid`;
+    /// otherwise the summary the rule reported.
     pub(super) async fn check_rules(
         &self,
         tenant: &Arc<TenantSnapshot>,
@@ -88,51 +159,45 @@ impl Sportello {
         details: &BookingDetails,
     ) -> Result<Vec<SummaryLine>, AppError> {
         let Some(binding) = &service.plugin else { return Ok(Vec::new()) };
-        let spec = tenant.config.plugins.iter().find(|p| p.id == binding.id);
-        let (Some(spec), Some(plugin)) = (spec, tenant.plugins.get(binding.id.as_str())) else {
-            tracing::error!(tenant = %tenant.config.slug, plugin = %binding.id, "service rule is not loaded");
-            return Err(AppError::RuleUnavailable);
-        };
-        if !plugin.implements(Hook::Validate) {
-            return Ok(Vec::new());
-        }
-        let input = validate_input(service, office, mode, slot, details, &spec.citizen_fields, &binding.config_json)
-            .to_string();
-        let limits =
-            PluginLimits { fuel: spec.fuel.unwrap_or(PluginLimits::default().fuel), ..PluginLimits::default() };
-        let (host, plugin) = (self.plugins.clone(), plugin.clone());
-        // Plugin calls are bounded CPU work: keep them off the threads that serve requests.
-        let output = tokio::task::spawn_blocking(move || host.call(&plugin, Hook::Validate, input.as_bytes(), &limits))
-            .await
-            .map_err(|e| PluginError::Host(e.to_string()))
-            .and_then(|result| result)
-            .and_then(|bytes| {
-                serde_json::from_slice::<Verdict>(&bytes).map_err(|e| PluginError::BadOutput(e.to_string()))
-            });
-        let verdict = match output {
-            Ok(verdict) => verdict,
-            Err(error) => {
-                tracing::error!(tenant = %tenant.config.slug, plugin = %binding.id, %error, "service rule failed");
-                return Err(AppError::RuleUnavailable);
-            }
-        };
-        if !verdict.ok {
-            let mut errors = FieldErrors::default();
-            for error in &verdict.errors {
-                let message = localized(&error.message)
-                    .map_or_else(|| "Not accepted.".to_owned(), |m| m.get(details.locale).to_owned());
-                errors.push(error.field.clone(), "rule", message);
-            }
-            if errors.is_empty() {
-                errors.push("answers", "rule", "Not accepted by this service's rule.");
-            }
-            return Err(AppError::Invalid(errors));
-        }
-        Ok(verdict
-            .summary
+        let fields = tenant
+            .config
+            .plugins
             .iter()
-            .filter_map(|s| Some(SummaryLine { label: localized(&s.label)?, value: s.value.clone() }))
-            .collect())
+            .find(|p| p.id == binding.id)
+            .map(|p| p.citizen_fields.clone())
+            .unwrap_or_default();
+        let input = validate_input(service, office, mode, slot, details, &fields, &binding.config_json);
+        match self.run_rule(tenant, service, Hook::Validate, input).await? {
+            None => Ok(Vec::new()),
+            Some(verdict) if verdict.ok => Ok(summary(&verdict)),
+            Some(verdict) => Err(AppError::Invalid(field_errors(&verdict, details.locale))),
+        }
+    }
+
+    /// Checks one field as the citizen types it, with the service's `lookup` rule.
+    pub async fn lookup(
+        &self,
+        tenant_slug: &str,
+        service_slug: &str,
+        field: &str,
+        value: &str,
+        locale: Option<&str>,
+    ) -> Result<LookupResult, AppError> {
+        let tenant = self.tenant(tenant_slug).await?;
+        let service = tenant.config.service(service_slug).ok_or(AppError::NotFound("service"))?;
+        let locale = locale.and_then(Locale::parse).unwrap_or_else(|| tenant.config.default_locale());
+        let config = service
+            .plugin
+            .as_ref()
+            .map_or(Value::Null, |b| serde_json::from_str(&b.config_json).unwrap_or(Value::Null));
+        let input = json!({"field": field, "value": value, "locale": locale.code(), "config": config});
+        match self.run_rule(&tenant, service, Hook::Lookup, input).await? {
+            None => Err(AppError::NotFound("lookup rule")),
+            Some(verdict) if verdict.ok => {
+                Ok(LookupResult { value: verdict.value.clone(), summary: summary(&verdict) })
+            }
+            Some(verdict) => Err(AppError::Invalid(field_errors(&verdict, locale))),
+        }
     }
 }
 

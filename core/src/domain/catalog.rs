@@ -22,6 +22,8 @@ pub struct TenantConfig {
     pub limits: Limits,
     /// WebAssembly plugins the pack brings, bound to services by id.
     pub plugins: Vec<PluginSpec>,
+    /// Keyed tables the plugins may read: (name, CSV file inside the pack).
+    pub datasets: Vec<(Slug, String)>,
     pub services: Vec<Service>,
     pub offices: Vec<Office>,
 }

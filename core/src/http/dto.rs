@@ -302,6 +302,22 @@ pub struct CitizenView {
 }
 
 #[derive(Object)]
+pub struct LookupRequest {
+    /// The field being checked, e.g. `notice_number`.
+    pub field: String,
+    pub value: String,
+    /// `it` or `en`, for the messages; defaults to the tenant's first language.
+    pub locale: Option<String>,
+}
+
+#[derive(Object)]
+pub struct LookupView {
+    /// The value as the rule normalised it.
+    pub value: Option<String>,
+    pub summary: Vec<SummaryItem>,
+}
+
+#[derive(Object)]
 pub struct SummaryItem {
     pub label: String,
     pub value: String,

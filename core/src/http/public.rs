@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::dto;
 use super::dto::{
-    AvailabilityInfo, BookingRequest, BookingView, EmailProof, HoldCreated, OfficeInfo, RescheduleRequest, ServiceInfo,
-    TenantInfo,
+    AvailabilityInfo, BookingRequest, BookingView, EmailProof, HoldCreated, LookupRequest, LookupView, OfficeInfo,
+    RescheduleRequest, ServiceInfo, SummaryItem, TenantInfo,
 };
 use super::problem::ProblemResponse;
 use crate::app::{AppError, AvailabilityRequest, ConfirmRequest, HoldRequest, Sportello};
@@ -121,6 +121,24 @@ impl PublicApi {
         let tenant = self.app.tenant(&tenant).await?;
         let service = tenant.config.service(&service).ok_or(AppError::NotFound("service"))?;
         Ok(Json(tenant.config.offices_for(service).map(|o| OfficeInfo::from(o, service)).collect()))
+    }
+
+    /// Checks one field with the service's rule while the citizen types (e.g. a payment notice).
+    #[oai(path = "/t/:tenant/services/:service/lookup", method = "post", tag = "Tag::Catalog")]
+    async fn lookup(
+        &self,
+        tenant: Path<String>,
+        service: Path<String>,
+        body: Json<LookupRequest>,
+    ) -> ApiResult<Json<LookupView>> {
+        let found = self.app.lookup(&tenant, &service, &body.field, &body.value, body.locale.as_deref()).await?;
+        let locale = body.locale.as_deref().and_then(crate::domain::Locale::parse).unwrap_or(crate::domain::Locale::It);
+        let summary = found
+            .summary
+            .iter()
+            .map(|s| SummaryItem { label: s.label.get(locale).to_owned(), value: s.value.clone() })
+            .collect();
+        Ok(Json(LookupView { value: found.value, summary }))
     }
 
     /// Free slots of a service at an office in a mode, day by day (at most 92 days per request).

@@ -16,6 +16,7 @@ pub fn diff(old: &TenantConfig, new: &TenantConfig) -> Vec<String> {
             c.privacy_notice_version.clone(),
             c.limits,
             c.plugins.clone(),
+            c.datasets.clone(),
         )
     };
     if settings(old) != settings(new) {

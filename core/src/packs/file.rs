@@ -26,6 +26,8 @@ pub struct PackFile {
     #[serde(default)]
     pub plugins: Vec<PluginFile>,
     #[serde(default)]
+    pub datasets: Vec<DatasetFile>,
+    #[serde(default)]
     pub services: Vec<ServiceFile>,
     #[serde(default)]
     pub offices: Vec<OfficeFile>,
@@ -75,6 +77,13 @@ pub struct ServiceFile {
     pub max_active_bookings_per_person: Option<u16>,
     pub plugin: Option<String>,
     pub plugin_config: Option<toml::Table>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetFile {
+    pub name: String,
+    pub file: String,
 }
 
 #[derive(Deserialize)]

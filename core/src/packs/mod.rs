@@ -7,6 +7,8 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+use crate::plugin_host::Dataset;
+
 pub use diff::diff;
 pub use validate::parse_config;
 
@@ -37,6 +39,8 @@ pub struct PackSource {
 
 /// Plugin modules above this size are refused.
 const MAX_PLUGIN_BYTES: usize = 8 * 1024 * 1024;
+/// Datasets above this size are refused.
+const MAX_DATASET_BYTES: usize = 16 * 1024 * 1024;
 
 pub const MANIFEST: &str = "tenant.toml";
 
@@ -85,6 +89,16 @@ impl PackSource {
                 return Err(PackError::new(&file, &key, "a plugin module must be at most 8 MiB"));
             }
             files.push((plugin.file.clone(), bytes));
+        }
+        for (index, (_, path)) in config.datasets.iter().enumerate() {
+            let key = format!("datasets[{index}].file");
+            let bytes = std::fs::read(dir.join(path))
+                .map_err(|e| PackError::new(&file, &key, format!("cannot read {path:?}: {e}")))?;
+            if bytes.len() > MAX_DATASET_BYTES {
+                return Err(PackError::new(&file, &key, "a dataset must be at most 16 MiB"));
+            }
+            Dataset::from_csv(&bytes).map_err(|reason| PackError::new(&file, &key, format!("{path}: {reason}")))?;
+            files.push((path.clone(), bytes));
         }
         Ok((Self { dir: dir.to_owned(), manifest, logo, files }, config))
     }

@@ -84,6 +84,24 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
         }
         plugins.push(parsed);
     }
+    let mut datasets: Vec<(Slug, String)> = Vec::new();
+    for (index, dataset) in file.datasets.iter().enumerate() {
+        let name = parse_slug(&format!("datasets[{index}].name"), &dataset.name)?;
+        let plain = dataset
+            .file
+            .strip_prefix("datasets/")
+            .is_some_and(|f| f.ends_with(".csv") && !f.contains(['/', '\\']) && !f.starts_with('.'));
+        if !plain {
+            return Err(err(
+                format!("datasets[{index}].file"),
+                format!("{:?} must be a .csv file in the pack's datasets/ folder", dataset.file),
+            ));
+        }
+        if datasets.iter().any(|(n, _)| *n == name) {
+            return Err(err(format!("datasets[{index}].name"), format!("{:?} is used twice", dataset.name)));
+        }
+        datasets.push((name, dataset.file.clone()));
+    }
     let mut services = Vec::new();
     for (index, service) in file.services.iter().enumerate() {
         let mut parsed = parse_service(&format!("services[{index}]"), service, file.grid_minutes, locales[0])?;
@@ -126,6 +144,7 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
         privacy_notice_version,
         limits: parse_limits(&file.limits)?,
         plugins,
+        datasets,
         services,
         offices,
     })

@@ -10,6 +10,7 @@
 //! this module knows wasmtime.
 
 mod cache;
+mod datasets;
 mod wasi;
 
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use wasmtime::{Config, Engine, InstancePre, Linker, Module, OptLevel, Store, StoreLimits, StoreLimitsBuilder, Trap};
 
+pub use datasets::{Dataset, Datasets};
 use wasi::{Exit, HasPipes, Pipes};
 
 /// The only ABI version this host speaks.
@@ -114,6 +116,7 @@ impl Plugin {
 pub(crate) struct Guest {
     pipes: Pipes,
     limits: StoreLimits,
+    datasets: Arc<Datasets>,
 }
 
 impl HasPipes for Guest {
@@ -179,7 +182,10 @@ impl PluginHost {
                 )));
             }
         }
-        if let Some(import) = module.imports().find(|i| i.module() != wasi::WASI) {
+        let provided = |i: &wasmtime::ImportType<'_>| {
+            i.module() == wasi::WASI || (i.module() == datasets::MODULE && i.name() == datasets::LOOKUP)
+        };
+        if let Some(import) = module.imports().find(|i| !provided(i)) {
             return Err(PluginError::Invalid(format!(
                 "it imports {}.{}, which Sportello does not provide",
                 import.module(),
@@ -188,11 +194,13 @@ impl PluginHost {
         }
         let mut linker = Linker::new(&self.engine);
         wasi::add(&mut linker, &module)?;
+        datasets::add(&mut linker)?;
         let ready = linker.instantiate_pre(&module).map_err(|e| PluginError::Invalid(e.to_string()))?;
         Ok(Plugin { id: id.to_owned(), hash, hooks, ready })
     }
 
-    /// Runs `hook` of `plugin` on `input` within `limits`; returns what the plugin wrote.
+    /// Runs `hook` of `plugin` on `input` within `limits`, with the tenant's `datasets`; returns
+    /// what the plugin wrote.
     /// This is CPU work bounded by the limits: call it from a blocking-friendly thread.
     pub fn call(
         &self,
@@ -200,16 +208,24 @@ impl PluginHost {
         hook: Hook,
         input: &[u8],
         limits: &PluginLimits,
+        datasets: &Arc<Datasets>,
     ) -> Result<Vec<u8>, PluginError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        let result = self.run(plugin, hook, input, limits);
+        let result = self.run(plugin, hook, input, limits, datasets);
         if result.is_err() {
             self.failures.fetch_add(1, Ordering::Relaxed);
         }
         result
     }
 
-    fn run(&self, plugin: &Plugin, hook: Hook, input: &[u8], limits: &PluginLimits) -> Result<Vec<u8>, PluginError> {
+    fn run(
+        &self,
+        plugin: &Plugin,
+        hook: Hook,
+        input: &[u8],
+        limits: &PluginLimits,
+        datasets: &Arc<Datasets>,
+    ) -> Result<Vec<u8>, PluginError> {
         if input.len() > limits.io_bytes {
             return Err(PluginError::InputTooLarge);
         }
@@ -222,7 +238,7 @@ impl PluginHost {
         };
         let store_limits =
             StoreLimitsBuilder::new().memory_size(limits.memory_bytes).instances(1).trap_on_grow_failure(true).build();
-        let mut store = Store::new(&self.engine, Guest { pipes, limits: store_limits });
+        let mut store = Store::new(&self.engine, Guest { pipes, limits: store_limits, datasets: datasets.clone() });
         store.limiter(|guest| &mut guest.limits);
         store.set_fuel(limits.fuel).map_err(|e| PluginError::Host(e.to_string()))?;
         let ticks = (limits.wall.as_millis() / TICK.as_millis()).max(1) as u64;

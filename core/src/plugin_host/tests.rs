@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Hook, PluginError, PluginHost, PluginLimits};
+use super::{Datasets, Hook, PluginError, PluginHost, PluginLimits};
 
 const IO: &str = r#"
   (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
@@ -35,6 +35,10 @@ fn echo() -> Vec<u8> {
     )
 }
 
+fn no_datasets() -> Arc<Datasets> {
+    Arc::new(Datasets::new())
+}
+
 fn host() -> Arc<PluginHost> {
     PluginHost::new(None).unwrap()
 }
@@ -42,7 +46,7 @@ fn host() -> Arc<PluginHost> {
 fn run(bytes: &[u8], limits: &PluginLimits) -> Result<Vec<u8>, PluginError> {
     let host = host();
     let loaded = host.load("test", bytes)?;
-    host.call(&loaded, Hook::Validate, br#"{"hello":"world"}"#, limits)
+    host.call(&loaded, Hook::Validate, br#"{"hello":"world"}"#, limits, &no_datasets())
 }
 
 #[test]
@@ -126,7 +130,7 @@ fn output_and_input_are_capped() {
     let loaded = host.load("echo", &echo()).unwrap();
     let huge = vec![b'x'; 64 * 1024 + 1];
     assert!(matches!(
-        host.call(&loaded, Hook::Validate, &huge, &PluginLimits::default()),
+        host.call(&loaded, Hook::Validate, &huge, &PluginLimits::default(), &no_datasets()),
         Err(PluginError::InputTooLarge)
     ));
 }
@@ -160,7 +164,7 @@ fn modules_compile_once_per_hash_and_survive_restarts_on_disk() {
     let restarted = PluginHost::new(Some(dir.clone())).unwrap();
     let loaded = restarted.load("a", &echo()).unwrap();
     assert_eq!(restarted.cache_counters(), (1, 0), "compiled code comes from disk");
-    assert!(restarted.call(&loaded, Hook::Validate, b"{}", &PluginLimits::default()).is_ok());
+    assert!(restarted.call(&loaded, Hook::Validate, b"{}", &PluginLimits::default(), &no_datasets()).is_ok());
     // A damaged cache file is compiled again, not trusted.
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         std::fs::write(entry.path(), b"garbage").unwrap();
@@ -168,7 +172,7 @@ fn modules_compile_once_per_hash_and_survive_restarts_on_disk() {
     let third = PluginHost::new(Some(dir.clone())).unwrap();
     let loaded = third.load("a", &echo()).unwrap();
     assert_eq!(third.cache_counters(), (0, 1));
-    assert_eq!(third.call(&loaded, Hook::Validate, b"ok", &PluginLimits::default()).unwrap(), b"ok");
+    assert_eq!(third.call(&loaded, Hook::Validate, b"ok", &PluginLimits::default(), &no_datasets()).unwrap(), b"ok");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -180,14 +184,41 @@ fn a_spinning_plugin_does_not_slow_another() {
     let long = PluginLimits { fuel: u64::MAX / 2, wall: Duration::from_millis(400), ..PluginLimits::default() };
     let spinner = {
         let host = host.clone();
-        std::thread::spawn(move || host.call(&spin, Hook::Validate, b"{}", &long))
+        std::thread::spawn(move || host.call(&spin, Hook::Validate, b"{}", &long, &no_datasets()))
     };
     std::thread::sleep(Duration::from_millis(50));
     let started = Instant::now();
     for _ in 0..20 {
-        host.call(&quick, Hook::Validate, b"{}", &PluginLimits::default()).unwrap();
+        host.call(&quick, Hook::Validate, b"{}", &PluginLimits::default(), &no_datasets()).unwrap();
     }
     let per_call = started.elapsed() / 20;
     assert!(matches!(spinner.join().unwrap(), Err(PluginError::Timeout)));
     assert!(per_call < Duration::from_millis(20), "{per_call:?} per call while another plugin spins");
+}
+
+#[test]
+fn plugins_read_datasets_through_the_host() {
+    let lookup = r#"(import "sportello" "dataset_lookup" (func $lookup (param i32 i32 i32 i32 i32 i32) (result i32)))"#;
+    // "avvisi" at 400, the key at 420; the row goes to 1000; a miss writes the code at 3000.
+    let module = plugin(
+        &format!(
+            r#"{lookup} (data (i32.const 400) "avvisi") (data (i32.const 420) "302000000001234559") (data (i32.const 460) "999")"#
+        ),
+        r#"(call $out (i32.const 1000) (call $lookup (i32.const 400) (i32.const 6) (i32.const 420) (i32.const 18) (i32.const 1000) (i32.const 2000)))
+           (i32.store8 (i32.const 3000) (call $lookup (i32.const 400) (i32.const 6) (i32.const 460) (i32.const 3) (i32.const 1000) (i32.const 2000)))
+           (call $out (i32.const 3000) (i32.const 1))"#,
+    );
+    let table = super::Dataset::from_csv(b"notice,holder\n302000000001234559,RSSMRA85T10A562S\n").unwrap();
+    let datasets = Arc::new(Datasets::from([("avvisi".to_owned(), table)]));
+    let host = host();
+    let loaded = host.load("lookup", &module).unwrap();
+    let output = host.call(&loaded, Hook::Validate, b"{}", &PluginLimits::default(), &datasets).unwrap();
+    let (row, miss) = output.split_at(output.len() - 1);
+    assert_eq!(row, br#"{"holder":"RSSMRA85T10A562S","notice":"302000000001234559"}"#);
+    assert_eq!(miss, [0xff], "-1 for an unknown key");
+    // Only this host function is offered besides WASI.
+    let foreign = r#"(import "sportello" "open_file" (func))"#;
+    assert!(
+        matches!(host.load("x", &plugin(foreign, "")), Err(PluginError::Invalid(reason)) if reason.contains("sportello.open_file"))
+    );
 }
