@@ -766,6 +766,18 @@ pub struct Proof {
 }
 
 impl Web {
+    /// The tenant page's visit and the booking its code and e-mail prove, or the page to show.
+    async fn visit_booking(
+        &self,
+        request: &Request,
+        tenant: &str,
+        proof: &Proof,
+    ) -> Result<(Visit, Booking), Response> {
+        let visit = self.visit(request, tenant).await?;
+        let booking = self.proven(&visit, proof).await?;
+        Ok((visit, booking))
+    }
+
     async fn proven(&self, visit: &Visit, proof: &Proof) -> Result<Booking, Response> {
         match self.app.find_booking(visit.tenant.config.slug.as_str(), &proof.code, &proof.email).await {
             Ok((_, booking)) => Ok(booking),
@@ -785,12 +797,8 @@ pub async fn find_booking(
     Path(tenant): Path<String>,
     Form(proof): Form<Proof>,
 ) -> Response {
-    let visit = match web.visit(request, &tenant).await {
-        Ok(v) => v,
-        Err(page) => return page,
-    };
-    match web.proven(&visit, &proof).await {
-        Ok(booking) => web.show(&visit, "booking", web.booking_data(&visit, &booking)),
+    match web.visit_booking(request, &tenant, &proof).await {
+        Ok((visit, booking)) => web.show(&visit, "booking", web.booking_data(&visit, &booking)),
         Err(page) => page,
     }
 }
@@ -803,12 +811,8 @@ pub async fn cancel_booking(
     Path(tenant): Path<String>,
     Form(proof): Form<Proof>,
 ) -> Response {
-    let visit = match web.visit(request, &tenant).await {
-        Ok(v) => v,
-        Err(page) => return page,
-    };
-    let booking = match web.proven(&visit, &proof).await {
-        Ok(b) => b,
+    let (visit, booking) = match web.visit_booking(request, &tenant, &proof).await {
+        Ok(found) => found,
         Err(page) => return page,
     };
     if proof.confirmed.is_none() {
@@ -835,12 +839,8 @@ pub async fn reschedule_booking(
     Path(tenant): Path<String>,
     Form(proof): Form<Proof>,
 ) -> Response {
-    let visit = match web.visit(request, &tenant).await {
-        Ok(v) => v,
-        Err(page) => return page,
-    };
-    let booking = match web.proven(&visit, &proof).await {
-        Ok(b) => b,
+    let (visit, booking) = match web.visit_booking(request, &tenant, &proof).await {
+        Ok(found) => found,
         Err(page) => return page,
     };
     let mut error = None;
