@@ -136,7 +136,6 @@ impl TestServer {
             let web = sportello::server::WebOptions {
                 tenants_dir: pages_dir,
                 assets_dir: std::env::temp_dir().join("sportello-no-assets"),
-                trust_forwarded_for: true,
             };
             let _ = bound
                 .run(served, options, web, async {

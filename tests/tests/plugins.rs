@@ -3,7 +3,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sportello_tests::packs::write_pack_with;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sportello_tests::packs::{write_pack, write_pack_with};
 use sportello_tests::{Backend, TestServer, citizen_booking, on_both_backends};
 
 /// A plugin whose `validate` prints `answer`; `body` runs first (e.g. a loop).
@@ -50,6 +52,8 @@ file = "plugins/rifiuta.wasm"
 [[plugins]]
 id = "gira"
 file = "plugins/gira.wasm"
+# The most a pack may give, so that a spin lasts until the 50 ms deadline.
+fuel = 50000000
 [[plugins]]
 id = "sbaglia"
 file = "plugins/sbaglia.wasm"
@@ -104,8 +108,8 @@ modes = ["in_person"]
 services = ["ok", "no", "lento", "rotto", "cerca"]
 national_holidays = false
 [offices.hours]
-tue = [{ from = "08:00", to = "12:00", desks = 50 }]
-wed = [{ from = "08:00", to = "12:00", desks = 50 }]
+tue = [{ from = "08:00", to = "12:00", desks = 100 }]
+wed = [{ from = "08:00", to = "12:00", desks = 100 }]
 "##;
 
 fn plugins() -> Vec<(&'static str, Vec<u8>)> {
@@ -172,33 +176,78 @@ async fn rules_decide_before_booking(backend: Backend) {
     );
 }
 
-async fn broken_rules_answer_503_and_spare_other_tenants(backend: Backend) {
-    let s = with_rules(backend).await;
+/// Run once, on SQLite: the isolation does not depend on the database, and three variants spinning
+/// 64 threads each at the same time would measure the 2-core machine rather than Sportello.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn broken_rules_answer_503_and_spare_other_tenants() {
+    let s = with_rules(Backend::sqlite()).await;
     let (status, problem) = book(&s, "rotto", citizen_booking("", "x@example.it")).await;
     assert_eq!((status, problem["type"].as_str()), (503, Some("/problems/rule-unavailable")), "{problem}");
 
-    // Four confirmations spin in the rule at once while another tenant books.
-    let spinning = (0..4).map(|i| book(&s, "lento", citizen_booking("", &format!("spin{i}@example.it"))));
-    let others = async {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        let mut slowest = Duration::ZERO;
-        // Eight half-hour slots between 08:00 and 12:00.
-        for i in 0..8 {
-            let start = format!("2026-12-02T{:02}:{:02}:00+01:00", 8 + i / 2, (i % 2) * 30);
-            let (_, hold) = s.hold("prova", "visita", "sede", "in_person", &start).await;
-            let started = Instant::now();
-            let (status, _) = s.book("prova", hold["hold_id"].as_str().unwrap(), &format!("other{i}@example.it")).await;
-            slowest = slowest.max(started.elapsed());
-            assert_eq!(status, 201);
-        }
-        slowest
+    // 64 confirmations spin in the rule at once. Rules run off the request threads and one at a time
+    // per tenant, so the spinning tenant holds at most one core (without that, its rules saturated
+    // both cores and the other tenant waited up to 0.4 s; run on the request threads, 0.9 s). Meanwhile, for as long as
+    // any of them spins, another tenant keeps booking, and its slowest booking is measured.
+    let other = write_pack("grande", GRANDE);
+    s.app.apply_pack(&other).await.expect("apply the other tenant");
+    let spinning_done = AtomicBool::new(false);
+    let spinning = async {
+        let spun = futures::future::join_all(
+            (0..64).map(|i| book(&s, "lento", citizen_booking("", &format!("spin{i}@example.it")))),
+        )
+        .await;
+        spinning_done.store(true, Ordering::SeqCst);
+        spun
     };
-    let (spun, slowest) = tokio::join!(futures::future::join_all(spinning), others);
+    let others = async {
+        // Each hold + booking is timed back to back, so that a stall anywhere is seen.
+        let (mut slowest, mut booked, mut last) = (Duration::ZERO, 0, Instant::now());
+        while !spinning_done.load(Ordering::SeqCst) {
+            let (_, hold) = s.hold("grande", "visita", "sede", "in_person", SLOT).await;
+            let (status, _) =
+                s.book("grande", hold["hold_id"].as_str().unwrap(), &format!("other{booked}@example.it")).await;
+            assert_eq!(status, 201);
+            slowest = slowest.max(last.elapsed());
+            last = Instant::now();
+            booked += 1;
+        }
+        (slowest, booked)
+    };
+    let (spun, (slowest, booked)) = tokio::join!(spinning, others);
     for (status, problem) in spun {
         assert_eq!((status, problem["type"].as_str()), (503, Some("/problems/rule-unavailable")));
     }
-    assert!(slowest < Duration::from_millis(250), "another tenant's slowest booking took {slowest:?}");
+    assert!(booked >= 1, "the other tenant booked while the rules spun");
+    assert!(slowest < Duration::from_millis(200), "another tenant's slowest hold and booking took {slowest:?}");
 }
+
+/// A tenant with room for every booking the test makes.
+const GRANDE: &str = r##"
+slug = "grande"
+name = "Ente grande"
+privacy_notice_version = "1"
+[branding]
+primary_color = "#335577"
+[limits]
+holds_per_client = 0
+holds_per_minute = 0
+bookings_per_minute = 0
+[[services]]
+slug = "visita"
+name = { it = "Visita" }
+description = { it = "Un appuntamento" }
+duration_minutes = 30
+modes = ["in_person"]
+[[offices]]
+slug = "sede"
+name = "Sede"
+address = "Via Roma 9"
+modes = ["in_person"]
+services = ["visita"]
+national_holidays = false
+[offices.hours]
+wed = [{ from = "08:00", to = "12:00", desks = 500 }]
+"##;
 
 async fn bad_modules_are_refused_at_apply(backend: Backend) {
     let s = TestServer::start(backend).await;
@@ -211,11 +260,7 @@ async fn bad_modules_are_refused_at_apply(backend: Backend) {
     assert_eq!(status, 404, "nothing was created");
 }
 
-on_both_backends!(
-    rules_decide_before_booking,
-    broken_rules_answer_503_and_spare_other_tenants,
-    bad_modules_are_refused_at_apply
-);
+on_both_backends!(rules_decide_before_booking, bad_modules_are_refused_at_apply);
 
 async fn lookup_checks_a_field_as_it_is_typed(backend: Backend) {
     let s = with_rules(backend).await;
@@ -230,3 +275,34 @@ async fn lookup_checks_a_field_as_it_is_typed(backend: Backend) {
 }
 
 on_both_backends!(lookup_checks_a_field_as_it_is_typed);
+
+/// On the pages, a rule's refusal shows its own words next to the field, in the page's language.
+async fn rule_messages_on_the_pages(backend: Backend) {
+    let s = with_rules(backend).await;
+    let browser = reqwest::Client::new();
+    let hold = [("service", "no"), ("office", "sede"), ("mode", "in_person"), ("start", SLOT)];
+    let details = browser.post(format!("{}/t/regole/hold", s.base)).form(&hold).send().await.unwrap();
+    let details_url = details.url().to_string();
+    assert!(details_url.contains("/details/"), "{details_url}");
+    let form = [
+        ("first_name", "Lucia"),
+        ("last_name", "Verdi"),
+        ("email", "lucia@example.it"),
+        ("phone", "333 222 1111"),
+        ("answers.notice_number", "123456"),
+        ("privacy_accepted", "yes"),
+    ];
+    for (lang, message) in [("it", "Avviso sconosciuto"), ("en", "Unknown notice")] {
+        let page = browser.post(format!("{details_url}?lang={lang}")).form(&form).send().await.unwrap();
+        assert_eq!(page.status(), 422);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains(&format!(r#"<p class="field-error" id="f-answers-notice_number-error">{message}</p>"#)),
+            "{html}"
+        );
+        assert!(html.contains(&format!(": {message}</a>")), "in the summary too: {html}");
+        assert!(html.contains(r#"value="123456""#), "what was typed is kept");
+    }
+}
+
+on_both_backends!(rule_messages_on_the_pages);

@@ -7,6 +7,7 @@ mod bookings;
 mod catalog;
 mod full_units;
 mod holds;
+mod rule_lanes;
 mod rules;
 mod tenants;
 
@@ -92,6 +93,7 @@ pub struct Sportello {
     catalog: Arc<catalog::Catalog>,
     full_units: Arc<full_units::FullUnits>,
     plugins: Arc<PluginHost>,
+    rule_lanes: Arc<rule_lanes::RuleLanes>,
     clock: Arc<dyn Clock>,
 }
 
@@ -103,6 +105,7 @@ impl Sportello {
             catalog: Arc::new(catalog::Catalog::default()),
             full_units: Arc::new(full_units::FullUnits::default()),
             plugins,
+            rule_lanes: Arc::new(rule_lanes::RuleLanes::default()),
             clock,
         }
     }

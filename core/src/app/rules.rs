@@ -83,6 +83,8 @@ pub struct LookupResult {
     /// The value, normalised by the rule (e.g. a notice number without spaces).
     pub value: Option<String>,
     pub summary: Vec<SummaryLine>,
+    /// The language the answer is for: the one asked, or the tenant's default.
+    pub locale: Locale,
 }
 
 fn field_errors(verdict: &Verdict, locale: Locale) -> FieldErrors {
@@ -129,15 +131,20 @@ impl Sportello {
             PluginLimits { fuel: spec.fuel.unwrap_or(PluginLimits::default().fuel), ..PluginLimits::default() };
         let (host, plugin, datasets) = (self.plugins.clone(), plugin.clone(), tenant.datasets.clone());
         let input = input.to_string();
-        // Plugin calls are bounded CPU work: keep them off the threads that serve requests.
-        let output =
-            tokio::task::spawn_blocking(move || host.call(&plugin, hook, input.as_bytes(), &limits, &datasets))
-                .await
-                .map_err(|e| PluginError::Host(e.to_string()))
-                .and_then(|result| result)
-                .and_then(|bytes| {
-                    serde_json::from_slice::<Verdict>(&bytes).map_err(|e| PluginError::BadOutput(e.to_string()))
-                });
+        let Some(lane) = self.rule_lanes.enter(tenant.id).await else {
+            tracing::warn!(tenant = %tenant.config.slug, plugin = %binding.id, "service rule busy");
+            return Err(AppError::RuleUnavailable);
+        };
+        // Plugin calls are bounded CPU work: keep them off the threads that serve requests, one at a
+        // time per tenant (the lane is held until the call ends).
+        let output = tokio::task::spawn_blocking(move || {
+            let _lane = lane;
+            host.call(&plugin, hook, input.as_bytes(), &limits, &datasets)
+        })
+        .await
+        .map_err(|e| PluginError::Host(e.to_string()))
+        .and_then(|result| result)
+        .and_then(|bytes| serde_json::from_slice::<Verdict>(&bytes).map_err(|e| PluginError::BadOutput(e.to_string())));
         match output {
             Ok(verdict) => Ok(Some(verdict)),
             Err(error) => {
@@ -194,7 +201,7 @@ impl Sportello {
         match self.run_rule(&tenant, service, Hook::Lookup, input).await? {
             None => Err(AppError::NotFound("lookup rule")),
             Some(verdict) if verdict.ok => {
-                Ok(LookupResult { value: verdict.value.clone(), summary: summary(&verdict) })
+                Ok(LookupResult { value: verdict.value.clone(), summary: summary(&verdict), locale })
             }
             Some(verdict) => Err(AppError::Invalid(field_errors(&verdict, locale))),
         }

@@ -20,13 +20,14 @@ use crate::web::{TranslationError, WebOptions};
 use problem::from_framework_error;
 pub use public::HttpOptions;
 use public::PublicApi;
+pub(crate) use public::client_address;
 
 /// Request bodies above this are refused with 413 before they are read.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Every route of the server.
 pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<impl Endpoint, TranslationError> {
-    let (pages, page_state) = crate::web::routes(app.clone(), web)?;
+    let (pages, page_state) = crate::web::routes(app.clone(), web, options.trust_forwarded_for)?;
     let api = OpenApiService::new(PublicApi { app: app.clone(), options }, "Sportello", env!("CARGO_PKG_VERSION"))
         .description("Appointment booking for public bodies. Errors are RFC 9457 problem details.")
         .server("/api/v1");

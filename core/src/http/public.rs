@@ -40,15 +40,19 @@ pub struct HttpOptions {
 }
 
 impl PublicApi {
-    /// The client's IP address, the key of the anti-hoarding limits.
     fn client(&self, request: &poem::Request) -> Option<String> {
-        let forwarded =
-            || request.header("x-forwarded-for")?.split(',').next().map(str::trim).filter(|h| !h.is_empty());
-        if let Some(first) = forwarded().filter(|_| self.options.trust_forwarded_for) {
-            return Some(first.to_owned());
-        }
-        request.remote_addr().as_socket_addr().map(|a| a.ip().to_string())
+        client_address(request, self.options.trust_forwarded_for)
     }
+}
+
+/// The client's IP address, the key of the anti-hoarding limits: the first `X-Forwarded-For`
+/// hop when `trust_forwarded_for`, else the peer address. Pages use it too.
+pub(crate) fn client_address(request: &poem::Request, trust_forwarded_for: bool) -> Option<String> {
+    let forwarded = || request.header("x-forwarded-for")?.split(',').next().map(str::trim).filter(|h| !h.is_empty());
+    if let Some(first) = forwarded().filter(|_| trust_forwarded_for) {
+        return Some(first.to_owned());
+    }
+    request.remote_addr().as_socket_addr().map(|a| a.ip().to_string())
 }
 
 #[derive(ApiResponse)]
@@ -132,11 +136,10 @@ impl PublicApi {
         body: Json<LookupRequest>,
     ) -> ApiResult<Json<LookupView>> {
         let found = self.app.lookup(&tenant, &service, &body.field, &body.value, body.locale.as_deref()).await?;
-        let locale = body.locale.as_deref().and_then(crate::domain::Locale::parse).unwrap_or(crate::domain::Locale::It);
         let summary = found
             .summary
             .iter()
-            .map(|s| SummaryItem { label: s.label.get(locale).to_owned(), value: s.value.clone() })
+            .map(|s| SummaryItem { label: s.label.get(found.locale).to_owned(), value: s.value.clone() })
             .collect();
         Ok(Json(LookupView { value: found.value, summary }))
     }

@@ -25,8 +25,6 @@ pub struct WebOptions {
     pub tenants_dir: PathBuf,
     /// Folder of built assets (`scripts/build-assets` writes it), with its `manifest.json`.
     pub assets_dir: PathBuf,
-    /// Identify clients by the first `X-Forwarded-For` hop (see `HttpOptions`).
-    pub trust_forwarded_for: bool,
 }
 
 /// Shared by every page handler.
@@ -34,13 +32,18 @@ pub(crate) struct Web {
     app: Sportello,
     render: render::Renderer,
     assets: assets::Assets,
-    options: WebOptions,
+    /// How clients are identified (`HttpOptions::trust_forwarded_for`).
+    trust_forwarded_for: bool,
 }
 
 /// The routes of the citizens' pages, and the state their handlers expect as endpoint data.
-pub(crate) fn routes(app: Sportello, options: WebOptions) -> Result<(Route, Arc<Web>), TranslationError> {
+pub(crate) fn routes(
+    app: Sportello,
+    options: WebOptions,
+    trust_forwarded_for: bool,
+) -> Result<(Route, Arc<Web>), TranslationError> {
     let assets = assets::Assets::load(&options.assets_dir);
-    let web = Arc::new(Web { app, render: render::Renderer::new(&options.tenants_dir)?, assets, options });
+    let web = Arc::new(Web { app, render: render::Renderer::new(&options.tenants_dir)?, assets, trust_forwarded_for });
     let route = Route::new()
         .at("/static/:file", get(assets::serve))
         .at("/t/:tenant", get(pages::services_page))

@@ -77,11 +77,7 @@ impl Web {
     }
 
     fn client(&self, request: &Request) -> Option<String> {
-        let forwarded = request.header("x-forwarded-for").and_then(|h| h.split(',').next()).map(str::trim);
-        match forwarded.filter(|f| !f.is_empty() && self.options.trust_forwarded_for) {
-            Some(first) => Some(first.to_owned()),
-            None => request.remote_addr().as_socket_addr().map(|a| a.ip().to_string()),
-        }
+        crate::http::client_address(request, self.trust_forwarded_for)
     }
 
     fn date(&self, locale: Locale, date: NaiveDate) -> String {
@@ -446,14 +442,20 @@ impl Web {
         };
         let tz = config.office(hold.office.as_str()).map_or(config.timezone, |o| o.timezone);
         let value = |key: &str| values.get(key).cloned().unwrap_or_default();
+        // The text of a field's error: a tenant rule words its own (already in the page's
+        // language); every other error has a message of ours.
         let error_for = |field: &str| -> Option<String> {
-            errors
-                .and_then(|e| e.0.iter().find(|f| f.field == field))
-                .map(|f| format!("error-{}", f.code.replace('_', "-")))
+            errors.and_then(|e| e.0.iter().find(|f| f.field == field)).map(|f| {
+                if f.code == "rule" {
+                    f.message.clone()
+                } else {
+                    self.render.text(visit.locale, &format!("error-{}", f.code.replace('_', "-")), &[])
+                }
+            })
         };
         let field = |name: &str, path: &str, label_key: &str, kind: &str, required: bool, autocomplete: &str| {
             json!({"name": name, "id": format!("f-{}", name.replace('.', "-")), "label_key": label_key, "type": kind, "required": required,
-                   "value": value(name), "error_key": error_for(path), "autocomplete": autocomplete})
+                   "value": value(name), "error_text": error_for(path), "autocomplete": autocomplete})
         };
         let mut fields = vec![
             field("first_name", "citizen.first_name", "field-first-name", "text", true, "given-name"),
@@ -480,7 +482,7 @@ impl Web {
                 let name = format!("answers.{}", f.key);
                 let inputmode = if matches!(f.kind, FieldKind::Digits { .. }) { "numeric" } else { "text" };
                 json!({"name": name, "id": format!("f-answers-{}", f.key), "label": f.label.get(visit.locale), "help": f.help.as_ref().map(|h| h.get(visit.locale)),
-                       "required": f.required, "value": value(&name), "inputmode": inputmode, "error_key": error_for(&name)})
+                       "required": f.required, "value": value(&name), "inputmode": inputmode, "error_text": error_for(&name)})
             })
             .collect();
         let reasons: Vec<Value> = service
@@ -492,16 +494,16 @@ impl Web {
         let mut summary: Vec<Value> = fields
             .iter()
             .chain(extra.iter())
-            .filter(|f| f["error_key"].is_string())
-            .map(|f| json!({"href": format!("#{}", f["id"].as_str().unwrap_or_default()), "label_key": f["label_key"], "label": f["label"], "error_key": f["error_key"]}))
+            .filter(|f| f["error_text"].is_string())
+            .map(|f| json!({"href": format!("#{}", f["id"].as_str().unwrap_or_default()), "label_key": f["label_key"], "label": f["label"], "error_text": f["error_text"]}))
             .collect();
         for (field, id, label_key) in [
             ("reason", "f-reason", "field-reason"),
             ("details", "f-details", "field-details"),
             ("privacy_accepted", "f-privacy", "privacy-title"),
         ] {
-            if let Some(error_key) = error_for(field) {
-                summary.push(json!({"href": format!("#{id}"), "label_key": label_key, "error_key": error_key}));
+            if let Some(error_text) = error_for(field) {
+                summary.push(json!({"href": format!("#{id}"), "label_key": label_key, "error_text": error_text}));
             }
         }
         let data = json!({
@@ -584,7 +586,9 @@ pub async fn review_step(
     if values.contains_key("edit") {
         return web.details_page(&visit, &hold, &values, None);
     }
-    match web.app.check_details(&visit.tenant, &hold, &details_form(&values)).await {
+    let mut form = details_form(&values);
+    form.locale = Some(visit.locale.code().to_owned());
+    match web.app.check_details(&visit.tenant, &hold, &form).await {
         Ok((_, summary)) => web.review_page(&visit, &hold, &values, &summary),
         Err(AppError::Invalid(errors)) => web.details_page(&visit, &hold, &values, Some(&errors)),
         Err(error) => {
