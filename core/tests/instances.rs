@@ -112,6 +112,29 @@ async fn attempt(http: &reqwest::Client, base: &str, n: u32, i: usize) -> Outcom
     confirm(http, base, &hold_id(i), i).await
 }
 
+/// As `attempt`, but a step cut by a dying `primary` is repeated on `fallback` with the same hold id
+/// and Idempotency-Key, as a client behind a load balancer does: a confirmation the dead instance
+/// committed is then replayed, not lost.
+async fn attempt_with_failover(http: &reqwest::Client, primary: &str, fallback: &str, n: u32, i: usize) -> Outcome {
+    let hold =
+        json!({"service": "bonus", "office": "sede", "mode": "in_person", "start": slot(n), "hold_id": hold_id(i)});
+    let mut status = None;
+    for base in [primary, fallback] {
+        if let Ok((answer, _)) = post(http, format!("{base}/api/v1/t/clickday/holds"), hold.clone()).await {
+            status = Some(answer);
+            break;
+        }
+    }
+    match status {
+        None => Outcome::Transport,
+        Some(201) => match confirm(http, primary, &hold_id(i), i).await {
+            Outcome::Transport => confirm(http, fallback, &hold_id(i), i).await,
+            done => done,
+        },
+        Some(other) => Outcome::Status(other, None),
+    }
+}
+
 async fn confirm(http: &reqwest::Client, base: &str, hold_id: &str, i: usize) -> Outcome {
     let booking = json!({
         "hold_id": hold_id,
@@ -276,17 +299,12 @@ async fn an_instance_killed_mid_run() {
         let body = json!({"service": "bonus", "office": "sede", "mode": "in_person", "start": slot(8), "hold_id": format!("00000000-0000-4000-8000-00000000000{i}")});
         assert_eq!(post(&http, format!("{}/api/v1/t/clickday/holds", victim.base), body).await.unwrap().0, 201);
     }
-    // A race over both instances; the victim dies in the middle of it. Citizens whose request
-    // was cut try again on the survivor, as a load balancer would send them.
+    // A race over both instances; the victim dies in the middle of it. A citizen whose request
+    // was cut repeats that step on the survivor, as a load balancer would send them.
     let race = async {
         let attempts = (0..300).map(|i| {
             let (http, bases) = (&http, &bases);
-            async move {
-                match attempt(http, &bases[i % 2], i as u32 % 4, i).await {
-                    Outcome::Transport => attempt(http, &bases[0], i as u32 % 4, i).await,
-                    done => done,
-                }
-            }
+            attempt_with_failover(http, &bases[i % 2], &bases[0], i as u32 % 4, i)
         });
         join_all(attempts).await
     };
