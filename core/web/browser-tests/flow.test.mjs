@@ -83,6 +83,9 @@ test("books a WhatsApp call at a desktop viewport in English", async () => {
   await page.check("#f-privacy");
   await page.click("form button[type=submit]");
   await assertAccessible(page, "review (en)");
+  // The consortium's pagoPA rule (plugins/pagopa-notice) found the notice and summarised it.
+  assert.match(await page.textContent("main"), /Irrigation fee 2026/);
+  assert.match(await page.textContent("main"), /€123\.45/);
   await page.click("text=Confirm the booking");
   assert.match(await page.textContent("h1"), /Appointment confirmed/);
   assert.match(await page.textContent("main"), /WhatsApp/);
@@ -97,6 +100,8 @@ test("books with JavaScript disabled", async () => {
   await page.fill("#f-fiscal_code", "RSSMRA85T10A562S");
   await page.check("#f-privacy");
   await page.click("form button[type=submit]");
+  // The town's fiscal-code rule (plugins/fiscal-code) shows the date of birth it read.
+  assert.match(await page.textContent("main"), /10\/12\/1985/);
   await page.click("text=Conferma la prenotazione");
   assert.match(await page.textContent("h1"), /Appuntamento confermato/);
   page.assertSameOrigin();
