@@ -219,6 +219,54 @@ async fn broken_rules_answer_503_and_spare_other_tenants() {
     }
     assert!(booked >= 1, "the other tenant booked while the rules spun");
     assert!(slowest < Duration::from_millis(200), "another tenant's slowest hold and booking took {slowest:?}");
+
+    // Every spin is counted: run into its deadline, or not run because the tenant's lane stayed busy.
+    let metrics = metrics(&s).await;
+    let spins = |outcome: &str| counted(&metrics, "gira", outcome);
+    assert!(spins("timeout") >= 1, "{metrics}");
+    assert_eq!(spins("timeout") + spins("out_of_fuel") + spins("busy"), 64, "{metrics}");
+    assert_eq!(counted(&metrics, "sbaglia", "bad_output"), 1, "{metrics}");
+}
+
+async fn metrics(s: &TestServer) -> String {
+    let response = s.http.get(format!("{}/metrics", s.base)).send().await.expect("GET /metrics");
+    assert_eq!(response.status().as_u16(), 200);
+    response.text().await.expect("body")
+}
+
+/// The value of `sportello_rule_calls_total` for tenant `regole`'s `plugin` and `outcome` (0 if absent).
+fn counted(metrics: &str, plugin: &str, outcome: &str) -> u64 {
+    let series = format!(
+        "sportello_rule_calls_total{{tenant=\"regole\",plugin=\"{plugin}\",hook=\"validate\",outcome=\"{outcome}\"}} "
+    );
+    metrics.lines().find_map(|line| line.strip_prefix(&series)).map_or(0, |n| n.parse().expect("a count"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_outcomes_are_counted_in_metrics() {
+    let s = with_rules(Backend::sqlite()).await;
+    let mut accepted = citizen_booking("", "counted@example.it");
+    accepted["citizen"]["fiscal_code"] = json!("RSSMRA85T10A562S");
+    assert_eq!(book(&s, "ok", accepted).await.0, 201);
+    let mut refused = citizen_booking("", "refused@example.it");
+    refused["answers"] = json!({"notice_number": "123456"});
+    assert_eq!(book(&s, "no", refused.clone()).await.0, 422);
+    assert_eq!(book(&s, "no", refused).await.0, 422);
+    assert_eq!(book(&s, "rotto", citizen_booking("", "broken@example.it")).await.0, 503);
+    let metrics = metrics(&s).await;
+    assert_eq!(
+        [
+            counted(&metrics, "accetta", "accepted"),
+            counted(&metrics, "rifiuta", "refused"),
+            counted(&metrics, "sbaglia", "bad_output")
+        ],
+        [1, 2, 1],
+        "{metrics}"
+    );
+    assert!(metrics.contains("sportello_plugin_compilations_total "), "{metrics}");
+    for personal in ["counted@example.it", "RSSMRA85T10A562S", "Bianchi", "123456"] {
+        assert!(!metrics.contains(personal), "no personal data in metrics");
+    }
 }
 
 /// A tenant with room for every booking the test makes.

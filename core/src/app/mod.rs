@@ -8,6 +8,7 @@ mod catalog;
 mod full_units;
 mod holds;
 mod rule_lanes;
+mod rule_metrics;
 mod rules;
 mod tenants;
 
@@ -25,6 +26,7 @@ pub use availability::{Availability, AvailabilityRequest, AvailableDay, Availabl
 pub use bookings::{ConfirmRequest, Confirmed};
 pub use catalog::TenantSnapshot;
 pub use holds::HoldRequest;
+pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::LookupResult;
 pub use tenants::ApplyReport;
 
@@ -86,6 +88,15 @@ impl AppError {
 }
 
 /// The application: one per process, shared by every request.
+/// Counters of this process (they start at zero with it), for `/metrics`.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    pub rule_calls: Vec<RuleCount>,
+    /// Plugin loads served by compiled code already in memory or on disk.
+    pub module_cache_hits: u64,
+    pub module_compilations: u64,
+}
+
 #[derive(Clone)]
 pub struct Sportello {
     store: Store,
@@ -94,6 +105,7 @@ pub struct Sportello {
     full_units: Arc<full_units::FullUnits>,
     plugins: Arc<PluginHost>,
     rule_lanes: Arc<rule_lanes::RuleLanes>,
+    rule_metrics: Arc<rule_metrics::RuleMetrics>,
     clock: Arc<dyn Clock>,
 }
 
@@ -106,8 +118,15 @@ impl Sportello {
             full_units: Arc::new(full_units::FullUnits::default()),
             plugins,
             rule_lanes: Arc::new(rule_lanes::RuleLanes::default()),
+            rule_metrics: Arc::new(rule_metrics::RuleMetrics::default()),
             clock,
         }
+    }
+
+    /// What this process counted since it started, for `/metrics`.
+    pub fn metrics(&self) -> Metrics {
+        let (module_cache_hits, module_compilations) = self.plugins.cache_counters();
+        Metrics { rule_calls: self.rule_metrics.snapshot(), module_cache_hits, module_compilations }
     }
 
     pub fn store(&self) -> &Store {

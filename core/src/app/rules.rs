@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::rule_metrics::RuleOutcome;
 use super::{AppError, Sportello, TenantSnapshot};
 use crate::domain::booking::SummaryLine;
 use crate::domain::slots::Slot;
@@ -119,9 +120,11 @@ impl Sportello {
         input: Value,
     ) -> Result<Option<Verdict>, AppError> {
         let Some(binding) = &service.plugin else { return Ok(None) };
+        let count = |outcome| self.rule_metrics.count(tenant.config.slug.as_str(), binding.id.as_str(), hook, outcome);
         let spec = tenant.config.plugins.iter().find(|p| p.id == binding.id);
         let (Some(spec), Some(plugin)) = (spec, tenant.plugins.get(binding.id.as_str())) else {
             tracing::error!(tenant = %tenant.config.slug, plugin = %binding.id, "service rule is not loaded");
+            count(RuleOutcome::NotLoaded);
             return Err(AppError::RuleUnavailable);
         };
         if !plugin.implements(hook) {
@@ -133,6 +136,7 @@ impl Sportello {
         let input = input.to_string();
         let Some(lane) = self.rule_lanes.enter(tenant.id).await else {
             tracing::warn!(tenant = %tenant.config.slug, plugin = %binding.id, "service rule busy");
+            count(RuleOutcome::Busy);
             return Err(AppError::RuleUnavailable);
         };
         // Plugin calls are bounded CPU work: keep them off the threads that serve requests, one at a
@@ -146,9 +150,13 @@ impl Sportello {
         .and_then(|result| result)
         .and_then(|bytes| serde_json::from_slice::<Verdict>(&bytes).map_err(|e| PluginError::BadOutput(e.to_string())));
         match output {
-            Ok(verdict) => Ok(Some(verdict)),
+            Ok(verdict) => {
+                count(if verdict.ok { RuleOutcome::Accepted } else { RuleOutcome::Refused });
+                Ok(Some(verdict))
+            }
             Err(error) => {
                 tracing::error!(tenant = %tenant.config.slug, plugin = %binding.id, %error, "service rule failed");
+                count(RuleOutcome::of(&error));
                 Err(AppError::RuleUnavailable)
             }
         }

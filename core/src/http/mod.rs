@@ -4,6 +4,7 @@
 //! use case, and map its result; `problem.rs` is the only place errors become responses.
 
 mod dto;
+mod metrics;
 mod problem;
 mod public;
 
@@ -41,6 +42,7 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
         .at("/api/v1/t/:tenant/logo", get(logo))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics::metrics))
         .data(app)
         .data(page_state)
         .around(limit_body)

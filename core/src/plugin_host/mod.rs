@@ -15,7 +15,6 @@ mod wasi;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -42,6 +41,14 @@ pub enum Hook {
 }
 
 impl Hook {
+    /// The hook's name in docs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Validate => "validate",
+            Self::Lookup => "lookup",
+        }
+    }
+
     pub fn export(self) -> &'static str {
         match self {
             Self::Validate => "sportello_validate",
@@ -129,8 +136,6 @@ impl HasPipes for Guest {
 pub struct PluginHost {
     engine: Engine,
     cache: cache::ModuleCache,
-    calls: AtomicU64,
-    failures: AtomicU64,
 }
 
 impl PluginHost {
@@ -152,7 +157,7 @@ impl PluginHost {
             })
             .map_err(|e| PluginError::Host(e.to_string()))?;
         let cache = cache::ModuleCache::new(&engine, cache_dir);
-        Ok(Arc::new(Self { engine, cache, calls: AtomicU64::new(0), failures: AtomicU64::new(0) }))
+        Ok(Arc::new(Self { engine, cache }))
     }
 
     /// Validates and compiles `bytes` (once per content hash).
@@ -210,22 +215,6 @@ impl PluginHost {
         limits: &PluginLimits,
         datasets: &Arc<Datasets>,
     ) -> Result<Vec<u8>, PluginError> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        let result = self.run(plugin, hook, input, limits, datasets);
-        if result.is_err() {
-            self.failures.fetch_add(1, Ordering::Relaxed);
-        }
-        result
-    }
-
-    fn run(
-        &self,
-        plugin: &Plugin,
-        hook: Hook,
-        input: &[u8],
-        limits: &PluginLimits,
-        datasets: &Arc<Datasets>,
-    ) -> Result<Vec<u8>, PluginError> {
         if input.len() > limits.io_bytes {
             return Err(PluginError::InputTooLarge);
         }
@@ -262,11 +251,6 @@ impl PluginHost {
                 None => PluginError::Trap(error.to_string()),
             }),
         }
-    }
-
-    /// Calls made and calls that failed, for metrics.
-    pub fn counters(&self) -> (u64, u64) {
-        (self.calls.load(Ordering::Relaxed), self.failures.load(Ordering::Relaxed))
     }
 
     /// Compilations avoided by the cache, and compilations done.

@@ -1,0 +1,71 @@
+//! `GET /metrics`: this process's counters in the Prometheus text format (version 0.0.4).
+//! Nothing personal is in them: tenant slugs, plugin ids, hooks and outcomes.
+
+use std::fmt::Write;
+
+use poem::web::Data;
+use poem::{Response, handler};
+
+use crate::app::{Metrics, Sportello};
+
+#[handler]
+pub async fn metrics(app: Data<&Sportello>) -> Response {
+    Response::builder().content_type("text/plain; version=0.0.4; charset=utf-8").body(render(&app.metrics()))
+}
+
+/// A label value with `\`, `"` and newlines escaped, as the format requires.
+fn label(value: &str) -> String {
+    value.replace('\\', r"\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn render(counted: &Metrics) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "# HELP sportello_rule_calls_total Tenant rule (plugin) calls, by outcome.");
+    let _ = writeln!(text, "# TYPE sportello_rule_calls_total counter");
+    for count in &counted.rule_calls {
+        let _ = writeln!(
+            text,
+            "sportello_rule_calls_total{{tenant=\"{}\",plugin=\"{}\",hook=\"{}\",outcome=\"{}\"}} {}",
+            label(&count.tenant),
+            label(&count.plugin),
+            count.hook.name(),
+            count.outcome.label(),
+            count.calls
+        );
+    }
+    let _ = writeln!(text, "# HELP sportello_plugin_compilations_total Plugin modules compiled.");
+    let _ = writeln!(text, "# TYPE sportello_plugin_compilations_total counter");
+    let _ = writeln!(text, "sportello_plugin_compilations_total {}", counted.module_compilations);
+    let _ = writeln!(text, "# HELP sportello_plugin_cache_hits_total Plugin loads that found compiled code.");
+    let _ = writeln!(text, "# TYPE sportello_plugin_cache_hits_total counter");
+    let _ = writeln!(text, "sportello_plugin_cache_hits_total {}", counted.module_cache_hits);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{RuleCount, RuleOutcome};
+    use crate::plugin_host::Hook;
+
+    #[test]
+    fn renders_the_text_format() {
+        let counted = Metrics {
+            rule_calls: vec![RuleCount {
+                tenant: "comune \"x\"".into(),
+                plugin: "fiscal-code".into(),
+                hook: Hook::Validate,
+                outcome: RuleOutcome::OutOfFuel,
+                calls: 3,
+            }],
+            module_cache_hits: 2,
+            module_compilations: 1,
+        };
+        let text = render(&counted);
+        assert!(text.contains(
+            "sportello_rule_calls_total{tenant=\"comune \\\"x\\\"\",plugin=\"fiscal-code\",hook=\"validate\",outcome=\"out_of_fuel\"} 3\n"
+        ));
+        assert!(text.contains("sportello_plugin_compilations_total 1\n"));
+        assert!(text.contains("sportello_plugin_cache_hits_total 2\n"));
+    }
+}
