@@ -6,9 +6,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use super::{AppError, Sportello};
-use crate::domain::{TenantConfig, TenantId};
+use crate::domain::{Service, TenantConfig, TenantId};
 use crate::packs::parse_config;
-use crate::plugin_host::{Dataset, Datasets, Plugin};
+use crate::plugin_host::{Dataset, Datasets, Hook, Plugin};
 use crate::store::Tenants;
 
 const RECHECK: Duration = Duration::from_secs(2);
@@ -24,6 +24,17 @@ pub struct TenantSnapshot {
     pub plugins: HashMap<String, Plugin>,
     /// The pack's datasets, for its plugins; replaced whole with the snapshot, never edited.
     pub datasets: Arc<Datasets>,
+}
+
+impl TenantSnapshot {
+    /// Whether `service`'s rule can check a field as the citizen types (the `lookup` hook).
+    pub fn has_lookup(&self, service: &Service) -> bool {
+        service
+            .plugin
+            .as_ref()
+            .and_then(|b| self.plugins.get(b.id.as_str()))
+            .is_some_and(|p| p.implements(Hook::Lookup))
+    }
 }
 
 #[derive(Default)]

@@ -463,8 +463,15 @@ impl Web {
             field("email", "citizen.email", "field-email", "email", true, "email"),
             field("phone", "citizen.phone", "field-phone", "tel", true, "tel"),
         ];
+        // With a `lookup` rule, the script checks the service's fields and the fiscal code as they are
+        // typed (the server checks them again on submit either way).
+        let lookup = visit.tenant.has_lookup(service);
         if service.fiscal_code_required {
-            fields.push(field("fiscal_code", "citizen.fiscal_code", "field-fiscal-code", "text", true, "off"));
+            let mut fiscal_code = field("fiscal_code", "citizen.fiscal_code", "field-fiscal-code", "text", true, "off");
+            if lookup {
+                fiscal_code["lookup_field"] = json!("fiscal_code");
+            }
+            fields.push(fiscal_code);
         }
         let contact_key = match hold.mode {
             Mode::InPerson => None,
@@ -482,7 +489,8 @@ impl Web {
                 let name = format!("answers.{}", f.key);
                 let inputmode = if matches!(f.kind, FieldKind::Digits { .. }) { "numeric" } else { "text" };
                 json!({"name": name, "id": format!("f-answers-{}", f.key), "label": f.label.get(visit.locale), "help": f.help.as_ref().map(|h| h.get(visit.locale)),
-                       "required": f.required, "value": value(&name), "inputmode": inputmode, "error_text": error_for(&name)})
+                       "required": f.required, "value": value(&name), "inputmode": inputmode, "error_text": error_for(&name),
+                       "lookup_field": lookup.then_some(f.key.as_str())})
             })
             .collect();
         let reasons: Vec<Value> = service
@@ -522,6 +530,7 @@ impl Web {
             "privacy_error": error_for("privacy_accepted"),
             "errors": summary,
             "action": format!("/t/{}/details/{}", config.slug, hold.id),
+            "lookup_url": lookup.then(|| format!("/api/v1/t/{}/services/{}/lookup", config.slug, service.slug)),
             "back": format!("/t/{}/s/{}/o/{}/m/{}", config.slug, hold.service, hold.office, hold.mode.code()),
         });
         let status = if errors.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };

@@ -1,25 +1,76 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   "use strict";
+
   // Move focus to the error summary, so that screen readers announce it.
   var summary = document.querySelector(".error-summary");
   if (summary) { summary.focus(); }
+
   // A live countdown of the hold, announced politely at whole minutes.
-  var notice = document.querySelector(".hold-notice[data-expires]");
-  if (!notice) { return; }
-  var expires = Date.parse(notice.getAttribute("data-expires"));
-  if (isNaN(expires)) { return; }
-  var counter = document.createElement("p");
-  counter.setAttribute("role", "status");
-  counter.className = "hold-countdown";
-  notice.after(counter);
-  function tick() {
-    var left = Math.max(0, Math.round((expires - Date.now()) / 60000));
-    // The words come from the page, in its language.
-    counter.textContent = left > 0
-      ? notice.getAttribute("data-minutes-left") + " " + left
-      : notice.getAttribute("data-time-up");
-    if (left > 0) { setTimeout(tick, 15000); }
+  function countdown(notice) {
+    var expires = Date.parse(notice.getAttribute("data-expires"));
+    if (isNaN(expires)) { return; }
+    var counter = document.createElement("p");
+    counter.setAttribute("role", "status");
+    counter.className = "hold-countdown";
+    notice.after(counter);
+    function tick() {
+      var left = Math.max(0, Math.round((expires - Date.now()) / 60000));
+      // The words come from the page, in its language.
+      counter.textContent = left > 0
+        ? notice.getAttribute("data-minutes-left") + " " + left
+        : notice.getAttribute("data-time-up");
+      if (left > 0) { setTimeout(tick, 15000); }
+    }
+    tick();
   }
-  tick();
+
+  // The service's rule checks a field when the citizen leaves it: what it found (a notice's
+  // amount, a date of birth) or what is wrong shows below the field. The server checks again
+  // on submit, so a failed request simply shows nothing.
+  function lookups(form) {
+    var url = form.getAttribute("data-lookup");
+    form.querySelectorAll("input[data-lookup-field]").forEach(function (input) {
+      var result = document.createElement("div");
+      result.className = "lookup-result";
+      result.setAttribute("role", "status");
+      result.id = input.id + "-lookup";
+      input.after(result);
+      input.setAttribute("aria-describedby", ((input.getAttribute("aria-describedby") || "") + " " + result.id).trim());
+      input.addEventListener("change", function () {
+        result.textContent = "";
+        if (!input.value.trim()) { return; }
+        var body = { field: input.getAttribute("data-lookup-field"), value: input.value, locale: document.documentElement.lang };
+        fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
+          .then(function (response) { return response.json().then(function (json) { return [response.status, json]; }); })
+          .then(function (answer) { show(result, answer[0], answer[1]); })
+          .catch(function () { result.textContent = ""; });
+      });
+    });
+  }
+
+  function show(result, status, body) {
+    if (status === 200) {
+      (body.summary || []).forEach(function (line) {
+        var p = document.createElement("p");
+        var label = document.createElement("strong");
+        label.textContent = line.label + ": ";
+        p.append(label, line.value);
+        result.append(p);
+      });
+    } else if (status === 422) {
+      // Errors about `field` mean the rule does not check this one: nothing to say.
+      (body.errors || []).filter(function (e) { return e.field === "value"; }).forEach(function (error) {
+        var p = document.createElement("p");
+        p.className = "field-error";
+        p.textContent = error.message;
+        result.append(p);
+      });
+    }
+  }
+
+  var notice = document.querySelector(".hold-notice[data-expires]");
+  if (notice) { countdown(notice); }
+  var form = document.querySelector("form[data-lookup]");
+  if (form) { lookups(form); }
 })();

@@ -78,7 +78,17 @@ test("books a WhatsApp call at a desktop viewport in English", async () => {
   await fillCitizen(page);
   await page.fill("#f-fiscal_code", "RSSMRA85T10A562S");
   await page.fill("#f-contact", "+39 347 111 2222");
+  // The notice is checked when the citizen leaves the field (the rule's lookup hook).
+  await page.fill("#f-answers-notice_number", "3020 0000 0001 2345 58");
+  await page.press("#f-answers-notice_number", "Tab");
+  await page.waitForSelector("#f-answers-notice_number-lookup .field-error");
+  assert.match(await page.textContent("#f-answers-notice_number-lookup"), /check digits/);
   await page.fill("#f-answers-notice_number", "3020 0000 0001 2345 59");
+  await page.press("#f-answers-notice_number", "Tab");
+  await page.waitForFunction(() => /Irrigation fee 2026/.test(document.querySelector("#f-answers-notice_number-lookup").textContent));
+  assert.match(await page.textContent("#f-answers-notice_number-lookup"), /Amount: €123\.45/);
+  assert.equal(await page.locator("#f-answers-notice_number-lookup .field-error").count(), 0);
+  await assertAccessible(page, "details with a notice looked up (en)");
   await page.selectOption("#f-reason", "rateizzazione");
   await page.check("#f-privacy");
   await page.click("form button[type=submit]");
