@@ -263,3 +263,28 @@ on_both_backends!(
     languages_and_friendly_errors,
     tenant_template_override
 );
+
+/// Pages travel gzipped to browsers that accept it, and as they are to those that do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_gzipped_when_accepted() {
+    use std::io::Read;
+
+    let s = TestServer::start(Backend::sqlite()).await;
+    let url = format!("{}/t/prova/", s.base);
+    let plain = browser().get(&url).send().await.unwrap();
+    assert_eq!(plain.headers().get("content-encoding"), None);
+    assert_eq!(plain.headers().get("vary").map(|v| v.to_str().unwrap()), Some("accept-encoding"));
+    let html = plain.text().await.unwrap();
+    assert!(html.starts_with("<!doctype html>") && html.len() > 1024, "{} bytes", html.len());
+
+    let gzipped = browser().get(&url).header("Accept-Encoding", "gzip, deflate, br").send().await.unwrap();
+    assert_eq!(gzipped.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
+    let bytes = gzipped.bytes().await.unwrap();
+    let mut decoded = String::new();
+    flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut decoded).unwrap();
+    assert_eq!(decoded, html);
+    assert!(bytes.len() * 2 < html.len(), "{} bytes gzipped for {} of HTML", bytes.len(), html.len());
+
+    let refused = browser().get(&url).header("Accept-Encoding", "gzip;q=0, identity").send().await.unwrap();
+    assert_eq!(refused.headers().get("content-encoding"), None);
+}

@@ -3,6 +3,7 @@
 //! Invariant: only this module knows poem. Handlers parse input into domain values, call one
 //! use case, and map its result; `problem.rs` is the only place errors become responses.
 
+mod compress;
 mod dto;
 mod metrics;
 mod problem;
@@ -64,6 +65,7 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
                 .to_string(),
             )
         })
+        .around(compress::gzip_text)
         .around(log_request))
 }
 
