@@ -288,3 +288,18 @@ async fn pages_are_gzipped_when_accepted() {
     let refused = browser().get(&url).header("Accept-Encoding", "gzip;q=0, identity").send().await.unwrap();
     assert_eq!(refused.headers().get("content-encoding"), None);
 }
+
+/// The installation's home lists the public bodies that take bookings, in the visitor's language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_page_lists_the_public_bodies() {
+    let s = TestServer::start(Backend::sqlite()).await;
+    let (status, _, html) = get(&browser(), &format!("{}/", s.base)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<html lang=\"it\""), "Italian by default");
+    assert!(html.contains("Prenota un appuntamento"));
+    for tenant in ["prova", "altro", "limitato"] {
+        assert!(html.contains(&format!("href=\"/t/{tenant}/\"")), "{tenant} is listed");
+    }
+    let (_, _, english) = get(&browser(), &format!("{}/?lang=en", s.base)).await;
+    assert!(english.contains("Choose the public body you want to book with."));
+}

@@ -89,6 +89,18 @@ impl Sportello {
     }
 
     /// The tenant's current configuration, or `NotFound("tenant")`.
+    /// Every tenant of this installation, by slug. One that cannot be loaded is left out (and logged).
+    pub async fn tenants(&self) -> Result<Vec<Arc<TenantSnapshot>>, AppError> {
+        let mut tenants = Vec::new();
+        for slug in Tenants::all_slugs(self.store.reader()).await? {
+            match self.tenant(&slug).await {
+                Ok(tenant) => tenants.push(tenant),
+                Err(error) => tracing::error!(tenant = %slug, %error, "tenant left out of the list"),
+            }
+        }
+        Ok(tenants)
+    }
+
     pub async fn tenant(&self, slug: &str) -> Result<Arc<TenantSnapshot>, AppError> {
         if let Some((snapshot, checked)) = self.catalog.cached(slug) {
             if checked.elapsed() < RECHECK {

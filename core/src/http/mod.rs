@@ -12,7 +12,7 @@ mod public;
 use std::time::Instant;
 
 use poem::http::StatusCode;
-use poem::web::{Json, Path, Redirect};
+use poem::web::{Json, Path};
 use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, get, handler};
 use poem_openapi::OpenApiService;
 
@@ -36,7 +36,6 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
     Ok(pages
-        .at("/", get(root))
         .nest("/api/v1", api)
         .at("/api/v1/openapi.json", spec)
         .nest("/api/docs", docs)
@@ -88,11 +87,6 @@ async fn log_request<E: Endpoint>(next: E, req: Request) -> poem::Result<Respons
     let response = next.get_response(req).await;
     tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     Ok(response)
-}
-
-#[handler]
-fn root() -> Redirect {
-    Redirect::see_other("/api/docs")
 }
 
 #[handler]

@@ -45,6 +45,7 @@ pub(crate) fn routes(
     let assets = assets::Assets::load(&options.assets_dir);
     let web = Arc::new(Web { app, render: render::Renderer::new(&options.tenants_dir)?, assets, trust_forwarded_for });
     let route = Route::new()
+        .at("/", get(pages::home_page))
         .at("/static/:file", get(assets::serve))
         .at("/t/:tenant", get(pages::services_page))
         .at("/t/:tenant/", get(pages::services_page))

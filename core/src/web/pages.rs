@@ -109,6 +109,32 @@ fn time(instant: DateTime<Utc>, tz: Tz) -> String {
     instant.with_timezone(&tz).format("%H:%M").to_string()
 }
 
+/// The installation's home: the public bodies whose appointments can be booked here.
+#[handler]
+pub async fn home_page(web: WebData<'_>, request: &Request) -> Response {
+    let (locale, remember) = negotiate(request, &Locale::ALL, Locale::It);
+    let frame = Frame { locale, remember, tenant: None, path: super::language::link_base(request) };
+    let tenants = match web.app.tenants().await {
+        Ok(tenants) => tenants,
+        Err(error) => {
+            let body = unavailable(&error);
+            return web.bare_error(request, StatusCode::SERVICE_UNAVAILABLE, "unavailable-title", &body);
+        }
+    };
+    let bodies: Vec<Value> = tenants
+        .iter()
+        .map(|t| {
+            json!({
+                "name": t.config.branding.display_name,
+                "url": format!("/t/{}/", t.config.slug),
+                "logo_url": t.logo.as_ref().map(|_| format!("/api/v1/t/{}/logo", t.config.slug)),
+                "contacts": t.config.branding.contacts,
+            })
+        })
+        .collect();
+    web.page(&frame, "home", StatusCode::OK, json!({"bodies": bodies}))
+}
+
 /// Step 1: the tenant's services.
 #[handler]
 pub async fn services_page(web: WebData<'_>, request: &Request, Path(tenant): Path<String>) -> Response {

@@ -14,7 +14,8 @@ use crate::app::TenantSnapshot;
 use crate::domain::Locale;
 
 /// Template names and their built-in text; a tenant may replace any of them.
-const TEMPLATES: [(&str, &str); 12] = [
+const TEMPLATES: [(&str, &str); 13] = [
+    ("home", include_str!("../../web/templates/home.hbs")),
     ("layout", include_str!("../../web/templates/layout.hbs")),
     ("error", include_str!("../../web/templates/error.hbs")),
     ("services", include_str!("../../web/templates/services.hbs")),

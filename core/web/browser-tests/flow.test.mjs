@@ -72,6 +72,19 @@ test("books at a phone viewport in Italian, with errors shown and fixed", async 
   page.assertSameOrigin();
 });
 
+test("the home page leads to each public body, in both languages", async () => {
+  const page = await openPage(browser, server.base, phone);
+  await page.goto(`${server.base}/?lang=it`);
+  assert.equal(await page.getAttribute("html", "lang"), "it");
+  await assertAccessible(page, "home");
+  await page.goto(`${server.base}/?lang=en`);
+  assert.equal(await page.getAttribute("html", "lang"), "en");
+  await assertAccessible(page, "home (en)");
+  await page.click("text=Comune di Esempio");
+  await page.waitForURL(/\/t\/comune-esempio\/$/);
+  page.assertSameOrigin();
+});
+
 test("books a WhatsApp call at a desktop viewport in English", async () => {
   const page = await openPage(browser, server.base, desktop);
   await toDetails(page, { tenant: "cbtoscananord", service: "avvisi-pagamento", choice: "sede-viareggio:whatsapp", lang: "en" });
