@@ -36,7 +36,8 @@ pub fn free_port() -> u16 {
 
 /// A fresh database on `server`; returns its URL.
 pub async fn fresh_database(server: &str) -> String {
-    let name = format!("sportello_test_{}", std::process::id()) + &format!("_{}", free_port());
+    // A free port number is no unique name: two tests of one process can be handed the same one.
+    let name = format!("sportello_test_{}", uuid::Uuid::new_v4().simple());
     let admin = Database::connect(format!("{server}/postgres")).await.expect("PostgreSQL");
     admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
     admin.close().await.expect("close");
@@ -45,7 +46,7 @@ pub async fn fresh_database(server: &str) -> String {
 
 /// A pack folder holding one tenant manifest; returns the folder of packs.
 pub fn packs_dir(slug: &str, manifest: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sportello-packs-{}-{}", std::process::id(), free_port()));
+    let dir = std::env::temp_dir().join(format!("sportello-packs-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(dir.join(slug)).expect("pack dir");
     std::fs::write(dir.join(slug).join("tenant.toml"), manifest).expect("manifest");
     dir
