@@ -120,6 +120,20 @@ async fn a_notice_is_looked_up_as_it_is_typed(backend: Backend) {
         s.post(&url, &json!({"field": "notice_number", "value": "302000000001234558", "locale": "it"})).await;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(rule_errors(&problem)[0].0, "value");
+
+    // Lookups are rate-limited per client (20 a minute in the pack): guessing notices is slowed down.
+    let guess = |client: &'static str| {
+        let body = json!({"field": "notice_number", "value": DEMO_NOTICE});
+        let request = s.http.post(&url).header("X-Forwarded-For", client).json(&body);
+        async move { request.send().await.expect("POST") }
+    };
+    for _ in 0..20 {
+        assert_eq!(guess("10.9.9.9").await.status().as_u16(), 200);
+    }
+    let refused = guess("10.9.9.9").await;
+    assert_eq!(refused.status().as_u16(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(guess("10.9.9.10").await.status().as_u16(), 200, "other clients go on");
 }
 
 async fn identity_cards_check_the_fiscal_code(backend: Backend) {

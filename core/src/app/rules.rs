@@ -189,7 +189,8 @@ impl Sportello {
         }
     }
 
-    /// Checks one field as the citizen types it, with the service's `lookup` rule.
+    /// Checks one field as the citizen types it, with the service's `lookup` rule; `client`'s
+    /// lookups are rate-limited like its holds.
     pub async fn lookup(
         &self,
         tenant_slug: &str,
@@ -197,9 +198,14 @@ impl Sportello {
         field: &str,
         value: &str,
         locale: Option<&str>,
+        client: Option<&str>,
     ) -> Result<LookupResult, AppError> {
         let tenant = self.tenant(tenant_slug).await?;
         let service = tenant.config.service(service_slug).ok_or(AppError::NotFound("service"))?;
+        if let Some(client) = client {
+            let per_minute = tenant.config.limits.lookups_per_minute;
+            self.throttle(&tenant, "lookups", client, per_minute, self.clock.now()).await?;
+        }
         let locale = locale.and_then(Locale::parse).unwrap_or_else(|| tenant.config.default_locale());
         let config = service
             .plugin

@@ -37,11 +37,14 @@ pub struct Limits {
     pub holds_per_minute: u32,
     /// Bookings one IP address may confirm per minute.
     pub bookings_per_minute: u32,
+    /// Field checks (`lookup`) one IP address may ask per minute: a rule's answers describe a
+    /// tenant's records (e.g. a notice's amount), so guessing through them is slowed down.
+    pub lookups_per_minute: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { holds_per_client: 2, holds_per_minute: 30, bookings_per_minute: 10 }
+        Self { holds_per_client: 2, holds_per_minute: 30, bookings_per_minute: 10, lookups_per_minute: 30 }
     }
 }
 

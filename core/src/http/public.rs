@@ -134,8 +134,13 @@ impl PublicApi {
         tenant: Path<String>,
         service: Path<String>,
         body: Json<LookupRequest>,
+        request: &poem::Request,
     ) -> ApiResult<Json<LookupView>> {
-        let found = self.app.lookup(&tenant, &service, &body.field, &body.value, body.locale.as_deref()).await?;
+        let client = self.client(request);
+        let found = self
+            .app
+            .lookup(&tenant, &service, &body.field, &body.value, body.locale.as_deref(), client.as_deref())
+            .await?;
         let summary = found
             .summary
             .iter()

@@ -52,6 +52,7 @@ pub struct LimitsFile {
     pub holds_per_client: Option<u32>,
     pub holds_per_minute: Option<u32>,
     pub bookings_per_minute: Option<u32>,
+    pub lookups_per_minute: Option<u32>,
 }
 
 #[derive(Deserialize)]

@@ -331,6 +331,7 @@ fn parse_limits(raw: &super::file::LimitsFile) -> Result<Limits, PackError> {
         holds_per_client: pick("holds_per_client", raw.holds_per_client, defaults.holds_per_client)?,
         holds_per_minute: pick("holds_per_minute", raw.holds_per_minute, defaults.holds_per_minute)?,
         bookings_per_minute: pick("bookings_per_minute", raw.bookings_per_minute, defaults.bookings_per_minute)?,
+        lookups_per_minute: pick("lookups_per_minute", raw.lookups_per_minute, defaults.lookups_per_minute)?,
     })
 }
 
