@@ -102,9 +102,15 @@ pub struct PrivateRedis {
 
 impl PrivateRedis {
     pub fn start() -> Self {
-        let mut redis = Self { port: free_port(), child: None };
-        redis.restart();
-        redis
+        // Two tests may be handed the same free port number; the second server then cannot bind,
+        // and its test takes another port instead of sharing the first test's Redis.
+        for _ in 0..10 {
+            let mut redis = Self { port: free_port(), child: None };
+            if redis.launch() {
+                return redis;
+            }
+        }
+        panic!("redis-server did not start");
     }
 
     pub fn url(&self) -> String {
@@ -120,21 +126,50 @@ impl PrivateRedis {
 
     /// Starts it again on the same port (empty: it keeps nothing on disk).
     pub fn restart(&mut self) {
-        let child = Command::new("redis-server")
+        assert!(self.launch(), "redis-server did not start again on port {}", self.port);
+    }
+
+    /// Starts a server on `self.port`; true once the server answering there is this one.
+    fn launch(&mut self) -> bool {
+        let mut child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server (Debian package redis-server)");
-        self.child = Some(child);
         for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
+            if !matches!(child.try_wait(), Ok(None)) {
+                return false;
+            }
+            if answering_pid(self.port) == Some(child.id()) {
+                self.child = Some(child);
+                return true;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("redis-server did not start");
+        let _ = child.kill();
+        let _ = child.wait();
+        false
     }
+}
+
+/// The process id of the Redis server listening on `port`, if one answers.
+fn answering_pid(port: u16) -> Option<u32> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
+    stream.write_all(b"INFO server\r\n").ok()?;
+    let mut reply = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !String::from_utf8_lossy(&reply).contains("process_id:") || !reply.ends_with(b"\r\n\r\n") {
+        let n = stream.read(&mut buffer).ok()?;
+        if n == 0 {
+            break;
+        }
+        reply.extend_from_slice(&buffer[..n]);
+    }
+    let text = String::from_utf8_lossy(&reply);
+    text.lines().find_map(|line| line.strip_prefix("process_id:")).and_then(|pid| pid.trim().parse().ok())
 }
 
 impl Drop for PrivateRedis {
