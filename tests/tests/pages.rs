@@ -146,9 +146,16 @@ async fn manage_reschedule_and_cancel(backend: Backend) {
     assert_eq!(status, 200);
     assert!(page.contains("confermata") && page.contains("Sposta l&#x27;appuntamento"), "{page}");
 
-    // Reschedule to 10:00 the same day.
+    // Reschedule to 10:00 the same day: the month's free days, then that day's times.
     let reschedule = format!("{manage}/reschedule");
-    let (_, _, choices) = post(&client, &reschedule, &proof).await;
+    let (_, _, month) = post(&client, &reschedule, &proof).await;
+    assert!(month.contains("dicembre 2026"), "{month}");
+    assert!(month.contains("name=\"day\" value=\"2026-12-02\""), "{month}");
+    assert!(!month.contains("name=\"start\""), "no times before a day is chosen");
+    assert!(!month.contains("lucia.verdi%40") && !month.contains("email="), "the e-mail never goes in a URL");
+    assert!(!month.contains("value=\"2027-01\""), "no next month: bookings close within December");
+    let day = [proof[0], proof[1], ("month", "2026-12"), ("day", "2026-12-02")];
+    let (_, _, choices) = post(&client, &reschedule, &day).await;
     let new_start = "2026-12-02T10:00:00+01:00";
     assert!(choices.contains(&format!("value=\"{new_start}\"")), "{choices}");
     let (_, _, moved) = post(

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Path, Query};
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::Web;
 use super::language::negotiate;
 use super::render::Frame;
-use crate::app::{AppError, AvailabilityRequest, ConfirmRequest, HoldRequest, TenantSnapshot};
+use crate::app::{AppError, AvailabilityRequest, AvailableDay, ConfirmRequest, HoldRequest, TenantSnapshot};
 use crate::domain::booking::SummaryLine;
 use crate::domain::{Booking, DetailsForm, FieldErrors, FieldKind, Locale, Mode};
 use crate::holds::Hold;
@@ -78,6 +78,10 @@ impl Web {
 
     fn client(&self, request: &Request) -> Option<String> {
         crate::http::client_address(request, self.trust_forwarded_for)
+    }
+
+    fn month_label(&self, locale: Locale, month_start: NaiveDate) -> String {
+        format!("{} {}", self.render.text(locale, &format!("month-{}", month_start.month()), &[]), month_start.year())
     }
 
     fn date(&self, locale: Locale, date: NaiveDate) -> String {
@@ -245,6 +249,52 @@ pub struct CalendarQuery {
     error: Option<String>,
 }
 
+/// The month a calendar shows (`YYYY-MM` asked, else today's), and the days to look up in it:
+/// from today at the earliest to the month's end. Step 3 and rescheduling share it.
+struct MonthWindow {
+    start: NaiveDate,
+    from: NaiveDate,
+    to: NaiveDate,
+    next: NaiveDate,
+    today: NaiveDate,
+}
+
+impl MonthWindow {
+    fn new(today: NaiveDate, asked: Option<&str>) -> Self {
+        let start = asked
+            .and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok())
+            .unwrap_or_else(|| today.with_day(1).unwrap_or(today));
+        let from = start.max(today);
+        let next = start.checked_add_months(chrono::Months::new(1)).unwrap_or(start);
+        let to = next.pred_opt().unwrap_or(start).max(from);
+        Self { start, from, to, next, today }
+    }
+
+    fn param(&self) -> String {
+        self.start.format("%Y-%m").to_string()
+    }
+
+    /// The month before, unless this is the current one.
+    fn previous(&self) -> Option<String> {
+        (self.start > self.today.with_day(1).unwrap_or(self.today)).then(|| {
+            self.start.checked_sub_months(chrono::Months::new(1)).unwrap_or(self.start).format("%Y-%m").to_string()
+        })
+    }
+
+    /// The month after, if bookings are open in it.
+    fn following(&self, horizon_end: NaiveDate) -> Option<String> {
+        (self.next <= horizon_end).then(|| self.next.format("%Y-%m").to_string())
+    }
+}
+
+/// A day's free times as a radio group's choices.
+fn time_choices(day: &AvailableDay, tz: Tz) -> Vec<Value> {
+    day.slots
+        .iter()
+        .map(|s| json!({"value": s.start.with_timezone(&tz).to_rfc3339(), "label": format!("{}–{}", time(s.start, tz), time(s.end, tz)), "id": format!("time-{}", s.start.timestamp())}))
+        .collect()
+}
+
 /// Step 3: a month of days with free slots, then the free times of the chosen day.
 #[handler]
 pub async fn calendar_step(
@@ -259,20 +309,13 @@ pub async fn calendar_step(
     };
     let base = format!("/t/{tenant}/s/{service}/o/{office}/m/{mode}");
     let today = web.app.now().with_timezone(&visit.tenant.config.timezone).date_naive();
-    let month_start = query
-        .month
-        .as_deref()
-        .and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok())
-        .unwrap_or_else(|| today.with_day(1).unwrap_or(today));
-    let from = month_start.max(today);
-    let next_month = month_start.checked_add_months(chrono::Months::new(1)).unwrap_or(month_start);
-    let to = next_month.pred_opt().unwrap_or(month_start);
+    let month = MonthWindow::new(today, query.month.as_deref());
     let request_range = AvailabilityRequest {
         service: &service,
         office: &office,
         mode: &mode,
-        from: Some(from),
-        to: Some(to.max(from)),
+        from: Some(month.from),
+        to: Some(month.to),
     };
     let availability = match web.app.availability(&tenant, request_range).await {
         Ok(a) => a,
@@ -292,7 +335,7 @@ pub async fn calendar_step(
     };
     let tz = availability.timezone;
     let chosen_day = query.day.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-    let month_param = month_start.format("%Y-%m").to_string();
+    let month_param = month.param();
     let days: Vec<Value> = availability
         .days
         .iter()
@@ -307,23 +350,13 @@ pub async fn calendar_step(
         .collect();
     let times: Vec<Value> = chosen_day
         .and_then(|day| availability.days.iter().find(|d| d.date == day))
-        .map(|d| {
-            d.slots
-                .iter()
-                .map(|s| json!({"value": s.start.with_timezone(&tz).to_rfc3339(), "label": format!("{}–{}", time(s.start, tz), time(s.end, tz)), "id": format!("time-{}", s.start.timestamp())}))
-                .collect()
-        })
+        .map(|d| time_choices(d, tz))
         .unwrap_or_default();
     let config = &visit.tenant.config;
     let service_name = config.service(&service).map(|s| s.name.get(visit.locale).to_owned()).unwrap_or_default();
     let office_name = config.office(&office).map(|o| o.name.clone()).unwrap_or_default();
-    let previous = (month_start > today.with_day(1).unwrap_or(today)).then(|| {
-        format!(
-            "{base}?month={}",
-            month_start.checked_sub_months(chrono::Months::new(1)).unwrap_or(month_start).format("%Y-%m")
-        )
-    });
-    let next = (next_month <= availability.horizon_end).then(|| format!("{base}?month={}", next_month.format("%Y-%m")));
+    let previous = month.previous().map(|m| format!("{base}?month={m}"));
+    let next = month.following(availability.horizon_end).map(|m| format!("{base}?month={m}"));
     let alternative = if availability.days.is_empty() && next.is_none() {
         web.other_office(&visit, &service, &office, &mode).await
     } else {
@@ -334,7 +367,7 @@ pub async fn calendar_step(
         "service_name": service_name,
         "office_name": office_name,
         "mode_key": Mode::parse(&mode).map(mode_key),
-        "month_label": format!("{} {}", web.render.text(visit.locale, &format!("month-{}", month_start.month()), &[]), month_start.year()),
+        "month_label": web.month_label(visit.locale, month.start),
         "days": days,
         "previous": previous,
         "next": next,
@@ -802,6 +835,11 @@ pub struct Proof {
     confirmed: Option<String>,
     #[serde(default)]
     start: Option<String>,
+    /// Rescheduling: the month shown (`YYYY-MM`) and the day chosen (`YYYY-MM-DD`).
+    #[serde(default)]
+    month: Option<String>,
+    #[serde(default)]
+    day: Option<String>,
 }
 
 impl Web {
@@ -870,7 +908,8 @@ pub async fn cancel_booking(
     }
 }
 
-/// Reschedule: the free times of the next weeks for the same service, office and mode; then the move.
+/// Reschedule: a month of days with free places for the same service, office and mode, then the
+/// day's free times; then the move.
 #[handler]
 pub async fn reschedule_booking(
     web: WebData<'_>,
@@ -911,33 +950,50 @@ pub async fn reschedule_booking(
     } else if proof.start.is_some() || proof.confirmed.is_some() {
         error = Some("choose-time-error");
     }
+    // The same month view as step 3, driven by forms: the e-mail that proves the booking travels in
+    // POST bodies, never in a URL.
     let today = web.app.now().with_timezone(&booking.timezone).date_naive();
+    let month = MonthWindow::new(today, proof.month.as_deref());
     let range = AvailabilityRequest {
         service: booking.service.as_str(),
         office: booking.office.as_str(),
         mode: booking.mode.code(),
-        from: Some(today),
-        to: today.checked_add_days(Days::new(30)),
+        from: Some(month.from),
+        to: Some(month.to),
     };
-    let days: Vec<Value> = match web.app.availability(&tenant, range).await {
-        Ok(a) => a
-            .days
-            .iter()
-            .map(|d| {
-                json!({
-                    "label": web.date(visit.locale, d.date),
-                    "times": d.slots.iter().map(|s| json!({
-                        "value": s.start.with_timezone(&a.timezone).to_rfc3339(),
-                        "label": format!("{}–{}", time(s.start, a.timezone), time(s.end, a.timezone)),
-                        "id": format!("time-{}", s.start.timestamp()),
-                    })).collect::<Vec<_>>(),
-                })
+    let availability = match web.app.availability(&tenant, range).await {
+        Ok(availability) => availability,
+        Err(error) => {
+            return web.error(&visit, StatusCode::SERVICE_UNAVAILABLE, "unavailable-title", &unavailable(&error), None);
+        }
+    };
+    let chosen_day = proof.day.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let days: Vec<Value> = availability
+        .days
+        .iter()
+        .map(|d| {
+            json!({
+                "label": web.date(visit.locale, d.date),
+                "value": d.date.to_string(),
+                "current": Some(d.date) == chosen_day,
+                "free": d.slots.iter().map(|s| s.remaining).sum::<u32>(),
             })
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+        })
+        .collect();
+    let times: Vec<Value> = chosen_day
+        .and_then(|day| availability.days.iter().find(|d| d.date == day))
+        .map(|d| time_choices(d, availability.timezone))
+        .unwrap_or_default();
     let mut data = web.booking_data(&visit, &booking);
+    data["month"] = json!(month.param());
+    data["month_label"] = json!(web.month_label(visit.locale, month.start));
+    data["previous"] = json!(month.previous());
+    data["next"] = json!(month.following(availability.horizon_end));
+    data["horizon_end"] = json!(web.date(visit.locale, availability.horizon_end));
     data["days"] = json!(days);
+    data["chosen_day"] = json!(chosen_day.map(|d| web.date(visit.locale, d)));
+    data["day"] = json!(chosen_day.map(|d| d.to_string()));
+    data["times"] = json!(times);
     data["error"] = json!(error);
     web.show(&visit, "reschedule", data)
 }

@@ -199,8 +199,15 @@ async function manageFlow(page, lang, words) {
   await page.click("form button[type=submit]");
   await assertAccessible(page, `booking (${lang})`);
   await page.click(`text=${words.move}`);
-  await assertAccessible(page, `reschedule (${lang})`);
-  await page.check('input[name="start"] >> nth=1');
+  await assertAccessible(page, `reschedule: the month (${lang})`);
+  // The same month view as step 3: a day first (the next month if this one is over), then a time.
+  if ((await page.locator('ul.days button[name="day"]').count()) === 0) {
+    await page.click('nav button[name="month"] >> nth=-1');
+  }
+  await page.click('ul.days button[name="day"] >> nth=0');
+  await assertAccessible(page, `reschedule: the day's times (${lang})`);
+  const times = page.locator('input[name="start"]');
+  await page.check(`input[name="start"] >> nth=${(await times.count()) > 1 ? 1 : 0}`);
   await page.click("form#times button[type=submit]");
   assert.match(await page.textContent("h1"), words.moved);
   await assertAccessible(page, `moved (${lang})`);
