@@ -80,6 +80,16 @@ impl Web {
         crate::http::client_address(request, self.trust_forwarded_for)
     }
 
+    /// A day of a month view: its label, date, whether it is the chosen one, and its free places.
+    fn day_choice(&self, locale: Locale, day: &AvailableDay, chosen: Option<NaiveDate>) -> Value {
+        json!({
+            "label": self.date(locale, day.date),
+            "value": day.date.to_string(),
+            "current": Some(day.date) == chosen,
+            "free": day.slots.iter().map(|s| s.remaining).sum::<u32>(),
+        })
+    }
+
     fn month_label(&self, locale: Locale, month_start: NaiveDate) -> String {
         format!("{} {}", self.render.text(locale, &format!("month-{}", month_start.month()), &[]), month_start.year())
     }
@@ -340,12 +350,9 @@ pub async fn calendar_step(
         .days
         .iter()
         .map(|d| {
-            json!({
-                "label": web.date(visit.locale, d.date),
-                "url": format!("{base}?month={month_param}&day={}", d.date),
-                "current": Some(d.date) == chosen_day,
-                "free": d.slots.iter().map(|s| s.remaining).sum::<u32>(),
-            })
+            let mut day = web.day_choice(visit.locale, d, chosen_day);
+            day["url"] = json!(format!("{base}?month={month_param}&day={}", d.date));
+            day
         })
         .collect();
     let times: Vec<Value> = chosen_day
@@ -968,18 +975,7 @@ pub async fn reschedule_booking(
         }
     };
     let chosen_day = proof.day.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-    let days: Vec<Value> = availability
-        .days
-        .iter()
-        .map(|d| {
-            json!({
-                "label": web.date(visit.locale, d.date),
-                "value": d.date.to_string(),
-                "current": Some(d.date) == chosen_day,
-                "free": d.slots.iter().map(|s| s.remaining).sum::<u32>(),
-            })
-        })
-        .collect();
+    let days: Vec<Value> = availability.days.iter().map(|d| web.day_choice(visit.locale, d, chosen_day)).collect();
     let times: Vec<Value> = chosen_day
         .and_then(|day| availability.days.iter().find(|d| d.date == day))
         .map(|d| time_choices(d, availability.timezone))
