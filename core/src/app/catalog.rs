@@ -88,7 +88,6 @@ impl Sportello {
         plugins
     }
 
-    /// The tenant's current configuration, or `NotFound("tenant")`.
     /// Every tenant of this installation, by slug. One that cannot be loaded is left out (and logged).
     pub async fn tenants(&self) -> Result<Vec<Arc<TenantSnapshot>>, AppError> {
         let mut tenants = Vec::new();
@@ -101,6 +100,7 @@ impl Sportello {
         Ok(tenants)
     }
 
+    /// The tenant's current configuration, or `NotFound("tenant")`.
     pub async fn tenant(&self, slug: &str) -> Result<Arc<TenantSnapshot>, AppError> {
         if let Some((snapshot, checked)) = self.catalog.cached(slug) {
             if checked.elapsed() < RECHECK {

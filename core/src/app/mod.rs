@@ -87,7 +87,6 @@ impl AppError {
     }
 }
 
-/// The application: one per process, shared by every request.
 /// Counters of this process (they start at zero with it), for `/metrics`.
 #[derive(Clone, Debug)]
 pub struct Metrics {
@@ -97,6 +96,7 @@ pub struct Metrics {
     pub module_compilations: u64,
 }
 
+/// The application: one per process, shared by every request.
 #[derive(Clone)]
 pub struct Sportello {
     store: Store,

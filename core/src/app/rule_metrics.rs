@@ -64,17 +64,14 @@ pub struct RuleCount {
     pub calls: u64,
 }
 
-type Key = (String, String, &'static str, RuleOutcome);
-
 #[derive(Default)]
-pub(super) struct RuleMetrics(Mutex<BTreeMap<Key, (Hook, u64)>>);
+pub(super) struct RuleMetrics(Mutex<BTreeMap<(String, String, Hook, RuleOutcome), u64>>);
 
 impl RuleMetrics {
     pub(super) fn count(&self, tenant: &str, plugin: &str, hook: Hook, outcome: RuleOutcome) {
         // A poisoned lock only loses a count; rules go on.
         if let Ok(mut counts) = self.0.lock() {
-            let key = (tenant.to_owned(), plugin.to_owned(), hook.name(), outcome);
-            counts.entry(key).or_insert((hook, 0)).1 += 1;
+            *counts.entry((tenant.to_owned(), plugin.to_owned(), hook, outcome)).or_default() += 1;
         }
     }
 
@@ -82,7 +79,7 @@ impl RuleMetrics {
         let Ok(counts) = self.0.lock() else { return Vec::new() };
         counts
             .iter()
-            .map(|((tenant, plugin, _, outcome), (hook, calls))| RuleCount {
+            .map(|((tenant, plugin, hook, outcome), calls)| RuleCount {
                 tenant: tenant.clone(),
                 plugin: plugin.clone(),
                 hook: *hook,

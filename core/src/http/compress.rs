@@ -39,8 +39,11 @@ pub(super) async fn gzip_text<E: Endpoint>(next: E, request: Request) -> poem::R
     let (mut parts, body) = response.into_parts();
     // Caches must keep the two forms apart, whichever this client got.
     parts.headers.append(VARY, HeaderValue::from_static("accept-encoding"));
+    if !accepted {
+        return Ok(Response::from_parts(parts, body));
+    }
     let bytes = body.into_bytes().await?;
-    if !accepted || bytes.len() < MIN_BYTES {
+    if bytes.len() < MIN_BYTES {
         return Ok(Response::from_parts(parts, Body::from(bytes)));
     }
     let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 3), Compression::fast());

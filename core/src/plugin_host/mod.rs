@@ -32,7 +32,7 @@ const MAX_MODULE_BYTES: usize = 8 * 1024 * 1024;
 const TICK: Duration = Duration::from_millis(1);
 
 /// The hooks a plugin may implement.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Hook {
     /// Before a booking is confirmed: ok, or errors per field, and an optional summary.
     Validate,

@@ -970,6 +970,10 @@ pub async fn reschedule_booking(
     };
     let availability = match web.app.availability(&tenant, range).await {
         Ok(availability) => availability,
+        Err(AppError::ServiceInactive) => {
+            let home = Some(format!("/t/{tenant}/"));
+            return web.error(&visit, StatusCode::CONFLICT, "service-inactive-title", "service-inactive-body", home);
+        }
         Err(error) => {
             return web.error(&visit, StatusCode::SERVICE_UNAVAILABLE, "unavailable-title", &unavailable(&error), None);
         }
