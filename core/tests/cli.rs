@@ -131,8 +131,9 @@ fn serve_demo_books_without_logging_personal_data() {
     let (status, body) = http(&addr, "POST", "/api/v1/t/comune-esempio/holds", Some(&hold));
     assert_eq!(status, 201, "{body}");
     let booking = format!(
-        r#"{{"hold_id":"{}","citizen":{{"first_name":"Giuseppina","last_name":"Verdissima","email":"giuseppina.verdissima@example.it","phone":"+39 347 987 6543","fiscal_code":"RSSMRA85T10A562S"}},"reason":"residenza","privacy_accepted":true}}"#,
-        json_field(&body, "hold_id")
+        r#"{{"hold_id":"{}","hold_token":"{}","citizen":{{"first_name":"Giuseppina","last_name":"Verdissima","email":"giuseppina.verdissima@example.it","phone":"+39 347 987 6543","fiscal_code":"RSSMRA85T10A562S"}},"reason":"residenza","privacy_accepted":true}}"#,
+        json_field(&body, "hold_id"),
+        json_field(&body, "hold_token")
     );
     let (status, body) = http(&addr, "POST", "/api/v1/t/comune-esempio/bookings", Some(&booking));
     assert_eq!(status, 201, "{body}");

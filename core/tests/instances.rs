@@ -99,12 +99,16 @@ fn hold_id(i: usize) -> String {
     format!("00000000-0000-4000-8000-{i:012}")
 }
 
+/// Citizen `i`'s own hold secret, sent with every hold request so that a retry proves ownership.
+fn hold_token(i: usize) -> String {
+    format!("instances-citizen-secret-{i:012}")
+}
+
 /// Hold then confirm slot `n` through `base`, as citizen `i`, as a well-behaved client does:
 /// with its own hold id and an Idempotency-Key, so that a retry elsewhere is the same request.
 async fn attempt(http: &reqwest::Client, base: &str, n: u32, i: usize) -> Outcome {
     let tenant = format!("{base}/api/v1/t/clickday");
-    let hold =
-        json!({"service": "bonus", "office": "sede", "mode": "in_person", "start": slot(n), "hold_id": hold_id(i)});
+    let hold = json!({"service": "bonus", "office": "sede", "mode": "in_person", "start": slot(n), "hold_id": hold_id(i), "hold_token": hold_token(i)});
     let Ok((status, _)) = post(http, format!("{tenant}/holds"), hold).await else { return Outcome::Transport };
     if status != 201 {
         return Outcome::Status(status, None);
@@ -116,8 +120,7 @@ async fn attempt(http: &reqwest::Client, base: &str, n: u32, i: usize) -> Outcom
 /// and Idempotency-Key, as a client behind a load balancer does: a confirmation the dead instance
 /// committed is then replayed, not lost.
 async fn attempt_with_failover(http: &reqwest::Client, primary: &str, fallback: &str, n: u32, i: usize) -> Outcome {
-    let hold =
-        json!({"service": "bonus", "office": "sede", "mode": "in_person", "start": slot(n), "hold_id": hold_id(i)});
+    let hold = json!({"service": "bonus", "office": "sede", "mode": "in_person", "start": slot(n), "hold_id": hold_id(i), "hold_token": hold_token(i)});
     let mut status = None;
     for base in [primary, fallback] {
         if let Ok((answer, _)) = post(http, format!("{base}/api/v1/t/clickday/holds"), hold.clone()).await {
@@ -138,6 +141,7 @@ async fn attempt_with_failover(http: &reqwest::Client, primary: &str, fallback: 
 async fn confirm(http: &reqwest::Client, base: &str, hold_id: &str, i: usize) -> Outcome {
     let booking = json!({
         "hold_id": hold_id,
+        "hold_token": hold_token(i),
         "citizen": {"first_name": "Citizen", "last_name": format!("N{i}"), "email": format!("c{i}@example.it"), "phone": format!("+39 333 {i:07}")},
         "privacy_accepted": true
     });

@@ -4,12 +4,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_initial;
 mod m20261127_000002_pack_files;
+mod m20261130_000003_hold_claims;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261127_000001_initial::Migration), Box::new(m20261127_000002_pack_files::Migration)]
+        vec![
+            Box::new(m20261127_000001_initial::Migration),
+            Box::new(m20261127_000002_pack_files::Migration),
+            Box::new(m20261130_000003_hold_claims::Migration),
+        ]
     }
 }

@@ -175,9 +175,9 @@ impl TestServer {
         self.post(&self.url(tenant, "/holds"), &body).await
     }
 
-    /// Books a hold with valid citizen data (e-mail `email`).
-    pub async fn book(&self, tenant: &str, hold_id: &str, email: &str) -> (u16, serde_json::Value) {
-        self.post(&self.url(tenant, "/bookings"), &citizen_booking(hold_id, email)).await
+    /// Books a hold (the body `POST /holds` answered) with valid citizen data (e-mail `email`).
+    pub async fn book(&self, tenant: &str, hold: &serde_json::Value, email: &str) -> (u16, serde_json::Value) {
+        self.post(&self.url(tenant, "/bookings"), &citizen_booking(hold, email)).await
     }
 
     /// Free places of the slot starting at `start`, as availability reports them (0 if absent).
@@ -200,10 +200,11 @@ impl TestServer {
     }
 }
 
-/// A valid booking request body.
-pub fn citizen_booking(hold_id: &str, email: &str) -> serde_json::Value {
+/// A valid booking request body for `hold` (the body `POST /holds` answered: its id and secret).
+pub fn citizen_booking(hold: &serde_json::Value, email: &str) -> serde_json::Value {
     serde_json::json!({
-        "hold_id": hold_id,
+        "hold_id": hold["hold_id"],
+        "hold_token": hold["hold_token"],
         "citizen": {"first_name": "Maria", "last_name": "Bianchi", "email": email, "phone": "+39 333 765 4321"},
         "privacy_accepted": true
     })

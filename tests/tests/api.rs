@@ -30,10 +30,23 @@ async fn problem(server: &TestServer, response: reqwest::Response) -> (u16, Valu
     (status, body)
 }
 
-async fn hold_id(server: &TestServer, service: &str, office: &str, mode: &str, start: &str) -> String {
+/// Holds a slot of tenant `prova`; the answer carries the hold's id and secret.
+async fn held(server: &TestServer, service: &str, office: &str, mode: &str, start: &str) -> Value {
     let (status, body) = server.hold("prova", service, office, mode, start).await;
     assert_eq!(status, 201, "{body}");
-    body["hold_id"].as_str().expect("hold id").to_owned()
+    body
+}
+
+/// A reschedule request for booking e-mail `email` onto `hold`.
+fn move_to(hold: &Value, email: &str) -> Value {
+    json!({"email": email, "hold_id": hold["hold_id"], "hold_token": hold["hold_token"]})
+}
+
+/// `DELETE /holds/{id}` with the hold's secret.
+async fn release(server: &TestServer, tenant: &str, hold: &Value) -> reqwest::Response {
+    let id = hold["hold_id"].as_str().unwrap_or("none");
+    let request = server.http.delete(server.url(tenant, &format!("/holds/{id}")));
+    request.header("Hold-Token", hold["hold_token"].as_str().unwrap_or("")).send().await.unwrap()
 }
 
 async fn catalog(backend: Backend) {
@@ -94,7 +107,7 @@ async fn availability(backend: Backend) {
 
     // A one-hour booking takes a desk from both half-hour slots it covers.
     for i in 0..3 {
-        let hold = hold_id(&s, "lunga", "sede", "in_person", SLOT).await;
+        let hold = held(&s, "lunga", "sede", "in_person", SLOT).await;
         assert_eq!(s.book("prova", &hold, &format!("l{i}@example.it")).await.0, 201);
     }
     assert_eq!(s.remaining("prova", "visita", "sede", "2026-12-02T08:00:00+01:00").await, 0);
@@ -135,29 +148,41 @@ async fn holds(backend: Backend) {
         "the same instant in UTC is the same slot"
     );
 
-    let first = hold["hold_id"].as_str().unwrap();
-    let delete = |id: &str| s.http.delete(s.url("prova", &format!("/holds/{id}"))).send();
-    assert_eq!(delete(first).await.unwrap().status(), 204);
+    let stranger = json!({"hold_id": hold["hold_id"], "hold_token": "someone-else-who-saw-the-id-0000000000"});
+    assert_eq!(problem(&s, release(&s, "prova", &stranger).await).await.0, 404, "only the owner may release");
+    assert_eq!(s.remaining("prova", "visita", "piccolo", SLOT).await, 0);
+    assert_eq!(release(&s, "prova", &hold).await.status(), 204);
     assert_eq!(s.remaining("prova", "visita", "piccolo", SLOT).await, 1);
-    assert_eq!(problem(&s, delete(first).await.unwrap()).await.0, 404);
-    assert_eq!(problem(&s, delete("not-a-uuid").await.unwrap()).await.0, 422);
+    assert_eq!(problem(&s, release(&s, "prova", &hold).await).await.0, 409, "already released");
+    let not_an_id = json!({"hold_id": "not-a-uuid", "hold_token": hold["hold_token"]});
+    assert_eq!(problem(&s, release(&s, "prova", &not_an_id).await).await.0, 422);
 
     // A client-chosen id makes a retried hold request the same hold, not a second place.
-    let retry = json!({"service": "visita", "office": "sede", "mode": "in_person", "start": SLOT, "hold_id": "6f1c3a52-9a53-4d2f-8f59-2f6d1c0e7b11"});
+    let retry = json!({"service": "visita", "office": "sede", "mode": "in_person", "start": SLOT, "hold_id": "6f1c3a52-9a53-4d2f-8f59-2f6d1c0e7b11", "hold_token": "the-clients-own-secret-for-this-hold"});
     let (first, again) =
         (s.post(&s.url("prova", "/holds"), &retry).await, s.post(&s.url("prova", "/holds"), &retry).await);
     assert_eq!((first.0, again.0), (201, 201));
     assert_eq!(first.1["hold_id"], "6f1c3a52-9a53-4d2f-8f59-2f6d1c0e7b11");
+    assert_eq!(first.1["hold_token"], "the-clients-own-secret-for-this-hold");
     assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 2, "one place held, not two");
+    // Whoever knows the id but not the secret cannot move the hold.
+    let mut hijack = retry.clone();
+    hijack["hold_token"] = json!("an-attacker-who-read-the-url-000000");
+    hijack["start"] = json!("2026-12-02T09:00:00+01:00");
+    let (status, body) = s.post(&s.url("prova", "/holds"), &hijack).await;
+    assert_eq!((status, body["type"].as_str()), (409, Some("/problems/hold-id-taken")), "{body}");
+    hijack.as_object_mut().map(|o| o.remove("hold_token"));
+    assert_eq!(s.post(&s.url("prova", "/holds"), &hijack).await.0, 409, "nor without one");
+    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 2, "the hold stayed where its owner put it");
     // The same id in another tenant is another hold.
     let elsewhere = json!({"service": "visita", "office": "sede", "mode": "in_person", "start": "2026-12-01T09:00:00+01:00", "hold_id": "6f1c3a52-9a53-4d2f-8f59-2f6d1c0e7b11"});
     assert_eq!(s.post(&s.url("altro", "/holds"), &elsewhere).await.0, 201);
     assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 2);
 
     // Holds expire on their own.
-    hold_id(&s, "visita", "piccolo", "in_person", SLOT).await;
+    held(&s, "visita", "piccolo", "in_person", SLOT).await;
     s.clock.advance(TimeDelta::minutes(11));
-    hold_id(&s, "visita", "piccolo", "in_person", SLOT).await;
+    held(&s, "visita", "piccolo", "in_person", SLOT).await;
 
     for (start, field) in
         [("2026-12-02T08:10:00+01:00", "start"), ("yesterday", "start"), ("2026-11-30T08:00:00+01:00", "start")]
@@ -171,7 +196,7 @@ async fn holds(backend: Backend) {
 
 async fn booking_lifecycle(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let hold = hold_id(&s, "visita", "sede", "in_person", SLOT).await;
+    let hold = held(&s, "visita", "sede", "in_person", SLOT).await;
     let (status, booking) = s.book("prova", &hold, "Maria.Bianchi@Example.it").await;
     assert_eq!(status, 201, "{booking}");
     let code = booking["code"].as_str().unwrap().to_owned();
@@ -215,18 +240,18 @@ async fn booking_lifecycle(backend: Backend) {
 
     // Reschedule to 09:00: the old place is given back, the new one taken.
     let later = "2026-12-02T09:00:00+01:00";
-    let new_hold = hold_id(&s, "visita", "sede", "in_person", later).await;
-    let reschedule = json!({"email": "maria.bianchi@example.it", "hold_id": new_hold});
+    let new_hold = held(&s, "visita", "sede", "in_person", later).await;
+    let reschedule = move_to(&new_hold, "maria.bianchi@example.it");
     let (status, moved) = s.post(&s.url("prova", &format!("/bookings/{code}/reschedule")), &reschedule).await;
     assert_eq!((status, moved["start"].as_str()), (200, Some(later)), "{moved}");
     assert_eq!(moved["code"].as_str(), Some(code.as_str()));
     assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 3);
     assert_eq!(s.remaining("prova", "visita", "sede", later).await, 2);
-    let other_service = hold_id(&s, "lunga", "sede", "in_person", "2026-12-03T08:00:00+01:00").await;
+    let other_service = held(&s, "lunga", "sede", "in_person", "2026-12-03T08:00:00+01:00").await;
     let (status, body) = s
         .post(
             &s.url("prova", &format!("/bookings/{code}/reschedule")),
-            &json!({"email": "maria.bianchi@example.it", "hold_id": other_service}),
+            &move_to(&other_service, "maria.bianchi@example.it"),
         )
         .await;
     assert_eq!((status, field_errors(&body)), (422, vec!["hold_id".to_owned()]));
@@ -240,11 +265,11 @@ async fn booking_lifecycle(backend: Backend) {
     assert_eq!(s.remaining("prova", "visita", "sede", later).await, 3);
     let (status, body) = s.post(&cancel_url, &json!({"email": "maria.bianchi@example.it"})).await;
     assert_eq!((status, body["type"].as_str()), (409, Some("/problems/booking-not-changeable")));
-    let late_hold = hold_id(&s, "visita", "sede", "in_person", later).await;
+    let late_hold = held(&s, "visita", "sede", "in_person", later).await;
     let (status, _) = s
         .post(
             &s.url("prova", &format!("/bookings/{code}/reschedule")),
-            &json!({"email": "maria.bianchi@example.it", "hold_id": late_hold}),
+            &move_to(&late_hold, "maria.bianchi@example.it"),
         )
         .await;
     assert_eq!(status, 409, "a cancelled booking cannot be moved");
@@ -252,7 +277,7 @@ async fn booking_lifecycle(backend: Backend) {
 
 async fn booking_validation(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let hold = hold_id(&s, "con-cf", "sede", "in_person", SLOT).await;
+    let hold = held(&s, "con-cf", "sede", "in_person", SLOT).await;
     let mut request = citizen_booking(&hold, "maria@example.it");
     request["answers"] = json!({"notice_number": "1234"});
     request["citizen"]["email"] = json!("not-an-email");
@@ -279,7 +304,7 @@ async fn booking_validation(backend: Backend) {
     assert_eq!(booking["service"]["name"], "With fiscal code", "named in the booking's language");
 
     // Each video mode asks for its own contact.
-    let hold = hold_id(&s, "visita", "sede", "whatsapp", SLOT).await;
+    let hold = held(&s, "visita", "sede", "whatsapp", SLOT).await;
     let (status, body) = s.book("prova", &hold, "w@example.it").await;
     assert_eq!((status, field_errors(&body)), (422, vec!["contact".to_owned()]));
     let mut with_contact = citizen_booking(&hold, "w@example.it");
@@ -291,15 +316,20 @@ async fn booking_validation(backend: Backend) {
     let ics = s.http.get(ics_url).send().await.unwrap().text().await.unwrap();
     assert!(ics.contains("LOCATION:Videochiamata WhatsApp"), "{ics}");
 
-    let (status, body) = s.book("prova", "2b1ec1d2-0000-4000-8000-000000000000", "x@example.it").await;
+    let unknown = json!({"hold_id": "2b1ec1d2-0000-4000-8000-000000000000", "hold_token": "a".repeat(64)});
+    let (status, body) = s.book("prova", &unknown, "x@example.it").await;
     assert_eq!((status, body["type"].as_str()), (409, Some("/problems/hold-expired")));
-    let (status, body) = s.book("prova", "nope", "x@example.it").await;
+    let (status, body) =
+        s.book("prova", &json!({"hold_id": "nope", "hold_token": "a".repeat(64)}), "x@example.it").await;
     assert_eq!((status, field_errors(&body)), (422, vec!["hold_id".to_owned()]));
+    let (status, body) =
+        s.book("prova", &json!({"hold_id": unknown["hold_id"], "hold_token": "short"}), "x@example.it").await;
+    assert_eq!((status, field_errors(&body)), (422, vec!["hold_token".to_owned()]));
 }
 
 async fn idempotency_and_expired_holds(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let hold = hold_id(&s, "visita", "sede", "in_person", SLOT).await;
+    let hold = held(&s, "visita", "sede", "in_person", SLOT).await;
     let body = citizen_booking(&hold, "idem@example.it");
     let send =
         |body: Value| s.http.post(s.url("prova", "/bookings")).header("Idempotency-Key", "abc-123").json(&body).send();
@@ -319,14 +349,14 @@ async fn idempotency_and_expired_holds(backend: Backend) {
     assert_eq!((status, problem_body["type"].as_str()), (422, Some("/problems/idempotency-key-reused")));
 
     // An expired hold still books while there is room…
-    let hold = hold_id(&s, "visita", "piccolo", "in_person", SLOT).await;
+    let hold = held(&s, "visita", "piccolo", "in_person", SLOT).await;
     s.clock.advance(TimeDelta::minutes(15));
     assert_eq!(s.book("prova", &hold, "late@example.it").await.0, 201);
     // …and fails cleanly when someone else took the place meanwhile.
     let later = "2026-12-02T08:30:00+01:00";
-    let slow = hold_id(&s, "visita", "piccolo", "in_person", later).await;
+    let slow = held(&s, "visita", "piccolo", "in_person", later).await;
     s.clock.advance(TimeDelta::minutes(15));
-    let fast = hold_id(&s, "visita", "piccolo", "in_person", later).await;
+    let fast = held(&s, "visita", "piccolo", "in_person", later).await;
     let (status, body) = s.book("prova", &slow, "slow@example.it").await;
     assert_eq!((status, body["type"].as_str()), (409, Some("/problems/slot-taken")), "{body}");
     assert_eq!(s.book("prova", &fast, "fast@example.it").await.0, 201);
@@ -382,7 +412,7 @@ async fn tenant_isolation(backend: Backend) {
     let tuesday = "2026-12-01T09:00:00+01:00";
     let mut code = String::new();
     for i in 0..3 {
-        let hold = hold_id(&s, "visita", "sede", "in_person", tuesday).await;
+        let hold = held(&s, "visita", "sede", "in_person", tuesday).await;
         let (status, booking) = s.book("prova", &hold, &format!("p{i}@example.it")).await;
         assert_eq!(status, 201);
         code = booking["code"].as_str().unwrap().to_owned();
@@ -398,11 +428,10 @@ async fn tenant_isolation(backend: Backend) {
     let (status, still) = s.get(&s.url("prova", &format!("/bookings/{code}?email=p2@example.it"))).await;
     assert_eq!((status, still["status"].as_str()), (200, Some("confirmed")));
 
-    let hold = hold_id(&s, "visita", "sede", "in_person", "2026-12-01T10:00:00+01:00").await;
+    let hold = held(&s, "visita", "sede", "in_person", "2026-12-01T10:00:00+01:00").await;
     let (status, _) = s.book("altro", &hold, "x@example.it").await;
     assert_eq!(status, 409, "tenant A's hold is unknown to tenant B");
-    let release = s.http.delete(s.url("altro", &format!("/holds/{hold}"))).send().await.unwrap();
-    assert_eq!(release.status(), 404, "tenant B cannot release tenant A's hold");
+    assert_eq!(release(&s, "altro", &hold).await.status(), 409, "tenant B cannot release tenant A's hold");
     assert_eq!(s.book("prova", &hold, "x@example.it").await.0, 201, "the hold is intact");
 }
 
@@ -423,7 +452,7 @@ async fn dst_week(backend: Backend) {
     // Monday 29 March 2027 is Easter Monday: closed.
     assert_eq!(firsts, ["2027-03-27T08:00:00+01:00", "2027-03-28T08:00:00+02:00", "2027-03-30T08:00:00+02:00"]);
     assert!(body["days"].as_array().unwrap().iter().all(|d| d["slots"].as_array().unwrap().len() == 8));
-    let hold = hold_id(&s, "visita", "sede", "in_person", "2027-03-28T08:00:00+02:00").await;
+    let hold = held(&s, "visita", "sede", "in_person", "2027-03-28T08:00:00+02:00").await;
     let (status, booking) = s.book("prova", &hold, "dst@example.it").await;
     assert_eq!((status, booking["start"].as_str()), (201, Some("2027-03-28T08:00:00+02:00")));
     let ics = s

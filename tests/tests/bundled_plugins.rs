@@ -37,12 +37,13 @@ async fn book(s: &TestServer, tenant: &str, service: &str, office: &str, slot: u
     let (status, hold) = post(s.url(tenant, "/holds"), hold).await;
     assert_eq!(status, 201, "{hold}");
     body["hold_id"] = hold["hold_id"].clone();
+    body["hold_token"] = hold["hold_token"].clone();
     body["citizen"]["phone"] = json!(format!("+39 333 {:07}", email.bytes().map(u32::from).sum::<u32>()));
     post(s.url(tenant, "/bookings"), body).await
 }
 
 fn notice_booking(email: &str, notice: &str, fiscal_code: &str, locale: &str) -> Value {
-    let mut body = citizen_booking("", email);
+    let mut body = citizen_booking(&Value::Null, email);
     body["citizen"]["fiscal_code"] = json!(fiscal_code);
     body["answers"] = json!({ "notice_number": notice });
     body["reason"] = json!("chiarimenti");
@@ -139,7 +140,7 @@ async fn a_notice_is_looked_up_as_it_is_typed(backend: Backend) {
 async fn identity_cards_check_the_fiscal_code(backend: Backend) {
     let s = with_demo_tenants(backend).await;
     let with_code = |email: &str, fiscal_code: &str| {
-        let mut body = citizen_booking("", email);
+        let mut body = citizen_booking(&Value::Null, email);
         body["citizen"]["fiscal_code"] = json!(fiscal_code);
         body
     };
@@ -202,12 +203,12 @@ async fn the_c_example_plugin_runs() {
     let s = TestServer::start(Backend::sqlite()).await;
     let module = std::fs::read(demo_packs_dir().join("../plugins/examples/c/rule.wasm")).expect("the C example");
     s.app.apply_pack(&write_pack_with("esempio-c", C_EXAMPLE, &[("plugins/rule.wasm", module)])).await.expect("apply");
-    let mut without = citizen_booking("", "g@example.it");
+    let mut without = citizen_booking(&Value::Null, "g@example.it");
     without["locale"] = json!("en");
     let (status, problem) = book(&s, "esempio-c", "avvisi", "sede", 0, without).await;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(rule_errors(&problem), [("answers.notice_number".to_owned(), "Enter the notice number.".to_owned())]);
-    let mut with = citizen_booking("", "h@example.it");
+    let mut with = citizen_booking(&Value::Null, "h@example.it");
     with["answers"] = json!({"notice_number": "123"});
     let (status, booking) = book(&s, "esempio-c", "avvisi", "sede", 1, with).await;
     assert_eq!(status, 201, "{booking}");

@@ -99,7 +99,7 @@ async fn two_hundred_citizens_three_desks(backend: Backend) {
             if status != 201 {
                 return status;
             }
-            s.book("prova", hold["hold_id"].as_str().unwrap(), &format!("c{i}@example.it")).await.0
+            s.book("prova", &hold, &format!("c{i}@example.it")).await.0
         }
     });
     let statuses = join_all(attempts).await;
@@ -116,11 +116,11 @@ async fn lying_holds_cannot_oversell(backend: Backend) {
     for _ in 0..200 {
         let (status, hold) = s.hold("prova", "visita", "sede", "in_person", SLOT).await;
         assert_eq!(status, 201);
-        holds.push(hold["hold_id"].as_str().unwrap().to_owned());
+        holds.push(hold);
     }
-    let confirms = holds.iter().enumerate().map(|(i, id)| {
+    let confirms = holds.iter().enumerate().map(|(i, hold)| {
         let s = s.clone();
-        async move { s.book("prova", id, &format!("l{i}@example.it")).await.0 }
+        async move { s.book("prova", hold, &format!("l{i}@example.it")).await.0 }
     });
     let statuses = join_all(confirms).await;
     assert_eq!(tally(&statuses), BTreeMap::from([(201, 3), (409, 197)]), "{}", s.backend);
@@ -137,11 +137,11 @@ async fn mixed_durations_share_desks(backend: Backend) {
         let (service, start) = if i % 2 == 0 { ("lunga", SLOT) } else { ("visita", "2026-12-02T08:30:00+01:00") };
         let (status, hold) = s.hold("prova", service, "sede", "in_person", start).await;
         assert_eq!(status, 201, "{hold}");
-        holds.push(hold["hold_id"].as_str().unwrap().to_owned());
+        holds.push(hold);
     }
-    let confirms = holds.iter().enumerate().map(|(i, id)| {
+    let confirms = holds.iter().enumerate().map(|(i, hold)| {
         let s = s.clone();
-        async move { s.book("prova", id, &format!("m{i}@example.it")).await.0 }
+        async move { s.book("prova", hold, &format!("m{i}@example.it")).await.0 }
     });
     let statuses = join_all(confirms).await;
     let counts = tally(&statuses);
@@ -161,7 +161,7 @@ async fn concurrent_reschedules(backend: Backend) {
     for i in 0..12 {
         let start = format!("2026-12-0{}T{:02}:00:00+01:00", 3 + i / 4, 8 + i % 4);
         let (_, hold) = s.hold("prova", "visita", "sede", "in_person", &start).await;
-        let (status, booking) = s.book("prova", hold["hold_id"].as_str().unwrap(), &format!("r{i}@example.it")).await;
+        let (status, booking) = s.book("prova", &hold, &format!("r{i}@example.it")).await;
         assert_eq!(status, 201, "{booking}");
         bookings.push((booking["code"].as_str().unwrap().to_owned(), format!("r{i}@example.it"), start));
     }
@@ -169,7 +169,7 @@ async fn concurrent_reschedules(backend: Backend) {
         let s = s.clone();
         async move {
             let (_, hold) = s.hold("prova", "visita", "sede", "in_person", SLOT).await;
-            let body = json!({"email": email, "hold_id": hold["hold_id"]});
+            let body = json!({"email": email, "hold_id": hold["hold_id"], "hold_token": hold["hold_token"]});
             s.post(&s.url("prova", &format!("/bookings/{code}/reschedule")), &body).await.0
         }
     });
@@ -186,7 +186,122 @@ async fn concurrent_reschedules(backend: Backend) {
     assert!(bookings_per_unit(&url).await.values().all(|n| *n <= 3));
 }
 
+/// The capacity ledger agrees with the confirmed bookings, unit by unit.
+async fn assert_ledger_matches_bookings(url: &str) {
+    let db = Database::connect(url).await.expect("connect");
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT unit_start, used FROM capacity_ledger WHERE used > 0",
+        ))
+        .await
+        .expect("query");
+    let ledger: BTreeMap<i64, usize> = rows
+        .iter()
+        .map(|row| {
+            let used: i32 = row.try_get("", "used").expect("used");
+            (row.try_get("", "unit_start").expect("unit_start"), usize::try_from(used).expect("not negative"))
+        })
+        .collect();
+    db.close().await.expect("close");
+    assert_eq!(ledger, bookings_per_unit(url).await, "ledger and bookings disagree");
+}
+
+fn problem_type(body: &serde_json::Value) -> &str {
+    body["type"].as_str().unwrap_or_default()
+}
+
+/// Five confirmations of one hold at the same moment (each with other details, no
+/// Idempotency-Key) make one booking; the slot's other live hold still confirms.
+async fn one_hold_one_booking(backend: Backend) {
+    let url = backend.url.clone();
+    let s = Arc::new(TestServer::start(backend).await);
+    let (_, first) = s.hold("prova", "visita", "sede", "in_person", SLOT).await;
+    assert_eq!(s.book("prova", &first, "first@example.it").await.0, 201);
+    // Two clients hold the last two desks.
+    let (mine, theirs) = (
+        s.hold("prova", "visita", "sede", "in_person", SLOT).await,
+        s.hold("prova", "visita", "sede", "in_person", SLOT).await,
+    );
+    assert_eq!((mine.0, theirs.0), (201, 201));
+    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 0);
+    let twins = (0..5).map(|i| {
+        let (s, hold) = (s.clone(), mine.1.clone());
+        async move { s.book("prova", &hold, &format!("twin{i}@example.it")).await }
+    });
+    let answers = join_all(twins).await;
+    let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    assert_eq!(tally(&statuses), BTreeMap::from([(201, 1), (409, 4)]), "{}: {answers:?}", s.backend);
+    let code = answers.iter().find(|(status, _)| *status == 201).map(|(_, b)| b["code"].clone()).unwrap();
+    for (_, body) in answers.iter().filter(|(status, _)| *status == 409) {
+        assert_eq!(problem_type(body), "/problems/hold-used", "{body}");
+    }
+    let (status, booking) = s.book("prova", &theirs.1, "other@example.it").await;
+    assert_eq!(status, 201, "the other client's live hold still confirms: {booking}");
+    assert_eq!(s.app.count_bookings("prova", BookingStatus::Confirmed).await.unwrap(), 3);
+    assert_ledger_matches_bookings(&url).await;
+    // Sending the spent hold again says which booking it became.
+    let (status, body) = s.book("prova", &mine.1, "late@example.it").await;
+    assert_eq!((status, problem_type(&body)), (409, "/problems/hold-used"));
+    assert!(body["detail"].as_str().unwrap().contains(code.as_str().unwrap()), "{body}");
+}
+
+/// Five moves of one booking with one hold at the same moment move it once; the target slot's
+/// other live hold still confirms. Two moves of one booking to different holds at the same
+/// moment: one wins, and the old place is given back once.
+async fn one_hold_one_move(backend: Backend) {
+    let url = backend.url.clone();
+    let s = Arc::new(TestServer::start(backend).await);
+    let old = "2026-12-02T10:00:00+01:00";
+    let mut booked = Vec::new();
+    for who in ["mover", "neighbour"] {
+        let (_, hold) = s.hold("prova", "visita", "sede", "in_person", old).await;
+        let (status, booking) = s.book("prova", &hold, &format!("{who}@example.it")).await;
+        assert_eq!(status, 201, "{booking}");
+        booked.push(booking["code"].as_str().unwrap().to_owned());
+    }
+    let (_, first) = s.hold("prova", "visita", "sede", "in_person", SLOT).await;
+    assert_eq!(s.book("prova", &first, "first@example.it").await.0, 201);
+    let (target, other) = (
+        s.hold("prova", "visita", "sede", "in_person", SLOT).await.1,
+        s.hold("prova", "visita", "sede", "in_person", SLOT).await.1,
+    );
+    let reschedule = s.url("prova", &format!("/bookings/{}/reschedule", booked[0]));
+    let moves = (0..5).map(|_| {
+        let (s, url) = (s.clone(), reschedule.clone());
+        let body =
+            json!({"email": "mover@example.it", "hold_id": target["hold_id"], "hold_token": target["hold_token"]});
+        async move { s.post(&url, &body).await.0 }
+    });
+    let statuses = join_all(moves).await;
+    assert_eq!(tally(&statuses), BTreeMap::from([(200, 1), (409, 4)]), "{}", s.backend);
+    assert_eq!(s.book("prova", &other, "other@example.it").await.0, 201, "the other live hold still confirms");
+    assert_eq!(s.remaining("prova", "visita", "sede", old).await, 2, "the old place was given back once");
+    assert_ledger_matches_bookings(&url).await;
+
+    // The neighbour moves to two places at once: one move wins, the other finds the booking moved.
+    let (nine, eleven) = ("2026-12-02T09:00:00+01:00", "2026-12-02T11:00:00+01:00");
+    let holds = [
+        s.hold("prova", "visita", "sede", "in_person", nine).await.1,
+        s.hold("prova", "visita", "sede", "in_person", eleven).await.1,
+    ];
+    let reschedule = s.url("prova", &format!("/bookings/{}/reschedule", booked[1]));
+    let moves = holds.iter().map(|hold| {
+        let (s, url) = (s.clone(), reschedule.clone());
+        let body =
+            json!({"email": "neighbour@example.it", "hold_id": hold["hold_id"], "hold_token": hold["hold_token"]});
+        async move { s.post(&url, &body).await }
+    });
+    let answers = join_all(moves).await;
+    let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    assert_eq!(tally(&statuses), BTreeMap::from([(200, 1), (409, 1)]), "{}: {answers:?}", s.backend);
+    assert_eq!(s.remaining("prova", "visita", "sede", old).await, 3);
+    assert_ledger_matches_bookings(&url).await;
+}
+
 on_both_backends!(
+    one_hold_one_booking,
+    one_hold_one_move,
     two_hundred_citizens_three_desks,
     lying_holds_cannot_oversell,
     mixed_durations_share_desks,

@@ -26,7 +26,9 @@ async fn book_as(s: &TestServer, client: &str, body: &Value) -> (u16, Value) {
 
 async fn release(s: &TestServer, hold: &Value) {
     let id = hold["hold_id"].as_str().unwrap();
-    assert_eq!(s.http.delete(s.url("limitato", &format!("/holds/{id}"))).send().await.unwrap().status(), 204);
+    let token = hold["hold_token"].as_str().unwrap();
+    let response = s.http.delete(s.url("limitato", &format!("/holds/{id}"))).header("Hold-Token", token).send();
+    assert_eq!(response.await.unwrap().status(), 204);
 }
 
 async fn live_holds_per_client(backend: Backend) {
@@ -60,14 +62,13 @@ async fn bookings_per_minute_and_per_person(backend: Backend) {
     let client = "192.0.2.10";
     // One person, one upcoming booking of this service.
     let (_, hold, _) = hold_as(&s, client, &slot(0)).await;
-    let (status, booking) =
-        book_as(&s, client, &citizen_booking(hold["hold_id"].as_str().unwrap(), "anna@example.it")).await;
+    let (status, booking) = book_as(&s, client, &citizen_booking(&hold, "anna@example.it")).await;
     assert_eq!(status, 201, "{booking}");
     let (_, hold, _) = hold_as(&s, client, &slot(1)).await;
-    let again = citizen_booking(hold["hold_id"].as_str().unwrap(), "ANNA@example.it");
+    let again = citizen_booking(&hold, "ANNA@example.it");
     let (status, body) = book_as(&s, client, &again).await;
     assert_eq!((status, body["type"].as_str()), (409, Some("/problems/booking-limit-reached")), "same e-mail: {body}");
-    let mut same_phone = citizen_booking(hold["hold_id"].as_str().unwrap(), "other@example.it");
+    let mut same_phone = citizen_booking(&hold, "other@example.it");
     same_phone["citizen"]["phone"] = json!("+39 333 765 4321");
     let (status, _) = book_as(&s, client, &same_phone).await;
     assert_eq!(status, 409, "same phone");
@@ -83,12 +84,12 @@ async fn bookings_per_minute_and_per_person(backend: Backend) {
     s.clock.advance(TimeDelta::minutes(1));
     for n in 2..5 {
         let (_, hold, _) = hold_as(&s, other, &slot(n)).await;
-        let mut body = citizen_booking(hold["hold_id"].as_str().unwrap(), &format!("p{n}@example.it"));
+        let mut body = citizen_booking(&hold, &format!("p{n}@example.it"));
         body["citizen"]["phone"] = json!(format!("+39 333 000 000{n}"));
         assert_eq!(book_as(&s, other, &body).await.0, 201);
     }
     let (_, hold, _) = hold_as(&s, other, &slot(6)).await;
-    let mut body = citizen_booking(hold["hold_id"].as_str().unwrap(), "p6@example.it");
+    let mut body = citizen_booking(&hold, "p6@example.it");
     body["citizen"]["phone"] = json!("+39 333 000 0006");
     let (status, problem) = book_as(&s, other, &body).await;
     assert_eq!((status, problem["type"].as_str()), (429, Some("/problems/rate-limited")), "{problem}");
@@ -101,11 +102,11 @@ async fn person_limit_under_concurrency(backend: Backend) {
     for n in 0..10 {
         let (status, hold, _) = hold_as(&s, &format!("203.0.113.{}", 100 + n), &slot(n % 8)).await;
         assert_eq!(status, 201, "{hold}");
-        holds.push((format!("203.0.113.{}", 100 + n), hold["hold_id"].as_str().unwrap().to_owned()));
+        holds.push((format!("203.0.113.{}", 100 + n), hold));
     }
-    let confirms = holds.iter().map(|(client, id)| {
+    let confirms = holds.iter().map(|(client, hold)| {
         let s = &s;
-        async move { book_as(s, client, &citizen_booking(id, "same.person@example.it")).await.0 }
+        async move { book_as(s, client, &citizen_booking(hold, "same.person@example.it")).await.0 }
     });
     let mut statuses = futures::future::join_all(confirms).await;
     statuses.sort_unstable();

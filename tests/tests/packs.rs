@@ -47,7 +47,7 @@ async fn invalid_packs_change_nothing(backend: Backend) {
 async fn removing_a_booked_service_is_refused(backend: Backend) {
     let s = TestServer::start(backend).await;
     let (_, hold) = s.hold("prova", "lunga", "sede", "in_person", "2026-12-02T08:00:00+01:00").await;
-    assert_eq!(s.book("prova", hold["hold_id"].as_str().unwrap(), "keep@example.it").await.0, 201);
+    assert_eq!(s.book("prova", &hold, "keep@example.it").await.0, 201);
     let start = PROVA.find("[[services]]\nslug = \"lunga\"").unwrap();
     let end = PROVA.find("[[services]]\nslug = \"con-cf\"").unwrap();
     let without = format!("{}{}", &PROVA[..start], &PROVA[end..])

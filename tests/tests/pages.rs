@@ -3,9 +3,9 @@
 use serde_json::Value;
 use sportello_tests::{Backend, TestServer, on_both_backends};
 
-/// A citizen's browser: follows redirects, keeps no cookies unless told.
+/// A citizen's browser: follows redirects and keeps cookies (a hold's secret lives in one).
 fn browser() -> reqwest::Client {
-    reqwest::Client::builder().build().expect("client")
+    reqwest::Client::builder().cookie_store(true).build().expect("client")
 }
 
 /// Decodes the few entities Handlebars writes into attributes.
@@ -68,6 +68,8 @@ async fn reach_details(s: &TestServer, client: &reqwest::Client, start: &str) ->
     .await;
     assert_eq!(status, 200, "{details}");
     assert!(details_url.contains("/t/prova/details/"), "{details_url}");
+    let (status, _, _) = get(&browser(), &details_url).await;
+    assert_eq!(status, 410, "another browser that learns the URL cannot use the hold");
     assert!(details.contains("Passo 4 di 4") && details.contains("fino alle 07:10"), "{details}");
     (details_url, details)
 }
@@ -183,7 +185,8 @@ async fn manage_reschedule_and_cancel(backend: Backend) {
 
 async fn languages_and_friendly_errors(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let client = browser();
+    // Without a cookie store: each request states its own cookies.
+    let client = reqwest::Client::new();
     let response = client.get(format!("{}/t/prova/?lang=en", s.base)).send().await.unwrap();
     let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.starts_with("lang=en;") && cookie.contains("SameSite=Lax"), "{cookie}");
@@ -252,7 +255,7 @@ async fn expired_hold_offers_the_next_free_time(backend: Backend) {
     // The citizen is slow; the hold lapses and someone else books the place.
     s.clock.advance(chrono::TimeDelta::minutes(15));
     let (_, hold) = s.hold("prova", "visita", "piccolo", "in_person", "2026-12-02T08:00:00+01:00").await;
-    assert_eq!(s.book("prova", hold["hold_id"].as_str().unwrap(), "quick@example.it").await.0, 201);
+    assert_eq!(s.book("prova", &hold, "quick@example.it").await.0, 201);
     let (status, _, page) = post(&client, &details_url.replace("/details/", "/confirm/"), &DETAILS).await;
     assert_eq!(status, 409);
     assert!(page.contains("L&#x27;orario non è più disponibile"), "{page}");

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use serde_json::Value;
 use sportello_tests::packs::{write_pack, write_pack_with};
 use sportello_tests::{Backend, TestServer, citizen_booking, on_both_backends};
 
@@ -150,12 +151,13 @@ async fn book(s: &TestServer, service: &str, mut body: serde_json::Value) -> (u1
     let (status, hold) = s.hold("regole", service, "sede", "in_person", SLOT).await;
     assert_eq!(status, 201, "{hold}");
     body["hold_id"] = hold["hold_id"].clone();
+    body["hold_token"] = hold["hold_token"].clone();
     s.post(&s.url("regole", "/bookings"), &body).await
 }
 
 async fn rules_decide_before_booking(backend: Backend) {
     let s = with_rules(backend).await;
-    let mut accepted = citizen_booking("", "rule@example.it");
+    let mut accepted = citizen_booking(&Value::Null, "rule@example.it");
     accepted["citizen"]["fiscal_code"] = json!("RSSMRA85T10A562S");
     let (status, booking) = book(&s, "ok", accepted).await;
     assert_eq!(status, 201, "{booking}");
@@ -165,7 +167,7 @@ async fn rules_decide_before_booking(backend: Backend) {
         .await;
     assert_eq!(fetched["summary"][0]["value"], "€ 123,45", "the summary is stored with the booking");
 
-    let mut refused = citizen_booking("", "refused@example.it");
+    let mut refused = citizen_booking(&Value::Null, "refused@example.it");
     refused["answers"] = json!({"notice_number": "123456"});
     refused["locale"] = json!("en");
     let (status, problem) = book(&s, "no", refused).await;
@@ -181,7 +183,7 @@ async fn rules_decide_before_booking(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn broken_rules_answer_503_and_spare_other_tenants() {
     let s = with_rules(Backend::sqlite()).await;
-    let (status, problem) = book(&s, "rotto", citizen_booking("", "x@example.it")).await;
+    let (status, problem) = book(&s, "rotto", citizen_booking(&Value::Null, "x@example.it")).await;
     assert_eq!((status, problem["type"].as_str()), (503, Some("/problems/rule-unavailable")), "{problem}");
 
     // 64 confirmations spin in the rule at once. Rules run off the request threads and one at a time
@@ -193,7 +195,7 @@ async fn broken_rules_answer_503_and_spare_other_tenants() {
     let spinning_done = AtomicBool::new(false);
     let spinning = async {
         let spun = futures::future::join_all(
-            (0..64).map(|i| book(&s, "lento", citizen_booking("", &format!("spin{i}@example.it")))),
+            (0..64).map(|i| book(&s, "lento", citizen_booking(&Value::Null, &format!("spin{i}@example.it")))),
         )
         .await;
         spinning_done.store(true, Ordering::SeqCst);
@@ -204,8 +206,7 @@ async fn broken_rules_answer_503_and_spare_other_tenants() {
         let (mut slowest, mut booked, mut last) = (Duration::ZERO, 0, Instant::now());
         while !spinning_done.load(Ordering::SeqCst) {
             let (_, hold) = s.hold("grande", "visita", "sede", "in_person", SLOT).await;
-            let (status, _) =
-                s.book("grande", hold["hold_id"].as_str().unwrap(), &format!("other{booked}@example.it")).await;
+            let (status, _) = s.book("grande", &hold, &format!("other{booked}@example.it")).await;
             assert_eq!(status, 201);
             slowest = slowest.max(last.elapsed());
             last = Instant::now();
@@ -246,14 +247,14 @@ fn counted(metrics: &str, plugin: &str, outcome: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rule_outcomes_are_counted_in_metrics() {
     let s = with_rules(Backend::sqlite()).await;
-    let mut accepted = citizen_booking("", "counted@example.it");
+    let mut accepted = citizen_booking(&Value::Null, "counted@example.it");
     accepted["citizen"]["fiscal_code"] = json!("RSSMRA85T10A562S");
     assert_eq!(book(&s, "ok", accepted).await.0, 201);
-    let mut refused = citizen_booking("", "refused@example.it");
+    let mut refused = citizen_booking(&Value::Null, "refused@example.it");
     refused["answers"] = json!({"notice_number": "123456"});
     assert_eq!(book(&s, "no", refused.clone()).await.0, 422);
     assert_eq!(book(&s, "no", refused).await.0, 422);
-    assert_eq!(book(&s, "rotto", citizen_booking("", "broken@example.it")).await.0, 503);
+    assert_eq!(book(&s, "rotto", citizen_booking(&Value::Null, "broken@example.it")).await.0, 503);
     let metrics = metrics(&s).await;
     assert_eq!(
         [
@@ -328,7 +329,8 @@ on_both_backends!(lookup_checks_a_field_as_it_is_typed);
 /// On the pages, a rule's refusal shows its own words next to the field, in the page's language.
 async fn rule_messages_on_the_pages(backend: Backend) {
     let s = with_rules(backend).await;
-    let browser = reqwest::Client::new();
+    // A browser keeps cookies: the hold's secret is one.
+    let browser = reqwest::Client::builder().cookie_store(true).build().unwrap();
     let hold = [("service", "no"), ("office", "sede"), ("mode", "in_person"), ("start", SLOT)];
     let details = browser.post(format!("{}/t/regole/hold", s.base)).form(&hold).send().await.unwrap();
     let details_url = details.url().to_string();

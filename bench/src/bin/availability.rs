@@ -70,9 +70,10 @@ async fn main() {
                 mode: "in_person",
                 start: slot.start,
                 id: None,
+                token: None,
                 client: None,
             };
-            let hold = server.app.place_hold("bench", request).await.expect("hold");
+            let placed = server.app.place_hold("bench", request).await.expect("hold");
             let form = DetailsForm {
                 first_name: "Bench".into(),
                 last_name: "Mark".into(),
@@ -83,7 +84,16 @@ async fn main() {
             };
             server
                 .app
-                .confirm("bench", ConfirmRequest { hold_id: hold.id, form, idempotency: None, client: None })
+                .confirm(
+                    "bench",
+                    ConfirmRequest {
+                        hold_id: placed.hold.id,
+                        hold_token: placed.token,
+                        form,
+                        idempotency: None,
+                        client: None,
+                    },
+                )
                 .await
                 .expect("confirm");
             bookings += 1;

@@ -131,6 +131,8 @@ struct Citizen {
     hold_latencies: Vec<Duration>,
     confirm_latencies: Vec<Duration>,
     conflicts: usize,
+    /// Confirmations refused although the hold was granted and live: a broken promise.
+    held_but_refused: usize,
     server_errors: usize,
     other: usize,
     confirmed_at: Option<Instant>,
@@ -173,11 +175,12 @@ async fn citizen(http: reqwest::Client, gate: Arc<Semaphore>, base: String, i: u
         .filter_map(|s| s["start"].as_str().map(str::to_owned))
         .collect();
     let hold_id = format!("00000000-0000-4000-8000-{i:012}");
+    // The citizen's own hold secret, so that moving the hold to another slot keeps its owner.
+    let hold_token = format!("clickday-citizen-secret-{i:012}");
     for _ in 0..TRIES {
         let Some(start) = free.choose(&mut rand::rng()).cloned() else { break };
         free.retain(|s| *s != start);
-        let body =
-            json!({"service": "bonus", "office": "sede", "mode": "in_person", "start": start, "hold_id": hold_id});
+        let body = json!({"service": "bonus", "office": "sede", "mode": "in_person", "start": start, "hold_id": hold_id, "hold_token": hold_token});
         let Some((status, _, latency)) =
             timed(&gate, http.post(format!("{tenant}/holds")).header("X-Forwarded-For", &ip).json(&body)).await
         else {
@@ -202,6 +205,7 @@ async fn citizen(http: reqwest::Client, gate: Arc<Semaphore>, base: String, i: u
         }
         let booking = json!({
             "hold_id": hold_id,
+            "hold_token": hold_token,
             "citizen": {"first_name": "Citizen", "last_name": format!("N{i}"), "email": format!("c{i}@example.it"), "phone": format!("+39 333 {i:07}")},
             "privacy_accepted": true
         });
@@ -217,7 +221,10 @@ async fn citizen(http: reqwest::Client, gate: Arc<Semaphore>, base: String, i: u
         me.confirm_latencies.push(latency);
         match status {
             201 => me.confirmed_at = Some(Instant::now()),
-            409 => me.conflicts += 1,
+            409 => {
+                me.conflicts += 1;
+                me.held_but_refused += 1;
+            }
             s if s >= 500 => me.server_errors += 1,
             _ => me.other += 1,
         }
@@ -311,6 +318,7 @@ async fn main() {
         "hold": percentiles(&mut holds),
         "confirm": percentiles(&mut confirms),
         "conflicts_409": results.iter().map(|c| c.conflicts).sum::<usize>(),
+        "held_but_refused": results.iter().map(|c| c.held_but_refused).sum::<usize>(),
         "server_errors_5xx": results.iter().map(|c| c.server_errors).sum::<usize>(),
         "other_failures": results.iter().map(|c| c.other).sum::<usize>(),
         "oversold": oversold,

@@ -14,14 +14,16 @@ use super::{AppError, Sportello, TenantSnapshot};
 use crate::domain::booking::SummaryLine;
 use crate::domain::slots::{Slot, units_between};
 use crate::domain::{Booking, BookingCode, BookingDetails, BookingStatus, DetailsForm};
-use crate::holds::{Acquired, Hold};
-use crate::store::{Bookings, IdempotencyKeys, Ledger, NewBooking, StoreError};
+use crate::holds::{Acquired, Hold, HoldToken};
+use crate::store::{Bookings, HoldClaims, IdempotencyKeys, Ledger, NewBooking, StoreError};
 
 /// How often a transaction that hit a lock timeout, deadlock or code collision is retried.
 const ATTEMPTS: usize = 4;
 
 pub struct ConfirmRequest {
     pub hold_id: Uuid,
+    /// The hold's secret: only whoever placed the hold may confirm it.
+    pub hold_token: HoldToken,
     pub form: DetailsForm,
     /// The client's `Idempotency-Key` and a hash of the request it came with.
     pub idempotency: Option<(String, String)>,
@@ -33,13 +35,27 @@ pub struct Confirmed {
     pub booking: Booking,
     /// True when this answers a retry of a request that already booked.
     pub replayed: bool,
+    /// The tenant the booking was made in: answering must not need a lookup that could fail
+    /// after the booking committed.
+    pub tenant: Arc<TenantSnapshot>,
+}
+
+/// A booking after a change, with its tenant (see `Confirmed::tenant`).
+pub struct Changed {
+    pub booking: Booking,
+    pub tenant: Arc<TenantSnapshot>,
 }
 
 /// Why one attempt at writing a booking did not commit.
 enum WriteFailure {
+    /// A unit of the slot has no free place.
     Full,
     /// The person already has as many upcoming bookings of the service as allowed.
     PersonLimit(u16),
+    /// The hold became a booking in another transaction.
+    HoldClaimed,
+    /// The booking was cancelled or moved by another request meanwhile.
+    Changed,
     Retry,
     Failed(StoreError),
 }
@@ -55,21 +71,22 @@ impl Sportello {
     pub async fn confirm(&self, tenant_slug: &str, request: ConfirmRequest) -> Result<Confirmed, AppError> {
         let tenant = self.tenant(tenant_slug).await?;
         if let Some(booking) = self.replay(&tenant, request.idempotency.as_ref()).await? {
-            return Ok(Confirmed { booking, replayed: true });
+            return Ok(Confirmed { booking, replayed: true, tenant });
         }
         if let Some(client) = &request.client {
             let per_minute = tenant.config.limits.bookings_per_minute;
             self.throttle(&tenant, "bookings", client, per_minute, self.clock.now()).await?;
         }
         match self.confirm_once(&tenant, &request).await {
-            Err(e @ (AppError::SlotTaken | AppError::HoldUnknown | AppError::Store(_))) => {
+            Ok(booking) => Ok(Confirmed { booking, replayed: false, tenant }),
+            Err(e @ (AppError::SlotTaken | AppError::HoldUnknown | AppError::HoldUsed(_) | AppError::Store(_))) => {
                 // A concurrent twin of this request may have won: answer as it did.
-                match self.replay(&tenant, request.idempotency.as_ref()).await? {
-                    Some(booking) => Ok(Confirmed { booking, replayed: true }),
-                    None => Err(e),
+                match self.replay(&tenant, request.idempotency.as_ref()).await {
+                    Ok(Some(booking)) => Ok(Confirmed { booking, replayed: true, tenant }),
+                    _ => Err(e),
                 }
             }
-            other => other,
+            Err(e) => Err(e),
         }
     }
 
@@ -86,12 +103,8 @@ impl Sportello {
         }
     }
 
-    async fn confirm_once(
-        &self,
-        tenant: &Arc<TenantSnapshot>,
-        request: &ConfirmRequest,
-    ) -> Result<Confirmed, AppError> {
-        let hold = self.hold(tenant, request.hold_id).await?;
+    async fn confirm_once(&self, tenant: &Arc<TenantSnapshot>, request: &ConfirmRequest) -> Result<Booking, AppError> {
+        let hold = self.owned_hold(tenant, request.hold_id, &request.hold_token).await?;
         let offer = Offer::resolve(tenant, hold.service.as_str(), hold.office.as_str(), hold.mode.code())?;
         let details =
             request.form.parse(offer.service, offer.mode, tenant.config.default_locale()).map_err(AppError::Invalid)?;
@@ -134,6 +147,7 @@ impl Sportello {
             if let Some((key, hash)) = &request.idempotency {
                 IdempotencyKeys::record(tx.conn(), tenant.id, key, hash, booking.id, now).await?;
             }
+            claim(&tx, tenant, &hold, booking.id, now).await?;
             // Capacity last: the ledger rows are the hot spot of a click day, so they stay locked
             // only from this write to the commit. A full slot rolls the whole transaction back.
             if !Ledger::take(tx.conn(), tenant.id, offer.office.slug.as_str(), &units, slot.desks).await? {
@@ -142,9 +156,31 @@ impl Sportello {
             tx.commit().await?;
             Ok(booking)
         })
-        .await?;
-        self.consume_hold(tenant, &hold).await;
-        Ok(Confirmed { booking, replayed: false })
+        .await;
+        let booking = self.settle_claim(tenant, &hold, &request.hold_token, booking).await?;
+        Ok(booking)
+    }
+
+    /// After a write with a hold: drops the consumed hold, or turns a lost race for the hold
+    /// into the answer its owner should see (which booking the hold became).
+    async fn settle_claim<T>(
+        &self,
+        tenant: &TenantSnapshot,
+        hold: &Hold,
+        token: &HoldToken,
+        written: Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        match written {
+            Ok(value) => {
+                self.consume_hold(tenant, hold).await;
+                Ok(value)
+            }
+            Err(AppError::HoldUsed(None)) => match self.owned_hold(tenant, hold.id, token).await {
+                Err(used @ AppError::HoldUsed(_)) => Err(used),
+                _ => Err(AppError::HoldUsed(None)),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     /// The slot a hold names, still bookable now; an expired hold is renewed if there is room.
@@ -215,7 +251,7 @@ impl Sportello {
         }
     }
 
-    pub async fn cancel(&self, tenant_slug: &str, code: &str, email: &str) -> Result<Booking, AppError> {
+    pub async fn cancel(&self, tenant_slug: &str, code: &str, email: &str) -> Result<Changed, AppError> {
         let (tenant, booking) = self.find_booking(tenant_slug, code, email).await?;
         let now = self.clock.now();
         ensure_changeable(&booking, now)?;
@@ -232,16 +268,17 @@ impl Sportello {
             )
             .await?
             {
-                return Err(WriteFailure::Full);
+                return Err(WriteFailure::Changed);
             }
             Ledger::release(tx.conn(), tenant.id, booking.office.as_str(), &units).await?;
             tx.commit().await?;
             self.full_units.forget(tenant.id, booking.office.as_str(), &units);
             Ok(())
         })
-        .await
-        .map_err(|e| if matches!(e, AppError::SlotTaken) { AppError::NotChangeable } else { e })?;
-        self.reload(&tenant, booking.id).await
+        .await?;
+        // Answered from what was written: a read after the commit could fail and disguise it.
+        let booking = Booking { status: BookingStatus::Cancelled, updated_at: now, ..booking };
+        Ok(Changed { booking, tenant })
     }
 
     /// Moves a booking to the slot of `hold_id` (same service, office and mode), atomically:
@@ -252,11 +289,12 @@ impl Sportello {
         code: &str,
         email: &str,
         hold_id: Uuid,
-    ) -> Result<Booking, AppError> {
+        hold_token: &HoldToken,
+    ) -> Result<Changed, AppError> {
         let (tenant, booking) = self.find_booking(tenant_slug, code, email).await?;
         let now = self.clock.now();
         ensure_changeable(&booking, now)?;
-        let hold = self.hold(&tenant, hold_id).await?;
+        let hold = self.owned_hold(&tenant, hold_id, hold_token).await?;
         if (&hold.service, &hold.office, hold.mode) != (&booking.service, &booking.office, booking.mode) {
             return Err(AppError::field(
                 "hold_id",
@@ -269,32 +307,55 @@ impl Sportello {
         let grid = tenant.config.grid_minutes;
         let (old_units, new_units) = (units_between(booking.start, booking.end, grid), slot.units(grid));
         let office = booking.office.as_str();
-        retry(|| async {
+        let written = retry(|| async {
             let tx = self.store.begin_write().await?;
+            // The booking must still be where it was read: a concurrent move or cancel wins.
+            if !Bookings::reschedule(
+                tx.conn(),
+                tenant.id,
+                booking.id,
+                (booking.start, booking.end),
+                (slot.start, slot.end),
+                now,
+            )
+            .await?
+            {
+                return Err(WriteFailure::Changed);
+            }
+            claim(&tx, &tenant, &hold, booking.id, now).await?;
             Ledger::release(tx.conn(), tenant.id, office, &old_units).await?;
             if !Ledger::take(tx.conn(), tenant.id, office, &new_units, slot.desks).await? {
-                return Err(WriteFailure::Full);
-            }
-            if !Bookings::reschedule(tx.conn(), tenant.id, booking.id, slot.start, slot.end, now).await? {
                 return Err(WriteFailure::Full);
             }
             tx.commit().await?;
             self.full_units.forget(tenant.id, office, &old_units);
             Ok(())
         })
-        .await?;
-        self.consume_hold(&tenant, &hold).await;
-        self.reload(&tenant, booking.id).await
-    }
-
-    async fn reload(&self, tenant: &TenantSnapshot, id: i32) -> Result<Booking, AppError> {
-        Bookings::by_id(self.store.reader(), tenant.id, id).await?.ok_or(AppError::NotFound("booking"))
+        .await;
+        self.settle_claim(&tenant, &hold, hold_token, written).await?;
+        let booking = Booking { start: slot.start, end: slot.end, updated_at: now, ..booking };
+        Ok(Changed { booking, tenant })
     }
 
     /// Counts a tenant's bookings in a status (for audits, benchmarks and tests).
     pub async fn count_bookings(&self, tenant_slug: &str, status: BookingStatus) -> Result<u64, AppError> {
         let tenant = self.tenant(tenant_slug).await?;
         Ok(Bookings::count_with_status(self.store.reader(), tenant.id, status).await?)
+    }
+}
+
+/// Records, in the write's transaction, that `hold` became `booking_id`: a second write with
+/// the same hold fails here and rolls back.
+async fn claim(
+    tx: &crate::store::WriteTx,
+    tenant: &TenantSnapshot,
+    hold: &Hold,
+    booking_id: i32,
+    now: DateTime<Utc>,
+) -> Result<(), WriteFailure> {
+    match HoldClaims::claim(tx.conn(), tenant.id, hold.id, &hold.owner, booking_id, now).await {
+        Err(e) if e.is_unique_violation() => Err(WriteFailure::HoldClaimed),
+        other => Ok(other?),
     }
 }
 
@@ -313,6 +374,8 @@ where
             Ok(value) => return Ok(value),
             Err(WriteFailure::Full) => return Err(AppError::SlotTaken),
             Err(WriteFailure::PersonLimit(max)) => return Err(AppError::BookingLimit(max)),
+            Err(WriteFailure::HoldClaimed) => return Err(AppError::HoldUsed(None)),
+            Err(WriteFailure::Changed) => return Err(AppError::NotChangeable),
             Err(WriteFailure::Failed(e)) => return Err(e.into()),
             Err(WriteFailure::Retry) => {}
         }

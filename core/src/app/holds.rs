@@ -5,11 +5,16 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
+use std::sync::Arc;
+
 use super::availability::Offer;
 use super::{AppError, Sportello, TenantSnapshot};
 use crate::domain::slots::Slot;
-use crate::holds::{Acquired, Hold};
-use crate::store::Ledger;
+use crate::holds::{Acquired, Hold, HoldToken};
+use crate::store::{HoldClaims, Ledger};
+
+/// How many times a hold is counted again when bookings keep changing its units meanwhile.
+const COUNT_ATTEMPTS: usize = 4;
 
 /// What a citizen asks to hold.
 pub struct HoldRequest<'a> {
@@ -19,16 +24,34 @@ pub struct HoldRequest<'a> {
     pub start: DateTime<Utc>,
     /// A client-chosen id, so that retries are idempotent; a fresh one otherwise.
     pub id: Option<Uuid>,
+    /// The client's own secret for the hold, so that a retry with the same id is recognised as
+    /// its owner's; one is made otherwise.
+    pub token: Option<HoldToken>,
     /// Who asks (an IP address), for the tenant's anti-hoarding limits; `None` is not limited.
     pub client: Option<&'a str>,
+}
+
+/// A hold just placed, with the secret that proves it is the caller's, and the tenant it was
+/// placed in (so that answering needs no second lookup).
+pub struct PlacedHold {
+    pub hold: Hold,
+    pub token: HoldToken,
+    pub tenant: Arc<TenantSnapshot>,
+}
+
+impl PlacedHold {
+    /// The office's time zone, to show the hold's times in.
+    pub fn timezone(&self) -> chrono_tz::Tz {
+        self.tenant.config.office(self.hold.office.as_str()).map_or(self.tenant.config.timezone, |o| o.timezone)
+    }
 }
 
 impl Sportello {
     /// Keeps one place of the slot starting at `start` for the tenant's hold duration.
     /// A client may name the hold (`id`): asking again with the same id is the same hold, so a
     /// retried request never takes a second place.
-    pub async fn place_hold(&self, tenant_slug: &str, request: HoldRequest<'_>) -> Result<Hold, AppError> {
-        let HoldRequest { service, office, mode, start, id, client } = request;
+    pub async fn place_hold(&self, tenant_slug: &str, request: HoldRequest<'_>) -> Result<PlacedHold, AppError> {
+        let HoldRequest { service, office, mode, start, id, token, client } = request;
         let tenant = self.tenant(tenant_slug).await?;
         let offer = Offer::resolve(&tenant, service, office, mode)?;
         let now = self.clock.now();
@@ -44,6 +67,7 @@ impl Sportello {
         if let Some(client) = client {
             self.throttle(&tenant, "holds", client, limits.holds_per_minute, now).await?;
         }
+        let token = token.unwrap_or_else(|| HoldToken::generate(&mut rand::rng()));
         let hold = Hold {
             id: id.unwrap_or_else(Uuid::new_v4),
             tenant: tenant.id,
@@ -55,12 +79,18 @@ impl Sportello {
             units,
             expires_at: now + TimeDelta::minutes(i64::from(tenant.config.hold_minutes)),
             client: client.map(str::to_owned),
+            owner: token.digest(),
         };
+        // A hold id that already became a booking is spent, whoever asks.
+        if HoldClaims::find(self.store.reader(), tenant.id, hold.id).await?.is_some() {
+            return Err(AppError::HoldIdTaken);
+        }
         let max_per_client = (limits.holds_per_client > 0).then_some(limits.holds_per_client);
         match self.acquire(&tenant, &slot, &hold, max_per_client, now).await? {
-            Acquired::Placed => Ok(hold),
+            Acquired::Placed => Ok(PlacedHold { hold, token, tenant }),
             Acquired::Full => Err(AppError::SlotTaken),
             Acquired::ClientLimit => Err(AppError::TooManyHolds(limits.holds_per_client)),
+            Acquired::NotOwner => Err(AppError::HoldIdTaken),
         }
     }
 
@@ -93,26 +123,61 @@ impl Sportello {
         if self.full_units.any(tenant.id, office, &hold.units) {
             return Ok(Acquired::Full);
         }
-        let (from, to) = (slot.start.timestamp(), slot.end.timestamp());
-        let booked = Ledger::usage(self.store.reader(), tenant.id, office, from, to).await?;
         let desks = u32::from(slot.desks);
-        self.full_units.remember(tenant.id, office, booked.iter().filter(|(_, n)| **n >= desks).map(|(u, _)| *u));
-        let free: HashMap<_, _> = hold
-            .units
-            .iter()
-            .map(|u| (*u, u32::from(slot.desks).saturating_sub(booked.get(u).copied().unwrap_or(0))))
-            .collect();
-        Ok(self.holds.acquire(hold, &free, max_per_client, now).await?)
+        let mut booked = Ledger::units(self.store.reader(), tenant.id, office, &hold.units).await?;
+        for _ in 0..COUNT_ATTEMPTS {
+            self.full_units.remember(
+                tenant.id,
+                office,
+                booked.iter().filter(|(_, usage)| usage.used >= desks).map(|(unit, _)| *unit),
+            );
+            let free: HashMap<_, _> = hold
+                .units
+                .iter()
+                .map(|u| (*u, desks.saturating_sub(booked.get(u).map_or(0, |usage| usage.used))))
+                .collect();
+            let acquired = self.holds.acquire(hold, &free, max_per_client, now).await?;
+            if acquired != Acquired::Placed {
+                return Ok(acquired);
+            }
+            // A booking that committed after the ledger was read may have dropped its hold before
+            // the hold store counted: then its place was counted by neither. Only when the ledger
+            // stood still around the count is the hold certain to have its place.
+            let after = Ledger::units(self.store.reader(), tenant.id, office, &hold.units).await?;
+            if after == booked {
+                return Ok(Acquired::Placed);
+            }
+            booked = after;
+        }
+        // The units keep changing: give the place up rather than promise one that may not exist.
+        self.holds.release(tenant.id, hold.id).await?;
+        Ok(Acquired::Full)
     }
 
     /// Gives the place back before the hold expires (the citizen changed their mind).
-    pub async fn release_hold(&self, tenant_slug: &str, id: Uuid) -> Result<(), AppError> {
+    pub async fn release_hold(&self, tenant_slug: &str, id: Uuid, token: &HoldToken) -> Result<(), AppError> {
         let tenant = self.tenant(tenant_slug).await?;
-        if self.holds.release(tenant.id, id).await? { Ok(()) } else { Err(AppError::NotFound("hold")) }
+        let hold = self.owned_hold(&tenant, id, token).await?;
+        if self.holds.release(tenant.id, hold.id).await? { Ok(()) } else { Err(AppError::NotFound("hold")) }
     }
 
-    /// A hold of this tenant, live or recently expired, with its time zone for display.
-    pub async fn hold(&self, tenant: &TenantSnapshot, id: Uuid) -> Result<Hold, AppError> {
-        self.holds.get(tenant.id, id).await?.ok_or(AppError::HoldUnknown)
+    /// A hold of this tenant, live or recently expired, if `token` proves it is the caller's.
+    /// A hold that already became a booking says which, to its owner.
+    pub async fn owned_hold(&self, tenant: &TenantSnapshot, id: Uuid, token: &HoldToken) -> Result<Hold, AppError> {
+        // The hold first, then its claim: a booking commits its claim before it drops the hold,
+        // so a hold found gone because it was just booked is always found claimed.
+        let hold = self.holds.get(tenant.id, id).await?;
+        if let Some(claim) = HoldClaims::find(self.store.reader(), tenant.id, id).await? {
+            if claim.owner != Some(token.digest()) {
+                return Err(AppError::NotFound("hold"));
+            }
+            let booking = crate::store::Bookings::by_id(self.store.reader(), tenant.id, claim.booking_id).await?;
+            return Err(AppError::HoldUsed(booking.map(|b| b.code)));
+        }
+        match hold {
+            Some(hold) if hold.is_owned_by(token) => Ok(hold),
+            Some(_) => Err(AppError::NotFound("hold")),
+            None => Err(AppError::HoldUnknown),
+        }
     }
 }

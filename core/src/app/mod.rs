@@ -25,7 +25,7 @@ use crate::store::{Store, StoreError};
 pub use availability::{Availability, AvailabilityRequest, AvailableDay, AvailableSlot};
 pub use bookings::{ConfirmRequest, Confirmed};
 pub use catalog::TenantSnapshot;
-pub use holds::HoldRequest;
+pub use holds::{HoldRequest, PlacedHold};
 pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::LookupResult;
 pub use tenants::ApplyReport;
@@ -56,6 +56,12 @@ pub enum AppError {
     SlotTaken,
     #[error("the hold does not exist or has expired long ago; choose a slot again")]
     HoldUnknown,
+    /// The hold already became a booking (its code, when it could be read).
+    #[error("this hold was already confirmed")]
+    HoldUsed(Option<crate::domain::BookingCode>),
+    /// A client-chosen hold id that is someone else's hold, or already became a booking.
+    #[error("this hold id is already in use; choose another")]
+    HoldIdTaken,
     #[error("the booking can no longer be changed")]
     NotChangeable,
     #[error("too many requests; try again in {retry_after} seconds")]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use super::{Acquired, Hold, HoldHealth, HoldStore, MemoryHolds, RedisHolds};
+use super::{Acquired, Hold, HoldHealth, HoldStore, HoldToken, MemoryHolds, RedisHolds};
 use crate::domain::slots::Unit;
 use crate::domain::{Mode, Slug, TenantId};
 
@@ -27,6 +27,7 @@ fn hold(tenant: i32, office: &str, units: &[Unit], expires_at: DateTime<Utc>) ->
         units: units.to_vec(),
         expires_at,
         client: None,
+        owner: HoldToken::generate(&mut rand::rng()).digest(),
     }
 }
 
@@ -85,6 +86,11 @@ async fn retries_are_idempotent_and_renewals_extend(store: &dyn HoldStore) {
         store.acquire(&hold(3, "o", &[0], later + TimeDelta::minutes(10)), &free, None, later).await.unwrap(),
         Acquired::Full
     );
+    // Someone who knows the id but not the secret cannot move the hold.
+    let stolen = Hold { owner: HoldToken::generate(&mut rand::rng()).digest(), units: vec![900], ..renewed.clone() };
+    let roomy = HashMap::from([(0, 5), (900, 5)]);
+    assert_eq!(store.acquire(&stolen, &roomy, None, later).await.unwrap(), Acquired::NotOwner);
+    assert_eq!(store.get(TenantId(3), mine.id).await.unwrap(), Some(renewed), "the hold is unchanged");
 }
 
 async fn concurrent_acquisitions_respect_capacity(store: Arc<dyn HoldStore>) {

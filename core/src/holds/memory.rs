@@ -112,6 +112,9 @@ impl HoldStore for MemoryHolds {
         if inner.acquisitions % SWEEP_EVERY == 0 {
             inner.sweep(now);
         }
+        if inner.holds.get(&(hold.tenant, hold.id)).is_some_and(|earlier| earlier.owner != hold.owner) {
+            return Ok(Acquired::NotOwner);
+        }
         let key = (hold.tenant, hold.office.to_string());
         let fits = hold.units.iter().all(|unit| {
             let capacity = free.get(unit).copied().unwrap_or(0);

@@ -34,6 +34,58 @@ pub struct Hold {
     pub expires_at: DateTime<Utc>,
     /// Who placed it (an IP address), for the per-client limit; `None` when not limited.
     pub client: Option<String>,
+    /// Proves who may confirm, move or release it: the digest of the secret its client was given.
+    pub owner: OwnerDigest,
+}
+
+/// The secret a hold's client is given (or chose) when it places the hold: whoever shows it may
+/// confirm, move or release the hold. Only its digest is kept.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HoldToken(String);
+
+/// The SHA-256 of a `HoldToken`, in hex.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnerDigest(String);
+
+impl HoldToken {
+    /// 256 random bits, in hex.
+    pub fn generate(rng: &mut impl rand::Rng) -> Self {
+        let bytes: [u8; 32] = rng.random();
+        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// A client's own token: 32 to 128 characters of `A-Z a-z 0-9 - _`, enough to be unguessable.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ok =
+            (32..=128).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        ok.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn digest(&self) -> OwnerDigest {
+        use sha2::Digest;
+        OwnerDigest(format!("{:x}", sha2::Sha256::digest(self.0.as_bytes())))
+    }
+}
+
+impl std::fmt::Debug for HoldToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HoldToken(…)")
+    }
+}
+
+impl OwnerDigest {
+    /// A stored digest, as written by `as_str`.
+    pub fn from_stored(hex: &str) -> Option<Self> {
+        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Self(hex.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// The outcome of an acquisition.
@@ -44,11 +96,17 @@ pub enum Acquired {
     Full,
     /// The client already keeps as many live holds as it may.
     ClientLimit,
+    /// A hold of this id exists and belongs to someone else.
+    NotOwner,
 }
 
 impl Hold {
     pub fn is_live(&self, now: DateTime<Utc>) -> bool {
         self.expires_at > now
+    }
+
+    pub fn is_owned_by(&self, token: &HoldToken) -> bool {
+        self.owner == token.digest()
     }
 }
 
@@ -71,7 +129,7 @@ pub trait HoldStore: Send + Sync + 'static {
     /// Places `hold` if every unit still has a free place and its client keeps fewer than
     /// `max_per_client` other live holds. `free` gives, for each of the hold's units, its capacity
     /// minus confirmed bookings; live holds are counted against it. Acquiring an id again
-    /// (a retry, or a renewal) replaces the earlier hold of that id.
+    /// (a retry, or a renewal) replaces the earlier hold of that id, if it has the same owner.
     async fn acquire(
         &self,
         hold: &Hold,

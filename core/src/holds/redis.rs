@@ -19,7 +19,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 use uuid::Uuid;
 
-use super::{Acquired, Hold, HoldHealth, HoldStore, HoldStoreError, MemoryHolds};
+use super::{Acquired, Hold, HoldHealth, HoldStore, HoldStoreError, MemoryHolds, OwnerDigest};
 use crate::domain::slots::Unit;
 use crate::domain::{Mode, Slug, TenantId};
 
@@ -36,9 +36,12 @@ end
 ";
 
 /// KEYS: units, expiry, record, client. ARGV: now, expiry, id, record, record ttl (ms),
-/// max holds per client (0: no limit), then unit/free pairs. Returns 1 placed, 0 full, 2 client limit.
+/// max holds per client (0: no limit), owner digest, then unit/free pairs. Returns 1 placed,
+/// 0 full, 2 client limit, 3 the id is someone else's hold.
 const ACQUIRE: &str = r"
-for i = 7, #ARGV, 2 do
+local earlier = redis.call('GET', KEYS[3])
+if earlier and cjson.decode(earlier).owner ~= ARGV[7] then return 3 end
+for i = 8, #ARGV, 2 do
   local unit = ARGV[i]
   local taken = redis.call('ZCOUNT', KEYS[1], unit, unit)
   if redis.call('ZSCORE', KEYS[1], unit .. ':' .. ARGV[3]) then taken = taken - 1 end
@@ -51,7 +54,7 @@ if max > 0 then
   if redis.call('ZSCORE', KEYS[4], ARGV[3]) then others = others - 1 end
   if others >= max then return 2 end
 end
-for i = 7, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   local member = ARGV[i] .. ':' .. ARGV[3]
   redis.call('ZADD', KEYS[1], ARGV[i], member)
   redis.call('ZADD', KEYS[2], ARGV[2], member)
@@ -117,6 +120,7 @@ struct Record {
     units: Vec<Unit>,
     expires_at: DateTime<Utc>,
     client: Option<String>,
+    owner: String,
 }
 
 impl RedisHolds {
@@ -210,6 +214,7 @@ impl Record {
             units: hold.units.clone(),
             expires_at: hold.expires_at,
             client: hold.client.clone(),
+            owner: hold.owner.as_str().to_owned(),
         }
     }
 
@@ -225,6 +230,7 @@ impl Record {
             units: self.units,
             expires_at: self.expires_at,
             client: self.client,
+            owner: OwnerDigest::from_stored(&self.owner)?,
         })
     }
 }
@@ -253,7 +259,8 @@ impl HoldStore for RedisHolds {
             .arg(hold.id.to_string())
             .arg(record)
             .arg(ttl)
-            .arg(if hold.client.is_some() { max_per_client.unwrap_or(0) } else { 0 });
+            .arg(if hold.client.is_some() { max_per_client.unwrap_or(0) } else { 0 })
+            .arg(hold.owner.as_str());
         for unit in &hold.units {
             invocation.arg(*unit).arg(free.get(unit).copied().unwrap_or(0));
         }
@@ -261,6 +268,7 @@ impl HoldStore for RedisHolds {
         match self.observe(invocation.invoke_async::<i64>(&mut connection).await) {
             Some(1) => Ok(Acquired::Placed),
             Some(2) => Ok(Acquired::ClientLimit),
+            Some(3) => Ok(Acquired::NotOwner),
             Some(_) => Ok(Acquired::Full),
             None => self.fallback.acquire(hold, free, max_per_client, now).await,
         }

@@ -212,13 +212,19 @@ pub struct HoldRequest {
     /// The slot's start, RFC 3339 (any offset).
     pub start: String,
     /// Optional: a UUID chosen by the client. Sending the same request again with the same id
-    /// returns the same hold instead of taking a second place.
+    /// (and `hold_token`) returns the same hold instead of taking a second place.
     pub hold_id: Option<String>,
+    /// Optional: the client's own secret for the hold (32-128 characters of `A-Z a-z 0-9 - _`),
+    /// so that a retry whose answer was lost still proves it is the hold's owner. One is made
+    /// when absent.
+    pub hold_token: Option<String>,
 }
 
 #[derive(Object)]
 pub struct HoldCreated {
     pub hold_id: String,
+    /// The hold's secret: confirming, moving or releasing the hold needs it. Keep it private.
+    pub hold_token: String,
     pub expires_at: String,
     pub start: String,
     pub end: String,
@@ -236,6 +242,8 @@ pub struct CitizenInput {
 #[derive(Object, serde::Serialize)]
 pub struct BookingRequest {
     pub hold_id: String,
+    /// The `hold_token` given with the hold.
+    pub hold_token: String,
     pub citizen: CitizenInput,
     /// The mode's contact: WhatsApp number, Skype name or Teams e-mail.
     pub contact: Option<String>,
@@ -277,6 +285,8 @@ pub struct EmailProof {
 pub struct RescheduleRequest {
     pub email: String,
     pub hold_id: String,
+    /// The `hold_token` given with the hold.
+    pub hold_token: String,
 }
 
 #[derive(Object)]

@@ -124,6 +124,16 @@ impl From<AppError> for ProblemResponse {
             AppError::ServiceInactive => Problem::new(S::CONFLICT, "service-inactive", "Service not bookable", detail),
             AppError::SlotTaken => Problem::new(S::CONFLICT, "slot-taken", "Slot no longer available", detail),
             AppError::HoldUnknown => Problem::new(S::CONFLICT, "hold-expired", "Hold expired", detail),
+            AppError::HoldUsed(code) => Problem::new(
+                S::CONFLICT,
+                "hold-used",
+                "Hold already confirmed",
+                match code {
+                    Some(code) => format!("This hold was already confirmed: booking {code}."),
+                    None => detail,
+                },
+            ),
+            AppError::HoldIdTaken => Problem::new(S::CONFLICT, "hold-id-taken", "Hold id in use", detail),
             AppError::NotChangeable => {
                 Problem::new(S::CONFLICT, "booking-not-changeable", "Booking cannot change", detail)
             }

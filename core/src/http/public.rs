@@ -17,6 +17,7 @@ use super::problem::ProblemResponse;
 use crate::app::{AppError, AvailabilityRequest, ConfirmRequest, HoldRequest, Sportello};
 use crate::calendar::booking_calendar;
 use crate::domain::FieldErrors;
+use crate::holds::HoldToken;
 
 #[derive(Tags)]
 enum Tag {
@@ -103,6 +104,11 @@ fn parse_uuid(field: &str, raw: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(raw.trim()).map_err(|_| invalid(field, "invalid_id", "This is not a valid id."))
 }
 
+fn parse_token(field: &str, raw: &str) -> ApiResult<HoldToken> {
+    HoldToken::parse(raw.trim())
+        .ok_or_else(|| invalid(field, "invalid_token", "Use the hold_token given with the hold (32-128 characters)."))
+}
+
 #[OpenApi]
 impl PublicApi {
     /// A tenant's public information: name, time zone, languages, branding.
@@ -186,6 +192,7 @@ impl PublicApi {
             })?
             .with_timezone(&Utc);
         let id = body.hold_id.as_deref().map(|raw| parse_uuid("hold_id", raw)).transpose()?;
+        let token = body.hold_token.as_deref().map(|raw| parse_token("hold_token", raw)).transpose()?;
         let client = self.client(request);
         let asked = HoldRequest {
             service: &body.service,
@@ -193,13 +200,15 @@ impl PublicApi {
             mode: &body.mode,
             start,
             id,
+            token,
             client: client.as_deref(),
         };
-        let hold = self.app.place_hold(&tenant, asked).await?;
-        let tz =
-            self.app.tenant(&tenant).await?.config.office(hold.office.as_str()).map_or(chrono_tz::UTC, |o| o.timezone);
+        let placed = self.app.place_hold(&tenant, asked).await?;
+        let tz = placed.timezone();
+        let hold = &placed.hold;
         Ok(HoldResponse::Created(Json(HoldCreated {
             hold_id: hold.id.to_string(),
+            hold_token: placed.token.as_str().to_owned(),
             expires_at: hold.expires_at.with_timezone(&tz).to_rfc3339(),
             start: hold.start.with_timezone(&tz).to_rfc3339(),
             end: hold.end.with_timezone(&tz).to_rfc3339(),
@@ -208,8 +217,16 @@ impl PublicApi {
 
     /// Gives a kept place back.
     #[oai(path = "/t/:tenant/holds/:hold_id", method = "delete", tag = "Tag::Booking")]
-    async fn release_hold(&self, tenant: Path<String>, hold_id: Path<String>) -> ApiResult<Deleted> {
-        self.app.release_hold(&tenant, parse_uuid("hold_id", &hold_id)?).await?;
+    async fn release_hold(
+        &self,
+        tenant: Path<String>,
+        hold_id: Path<String>,
+        /// The `hold_token` given with the hold.
+        #[oai(name = "Hold-Token")]
+        hold_token: Header<String>,
+    ) -> ApiResult<Deleted> {
+        let token = parse_token("Hold-Token", &hold_token)?;
+        self.app.release_hold(&tenant, parse_uuid("hold_id", &hold_id)?, &token).await?;
         Ok(Deleted::NoContent)
     }
 
@@ -236,14 +253,14 @@ impl PublicApi {
         };
         let confirm = ConfirmRequest {
             hold_id: parse_uuid("hold_id", &body.hold_id)?,
+            hold_token: parse_token("hold_token", &body.hold_token)?,
             form: body.form(),
             idempotency,
             client: self.client(request),
         };
         let confirmed = self.app.confirm(&tenant, confirm).await?;
-        let tenant = self.app.tenant(&tenant).await?;
         let replayed = confirmed.replayed.then(|| "true".to_owned());
-        Ok(BookingCreated::Created(Json(BookingView::from(&tenant, &confirmed.booking)), replayed))
+        Ok(BookingCreated::Created(Json(BookingView::from(&confirmed.tenant, &confirmed.booking)), replayed))
     }
 
     /// A booking, for whoever knows its code and e-mail address.
@@ -266,8 +283,8 @@ impl PublicApi {
         code: Path<String>,
         body: Json<EmailProof>,
     ) -> ApiResult<Json<BookingView>> {
-        let booking = self.app.cancel(&tenant, &code, &body.email).await?;
-        Ok(Json(BookingView::from(&*self.app.tenant(&tenant).await?, &booking)))
+        let cancelled = self.app.cancel(&tenant, &code, &body.email).await?;
+        Ok(Json(BookingView::from(&cancelled.tenant, &cancelled.booking)))
     }
 
     /// Moves a booking to a newly held slot of the same service, office and mode.
@@ -279,8 +296,9 @@ impl PublicApi {
         body: Json<RescheduleRequest>,
     ) -> ApiResult<Json<BookingView>> {
         let hold_id = parse_uuid("hold_id", &body.hold_id)?;
-        let booking = self.app.reschedule(&tenant, &code, &body.email, hold_id).await?;
-        Ok(Json(BookingView::from(&*self.app.tenant(&tenant).await?, &booking)))
+        let token = parse_token("hold_token", &body.hold_token)?;
+        let moved = self.app.reschedule(&tenant, &code, &body.email, hold_id, &token).await?;
+        Ok(Json(BookingView::from(&moved.tenant, &moved.booking)))
     }
 
     /// The booking as a calendar event.

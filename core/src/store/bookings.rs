@@ -138,13 +138,14 @@ impl Bookings {
         Ok(result.rows_affected == 1)
     }
 
-    /// Moves a confirmed booking to a new time; `false` if it is no longer confirmed.
+    /// Moves a confirmed booking from `old` to a new time; `false` if it is no longer confirmed
+    /// or no longer at `old` (a concurrent move won).
     pub async fn reschedule(
         conn: &impl ConnectionTrait,
         tenant: TenantId,
         id: i32,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
+        (old_start, old_end): (DateTime<Utc>, DateTime<Utc>),
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let result = Entity::update_many()
@@ -154,6 +155,8 @@ impl Bookings {
             .filter(Column::TenantId.eq(tenant.0))
             .filter(Column::Id.eq(id))
             .filter(Column::Status.eq(BookingStatus::Confirmed.code()))
+            .filter(Column::StartsAt.eq(old_start))
+            .filter(Column::EndsAt.eq(old_end))
             .exec(conn)
             .await?;
         Ok(result.rows_affected == 1)

@@ -8,6 +8,13 @@ use super::StoreError;
 use super::entities::ledger::{self, Column, Entity};
 use crate::domain::TenantId;
 
+/// A unit's bookings, and how many times they changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnitUsage {
+    pub used: u32,
+    pub changes: i64,
+}
+
 /// Reads and conditional writes of per-unit booking counts.
 pub struct Ledger;
 
@@ -27,12 +34,14 @@ impl Ledger {
             office: sea_orm::Set(office.to_owned()),
             unit_start: sea_orm::Set(unit_start),
             used: sea_orm::Set(0),
+            changes: sea_orm::Set(0),
         });
         Entity::insert_many(rows).on_conflict_do_nothing().exec_without_returning(conn).await?;
         // One statement over all units; rows are locked in key order, so concurrent takes
         // over overlapping units cannot deadlock each other.
         let updated = Entity::update_many()
             .col_expr(Column::Used, Expr::col(Column::Used).add(1))
+            .col_expr(Column::Changes, Expr::col(Column::Changes).add(1))
             .filter(Column::TenantId.eq(tenant.0))
             .filter(Column::Office.eq(office))
             .filter(Column::UnitStart.is_in(units.iter().copied()))
@@ -51,6 +60,7 @@ impl Ledger {
     ) -> Result<(), StoreError> {
         Entity::update_many()
             .col_expr(Column::Used, Expr::col(Column::Used).sub(1))
+            .col_expr(Column::Changes, Expr::col(Column::Changes).add(1))
             .filter(Column::TenantId.eq(tenant.0))
             .filter(Column::Office.eq(office))
             .filter(Column::UnitStart.is_in(units.iter().copied()))
@@ -58,6 +68,31 @@ impl Ledger {
             .exec(conn)
             .await?;
         Ok(())
+    }
+
+    /// Bookings and change counts of exactly `units` (units never booked are left out).
+    /// Two reads that agree saw no booking, cancellation or move on those units in between.
+    pub async fn units(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        office: &str,
+        units: &[i64],
+    ) -> Result<HashMap<i64, UnitUsage>, StoreError> {
+        let rows: Vec<(i64, i32, i64)> = Entity::find()
+            .select_only()
+            .column(Column::UnitStart)
+            .column(Column::Used)
+            .column(Column::Changes)
+            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::Office.eq(office))
+            .filter(Column::UnitStart.is_in(units.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(unit, used, changes)| (unit, UnitUsage { used: u32::try_from(used).unwrap_or(0), changes }))
+            .collect())
     }
 
     /// Bookings per unit for units in `[from, to)`, one query for the whole range.

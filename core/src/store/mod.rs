@@ -5,7 +5,9 @@
 
 mod bookings;
 mod entities;
+mod hold_claims;
 mod idempotency;
+pub use hold_claims::{HoldClaim, HoldClaims};
 pub use idempotency::IdempotencyKeys;
 mod ledger;
 mod tenants;
@@ -20,7 +22,7 @@ use sea_orm::{
 };
 
 pub use bookings::{Bookings, NewBooking};
-pub use ledger::Ledger;
+pub use ledger::{Ledger, UnitUsage};
 pub use tenants::{PackFile, StoredTenant, Tenants};
 
 #[derive(Debug, thiserror::Error)]

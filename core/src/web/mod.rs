@@ -5,6 +5,7 @@
 //! (`core/web/templates`, overridable per tenant in `tenants/<slug>/templates/`).
 
 mod assets;
+mod hold_cookie;
 mod i18n;
 mod language;
 mod pages;

@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::Web;
 use super::language::negotiate;
 use super::render::Frame;
+use super::{Web, hold_cookie};
 use crate::app::{AppError, AvailabilityRequest, AvailableDay, ConfirmRequest, HoldRequest, TenantSnapshot};
 use crate::domain::booking::SummaryLine;
 use crate::domain::{Booking, DetailsForm, FieldErrors, FieldKind, Locale, Mode};
@@ -480,10 +480,15 @@ pub async fn hold_slot(
         mode: &form.mode,
         start: start.with_timezone(&Utc),
         id: None,
+        token: None,
         client: client.as_deref(),
     };
     match web.app.place_hold(&tenant, asked).await {
-        Ok(hold) => see_other(&format!("/t/{tenant}/details/{}", hold.id)),
+        Ok(placed) => Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header("Location", format!("/t/{tenant}/details/{}", placed.hold.id))
+            .header("Set-Cookie", hold_cookie::set(request, &placed, web.app.now()))
+            .finish(),
         Err(AppError::SlotTaken | AppError::Invalid(_)) => back_to_day("taken"),
         Err(AppError::TooManyHolds(_)) => back_to_day("limit"),
         Err(AppError::RateLimited { .. }) => back_to_day("busy"),
@@ -492,12 +497,13 @@ pub async fn hold_slot(
 }
 
 impl Web {
-    /// The hold of a details page, or the page that says it is gone.
-    async fn held(&self, visit: &Visit, id: &str) -> Result<Hold, Response> {
+    /// The hold of a details page, if this browser placed it, or the page that says it is gone.
+    async fn held(&self, visit: &Visit, request: &Request, id: &str) -> Result<Hold, Response> {
         let home = Some(format!("/t/{}/", visit.tenant.config.slug));
         let gone = || self.error(visit, StatusCode::GONE, "hold-gone-title", "hold-gone-body", home.clone());
         let id = Uuid::parse_str(id).map_err(|_| gone())?;
-        self.app.hold(&visit.tenant, id).await.map_err(|_| gone())
+        let token = hold_cookie::read(request, id).ok_or_else(gone)?;
+        self.app.owned_hold(&visit.tenant, id, &token).await.map_err(|_| gone())
     }
 
     /// Step 4: the details form, filled with `values` and annotated with `errors`.
@@ -636,7 +642,7 @@ pub async fn details_step(
         Ok(v) => v,
         Err(page) => return page,
     };
-    match web.held(&visit, &hold).await {
+    match web.held(&visit, request, &hold).await {
         Ok(hold) => web.details_page(&visit, &hold, &Fields::new(), None),
         Err(page) => page,
     }
@@ -654,7 +660,7 @@ pub async fn review_step(
         Ok(v) => v,
         Err(page) => return page,
     };
-    let hold = match web.held(&visit, &hold).await {
+    let hold = match web.held(&visit, request, &hold).await {
         Ok(hold) => hold,
         Err(page) => return page,
     };
@@ -779,27 +785,29 @@ pub async fn confirm_step(
         Ok(v) => v,
         Err(page) => return page,
     };
-    let Ok(id) = Uuid::parse_str(&hold_id) else {
+    let Some((id, token)) = Uuid::parse_str(&hold_id).ok().and_then(|id| Some((id, hold_cookie::read(request, id)?)))
+    else {
         return web.error(&visit, StatusCode::GONE, "hold-gone-title", "hold-gone-body", Some(format!("/t/{tenant}/")));
     };
     let mut form = details_form(&values);
     form.locale = Some(visit.locale.code().to_owned());
     let fingerprint = serde_json::to_string(&values.iter().collect::<BTreeMap<_, _>>()).unwrap_or_default();
     let idempotency = Some((format!("web-{id}"), format!("{:x}", Sha256::digest(fingerprint.as_bytes()))));
-    let confirm = ConfirmRequest { hold_id: id, form, idempotency, client: web.client(request) };
+    let confirm =
+        ConfirmRequest { hold_id: id, hold_token: token.clone(), form, idempotency, client: web.client(request) };
     match web.app.confirm(&tenant, confirm).await {
         Ok(confirmed) => {
             let mut data = web.booking_data(&visit, &confirmed.booking);
             data["just_booked"] = json!(true);
             web.show(&visit, "confirmed", data)
         }
-        Err(AppError::Invalid(errors)) => match web.held(&visit, &hold_id).await {
+        Err(AppError::Invalid(errors)) => match web.held(&visit, request, &hold_id).await {
             Ok(hold) => web.details_page(&visit, &hold, &values, Some(&errors)),
             Err(page) => page,
         },
         Err(AppError::SlotTaken | AppError::HoldUnknown) => {
             // Say so, and offer the next free time of the same service, office and mode.
-            let hold = web.app.hold(&visit.tenant, id).await.ok();
+            let hold = web.app.owned_hold(&visit.tenant, id, &token).await.ok();
             let back = hold.as_ref().map(|h| format!("/t/{tenant}/s/{}/o/{}/m/{}", h.service, h.office, h.mode.code()));
             let next = match &hold {
                 Some(h) => web.next_free(&visit, h).await,
@@ -905,7 +913,7 @@ pub async fn cancel_booking(
         return web.show(&visit, "booking", data);
     }
     match web.app.cancel(&tenant, &proof.code, &proof.email).await {
-        Ok(cancelled) => web.show(&visit, "cancelled", web.booking_data(&visit, &cancelled)),
+        Ok(cancelled) => web.show(&visit, "cancelled", web.booking_data(&visit, &cancelled.booking)),
         Err(AppError::NotChangeable) => {
             web.error(&visit, StatusCode::CONFLICT, "not-changeable-title", "not-changeable-body", None)
         }
@@ -937,15 +945,16 @@ pub async fn reschedule_booking(
             mode: booking.mode.code(),
             start: start.with_timezone(&Utc),
             id: None,
+            token: None,
             client: client.as_deref(),
         };
         let moved = match web.app.place_hold(&tenant, asked).await {
-            Ok(hold) => web.app.reschedule(&tenant, &proof.code, &proof.email, hold.id).await,
+            Ok(placed) => web.app.reschedule(&tenant, &proof.code, &proof.email, placed.hold.id, &placed.token).await,
             Err(e) => Err(e),
         };
         match moved {
             Ok(moved) => {
-                let mut data = web.booking_data(&visit, &moved);
+                let mut data = web.booking_data(&visit, &moved.booking);
                 data["just_moved"] = json!(true);
                 return web.show(&visit, "confirmed", data);
             }

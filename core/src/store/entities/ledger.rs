@@ -10,6 +10,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub unit_start: i64,
     pub used: i32,
+    /// Counts every take and release, so that a reader can tell whether a unit changed.
+    pub changes: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
