@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod holds;
 pub mod http;
+pub mod outcome;
 pub mod packs;
 pub mod plugin_host;
 pub mod server;

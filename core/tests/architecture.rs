@@ -73,3 +73,22 @@ fn only_the_plugin_host_knows_wasmtime() {
 fn only_calendar_knows_icalendar() {
     assert_eq!(offenders("icalendar", &["calendar.rs"]), Vec::<String>::new());
 }
+
+#[test]
+fn the_pages_never_use_the_api_layer() {
+    // `http` composes every route and may use `web`; the other way would be a cycle.
+    assert_eq!(offenders("crate::http", &["http/", "server.rs", "lib.rs"]), Vec::<String>::new());
+}
+
+#[test]
+fn only_store_knows_database_connections() {
+    // Use cases get the store's own reader and transaction types, never a raw connection.
+    let needle = "ConnectionTrait";
+    let outside: Vec<String> = rust_files(&src())
+        .into_iter()
+        .filter(|path| !path.strip_prefix(src()).unwrap_or(path).starts_with("store"))
+        .filter(|path| std::fs::read_to_string(path).unwrap_or_default().contains(needle))
+        .map(|path| path.display().to_string())
+        .collect();
+    assert_eq!(outside, Vec::<String>::new());
+}

@@ -383,6 +383,38 @@ async fn malformed_requests(backend: Backend) {
     let plain =
         s.http.post(s.url("prova", "/holds")).header("content-type", "text/plain").body("hi").send().await.unwrap();
     assert!(plain.status().is_client_error());
+    // Limits that the HTTP server would answer with an empty body answer with a problem.
+    let long = s.http.get(format!("{}?q={}", s.url("prova", "/services"), "x".repeat(10_000))).send().await.unwrap();
+    assert_eq!(problem(&s, long).await.0, 414);
+    let big_header = s.http.get(s.url("prova", "/services")).header("x-padding", "y".repeat(40_000)).send();
+    assert_eq!(problem(&s, big_header.await.unwrap()).await.0, 431);
+}
+
+/// Control characters are refused at the edge on every backend, never stored and never a 5xx.
+async fn control_characters(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (status, body) = s.get(&format!("{}/api/v1/t/a%00b/services", s.base)).await;
+    assert_eq!((status, body["type"].as_str()), (404, Some("/problems/not-found")), "{body}");
+    let (status, _) = s.get(&format!("{}/api/v1/t/pro%1Bva", s.base)).await;
+    assert_eq!(status, 404);
+    let refused = [("details", "a\u{0}b"), ("details", "squillo\u{7}"), ("first_name", "Ma\u{1b}[31mria")];
+    for ((field, value), start) in refused.into_iter().zip(["08:00", "08:30", "09:00"]) {
+        let hold = held(&s, "visita", "sede", "in_person", &format!("2026-12-03T{start}:00+01:00")).await;
+        let mut body = citizen_booking(&hold, "ctl@example.it");
+        match field {
+            "details" => body["details"] = json!(value),
+            _ => body["citizen"][field] = json!(value),
+        }
+        let (status, problem) = s.post(&s.url("prova", "/bookings"), &body).await;
+        let expected = if field == "details" { "details".to_owned() } else { format!("citizen.{field}") };
+        assert_eq!((status, field_errors(&problem)), (422, vec![expected]), "{field}: {problem}");
+    }
+    // Line breaks are what a multi-line field is for.
+    let hold = held(&s, "visita", "sede", "in_person", "2026-12-03T10:00:00+01:00").await;
+    let mut body = citizen_booking(&hold, "ctl@example.it");
+    body["details"] = json!("prima riga\nseconda riga");
+    let (status, booking) = s.post(&s.url("prova", "/bookings"), &body).await;
+    assert_eq!((status, booking["details"].as_str()), (201, Some("prima riga\nseconda riga")), "{booking}");
 }
 
 async fn service_endpoints(backend: Backend) {
@@ -483,6 +515,7 @@ on_both_backends!(
     booking_validation,
     idempotency_and_expired_holds,
     malformed_requests,
+    control_characters,
     service_endpoints,
     tenant_isolation,
     dst_week,

@@ -121,6 +121,12 @@ async fn book_without_javascript(backend: Backend) {
     // Pressing confirm again does not book twice.
     let (_, _, again) = post(&client, &confirm_url, &DETAILS).await;
     assert!(again.contains(&code), "the same booking: {again}");
+    // Nor does sending it again with edited details: the citizen is told the booking exists.
+    let mut edited = DETAILS;
+    edited[0] = ("first_name", "Lucilla");
+    let (status, _, conflict) = post(&client, &confirm_url, &edited).await;
+    assert_eq!(status, 409, "{conflict}");
+    assert!(conflict.contains("Prenotazione già confermata") && conflict.contains(&code), "{conflict}");
     let (_, booking) = s.get(&s.url("prova", &format!("/bookings/{code}?email=lucia.verdi@example.it"))).await;
     assert_eq!(
         (booking["status"].as_str(), booking["start"].as_str()),
@@ -228,6 +234,46 @@ async fn languages_and_friendly_errors(backend: Backend) {
     let (status, _, no_choice) = get(&client, &format!("{}/t/prova/s/visita/choose", s.base)).await;
     assert_eq!(status, 422);
     assert!(no_choice.contains("Scegli un ufficio e una modalità"), "{no_choice}");
+    // What the router and the HTTP server refuse is an error page too, never an empty body.
+    for (url, status) in [
+        (format!("{}/static/missing.css", s.base), 404),
+        (format!("{}/nowhere", s.base), 404),
+        (format!("{}/t/prova/?q={}", s.base, "x".repeat(10_000)), 414),
+    ] {
+        let (answered, _, page) = get(&client, &url).await;
+        assert_eq!(answered, status, "{url}");
+        assert!(page.contains("<html lang=\"it\">") && page.contains("<h1>"), "{url}: {page}");
+    }
+}
+
+/// The database goes away: pages say the service is unavailable (503 with Retry-After) and
+/// count it, instead of "choose a time" or "not found".
+async fn database_outage_is_said_as_such(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let client = browser();
+    s.app.store().clone().close().await.expect("close the pool");
+    let calendar = format!("{}/t/prova/s/visita/o/sede/m/in_person?month=2026-12&day=2026-12-02", s.base);
+    let hold =
+        [("service", "visita"), ("office", "sede"), ("mode", "in_person"), ("start", "2026-12-02T08:00:00+01:00")];
+    let manage = [("code", "ABCD-2345"), ("email", "lucia.verdi@example.it")];
+    let pages = [
+        client.get(&calendar).send().await.unwrap(),
+        client.post(format!("{}/t/prova/hold", s.base)).form(&hold).send().await.unwrap(),
+        client.post(format!("{}/t/prova/booking", s.base)).form(&manage).send().await.unwrap(),
+    ];
+    for page in pages {
+        let url = page.url().to_string();
+        assert_eq!(page.status(), 503, "{url}");
+        assert!(page.headers().get("retry-after").is_some(), "{url}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains("Servizio momentaneamente non disponibile"), "{url}: {html}");
+    }
+    let metrics = client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    let counted = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("sportello_faults_total{kind=\"unavailable\"} "))
+        .and_then(|n| n.parse::<u64>().ok());
+    assert!(counted.is_some_and(|n| n >= 3), "{metrics}");
 }
 
 async fn tenant_template_override(backend: Backend) {
@@ -267,6 +313,7 @@ async fn expired_hold_offers_the_next_free_time(backend: Backend) {
 }
 
 on_both_backends!(
+    database_outage_is_said_as_such,
     expired_hold_offers_the_next_free_time,
     book_without_javascript,
     manage_reschedule_and_cancel,

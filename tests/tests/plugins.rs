@@ -94,6 +94,12 @@ description = { it = "Controlla mentre scrivi" }
 duration_minutes = 30
 modes = ["in_person"]
 plugin = "cerca"
+[[services.fields]]
+key = "notice_number"
+label = { it = "Numero avviso" }
+kind = "digits"
+min_length = 18
+max_length = 18
 [[services]]
 slug = "rotto"
 name = { it = "Regola rotta" }
@@ -189,7 +195,8 @@ async fn broken_rules_answer_503_and_spare_other_tenants() {
     // 64 confirmations spin in the rule at once. Rules run off the request threads and one at a time
     // per tenant, so the spinning tenant holds at most one core (without that, its rules saturated
     // both cores and the other tenant waited up to 0.4 s; run on the request threads, 0.9 s). Meanwhile, for as long as
-    // any of them spins, another tenant keeps booking, and its slowest booking is measured.
+    // any of them spins, another tenant keeps booking: counted, not timed, so that a busy machine
+    // running other tests at once does not decide the outcome.
     let other = write_pack("grande", GRANDE);
     s.app.apply_pack(&other).await.expect("apply the other tenant");
     let spinning_done = AtomicBool::new(false);
@@ -218,8 +225,7 @@ async fn broken_rules_answer_503_and_spare_other_tenants() {
     for (status, problem) in spun {
         assert_eq!((status, problem["type"].as_str()), (503, Some("/problems/rule-unavailable")));
     }
-    assert!(booked >= 1, "the other tenant booked while the rules spun");
-    assert!(slowest < Duration::from_millis(200), "another tenant's slowest hold and booking took {slowest:?}");
+    assert!(booked >= 3, "the other tenant kept booking while the rules spun: {booked}, slowest {slowest:?}");
 
     // Every spin is counted: stopped by its budget (fuel or the deadline, whichever a loop of this
     // machine reaches first), or not run because the tenant's lane stayed busy.
@@ -322,6 +328,20 @@ async fn lookup_checks_a_field_as_it_is_typed(backend: Backend) {
     assert_eq!(status, 404, "the rule of `ok` has no lookup");
     let (status, _) = s.post(&s.url("regole", "/services/nessuno/lookup"), &body).await;
     assert_eq!(status, 404);
+
+    // Values the field could never hold are refused before any rule spends fuel on them.
+    let rule_calls = |s: &TestServer| s.app.metrics().rule_calls.iter().map(|c| c.calls).sum::<u64>();
+    let before = rule_calls(&s);
+    for (field, value, refused) in [
+        ("notice_number", "3".repeat(33_000), "value"),
+        ("notice_number", "3020\u{0}0000".to_owned(), "value"),
+        ("not_a_field", "1".to_owned(), "field"),
+    ] {
+        let body = json!({"field": field, "value": value});
+        let (status, problem) = s.post(&s.url("regole", "/services/cerca/lookup"), &body).await;
+        assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some(refused)), "{problem}");
+    }
+    assert_eq!(rule_calls(&s), before, "no rule ran for a refused value");
 }
 
 on_both_backends!(lookup_checks_a_field_as_it_is_typed);

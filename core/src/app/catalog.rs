@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use super::{AppError, Sportello};
-use crate::domain::{Service, TenantConfig, TenantId};
+use crate::domain::{Service, Slug, TenantConfig, TenantId};
 use crate::packs::parse_config;
 use crate::plugin_host::{Dataset, Datasets, Hook, Plugin};
 use crate::store::Tenants;
@@ -102,6 +102,9 @@ impl Sportello {
 
     /// The tenant's current configuration, or `NotFound("tenant")`.
     pub async fn tenant(&self, slug: &str) -> Result<Arc<TenantSnapshot>, AppError> {
+        // Parsed at the edge: no text that cannot be a slug (a NUL, a control character) reaches a query.
+        let slug = Slug::parse(slug).map_err(|_| AppError::NotFound("tenant"))?;
+        let slug = slug.as_str();
         if let Some((snapshot, checked)) = self.catalog.cached(slug) {
             if checked.elapsed() < RECHECK {
                 return Ok(snapshot);

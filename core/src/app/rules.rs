@@ -202,6 +202,19 @@ impl Sportello {
     ) -> Result<LookupResult, AppError> {
         let tenant = self.tenant(tenant_slug).await?;
         let service = tenant.config.service(service_slug).ok_or(AppError::NotFound("service"))?;
+        if !tenant.has_lookup(service) {
+            return Err(AppError::NotFound("lookup rule"));
+        }
+        // A value longer than its field allows is refused before any rule spends fuel on it.
+        let limit = service
+            .input_limit(field)
+            .ok_or_else(|| AppError::field("field", "unknown_field", "This service does not ask for this field."))?;
+        if value.chars().count() > limit {
+            return Err(AppError::field("value", "too_long", format!("Use at most {limit} characters.")));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(AppError::field("value", "control_character", "Remove the invisible control characters."));
+        }
         if let Some(client) = client {
             let per_minute = tenant.config.limits.lookups_per_minute;
             self.throttle(&tenant, "lookups", client, per_minute, self.clock.now()).await?;

@@ -10,7 +10,7 @@ use rand::Rng;
 use super::catalog::{FieldKind, MAX_DETAILS_CHARS, Service};
 use super::contact::{Email, FiscalCode, Phone};
 use super::mode::{ContactError, Mode, ModeContact};
-use super::text::{Locale, Localized, Slug, single_line};
+use super::text::{Locale, Localized, Slug, TextError, multi_line, single_line};
 
 /// Characters no one confuses when reading a code aloud or off a screen (no 0/O, 1/I/L, U/V).
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTWXYZ23456789";
@@ -206,13 +206,16 @@ impl DetailsForm {
         });
         let answers = self.parse_answers(service, &mut errors);
         let reason = self.parse_reason(service, &mut errors);
-        let details = match self.details.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-            None => None,
-            Some(d) if d.chars().count() > MAX_DETAILS_CHARS => {
+        let details = match multi_line(self.details.as_deref().unwrap_or_default(), MAX_DETAILS_CHARS) {
+            Ok(details) => details,
+            Err(TextError::TooLong) => {
                 errors.push("details", "too_long", format!("Keep the details within {MAX_DETAILS_CHARS} characters."));
                 None
             }
-            Some(d) => Some(d.to_owned()),
+            Err(TextError::ControlCharacter) => {
+                errors.push("details", "control_character", "Remove the invisible control characters.");
+                None
+            }
         };
         if !self.privacy_accepted {
             errors.push("privacy_accepted", "required", "Read and accept the privacy notice to book.");

@@ -83,6 +83,21 @@ pub struct Service {
     pub max_active_bookings_per_person: Option<u16>,
 }
 
+impl Service {
+    /// The most characters a typed value of `field` (one of the service's fields, or
+    /// `fiscal_code`) may have before it is parsed; `None` for a field the service does not ask for.
+    /// Digits may be typed with spaces between them.
+    pub fn input_limit(&self, field: &str) -> Option<usize> {
+        if field == CitizenField::FiscalCode.code() {
+            return Some(32);
+        }
+        self.fields.iter().find(|f| f.key == field).map(|f| match f.kind {
+            FieldKind::Text { max_length } => usize::from(max_length),
+            FieldKind::Digits { max_length, .. } => 2 * usize::from(max_length) + 8,
+        })
+    }
+}
+
 /// A plugin module of the pack and what it may see.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PluginSpec {

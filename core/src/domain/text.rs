@@ -98,9 +98,41 @@ pub fn single_line(raw: &str, max: usize) -> Option<String> {
     ok.then(|| trimmed.to_owned())
 }
 
+/// Why a multi-line text was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextError {
+    TooLong,
+    /// A control character other than a line break or a tab (NUL, ESC, BEL…).
+    ControlCharacter,
+}
+
+/// Trims `raw` and checks it has at most `max` characters and no control characters but line
+/// breaks and tabs; `None` when it is empty.
+pub fn multi_line(raw: &str, max: usize) -> Result<Option<String>, TextError> {
+    let trimmed = raw.trim();
+    if trimmed.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(TextError::ControlCharacter);
+    }
+    if trimmed.chars().count() > max {
+        return Err(TextError::TooLong);
+    }
+    Ok((!trimmed.is_empty()).then(|| trimmed.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multi_line_text_keeps_line_breaks_and_refuses_other_controls() {
+        assert_eq!(multi_line("  due righe\nqui\t ", 20), Ok(Some("due righe\nqui".to_owned())));
+        assert_eq!(multi_line("   ", 20), Ok(None));
+        assert_eq!(multi_line("a\u{0}b", 20), Err(TextError::ControlCharacter));
+        assert_eq!(multi_line("suona\u{7}", 20), Err(TextError::ControlCharacter));
+        assert_eq!(multi_line("\u{1b}[31mrosso", 20), Err(TextError::ControlCharacter));
+        assert_eq!(multi_line(&"x".repeat(21), 20), Err(TextError::TooLong));
+        assert_eq!(single_line("a\u{0}b", 20), None);
+    }
 
     #[test]
     fn slugs() {

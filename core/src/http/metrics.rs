@@ -10,7 +10,9 @@ use crate::app::{Metrics, Sportello};
 
 #[handler]
 pub async fn metrics(app: Data<&Sportello>) -> Response {
-    Response::builder().content_type("text/plain; version=0.0.4; charset=utf-8").body(render(&app.metrics()))
+    let mut text = render(&app.metrics());
+    render_faults(&mut text, &crate::outcome::faults());
+    Response::builder().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
 }
 
 /// A label value with `\`, `"` and newlines escaped, as the format requires.
@@ -40,6 +42,15 @@ fn render(counted: &Metrics) -> String {
     let _ = writeln!(text, "# TYPE sportello_plugin_cache_hits_total counter");
     let _ = writeln!(text, "sportello_plugin_cache_hits_total {}", counted.module_cache_hits);
     text
+}
+
+/// Requests answered with a fault of ours or of a dependency, by problem type.
+fn render_faults(text: &mut String, faults: &[(&str, u64)]) {
+    let _ = writeln!(text, "# HELP sportello_faults_total Requests that failed on our side, by problem type.");
+    let _ = writeln!(text, "# TYPE sportello_faults_total counter");
+    for (kind, count) in faults {
+        let _ = writeln!(text, "sportello_faults_total{{kind=\"{}\"}} {count}", label(kind));
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod metrics;
 mod problem;
 mod public;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use poem::http::StatusCode;
@@ -18,11 +19,10 @@ use poem_openapi::OpenApiService;
 
 use crate::app::Sportello;
 use crate::holds::HoldHealth;
-use crate::web::{TranslationError, WebOptions};
-use problem::from_framework_error;
+use crate::web::{TranslationError, Web, WebOptions};
+use problem::{ProblemResponse, from_framework_error};
 pub use public::HttpOptions;
 use public::PublicApi;
-pub(crate) use public::client_address;
 
 /// Request bodies above this are refused with 413 before they are read.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -30,6 +30,7 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Every route of the server.
 pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<impl Endpoint, TranslationError> {
     let (pages, page_state) = crate::web::routes(app.clone(), web, options.trust_forwarded_for)?;
+    let page_state_for_errors = page_state.clone();
     let api = OpenApiService::new(PublicApi { app: app.clone(), options }, "Sportello", env!("CARGO_PKG_VERSION"))
         .description("Appointment booking for public bodies. Errors are RFC 9457 problem details.")
         .server("/api/v1");
@@ -44,28 +45,69 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics::metrics))
         .data(app)
-        .data(page_state)
+        .data(page_state.clone())
         .around(limit_body)
-        .catch_all_error(|err: poem::Error| async move {
-            if err.is_from_response() {
-                return err.into_response();
-            }
-            let problem = from_framework_error(&err);
-            let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = Response::builder().status(status).content_type("application/problem+json");
-            if status == StatusCode::PAYLOAD_TOO_LARGE {
-                // The rest of the body is left unread, so this connection cannot carry another request.
-                response = response.header("Connection", "close");
-            }
-            response.body(
-                serde_json::json!({
-                    "type": problem.kind, "title": problem.title, "status": problem.status, "detail": problem.detail
-                })
-                .to_string(),
-            )
-        })
+        .around(move |next, req| answer_errors(next, req, page_state_for_errors.clone()))
         .around(compress::gzip_text)
         .around(log_request))
+}
+
+/// The longest request target served; hyper's own limit is higher and answers with an empty body.
+const MAX_URI_BYTES: usize = 8 * 1024;
+/// The most header bytes served, for the same reason.
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Answers every error the router or framework raises (unknown route, bad JSON or form, too
+/// large): problem JSON for the API, the error page in the visitor's language for pages.
+async fn answer_errors<E: Endpoint>(next: E, req: Request, pages: Arc<Web>) -> poem::Result<Response> {
+    let path = req.uri().path();
+    let is_page = !(path.starts_with("/api/") || matches!(path, "/metrics" | "/healthz" | "/readyz"));
+    // What the error page needs to pick a language, kept before the request is handed on.
+    let asker = is_page.then(|| language_of(&req));
+    let header_bytes: usize = req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    let refused = if req.uri().to_string().len() > MAX_URI_BYTES {
+        Some(StatusCode::URI_TOO_LONG)
+    } else if header_bytes > MAX_HEADER_BYTES {
+        Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+    } else {
+        None
+    };
+    let result = match refused {
+        Some(status) => Err(poem::Error::from_status(status)),
+        None => next.call(req).await.map(IntoResponse::into_response),
+    };
+    let err = match result {
+        Ok(response) => return Ok(response),
+        Err(err) if err.is_from_response() => return Ok(err.into_response()),
+        Err(err) => err,
+    };
+    let status = err.status();
+    let mut response = match asker {
+        Some(asker) => pages.status_page(&asker, status),
+        None => {
+            let problem = from_framework_error(&err);
+            Response::builder()
+                .status(status)
+                .content_type("application/problem+json")
+                .body(poem_openapi::types::ToJSON::to_json_string(&problem))
+        }
+    };
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body is left unread, so this connection cannot carry another request.
+        response.headers_mut().insert("Connection", poem::http::HeaderValue::from_static("close"));
+    }
+    Ok(response)
+}
+
+/// A copy of the parts of `req` that choose a page's language.
+fn language_of(req: &Request) -> Request {
+    let mut copy = Request::builder().uri(req.uri().clone());
+    for name in ["cookie", "accept-language"] {
+        if let Some(value) = req.headers().get(name) {
+            copy = copy.header(name, value.clone());
+        }
+    }
+    copy.finish()
 }
 
 /// Reads at most `MAX_BODY_BYTES` of a body, with or without `Content-Length`, and refuses more.
@@ -114,7 +156,9 @@ async fn readyz(app: poem::web::Data<&Sportello>) -> Response {
 
 #[handler]
 async fn logo(app: poem::web::Data<&Sportello>, Path(tenant): Path<String>) -> poem::Result<Response> {
-    let snapshot = app.tenant(&tenant).await.map_err(|_| poem::Error::from_status(StatusCode::NOT_FOUND))?;
+    // Only a missing tenant or logo is a 404; an outage is said as one.
+    let snapshot =
+        app.tenant(&tenant).await.map_err(|e| poem::Error::from_response(ProblemResponse::from(e).into_response()))?;
     let (bytes, content_type) = snapshot.logo.clone().ok_or_else(|| poem::Error::from_status(StatusCode::NOT_FOUND))?;
     Ok(Response::builder()
         .content_type(content_type)

@@ -5,6 +5,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 
 use crate::app::AppError;
+use crate::outcome::Outcome;
 
 /// A problem with one request field.
 #[derive(Object, Debug, Clone)]
@@ -69,9 +70,9 @@ pub enum ProblemResponse {
     /// Something broke on our side.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
-    /// A dependency is down or busy; try again shortly.
+    /// A dependency is down or busy; `Retry-After` says when to try again.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] Option<u32>),
 }
 
 impl From<Problem> for ProblemResponse {
@@ -85,7 +86,7 @@ impl From<Problem> for ProblemResponse {
             415 => Self::UnsupportedMediaType(body),
             429 => Self::TooManyRequests(body, None),
             422 => Self::Unprocessable(body),
-            503 => Self::Unavailable(body),
+            503 => Self::Unavailable(body, None),
             _ => Self::Internal(body),
         }
     }
@@ -93,90 +94,26 @@ impl From<Problem> for ProblemResponse {
 
 impl From<AppError> for ProblemResponse {
     fn from(error: AppError) -> Self {
-        use StatusCode as S;
-        let detail = error.to_string();
-        let problem = match &error {
-            AppError::NotFound(what) => {
-                Problem::new(S::NOT_FOUND, "not-found", "Not found", format!("No such {what}."))
-            }
-            AppError::Invalid(errors) => Problem {
-                errors: errors
-                    .0
-                    .iter()
-                    .map(|e| FieldProblem {
-                        field: e.field.clone(),
-                        code: e.code.to_owned(),
-                        message: e.message.clone(),
-                    })
-                    .collect(),
-                ..Problem::new(S::UNPROCESSABLE_ENTITY, "validation", "Invalid request", "Some fields need attention.")
-            },
-            AppError::RateLimited { retry_after } => {
-                let problem = Problem::new(S::TOO_MANY_REQUESTS, "rate-limited", "Too many requests", detail);
-                return Self::TooManyRequests(Json(problem), Some(*retry_after));
-            }
-            AppError::TooManyHolds(_) => {
-                Problem::new(S::TOO_MANY_REQUESTS, "too-many-holds", "Too many slots on hold", detail)
-            }
-            AppError::BookingLimit(_) => {
-                Problem::new(S::CONFLICT, "booking-limit-reached", "Booking limit reached", detail)
-            }
-            AppError::ServiceInactive => Problem::new(S::CONFLICT, "service-inactive", "Service not bookable", detail),
-            AppError::SlotTaken => Problem::new(S::CONFLICT, "slot-taken", "Slot no longer available", detail),
-            AppError::HoldUnknown => Problem::new(S::CONFLICT, "hold-expired", "Hold expired", detail),
-            AppError::HoldUsed(code) => Problem::new(
-                S::CONFLICT,
-                "hold-used",
-                "Hold already confirmed",
-                match code {
-                    Some(code) => format!("This hold was already confirmed: booking {code}."),
-                    None => detail,
-                },
-            ),
-            AppError::HoldIdTaken => Problem::new(S::CONFLICT, "hold-id-taken", "Hold id in use", detail),
-            AppError::NotChangeable => {
-                Problem::new(S::CONFLICT, "booking-not-changeable", "Booking cannot change", detail)
-            }
-            AppError::IdempotencyMismatch => {
-                Problem::new(S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency-Key reused", detail)
-            }
-            AppError::Busy => Problem::new(S::SERVICE_UNAVAILABLE, "busy", "Busy", detail),
-            AppError::RuleUnavailable => Problem::new(
-                S::SERVICE_UNAVAILABLE,
-                "rule-unavailable",
-                "Service rule unavailable",
-                "This service's rule is unavailable: please try again later or call the office.",
-            ),
-            AppError::Pack(e) => {
-                tracing::error!(error = %e, "stored tenant pack no longer valid");
-                Problem::new(
-                    S::INTERNAL_SERVER_ERROR,
-                    "tenant-misconfigured",
-                    "Tenant misconfigured",
-                    "This public body's configuration needs attention; please call the office.",
-                )
-            }
-            AppError::Store(e) => {
-                tracing::error!(error = %e, "database failure");
-                Problem::new(
-                    S::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "Temporarily unavailable",
-                    "Please try again in a moment.",
-                )
-            }
-            AppError::Holds(e) => {
-                tracing::error!(error = %e, "hold store failure");
-                Problem::new(
-                    S::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "Temporarily unavailable",
-                    "Please try again in a moment.",
-                )
-            }
-        };
-        problem.into()
+        let outcome = Outcome::of(&error);
+        let mut problem = Problem::new(status_of(outcome.status), outcome.kind, outcome.title, outcome.detail);
+        if let AppError::Invalid(errors) = &error {
+            problem.errors = errors
+                .0
+                .iter()
+                .map(|e| FieldProblem { field: e.field.clone(), code: e.code.to_owned(), message: e.message.clone() })
+                .collect();
+        }
+        let body = Json(problem.clone());
+        match outcome.status {
+            429 => Self::TooManyRequests(body, outcome.retry_after),
+            503 => Self::Unavailable(body, outcome.retry_after),
+            _ => problem.into(),
+        }
     }
+}
+
+fn status_of(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// Problems for errors raised by the framework itself (bad JSON, unknown route, body too large).

@@ -18,6 +18,7 @@ use crate::app::{AppError, AvailabilityRequest, ConfirmRequest, HoldRequest, Spo
 use crate::calendar::booking_calendar;
 use crate::domain::FieldErrors;
 use crate::holds::HoldToken;
+use crate::web::client_address;
 
 #[derive(Tags)]
 enum Tag {
@@ -44,16 +45,6 @@ impl PublicApi {
     fn client(&self, request: &poem::Request) -> Option<String> {
         client_address(request, self.options.trust_forwarded_for)
     }
-}
-
-/// The client's IP address, the key of the anti-hoarding limits: the first `X-Forwarded-For`
-/// hop when `trust_forwarded_for`, else the peer address. Pages use it too.
-pub(crate) fn client_address(request: &poem::Request, trust_forwarded_for: bool) -> Option<String> {
-    let forwarded = || request.header("x-forwarded-for")?.split(',').next().map(str::trim).filter(|h| !h.is_empty());
-    if let Some(first) = forwarded().filter(|_| trust_forwarded_for) {
-        return Some(first.to_owned());
-    }
-    request.remote_addr().as_socket_addr().map(|a| a.ip().to_string())
 }
 
 #[derive(ApiResponse)]

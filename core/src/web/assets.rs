@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use poem::http::StatusCode;
+use poem::error::NotFoundError;
 use poem::web::{Data, Path as UrlPath};
 use poem::{Request, Response, handler};
 
@@ -46,10 +46,10 @@ fn content_type(file: &str) -> &'static str {
 }
 
 #[handler]
-pub async fn serve(web: Data<&Arc<Web>>, UrlPath(file): UrlPath<String>, request: &Request) -> Response {
+pub async fn serve(web: Data<&Arc<Web>>, UrlPath(file): UrlPath<String>, request: &Request) -> poem::Result<Response> {
     // Only files the manifest lists: no path tricks reach the disk.
     if !web.assets.manifest.values().any(|f| *f == file) {
-        return Response::builder().status(StatusCode::NOT_FOUND).finish();
+        return Err(NotFoundError.into());
     }
     let gzip_ok = request.header("accept-encoding").is_some_and(|a| a.contains("gzip"));
     let path = web.assets.dir.join(&file);
@@ -58,7 +58,7 @@ pub async fn serve(web: Data<&Arc<Web>>, UrlPath(file): UrlPath<String>, request
         (true, Ok(bytes)) => (bytes, true),
         _ => match std::fs::read(&path) {
             Ok(bytes) => (bytes, false),
-            Err(_) => return Response::builder().status(StatusCode::NOT_FOUND).finish(),
+            Err(_) => return Err(NotFoundError.into()),
         },
     };
     let mut response = Response::builder()
@@ -68,5 +68,5 @@ pub async fn serve(web: Data<&Arc<Web>>, UrlPath(file): UrlPath<String>, request
     if encoded {
         response = response.header("Content-Encoding", "gzip");
     }
-    response.body(bytes)
+    Ok(response.body(bytes))
 }

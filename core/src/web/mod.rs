@@ -5,6 +5,7 @@
 //! (`core/web/templates`, overridable per tenant in `tenants/<slug>/templates/`).
 
 mod assets;
+mod client;
 mod hold_cookie;
 mod i18n;
 mod language;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use poem::{Route, get, post};
 
 use crate::app::Sportello;
+pub(crate) use client::client_address;
 pub use i18n::TranslationError;
 
 /// Where the pages find what they need besides the application.

@@ -22,6 +22,7 @@ use crate::app::{AppError, AvailabilityRequest, AvailableDay, ConfirmRequest, Ho
 use crate::domain::booking::SummaryLine;
 use crate::domain::{Booking, DetailsForm, FieldErrors, FieldKind, Locale, Mode};
 use crate::holds::Hold;
+use crate::outcome::Outcome;
 
 type WebData<'a> = Data<&'a Arc<Web>>;
 type Fields = HashMap<String, String>;
@@ -46,13 +47,34 @@ impl Web {
             Err(AppError::NotFound(_)) => {
                 Err(self.bare_error(request, StatusCode::NOT_FOUND, "not-found-title", "tenant-not-found"))
             }
-            Err(error) => Err(self.bare_error(
-                request,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable-title",
-                &unavailable(&error),
-            )),
+            Err(error) => Err(self.bare_failure(request, &error)),
         }
+    }
+
+    /// The page for a use case's error, from the one mapping of errors to outcomes: its status,
+    /// title and text, and `Retry-After` when the fault is ours and passing.
+    fn failure(&self, visit: &Visit, error: &AppError, back: Option<String>) -> Response {
+        let outcome = Outcome::of(error);
+        let code = match error {
+            AppError::HoldUsed(Some(code)) => Some(code.to_string()),
+            _ => None,
+        };
+        let data = json!({
+            "title_key": outcome.page_title,
+            "body_key": outcome.page_body,
+            "back": back,
+            "code": code,
+            "manage_url": code.as_ref().map(|_| format!("/t/{}/booking", visit.tenant.config.slug)),
+        });
+        let response = self.page(&self.frame(visit), "error", status_of(&outcome), data);
+        with_retry_after(response, &outcome)
+    }
+
+    /// As `failure`, for a page whose tenant could not be read.
+    fn bare_failure(&self, request: &Request, error: &AppError) -> Response {
+        let outcome = Outcome::of(error);
+        let response = self.bare_error(request, status_of(&outcome), outcome.page_title, outcome.page_body);
+        with_retry_after(response, &outcome)
     }
 
     fn frame<'a>(&self, visit: &'a Visit) -> Frame<'a> {
@@ -76,8 +98,19 @@ impl Web {
         self.page(&frame, "error", status, json!({"title_key": title, "body_key": body}))
     }
 
+    /// The error page for a request the router or the framework refused (unknown page, bad form,
+    /// a request too large), in the visitor's language.
+    pub(crate) fn status_page(&self, request: &Request, status: StatusCode) -> Response {
+        let (title, body) = match status {
+            StatusCode::NOT_FOUND => ("not-found-title", "not-found-body"),
+            s if s.is_server_error() => ("unavailable-title", "unavailable-body"),
+            _ => ("bad-request-title", "bad-request-body"),
+        };
+        self.bare_error(request, status, title, body)
+    }
+
     fn client(&self, request: &Request) -> Option<String> {
-        crate::http::client_address(request, self.trust_forwarded_for)
+        super::client_address(request, self.trust_forwarded_for)
     }
 
     /// A day of a month view: its label, date, whether it is the chosen one, and its free places.
@@ -101,9 +134,15 @@ impl Web {
     }
 }
 
-fn unavailable(error: &AppError) -> String {
-    tracing::error!(%error, "page could not be served");
-    "unavailable-body".to_owned()
+fn status_of(outcome: &Outcome) -> StatusCode {
+    StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn with_retry_after(mut response: Response, outcome: &Outcome) -> Response {
+    if let Some(seconds) = outcome.retry_after {
+        response.headers_mut().insert("Retry-After", seconds.into());
+    }
+    response
 }
 
 /// A rule's summary in the page's language.
@@ -130,10 +169,7 @@ pub async fn home_page(web: WebData<'_>, request: &Request) -> Response {
     let frame = Frame { locale, remember, tenant: None, path: super::language::link_base(request) };
     let tenants = match web.app.tenants().await {
         Ok(tenants) => tenants,
-        Err(error) => {
-            let body = unavailable(&error);
-            return web.bare_error(request, StatusCode::SERVICE_UNAVAILABLE, "unavailable-title", &body);
-        }
+        Err(error) => return web.bare_failure(request, &error),
     };
     let bodies: Vec<Value> = tenants
         .iter()
@@ -330,18 +366,7 @@ pub async fn calendar_step(
     let availability = match web.app.availability(&tenant, request_range).await {
         Ok(a) => a,
         Err(AppError::NotFound(_) | AppError::Invalid(_)) => return see_other(&format!("/t/{tenant}/s/{service}")),
-        Err(AppError::ServiceInactive) => {
-            return web.error(
-                &visit,
-                StatusCode::CONFLICT,
-                "service-inactive-title",
-                "service-inactive-body",
-                Some(format!("/t/{tenant}/")),
-            );
-        }
-        Err(error) => {
-            return web.error(&visit, StatusCode::SERVICE_UNAVAILABLE, "unavailable-title", &unavailable(&error), None);
-        }
+        Err(error) => return web.failure(&visit, &error, Some(format!("/t/{tenant}/"))),
     };
     let tz = availability.timezone;
     let chosen_day = query.day.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
@@ -492,7 +517,11 @@ pub async fn hold_slot(
         Err(AppError::SlotTaken | AppError::Invalid(_)) => back_to_day("taken"),
         Err(AppError::TooManyHolds(_)) => back_to_day("limit"),
         Err(AppError::RateLimited { .. }) => back_to_day("busy"),
-        Err(_) => back_to_day("unavailable"),
+        Err(AppError::NotFound(_) | AppError::ServiceInactive) => see_other(&format!("/t/{tenant}/")),
+        Err(error) => match web.visit(request, &tenant).await {
+            Ok(visit) => web.failure(&visit, &error, None),
+            Err(page) => page,
+        },
     }
 }
 
@@ -503,7 +532,11 @@ impl Web {
         let gone = || self.error(visit, StatusCode::GONE, "hold-gone-title", "hold-gone-body", home.clone());
         let id = Uuid::parse_str(id).map_err(|_| gone())?;
         let token = hold_cookie::read(request, id).ok_or_else(gone)?;
-        self.app.owned_hold(&visit.tenant, id, &token).await.map_err(|_| gone())
+        match self.app.owned_hold(&visit.tenant, id, &token).await {
+            Ok(hold) => Ok(hold),
+            Err(AppError::NotFound(_) | AppError::HoldUnknown) => Err(gone()),
+            Err(error) => Err(self.failure(visit, &error, home)),
+        }
     }
 
     /// Step 4: the details form, filled with `values` and annotated with `errors`.
@@ -672,9 +705,7 @@ pub async fn review_step(
     match web.app.check_details(&visit.tenant, &hold, &form).await {
         Ok((_, summary)) => web.review_page(&visit, &hold, &values, &summary),
         Err(AppError::Invalid(errors)) => web.details_page(&visit, &hold, &values, Some(&errors)),
-        Err(error) => {
-            web.error(&visit, StatusCode::SERVICE_UNAVAILABLE, "unavailable-title", &unavailable(&error), None)
-        }
+        Err(error) => web.failure(&visit, &error, None),
     }
 }
 
@@ -818,15 +849,12 @@ pub async fn confirm_step(
                 json!({"title_key": "hold-expired-title", "body_key": "hold-expired-body", "back": back, "next": next});
             web.page(&web.frame(&visit), "error", StatusCode::CONFLICT, data)
         }
-        Err(AppError::BookingLimit(_)) => {
-            web.error(&visit, StatusCode::CONFLICT, "booking-limit-title", "booking-limit-body", None)
-        }
-        Err(AppError::RateLimited { .. } | AppError::TooManyHolds(_)) => {
-            web.error(&visit, StatusCode::TOO_MANY_REQUESTS, "rate-limited-title", "rate-limited", None)
-        }
-        Err(error) => {
-            web.error(&visit, StatusCode::SERVICE_UNAVAILABLE, "unavailable-title", &unavailable(&error), None)
-        }
+        // Sent again, with the same details or edited ones: say which booking the hold became.
+        Err(AppError::IdempotencyMismatch) => match web.app.owned_hold(&visit.tenant, id, &token).await {
+            Err(used @ AppError::HoldUsed(_)) => web.failure(&visit, &used, None),
+            _ => web.failure(&visit, &AppError::HoldUsed(None), None),
+        },
+        Err(error) => web.failure(&visit, &error, None),
     }
 }
 
@@ -873,6 +901,9 @@ impl Web {
     async fn proven(&self, visit: &Visit, proof: &Proof) -> Result<Booking, Response> {
         match self.app.find_booking(visit.tenant.config.slug.as_str(), &proof.code, &proof.email).await {
             Ok((_, booking)) => Ok(booking),
+            Err(error @ (AppError::Store(_) | AppError::Holds(_) | AppError::Busy | AppError::Pack(_))) => {
+                Err(self.failure(visit, &error, None))
+            }
             Err(_) => {
                 let data = json!({"action": format!("/t/{}/booking", visit.tenant.config.slug), "code": proof.code, "email": proof.email, "error": "booking-not-found"});
                 Err(self.page(&self.frame(visit), "manage", StatusCode::NOT_FOUND, data))
@@ -914,12 +945,7 @@ pub async fn cancel_booking(
     }
     match web.app.cancel(&tenant, &proof.code, &proof.email).await {
         Ok(cancelled) => web.show(&visit, "cancelled", web.booking_data(&visit, &cancelled.booking)),
-        Err(AppError::NotChangeable) => {
-            web.error(&visit, StatusCode::CONFLICT, "not-changeable-title", "not-changeable-body", None)
-        }
-        Err(error) => {
-            web.error(&visit, StatusCode::SERVICE_UNAVAILABLE, "unavailable-title", &unavailable(&error), None)
-        }
+        Err(error) => web.failure(&visit, &error, None),
     }
 }
 
@@ -958,10 +984,10 @@ pub async fn reschedule_booking(
                 data["just_moved"] = json!(true);
                 return web.show(&visit, "confirmed", data);
             }
-            Err(AppError::NotChangeable) => {
-                return web.error(&visit, StatusCode::CONFLICT, "not-changeable-title", "not-changeable-body", None);
-            }
-            Err(_) => error = Some("slot-taken"),
+            Err(AppError::SlotTaken | AppError::HoldUnknown | AppError::Invalid(_)) => error = Some("slot-taken"),
+            Err(AppError::TooManyHolds(_)) => error = Some("too-many-holds"),
+            Err(AppError::RateLimited { .. }) => error = Some("rate-limited"),
+            Err(other) => return web.failure(&visit, &other, None),
         }
     } else if proof.start.is_some() || proof.confirmed.is_some() {
         error = Some("choose-time-error");
@@ -979,13 +1005,7 @@ pub async fn reschedule_booking(
     };
     let availability = match web.app.availability(&tenant, range).await {
         Ok(availability) => availability,
-        Err(AppError::ServiceInactive) => {
-            let home = Some(format!("/t/{tenant}/"));
-            return web.error(&visit, StatusCode::CONFLICT, "service-inactive-title", "service-inactive-body", home);
-        }
-        Err(error) => {
-            return web.error(&visit, StatusCode::SERVICE_UNAVAILABLE, "unavailable-title", &unavailable(&error), None);
-        }
+        Err(error) => return web.failure(&visit, &error, Some(format!("/t/{tenant}/"))),
     };
     let chosen_day = proof.day.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
     let days: Vec<Value> = availability.days.iter().map(|d| web.day_choice(visit.locale, d, chosen_day)).collect();

@@ -158,3 +158,16 @@ booking-limit-body = You already have as many upcoming appointments for this ser
 rate-limited-title = Too many requests
 not-changeable-title = Booking cannot be changed
 not-changeable-body = This booking is already cancelled or past.
+already-confirmed-title = Booking already confirmed
+already-confirmed-body = This time was already booked with the details sent the first time{ $code ->
+    [none] .
+   *[other] : the booking code is { $code }.
+} To change the details or the time, manage the booking.
+manage-this-booking = Manage the booking
+not-found-body = Check the address, or go back to the home page.
+invalid-title = Some details are not valid
+invalid-body = Go back and check what you entered.
+rule-unavailable-body = The details for this service cannot be checked right now. Please try again later or call the office.
+misconfigured-body = This public body's configuration needs attention. Please call the office.
+bad-request-title = Request not valid
+bad-request-body = The browser sent a request we cannot read. Go back to the previous page and try again.

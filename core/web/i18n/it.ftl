@@ -158,3 +158,16 @@ booking-limit-body = Per questo servizio hai già il numero massimo di appuntame
 rate-limited-title = Troppe richieste
 not-changeable-title = Prenotazione non modificabile
 not-changeable-body = Questa prenotazione è già annullata o è passata.
+already-confirmed-title = Prenotazione già confermata
+already-confirmed-body = Questo orario è già stato prenotato con i dati inviati la prima volta{ $code ->
+    [none] .
+   *[other] : il codice della prenotazione è { $code }.
+} Per cambiare i dati o l'orario, gestisci la prenotazione.
+manage-this-booking = Gestisci la prenotazione
+not-found-body = Controlla l'indirizzo, oppure torna alla pagina iniziale.
+invalid-title = Alcuni dati non sono validi
+invalid-body = Torna indietro e controlla i dati inseriti.
+rule-unavailable-body = In questo momento non è possibile verificare i dati per questo servizio. Riprova più tardi o chiama l'ufficio.
+misconfigured-body = La configurazione di questo ente va controllata. Chiama l'ufficio.
+bad-request-title = Richiesta non valida
+bad-request-body = Il browser ha inviato una richiesta che non possiamo leggere. Torna alla pagina precedente e riprova.
