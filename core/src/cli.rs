@@ -134,7 +134,7 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), CliError> {
         server::bind(&settings.bind).await.map_err(|source| CliError::Bind { addr: settings.bind.clone(), source })?;
     println!("Sportello is listening on http://{}  (API docs: http://{}/api/docs)", bound.addr, bound.addr);
     let options = server::HttpOptions { trust_forwarded_for: settings.trust_forwarded_for };
-    let web = server::WebOptions { tenants_dir: settings.tenants_dir.clone(), assets_dir: settings.assets_dir.clone() };
+    let web = server::WebOptions { assets_dir: settings.assets_dir.clone() };
     bound.run(app, options, web, shutdown_signal()).await.map_err(CliError::Serve)
 }
 

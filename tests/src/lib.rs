@@ -99,7 +99,7 @@ pub struct TestServer {
     pub clock: Arc<ManualClock>,
     pub http: reqwest::Client,
     pub backend: &'static str,
-    /// Where tenant template overrides are looked up (`<dir>/prova/templates/`).
+    /// Where the test packs were written (`<dir>/prova/…`): a test may change one and apply it again.
     pub tenants_dir: std::path::PathBuf,
     stop: Option<oneshot::Sender<()>>,
 }
@@ -123,9 +123,7 @@ impl TestServer {
         for dir in &packs {
             app.apply_pack(dir).await.expect("apply test pack");
         }
-        // Template overrides are looked up next to the `prova` pack.
         let tenants_dir = packs[0].parent().expect("pack folder").to_owned();
-        let pages_dir = tenants_dir.clone();
         let bound = sportello::server::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", bound.addr);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -133,10 +131,7 @@ impl TestServer {
         tokio::spawn(async move {
             // Tests play several clients by sending X-Forwarded-For.
             let options = sportello::server::HttpOptions { trust_forwarded_for: true };
-            let web = sportello::server::WebOptions {
-                tenants_dir: pages_dir,
-                assets_dir: std::env::temp_dir().join("sportello-no-assets"),
-            };
+            let web = sportello::server::WebOptions { assets_dir: std::env::temp_dir().join("sportello-no-assets") };
             let _ = bound
                 .run(served, options, web, async {
                     let _ = stopped.await;

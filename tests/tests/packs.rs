@@ -15,7 +15,8 @@ async fn apply_is_idempotent_and_reports_changes(backend: Backend) {
         .replacen("desks = 3", "desks = 4", 1)
         .replace("name = \"Comune di Prova\"", "name = \"Comune di Prova 2\"");
     let report = s.app.apply_pack(&write_pack("prova", &more_desks)).await.unwrap();
-    assert_eq!(report.changes, ["tenant settings changed", "office sede changed"]);
+    let said: Vec<String> = report.changes.iter().map(ToString::to_string).collect();
+    assert_eq!(said, ["tenant settings changed", "office sede changed"]);
     let (_, tenant) = s.get(&s.url("prova", "")).await;
     assert_eq!(tenant["name"], "Comune di Prova 2", "a new version is served at once");
 }

@@ -276,16 +276,39 @@ async fn database_outage_is_said_as_such(backend: Backend) {
     assert!(counted.is_some_and(|n| n >= 3), "{metrics}");
 }
 
+/// A tenant's templates are part of its stored configuration: applied with the pack, checked to
+/// compile, and seen by every instance without a restart.
 async fn tenant_template_override(backend: Backend) {
+    let url = backend.url.clone();
     let s = TestServer::start(backend).await;
-    let templates = s.tenants_dir.join("prova").join("templates");
+    let second = TestServer::start(Backend { name: "second instance", url, redis: None }).await;
+    let (_, _, before) = get(&browser(), &format!("{}/t/prova/", second.base)).await;
+    assert!(before.contains("Scegli il servizio"), "{before}");
+
+    let pack = s.tenants_dir.join("prova");
+    let templates = pack.join("templates");
     std::fs::create_dir_all(&templates).unwrap();
     std::fs::write(templates.join("services.hbs"), "{{#> layout}}<h1>Benvenuti al Comune di Prova</h1>{{/layout}}")
         .unwrap();
+    let (_, _, unapplied) = get(&browser(), &format!("{}/t/prova/", s.base)).await;
+    assert!(unapplied.contains("Scegli il servizio"), "a file on disk changes nothing until it is applied");
+    let report = s.app.apply_pack(&pack).await.expect("apply the template");
+    assert_eq!(report.changes.len(), 1, "{:?}", report.changes);
     let (_, _, page) = get(&browser(), &format!("{}/t/prova/", s.base)).await;
     assert!(page.contains("Benvenuti al Comune di Prova") && page.contains("Vai al contenuto"), "{page}");
     let (_, _, other) = get(&browser(), &format!("{}/t/altro/", s.base)).await;
     assert!(other.contains("Scegli il servizio"), "another tenant keeps the default");
+    // The other instance notices the new configuration version within two seconds.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let (_, _, elsewhere) = get(&browser(), &format!("{}/t/prova/", second.base)).await;
+    assert!(elsewhere.contains("Benvenuti al Comune di Prova"), "{elsewhere}");
+
+    // A template that does not compile is refused, and the applied one stays.
+    std::fs::write(templates.join("services.hbs"), "{{#if}}broken").unwrap();
+    let refused = s.app.apply_pack(&pack).await.expect_err("a broken template");
+    assert!(refused.to_string().contains("services.hbs"), "{refused}");
+    let (_, _, still) = get(&browser(), &format!("{}/t/prova/", s.base)).await;
+    assert!(still.contains("Benvenuti al Comune di Prova"), "{still}");
 }
 
 async fn expired_hold_offers_the_next_free_time(backend: Backend) {

@@ -1,7 +1,7 @@
 //! Tenant configuration snapshots, cached per process and refreshed by version number, so that
 //! several instances notice a pack applied elsewhere within `RECHECK` without sharing memory.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,8 @@ pub struct TenantSnapshot {
     pub plugins: HashMap<String, Plugin>,
     /// The pack's datasets, for its plugins; replaced whole with the snapshot, never edited.
     pub datasets: Arc<Datasets>,
+    /// The pack's page templates that replace built-in ones: name (`details`) → text.
+    pub templates: BTreeMap<String, String>,
 }
 
 impl TenantSnapshot {
@@ -117,16 +119,25 @@ impl Sportello {
         let stored = Tenants::find(self.store.reader(), slug).await?.ok_or(AppError::NotFound("tenant"))?;
         // A stored pack was valid when applied; if a newer Sportello rejects it, say so clearly.
         let config = parse_config(&stored.pack)?;
-        let files: HashMap<String, Vec<u8>> = if config.plugins.is_empty() && config.datasets.is_empty() {
-            HashMap::new()
-        } else {
-            Tenants::files(self.store.reader(), stored.id).await?.into_iter().collect()
-        };
+        let files: HashMap<String, Vec<u8>> =
+            Tenants::files(self.store.reader(), stored.id).await?.into_iter().collect();
         let plugins = self.compile_plugins(&config, &files);
         let datasets = Arc::new(load_datasets(&config, &files));
+        let templates = templates(&files);
         let (id, version, logo) = (stored.id, stored.version, stored.logo);
-        let snapshot = Arc::new(TenantSnapshot { id, version, config, logo, plugins, datasets });
+        let snapshot = Arc::new(TenantSnapshot { id, version, config, logo, plugins, datasets, templates });
         self.catalog.put(slug, snapshot.clone());
         Ok(snapshot)
     }
+}
+
+/// The page templates among a pack's files, by name.
+fn templates(files: &HashMap<String, Vec<u8>>) -> BTreeMap<String, String> {
+    files
+        .iter()
+        .filter_map(|(path, bytes)| {
+            let name = path.strip_prefix(crate::packs::TEMPLATES_DIR)?.strip_prefix('/')?.strip_suffix(".hbs")?;
+            Some((name.to_owned(), String::from_utf8(bytes.clone()).ok()?))
+        })
+        .collect()
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::{AppError, Sportello};
-use crate::packs::{PackError, PackSource, diff, parse_config};
+use crate::packs::{Change, Item, PackError, PackSource, diff, parse_config};
 use crate::store::{Bookings, Tenants};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,7 +11,7 @@ pub struct ApplyReport {
     pub slug: String,
     pub created: bool,
     /// Empty when the pack was already applied as it is.
-    pub changes: Vec<String>,
+    pub changes: Vec<Change>,
 }
 
 impl Sportello {
@@ -35,12 +35,12 @@ impl Sportello {
         let tx = self.store.begin_write().await?;
         let existing = Tenants::find(tx.conn(), &slug).await?;
         let (created, changes) = match &existing {
-            None => (true, vec!["tenant created".to_owned()]),
+            None => (true, vec![Change::TenantCreated]),
             Some(stored) => {
                 let old = parse_config(&stored.pack).ok();
                 let mut changes = match &old {
                     Some(old) => diff(old, &config),
-                    None => vec!["configuration replaced (the stored one no longer parses)".to_owned()],
+                    None => vec![Change::Replaced],
                 };
                 let grid_changed = old.as_ref().is_some_and(|o| o.grid_minutes != config.grid_minutes);
                 if grid_changed && Bookings::count_upcoming(tx.conn(), stored.id, None, None, now).await? > 0 {
@@ -49,19 +49,23 @@ impl Sportello {
                     );
                 }
                 if Tenants::files(tx.conn(), stored.id).await? != source.files {
-                    changes.push("plugin modules changed".to_owned());
+                    changes.push(Change::Files);
                 }
                 if stored.logo != source.logo {
-                    changes.push("logo changed".to_owned());
+                    changes.push(Change::Logo);
                 }
                 // Removing a service or office must not strand citizens who booked it.
-                for line in changes.iter().filter(|c| c.ends_with(" removed")) {
-                    let mut words = line.split(' ');
-                    let (kind, removed) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
-                    let (service, office) =
-                        if kind == "service" { (Some(removed), None) } else { (None, Some(removed)) };
+                for (item, removed) in changes.iter().filter_map(|c| match c {
+                    Change::Removed(item, slug) => Some((*item, slug.as_str())),
+                    _ => None,
+                }) {
+                    let (service, office) = match item {
+                        Item::Service => (Some(removed), None),
+                        Item::Office => (None, Some(removed)),
+                    };
                     let upcoming = Bookings::count_upcoming(tx.conn(), stored.id, service, office, now).await?;
                     if upcoming > 0 {
+                        let kind = item.name();
                         return Err(PackError::new(
                             &file,
                             format!("{kind}s"),

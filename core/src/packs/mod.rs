@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::plugin_host::Dataset;
 
-pub use diff::diff;
+pub use diff::{Change, Item, diff};
 pub use validate::parse_config;
 
 /// A pack problem, located precisely: the file, the key inside it, and why.
@@ -33,7 +33,7 @@ pub struct PackSource {
     pub dir: PathBuf,
     pub manifest: String,
     pub logo: Option<(Vec<u8>, String)>,
-    /// Plugin modules, by their path in the pack.
+    /// Plugin modules, datasets and page templates, by their path in the pack, in path order.
     pub files: Vec<(String, Vec<u8>)>,
 }
 
@@ -41,6 +41,10 @@ pub struct PackSource {
 const MAX_PLUGIN_BYTES: usize = 8 * 1024 * 1024;
 /// Datasets above this size are refused.
 const MAX_DATASET_BYTES: usize = 16 * 1024 * 1024;
+/// Page templates above this size are refused.
+const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
+/// Where a pack keeps the page templates that replace the built-in ones.
+pub const TEMPLATES_DIR: &str = "templates";
 
 pub const MANIFEST: &str = "tenant.toml";
 
@@ -100,8 +104,35 @@ impl PackSource {
             Dataset::from_csv(&bytes).map_err(|reason| PackError::new(&file, &key, format!("{path}: {reason}")))?;
             files.push((path.clone(), bytes));
         }
+        files.extend(read_templates(dir)?);
+        files.sort();
         Ok((Self { dir: dir.to_owned(), manifest, logo, files }, config))
     }
+}
+
+/// The pack's page templates (`templates/<name>.hbs`), each checked to compile: they are stored
+/// with the configuration, so every instance renders the same version of them.
+fn read_templates(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, PackError> {
+    let folder = dir.join(TEMPLATES_DIR);
+    let Ok(entries) = std::fs::read_dir(&folder) else { return Ok(Vec::new()) };
+    let mut templates = Vec::new();
+    for path in entries.filter_map(Result::ok).map(|e| e.path()) {
+        let file = path.display().to_string();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".hbs")) else {
+            continue;
+        };
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
+            return Err(PackError::new(&file, "(file)", "a template is named like `details.hbs`"));
+        }
+        let bytes = std::fs::read(&path).map_err(|e| PackError::new(&file, "(file)", e.to_string()))?;
+        if bytes.len() > MAX_TEMPLATE_BYTES {
+            return Err(PackError::new(&file, "(file)", "a template must be at most 64 KiB"));
+        }
+        let text = std::str::from_utf8(&bytes).map_err(|_| PackError::new(&file, "(file)", "must be UTF-8 text"))?;
+        handlebars::Template::compile(text).map_err(|e| PackError::new(&file, "(template)", e.to_string()))?;
+        templates.push((format!("{TEMPLATES_DIR}/{name}.hbs"), bytes));
+    }
+    Ok(templates)
 }
 
 fn logo_content_type(name: &str) -> Option<&'static str> {

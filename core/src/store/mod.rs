@@ -17,13 +17,16 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
+    SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 pub use bookings::{Bookings, NewBooking};
 pub use ledger::{Ledger, UnitUsage};
 pub use tenants::{PackFile, StoredTenant, Tenants};
+
+const SQLITE_BUSY: i64 = 5;
+const SQLITE_LOCKED: i64 = 6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,11 +43,28 @@ impl StoreError {
         matches!(self, Self::Db(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))))
     }
 
-    /// Lock timeouts and deadlocks: the transaction did nothing and may simply be run again.
+    /// Serialization failures, deadlocks, lock timeouts (PostgreSQL 40001, 40P01, 55P03) and a busy
+    /// or locked SQLite: the transaction did nothing and may simply be run again. Recognised by the
+    /// database's own code, never by the text of its message.
     pub fn is_transient(&self) -> bool {
-        let Self::Db(e) = self else { return false };
-        let text = e.to_string();
-        ["40P01", "40001", "deadlock", "database is locked", "could not serialize"].iter().any(|m| text.contains(m))
+        let Some(error) = self.database_error() else { return false };
+        if error.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>().is_some() {
+            // SQLite's extended result codes keep the primary code in the low byte.
+            let primary = error.code().and_then(|c| c.parse::<i64>().ok()).map(|c| c & 0xff);
+            return matches!(primary, Some(SQLITE_BUSY | SQLITE_LOCKED));
+        }
+        error.code().is_some_and(|code| matches!(code.as_ref(), "40001" | "40P01" | "55P03"))
+    }
+
+    /// The error the database itself reported, if it was one.
+    fn database_error(&self) -> Option<&(dyn sea_orm::sqlx::error::DatabaseError + 'static)> {
+        let Self::Db(DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = self else {
+            return None;
+        };
+        match e.as_ref() {
+            sea_orm::sqlx::Error::Database(database) => Some(database.as_ref()),
+            _ => None,
+        }
     }
 }
 
@@ -132,7 +152,57 @@ fn sqlite_file(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::sqlite_file;
+    use super::*;
+
+    /// A second writer on a SQLite file that another connection is writing gets SQLITE_BUSY at once
+    /// (busy timeout 0): transient. A broken statement is not.
+    #[tokio::test]
+    async fn busy_sqlite_is_transient_and_a_bad_statement_is_not() {
+        let file = std::env::temp_dir().join(format!("sportello-busy-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let connect = || async {
+            let mut options = ConnectOptions::new(url.clone());
+            options.sqlx_logging(false).max_connections(1);
+            options.map_sqlx_sqlite_opts(|o: SqliteConnectOptions| o.busy_timeout(Duration::ZERO));
+            Database::connect(options).await.unwrap()
+        };
+        let (first, second) = (connect().await, connect().await);
+        first.execute_unprepared("CREATE TABLE t (x INTEGER)").await.unwrap();
+        let writing = first.begin().await.unwrap();
+        writing.execute_unprepared("INSERT INTO t VALUES (1)").await.unwrap();
+        let busy = StoreError::from(second.execute_unprepared("INSERT INTO t VALUES (2)").await.unwrap_err());
+        assert!(busy.is_transient(), "{busy}");
+        let bad = StoreError::from(second.execute_unprepared("INSERT INTO nowhere VALUES (1)").await.unwrap_err());
+        assert!(!bad.is_transient(), "{bad}");
+        drop(writing);
+        let _ = std::fs::remove_file(file);
+    }
+
+    /// A PostgreSQL lock timeout (55P03) is transient; a unique violation is not.
+    #[tokio::test]
+    async fn postgres_lock_timeout_is_transient() {
+        let Ok(server) = std::env::var("SPORTELLO_TEST_POSTGRES_URL") else {
+            eprintln!("SKIPPED on PostgreSQL: SPORTELLO_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        let url = format!("{server}/postgres");
+        let (first, second) = (Database::connect(&url).await.unwrap(), Database::connect(&url).await.unwrap());
+        let table = format!("sportello_lock_{}", uuid::Uuid::new_v4().simple());
+        first.execute_unprepared(&format!("CREATE TABLE {table} (x INTEGER PRIMARY KEY)")).await.unwrap();
+        first.execute_unprepared(&format!("INSERT INTO {table} VALUES (1)")).await.unwrap();
+        let locking = first.begin().await.unwrap();
+        locking.execute_unprepared(&format!("UPDATE {table} SET x = 1")).await.unwrap();
+        let waiting = second.begin().await.unwrap();
+        waiting.execute_unprepared("SET LOCAL lock_timeout = '20ms'").await.unwrap();
+        let timeout =
+            StoreError::from(waiting.execute_unprepared(&format!("UPDATE {table} SET x = 2")).await.unwrap_err());
+        assert!(timeout.is_transient(), "{timeout}");
+        drop((waiting, locking));
+        let duplicate =
+            StoreError::from(second.execute_unprepared(&format!("INSERT INTO {table} VALUES (1)")).await.unwrap_err());
+        assert!(!duplicate.is_transient() && duplicate.is_unique_violation(), "{duplicate}");
+        first.execute_unprepared(&format!("DROP TABLE {table}")).await.unwrap();
+    }
 
     #[test]
     fn sqlite_paths() {

@@ -1,7 +1,7 @@
 //! Tenants: their pack (the configuration source), logo and configuration version.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::StoreError;
 use super::entities::pack_file;
@@ -51,7 +51,11 @@ impl Tenants {
 
     /// The pack's plugin modules and datasets, by path.
     pub async fn files(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<PackFile>, StoreError> {
-        let rows = pack_file::Entity::find().filter(pack_file::Column::TenantId.eq(tenant.0)).all(conn).await?;
+        let rows = pack_file::Entity::find()
+            .filter(pack_file::Column::TenantId.eq(tenant.0))
+            .order_by_asc(pack_file::Column::Path)
+            .all(conn)
+            .await?;
         Ok(rows.into_iter().map(|f| (f.path, f.content)).collect())
     }
 

@@ -24,8 +24,6 @@ pub use i18n::TranslationError;
 /// Where the pages find what they need besides the application.
 #[derive(Clone, Debug)]
 pub struct WebOptions {
-    /// Folder of tenant packs, for per-tenant template overrides.
-    pub tenants_dir: PathBuf,
     /// Folder of built assets (`scripts/build-assets` writes it), with its `manifest.json`.
     pub assets_dir: PathBuf,
 }
@@ -46,7 +44,7 @@ pub(crate) fn routes(
     trust_forwarded_for: bool,
 ) -> Result<(Route, Arc<Web>), TranslationError> {
     let assets = assets::Assets::load(&options.assets_dir);
-    let web = Arc::new(Web { app, render: render::Renderer::new(&options.tenants_dir)?, assets, trust_forwarded_for });
+    let web = Arc::new(Web { app, render: render::Renderer::new()?, assets, trust_forwarded_for });
     let route = Route::new()
         .at("/", get(pages::home_page))
         .at("/static/:file", get(assets::serve))

@@ -1,7 +1,7 @@
 //! Templates and the data every page shares (language, branding, assets, language links).
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use handlebars::{Context, Handlebars, Helper, HelperResult, Output, RenderContext, html_escape};
 use poem::Response;
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::i18n::{TranslationError, Translations};
 use super::language;
 use crate::app::TenantSnapshot;
-use crate::domain::Locale;
+use crate::domain::{Locale, TenantId};
 
 /// Template names and their built-in text; a tenant may replace any of them.
 const TEMPLATES: [(&str, &str); 13] = [
@@ -33,11 +33,13 @@ const TEMPLATES: [(&str, &str); 13] = [
 pub struct Renderer {
     handlebars: Handlebars<'static>,
     translations: Arc<Translations>,
-    tenants_dir: PathBuf,
+    /// Per tenant with templates of its own: the configuration version they were compiled for,
+    /// and the built-in templates with the tenant's in their place.
+    tenant_templates: Mutex<HashMap<TenantId, (i64, Arc<Handlebars<'static>>)>>,
 }
 
 impl Renderer {
-    pub fn new(tenants_dir: &Path) -> Result<Self, TranslationError> {
+    pub fn new() -> Result<Self, TranslationError> {
         let translations = Arc::new(Translations::load()?);
         let mut handlebars = Handlebars::new();
         handlebars.set_strict_mode(false);
@@ -72,24 +74,38 @@ impl Renderer {
                 },
             ),
         );
-        Ok(Self { handlebars, translations, tenants_dir: tenants_dir.to_owned() })
+        Ok(Self { handlebars, translations, tenant_templates: Mutex::new(HashMap::new()) })
     }
 
     pub fn text(&self, locale: Locale, key: &str, args: &[(&str, String)]) -> String {
         self.translations.get(locale, key, args)
     }
 
-    /// Renders `name` for `tenant`, preferring `tenants/<slug>/templates/<name>.hbs`.
-    fn render(&self, tenant: Option<&str>, name: &str, data: &Value) -> Result<String, String> {
-        let overridden = tenant
-            .filter(|slug| !slug.contains(['/', '\\', '.']))
-            .map(|slug| self.tenants_dir.join(slug).join("templates").join(format!("{name}.hbs")))
-            .and_then(|path| std::fs::read_to_string(path).ok());
-        match overridden {
-            Some(text) => self.handlebars.render_template(&text, data),
+    /// Renders `name` for `tenant`, with the templates its stored configuration replaces.
+    fn render(&self, tenant: Option<&TenantSnapshot>, name: &str, data: &Value) -> Result<String, String> {
+        match tenant.filter(|t| !t.templates.is_empty()) {
+            Some(tenant) => self.tenant_registry(tenant)?.render(name, data),
             None => self.handlebars.render(name, data),
         }
         .map_err(|e| e.to_string())
+    }
+
+    /// The tenant's templates, compiled once per configuration version (in memory, no disk I/O
+    /// on a request: every instance renders what the stored configuration says).
+    fn tenant_registry(&self, tenant: &TenantSnapshot) -> Result<Arc<Handlebars<'static>>, String> {
+        let mut cache = self.tenant_templates.lock().map_err(|_| "template cache lock poisoned".to_owned())?;
+        if let Some((version, registry)) = cache.get(&tenant.id)
+            && *version == tenant.version
+        {
+            return Ok(registry.clone());
+        }
+        let mut registry = self.handlebars.clone();
+        for (name, text) in &tenant.templates {
+            registry.register_template_string(name, text).map_err(|e| format!("template {name}: {e}"))?;
+        }
+        let registry = Arc::new(registry);
+        cache.insert(tenant.id, (tenant.version, registry.clone()));
+        Ok(registry)
     }
 }
 
@@ -140,8 +156,7 @@ impl super::Web {
                 target.entry(key).or_insert(value);
             }
         }
-        let tenant_slug = frame.tenant.map(|t| t.config.slug.as_str());
-        let html = match self.render.render(tenant_slug, template, &data) {
+        let html = match self.render.render(frame.tenant, template, &data) {
             Ok(html) => html,
             Err(error) => {
                 tracing::error!(%error, template, "template failed");
