@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::{AppError, Sportello};
 use crate::domain::{Service, Slug, TenantConfig, TenantId};
 use crate::packs::parse_config;
-use crate::plugin_host::{Dataset, Datasets, Hook, Plugin};
+use crate::plugin_host::{Dataset, Datasets, Hook, Plugin, PluginError};
 use crate::store::Tenants;
 
 const RECHECK: Duration = Duration::from_secs(2);
@@ -72,22 +72,38 @@ fn load_datasets(config: &TenantConfig, files: &HashMap<String, Vec<u8>>) -> Dat
 }
 
 impl Sportello {
-    /// Compiles (or finds in the cache) every plugin of a stored pack.
-    fn compile_plugins(&self, config: &TenantConfig, files: &HashMap<String, Vec<u8>>) -> HashMap<String, Plugin> {
+    /// Compiles (or finds in the cache) every plugin of a stored pack, off the async workers.
+    async fn compile_plugins(
+        &self,
+        config: &TenantConfig,
+        files: &HashMap<String, Vec<u8>>,
+    ) -> HashMap<String, Plugin> {
         let mut plugins = HashMap::new();
         for spec in &config.plugins {
-            let loaded = files.get(&spec.file).ok_or(AppError::RuleUnavailable).and_then(|bytes| {
-                self.plugins.load(spec.id.as_str(), bytes).map_err(|error| {
-                    tracing::error!(tenant = %config.slug, plugin = %spec.id, %error, "stored plugin does not load");
-                    AppError::RuleUnavailable
-                })
-            });
+            let Some(bytes) = files.get(&spec.file) else {
+                tracing::error!(tenant = %config.slug, plugin = %spec.id, "stored plugin module is missing");
+                continue;
+            };
             // A plugin that no longer loads makes only its services unavailable.
-            if let Ok(plugin) = loaded {
-                plugins.insert(spec.id.to_string(), plugin);
+            match self.load_plugin(spec.id.as_str(), bytes.clone()).await {
+                Ok(plugin) => {
+                    plugins.insert(spec.id.to_string(), plugin);
+                }
+                Err(error) => {
+                    tracing::error!(tenant = %config.slug, plugin = %spec.id, %error, "stored plugin does not load");
+                }
             }
         }
         plugins
+    }
+
+    /// Compiles a plugin on a blocking thread: compiling takes milliseconds to seconds of CPU,
+    /// which must not stall the requests sharing an async worker.
+    pub(super) async fn load_plugin(&self, id: &str, bytes: Vec<u8>) -> Result<Plugin, PluginError> {
+        let (host, id) = (self.plugins.clone(), id.to_owned());
+        tokio::task::spawn_blocking(move || host.load(&id, &bytes))
+            .await
+            .map_err(|e| PluginError::Host(e.to_string()))?
     }
 
     /// Every tenant of this installation, by slug. One that cannot be loaded is left out (and logged).
@@ -121,7 +137,7 @@ impl Sportello {
         let config = parse_config(&stored.pack)?;
         let files: HashMap<String, Vec<u8>> =
             Tenants::files(self.store.reader(), stored.id).await?.into_iter().collect();
-        let plugins = self.compile_plugins(&config, &files);
+        let plugins = self.compile_plugins(&config, &files).await;
         let datasets = Arc::new(load_datasets(&config, &files));
         let templates = templates(&files);
         let (id, version, logo) = (stored.id, stored.version, stored.logo);

@@ -22,9 +22,8 @@ impl Sportello {
         // A module that does not compile, speaks another ABI or imports what we do not provide
         // is refused here, precisely, and changes nothing.
         for (index, spec) in config.plugins.iter().enumerate() {
-            let bytes =
-                source.files.iter().find(|(path, _)| *path == spec.file).map(|(_, b)| b.as_slice()).unwrap_or_default();
-            if let Err(error) = self.plugins.load(spec.id.as_str(), bytes) {
+            let bytes = source.files.iter().find(|(path, _)| *path == spec.file).map(|(_, b)| b.clone());
+            if let Err(error) = self.load_plugin(spec.id.as_str(), bytes.unwrap_or_default()).await {
                 return Err(
                     PackError::new(&file, format!("plugins[{index}].file"), format!("{}: {error}", spec.file)).into()
                 );

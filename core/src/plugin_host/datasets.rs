@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use wasmtime::{Caller, Extern, Linker};
 
+use super::guest_memory as guest;
 use super::{Guest, PluginError};
 
 pub const MODULE: &str = "sportello";
@@ -64,9 +65,7 @@ impl Dataset {
 }
 
 fn text(data: &[u8], at: i32, len: i32) -> Option<&str> {
-    let start = usize::try_from(at).ok()?;
-    let end = start.checked_add(usize::try_from(len).ok()?)?;
-    std::str::from_utf8(data.get(start..end)?).ok()
+    std::str::from_utf8(guest::slice(data, at, guest::length(len)?)?).ok()
 }
 
 pub fn add(linker: &mut Linker<Guest>) -> Result<(), PluginError> {
@@ -91,10 +90,9 @@ pub fn add(linker: &mut Linker<Guest>) -> Result<(), PluginError> {
                     _ => None,
                 };
                 let Some(row) = row else { return -1 };
-                let length = i32::try_from(row.len()).unwrap_or(i32::MAX);
+                let Ok(length) = i32::try_from(row.len()) else { return -1 };
                 if length <= out_cap {
-                    let target = usize::try_from(out).ok().and_then(|o| data.get_mut(o..o + row.len()));
-                    match target {
+                    match guest::slice_mut(data, out, length.cast_unsigned()) {
                         Some(target) => target.copy_from_slice(&row),
                         None => return -1,
                     }

@@ -11,6 +11,7 @@
 
 mod cache;
 mod datasets;
+mod guest_memory;
 mod wasi;
 
 use std::path::PathBuf;

@@ -222,3 +222,36 @@ fn plugins_read_datasets_through_the_host() {
         matches!(host.load("x", &plugin(foreign, "")), Err(PluginError::Invalid(reason)) if reason.contains("sportello.open_file"))
     );
 }
+
+/// Every host function called with negative, huge and overflowing pointer/length pairs answers
+/// an error code to the guest (EINVAL 28, or -1 for a lookup): the host never panics or reads
+/// outside the guest's memory, in debug builds too.
+#[test]
+fn hostile_pointers_get_errors_not_panics() {
+    let imports = r#"
+      (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+      (import "sportello" "dataset_lookup" (func $lookup (param i32 i32 i32 i32 i32 i32) (result i32)))"#;
+    // Each answer is stored as one byte from offset 200, then written out.
+    let body = r#"
+      (i32.store8 (i32.const 200) (call $fd_write (i32.const 1) (i32.const -8) (i32.const 1) (i32.const 24)))
+      (i32.store8 (i32.const 201) (call $fd_write (i32.const 1) (i32.const 0) (i32.const -1) (i32.const 24)))
+      (i32.store8 (i32.const 202) (call $fd_write (i32.const 1) (i32.const 0) (i32.const 5000) (i32.const 24)))
+      (i32.store (i32.const 32) (i32.const -16)) (i32.store (i32.const 36) (i32.const 32))
+      (i32.store8 (i32.const 203) (call $fd_write (i32.const 1) (i32.const 32) (i32.const 1) (i32.const 24)))
+      (i32.store (i32.const 40) (i32.const 65530)) (i32.store (i32.const 44) (i32.const 100))
+      (i32.store8 (i32.const 204) (call $fd_read (i32.const 0) (i32.const 40) (i32.const 1) (i32.const 24)))
+      (i32.store8 (i32.const 205) (call $fd_read (i32.const 0) (i32.const 0) (i32.const 0) (i32.const -4)))
+      (i32.store8 (i32.const 206) (call $args_sizes (i32.const -1) (i32.const 0)))
+      (i32.store8 (i32.const 207) (call $random (i32.const 65535) (i32.const 2)))
+      (i32.store8 (i32.const 208) (call $random (i32.const 0) (i32.const -1)))
+      (i32.store8 (i32.const 209)
+        (call $lookup (i32.const -1) (i32.const 5) (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 10)))
+      (i32.store8 (i32.const 210)
+        (call $lookup (i32.const 0) (i32.const -1) (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 10)))
+      (i32.store8 (i32.const 211)
+        (call $lookup (i32.const 2147483647) (i32.const 2147483647) (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 10)))
+      (call $out (i32.const 200) (i32.const 12))"#;
+    let output = run(&plugin(imports, body), &PluginLimits::default()).unwrap();
+    assert_eq!(output, [28, 28, 28, 28, 28, 28, 28, 28, 28, 255, 255, 255]);
+}

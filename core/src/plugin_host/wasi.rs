@@ -6,6 +6,7 @@
 use wasmtime::{Caller, Extern, Linker, Memory, Module, Val, ValType};
 
 use super::PluginError;
+use super::guest_memory as guest;
 
 pub const WASI: &str = "wasi_snapshot_preview1";
 const ERRNO_SUCCESS: i32 = 0;
@@ -46,20 +47,6 @@ fn memory<T>(caller: &mut Caller<'_, T>) -> Option<Memory> {
     }
 }
 
-fn read_u32(data: &[u8], at: usize) -> Option<u32> {
-    data.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn write_u32(data: &mut [u8], at: usize, value: u32) -> bool {
-    match data.get_mut(at..at + 4) {
-        Some(slot) => {
-            slot.copy_from_slice(&value.to_le_bytes());
-            true
-        }
-        None => false,
-    }
-}
-
 /// Adds the shim to `linker`, plus ENOSYS stubs for any other WASI import `module` declares.
 pub fn add<T: HasPipes + 'static>(linker: &mut Linker<T>, module: &Module) -> Result<(), PluginError> {
     let wrap = |e: wasmtime::Error| PluginError::Invalid(e.to_string());
@@ -71,18 +58,23 @@ pub fn add<T: HasPipes + 'static>(linker: &mut Linker<T>, module: &Module) -> Re
             let Some(memory) = memory(&mut caller) else { return ERRNO_INVAL };
             let (data, state) = memory.data_and_store_mut(&mut caller);
             let pipes = state.pipes();
+            let Some(count) = guest::length(count).filter(|n| *n <= guest::MAX_IOVECS) else { return ERRNO_INVAL };
             let mut total = 0u32;
-            for i in 0..count.max(0) as usize {
-                let at = iovs as usize + i * 8;
-                let (Some(buf), Some(len)) = (read_u32(data, at), read_u32(data, at + 4)) else { return ERRNO_INVAL };
-                let left = &pipes.input[pipes.read..];
-                let n = left.len().min(len as usize);
-                let Some(target) = data.get_mut(buf as usize..buf as usize + n) else { return ERRNO_INVAL };
-                target.copy_from_slice(&left[..n]);
+            for index in 0..count {
+                let Some((buf, len)) = guest::iovec(data, iovs, index) else { return ERRNO_INVAL };
+                let left = pipes.input.get(pipes.read..).unwrap_or_default();
+                let n = left.len().min(usize::try_from(len).unwrap_or(usize::MAX));
+                let (Ok(n32), Some(chunk)) = (u32::try_from(n), left.get(..n)) else { return ERRNO_INVAL };
+                let Some(target) = guest::slice_mut(data, buf, n32) else { return ERRNO_INVAL };
+                target.copy_from_slice(chunk);
                 pipes.read += n;
-                total += n as u32;
+                let Some(sum) = total.checked_add(n32) else { return ERRNO_INVAL };
+                total = sum;
             }
-            if write_u32(data, nread as usize, total) { ERRNO_SUCCESS } else { ERRNO_INVAL }
+            match guest::write_u32(data, nread, total) {
+                Some(()) => ERRNO_SUCCESS,
+                None => ERRNO_INVAL,
+            }
         })
         .map_err(wrap)?;
     linker
@@ -93,22 +85,26 @@ pub fn add<T: HasPipes + 'static>(linker: &mut Linker<T>, module: &Module) -> Re
             let Some(memory) = memory(&mut caller) else { return ERRNO_INVAL };
             let (data, state) = memory.data_and_store_mut(&mut caller);
             let pipes = state.pipes();
+            let Some(count) = guest::length(count).filter(|n| *n <= guest::MAX_IOVECS) else { return ERRNO_INVAL };
             let mut total = 0u32;
-            for i in 0..count.max(0) as usize {
-                let at = iovs as usize + i * 8;
-                let (Some(buf), Some(len)) = (read_u32(data, at), read_u32(data, at + 4)) else { return ERRNO_INVAL };
-                let Some(bytes) = data.get(buf as usize..buf as usize + len as usize) else { return ERRNO_INVAL };
+            for index in 0..count {
+                let Some((buf, len)) = guest::iovec(data, iovs, index) else { return ERRNO_INVAL };
+                let Some(bytes) = guest::slice(data, buf, len) else { return ERRNO_INVAL };
                 // stderr is accepted and dropped: plugins must not leak data into logs.
                 if fd == 1 {
-                    if pipes.output.len() + bytes.len() > pipes.output_cap {
+                    if pipes.output.len().saturating_add(bytes.len()) > pipes.output_cap {
                         pipes.overflowed = true;
                         return ERRNO_FBIG;
                     }
                     pipes.output.extend_from_slice(bytes);
                 }
-                total += len;
+                let Some(sum) = total.checked_add(len) else { return ERRNO_INVAL };
+                total = sum;
             }
-            if write_u32(data, written as usize, total) { ERRNO_SUCCESS } else { ERRNO_INVAL }
+            match guest::write_u32(data, written, total) {
+                Some(()) => ERRNO_SUCCESS,
+                None => ERRNO_INVAL,
+            }
         })
         .map_err(wrap)?;
     for name in ["args_sizes_get", "environ_sizes_get"] {
@@ -116,10 +112,9 @@ pub fn add<T: HasPipes + 'static>(linker: &mut Linker<T>, module: &Module) -> Re
             .func_wrap(WASI, name, |mut caller: Caller<'_, T>, count: i32, size: i32| -> i32 {
                 let Some(memory) = memory(&mut caller) else { return ERRNO_INVAL };
                 let data = memory.data_mut(&mut caller);
-                if write_u32(data, count as usize, 0) && write_u32(data, size as usize, 0) {
-                    ERRNO_SUCCESS
-                } else {
-                    ERRNO_INVAL
+                match guest::write_u32(data, count, 0).and_then(|()| guest::write_u32(data, size, 0)) {
+                    Some(()) => ERRNO_SUCCESS,
+                    None => ERRNO_INVAL,
                 }
             })
             .map_err(wrap)?;
@@ -130,7 +125,8 @@ pub fn add<T: HasPipes + 'static>(linker: &mut Linker<T>, module: &Module) -> Re
     linker
         .func_wrap(WASI, "random_get", |mut caller: Caller<'_, T>, buf: i32, len: i32| -> i32 {
             let Some(memory) = memory(&mut caller) else { return ERRNO_INVAL };
-            match memory.data_mut(&mut caller).get_mut(buf as usize..buf as usize + len.max(0) as usize) {
+            let Some(len) = guest::length(len) else { return ERRNO_INVAL };
+            match guest::slice_mut(memory.data_mut(&mut caller), buf, len) {
                 Some(target) => {
                     target.fill(0);
                     ERRNO_SUCCESS
