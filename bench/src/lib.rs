@@ -1,4 +1,5 @@
 //! Shared helpers of the benchmark programs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // a benchmark program: fail loudly
 
 use std::time::Duration;
 

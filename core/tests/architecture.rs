@@ -1,4 +1,5 @@
 //! The layering rules of docs/ARCHITECTURE.md, checked on the source.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
 
 use std::path::{Path, PathBuf};
 

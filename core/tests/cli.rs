@@ -1,4 +1,5 @@
 //! The `sportello` binary as an operator runs it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -1,5 +1,6 @@
 //! Several `sportello serve` processes over one PostgreSQL database and one Redis behave as one
 //! service, and stay correct when Redis is flushed, stopped, or an instance is killed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! Test harness: a real Sportello server on a free loopback port, over a fresh SQLite file or a
 //! fresh PostgreSQL database, with a clock the test controls.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,5 @@
 //! Every public endpoint over real HTTP, with good and bad input, on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
 
 use chrono::TimeDelta;
 use serde_json::{Value, json};

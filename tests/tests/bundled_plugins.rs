@@ -1,6 +1,7 @@
 //! The plugins bundled in `plugins/`, compiled to the modules committed next to the demo tenants
 //! (scripts/build-plugins), through the booking API: the consortium's pagoPA notice rule, the
 //! town's fiscal-code rule, and the C example of docs/plugins.md.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
 
 use serde_json::{Value, json};
 

@@ -1,4 +1,5 @@
 //! Races: the database decides capacity on SQLite and PostgreSQL, whatever the holds say.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

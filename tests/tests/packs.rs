@@ -1,4 +1,5 @@
 //! Applying tenant packs: idempotent, precise refusals that change nothing, and the demo packs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
 
 use std::path::Path;
 

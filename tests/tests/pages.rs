@@ -1,4 +1,5 @@
 //! The citizens' pages, driven as a browser without JavaScript would: links and forms only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
 
 use serde_json::Value;
 use sportello_tests::{Backend, TestServer, on_both_backends};

@@ -1,4 +1,5 @@
 //! Tenant rules as WebAssembly plugins, through the booking API (modules written in WAT).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
 
 use std::time::{Duration, Instant};
 

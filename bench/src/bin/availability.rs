@@ -3,6 +3,7 @@
 //! `cargo run --release -p sportello-bench --bin availability [-- --postgres postgres://postgres@127.0.0.1:5432]`
 //! Prints p50/p95/p99 of the use case (database + holds + slot grid) and of the whole HTTP
 //! round trip over loopback, as JSON.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // a benchmark program: fail loudly
 
 use std::time::{Duration, Instant};
 

@@ -8,6 +8,7 @@
 //! Each citizen: availability → hold (on 409 another free slot, up to 5 tries) → confirm.
 //! Prints, and writes to `target/clickday-<mode>.json`: confirmed/s, p50/p95/p99 of hold and
 //! confirm, 409s and 5xx, and the oversold count read from the database afterwards.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // a benchmark program: fail loudly
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;

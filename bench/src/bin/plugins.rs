@@ -6,6 +6,7 @@
 //! Measured on the bundled plugins as the demo tenants ship them (tenants/*/plugins/, built by
 //! scripts/build-plugins), with the consortium's `avvisi` dataset and the input the host sends;
 //! and on a minimal WAT module that only does the I/O, as the floor of what the host costs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // a benchmark program: fail loudly
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

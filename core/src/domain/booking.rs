@@ -6,6 +6,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rand::Rng;
+use rand::seq::IndexedRandom;
 
 use super::catalog::{FieldKind, MAX_DETAILS_CHARS, Service};
 use super::contact::{Email, FiscalCode, Phone};
@@ -22,7 +23,7 @@ pub struct BookingCode(String);
 
 impl BookingCode {
     pub fn generate(rng: &mut impl Rng) -> Self {
-        let code = (0..CODE_LENGTH).map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char).collect();
+        let code = (0..CODE_LENGTH).filter_map(|_| CODE_ALPHABET.choose(rng).copied().map(char::from)).collect();
         Self(code)
     }
 

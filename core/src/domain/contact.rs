@@ -112,23 +112,22 @@ impl FiscalCode {
                 b.is_ascii_alphabetic()
             }
         });
-        (shape_ok && check_letter(&bytes[..15]) == bytes[15]).then_some(Self(value))
+        let (first15, last) = bytes.split_last_chunk::<1>()?;
+        (shape_ok && check_letter(first15) == Some(last[0])).then_some(Self(value))
     }
 }
 
-fn check_letter(first15: &[u8]) -> u8 {
+/// The control letter of the first 15 characters (upper-case letters and digits), if they are such.
+fn check_letter(first15: &[u8]) -> Option<u8> {
     const ODD: [u32; 26] =
         [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23];
-    let sum: u32 = first15
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| {
-            let index = if b.is_ascii_digit() { u32::from(b - b'0') } else { u32::from(b - b'A') };
-            // Positions are 1-based in the standard: index 0 is the 1st, an "odd" position.
-            if i % 2 == 0 { ODD[index as usize] } else { index }
-        })
-        .sum();
-    b'A' + (sum % 26) as u8
+    let mut sum = 0u32;
+    for (i, &b) in first15.iter().enumerate() {
+        let index = if b.is_ascii_digit() { b.checked_sub(b'0')? } else { b.checked_sub(b'A')? };
+        // Positions are 1-based in the standard: index 0 is the 1st, an "odd" position.
+        sum += if i % 2 == 0 { *ODD.get(usize::from(index))? } else { u32::from(index) };
+    }
+    b'A'.checked_add(u8::try_from(sum % 26).ok()?)
 }
 
 #[cfg(test)]
@@ -169,7 +168,7 @@ mod tests {
         assert!(FiscalCode::parse("RSS MRA 85T10 A562S").is_some());
         // Omocodia: the last digit 2 → N, check letter recomputed.
         let first15 = "RSSMRA85T10A56N";
-        let omocode = format!("{first15}{}", check_letter(first15.as_bytes()) as char);
+        let omocode = format!("{first15}{}", char::from(check_letter(first15.as_bytes()).unwrap()));
         assert!(FiscalCode::parse(&omocode).is_some(), "{omocode}");
         for bad in ["RSSMRA85T10A562X", "RSSMRA85T10A562", "RSSMRA85T10A5621", "1SSMRA85T10A562S", ""] {
             assert!(FiscalCode::parse(bad).is_none(), "{bad}");

@@ -66,7 +66,7 @@ impl WeeklyHours {
                     return Err((weekday, ScheduleError::OffGrid(grid_minutes)));
                 }
             }
-            if intervals.windows(2).any(|pair| pair[1].start < pair[0].end) {
+            if intervals.iter().zip(intervals.iter().skip(1)).any(|(earlier, later)| later.start < earlier.end) {
                 return Err((weekday, ScheduleError::Overlap));
             }
         }
@@ -74,7 +74,8 @@ impl WeeklyHours {
     }
 
     pub fn on(&self, weekday: Weekday) -> &[OpeningInterval] {
-        &self.days[weekday.num_days_from_monday() as usize]
+        let index = usize::try_from(weekday.num_days_from_monday()).unwrap_or(usize::MAX);
+        self.days.get(index).map_or(&[], Vec::as_slice)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -33,6 +33,7 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
     let name = single_line(&file.name, 200).ok_or_else(|| err("name", "must be one line of 1-200 characters"))?;
     let timezone = parse_tz("timezone", &file.timezone)?;
     let locales = parse_locales(&file.locales)?;
+    let default_locale = locales.first().copied().ok_or_else(|| err("locales", "list at least one language"))?;
     if !(1..=60).contains(&file.hold_minutes) {
         return Err(err("hold_minutes", "must be between 1 and 60"));
     }
@@ -104,7 +105,7 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
     }
     let mut services = Vec::new();
     for (index, service) in file.services.iter().enumerate() {
-        let mut parsed = parse_service(&format!("services[{index}]"), service, file.grid_minutes, locales[0])?;
+        let mut parsed = parse_service(&format!("services[{index}]"), service, file.grid_minutes, default_locale)?;
         parsed.plugin = match &service.plugin {
             None => None,
             Some(id) => {
@@ -438,18 +439,18 @@ fn parse_hours(key: &str, raw: &HoursFile, grid: u16) -> Result<WeeklyHours, Pac
         ("sun", &raw.sun),
     ];
     let mut days: [Vec<OpeningInterval>; 7] = Default::default();
-    for (index, (day, intervals)) in named.iter().enumerate() {
+    for ((day, intervals), parsed_day) in named.iter().zip(days.iter_mut()) {
         for (i, interval) in intervals.iter().enumerate() {
             let interval_key = format!("{key}.{day}[{i}]");
             let from = parse_time(&format!("{interval_key}.from"), &interval.from)?;
             let to = parse_time(&format!("{interval_key}.to"), &interval.to)?;
             let parsed =
                 OpeningInterval::new(from, to, interval.desks).map_err(|e| err(&interval_key, e.to_string()))?;
-            days[index].push(parsed);
+            parsed_day.push(parsed);
         }
     }
     WeeklyHours::new(days, grid).map_err(|(weekday, e)| {
-        let day = named[weekday.num_days_from_monday() as usize].0;
+        let day = usize::try_from(weekday.num_days_from_monday()).ok().and_then(|i| named.get(i)).map_or("?", |d| d.0);
         let hint = if matches!(e, ScheduleError::OffGrid(_)) { " (see grid_minutes)" } else { "" };
         err(format!("{key}.{day}"), format!("{e}{hint}"))
     })

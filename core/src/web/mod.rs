@@ -5,11 +5,11 @@
 //! (`core/web/templates`, overridable per tenant in `tenants/<slug>/templates/`).
 
 mod assets;
+mod citizen;
 mod client;
 mod hold_cookie;
 mod i18n;
 mod language;
-mod pages;
 mod render;
 
 use std::path::PathBuf;
@@ -46,18 +46,18 @@ pub(crate) fn routes(
     let assets = assets::Assets::load(&options.assets_dir);
     let web = Arc::new(Web { app, render: render::Renderer::new()?, assets, trust_forwarded_for });
     let route = Route::new()
-        .at("/", get(pages::home_page))
+        .at("/", get(citizen::home_page))
         .at("/static/:file", get(assets::serve))
-        .at("/t/:tenant", get(pages::services_page))
-        .at("/t/:tenant/", get(pages::services_page))
-        .at("/t/:tenant/s/:service", get(pages::offices_step))
-        .at("/t/:tenant/s/:service/choose", get(pages::choose_office))
-        .at("/t/:tenant/s/:service/o/:office/m/:mode", get(pages::calendar_step))
-        .at("/t/:tenant/hold", post(pages::hold_slot))
-        .at("/t/:tenant/details/:hold", get(pages::details_step).post(pages::review_step))
-        .at("/t/:tenant/confirm/:hold", post(pages::confirm_step))
-        .at("/t/:tenant/booking", get(pages::manage_page).post(pages::find_booking))
-        .at("/t/:tenant/booking/cancel", post(pages::cancel_booking))
-        .at("/t/:tenant/booking/reschedule", post(pages::reschedule_booking));
+        .at("/t/:tenant", get(citizen::services_page))
+        .at("/t/:tenant/", get(citizen::services_page))
+        .at("/t/:tenant/s/:service", get(citizen::offices_step))
+        .at("/t/:tenant/s/:service/choose", get(citizen::choose_office))
+        .at("/t/:tenant/s/:service/o/:office/m/:mode", get(citizen::calendar_step))
+        .at("/t/:tenant/hold", post(citizen::hold_slot))
+        .at("/t/:tenant/details/:hold", get(citizen::details_step).post(citizen::review_step))
+        .at("/t/:tenant/confirm/:hold", post(citizen::confirm_step))
+        .at("/t/:tenant/booking", get(citizen::manage_page).post(citizen::find_booking))
+        .at("/t/:tenant/booking/cancel", post(citizen::cancel_booking))
+        .at("/t/:tenant/booking/reschedule", post(citizen::reschedule_booking));
     Ok((route, web))
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use handlebars::{Context, Handlebars, Helper, HelperResult, Output, RenderContext, html_escape};
 use poem::Response;
 use poem::http::StatusCode;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::i18n::{TranslationError, Translations};
@@ -127,7 +128,20 @@ pub struct Frame<'a> {
 
 impl super::Web {
     /// Renders a page inside the layout, with the shared data merged into `data`.
-    pub(super) fn page(&self, frame: &Frame<'_>, template: &str, status: StatusCode, mut data: Value) -> Response {
+    pub(super) fn page(
+        &self,
+        frame: &Frame<'_>,
+        template: &str,
+        status: StatusCode,
+        view: &impl Serialize,
+    ) -> Response {
+        let mut data = match serde_json::to_value(view) {
+            Ok(data) => data,
+            Err(error) => {
+                tracing::error!(%error, template, "page data could not be serialized");
+                return Response::builder().status(StatusCode::INTERNAL_SERVER_ERROR).body("page error");
+            }
+        };
         let locale = frame.locale;
         let allowed = frame.tenant.map_or_else(|| Locale::ALL.to_vec(), |t| t.config.locales.clone());
         let languages: Vec<Value> = allowed

@@ -1,0 +1,294 @@
+//! What each citizen page's template receives: one typed shape per page, so that a field a
+//! template reads cannot silently go missing. Field names are the templates' variable names.
+
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct Step {
+    pub n: u32,
+    pub total: u32,
+}
+
+/// `error.hbs`: a title and a text (message keys), and ways on.
+#[derive(Serialize, Default)]
+pub struct ErrorView {
+    pub title_key: &'static str,
+    pub body_key: &'static str,
+    pub back: Option<String>,
+    /// The booking a spent hold became.
+    pub code: Option<String>,
+    pub manage_url: Option<String>,
+    pub next: Option<NextFree>,
+}
+
+/// The first free time of a service, office and mode, as a ready-to-send hold form.
+#[derive(Serialize)]
+pub struct NextFree {
+    pub when: String,
+    pub action: String,
+    pub service: String,
+    pub office: String,
+    pub mode: &'static str,
+    pub start: String,
+}
+
+#[derive(Serialize)]
+pub struct HomeView {
+    pub bodies: Vec<PublicBody>,
+}
+
+#[derive(Serialize)]
+pub struct PublicBody {
+    pub name: String,
+    pub url: String,
+    pub logo_url: Option<String>,
+    pub contacts: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ServicesView {
+    pub step: Step,
+    pub services: Vec<ServiceChoice>,
+}
+
+#[derive(Serialize)]
+pub struct ServiceChoice {
+    pub name: String,
+    pub description: String,
+    pub active: bool,
+    pub url: String,
+    pub duration: u16,
+}
+
+#[derive(Serialize)]
+pub struct OfficesView {
+    pub step: Step,
+    pub service: NamedSlug,
+    pub offices: Vec<OfficeChoice>,
+    pub action: String,
+    pub back: String,
+    pub error: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+pub struct NamedSlug {
+    pub name: String,
+    pub slug: String,
+}
+
+#[derive(Serialize)]
+pub struct OfficeChoice {
+    pub slug: String,
+    pub name: String,
+    pub address: String,
+    pub map_url: String,
+    pub modes: Vec<ModeChoice>,
+}
+
+#[derive(Serialize)]
+pub struct ModeChoice {
+    pub value: String,
+    pub label_key: String,
+    pub id: String,
+}
+
+/// A day of a month view.
+#[derive(Serialize)]
+pub struct DayChoice {
+    pub label: String,
+    pub value: String,
+    pub current: bool,
+    /// Free places that day, over all its times.
+    pub free: u32,
+    /// The day's link (step 3); rescheduling chooses days with a form instead.
+    pub url: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct TimeChoice {
+    pub value: String,
+    pub label: String,
+    pub id: String,
+}
+
+#[derive(Serialize)]
+pub struct CalendarView {
+    pub step: Step,
+    pub service_name: String,
+    pub office_name: String,
+    pub mode_key: Option<String>,
+    pub month_label: String,
+    pub days: Vec<DayChoice>,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    pub horizon_end: String,
+    pub chosen_day: Option<String>,
+    pub times: Vec<TimeChoice>,
+    pub hold_action: String,
+    pub service: String,
+    pub office: String,
+    pub mode: String,
+    pub back: String,
+    pub error: Option<&'static str>,
+    pub alternative: Option<Alternative>,
+}
+
+/// Another office with free places, for a month without any.
+#[derive(Serialize)]
+pub struct Alternative {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Serialize)]
+pub struct DetailsView {
+    pub step: Step,
+    pub service_name: String,
+    pub when: String,
+    pub held_until: String,
+    pub expires_at: String,
+    pub fields: Vec<CitizenField>,
+    pub extra: Vec<ExtraField>,
+    pub reasons: Vec<ReasonChoice>,
+    pub reason_error: Option<String>,
+    pub details: String,
+    pub details_error: Option<String>,
+    pub privacy_checked: bool,
+    pub privacy_error: Option<String>,
+    pub errors: Vec<ErrorLink>,
+    pub action: String,
+    pub lookup_url: Option<String>,
+    pub back: String,
+}
+
+/// A citizen's own field (name, e-mail, phone, fiscal code, the mode's contact).
+#[derive(Serialize)]
+pub struct CitizenField {
+    pub name: &'static str,
+    pub id: String,
+    pub label_key: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub required: bool,
+    pub value: String,
+    pub error_text: Option<String>,
+    pub autocomplete: &'static str,
+    pub lookup_field: Option<&'static str>,
+}
+
+/// A field the service asks for, labelled by the service.
+#[derive(Serialize)]
+pub struct ExtraField {
+    pub name: String,
+    pub id: String,
+    pub label: String,
+    pub help: Option<String>,
+    pub required: bool,
+    pub value: String,
+    pub inputmode: &'static str,
+    pub error_text: Option<String>,
+    pub lookup_field: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ReasonChoice {
+    pub key: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// A line of the error summary, linking to its field.
+#[derive(Serialize)]
+pub struct ErrorLink {
+    pub href: String,
+    pub label_key: Option<&'static str>,
+    pub label: Option<String>,
+    pub error_text: String,
+}
+
+#[derive(Serialize)]
+pub struct ReviewView {
+    pub step: Step,
+    pub service_name: Option<String>,
+    pub office_name: Option<String>,
+    pub address: Option<String>,
+    pub mode_key: String,
+    pub when: String,
+    pub held_until: String,
+    pub shown: Vec<ShownValue>,
+    pub rule_summary: Vec<SummaryItem>,
+    pub hidden: Vec<HiddenValue>,
+    pub confirm_action: String,
+    pub edit_action: String,
+}
+
+#[derive(Serialize)]
+pub struct ShownValue {
+    pub label: Option<String>,
+    pub label_key: String,
+    pub value: String,
+}
+
+#[derive(Serialize)]
+pub struct HiddenValue {
+    pub name: String,
+    pub value: String,
+}
+
+/// A line a tenant rule reported, in the page's language.
+#[derive(Serialize)]
+pub struct SummaryItem {
+    pub label: String,
+    pub value: String,
+}
+
+/// A booking, as the confirmation, management, cancellation and reschedule pages show it.
+#[derive(Serialize)]
+pub struct BookingView {
+    pub code: String,
+    pub status_key: String,
+    pub confirmed: bool,
+    pub service_name: String,
+    pub office_name: Option<String>,
+    pub address: Option<String>,
+    pub in_person: bool,
+    pub mode_key: String,
+    pub mode_label: String,
+    pub contact: Option<String>,
+    pub rule_summary: Vec<SummaryItem>,
+    pub when: String,
+    pub email: String,
+    pub ics_url: String,
+    pub google_url: String,
+    pub outlook_url: String,
+    pub manage_url: String,
+    pub cancel_action: String,
+    pub reschedule_action: String,
+    pub just_booked: bool,
+    pub just_moved: bool,
+    pub ask_cancel: bool,
+}
+
+#[derive(Serialize)]
+pub struct RescheduleView {
+    #[serde(flatten)]
+    pub booking: BookingView,
+    pub month: String,
+    pub month_label: String,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    pub horizon_end: String,
+    pub days: Vec<DayChoice>,
+    pub chosen_day: Option<String>,
+    pub day: Option<String>,
+    pub times: Vec<TimeChoice>,
+    pub error: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+pub struct ManageView {
+    pub action: String,
+    pub code: String,
+    pub email: String,
+    pub error: Option<&'static str>,
+}
