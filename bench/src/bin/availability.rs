@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Days, Utc};
 use sportello::app::{AvailabilityRequest, Clock, ConfirmRequest, HoldRequest};
-use sportello::domain::{DetailsForm, SlotQuery};
+use sportello::domain::{DetailsForm, OfferKey, SlotQuery};
 use sportello_bench::percentiles;
 use sportello_tests::packs::write_pack;
 use sportello_tests::{Backend, TestServer};
@@ -55,8 +55,8 @@ async fn main() {
     let now: DateTime<Utc> = server.clock.now();
     let from = now.date_naive();
     let to = from.checked_add_days(Days::new(59)).expect("date");
-    let request =
-        || AvailabilityRequest { service: "visita", office: "sede", mode: "in_person", from: Some(from), to: Some(to) };
+    let offer = OfferKey::parse("visita", "sede", "in_person").expect("offer");
+    let request = || AvailabilityRequest { offer: &offer, from: Some(from), to: Some(to) };
 
     // Book every place of 30% of the slots.
     let all = server.app.availability("bench", request()).await.expect("availability");
@@ -65,15 +65,7 @@ async fn main() {
     let mut bookings = 0;
     for &(index, slot) in &booked {
         for desk in 0..slot.remaining {
-            let request = HoldRequest {
-                service: "visita",
-                office: "sede",
-                mode: "in_person",
-                start: slot.start,
-                id: None,
-                token: None,
-                client: None,
-            };
+            let request = HoldRequest { offer: &offer, start: slot.start, id: None, token: None, client: None };
             let placed = server.app.place_hold("bench", request).await.expect("hold");
             let form = DetailsForm {
                 first_name: "Bench".into(),

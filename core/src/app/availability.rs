@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 
 use super::{AppError, Sportello, TenantSnapshot};
 use crate::domain::slots::{Slot, Unit};
-use crate::domain::{Mode, Office, Service, SlotQuery};
+use crate::domain::{Mode, OfferKey, Office, Service, SlotQuery};
 use crate::store::Ledger;
 
 /// The longest range one availability request may cover.
@@ -17,9 +17,7 @@ pub const MAX_RANGE_DAYS: u64 = 92;
 const DEFAULT_RANGE_DAYS: u64 = 31;
 
 pub struct AvailabilityRequest<'a> {
-    pub service: &'a str,
-    pub office: &'a str,
-    pub mode: &'a str,
+    pub offer: &'a OfferKey,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
@@ -50,20 +48,16 @@ pub(super) struct Offer<'a> {
 }
 
 impl<'a> Offer<'a> {
-    pub(super) fn resolve(
-        tenant: &'a TenantSnapshot,
-        service: &str,
-        office: &str,
-        mode: &str,
-    ) -> Result<Self, AppError> {
+    pub(super) fn resolve(tenant: &'a TenantSnapshot, key: &OfferKey) -> Result<Self, AppError> {
         let config = &tenant.config;
-        let service = config.service(service).ok_or(AppError::NotFound("service"))?;
+        let service = config.service(key.service.as_str()).ok_or(AppError::NotFound("service"))?;
         if !service.active {
             return Err(AppError::ServiceInactive);
         }
-        let office = config.office(office).filter(|o| o.offers(service)).ok_or(AppError::NotFound("office"))?;
+        let office =
+            config.office(key.office.as_str()).filter(|o| o.offers(service)).ok_or(AppError::NotFound("office"))?;
         let allowed = office.modes_for(service);
-        let mode = Mode::parse(mode).filter(|m| allowed.contains(m)).ok_or_else(|| {
+        let mode = Some(key.mode).filter(|m| allowed.contains(m)).ok_or_else(|| {
             let codes: Vec<&str> = allowed.iter().map(|m| m.code()).collect();
             AppError::field("mode", "mode_not_offered", format!("Choose one of: {}.", codes.join(", ")))
         })?;
@@ -82,7 +76,7 @@ impl Sportello {
         request: AvailabilityRequest<'_>,
     ) -> Result<Availability, AppError> {
         let tenant = self.tenant(tenant_slug).await?;
-        let offer = Offer::resolve(&tenant, request.service, request.office, request.mode)?;
+        let offer = Offer::resolve(&tenant, request.offer)?;
         let now = self.clock.now();
         let query = offer.slots(&tenant, now);
         let from = request.from.unwrap_or_else(|| query.today());

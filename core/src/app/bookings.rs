@@ -105,7 +105,7 @@ impl Sportello {
 
     async fn confirm_once(&self, tenant: &Arc<TenantSnapshot>, request: &ConfirmRequest) -> Result<Booking, AppError> {
         let hold = self.owned_hold(tenant, request.hold_id, &request.hold_token).await?;
-        let offer = Offer::resolve(tenant, hold.service.as_str(), hold.office.as_str(), hold.mode.code())?;
+        let offer = Offer::resolve(tenant, &hold.offer())?;
         let details =
             request.form.parse(offer.service, offer.mode, tenant.config.default_locale()).map_err(AppError::Invalid)?;
         let now = self.clock.now();
@@ -221,7 +221,7 @@ impl Sportello {
         hold: &Hold,
         form: &DetailsForm,
     ) -> Result<(BookingDetails, Vec<SummaryLine>), AppError> {
-        let offer = Offer::resolve(tenant, hold.service.as_str(), hold.office.as_str(), hold.mode.code())?;
+        let offer = Offer::resolve(tenant, &hold.offer())?;
         let details =
             form.parse(offer.service, offer.mode, tenant.config.default_locale()).map_err(AppError::Invalid)?;
         let slot = Slot {
@@ -246,7 +246,7 @@ impl Sportello {
         let code = BookingCode::parse(code).ok_or(AppError::NotFound("booking"))?;
         let booking = Bookings::by_code(self.store.reader(), tenant.id, &code).await?;
         match booking {
-            Some(b) if b.details.citizen.email.matches(email) => Ok((tenant, b)),
+            Some(b) if b.details.citizen.email().matches(email) => Ok((tenant, b)),
             _ => Err(AppError::NotFound("booking")),
         }
     }
@@ -302,7 +302,7 @@ impl Sportello {
                 "Choose a new time for the same service, office and mode.",
             ));
         }
-        let offer = Offer::resolve(&tenant, hold.service.as_str(), hold.office.as_str(), hold.mode.code())?;
+        let offer = Offer::resolve(&tenant, &hold.offer())?;
         let slot = self.held_slot(&tenant, &offer, &hold, now).await?;
         let grid = tenant.config.grid_minutes;
         let (old_units, new_units) = (units_between(booking.start, booking.end, grid), slot.units(grid));

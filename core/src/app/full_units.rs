@@ -55,12 +55,12 @@ mod tests {
     #[test]
     fn remembers_for_a_moment_and_forgets_on_request() {
         let full = FullUnits::default();
-        full.remember(TenantId(1), "o", [0, 900].into_iter());
-        assert!(full.any(TenantId(1), "o", &[900, 1800]));
-        assert!(!full.any(TenantId(2), "o", &[900]), "per tenant");
-        assert!(!full.any(TenantId(1), "p", &[900]), "per office");
-        full.forget(TenantId(1), "o", &[900]);
-        assert!(!full.any(TenantId(1), "o", &[900, 1800]));
-        assert!(full.any(TenantId(1), "o", &[0]));
+        full.remember(TenantId::from_stored(1), "o", [0, 900].into_iter());
+        assert!(full.any(TenantId::from_stored(1), "o", &[900, 1800]));
+        assert!(!full.any(TenantId::from_stored(2), "o", &[900]), "per tenant");
+        assert!(!full.any(TenantId::from_stored(1), "p", &[900]), "per office");
+        full.forget(TenantId::from_stored(1), "o", &[900]);
+        assert!(!full.any(TenantId::from_stored(1), "o", &[900, 1800]));
+        assert!(full.any(TenantId::from_stored(1), "o", &[0]));
     }
 }

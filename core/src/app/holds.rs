@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::availability::Offer;
 use super::{AppError, Sportello, TenantSnapshot};
+use crate::domain::OfferKey;
 use crate::domain::slots::Slot;
 use crate::holds::{Acquired, Hold, HoldToken};
 use crate::store::{HoldClaims, Ledger};
@@ -18,9 +19,7 @@ const COUNT_ATTEMPTS: usize = 4;
 
 /// What a citizen asks to hold.
 pub struct HoldRequest<'a> {
-    pub service: &'a str,
-    pub office: &'a str,
-    pub mode: &'a str,
+    pub offer: &'a OfferKey,
     pub start: DateTime<Utc>,
     /// A client-chosen id, so that retries are idempotent; a fresh one otherwise.
     pub id: Option<Uuid>,
@@ -51,9 +50,9 @@ impl Sportello {
     /// A client may name the hold (`id`): asking again with the same id is the same hold, so a
     /// retried request never takes a second place.
     pub async fn place_hold(&self, tenant_slug: &str, request: HoldRequest<'_>) -> Result<PlacedHold, AppError> {
-        let HoldRequest { service, office, mode, start, id, token, client } = request;
+        let HoldRequest { offer, start, id, token, client } = request;
         let tenant = self.tenant(tenant_slug).await?;
-        let offer = Offer::resolve(&tenant, service, office, mode)?;
+        let offer = Offer::resolve(&tenant, offer)?;
         let now = self.clock.now();
         let limits = tenant.config.limits;
         let slot = offer.slots(&tenant, now).find(start).ok_or_else(|| {
@@ -103,7 +102,7 @@ impl Sportello {
         per_minute: u32,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
-        let key = format!("t{}:{kind}:{client}", tenant.id.0);
+        let key = format!("t{}:{kind}:{client}", tenant.id.get());
         match self.holds.throttle(&key, per_minute, now).await? {
             None => Ok(()),
             Some(retry_after) => Err(AppError::RateLimited { retry_after }),

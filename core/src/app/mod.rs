@@ -85,6 +85,17 @@ pub enum AppError {
     Holds(#[from] HoldStoreError),
 }
 
+impl From<crate::domain::OfferKeyError> for AppError {
+    fn from(error: crate::domain::OfferKeyError) -> Self {
+        use crate::domain::OfferKeyError as E;
+        match error {
+            E::Service => Self::NotFound("service"),
+            E::Office => Self::NotFound("office"),
+            E::Mode => Self::field("mode", "unknown_mode", "Use one of: in_person, whatsapp, skype, teams."),
+        }
+    }
+}
+
 impl AppError {
     fn field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
         let mut errors = FieldErrors::default();

@@ -59,11 +59,11 @@ pub(super) fn validate_input(
     let mut shared = serde_json::Map::new();
     for field in citizen_fields {
         let value = match field {
-            CitizenField::FirstName => Some(citizen.first_name.clone()),
-            CitizenField::LastName => Some(citizen.last_name.clone()),
-            CitizenField::Email => Some(citizen.email.to_string()),
-            CitizenField::Phone => Some(citizen.phone.to_string()),
-            CitizenField::FiscalCode => citizen.fiscal_code.as_ref().map(ToString::to_string),
+            CitizenField::FirstName => Some(citizen.first_name().to_owned()),
+            CitizenField::LastName => Some(citizen.last_name().to_owned()),
+            CitizenField::Email => Some(citizen.email().to_string()),
+            CitizenField::Phone => Some(citizen.phone().to_string()),
+            CitizenField::FiscalCode => citizen.fiscal_code().map(ToString::to_string),
         };
         shared.insert(field.code().to_owned(), value.map_or(Value::Null, Value::String));
     }

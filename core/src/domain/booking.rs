@@ -87,14 +87,54 @@ impl BookingStatus {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Citizen {
-    pub first_name: String,
-    pub last_name: String,
-    pub email: Email,
-    pub phone: Phone,
-    pub fiscal_code: Option<FiscalCode>,
+    first_name: String,
+    last_name: String,
+    email: Email,
+    phone: Phone,
+    fiscal_code: Option<FiscalCode>,
 }
 
-/// A problem with one input field; `field` is a dotted path such as `citizen.email`.
+impl Citizen {
+    /// A citizen whose names are single lines of at most 100 characters; `None` otherwise. The
+    /// contacts are parsed already, so a `Citizen` holds only valid values.
+    pub fn new(
+        first_name: &str,
+        last_name: &str,
+        email: Email,
+        phone: Phone,
+        fiscal_code: Option<FiscalCode>,
+    ) -> Option<Self> {
+        Some(Self {
+            first_name: single_line(first_name, MAX_NAME_CHARS)?,
+            last_name: single_line(last_name, MAX_NAME_CHARS)?,
+            email,
+            phone,
+            fiscal_code,
+        })
+    }
+
+    pub fn first_name(&self) -> &str {
+        &self.first_name
+    }
+
+    pub fn last_name(&self) -> &str {
+        &self.last_name
+    }
+
+    pub fn email(&self) -> &Email {
+        &self.email
+    }
+
+    pub fn phone(&self) -> &Phone {
+        &self.phone
+    }
+
+    pub fn fiscal_code(&self) -> Option<&FiscalCode> {
+        self.fiscal_code.as_ref()
+    }
+}
+
+/// A problem with one input field; `field` is a dotted path such as `citizen.email()`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
     pub field: String,
@@ -179,6 +219,13 @@ pub struct Booking {
 
 const MAX_NAME_CHARS: usize = 100;
 
+impl Booking {
+    /// The service, office and mode booked.
+    pub fn offer(&self) -> super::OfferKey {
+        super::OfferKey { service: self.service.clone(), office: self.office.clone(), mode: self.mode }
+    }
+}
+
 impl DetailsForm {
     /// Parses the form for `service` booked in `mode`, reporting every problem at once.
     pub fn parse(&self, service: &Service, mode: Mode, default_locale: Locale) -> Result<BookingDetails, FieldErrors> {
@@ -249,7 +296,11 @@ impl DetailsForm {
     fn parse_fiscal_code(&self, service: &Service, errors: &mut FieldErrors) -> Option<FiscalCode> {
         match self.fiscal_code.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
             None if service.fiscal_code_required => {
-                errors.push("citizen.fiscal_code", "required", "This service needs your fiscal code (codice fiscale).");
+                errors.push(
+                    "citizen.fiscal_code",
+                    "required",
+                    "This service needs your fiscal code (codice fiscale).",
+                );
                 None
             }
             None => None,
@@ -395,8 +446,8 @@ mod tests {
     #[test]
     fn a_complete_form_parses_and_normalises() {
         let details = form().parse(&service(), Mode::WhatsApp, Locale::It).unwrap();
-        assert_eq!(details.citizen.first_name, "Mario");
-        assert_eq!(details.citizen.phone.as_str(), "+393331234567");
+        assert_eq!(details.citizen.first_name(), "Mario");
+        assert_eq!(details.citizen.phone().as_str(), "+393331234567");
         assert_eq!(details.answers["notice_number"], "302000000001234559");
         assert_eq!(details.locale, Locale::En);
         assert_eq!(details.contact.as_str(), Some("+393331234567"));

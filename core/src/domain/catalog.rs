@@ -83,6 +83,33 @@ pub struct Service {
     pub max_active_bookings_per_person: Option<u16>,
 }
 
+/// A service at an office in a mode, as a request names them: parsed at the edge, so that use
+/// cases never see text that could not be a slug or a mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfferKey {
+    pub service: Slug,
+    pub office: Slug,
+    pub mode: Mode,
+}
+
+/// Which part of an `OfferKey` could not be parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OfferKeyError {
+    Service,
+    Office,
+    Mode,
+}
+
+impl OfferKey {
+    pub fn parse(service: &str, office: &str, mode: &str) -> Result<Self, OfferKeyError> {
+        Ok(Self {
+            service: Slug::parse(service).map_err(|_| OfferKeyError::Service)?,
+            office: Slug::parse(office).map_err(|_| OfferKeyError::Office)?,
+            mode: Mode::parse(mode).ok_or(OfferKeyError::Mode)?,
+        })
+    }
+}
+
 impl Service {
     /// The most characters a typed value of `field` (one of the service's fields, or
     /// `fiscal_code`) may have before it is parsed; `None` for a field the service does not ask for.

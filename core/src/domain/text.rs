@@ -5,7 +5,18 @@ use std::fmt;
 
 /// A tenant's internal identity: every tenant-scoped read and write takes one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TenantId(pub i32);
+pub struct TenantId(i32);
+
+impl TenantId {
+    /// The id the store gave the tenant's row; nothing else makes one.
+    pub fn from_stored(id: i32) -> Self {
+        Self(id)
+    }
+
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
 
 /// A URL-safe identifier: 1–63 characters of `a-z`, `0-9` and `-`, not starting or ending with `-`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -18,7 +18,7 @@ fn now() -> DateTime<Utc> {
 fn hold(tenant: i32, office: &str, units: &[Unit], expires_at: DateTime<Utc>) -> Hold {
     Hold {
         id: Uuid::new_v4(),
-        tenant: TenantId(tenant),
+        tenant: TenantId::from_stored(tenant),
         service: Slug::parse("s").unwrap(),
         office: Slug::parse(office).unwrap(),
         mode: Mode::InPerson,
@@ -40,28 +40,31 @@ async fn capacity_release_expiry_and_isolation(store: &dyn HoldStore) {
     assert_eq!(store.acquire(&first, &free, None, now()).await.unwrap(), Acquired::Placed);
     assert_eq!(store.acquire(&second, &free, None, now()).await.unwrap(), Acquired::Placed);
     assert_eq!(store.acquire(&third, &free, None, now()).await.unwrap(), Acquired::Full, "unit 0 is full");
-    assert_eq!(store.live_counts(TenantId(1), "o", &[0, 900], now()).await.unwrap(), HashMap::from([(0, 2), (900, 1)]));
     assert_eq!(
-        store.live_counts(TenantId(1), "o", &[0], now()).await.unwrap(),
+        store.live_counts(TenantId::from_stored(1), "o", &[0, 900], now()).await.unwrap(),
+        HashMap::from([(0, 2), (900, 1)])
+    );
+    assert_eq!(
+        store.live_counts(TenantId::from_stored(1), "o", &[0], now()).await.unwrap(),
         HashMap::from([(0, 2)]),
         "only the units asked for"
     );
-    assert!(store.live_counts(TenantId(1), "other", &[0, 900], now()).await.unwrap().is_empty());
+    assert!(store.live_counts(TenantId::from_stored(1), "other", &[0, 900], now()).await.unwrap().is_empty());
     // Another tenant's office of the same name is separate capacity, and cannot touch tenant 1's holds.
     assert_eq!(store.acquire(&hold(2, "o", &[0], later), &free, None, now()).await.unwrap(), Acquired::Placed);
-    assert!(!store.release(TenantId(2), first.id).await.unwrap());
-    assert_eq!(store.get(TenantId(2), second.id).await.unwrap(), None);
-    assert!(store.release(TenantId(1), first.id).await.unwrap());
-    assert!(!store.release(TenantId(1), first.id).await.unwrap(), "already released");
+    assert!(!store.release(TenantId::from_stored(2), first.id).await.unwrap());
+    assert_eq!(store.get(TenantId::from_stored(2), second.id).await.unwrap(), None);
+    assert!(store.release(TenantId::from_stored(1), first.id).await.unwrap());
+    assert!(!store.release(TenantId::from_stored(1), first.id).await.unwrap(), "already released");
     store.consume(&second).await.unwrap();
-    assert_eq!(store.get(TenantId(1), second.id).await.unwrap(), None, "a consumed hold is gone");
-    assert!(store.live_counts(TenantId(1), "o", &[900], now()).await.unwrap().is_empty());
+    assert_eq!(store.get(TenantId::from_stored(1), second.id).await.unwrap(), None, "a consumed hold is gone");
+    assert!(store.live_counts(TenantId::from_stored(1), "o", &[900], now()).await.unwrap().is_empty());
     assert_eq!(store.acquire(&second, &free, None, now()).await.unwrap(), Acquired::Placed);
     assert_eq!(store.acquire(&third, &free, None, now()).await.unwrap(), Acquired::Placed);
     // After expiry nothing is live, but the hold can still be read for a while.
     let after = later + TimeDelta::seconds(1);
-    assert!(store.live_counts(TenantId(1), "o", &[0, 900], after).await.unwrap().is_empty());
-    assert_eq!(store.get(TenantId(1), second.id).await.unwrap(), Some(second.clone()));
+    assert!(store.live_counts(TenantId::from_stored(1), "o", &[0, 900], after).await.unwrap().is_empty());
+    assert_eq!(store.get(TenantId::from_stored(1), second.id).await.unwrap(), Some(second.clone()));
     assert_eq!(
         store.acquire(&hold(1, "o", &[0, 900], after + TimeDelta::minutes(10)), &free, None, after).await.unwrap(),
         Acquired::Placed
@@ -77,11 +80,14 @@ async fn retries_are_idempotent_and_renewals_extend(store: &dyn HoldStore) {
         Acquired::Placed,
         "the same id again is the same hold"
     );
-    assert_eq!(store.live_counts(TenantId(3), "o", &[0], now()).await.unwrap(), HashMap::from([(0, 1)]));
+    assert_eq!(store.live_counts(TenantId::from_stored(3), "o", &[0], now()).await.unwrap(), HashMap::from([(0, 1)]));
     let renewed = Hold { expires_at: now() + TimeDelta::minutes(30), ..mine.clone() };
     let later = now() + TimeDelta::minutes(20);
     assert_eq!(store.acquire(&renewed, &free, None, later).await.unwrap(), Acquired::Placed);
-    assert_eq!(store.get(TenantId(3), mine.id).await.unwrap().map(|h| h.expires_at), Some(renewed.expires_at));
+    assert_eq!(
+        store.get(TenantId::from_stored(3), mine.id).await.unwrap().map(|h| h.expires_at),
+        Some(renewed.expires_at)
+    );
     assert_eq!(
         store.acquire(&hold(3, "o", &[0], later + TimeDelta::minutes(10)), &free, None, later).await.unwrap(),
         Acquired::Full
@@ -90,7 +96,7 @@ async fn retries_are_idempotent_and_renewals_extend(store: &dyn HoldStore) {
     let stolen = Hold { owner: HoldToken::generate(&mut rand::rng()).digest(), units: vec![900], ..renewed.clone() };
     let roomy = HashMap::from([(0, 5), (900, 5)]);
     assert_eq!(store.acquire(&stolen, &roomy, None, later).await.unwrap(), Acquired::NotOwner);
-    assert_eq!(store.get(TenantId(3), mine.id).await.unwrap(), Some(renewed), "the hold is unchanged");
+    assert_eq!(store.get(TenantId::from_stored(3), mine.id).await.unwrap(), Some(renewed), "the hold is unchanged");
 }
 
 async fn concurrent_acquisitions_respect_capacity(store: Arc<dyn HoldStore>) {
@@ -130,7 +136,7 @@ async fn a_client_keeps_at_most_its_share(store: &dyn HoldStore) {
     );
     let other = Hold { client: Some("198.51.100.9".into()), ..hold(6, "o", &[1800], later) };
     assert_eq!(store.acquire(&other, &free, Some(2), now()).await.unwrap(), Acquired::Placed, "another client");
-    assert!(store.release(TenantId(6), a.id).await.unwrap());
+    assert!(store.release(TenantId::from_stored(6), a.id).await.unwrap());
     assert_eq!(
         store.acquire(&c, &free, Some(2), now()).await.unwrap(),
         Acquired::Placed,
@@ -200,7 +206,7 @@ async fn redis_outage_falls_back_to_this_process() {
         store.acquire(&hold(5, "o", &[0], now() + TimeDelta::minutes(10)), &free, None, now()).await.unwrap(),
         Acquired::Full
     );
-    assert_eq!(store.get(TenantId(5), placed.id).await.unwrap().map(|h| h.id), Some(placed.id));
-    assert_eq!(store.live_counts(TenantId(5), "o", &[0], now()).await.unwrap(), HashMap::from([(0, 1)]));
-    assert!(store.release(TenantId(5), placed.id).await.unwrap());
+    assert_eq!(store.get(TenantId::from_stored(5), placed.id).await.unwrap().map(|h| h.id), Some(placed.id));
+    assert_eq!(store.live_counts(TenantId::from_stored(5), "o", &[0], now()).await.unwrap(), HashMap::from([(0, 1)]));
+    assert!(store.release(TenantId::from_stored(5), placed.id).await.unwrap());
 }

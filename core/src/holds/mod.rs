@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::slots::Unit;
-use crate::domain::{Mode, Slug, TenantId};
+use crate::domain::{Mode, OfferKey, Slug, TenantId};
 
 pub use self::redis::RedisHolds;
 pub use memory::MemoryHolds;
@@ -103,6 +103,11 @@ pub enum Acquired {
 impl Hold {
     pub fn is_live(&self, now: DateTime<Utc>) -> bool {
         self.expires_at > now
+    }
+
+    /// The service, office and mode the hold is for.
+    pub fn offer(&self) -> OfferKey {
+        OfferKey { service: self.service.clone(), office: self.office.clone(), mode: self.mode }
     }
 
     pub fn is_owned_by(&self, token: &HoldToken) -> bool {

@@ -148,17 +148,17 @@ impl RedisHolds {
     }
 
     fn office_keys(&self, tenant: TenantId, office: &str) -> (String, String) {
-        let base = format!("{}:{{t{}}}:office:{office}", self.prefix, tenant.0);
+        let base = format!("{}:{{t{}}}:office:{office}", self.prefix, tenant.get());
         (format!("{base}:units"), format!("{base}:expiry"))
     }
 
     fn record_key(&self, tenant: TenantId, id: Uuid) -> String {
-        format!("{}:{{t{}}}:hold:{id}", self.prefix, tenant.0)
+        format!("{}:{{t{}}}:hold:{id}", self.prefix, tenant.get())
     }
 
     /// The set of a client's holds; holds without a client share an unused key.
     fn client_key(&self, tenant: TenantId, client: Option<&str>) -> String {
-        format!("{}:{{t{}}}:client:{}", self.prefix, tenant.0, client.unwrap_or("-"))
+        format!("{}:{{t{}}}:client:{}", self.prefix, tenant.get(), client.unwrap_or("-"))
     }
 
     /// Notes the result of a Redis call: the first failure of an outage and the recovery are logged.

@@ -16,7 +16,7 @@ use super::dto::{
 use super::problem::ProblemResponse;
 use crate::app::{AppError, AvailabilityRequest, ConfirmRequest, HoldRequest, Sportello};
 use crate::calendar::booking_calendar;
-use crate::domain::FieldErrors;
+use crate::domain::{FieldErrors, OfferKey};
 use crate::holds::HoldToken;
 use crate::web::client_address;
 
@@ -159,10 +159,9 @@ impl PublicApi {
         /// Last day (inclusive); defaults to 31 days from `from`.
         to: Query<Option<String>>,
     ) -> ApiResult<Json<AvailabilityInfo>> {
+        let offer = OfferKey::parse(&service, &office, &mode).map_err(AppError::from)?;
         let request = AvailabilityRequest {
-            service: &service,
-            office: &office,
-            mode: &mode,
+            offer: &offer,
             from: parse_date("from", from.as_deref())?,
             to: parse_date("to", to.as_deref())?,
         };
@@ -185,15 +184,8 @@ impl PublicApi {
         let id = body.hold_id.as_deref().map(|raw| parse_uuid("hold_id", raw)).transpose()?;
         let token = body.hold_token.as_deref().map(|raw| parse_token("hold_token", raw)).transpose()?;
         let client = self.client(request);
-        let asked = HoldRequest {
-            service: &body.service,
-            office: &body.office,
-            mode: &body.mode,
-            start,
-            id,
-            token,
-            client: client.as_deref(),
-        };
+        let offer = OfferKey::parse(&body.service, &body.office, &body.mode).map_err(AppError::from)?;
+        let asked = HoldRequest { offer: &offer, start, id, token, client: client.as_deref() };
         let placed = self.app.place_hold(&tenant, asked).await?;
         let tz = placed.timezone();
         let hold = &placed.hold;

@@ -72,7 +72,7 @@ impl Bookings {
         let citizen = &new.details.citizen;
         let answers = serde_json::to_string(&new.details.answers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let model = booking::ActiveModel {
-            tenant_id: Set(new.tenant.0),
+            tenant_id: Set(new.tenant.get()),
             code: Set(new.code.as_str().to_owned()),
             status: Set(BookingStatus::Confirmed.code().to_owned()),
             service: Set(new.service.to_string()),
@@ -81,11 +81,11 @@ impl Bookings {
             starts_at: Set(new.start),
             ends_at: Set(new.end),
             timezone: Set(new.timezone.name().to_owned()),
-            first_name: Set(citizen.first_name.clone()),
-            last_name: Set(citizen.last_name.clone()),
-            email: Set(citizen.email.to_string()),
-            phone: Set(citizen.phone.to_string()),
-            fiscal_code: Set(citizen.fiscal_code.as_ref().map(ToString::to_string)),
+            first_name: Set(citizen.first_name().to_owned()),
+            last_name: Set(citizen.last_name().to_owned()),
+            email: Set(citizen.email().to_string()),
+            phone: Set(citizen.phone().to_string()),
+            fiscal_code: Set(citizen.fiscal_code().map(ToString::to_string)),
             contact: Set(new.details.contact.as_str().map(str::to_owned)),
             answers: Set(answers),
             reason: Set(new.details.reason.clone()),
@@ -106,7 +106,7 @@ impl Bookings {
         code: &BookingCode,
     ) -> Result<Option<Booking>, StoreError> {
         let found = Entity::find()
-            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Code.eq(code.as_str()))
             .one(conn)
             .await?;
@@ -114,7 +114,8 @@ impl Bookings {
     }
 
     pub async fn by_id(conn: &impl ConnectionTrait, tenant: TenantId, id: i32) -> Result<Option<Booking>, StoreError> {
-        let found = Entity::find().filter(Column::TenantId.eq(tenant.0)).filter(Column::Id.eq(id)).one(conn).await?;
+        let found =
+            Entity::find().filter(Column::TenantId.eq(tenant.get())).filter(Column::Id.eq(id)).one(conn).await?;
         found.map(to_domain).transpose()
     }
 
@@ -130,7 +131,7 @@ impl Bookings {
         let result = Entity::update_many()
             .col_expr(Column::Status, to.code().into())
             .col_expr(Column::UpdatedAt, now.into())
-            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Id.eq(id))
             .filter(Column::Status.eq(from.code()))
             .exec(conn)
@@ -152,7 +153,7 @@ impl Bookings {
             .col_expr(Column::StartsAt, start.into())
             .col_expr(Column::EndsAt, end.into())
             .col_expr(Column::UpdatedAt, now.into())
-            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Id.eq(id))
             .filter(Column::Status.eq(BookingStatus::Confirmed.code()))
             .filter(Column::StartsAt.eq(old_start))
@@ -171,7 +172,7 @@ impl Bookings {
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         let mut query = Entity::find()
-            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Status.eq(BookingStatus::Confirmed.code()))
             .filter(Column::StartsAt.gt(now));
         if let Some(service) = service {
@@ -197,11 +198,11 @@ impl Bookings {
             return Ok(());
         }
         let mut identities =
-            vec![format!("e:{}", citizen.email.as_str().to_lowercase()), format!("p:{}", citizen.phone)];
-        identities.extend(citizen.fiscal_code.as_ref().map(|f| format!("f:{f}")));
+            vec![format!("e:{}", citizen.email().as_str().to_lowercase()), format!("p:{}", citizen.phone())];
+        identities.extend(citizen.fiscal_code().map(|f| format!("f:{f}")));
         identities.sort();
         for identity in identities {
-            let key = format!("sportello:{}:{}:{identity}", tenant.0, service);
+            let key = format!("sportello:{}:{}:{identity}", tenant.get(), service);
             conn.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
@@ -221,13 +222,13 @@ impl Bookings {
         citizen: &Citizen,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let same_email = Expr::expr(Func::lower(Expr::col(Column::Email))).eq(citizen.email.as_str().to_lowercase());
-        let mut same_person = Condition::any().add(same_email).add(Column::Phone.eq(citizen.phone.as_str()));
-        if let Some(fiscal_code) = &citizen.fiscal_code {
+        let same_email = Expr::expr(Func::lower(Expr::col(Column::Email))).eq(citizen.email().as_str().to_lowercase());
+        let mut same_person = Condition::any().add(same_email).add(Column::Phone.eq(citizen.phone().as_str()));
+        if let Some(fiscal_code) = &citizen.fiscal_code() {
             same_person = same_person.add(Column::FiscalCode.eq(fiscal_code.as_str()));
         }
         Ok(Entity::find()
-            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Service.eq(service.as_str()))
             .filter(Column::Status.eq(BookingStatus::Confirmed.code()))
             .filter(Column::StartsAt.gt(now))
@@ -243,7 +244,7 @@ impl Bookings {
         status: BookingStatus,
     ) -> Result<u64, StoreError> {
         Ok(Entity::find()
-            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Status.eq(status.code()))
             .count(conn)
             .await?)
@@ -280,13 +281,14 @@ fn to_domain(m: booking::Model) -> Result<Booking, StoreError> {
         end: m.ends_at,
         timezone: m.timezone.parse().map_err(|_| corrupt("timezone", &m.timezone))?,
         details: BookingDetails {
-            citizen: Citizen {
-                first_name: m.first_name,
-                last_name: m.last_name,
-                email: Email::parse(&m.email).ok_or_else(|| corrupt("e-mail", "(invalid)"))?,
-                phone: Phone::parse(&m.phone).ok_or_else(|| corrupt("phone", "(invalid)"))?,
+            citizen: Citizen::new(
+                &m.first_name,
+                &m.last_name,
+                Email::parse(&m.email).ok_or_else(|| corrupt("e-mail", "(invalid)"))?,
+                Phone::parse(&m.phone).ok_or_else(|| corrupt("phone", "(invalid)"))?,
                 fiscal_code,
-            },
+            )
+            .ok_or_else(|| corrupt("name", "(invalid)"))?,
             contact,
             answers,
             reason: m.reason,

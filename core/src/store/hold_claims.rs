@@ -23,7 +23,7 @@ impl HoldClaims {
         tenant: TenantId,
         hold: Uuid,
     ) -> Result<Option<HoldClaim>, StoreError> {
-        let found = Entity::find_by_id((tenant.0, hold.to_string())).one(conn).await?;
+        let found = Entity::find_by_id((tenant.get(), hold.to_string())).one(conn).await?;
         Ok(found.map(|m| HoldClaim { booking_id: m.booking_id, owner: OwnerDigest::from_stored(&m.owner_digest) }))
     }
 
@@ -39,7 +39,7 @@ impl HoldClaims {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         hold_claim::ActiveModel {
-            tenant_id: Set(tenant.0),
+            tenant_id: Set(tenant.get()),
             hold_id: Set(hold.to_string()),
             booking_id: Set(booking_id),
             owner_digest: Set(owner.as_str().to_owned()),

@@ -16,7 +16,7 @@ impl IdempotencyKeys {
         tenant: TenantId,
         key: &str,
     ) -> Result<Option<(String, i32)>, StoreError> {
-        let found = Entity::find_by_id((tenant.0, key.to_owned())).one(conn).await?;
+        let found = Entity::find_by_id((tenant.get(), key.to_owned())).one(conn).await?;
         Ok(found.map(|m| (m.request_hash, m.booking_id)))
     }
 
@@ -30,7 +30,7 @@ impl IdempotencyKeys {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         idempotency_key::ActiveModel {
-            tenant_id: Set(tenant.0),
+            tenant_id: Set(tenant.get()),
             key: Set(key.to_owned()),
             request_hash: Set(request_hash.to_owned()),
             booking_id: Set(booking_id),

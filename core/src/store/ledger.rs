@@ -30,7 +30,7 @@ impl Ledger {
         capacity: u16,
     ) -> Result<bool, StoreError> {
         let rows = units.iter().map(|&unit_start| ledger::ActiveModel {
-            tenant_id: sea_orm::Set(tenant.0),
+            tenant_id: sea_orm::Set(tenant.get()),
             office: sea_orm::Set(office.to_owned()),
             unit_start: sea_orm::Set(unit_start),
             used: sea_orm::Set(0),
@@ -42,7 +42,7 @@ impl Ledger {
         let updated = Entity::update_many()
             .col_expr(Column::Used, Expr::col(Column::Used).add(1))
             .col_expr(Column::Changes, Expr::col(Column::Changes).add(1))
-            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Office.eq(office))
             .filter(Column::UnitStart.is_in(units.iter().copied()))
             .filter(Column::Used.lt(i32::from(capacity)))
@@ -61,7 +61,7 @@ impl Ledger {
         Entity::update_many()
             .col_expr(Column::Used, Expr::col(Column::Used).sub(1))
             .col_expr(Column::Changes, Expr::col(Column::Changes).add(1))
-            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Office.eq(office))
             .filter(Column::UnitStart.is_in(units.iter().copied()))
             .filter(Column::Used.gt(0))
@@ -83,7 +83,7 @@ impl Ledger {
             .column(Column::UnitStart)
             .column(Column::Used)
             .column(Column::Changes)
-            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Office.eq(office))
             .filter(Column::UnitStart.is_in(units.iter().copied()))
             .into_tuple()
@@ -107,7 +107,7 @@ impl Ledger {
             .select_only()
             .column(Column::UnitStart)
             .column(Column::Used)
-            .filter(Column::TenantId.eq(tenant.0))
+            .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Office.eq(office))
             .filter(Column::UnitStart.gte(from))
             .filter(Column::UnitStart.lt(to))

@@ -23,7 +23,7 @@ pub type PackFile = (String, Vec<u8>);
 impl From<tenant::Model> for StoredTenant {
     fn from(m: tenant::Model) -> Self {
         let logo = m.logo.zip(m.logo_content_type);
-        Self { id: TenantId(m.id), slug: m.slug, pack: m.pack, version: m.config_version, logo }
+        Self { id: TenantId::from_stored(m.id), slug: m.slug, pack: m.pack, version: m.config_version, logo }
     }
 }
 
@@ -52,7 +52,7 @@ impl Tenants {
     /// The pack's plugin modules and datasets, by path.
     pub async fn files(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<PackFile>, StoreError> {
         let rows = pack_file::Entity::find()
-            .filter(pack_file::Column::TenantId.eq(tenant.0))
+            .filter(pack_file::Column::TenantId.eq(tenant.get()))
             .order_by_asc(pack_file::Column::Path)
             .all(conn)
             .await?;
@@ -65,11 +65,15 @@ impl Tenants {
         tenant: TenantId,
         files: &[PackFile],
     ) -> Result<(), StoreError> {
-        pack_file::Entity::delete_many().filter(pack_file::Column::TenantId.eq(tenant.0)).exec(conn).await?;
+        pack_file::Entity::delete_many().filter(pack_file::Column::TenantId.eq(tenant.get())).exec(conn).await?;
         for (path, content) in files {
-            pack_file::ActiveModel { tenant_id: Set(tenant.0), path: Set(path.clone()), content: Set(content.clone()) }
-                .insert(conn)
-                .await?;
+            pack_file::ActiveModel {
+                tenant_id: Set(tenant.get()),
+                path: Set(path.clone()),
+                content: Set(content.clone()),
+            }
+            .insert(conn)
+            .await?;
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use super::month::{MonthWindow, time_choices};
 use super::views::{Alternative, CalendarView, NextFree};
 use super::{Page, Visit, WebData, mode_key, see_other, step, time};
 use crate::app::{AppError, AvailabilityRequest, HoldRequest};
-use crate::domain::Mode;
+use crate::domain::OfferKey;
 use crate::holds::Hold;
 use crate::web::{Web, hold_cookie};
 
@@ -30,16 +30,14 @@ pub async fn calendar_step(
     Query(query): Query<CalendarQuery>,
 ) -> Page {
     let visit = web.visit(request, &tenant).await?;
+    // A path that names no possible service, office or mode goes back to choosing them.
+    let Ok(offer) = OfferKey::parse(&service, &office, &mode) else {
+        return Ok(see_other(&format!("/t/{tenant}/s/{service}")));
+    };
     let base = format!("/t/{tenant}/s/{service}/o/{office}/m/{mode}");
     let today = web.app.now().with_timezone(&visit.tenant.config.timezone).date_naive();
     let month = MonthWindow::new(today, query.month.as_deref());
-    let range = AvailabilityRequest {
-        service: &service,
-        office: &office,
-        mode: &mode,
-        from: Some(month.from),
-        to: Some(month.to),
-    };
+    let range = AvailabilityRequest { offer: &offer, from: Some(month.from), to: Some(month.to) };
     let availability = match web.app.availability(&tenant, range).await {
         Ok(a) => a,
         Err(AppError::NotFound(_) | AppError::Invalid(_)) => return Ok(see_other(&format!("/t/{tenant}/s/{service}"))),
@@ -63,16 +61,13 @@ pub async fn calendar_step(
         .unwrap_or_default();
     let config = &visit.tenant.config;
     let next = month.following(availability.horizon_end).map(|m| format!("{base}?month={m}"));
-    let alternative = if availability.days.is_empty() && next.is_none() {
-        web.other_office(&visit, &service, &office, &mode).await
-    } else {
-        None
-    };
+    let alternative =
+        if availability.days.is_empty() && next.is_none() { web.other_office(&visit, &offer).await } else { None };
     let view = CalendarView {
         step: step(3),
         service_name: config.service(&service).map(|s| s.name.get(visit.locale).to_owned()).unwrap_or_default(),
         office_name: config.office(&office).map(|o| o.name.clone()).unwrap_or_default(),
-        mode_key: Mode::parse(&mode).map(mode_key),
+        mode_key: mode_key(offer.mode),
         month_label: web.month_label(visit.locale, month.start),
         days,
         previous: month.previous().map(|m| format!("{base}?month={m}")),
@@ -99,13 +94,8 @@ pub async fn calendar_step(
 impl Web {
     /// The first free time of the hold's service, office and mode, as a ready-to-send hold form.
     pub(super) async fn next_free(&self, visit: &Visit, hold: &Hold) -> Option<NextFree> {
-        let request = AvailabilityRequest {
-            service: hold.service.as_str(),
-            office: hold.office.as_str(),
-            mode: hold.mode.code(),
-            from: None,
-            to: None,
-        };
+        let offer = hold.offer();
+        let request = AvailabilityRequest { offer: &offer, from: None, to: None };
         let availability = self.app.availability(visit.slug(), request).await.ok()?;
         let tz = availability.timezone;
         let (day, slot) = availability.days.iter().find_map(|d| d.slots.first().map(|s| (d.date, s)))?;
@@ -120,25 +110,20 @@ impl Web {
     }
 
     /// Another office offering the service in some mode with free slots soon, for a dead end.
-    async fn other_office(&self, visit: &Visit, service: &str, office: &str, mode: &str) -> Option<Alternative> {
+    async fn other_office(&self, visit: &Visit, offer: &OfferKey) -> Option<Alternative> {
         let config = &visit.tenant.config;
-        let wanted = config.service(service)?;
-        for other in config.offices_for(wanted).filter(|o| o.slug.as_str() != office) {
+        let wanted = config.service(offer.service.as_str())?;
+        for other in config.offices_for(wanted).filter(|o| o.slug != offer.office) {
             let modes = other.modes_for(wanted);
-            let try_mode = modes.iter().find(|m| m.code() == mode).or(modes.first())?;
-            let request = AvailabilityRequest {
-                service,
-                office: other.slug.as_str(),
-                mode: try_mode.code(),
-                from: None,
-                to: None,
-            };
+            let try_mode = modes.iter().find(|m| **m == offer.mode).or(modes.first())?;
+            let there = OfferKey { service: offer.service.clone(), office: other.slug.clone(), mode: *try_mode };
+            let request = AvailabilityRequest { offer: &there, from: None, to: None };
             if let Ok(a) = self.app.availability(visit.slug(), request).await
                 && !a.days.is_empty()
             {
                 return Some(Alternative {
                     name: other.name.clone(),
-                    url: format!("/t/{}/s/{service}/o/{}/m/{}", config.slug, other.slug, try_mode.code()),
+                    url: format!("/t/{}/s/{}/o/{}/m/{}", config.slug, offer.service, other.slug, try_mode.code()),
                 });
             }
         }
@@ -172,11 +157,12 @@ pub async fn hold_slot(
     };
     let day = start.date_naive();
     let back_to_day = |error: &str| see_other(&format!("{back}?month={}&day={day}&error={error}", day.format("%Y-%m")));
+    let Ok(offer) = OfferKey::parse(&form.service, &form.office, &form.mode) else {
+        return Ok(see_other(&format!("/t/{tenant}/")));
+    };
     let client = web.client(request);
     let asked = HoldRequest {
-        service: &form.service,
-        office: &form.office,
-        mode: &form.mode,
+        offer: &offer,
         start: start.with_timezone(&Utc),
         id: None,
         token: None,

@@ -23,7 +23,7 @@ impl Web {
         let service = config
             .service(booking.service.as_str())
             .map_or(booking.service.to_string(), |s| s.name.get(visit.locale).to_owned());
-        let email = booking.details.citizen.email.as_str();
+        let email = booking.details.citizen.email().as_str();
         let query = serde_urlencoded::to_string([("email", email)]).unwrap_or_default();
         let stamp = |t: DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
         let mode_label = self.render.text(visit.locale, &mode_key(booking.mode), &[]);
@@ -166,10 +166,9 @@ pub async fn reschedule_booking(
     let mut error = None;
     if let Some(start) = proof.start.as_deref().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
         let client = web.client(request);
+        let offer = booking.offer();
         let asked = HoldRequest {
-            service: booking.service.as_str(),
-            office: booking.office.as_str(),
-            mode: booking.mode.code(),
+            offer: &offer,
             start: start.with_timezone(&Utc),
             id: None,
             token: None,
@@ -207,13 +206,8 @@ async fn reschedule_page(
 ) -> Response {
     let today = web.app.now().with_timezone(&booking.timezone).date_naive();
     let month = MonthWindow::new(today, proof.month.as_deref());
-    let range = AvailabilityRequest {
-        service: booking.service.as_str(),
-        office: booking.office.as_str(),
-        mode: booking.mode.code(),
-        from: Some(month.from),
-        to: Some(month.to),
-    };
+    let offer = booking.offer();
+    let range = AvailabilityRequest { offer: &offer, from: Some(month.from), to: Some(month.to) };
     let availability = match web.app.availability(tenant, range).await {
         Ok(availability) => availability,
         Err(error) => return web.failure(visit, &error, Some(visit.home())),

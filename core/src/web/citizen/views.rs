@@ -116,7 +116,7 @@ pub struct CalendarView {
     pub step: Step,
     pub service_name: String,
     pub office_name: String,
-    pub mode_key: Option<String>,
+    pub mode_key: String,
     pub month_label: String,
     pub days: Vec<DayChoice>,
     pub previous: Option<String>,
