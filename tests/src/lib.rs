@@ -32,19 +32,13 @@ impl Backend {
     /// (`scripts/test` sets it, and fails under CI=true when PostgreSQL is unreachable).
     /// Without it the PostgreSQL variant of a test is skipped, and says so.
     pub async fn postgres() -> Option<Self> {
-        let Ok(server) = std::env::var("SPORTELLO_TEST_POSTGRES_URL") else {
-            eprintln!("SKIPPED on PostgreSQL: SPORTELLO_TEST_POSTGRES_URL is not set");
-            return None;
-        };
+        let server = service_url("SPORTELLO_TEST_POSTGRES_URL", "PostgreSQL")?;
         Some(Self::postgres_on(&server).await)
     }
 
     /// PostgreSQL with holds in Redis (`SPORTELLO_TEST_REDIS_URL`): the production shape.
     pub async fn postgres_redis() -> Option<Self> {
-        let Ok(redis) = std::env::var("SPORTELLO_TEST_REDIS_URL") else {
-            eprintln!("SKIPPED on PostgreSQL + Redis: SPORTELLO_TEST_REDIS_URL is not set");
-            return None;
-        };
+        let redis = service_url("SPORTELLO_TEST_REDIS_URL", "PostgreSQL + Redis")?;
         let backend = Self::postgres().await?;
         Some(Self { name: "postgres+redis", redis: Some(redis), ..backend })
     }
@@ -69,6 +63,21 @@ impl Backend {
             .expect("create test database");
         admin.close().await.expect("close admin connection");
         Self { name: "postgres", url: format!("{server}/{name}"), redis: None }
+    }
+}
+
+/// The URL of a test service named by `variable`. Without it the variant is skipped and says so,
+/// except under `CI=true`, where a missing service fails the test here rather than passing it by.
+pub fn service_url(variable: &str, variant: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
+            panic!("CI=true needs {variant}: set {variable} (scripts/test does)")
+        }
+        Err(_) => {
+            eprintln!("SKIPPED on {variant}: {variable} is not set");
+            None
+        }
     }
 }
 
@@ -176,8 +185,9 @@ impl TestServer {
         self.post(&self.url(tenant, "/bookings"), &citizen_booking(hold, email)).await
     }
 
-    /// Free places of the slot starting at `start`, as availability reports them (0 if absent).
-    pub async fn remaining(&self, tenant: &str, service: &str, office: &str, start: &str) -> u64 {
+    /// Free places of the slot starting at `start`, as availability reports them; `None` when the
+    /// slot is not offered (full, or no such slot): a count is never made up for a missing slot.
+    pub async fn remaining(&self, tenant: &str, service: &str, office: &str, start: &str) -> Option<u64> {
         let date = &start[..10];
         let url = self.url(
             tenant,
@@ -191,8 +201,7 @@ impl TestServer {
             .flatten()
             .flat_map(|d| d["slots"].as_array().cloned().unwrap_or_default())
             .find(|s| s["start"] == start)
-            .and_then(|s| s["remaining"].as_u64())
-            .unwrap_or(0)
+            .map(|s| s["remaining"].as_u64().expect("remaining is a count"))
     }
 }
 

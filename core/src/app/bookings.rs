@@ -194,10 +194,7 @@ impl Sportello {
         // The configuration may have changed since the hold (a closure, a shorter horizon).
         let slot = offer.slots(tenant, now).find(hold.start).ok_or(AppError::SlotTaken)?;
         if !hold.is_live(now) {
-            let renewed = Hold {
-                expires_at: now + chrono::TimeDelta::minutes(i64::from(tenant.config.hold_minutes)),
-                ..hold.clone()
-            };
+            let renewed = Hold { expires_at: now + tenant.config.hold_length(), ..hold.clone() };
             // Renewing the hold being confirmed is not a new hold: no per-client limit.
             if self.acquire(tenant, &slot, &renewed, None, now).await? != Acquired::Placed {
                 return Err(AppError::SlotTaken);

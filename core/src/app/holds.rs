@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use std::sync::Arc;
@@ -76,7 +76,7 @@ impl Sportello {
             start: slot.start,
             end: slot.end,
             units,
-            expires_at: now + TimeDelta::minutes(i64::from(tenant.config.hold_minutes)),
+            expires_at: now + tenant.config.hold_length(),
             client: client.map(str::to_owned),
             owner: token.digest(),
         };

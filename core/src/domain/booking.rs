@@ -296,11 +296,7 @@ impl DetailsForm {
     fn parse_fiscal_code(&self, service: &Service, errors: &mut FieldErrors) -> Option<FiscalCode> {
         match self.fiscal_code.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
             None if service.fiscal_code_required => {
-                errors.push(
-                    "citizen.fiscal_code",
-                    "required",
-                    "This service needs your fiscal code (codice fiscale).",
-                );
+                errors.push("citizen.fiscal_code", "required", "This service needs your fiscal code (codice fiscale).");
                 None
             }
             None => None,

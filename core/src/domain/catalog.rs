@@ -15,7 +15,8 @@ pub struct TenantConfig {
     /// The first is the default language.
     pub locales: Vec<Locale>,
     pub branding: Branding,
-    pub hold_minutes: u16,
+    /// How long a hold keeps its place.
+    pub hold_seconds: u32,
     /// Every slot start and every capacity unit falls on this grid (minutes from midnight).
     pub grid_minutes: u16,
     pub privacy_notice_version: String,
@@ -213,6 +214,11 @@ pub const MAX_HORIZON_DAYS: u16 = 365;
 pub const MAX_DETAILS_CHARS: usize = 200;
 
 impl TenantConfig {
+    /// How long a hold keeps its place.
+    pub fn hold_length(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::seconds(i64::from(self.hold_seconds))
+    }
+
     pub fn service(&self, slug: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.slug.as_str() == slug)
     }

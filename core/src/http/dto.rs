@@ -32,7 +32,10 @@ pub struct TenantInfo {
     /// The first is the default language.
     pub locales: Vec<String>,
     pub branding: Branding,
-    pub hold_minutes: u16,
+    /// How long a hold keeps its place, in whole minutes (rounded up)…
+    pub hold_minutes: u32,
+    /// …and exactly.
+    pub hold_seconds: u32,
     pub privacy_notice_version: String,
 }
 
@@ -50,7 +53,8 @@ impl TenantInfo {
                 secondary_color: c.branding.secondary_color.clone(),
                 logo_url: tenant.logo.as_ref().map(|_| format!("/api/v1/t/{}/logo", c.slug)),
             },
-            hold_minutes: c.hold_minutes,
+            hold_minutes: c.hold_seconds.div_ceil(60),
+            hold_seconds: c.hold_seconds,
             privacy_notice_version: c.privacy_notice_version.clone(),
         }
     }

@@ -61,7 +61,7 @@ pub fn diff(old: &TenantConfig, new: &TenantConfig) -> Vec<Change> {
             c.timezone,
             c.locales.clone(),
             c.branding.clone(),
-            c.hold_minutes,
+            c.hold_seconds,
             c.grid_minutes,
             c.privacy_notice_version.clone(),
             c.limits,

@@ -15,8 +15,9 @@ pub struct PackFile {
     pub timezone: String,
     #[serde(default = "default_locales")]
     pub locales: Vec<String>,
-    #[serde(default = "default_hold_minutes")]
-    pub hold_minutes: u16,
+    pub hold_minutes: Option<u16>,
+    /// The hold in seconds, for a tenant that wants it finer than whole minutes (a click day).
+    pub hold_seconds: Option<u32>,
     #[serde(default = "default_grid_minutes")]
     pub grid_minutes: u16,
     pub privacy_notice_version: String,
@@ -176,9 +177,6 @@ fn default_timezone() -> String {
 }
 fn default_locales() -> Vec<String> {
     vec!["it".into(), "en".into()]
-}
-fn default_hold_minutes() -> u16 {
-    10
 }
 fn default_grid_minutes() -> u16 {
     15

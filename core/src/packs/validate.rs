@@ -23,6 +23,9 @@ fn err(key: impl Into<String>, reason: impl Into<String>) -> PackError {
     PackError::new(MANIFEST, key, reason)
 }
 
+/// A place is kept ten minutes while the citizen types, unless the pack says otherwise.
+const DEFAULT_HOLD_SECONDS: u32 = 600;
+
 /// Parses and validates a pack manifest.
 pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
     let file: PackFile = toml::from_str(text).map_err(|e| {
@@ -34,9 +37,14 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
     let timezone = parse_tz("timezone", &file.timezone)?;
     let locales = parse_locales(&file.locales)?;
     let default_locale = locales.first().copied().ok_or_else(|| err("locales", "list at least one language"))?;
-    if !(1..=60).contains(&file.hold_minutes) {
-        return Err(err("hold_minutes", "must be between 1 and 60"));
-    }
+    let hold_seconds = match (file.hold_minutes, file.hold_seconds) {
+        (Some(_), Some(_)) => return Err(err("hold_seconds", "set hold_minutes or hold_seconds, not both")),
+        (Some(minutes), None) if (1..=60).contains(&minutes) => u32::from(minutes) * 60,
+        (Some(_), None) => return Err(err("hold_minutes", "must be between 1 and 60")),
+        (None, Some(seconds)) if (10..=3600).contains(&seconds) => seconds,
+        (None, Some(_)) => return Err(err("hold_seconds", "must be between 10 and 3600")),
+        (None, None) => DEFAULT_HOLD_SECONDS,
+    };
     if !GRIDS.contains(&file.grid_minutes) {
         return Err(err("grid_minutes", format!("must be one of {GRIDS:?}")));
     }
@@ -140,7 +148,7 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
         timezone,
         locales,
         branding,
-        hold_minutes: file.hold_minutes,
+        hold_seconds,
         grid_minutes: file.grid_minutes,
         privacy_notice_version,
         limits: parse_limits(&file.limits)?,
@@ -511,7 +519,7 @@ reason = "Chiusura natalizia"
         let config = parse_config(MINIMAL).unwrap();
         assert_eq!(config.timezone, chrono_tz::Europe::Rome);
         assert_eq!(config.locales, vec![Locale::It, Locale::En]);
-        assert_eq!(config.hold_minutes, 10);
+        assert_eq!(config.hold_seconds, 600);
         assert_eq!(config.branding.primary_color, "#0066cc");
         assert_eq!(config.branding.display_name, "Comune di Prova");
         assert_eq!(config.services[0].horizon_days, 60);
@@ -519,6 +527,16 @@ reason = "Chiusura natalizia"
         assert_eq!(office.holidays, HolidayPolicy { national: true, patron_saint: Some((6, 24)) });
         assert_eq!(office.closures[0].to, NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
         assert_eq!(office.modes_for(&config.services[0]), vec![Mode::InPerson]);
+    }
+
+    #[test]
+    fn the_hold_is_set_in_minutes_or_in_seconds() {
+        let with = |line: &str| parse_config(&MINIMAL.replacen("[branding]", &format!("{line}\n[branding]"), 1));
+        assert_eq!(with("hold_minutes = 2").unwrap().hold_seconds, 120);
+        assert_eq!(with("hold_seconds = 90").unwrap().hold_length(), chrono::TimeDelta::seconds(90));
+        assert_eq!(with("hold_seconds = 5").unwrap_err().key, "hold_seconds");
+        assert_eq!(with("hold_minutes = 0").unwrap_err().key, "hold_minutes");
+        assert_eq!(with("hold_minutes = 1\nhold_seconds = 60").unwrap_err().key, "hold_seconds");
     }
 
     fn broken(find: &str, replace: &str) -> PackError {

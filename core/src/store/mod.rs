@@ -182,6 +182,7 @@ mod tests {
     #[tokio::test]
     async fn postgres_lock_timeout_is_transient() {
         let Ok(server) = std::env::var("SPORTELLO_TEST_POSTGRES_URL") else {
+            assert!(std::env::var("CI").map_or(true, |ci| ci != "true"), "CI=true needs SPORTELLO_TEST_POSTGRES_URL");
             eprintln!("SKIPPED on PostgreSQL: SPORTELLO_TEST_POSTGRES_URL is not set");
             return;
         };

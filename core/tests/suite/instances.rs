@@ -2,24 +2,22 @@
 //! service, and stay correct when Redis is flushed, stopped, or an instance is killed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::support::{Instance, PrivateRedis, confirmed, fresh_database, packs_dir, services};
 use chrono::{Days, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Rome;
 use futures::future::join_all;
 use serde_json::{Value, json};
-use support::{Instance, PrivateRedis, confirmed, fresh_database, packs_dir, services};
 
-/// Every day 10:00–13:00, 15-minute slots with 5 desks each; holds last one minute; no limits
-/// (the load comes from one machine).
+/// Every day 10:00–13:00, 15-minute slots with 5 desks each; holds last ten seconds (so that a
+/// test can watch them expire); no limits (the load comes from one machine).
 const CLICK_DAY: &str = r##"
 slug = "clickday"
 name = "Click day"
 privacy_notice_version = "1"
-hold_minutes = 1
+hold_seconds = 10
 [branding]
 primary_color = "#000000"
 [limits]
@@ -324,7 +322,7 @@ async fn an_instance_killed_mid_run() {
     assert_eq!(tally.statuses.get(&201), Some(&20), "{tally:?}");
     assert_consistent(&database, &[&tally]).await;
 
-    // The dead instance's holds are in Redis until they expire (one minute), then the places return.
+    // The dead instance's holds are in Redis until they expire (ten seconds), then the places return.
     let availability =
         format!("{}/api/v1/t/clickday/availability?service=bonus&office=sede&mode=in_person", survivor.base);
     let remaining = |body: &Value| {
@@ -338,7 +336,7 @@ async fn an_instance_killed_mid_run() {
     };
     let body: Value = http.get(&availability).send().await.unwrap().json().await.unwrap();
     assert_eq!(remaining(&body), Some(2), "three of five places are still held");
-    tokio::time::sleep(Duration::from_secs(61)).await;
+    tokio::time::sleep(Duration::from_secs(11)).await;
     let body: Value = http.get(&availability).send().await.unwrap().json().await.unwrap();
     assert_eq!(remaining(&body), Some(5), "the dead instance's holds expired");
 }

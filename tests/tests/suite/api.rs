@@ -111,9 +111,9 @@ async fn availability(backend: Backend) {
         let hold = held(&s, "lunga", "sede", "in_person", SLOT).await;
         assert_eq!(s.book("prova", &hold, &format!("l{i}@example.it")).await.0, 201);
     }
-    assert_eq!(s.remaining("prova", "visita", "sede", "2026-12-02T08:00:00+01:00").await, 0);
-    assert_eq!(s.remaining("prova", "visita", "sede", "2026-12-02T08:30:00+01:00").await, 0);
-    assert_eq!(s.remaining("prova", "visita", "sede", "2026-12-02T09:00:00+01:00").await, 3);
+    assert_eq!(s.remaining("prova", "visita", "sede", "2026-12-02T08:00:00+01:00").await, None);
+    assert_eq!(s.remaining("prova", "visita", "sede", "2026-12-02T08:30:00+01:00").await, None);
+    assert_eq!(s.remaining("prova", "visita", "sede", "2026-12-02T09:00:00+01:00").await, Some(3));
 
     let bad = [
         ("service=visita&office=sede&mode=fax", 422, Some("mode")),
@@ -140,7 +140,7 @@ async fn holds(backend: Backend) {
     assert_eq!(status, 201, "{hold}");
     assert_eq!(hold["expires_at"], "2026-12-01T07:10:00+01:00");
     assert_eq!(hold["end"], "2026-12-02T08:30:00+01:00");
-    assert_eq!(s.remaining("prova", "visita", "piccolo", SLOT).await, 0, "a live hold takes the only desk");
+    assert_eq!(s.remaining("prova", "visita", "piccolo", SLOT).await, None, "a live hold takes the only desk");
 
     let (status, body) = s.hold("prova", "visita", "piccolo", "whatsapp", "2026-12-02T07:00:00Z").await;
     assert_eq!(
@@ -151,9 +151,9 @@ async fn holds(backend: Backend) {
 
     let stranger = json!({"hold_id": hold["hold_id"], "hold_token": "someone-else-who-saw-the-id-0000000000"});
     assert_eq!(problem(&s, release(&s, "prova", &stranger).await).await.0, 404, "only the owner may release");
-    assert_eq!(s.remaining("prova", "visita", "piccolo", SLOT).await, 0);
+    assert_eq!(s.remaining("prova", "visita", "piccolo", SLOT).await, None);
     assert_eq!(release(&s, "prova", &hold).await.status(), 204);
-    assert_eq!(s.remaining("prova", "visita", "piccolo", SLOT).await, 1);
+    assert_eq!(s.remaining("prova", "visita", "piccolo", SLOT).await, Some(1));
     assert_eq!(problem(&s, release(&s, "prova", &hold).await).await.0, 409, "already released");
     let not_an_id = json!({"hold_id": "not-a-uuid", "hold_token": hold["hold_token"]});
     assert_eq!(problem(&s, release(&s, "prova", &not_an_id).await).await.0, 422);
@@ -165,7 +165,7 @@ async fn holds(backend: Backend) {
     assert_eq!((first.0, again.0), (201, 201));
     assert_eq!(first.1["hold_id"], "6f1c3a52-9a53-4d2f-8f59-2f6d1c0e7b11");
     assert_eq!(first.1["hold_token"], "the-clients-own-secret-for-this-hold");
-    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 2, "one place held, not two");
+    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, Some(2), "one place held, not two");
     // Whoever knows the id but not the secret cannot move the hold.
     let mut hijack = retry.clone();
     hijack["hold_token"] = json!("an-attacker-who-read-the-url-000000");
@@ -174,11 +174,11 @@ async fn holds(backend: Backend) {
     assert_eq!((status, body["type"].as_str()), (409, Some("/problems/hold-id-taken")), "{body}");
     hijack.as_object_mut().map(|o| o.remove("hold_token"));
     assert_eq!(s.post(&s.url("prova", "/holds"), &hijack).await.0, 409, "nor without one");
-    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 2, "the hold stayed where its owner put it");
+    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, Some(2), "the hold stayed where its owner put it");
     // The same id in another tenant is another hold.
     let elsewhere = json!({"service": "visita", "office": "sede", "mode": "in_person", "start": "2026-12-01T09:00:00+01:00", "hold_id": "6f1c3a52-9a53-4d2f-8f59-2f6d1c0e7b11"});
     assert_eq!(s.post(&s.url("altro", "/holds"), &elsewhere).await.0, 201);
-    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 2);
+    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, Some(2));
 
     // Holds expire on their own.
     held(&s, "visita", "piccolo", "in_person", SLOT).await;
@@ -209,7 +209,7 @@ async fn booking_lifecycle(backend: Backend) {
     assert_eq!(booking["service"]["name"], "Visita");
     assert_eq!(booking["citizen"]["phone"], "+393337654321");
     assert_eq!(booking["privacy_notice_version"], "test-1");
-    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 2);
+    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, Some(2));
 
     let lookup = |code: &str, email: &str| s.url("prova", &format!("/bookings/{code}?email={email}"));
     let (status, found) = s.get(&lookup(&code.to_lowercase().replace('-', ""), "MARIA.BIANCHI@example.it")).await;
@@ -246,8 +246,8 @@ async fn booking_lifecycle(backend: Backend) {
     let (status, moved) = s.post(&s.url("prova", &format!("/bookings/{code}/reschedule")), &reschedule).await;
     assert_eq!((status, moved["start"].as_str()), (200, Some(later)), "{moved}");
     assert_eq!(moved["code"].as_str(), Some(code.as_str()));
-    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 3);
-    assert_eq!(s.remaining("prova", "visita", "sede", later).await, 2);
+    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, Some(3));
+    assert_eq!(s.remaining("prova", "visita", "sede", later).await, Some(2));
     let other_service = held(&s, "lunga", "sede", "in_person", "2026-12-03T08:00:00+01:00").await;
     let (status, body) = s
         .post(
@@ -263,7 +263,7 @@ async fn booking_lifecycle(backend: Backend) {
     assert_eq!((status, body["type"].as_str()), (404, Some("/problems/not-found")));
     let (status, cancelled) = s.post(&cancel_url, &json!({"email": "maria.bianchi@example.it"})).await;
     assert_eq!((status, cancelled["status"].as_str()), (200, Some("cancelled")));
-    assert_eq!(s.remaining("prova", "visita", "sede", later).await, 3);
+    assert_eq!(s.remaining("prova", "visita", "sede", later).await, Some(3));
     let (status, body) = s.post(&cancel_url, &json!({"email": "maria.bianchi@example.it"})).await;
     assert_eq!((status, body["type"].as_str()), (409, Some("/problems/booking-not-changeable")));
     let late_hold = held(&s, "visita", "sede", "in_person", later).await;
@@ -343,7 +343,7 @@ async fn idempotency_and_expired_holds(backend: Backend) {
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     let again: Value = again.json().await.unwrap();
     assert_eq!(first["code"], again["code"]);
-    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, 2, "one booking, not two");
+    assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, Some(2), "one booking, not two");
     let mut changed = body.clone();
     changed["citizen"]["first_name"] = json!("Other");
     let (status, problem_body) = problem(&s, send(changed).await.unwrap()).await;
@@ -450,8 +450,8 @@ async fn tenant_isolation(backend: Backend) {
         assert_eq!(status, 201);
         code = booking["code"].as_str().unwrap().to_owned();
     }
-    assert_eq!(s.remaining("prova", "visita", "sede", tuesday).await, 0);
-    assert_eq!(s.remaining("altro", "visita", "sede", tuesday).await, 3, "same slugs, separate capacity");
+    assert_eq!(s.remaining("prova", "visita", "sede", tuesday).await, None);
+    assert_eq!(s.remaining("altro", "visita", "sede", tuesday).await, Some(3), "same slugs, separate capacity");
 
     let (status, _) = s.get(&s.url("altro", &format!("/bookings/{code}?email=p2@example.it"))).await;
     assert_eq!(status, 404, "tenant B cannot read tenant A's booking");
@@ -503,7 +503,7 @@ async fn dst_week(backend: Backend) {
     assert!(ics.contains("DTSTART:20270328T060000Z"), "{ics}");
     assert_eq!(
         s.remaining("prova", "visita", "sede", "2027-03-27T08:00:00+01:00").await,
-        3,
+        Some(3),
         "the day before is untouched"
     );
 }

@@ -1,7 +1,6 @@
 //! Real processes for the multi-instance tests: `sportello serve`, a private `redis-server`,
 //! and a fresh PostgreSQL database.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
-#![allow(dead_code)] // each test binary uses part of the kit
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;

@@ -1,0 +1,7 @@
+//! Tests of the crate from outside, one binary: the layering rules, the `sportello` binary, and
+//! several real instances over real PostgreSQL and Redis processes.
+
+mod architecture;
+mod cli;
+mod instances;
+mod support;

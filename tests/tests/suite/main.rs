@@ -1,0 +1,10 @@
+//! The integration suite, one binary: the real server over SQLite, PostgreSQL and PostgreSQL
+//! with Redis (see `sportello_tests`), one module per area.
+
+mod api;
+mod bundled_plugins;
+mod concurrency;
+mod limits;
+mod packs;
+mod pages;
+mod plugins;
