@@ -11,35 +11,19 @@ use chrono::{DateTime, Days, Utc};
 use sportello::app::{AvailabilityRequest, Clock, ConfirmRequest, HoldRequest};
 use sportello::domain::{DetailsForm, OfferKey, SlotQuery};
 use sportello_bench::percentiles;
-use sportello_tests::packs::write_pack;
+use sportello_tests::packs::{Office, Pack, Service};
 use sportello_tests::{Backend, TestServer};
 
-const PACK: &str = r##"
-slug = "bench"
-name = "Benchmark"
-privacy_notice_version = "1"
-[branding]
-primary_color = "#000000"
-[[services]]
-slug = "visita"
-name = { it = "Visita" }
-description = { it = "Visita" }
-duration_minutes = 30
-modes = ["in_person"]
-horizon_days = 60
-[[offices]]
-slug = "sede"
-name = "Sede"
-address = "Via Roma 1"
-modes = ["in_person"]
-services = ["visita"]
-[offices.hours]
-mon = [{ from = "08:30", to = "12:30", desks = 3 }, { from = "14:30", to = "17:00", desks = 2 }]
-tue = [{ from = "08:30", to = "12:30", desks = 3 }, { from = "14:30", to = "17:00", desks = 2 }]
-wed = [{ from = "08:30", to = "12:30", desks = 3 }, { from = "14:30", to = "17:00", desks = 2 }]
-thu = [{ from = "08:30", to = "12:30", desks = 3 }, { from = "14:30", to = "17:00", desks = 2 }]
-fri = [{ from = "08:30", to = "12:30", desks = 3 }]
-"##;
+/// Weekday mornings with 3 desks, afternoons but Friday's with 2, 60 days ahead.
+fn pack() -> Pack {
+    Pack::new("bench", "Benchmark").service(Service::new("visita", "Visita").with("horizon_days = 60")).office(
+        Office::new("sede", "Sede", "Via Roma 1", &["visita"]).open(&["fri"], "08:30", "12:30", 3).afternoons(
+            &["mon", "tue", "wed", "thu"],
+            ("08:30", "12:30", 3),
+            ("14:30", "17:00", 2),
+        ),
+    )
+}
 
 const ITERATIONS: usize = 2000;
 
@@ -51,7 +35,7 @@ async fn main() {
     };
     let backend_name = backend.name;
     let server = TestServer::start(backend).await;
-    server.app.apply_pack(&write_pack("bench", PACK)).await.expect("bench pack");
+    server.app.apply_pack(&pack().write()).await.expect("bench pack");
     let now: DateTime<Utc> = server.clock.now();
     let from = now.date_naive();
     let to = from.checked_add_days(Days::new(59)).expect("date");

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use sportello_tests::packs::write_pack_with;
+use sportello_tests::packs::{Office, Pack, Service};
 use sportello_tests::{Backend, TestServer, citizen_booking, demo_packs_dir, on_both_backends};
 
 /// Wednesday 2 December 2026 from 08:30 in Rome, every 30 minutes: open at both demo tenants'
@@ -166,44 +166,30 @@ on_both_backends!(
     identity_cards_check_the_fiscal_code
 );
 
-const C_EXAMPLE: &str = r##"
-slug = "esempio-c"
-name = "Ente con regola in C"
-privacy_notice_version = "1"
-[branding]
-primary_color = "#224466"
-[[plugins]]
-id = "regola-c"
-file = "plugins/rule.wasm"
-[[services]]
-slug = "avvisi"
-name = { it = "Avvisi" }
-description = { it = "Regola scritta in C" }
-duration_minutes = 30
-modes = ["in_person"]
-plugin = "regola-c"
-[[services.fields]]
-key = "notice_number"
-label = { it = "Numero avviso" }
-kind = "digits"
-required = false
-[[offices]]
-slug = "sede"
-name = "Sede"
-address = "Via Roma 1"
-modes = ["in_person"]
-services = ["avvisi"]
-national_holidays = false
-[offices.hours]
-wed = [{ from = "08:00", to = "12:00", desks = 10 }]
-"##;
+/// `esempio-c`: the rule written in C, on a service with a notice number.
+fn c_example() -> Pack {
+    Pack::new("esempio-c", "Ente con regola in C")
+        .plugin("regola-c", &[])
+        .service(Service::new("avvisi", "Avvisi").with("plugin = \"regola-c\"").digits_field(
+            "notice_number",
+            "Numero avviso",
+            (1, 40),
+            false,
+        ))
+        .office(Office::new("sede", "Sede", "Via Roma 1", &["avvisi"]).no_holidays().open(
+            &["wed"],
+            "08:00",
+            "12:00",
+            10,
+        ))
+}
 
 /// The C example of docs/plugins.md, compiled by clang without any SDK, runs under the same ABI.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_c_example_plugin_runs() {
     let s = TestServer::start(Backend::sqlite()).await;
     let module = std::fs::read(demo_packs_dir().join("../plugins/examples/c/rule.wasm")).expect("the C example");
-    s.app.apply_pack(&write_pack_with("esempio-c", C_EXAMPLE, &[("plugins/rule.wasm", module)])).await.expect("apply");
+    s.app.apply_pack(&c_example().write_with(&[("plugins/regola-c.wasm", module)])).await.expect("apply");
     let mut without = citizen_booking(&Value::Null, "g@example.it");
     without["locale"] = json!("en");
     let (status, problem) = book(&s, "esempio-c", "avvisi", "sede", 0, without).await;

@@ -3,19 +3,17 @@
 
 use std::path::Path;
 
-use sportello_tests::packs::{PROVA, write_pack};
+use sportello_tests::packs::{prova, write_pack};
 use sportello_tests::{Backend, TestServer, demo_packs_dir, on_both_backends};
 
 async fn apply_is_idempotent_and_reports_changes(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let unchanged = s.app.apply_pack(&write_pack("prova", PROVA)).await.unwrap();
+    let unchanged = s.app.apply_pack(&prova().write()).await.unwrap();
     assert!(!unchanged.created);
     assert!(unchanged.changes.is_empty(), "{:?}", unchanged.changes);
 
-    let more_desks = PROVA
-        .replacen("desks = 3", "desks = 4", 1)
-        .replace("name = \"Comune di Prova\"", "name = \"Comune di Prova 2\"");
-    let report = s.app.apply_pack(&write_pack("prova", &more_desks)).await.unwrap();
+    let more_desks = prova().name("Comune di Prova 2").change_office("sede", |o| o.open(&["mon"], "08:00", "12:00", 4));
+    let report = s.app.apply_pack(&more_desks.write()).await.unwrap();
     let said: Vec<String> = report.changes.iter().map(ToString::to_string).collect();
     assert_eq!(said, ["tenant settings changed", "office sede changed"]);
     let (_, tenant) = s.get(&s.url("prova", "")).await;
@@ -24,7 +22,7 @@ async fn apply_is_idempotent_and_reports_changes(backend: Backend) {
 
 async fn invalid_packs_change_nothing(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let broken = PROVA.replacen("duration_minutes = 30", "duration_minutes = 25", 1);
+    let broken = prova().toml().replacen("duration_minutes = 30", "duration_minutes = 25", 1);
     let dir = write_pack("prova", &broken);
     let error = s.app.apply_pack(&dir).await.unwrap_err().to_string();
     let manifest = dir.join("tenant.toml").display().to_string();
@@ -35,12 +33,12 @@ async fn invalid_packs_change_nothing(backend: Backend) {
     let (_, services) = s.get(&s.url("prova", "/services")).await;
     assert_eq!(services[0]["duration_minutes"], 30, "the stored configuration is untouched");
 
-    let misnamed = write_pack("other-name", PROVA);
+    let misnamed = write_pack("other-name", &prova().toml());
     let error = s.app.apply_pack(&misnamed).await.unwrap_err().to_string();
     assert!(error.contains("folder name"), "{error}");
     let missing_logo = write_pack(
         "prova",
-        &PROVA.replace("primary_color = \"#123456\"", "primary_color = \"#123456\"\nlogo = \"logo.png\""),
+        &prova().toml().replace("primary_color = \"#123456\"", "primary_color = \"#123456\"\nlogo = \"logo.png\""),
     );
     let error = s.app.apply_pack(&missing_logo).await.unwrap_err().to_string();
     assert!(error.contains("branding.logo"), "{error}");
@@ -50,11 +48,7 @@ async fn removing_a_booked_service_is_refused(backend: Backend) {
     let s = TestServer::start(backend).await;
     let (_, hold) = s.hold("prova", "lunga", "sede", "in_person", "2026-12-02T08:00:00+01:00").await;
     assert_eq!(s.book("prova", &hold, "keep@example.it").await.0, 201);
-    let start = PROVA.find("[[services]]\nslug = \"lunga\"").unwrap();
-    let end = PROVA.find("[[services]]\nslug = \"con-cf\"").unwrap();
-    let without = format!("{}{}", &PROVA[..start], &PROVA[end..])
-        .replace("\"visita\", \"lunga\", \"con-cf\"", "\"visita\", \"con-cf\"");
-    let error = s.app.apply_pack(&write_pack("prova", &without)).await.unwrap_err().to_string();
+    let error = s.app.apply_pack(&prova().without_service("lunga").write()).await.unwrap_err().to_string();
     assert!(error.contains("lunga") && error.contains("1 upcoming booking"), "{error}");
     let (_, services) = s.get(&s.url("prova", "/services")).await;
     assert_eq!(services.as_array().unwrap().len(), 4);

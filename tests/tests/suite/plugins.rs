@@ -7,7 +7,7 @@ use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::Value;
-use sportello_tests::packs::{write_pack, write_pack_with};
+use sportello_tests::packs::{Office, Pack, Service};
 use sportello_tests::{Backend, TestServer, citizen_booking, on_both_backends};
 
 /// A plugin whose `validate` prints `answer`; `body` runs first (e.g. a loop).
@@ -34,91 +34,43 @@ fn hook_rule(export: &str, answer: &str, body: &str) -> Vec<u8> {
     .unwrap()
 }
 
-const RULES: &str = r##"
-slug = "regole"
-name = "Ente con regole"
-privacy_notice_version = "1"
-[branding]
-primary_color = "#224466"
-[limits]
-holds_per_client = 0
-holds_per_minute = 0
-bookings_per_minute = 0
-[[plugins]]
-id = "accetta"
-file = "plugins/accetta.wasm"
-citizen_fields = ["fiscal_code"]
-[[plugins]]
-id = "rifiuta"
-file = "plugins/rifiuta.wasm"
-[[plugins]]
-id = "gira"
-file = "plugins/gira.wasm"
-# The most a pack may give, so that a spin lasts until the 50 ms deadline.
-fuel = 50000000
-[[plugins]]
-id = "sbaglia"
-file = "plugins/sbaglia.wasm"
-[[plugins]]
-id = "cerca"
-file = "plugins/cerca.wasm"
-[[services]]
-slug = "ok"
-name = { it = "Accettato" }
-description = { it = "Regola che accetta" }
-duration_minutes = 30
-modes = ["in_person"]
-plugin = "accetta"
-plugin_config = { check_holder = true }
-[[services]]
-slug = "no"
-name = { it = "Rifiutato" }
-description = { it = "Regola che rifiuta" }
-duration_minutes = 30
-modes = ["in_person"]
-plugin = "rifiuta"
-[[services.fields]]
-key = "notice_number"
-label = { it = "Numero avviso" }
-kind = "digits"
-[[services]]
-slug = "lento"
-name = { it = "Regola che non finisce" }
-description = { it = "Gira all'infinito" }
-duration_minutes = 30
-modes = ["in_person"]
-plugin = "gira"
-[[services]]
-slug = "cerca"
-name = { it = "Con ricerca" }
-description = { it = "Controlla mentre scrivi" }
-duration_minutes = 30
-modes = ["in_person"]
-plugin = "cerca"
-[[services.fields]]
-key = "notice_number"
-label = { it = "Numero avviso" }
-kind = "digits"
-min_length = 18
-max_length = 18
-[[services]]
-slug = "rotto"
-name = { it = "Regola rotta" }
-description = { it = "Risponde male" }
-duration_minutes = 30
-modes = ["in_person"]
-plugin = "sbaglia"
-[[offices]]
-slug = "sede"
-name = "Sede"
-address = "Via Roma 1"
-modes = ["in_person"]
-services = ["ok", "no", "lento", "rotto", "cerca"]
-national_holidays = false
-[offices.hours]
-tue = [{ from = "08:00", to = "12:00", desks = 100 }]
-wed = [{ from = "08:00", to = "12:00", desks = 100 }]
-"##;
+/// `regole`: one service per rule, and a rule that looks a field up as it is typed.
+fn rules_pack() -> Pack {
+    let services = ["ok", "no", "lento", "rotto", "cerca"];
+    Pack::new("regole", "Ente con regole")
+        .unlimited()
+        .plugin("accetta", &["citizen_fields = [\"fiscal_code\"]"])
+        .plugin("rifiuta", &[])
+        // The most a pack may give, so that a spin lasts until the 50 ms deadline.
+        .plugin("gira", &["fuel = 50000000"])
+        .plugin("sbaglia", &[])
+        .plugin("cerca", &[])
+        .service(
+            Service::new("ok", "Accettato")
+                .with("plugin = \"accetta\"")
+                .with("plugin_config = { check_holder = true }"),
+        )
+        .service(Service::new("no", "Rifiutato").with("plugin = \"rifiuta\"").digits_field(
+            "notice_number",
+            "Numero avviso",
+            (1, 40),
+            false,
+        ))
+        .service(Service::new("lento", "Regola che non finisce").with("plugin = \"gira\""))
+        .service(Service::new("cerca", "Con ricerca").with("plugin = \"cerca\"").digits_field(
+            "notice_number",
+            "Numero avviso",
+            (18, 18),
+            false,
+        ))
+        .service(Service::new("rotto", "Regola rotta").with("plugin = \"sbaglia\""))
+        .office(Office::new("sede", "Sede", "Via Roma 1", &services).no_holidays().open(
+            &["tue", "wed"],
+            "08:00",
+            "12:00",
+            100,
+        ))
+}
 
 fn plugins() -> Vec<(&'static str, Vec<u8>)> {
     vec![
@@ -148,7 +100,7 @@ fn plugins() -> Vec<(&'static str, Vec<u8>)> {
 
 async fn with_rules(backend: Backend) -> TestServer {
     let s = TestServer::start(backend).await;
-    s.app.apply_pack(&write_pack_with("regole", RULES, &plugins())).await.expect("apply pack with plugins");
+    s.app.apply_pack(&rules_pack().write_with(&plugins())).await.expect("apply pack with plugins");
     s
 }
 
@@ -198,7 +150,7 @@ async fn broken_rules_answer_503_and_spare_other_tenants() {
     // both cores and the other tenant waited up to 0.4 s; run on the request threads, 0.9 s). Meanwhile, for as long as
     // any of them spins, another tenant keeps booking: counted, not timed, so that a busy machine
     // running other tests at once does not decide the outcome.
-    let other = write_pack("grande", GRANDE);
+    let other = grande().write();
     s.app.apply_pack(&other).await.expect("apply the other tenant");
     let spinning_done = AtomicBool::new(false);
     let spinning = async {
@@ -279,39 +231,19 @@ async fn rule_outcomes_are_counted_in_metrics() {
 }
 
 /// A tenant with room for every booking the test makes.
-const GRANDE: &str = r##"
-slug = "grande"
-name = "Ente grande"
-privacy_notice_version = "1"
-[branding]
-primary_color = "#335577"
-[limits]
-holds_per_client = 0
-holds_per_minute = 0
-bookings_per_minute = 0
-[[services]]
-slug = "visita"
-name = { it = "Visita" }
-description = { it = "Un appuntamento" }
-duration_minutes = 30
-modes = ["in_person"]
-[[offices]]
-slug = "sede"
-name = "Sede"
-address = "Via Roma 9"
-modes = ["in_person"]
-services = ["visita"]
-national_holidays = false
-[offices.hours]
-wed = [{ from = "08:00", to = "12:00", desks = 500 }]
-"##;
+/// `grande`: another tenant with room for everyone.
+fn grande() -> Pack {
+    Pack::new("grande", "Ente grande").unlimited().service(Service::new("visita", "Visita")).office(
+        Office::new("sede", "Sede", "Via Roma 9", &["visita"]).no_holidays().open(&["wed"], "08:00", "12:00", 500),
+    )
+}
 
 async fn bad_modules_are_refused_at_apply(backend: Backend) {
     let s = TestServer::start(backend).await;
     let mut files = plugins();
     files[0].1 =
         wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "sportello_validate")))"#).unwrap();
-    let error = s.app.apply_pack(&write_pack_with("regole", RULES, &files)).await.unwrap_err().to_string();
+    let error = s.app.apply_pack(&rules_pack().write_with(&files)).await.unwrap_err().to_string();
     assert!(error.contains("plugins[0].file") && error.contains("not a Sportello plugin"), "{error}");
     let (status, _) = s.get(&s.url("regole", "")).await;
     assert_eq!(status, 404, "nothing was created");
