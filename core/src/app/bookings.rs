@@ -175,8 +175,8 @@ impl Sportello {
                 self.consume_hold(tenant, hold).await;
                 Ok(value)
             }
-            Err(AppError::HoldUsed(None)) => match self.owned_hold(tenant, hold.id, token).await {
-                Err(used @ AppError::HoldUsed(_)) => Err(used),
+            Err(AppError::HoldUsed(None)) => match self.spent_hold(tenant, hold.id, token).await {
+                Ok(Some(spent)) => Err(spent),
                 _ => Err(AppError::HoldUsed(None)),
             },
             Err(e) => Err(e),

@@ -80,12 +80,16 @@ impl Sportello {
             client: client.map(str::to_owned),
             owner: token.digest(),
         };
-        // A hold id that already became a booking is spent, whoever asks.
-        if HoldClaims::find(self.store.reader(), tenant.id, hold.id).await?.is_some() {
-            return Err(AppError::HoldIdTaken);
-        }
         let max_per_client = (limits.holds_per_client > 0).then_some(limits.holds_per_client);
         match self.acquire(&tenant, &slot, &hold, max_per_client, now).await? {
+            // A client-chosen id that already became a booking is spent: checked once the place is
+            // had, so that the many refused holds of a click day cost no extra read.
+            Acquired::Placed
+                if id.is_some() && HoldClaims::find(self.store.reader(), tenant.id, hold.id).await?.is_some() =>
+            {
+                self.holds.release(tenant.id, hold.id).await?;
+                Err(AppError::HoldIdTaken)
+            }
             Acquired::Placed => Ok(PlacedHold { hold, token, tenant }),
             Acquired::Full => Err(AppError::SlotTaken),
             Acquired::ClientLimit => Err(AppError::TooManyHolds(limits.holds_per_client)),
@@ -166,17 +170,38 @@ impl Sportello {
         // The hold first, then its claim: a booking commits its claim before it drops the hold,
         // so a hold found gone because it was just booked is always found claimed.
         let hold = self.holds.get(tenant.id, id).await?;
-        if let Some(claim) = HoldClaims::find(self.store.reader(), tenant.id, id).await? {
-            if claim.owner != Some(token.digest()) {
-                return Err(AppError::NotFound("hold"));
-            }
-            let booking = crate::store::Bookings::by_id(self.store.reader(), tenant.id, claim.booking_id).await?;
-            return Err(AppError::HoldUsed(booking.map(|b| b.code)));
+        match &hold {
+            // A live hold needs no look at the claims here: the write's own claim refuses a spent one.
+            Some(live) if live.is_live(self.clock.now()) && live.is_owned_by(token) => return hold_of(hold),
+            Some(other) if !other.is_owned_by(token) => return Err(AppError::NotFound("hold")),
+            _ => {}
         }
-        match hold {
-            Some(hold) if hold.is_owned_by(token) => Ok(hold),
-            Some(_) => Err(AppError::NotFound("hold")),
-            None => Err(AppError::HoldUnknown),
+        if let Some(spent) = self.spent_hold(tenant, id, token).await? {
+            return Err(spent);
         }
+        // Expired but unclaimed: the confirmation may still renew it.
+        hold_of(hold)
     }
+}
+
+impl Sportello {
+    /// What to answer for a hold that already became a booking: which booking, to its owner;
+    /// `None` when the hold was never claimed.
+    pub(super) async fn spent_hold(
+        &self,
+        tenant: &TenantSnapshot,
+        id: Uuid,
+        token: &HoldToken,
+    ) -> Result<Option<AppError>, AppError> {
+        let Some(claim) = HoldClaims::find(self.store.reader(), tenant.id, id).await? else { return Ok(None) };
+        if claim.owner != Some(token.digest()) {
+            return Ok(Some(AppError::NotFound("hold")));
+        }
+        let booking = crate::store::Bookings::by_id(self.store.reader(), tenant.id, claim.booking_id).await?;
+        Ok(Some(AppError::HoldUsed(booking.map(|b| b.code))))
+    }
+}
+
+fn hold_of(hold: Option<Hold>) -> Result<Hold, AppError> {
+    hold.ok_or(AppError::HoldUnknown)
 }

@@ -93,3 +93,40 @@ fn only_store_knows_database_connections() {
         .collect();
     assert_eq!(outside, Vec::<String>::new());
 }
+
+/// Files under src/ (outside `allowed`) whose text contains `needle`.
+fn mentioning(needle: &str, allowed: &[&str]) -> Vec<String> {
+    rust_files(&src())
+        .into_iter()
+        .filter(|path| {
+            let relative = path.strip_prefix(src()).unwrap_or(path).to_string_lossy().replace('\\', "/");
+            !allowed.iter().any(|a| relative.starts_with(a))
+        })
+        .filter(|path| std::fs::read_to_string(path).unwrap_or_default().contains(needle))
+        .map(|path| path.display().to_string())
+        .collect()
+}
+
+#[test]
+fn outages_are_answered_in_one_place() {
+    // `outcome.rs` decides that an error is an outage; `http/problem.rs` only renders its status,
+    // and `/readyz` reports readiness. No handler hand-writes a 503.
+    assert_eq!(mentioning("SERVICE_UNAVAILABLE", &["outcome.rs", "http/mod.rs"]), Vec::<String>::new());
+    assert_eq!(mentioning("503", &["outcome.rs", "http/problem.rs"]), Vec::<String>::new());
+}
+
+#[test]
+fn requests_never_read_files() {
+    // Templates, plugins and datasets come from the stored configuration; only the built assets, a
+    // pack being applied, the configuration file and the plugin cache touch the disk.
+    let allowed = [
+        "app/tenants.rs",
+        "config.rs",
+        "packs/",
+        "plugin_host/cache.rs",
+        "plugin_host/tests.rs",
+        "store/mod.rs",
+        "web/assets.rs",
+    ];
+    assert_eq!(mentioning("std::fs", &allowed), Vec::<String>::new());
+}

@@ -88,14 +88,14 @@ fn json_field(body: &str, key: &str) -> String {
     after.split('"').next().unwrap_or_default().to_owned()
 }
 
-#[test]
-fn serve_demo_books_without_logging_personal_data() {
-    let db = temp_db();
+/// `sportello serve --demo` on a free port over `db`, logging at trace level: the server, its
+/// address, and its log (whole once the server is dropped).
+fn serve_demo(db: &str) -> (Server, String, std::thread::JoinHandle<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
         .current_dir(repo())
         .env("SPORTELLO_LOG", "trace")
         .env_remove("SPORTELLO_DATABASE_URL")
-        .args(["--database-url", &db, "serve", "--demo", "--bind", "127.0.0.1:0"])
+        .args(["--database-url", db, "serve", "--demo", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -117,7 +117,12 @@ fn serve_demo_books_without_logging_personal_data() {
                 .map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned())
         })
         .expect("listening line");
+    (server, addr, logs)
+}
 
+#[test]
+fn serve_demo_books_without_logging_personal_data() {
+    let (server, addr, logs) = serve_demo(&temp_db());
     assert_eq!(http(&addr, "GET", "/healthz", None), (200, "ok".to_owned()));
     let (status, body) = http(
         &addr,
@@ -153,4 +158,48 @@ fn serve_demo_books_without_logging_personal_data() {
     {
         assert!(!logs.contains(personal), "{personal} leaked into the logs");
     }
+}
+
+/// The database goes away under a running server: pages and the API say the service is
+/// unavailable (503 with Retry-After), and the log says why, once per request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_is_said_and_logged() {
+    let Ok(server) = std::env::var("SPORTELLO_TEST_POSTGRES_URL") else {
+        assert!(std::env::var("CI").map_or(true, |ci| ci != "true"), "CI=true needs SPORTELLO_TEST_POSTGRES_URL");
+        eprintln!("SKIPPED: the outage test needs SPORTELLO_TEST_POSTGRES_URL");
+        return;
+    };
+    let database = crate::support::fresh_database(&server).await;
+    let name = database.rsplit('/').next().unwrap().to_owned();
+    let (running, addr, logs) = serve_demo(&database);
+    // A month with bookable days (a week ahead is within the horizon), so the page must read the ledger.
+    let next_month = (chrono::Utc::now() + chrono::TimeDelta::days(7)).format("%Y-%m");
+    let calendar = &format!("/t/comune-esempio/s/certificati-anagrafici/o/anagrafe/m/in_person?month={next_month}");
+    assert_eq!(http(&addr, "GET", calendar, None).0, 200);
+    let admin = sea_orm::Database::connect(format!("{server}/postgres")).await.unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
+    for path in [
+        calendar.as_str(),
+        "/api/v1/t/comune-esempio/availability?service=certificati-anagrafici&office=anagrafe&mode=in_person",
+    ] {
+        let (status, head, body) = http_with_head(&addr, path);
+        assert_eq!(status, 503, "{path}: {body}");
+        assert!(head.to_ascii_lowercase().contains("retry-after:"), "{path}: {head}");
+        assert!(!body.contains("Scegli un altro orario") && !body.contains("slot-taken"), "not disguised: {body}");
+    }
+    drop(running);
+    let logs = logs.join().unwrap();
+    assert!(logs.contains("request failed") && logs.contains("unavailable"), "the outage is logged: {logs}");
+}
+
+/// A GET, answered as (status, head, body).
+fn http_with_head(addr: &str, path: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or_default();
+    (status, head.to_owned(), body.to_owned())
 }
