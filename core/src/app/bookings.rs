@@ -80,10 +80,12 @@ impl Sportello {
         match self.confirm_once(&tenant, &request).await {
             Ok(booking) => Ok(Confirmed { booking, replayed: false, tenant }),
             Err(e @ (AppError::SlotTaken | AppError::HoldUnknown | AppError::HoldUsed(_) | AppError::Store(_))) => {
-                // A concurrent twin of this request may have won: answer as it did.
+                // A concurrent twin of this request may have won: answer as it did. A key now
+                // recorded for other details leaves the first answer standing (the hold is spent).
                 match self.replay(&tenant, request.idempotency.as_ref()).await {
                     Ok(Some(booking)) => Ok(Confirmed { booking, replayed: true, tenant }),
-                    _ => Err(e),
+                    Ok(None) | Err(AppError::IdempotencyMismatch) => Err(e),
+                    Err(other) => Err(other),
                 }
             }
             Err(e) => Err(e),

@@ -1,11 +1,10 @@
 //! Placing and releasing holds.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-
-use std::sync::Arc;
 
 use super::availability::Offer;
 use super::{AppError, Sportello, TenantSnapshot};
@@ -170,21 +169,22 @@ impl Sportello {
         // The hold first, then its claim: a booking commits its claim before it drops the hold,
         // so a hold found gone because it was just booked is always found claimed.
         let hold = self.holds.get(tenant.id, id).await?;
-        match &hold {
-            // A live hold needs no look at the claims here: the write's own claim refuses a spent one.
-            Some(live) if live.is_live(self.clock.now()) && live.is_owned_by(token) => return hold_of(hold),
-            Some(other) if !other.is_owned_by(token) => return Err(AppError::NotFound("hold")),
-            _ => {}
+        if let Some(found) = &hold {
+            if !found.is_owned_by(token) {
+                return Err(AppError::NotFound("hold"));
+            }
+            // A live hold needs no look at the claims: the write's own claim refuses a spent one.
+            if found.is_live(self.clock.now()) {
+                return Ok(found.clone());
+            }
         }
         if let Some(spent) = self.spent_hold(tenant, id, token).await? {
             return Err(spent);
         }
-        // Expired but unclaimed: the confirmation may still renew it.
-        hold_of(hold)
+        // Gone, or expired but unclaimed (a confirmation may still renew it).
+        hold.ok_or(AppError::HoldUnknown)
     }
-}
 
-impl Sportello {
     /// What to answer for a hold that already became a booking: which booking, to its owner;
     /// `None` when the hold was never claimed.
     pub(super) async fn spent_hold(
@@ -200,8 +200,4 @@ impl Sportello {
         let booking = crate::store::Bookings::by_id(self.store.reader(), tenant.id, claim.booking_id).await?;
         Ok(Some(AppError::HoldUsed(booking.map(|b| b.code))))
     }
-}
-
-fn hold_of(hold: Option<Hold>) -> Result<Hold, AppError> {
-    hold.ok_or(AppError::HoldUnknown)
 }

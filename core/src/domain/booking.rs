@@ -134,7 +134,7 @@ impl Citizen {
     }
 }
 
-/// A problem with one input field; `field` is a dotted path such as `citizen.email()`.
+/// A problem with one input field; `field` is a dotted path such as `citizen.email`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
     pub field: String,

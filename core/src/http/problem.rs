@@ -10,7 +10,7 @@ use crate::outcome::Outcome;
 /// A problem with one request field.
 #[derive(Object, Debug, Clone)]
 pub struct FieldProblem {
-    /// Dotted path of the field, e.g. `citizen.email()`.
+    /// Dotted path of the field, e.g. `citizen.email`.
     pub field: String,
     /// Stable machine-readable code, e.g. `invalid_email`.
     pub code: String,
