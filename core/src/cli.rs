@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::app::AppError;
+use crate::app::{ApplyReport, Sportello};
 use crate::config::{ConfigError, FileConfig, Overrides, Settings};
+use crate::domain::Role;
 use crate::server;
 use crate::store::StoreError;
 
@@ -45,6 +47,10 @@ enum Command {
         /// Only behind a reverse proxy that sets the header.
         #[arg(long, env = "SPORTELLO_TRUST_FORWARDED_FOR")]
         trust_forwarded_for: bool,
+        /// Staff cookies without `Secure`, for a server reached over plain http on purpose (the
+        /// demo on 127.0.0.1). Never in production.
+        #[arg(long, env = "SPORTELLO_PLAIN_HTTP")]
+        plain_http: bool,
     },
     /// Applies database migrations and exits.
     Migrate,
@@ -53,6 +59,38 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// Manages staff accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// Creates a staff account with a role (or gives an existing account the role). The first
+    /// platform admin is made this way; everyone else is invited from the admin pages.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// platform, tenant or operator.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The tenant's slug (tenant admins and operators).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// An operator's offices (slugs), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        offices: Vec<String>,
+        /// Read the password from the first line of standard input (no password on the command
+        /// line, where other users and the shell history would see it).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::parse(raw).ok_or_else(|| "use platform, tenant or operator".to_owned())
 }
 
 #[derive(Subcommand, Debug)]
@@ -75,13 +113,28 @@ pub enum CliError {
     Bind { addr: String, source: std::io::Error },
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    #[error("cannot read the password from standard input: {0}")]
+    Stdin(std::io::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Field errors said field by field, as a console user needs them.
+fn explain(error: AppError) -> CliError {
+    match error {
+        AppError::Invalid(errors) => {
+            let each: Vec<String> = errors.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            CliError::Invalid(each.join("; "))
+        }
+        other => other.into(),
+    }
 }
 
 impl Cli {
     pub async fn run(self) -> Result<(), CliError> {
         let file = FileConfig::load(self.config.as_deref())?;
         match self.command {
-            Command::Serve { bind, demo, tenants_dir, assets_dir, redis_url, trust_forwarded_for } => {
+            Command::Serve { bind, demo, tenants_dir, assets_dir, redis_url, trust_forwarded_for, plain_http } => {
                 let flags = Overrides {
                     database_url: self.database_url,
                     bind,
@@ -89,6 +142,7 @@ impl Cli {
                     assets_dir,
                     redis_url,
                     trust_forwarded_for,
+                    plain_http,
                 };
                 serve(Settings::resolve(flags, file), demo).await
             }
@@ -105,6 +159,19 @@ impl Cli {
                 // Applying a pack touches no holds.
                 let app = server::application(server::open_store(&settings.database_url).await?, None, None)?;
                 print_report(&app.apply_pack(&dir).await?);
+                Ok(())
+            }
+            Command::Admin { command: AdminCommand::Create { email, role, tenant, offices, password_stdin: _ } } => {
+                let settings =
+                    Settings::resolve(Overrides { database_url: self.database_url, ..Overrides::default() }, file);
+                let mut password = String::new();
+                std::io::stdin().read_line(&mut password).map_err(CliError::Stdin)?;
+                let password = password.trim_end_matches(['\n', '\r']);
+                let app = server::application(server::open_store(&settings.database_url).await?, None, None)?;
+                let created =
+                    app.create_account(&email, role, tenant.as_deref(), &offices, password).await.map_err(explain)?;
+                let what = if created { "created" } else { "exists; role added" };
+                println!("{}: {what} ({})", email.trim(), role.code());
                 Ok(())
             }
         }
@@ -126,16 +193,54 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), CliError> {
     let holds = if settings.redis_url.is_some() { "Redis" } else { "this process" };
     tracing::info!(holds, "holds are kept in {holds}");
     if demo {
-        for report in app.apply_all_packs(&settings.tenants_dir).await? {
-            print_report(&report);
+        let reports = app.apply_all_packs(&settings.tenants_dir).await?;
+        for report in &reports {
+            print_report(report);
         }
+        demo_accounts(&app, &reports, &settings.bind).await?;
     }
     let bound =
         server::bind(&settings.bind).await.map_err(|source| CliError::Bind { addr: settings.bind.clone(), source })?;
     println!("Sportello is listening on http://{}  (API docs: http://{}/api/docs)", bound.addr, bound.addr);
-    let options = server::HttpOptions { trust_forwarded_for: settings.trust_forwarded_for };
+    let options =
+        server::HttpOptions { trust_forwarded_for: settings.trust_forwarded_for, plain_http: settings.plain_http };
     let web = server::WebOptions { assets_dir: settings.assets_dir.clone() };
     bound.run(app, options, web, shutdown_signal()).await.map_err(CliError::Serve)
+}
+
+/// Demo staff: a platform admin, and an admin and an operator per demo tenant, each with a new
+/// password on every start, printed here once (and nowhere else).
+async fn demo_accounts(app: &Sportello, reports: &[ApplyReport], bind: &str) -> Result<(), CliError> {
+    let mut accounts = vec![("platform@sportello.example".to_owned(), Role::Platform, None)];
+    for report in reports {
+        let slug = report.slug.as_str();
+        accounts.push((format!("admin@{slug}.example"), Role::TenantAdmin, Some(slug)));
+        accounts.push((format!("operatore@{slug}.example"), Role::Operator, Some(slug)));
+    }
+    println!("Demo staff accounts (new passwords on every start) - sign in at http://{bind}/admin/");
+    for (email, role, tenant) in accounts {
+        let password = demo_password();
+        let offices = match (role, tenant) {
+            (Role::Operator, Some(slug)) => {
+                app.tenant(slug).await?.config.offices.iter().map(|o| o.slug.to_string()).collect()
+            }
+            _ => Vec::new(),
+        };
+        app.reset_demo_account(&email, role, tenant, &offices, &password).await?;
+        println!("  {:<12} {email:<36} {password}", role.code());
+    }
+    Ok(())
+}
+
+/// Four groups of four letters and digits: long, and easy to type from the console.
+fn demo_password() -> String {
+    use rand::seq::IndexedRandom;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..4)
+        .map(|_| (0..4).map(|_| ALPHABET.choose(&mut rng).map_or('x', |b| char::from(*b))).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 async fn shutdown_signal() {

@@ -21,6 +21,7 @@ pub struct FileConfig {
     pub plugin_cache_dir: Option<PathBuf>,
     pub redis_url: Option<String>,
     pub trust_forwarded_for: Option<bool>,
+    pub plain_http: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +55,8 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// Identify clients by the first `X-Forwarded-For` hop (behind a trusted reverse proxy only).
     pub trust_forwarded_for: bool,
+    /// Staff cookies without `Secure`: the server is reached over plain http on purpose.
+    pub plain_http: bool,
 }
 
 /// Settings given as flags or environment variables (clap reads `SPORTELLO_*`).
@@ -66,6 +69,8 @@ pub struct Overrides {
     pub redis_url: Option<String>,
     /// `true` when the flag is given; otherwise the file decides.
     pub trust_forwarded_for: bool,
+    /// `true` when the flag is given; otherwise the file decides.
+    pub plain_http: bool,
 }
 
 impl Settings {
@@ -78,6 +83,7 @@ impl Settings {
             plugin_cache_dir: file.plugin_cache_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_PLUGIN_CACHE_DIR)),
             redis_url: flags.redis_url.or(file.redis_url).filter(|u| !u.trim().is_empty()),
             trust_forwarded_for: flags.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false),
+            plain_http: flags.plain_http || file.plain_http.unwrap_or(false),
         }
     }
 }
@@ -96,6 +102,7 @@ mod tests {
             plugin_cache_dir: None,
             redis_url: Some("redis://cache".into()),
             trust_forwarded_for: Some(true),
+            plain_http: None,
         };
         let flags = Overrides { bind: Some("127.0.0.1:1".into()), ..Overrides::default() };
         let settings = Settings::resolve(flags, file);
@@ -103,7 +110,7 @@ mod tests {
         assert_eq!(settings.bind, "127.0.0.1:1");
         assert_eq!(settings.tenants_dir, PathBuf::from("tenants"));
         assert_eq!(settings.redis_url.as_deref(), Some("redis://cache"));
-        assert!(settings.trust_forwarded_for);
+        assert!(settings.trust_forwarded_for && !settings.plain_http);
         let defaults = Settings::resolve(Overrides::default(), FileConfig::default());
         assert_eq!((defaults.database_url.as_str(), defaults.redis_url), (DEFAULT_DATABASE_URL, None));
     }

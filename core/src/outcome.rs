@@ -153,6 +153,43 @@ impl Outcome {
                 detail,
                 ("already-confirmed-title", "already-confirmed-body"),
             ),
+            AppError::TenantSuspended => Self::client(
+                503,
+                "tenant-suspended",
+                "Temporarily unavailable",
+                detail,
+                ("unavailable-title", "tenant-suspended-body"),
+            ),
+            AppError::Unauthenticated => Self::client(
+                401,
+                "unauthenticated",
+                "Sign in first",
+                detail,
+                ("unauthenticated-title", "unauthenticated-body"),
+            ),
+            AppError::LoginFailed => Self::client(
+                401,
+                "login-failed",
+                "Login failed",
+                detail,
+                ("unauthenticated-title", "login-failed-body"),
+            ),
+            AppError::Forbidden => {
+                Self::client(403, "forbidden", "Forbidden", detail, ("forbidden-title", "forbidden-body"))
+            }
+            AppError::StaleForm => {
+                Self::client(403, "form-expired", "Form expired", detail, ("forbidden-title", "form-expired-body"))
+            }
+            AppError::InvitationInvalid => Self::client(
+                404,
+                "invitation-invalid",
+                "Invitation not valid",
+                detail,
+                ("not-found-title", "invitation-invalid-body"),
+            ),
+            AppError::Internal(_) => {
+                Self::fault(500, "internal", "Internal error", "Please try again later.", "unavailable-body", None)
+            }
             AppError::Busy => Self::fault(503, "busy", "Busy", &detail, "unavailable-body", Some(1)),
             AppError::RuleUnavailable => Self::fault(
                 503,

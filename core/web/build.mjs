@@ -37,8 +37,9 @@ for (const [weight, file] of Object.entries(weights)) {
   faces += `@font-face{font-family:"Titillium Web";font-style:normal;font-weight:${weight};font-display:swap;src:url(/static/${name}) format("woff2")}\n`;
 }
 
-// The templates, built-in and of every tenant pack, decide which kit selectors survive.
-const templates = [path.join(here, "templates")];
+// The templates, built-in (citizen and admin pages) and of every tenant pack, decide which kit
+// selectors survive.
+const templates = [path.join(here, "templates"), path.join(repo, "admin-ui", "templates")];
 const tenants = path.join(repo, "tenants");
 for (const slug of fs.existsSync(tenants) ? fs.readdirSync(tenants) : []) {
   const dir = path.join(tenants, slug, "templates");

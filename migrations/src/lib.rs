@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_initial;
 mod m20261127_000002_pack_files;
 mod m20261130_000003_hold_claims;
+mod m20261130_000004_staff;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_initial::Migration),
             Box::new(m20261127_000002_pack_files::Migration),
             Box::new(m20261130_000003_hold_claims::Migration),
+            Box::new(m20261130_000004_staff::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ use sportello::holds::{HoldStore, MemoryHolds, RedisHolds};
 use tokio::sync::oneshot;
 
 pub mod packs;
+pub mod staff;
 
 /// The database a test runs against.
 pub struct Backend {
@@ -111,6 +112,8 @@ pub struct TestServer {
     pub backend: &'static str,
     /// Where the test packs were written (`<dir>/prova/…`): a test may change one and apply it again.
     pub tenants_dir: std::path::PathBuf,
+    /// The database this server uses, so that another instance can share it.
+    pub database_url: String,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -122,6 +125,12 @@ impl TestServer {
     pub async fn start(backend: Backend) -> Self {
         let holds = backend.holds();
         Self::start_with(backend, holds, TEST_NOW).await
+    }
+
+    /// A second instance over the same database (holds in its own process, its own clock).
+    pub async fn another_instance(&self) -> Self {
+        let backend = Backend { name: self.backend, url: self.database_url.clone(), redis: None };
+        Self::start_with(backend, Arc::new(MemoryHolds::new()), TEST_NOW).await
     }
 
     pub async fn start_with(backend: Backend, holds: Arc<dyn HoldStore>, now: &str) -> Self {
@@ -140,7 +149,7 @@ impl TestServer {
         let served = app.clone();
         tokio::spawn(async move {
             // Tests play several clients by sending X-Forwarded-For.
-            let options = sportello::server::HttpOptions { trust_forwarded_for: true };
+            let options = sportello::server::HttpOptions { trust_forwarded_for: true, plain_http: false };
             let web = sportello::server::WebOptions { assets_dir: std::env::temp_dir().join("sportello-no-assets") };
             let _ = bound
                 .run(served, options, web, async {
@@ -149,7 +158,7 @@ impl TestServer {
                 .await;
         });
         let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
-        Self { base, app, clock, http, backend: backend.name, tenants_dir, stop: Some(stop) }
+        Self { base, app, clock, http, backend: backend.name, tenants_dir, database_url: backend.url, stop: Some(stop) }
     }
 
     /// `/api/v1/t/{tenant}{path}`
@@ -235,28 +244,54 @@ pub fn demo_packs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tenants")
 }
 
+impl Backend {
+    /// The backend a test variant named `sqlite`, `postgres` or `postgres_redis` runs on, or
+    /// `None` when its service is not configured (outside CI; see `service_url`).
+    pub async fn variant(name: &str) -> Option<Self> {
+        match name {
+            "sqlite" => Some(Self::sqlite()),
+            "postgres" => Self::postgres().await,
+            "postgres_redis" => Self::postgres_redis().await,
+            other => panic!("no backend variant {other}"),
+        }
+    }
+}
+
+/// One test of `scenario` on one backend variant (used by the two macros below).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! backend_variant {
+    ($scenario:ident, $variant:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $variant() {
+            if let Some(backend) = $crate::Backend::variant(stringify!($variant)).await {
+                super::$scenario(backend).await
+            }
+        }
+    };
+}
+
+/// Runs `scenario` on SQLite and on PostgreSQL, as tests named `sqlite` and `postgres`: for what
+/// does not touch holds (staff, audit), where a third run on Redis would prove nothing more.
+#[macro_export]
+macro_rules! on_databases {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            $crate::backend_variant!($scenario, sqlite);
+            $crate::backend_variant!($scenario, postgres);
+        }
+    )*};
+}
+
 /// Runs `scenario` on SQLite, on PostgreSQL, and on PostgreSQL with holds in Redis, as tests
 /// named `sqlite`, `postgres` and `postgres_redis`.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {$(
         mod $scenario {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                super::$scenario($crate::Backend::sqlite()).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                if let Some(backend) = $crate::Backend::postgres().await {
-                    super::$scenario(backend).await
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres_redis() {
-                if let Some(backend) = $crate::Backend::postgres_redis().await {
-                    super::$scenario(backend).await
-                }
-            }
+            $crate::backend_variant!($scenario, sqlite);
+            $crate::backend_variant!($scenario, postgres);
+            $crate::backend_variant!($scenario, postgres_redis);
         }
     )*};
 }

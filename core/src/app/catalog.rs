@@ -26,6 +26,8 @@ pub struct TenantSnapshot {
     pub datasets: Arc<Datasets>,
     /// The pack's page templates that replace built-in ones: name (`details`) → text.
     pub templates: BTreeMap<String, String>,
+    /// Suspended by the platform: citizens are told it is temporarily unavailable.
+    pub suspended: bool,
 }
 
 impl TenantSnapshot {
@@ -112,14 +114,24 @@ impl Sportello {
         for slug in Tenants::all_slugs(self.store.reader()).await? {
             match self.tenant(&slug).await {
                 Ok(tenant) => tenants.push(tenant),
+                Err(AppError::TenantSuspended) => {}
                 Err(error) => tracing::error!(tenant = %slug, %error, "tenant left out of the list"),
             }
         }
         Ok(tenants)
     }
 
-    /// The tenant's current configuration, or `NotFound("tenant")`.
+    /// The tenant's current configuration, or `NotFound("tenant")`, or `TenantSuspended`.
     pub async fn tenant(&self, slug: &str) -> Result<Arc<TenantSnapshot>, AppError> {
+        let tenant = self.tenant_snapshot(slug).await?;
+        if tenant.suspended {
+            return Err(AppError::TenantSuspended);
+        }
+        Ok(tenant)
+    }
+
+    /// The tenant's current configuration, suspended or not (its staff still work on it).
+    pub(super) async fn tenant_snapshot(&self, slug: &str) -> Result<Arc<TenantSnapshot>, AppError> {
         // Parsed at the edge: no text that cannot be a slug (a NUL, a control character) reaches a query.
         let slug = Slug::parse(slug).map_err(|_| AppError::NotFound("tenant"))?;
         let slug = slug.as_str();
@@ -127,7 +139,7 @@ impl Sportello {
             if checked.elapsed() < RECHECK {
                 return Ok(snapshot);
             }
-            if Tenants::version(self.store.reader(), slug).await? == Some(snapshot.version) {
+            if Tenants::version(self.store.reader(), slug).await? == Some((snapshot.version, snapshot.suspended)) {
                 self.catalog.put(slug, snapshot.clone());
                 return Ok(snapshot);
             }
@@ -140,8 +152,8 @@ impl Sportello {
         let plugins = self.compile_plugins(&config, &files).await;
         let datasets = Arc::new(load_datasets(&config, &files));
         let templates = templates(&files);
-        let (id, version, logo) = (stored.id, stored.version, stored.logo);
-        let snapshot = Arc::new(TenantSnapshot { id, version, config, logo, plugins, datasets, templates });
+        let (id, version, logo, suspended) = (stored.id, stored.version, stored.logo, stored.suspended);
+        let snapshot = Arc::new(TenantSnapshot { id, version, config, logo, plugins, datasets, templates, suspended });
         self.catalog.put(slug, snapshot.clone());
         Ok(snapshot)
     }

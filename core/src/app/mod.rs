@@ -10,6 +10,7 @@ mod holds;
 mod rule_lanes;
 mod rule_metrics;
 mod rules;
+mod staff;
 mod tenants;
 
 use std::sync::Arc;
@@ -28,6 +29,11 @@ pub use catalog::TenantSnapshot;
 pub use holds::{HoldRequest, PlacedHold};
 pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::LookupResult;
+pub(crate) use staff::secrets;
+pub use staff::{
+    AuditFilter, InvitationLink, InvitationView, LoggedIn, NewStaff, OfficeLoad, StaffList, StaffSession,
+    TenantOverview, TenantSummary,
+};
 pub use tenants::ApplyReport;
 
 /// Where "now" comes from; tests of the domain pass instants directly instead.
@@ -79,6 +85,26 @@ pub enum AppError {
     /// A tenant rule failed to run (trap, budget, bad output): the booking cannot be checked now.
     #[error("the rule of this service is unavailable")]
     RuleUnavailable,
+    /// The platform suspended this tenant: its pages and API are temporarily unavailable.
+    #[error("this public body's booking service is temporarily unavailable")]
+    TenantSuspended,
+    /// No session, or one that ended.
+    #[error("sign in first")]
+    Unauthenticated,
+    /// Deliberately vague: it does not say whether the address has an account.
+    #[error("the e-mail address or the password is wrong")]
+    LoginFailed,
+    #[error("your role does not allow this")]
+    Forbidden,
+    /// A staff form without its session's CSRF token (a forged request, or a page left open
+    /// across a new login).
+    #[error("this form has expired; reload the page and try again")]
+    StaleForm,
+    #[error("this invitation link is not valid: it was used, has expired, or never existed")]
+    InvitationInvalid,
+    /// A bug or an impossible state of ours, described for the log.
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -97,7 +123,7 @@ impl From<crate::domain::OfferKeyError> for AppError {
 }
 
 impl AppError {
-    fn field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
         let mut errors = FieldErrors::default();
         errors.push(field, code, message);
         Self::Invalid(errors)

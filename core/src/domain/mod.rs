@@ -10,6 +10,7 @@ pub mod holidays;
 pub mod mode;
 pub mod schedule;
 pub mod slots;
+pub mod staff;
 pub mod text;
 
 pub use booking::{Booking, BookingCode, BookingDetails, BookingStatus, Citizen, DetailsForm, FieldError, FieldErrors};
@@ -21,4 +22,5 @@ pub use contact::{Email, FiscalCode, Phone, SkypeName};
 pub use mode::{ContactKind, Mode, ModeContact};
 pub use schedule::{Closure, HolidayPolicy, OpeningInterval, WeeklyHours};
 pub use slots::{Slot, SlotQuery};
+pub use staff::{Denied, Grant, NewPassword, PasswordError, Role, StaffEmail, StaffMember};
 pub use text::{Locale, Localized, Slug, TenantId};

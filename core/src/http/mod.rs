@@ -3,6 +3,7 @@
 //! Invariant: only this module knows poem. Handlers parse input into domain values, call one
 //! use case, and map its result; `problem.rs` is the only place errors become responses.
 
+mod admin;
 mod compress;
 mod dto;
 mod metrics;
@@ -29,9 +30,10 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Every route of the server.
 pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<impl Endpoint, TranslationError> {
-    let (pages, page_state) = crate::web::routes(app.clone(), web, options.trust_forwarded_for)?;
+    let (pages, page_state) = crate::web::routes(app.clone(), web, options.trust_forwarded_for, options.plain_http)?;
     let page_state_for_errors = page_state.clone();
-    let api = OpenApiService::new(PublicApi { app: app.clone(), options }, "Sportello", env!("CARGO_PKG_VERSION"))
+    let apis = (PublicApi { app: app.clone(), options }, admin::AdminApi { app: app.clone(), options });
+    let api = OpenApiService::new(apis, "Sportello", env!("CARGO_PKG_VERSION"))
         .description("Appointment booking for public bodies. Errors are RFC 9457 problem details.")
         .server("/api/v1");
     let docs = api.swagger_ui();

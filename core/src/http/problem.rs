@@ -49,6 +49,12 @@ pub enum ProblemResponse {
     /// The request is malformed.
     #[oai(status = 400, content_type = "application/problem+json")]
     BadRequest(Json<Problem>),
+    /// No credentials, or a session that ended.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>),
+    /// The caller's role does not allow this.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
     /// The tenant, service, office, hold or booking does not exist.
     #[oai(status = 404, content_type = "application/problem+json")]
     NotFound(Json<Problem>),
@@ -80,6 +86,8 @@ impl From<Problem> for ProblemResponse {
         let body = Json(problem.clone());
         match problem.status {
             400 => Self::BadRequest(body),
+            401 => Self::Unauthorized(body),
+            403 => Self::Forbidden(body),
             404 => Self::NotFound(body),
             409 => Self::Conflict(body),
             413 => Self::PayloadTooLarge(body),
@@ -120,6 +128,7 @@ fn status_of(code: u16) -> StatusCode {
 pub fn from_framework_error(err: &poem::Error) -> Problem {
     let status = err.status();
     let (kind, title) = match status {
+        StatusCode::UNAUTHORIZED => ("unauthenticated", "Sign in first"),
         StatusCode::NOT_FOUND => ("not-found", "Not found"),
         StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "Method not allowed"),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "Request too large"),

@@ -39,6 +39,9 @@ pub struct HttpOptions {
     /// Take the client's address from the first `X-Forwarded-For` hop: only behind a reverse
     /// proxy that sets it, or clients could pick their own identity.
     pub trust_forwarded_for: bool,
+    /// Serve staff cookies without `Secure`: only when the server is reached over plain http on
+    /// purpose (the demo on 127.0.0.1), never in production.
+    pub plain_http: bool,
 }
 
 impl PublicApi {

@@ -3,13 +3,15 @@
 //! Invariant: only this module knows sea-orm. Every function over tenant data takes a
 //! `TenantId`; there is no lookup by a bare row id.
 
+mod audit;
 mod bookings;
 mod entities;
 mod hold_claims;
 mod idempotency;
-pub use hold_claims::{HoldClaim, HoldClaims};
-pub use idempotency::IdempotencyKeys;
 mod ledger;
+mod login_attempts;
+mod sessions;
+mod staff;
 mod tenants;
 
 use std::time::Duration;
@@ -21,9 +23,15 @@ use sea_orm::{
     SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
+pub use audit::{AuditEntry, AuditLog, AuditQuery};
 pub use bookings::{Bookings, NewBooking};
+pub use hold_claims::{HoldClaim, HoldClaims};
+pub use idempotency::IdempotencyKeys;
 pub use ledger::{Ledger, UnitUsage};
-pub use tenants::{PackFile, StoredTenant, Tenants};
+pub use login_attempts::LoginAttempts;
+pub use sessions::{Sessions, StoredSession};
+pub use staff::{Invitations, StaffAccounts, StoredAccount, StoredInvitation, TenantStaff};
+pub use tenants::{PackFile, StoredTenant, TenantRow, Tenants};
 
 const SQLITE_BUSY: i64 = 5;
 const SQLITE_LOCKED: i64 = 6;

@@ -15,6 +15,17 @@ pub struct StoredTenant {
     pub pack: String,
     pub version: i64,
     pub logo: Option<(Vec<u8>, String)>,
+    pub suspended: bool,
+}
+
+/// A tenant in a list: no pack text, no logo.
+#[derive(Clone, Debug)]
+pub struct TenantRow {
+    pub id: TenantId,
+    pub slug: String,
+    pub name: String,
+    pub version: i64,
+    pub suspended: bool,
 }
 
 /// A file of a pack other than its manifest: a plugin module or a dataset.
@@ -23,9 +34,13 @@ pub type PackFile = (String, Vec<u8>);
 impl From<tenant::Model> for StoredTenant {
     fn from(m: tenant::Model) -> Self {
         let logo = m.logo.zip(m.logo_content_type);
-        Self { id: TenantId::from_stored(m.id), slug: m.slug, pack: m.pack, version: m.config_version, logo }
+        let suspended = m.suspended_at.is_some();
+        Self { id: TenantId::from_stored(m.id), slug: m.slug, pack: m.pack, version: m.config_version, logo, suspended }
     }
 }
+
+/// The columns a list reads: id, slug, name, version, suspended since.
+type ListedColumns = (i32, String, String, i64, Option<DateTime<Utc>>);
 
 pub struct Tenants;
 
@@ -34,19 +49,56 @@ impl Tenants {
         Ok(Entity::find().filter(Column::Slug.eq(slug)).one(conn).await?.map(StoredTenant::from))
     }
 
-    /// The configuration version only: a cheap check that a cached snapshot is current.
-    pub async fn version(conn: &impl ConnectionTrait, slug: &str) -> Result<Option<i64>, StoreError> {
-        Ok(Entity::find()
+    /// The configuration version and whether the tenant is suspended: a cheap check that a
+    /// cached snapshot is current.
+    pub async fn version(conn: &impl ConnectionTrait, slug: &str) -> Result<Option<(i64, bool)>, StoreError> {
+        let found: Option<(i64, Option<DateTime<Utc>>)> = Entity::find()
             .select_only()
-            .column(Column::ConfigVersion)
+            .columns([Column::ConfigVersion, Column::SuspendedAt])
             .filter(Column::Slug.eq(slug))
             .into_tuple()
             .one(conn)
-            .await?)
+            .await?;
+        Ok(found.map(|(version, suspended)| (version, suspended.is_some())))
     }
 
     pub async fn all_slugs(conn: &impl ConnectionTrait) -> Result<Vec<String>, StoreError> {
         Ok(Entity::find().select_only().column(Column::Slug).into_tuple().all(conn).await?)
+    }
+
+    /// Every tenant, by slug, without the heavy columns.
+    pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<TenantRow>, StoreError> {
+        let rows: Vec<ListedColumns> = Entity::find()
+            .select_only()
+            .columns([Column::Id, Column::Slug, Column::Name, Column::ConfigVersion, Column::SuspendedAt])
+            .order_by_asc(Column::Slug)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, slug, name, version, suspended)| TenantRow {
+                id: TenantId::from_stored(id),
+                slug,
+                name,
+                version,
+                suspended: suspended.is_some(),
+            })
+            .collect())
+    }
+
+    /// Suspends (`Some(since)`) or reactivates a tenant; its id, or None if there is no such tenant.
+    pub async fn set_suspended(
+        conn: &impl ConnectionTrait,
+        slug: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Option<TenantId>, StoreError> {
+        let Some(found) = Entity::find().filter(Column::Slug.eq(slug)).one(conn).await? else { return Ok(None) };
+        let id = found.id;
+        let mut active: tenant::ActiveModel = found.into();
+        active.suspended_at = Set(since);
+        active.update(conn).await?;
+        Ok(Some(TenantId::from_stored(id)))
     }
 
     /// The pack's plugin modules and datasets, by path.

@@ -13,12 +13,7 @@ fn name(id: Uuid) -> String {
 
 /// The secret of hold `id` that this browser keeps, if any.
 pub fn read(request: &Request, id: Uuid) -> Option<HoldToken> {
-    let prefix = format!("{}=", name(id));
-    request
-        .header("cookie")
-        .into_iter()
-        .flat_map(|c| c.split(';'))
-        .find_map(|c| c.trim().strip_prefix(&prefix).and_then(HoldToken::parse))
+    super::cookie(request, &name(id)).and_then(HoldToken::parse)
 }
 
 /// A `Set-Cookie` value that keeps `placed`'s secret for the tenant's pages while the hold can

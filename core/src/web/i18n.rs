@@ -1,4 +1,5 @@
-//! Every string a citizen reads, through Fluent (`core/web/i18n/<lang>.ftl`).
+//! Every string a citizen or a staff member reads, through Fluent: the citizen pages'
+//! (`core/web/i18n/<lang>.ftl`) and the admin pages' (`admin-ui/i18n/<lang>.ftl`, keys `admin-…`).
 
 use std::collections::HashMap;
 
@@ -9,6 +10,8 @@ use crate::domain::Locale;
 
 const ITALIAN: &str = include_str!("../../web/i18n/it.ftl");
 const ENGLISH: &str = include_str!("../../web/i18n/en.ftl");
+const ADMIN_ITALIAN: &str = include_str!("../../../admin-ui/i18n/it.ftl");
+const ADMIN_ENGLISH: &str = include_str!("../../../admin-ui/i18n/en.ftl");
 
 pub struct Translations {
     bundles: HashMap<Locale, FluentBundle<FluentResource>>,
@@ -28,14 +31,19 @@ impl TranslationError {
 impl Translations {
     pub fn load() -> Result<Self, TranslationError> {
         let mut bundles = HashMap::new();
-        for (locale, source, name) in [(Locale::It, ITALIAN, "it.ftl"), (Locale::En, ENGLISH, "en.ftl")] {
-            let resource = FluentResource::try_new(source.to_owned())
-                .map_err(|(_, e)| TranslationError::new(name, format!("{e:?}")))?;
-            let language = locale.code().parse().map_err(|e| TranslationError::new(name, format!("{e:?}")))?;
+        for (locale, sources) in [
+            (Locale::It, [(ITALIAN, "web/i18n/it.ftl"), (ADMIN_ITALIAN, "admin-ui/i18n/it.ftl")]),
+            (Locale::En, [(ENGLISH, "web/i18n/en.ftl"), (ADMIN_ENGLISH, "admin-ui/i18n/en.ftl")]),
+        ] {
+            let language = locale.code().parse().map_err(|e| TranslationError::new(locale.code(), format!("{e:?}")))?;
             let mut bundle = FluentBundle::new_concurrent(vec![language]);
             // No Unicode isolation marks around arguments: they would end up inside attributes.
             bundle.set_use_isolating(false);
-            bundle.add_resource(resource).map_err(|e| TranslationError::new(name, format!("{e:?}")))?;
+            for (source, name) in sources {
+                let resource = FluentResource::try_new(source.to_owned())
+                    .map_err(|(_, e)| TranslationError::new(name, format!("{e:?}")))?;
+                bundle.add_resource(resource).map_err(|e| TranslationError::new(name, format!("{e:?}")))?;
+            }
             bundles.insert(locale, bundle);
         }
         Ok(Self { bundles })
@@ -71,6 +79,8 @@ mod tests {
             keys
         };
         assert_eq!(keys(ITALIAN), keys(ENGLISH));
+        assert_eq!(keys(ADMIN_ITALIAN), keys(ADMIN_ENGLISH));
+        assert!(keys(ADMIN_ENGLISH).iter().all(|k| k.starts_with("admin-")), "admin messages are named admin-…");
         let t = Translations::load().unwrap();
         assert_eq!(t.get(Locale::It, "step-of", &[("step", "2".into()), ("total", "4".into())]), "Passo 2 di 4");
         assert_eq!(t.get(Locale::En, "step-of", &[("step", "2".into()), ("total", "4".into())]), "Step 2 of 4");

@@ -20,12 +20,7 @@ pub fn negotiate(request: &Request, allowed: &[Locale], default: Locale) -> (Loc
     if let Some(locale) = asked {
         return (locale, true);
     }
-    let cookie = request
-        .header("cookie")
-        .into_iter()
-        .flat_map(|c| c.split(';'))
-        .filter_map(|c| c.trim().strip_prefix(&format!("{COOKIE}=")).map(str::to_owned))
-        .find_map(|v| allowed_locale(&v));
+    let cookie = super::cookie(request, COOKIE).and_then(allowed_locale);
     if let Some(locale) = cookie {
         return (locale, false);
     }

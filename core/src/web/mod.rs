@@ -4,6 +4,7 @@
 //! and never builds its own view of capacity. Strings come from `i18n`, markup from templates
 //! (`core/web/templates`, overridable per tenant in `tenants/<slug>/templates/`).
 
+mod admin;
 mod assets;
 mod citizen;
 mod client;
@@ -11,6 +12,7 @@ mod hold_cookie;
 mod i18n;
 mod language;
 mod render;
+pub(crate) mod staff_cookie;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use std::sync::Arc;
 use poem::{Route, get, post};
 
 use crate::app::Sportello;
+pub use admin::{Need, route_table as admin_route_table};
 pub(crate) use client::client_address;
 pub use i18n::TranslationError;
 
@@ -35,6 +38,8 @@ pub(crate) struct Web {
     assets: assets::Assets,
     /// How clients are identified (`HttpOptions::trust_forwarded_for`).
     trust_forwarded_for: bool,
+    /// Staff cookies without `Secure` (`HttpOptions::plain_http`).
+    plain_http: bool,
 }
 
 /// The routes of the citizens' pages, and the state their handlers expect as endpoint data.
@@ -42,9 +47,10 @@ pub(crate) fn routes(
     app: Sportello,
     options: WebOptions,
     trust_forwarded_for: bool,
+    plain_http: bool,
 ) -> Result<(Route, Arc<Web>), TranslationError> {
     let assets = assets::Assets::load(&options.assets_dir);
-    let web = Arc::new(Web { app, render: render::Renderer::new()?, assets, trust_forwarded_for });
+    let web = Arc::new(Web { app, render: render::Renderer::new()?, assets, trust_forwarded_for, plain_http });
     let route = Route::new()
         .at("/", get(citizen::home_page))
         .at("/static/:file", get(assets::serve))
@@ -59,5 +65,36 @@ pub(crate) fn routes(
         .at("/t/:tenant/booking", get(citizen::manage_page).post(citizen::find_booking))
         .at("/t/:tenant/booking/cancel", post(citizen::cancel_booking))
         .at("/t/:tenant/booking/reschedule", post(citizen::reschedule_booking));
-    Ok((route, web))
+    Ok((admin::routes(route), web))
+}
+
+/// The status an outcome is answered with.
+fn status_of(outcome: &crate::outcome::Outcome) -> poem::http::StatusCode {
+    poem::http::StatusCode::from_u16(outcome.status).unwrap_or(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// `response` with the outcome's `Retry-After`, when it has one.
+fn with_retry_after(mut response: poem::Response, outcome: &crate::outcome::Outcome) -> poem::Response {
+    if let Some(seconds) = outcome.retry_after {
+        response.headers_mut().insert("Retry-After", seconds.into());
+    }
+    response
+}
+
+/// Ends a handler with `page`: handlers use `?` on the steps that may stop them.
+fn stop(page: poem::Response) -> poem::Error {
+    poem::Error::from_response(page)
+}
+
+/// The value of the cookie `name` the request carries.
+fn cookie<'a>(request: &'a poem::Request, name: &str) -> Option<&'a str> {
+    request.header("cookie").into_iter().flat_map(|c| c.split(';')).find_map(|c| {
+        let (key, value) = c.trim().split_once('=')?;
+        (key == name).then_some(value)
+    })
+}
+
+/// A redirect after a form (303: the browser follows with GET).
+fn see_other(location: &str) -> poem::Response {
+    poem::Response::builder().status(poem::http::StatusCode::SEE_OTHER).header("Location", location).finish()
 }

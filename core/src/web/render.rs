@@ -31,6 +31,20 @@ const TEMPLATES: [(&str, &str); 13] = [
     ("reschedule", include_str!("../../web/templates/reschedule.hbs")),
 ];
 
+/// The admin pages' templates (`admin-ui/templates`), registered as `admin-<name>`; tenants do
+/// not replace these.
+const ADMIN_TEMPLATES: [(&str, &str); 9] = [
+    ("admin-layout", include_str!("../../../admin-ui/templates/layout.hbs")),
+    ("admin-error", include_str!("../../../admin-ui/templates/error.hbs")),
+    ("admin-login", include_str!("../../../admin-ui/templates/login.hbs")),
+    ("admin-invitation", include_str!("../../../admin-ui/templates/invitation.hbs")),
+    ("admin-password", include_str!("../../../admin-ui/templates/password.hbs")),
+    ("admin-dashboard", include_str!("../../../admin-ui/templates/dashboard.hbs")),
+    ("admin-tenant", include_str!("../../../admin-ui/templates/tenant.hbs")),
+    ("admin-staff", include_str!("../../../admin-ui/templates/staff.hbs")),
+    ("admin-audit", include_str!("../../../admin-ui/templates/audit.hbs")),
+];
+
 pub struct Renderer {
     handlebars: Handlebars<'static>,
     translations: Arc<Translations>,
@@ -44,7 +58,7 @@ impl Renderer {
         let translations = Arc::new(Translations::load()?);
         let mut handlebars = Handlebars::new();
         handlebars.set_strict_mode(false);
-        for (name, text) in TEMPLATES {
+        for (name, text) in TEMPLATES.into_iter().chain(ADMIN_TEMPLATES) {
             handlebars
                 .register_template_string(name, text)
                 .map_err(|e| TranslationError::template(name, e.to_string()))?;

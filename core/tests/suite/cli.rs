@@ -203,3 +203,35 @@ fn http_with_head(addr: &str, path: &str) -> (u16, String, String) {
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or_default();
     (status, head.to_owned(), body.to_owned())
 }
+
+/// `sportello admin create` with the password on standard input: made once, then the role is
+/// added to the existing account; a weak password or a role without its tenant is refused.
+#[test]
+fn admin_create_reads_the_password_from_stdin() {
+    let db = temp_db();
+    let create = |args: &[&str], password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
+            .current_dir(repo())
+            .env_remove("SPORTELLO_DATABASE_URL")
+            .args(["--database-url", &db, "admin", "create", "--password-stdin"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run sportello");
+        child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = create(&["--email", "Primo@Example.it", "--role", "platform"], "chiusa sul serchio");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "Primo@Example.it: created (platform)");
+    let out = create(&["--email", "primo@example.it", "--role", "platform"], "chiusa sul serchio");
+    assert_eq!(text(&out.stdout).trim(), "primo@example.it: exists; role added (platform)");
+
+    let out = create(&["--email", "debole@example.it", "--role", "platform"], "password1234");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("password: this password is among the most common"), "{}", text(&out.stderr));
+    let out = create(&["--email", "senza@example.it", "--role", "tenant"], "chiusa sul serchio");
+    assert!(text(&out.stderr).contains("tenant: Name the tenant"), "{}", text(&out.stderr));
+}

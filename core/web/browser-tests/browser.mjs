@@ -1,7 +1,9 @@
 // Debian's Chromium driven by playwright-core, with axe-core injected from npm.
 import { createRequire } from "node:module";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
+import { startServer } from "./server.mjs";
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
@@ -11,6 +13,25 @@ export async function launch() {
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
   });
+}
+
+export const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+export const tablet = { viewport: { width: 820, height: 1180 }, isMobile: true, hasTouch: true };
+export const desktop = { viewport: { width: 1280, height: 800 } };
+
+/** A test file's server (the real binary in demo mode) and browser, started before its tests and
+ * stopped after them: `env.server.base`, `env.server.staff`, `env.browser`. */
+export function serverAndBrowser() {
+  const env = {};
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.server?.stop();
+  });
+  return env;
 }
 
 let citizens = 0;

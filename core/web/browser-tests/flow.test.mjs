@@ -1,23 +1,10 @@
 // The citizen's flow in a real browser: phone and desktop, Italian and English, with and without
 // JavaScript, keyboard only; axe-core on every step; no request leaves the server's origin.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { assertAccessible, launch, openPage } from "./browser.mjs";
-import { startServer } from "./server.mjs";
+import { test } from "node:test";
+import { assertAccessible, desktop, openPage, phone, serverAndBrowser } from "./browser.mjs";
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
-
-const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
-const desktop = { viewport: { width: 1280, height: 800 } };
+const env = serverAndBrowser();
 
 /** Opens the first day with free places, moving to the next month when this one has none left. */
 async function pickFirstDay(page) {
@@ -29,7 +16,7 @@ async function pickFirstDay(page) {
 
 /** Service → office and mode → first free day and time → details page. */
 async function toDetails(page, { tenant, service, choice, lang }) {
-  await page.goto(`${server.base}/t/${tenant}/?lang=${lang}`);
+  await page.goto(`${env.server.base}/t/${tenant}/?lang=${lang}`);
   assert.equal(await page.getAttribute("html", "lang"), lang);
   await assertAccessible(page, "services");
   await page.click(`a[href="/t/${tenant}/s/${service}"]`);
@@ -53,7 +40,7 @@ async function fillCitizen(page) {
 }
 
 test("books at a phone viewport in Italian, with errors shown and fixed", async () => {
-  const page = await openPage(browser, server.base, phone);
+  const page = await openPage(env.browser, env.server.base, phone);
   await toDetails(page, { tenant: "comune-esempio", service: "certificati-anagrafici", choice: "anagrafe:in_person", lang: "it" });
   // Submitting empty: the summary takes the focus and links to each field.
   await page.click("form button[type=submit]");
@@ -73,11 +60,11 @@ test("books at a phone viewport in Italian, with errors shown and fixed", async 
 });
 
 test("the home page leads to each public body, in both languages", async () => {
-  const page = await openPage(browser, server.base, phone);
-  await page.goto(`${server.base}/?lang=it`);
+  const page = await openPage(env.browser, env.server.base, phone);
+  await page.goto(`${env.server.base}/?lang=it`);
   assert.equal(await page.getAttribute("html", "lang"), "it");
   await assertAccessible(page, "home");
-  await page.goto(`${server.base}/?lang=en`);
+  await page.goto(`${env.server.base}/?lang=en`);
   assert.equal(await page.getAttribute("html", "lang"), "en");
   await assertAccessible(page, "home (en)");
   await page.click("text=Comune di Esempio");
@@ -86,7 +73,7 @@ test("the home page leads to each public body, in both languages", async () => {
 });
 
 test("books a WhatsApp call at a desktop viewport in English", async () => {
-  const page = await openPage(browser, server.base, desktop);
+  const page = await openPage(env.browser, env.server.base, desktop);
   await toDetails(page, { tenant: "cbtoscananord", service: "avvisi-pagamento", choice: "sede-viareggio:whatsapp", lang: "en" });
   await fillCitizen(page);
   await page.fill("#f-fiscal_code", "RSSMRA85T10A562S");
@@ -117,7 +104,7 @@ test("books a WhatsApp call at a desktop viewport in English", async () => {
 });
 
 test("books with JavaScript disabled", async () => {
-  const page = await openPage(browser, server.base, { ...phone, javaScriptEnabled: false });
+  const page = await openPage(env.browser, env.server.base, { ...phone, javaScriptEnabled: false });
   await toDetails(page, { tenant: "comune-esempio", service: "carta-identita", choice: "anagrafe:in_person", lang: "it" });
   await fillCitizen(page);
   await page.fill("#f-fiscal_code", "RSSMRA85T10A562S");
@@ -140,8 +127,8 @@ async function tabTo(page, selector, limit = 80) {
 }
 
 test("the whole flow works with the keyboard alone", async () => {
-  const page = await openPage(browser, server.base, desktop);
-  await page.goto(`${server.base}/t/comune-esempio/?lang=en`);
+  const page = await openPage(env.browser, env.server.base, desktop);
+  await page.goto(`${env.server.base}/t/comune-esempio/?lang=en`);
   await tabTo(page, 'a[href="/t/comune-esempio/s/certificati-anagrafici"]');
   await page.keyboard.press("Enter");
   await page.waitForURL(/\/s\/certificati-anagrafici$/);
@@ -192,7 +179,7 @@ async function manageFlow(page, lang, words) {
   await page.click(`text=${words.confirm}`);
   const code = (await page.textContent("#booking-code")).trim();
 
-  await page.goto(`${server.base}/t/comune-esempio/booking?lang=${lang}`);
+  await page.goto(`${env.server.base}/t/comune-esempio/booking?lang=${lang}`);
   await assertAccessible(page, `manage (${lang})`);
   await page.fill("#f-code", code.toLowerCase());
   await page.fill("#f-email", email.toUpperCase());
@@ -212,7 +199,7 @@ async function manageFlow(page, lang, words) {
   assert.match(await page.textContent("h1"), words.moved);
   await assertAccessible(page, `moved (${lang})`);
 
-  await page.goto(`${server.base}/t/comune-esempio/booking`);
+  await page.goto(`${env.server.base}/t/comune-esempio/booking`);
   await page.fill("#f-code", code);
   await page.fill("#f-email", email);
   await page.click("form button[type=submit]");
@@ -228,11 +215,11 @@ const italian = { confirm: "Conferma la prenotazione", move: "Sposta l'appuntame
 const english = { confirm: "Confirm the booking", move: "Move the appointment", moved: /Appointment moved/, cancel: "Cancel the appointment", yes: "Yes, cancel it", cancelled: /Appointment cancelled/ };
 
 test("manages, moves and cancels a booking on a phone, in Italian", async () => {
-  await manageFlow(await openPage(browser, server.base, phone), "it", italian);
+  await manageFlow(await openPage(env.browser, env.server.base, phone), "it", italian);
 });
 
 test("manages, moves and cancels a booking on a desktop, in English", async () => {
-  await manageFlow(await openPage(browser, server.base, desktop), "en", english);
+  await manageFlow(await openPage(env.browser, env.server.base, desktop), "en", english);
 });
 
 /** Bytes actually transferred for the page now shown: HTML, CSS, JS, fonts (0 when cached). */
@@ -249,9 +236,9 @@ async function weigh(page) {
 }
 
 test("each step stays light; footer shows the body's contacts and statements", async () => {
-  const page = await openPage(browser, server.base, phone);
+  const page = await openPage(env.browser, env.server.base, phone);
   const weights = {};
-  await page.goto(`${server.base}/t/cbtoscananord/?lang=it`);
+  await page.goto(`${env.server.base}/t/cbtoscananord/?lang=it`);
   weights["1 servizi (first visit)"] = await weigh(page);
   assert.match(await page.textContent("footer"), /Contatti: Numero verde/);
   assert.ok(await page.isVisible('footer a:has-text("Dichiarazione di accessibilità")'));

@@ -1,4 +1,5 @@
-// Starts the real `sportello serve --demo` on a free port with a scratch SQLite database.
+// Starts the real `sportello serve --demo` on a free port with a scratch SQLite database, and
+// reads the demo staff accounts it prints.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -12,11 +13,11 @@ export async function startServer() {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sportello-browser-"));
   const child = spawn(
     binary,
-    ["--database-url", `sqlite://${scratch}/s.db?mode=rwc`, "serve", "--demo", "--bind", "127.0.0.1:0", "--trust-forwarded-for", "--assets-dir", path.join(repo, "core", "web", "dist")],
+    ["--database-url", `sqlite://${scratch}/s.db?mode=rwc`, "serve", "--demo", "--bind", "127.0.0.1:0", "--trust-forwarded-for", "--plain-http", "--assets-dir", path.join(repo, "core", "web", "dist")],
     { cwd: repo, env: { ...process.env, SPORTELLO_LOG: "warn" }, stdio: ["ignore", "pipe", "inherit"] },
   );
+  let seen = "";
   const base = await new Promise((resolve, reject) => {
-    let seen = "";
     child.stdout.on("data", (chunk) => {
       seen += chunk;
       const match = seen.match(/listening on (http:\/\/\S+)/);
@@ -24,5 +25,10 @@ export async function startServer() {
     });
     child.on("exit", (code) => reject(new Error(`sportello exited with ${code}`)));
   });
-  return { base, stop: () => child.kill("SIGTERM") };
+  // The demo staff accounts, as printed once on the console: "  role  email  password".
+  const staff = {};
+  for (const [, role, email, password] of seen.matchAll(/^\s+(platform|tenant_admin|operator)\s+(\S+@\S+)\s+(\S+)$/gm)) {
+    staff[email] = { role, email, password };
+  }
+  return { base, staff, stop: () => child.kill("SIGTERM") };
 }

@@ -1,8 +1,14 @@
 //! sea-orm entities, one per table (see `migrations/`).
 
+pub mod audit_event;
 pub mod booking;
 pub mod hold_claim;
 pub mod idempotency_key;
 pub mod ledger;
+pub mod login_attempt;
 pub mod pack_file;
+pub mod staff_account;
+pub mod staff_grant;
+pub mod staff_invitation;
+pub mod staff_session;
 pub mod tenant;

@@ -15,6 +15,8 @@ pub struct Model {
     pub config_version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// While set, the tenant's pages and API say it is temporarily unavailable.
+    pub suspended_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

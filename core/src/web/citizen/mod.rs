@@ -25,9 +25,9 @@ pub(super) use choose::{choose_office, home_page, offices_step, services_page};
 pub(super) use details::{confirm_step, details_step, review_step};
 pub(super) use manage::{cancel_booking, find_booking, manage_page, reschedule_booking};
 
-use super::Web;
 use super::language::{link_base, negotiate};
 use super::render::Frame;
+use super::{Web, see_other, status_of, stop, with_retry_after};
 use crate::app::{AppError, TenantSnapshot};
 use crate::domain::booking::SummaryLine;
 use crate::domain::{Locale, Mode};
@@ -155,17 +155,6 @@ impl Web {
     }
 }
 
-fn status_of(outcome: &Outcome) -> StatusCode {
-    StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-fn with_retry_after(mut response: Response, outcome: &Outcome) -> Response {
-    if let Some(seconds) = outcome.retry_after {
-        response.headers_mut().insert("Retry-After", seconds.into());
-    }
-    response
-}
-
 /// A rule's summary in the page's language.
 fn summary_lines(locale: Locale, summary: &[SummaryLine]) -> Vec<SummaryItem> {
     summary
@@ -184,13 +173,4 @@ fn mode_key(mode: Mode) -> String {
 
 fn time(instant: DateTime<Utc>, tz: Tz) -> String {
     instant.with_timezone(&tz).format("%H:%M").to_string()
-}
-
-/// Ends a handler with `page`.
-fn stop(page: Response) -> poem::Error {
-    poem::Error::from_response(page)
-}
-
-fn see_other(location: &str) -> Response {
-    Response::builder().status(StatusCode::SEE_OTHER).header("Location", location).finish()
 }

@@ -1,0 +1,67 @@
+//! Staff: accounts, sessions, invitations and the audit log. Every use case here that acts on a
+//! tenant takes the signed-in `StaffSession` and checks its role first, so that the admin API and
+//! the admin pages cannot disagree on who may do what.
+
+mod accounts;
+mod audit;
+mod overview;
+mod passwords;
+pub(crate) mod secrets;
+mod sessions;
+mod throttle;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::{AppError, Sportello, TenantSnapshot};
+use crate::domain::{Denied, Role, StaffMember};
+
+pub use accounts::{InvitationLink, InvitationView, NewStaff, StaffList};
+pub use audit::AuditFilter;
+pub use overview::{OfficeLoad, TenantOverview, TenantSummary};
+pub use sessions::LoggedIn;
+
+/// A signed-in staff member's session, as every admin use case receives it.
+#[derive(Clone, Debug)]
+pub struct StaffSession {
+    pub member: StaffMember,
+    /// The token forms must send back (CSRF).
+    pub csrf: String,
+    /// Where the session's requests come from, for the audit log.
+    pub client: Option<String>,
+    token_digest: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl StaffSession {
+    /// Whether a form's CSRF token is this session's.
+    pub fn csrf_matches(&self, sent: &str) -> bool {
+        secrets::same(&self.csrf, sent)
+    }
+}
+
+impl From<Denied> for AppError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            // No existence leak: a tenant one holds no role in answers as if it did not exist.
+            Denied::Unknown => AppError::NotFound("tenant"),
+            Denied::Forbidden => AppError::Forbidden,
+        }
+    }
+}
+
+impl Sportello {
+    /// The tenant `slug`, if `session` may act in it as `needed`; otherwise not found (no role
+    /// there) or forbidden (a lesser role).
+    pub(crate) async fn tenant_for(
+        &self,
+        session: &StaffSession,
+        slug: &str,
+        needed: Role,
+    ) -> Result<Arc<TenantSnapshot>, AppError> {
+        let tenant = self.tenant_snapshot(slug).await?;
+        session.member.may(tenant.id, needed)?;
+        Ok(tenant)
+    }
+}

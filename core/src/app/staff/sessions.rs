@@ -1,0 +1,181 @@
+//! Logging in and out, and finding the session a request carries.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::json;
+
+use super::audit::Actor;
+use super::secrets::{digest, new_secret, well_formed};
+use super::throttle::{PER_ACCOUNT, PER_CLIENT};
+use super::{StaffSession, passwords};
+use crate::app::{AppError, Sportello};
+use crate::domain::{NewPassword, StaffEmail, StaffMember};
+use crate::store::{Sessions, StaffAccounts, StoredAccount};
+
+/// A session ends after this long without a request…
+pub const IDLE_TIMEOUT: TimeDelta = TimeDelta::minutes(60);
+/// …and this long after login, whatever happens.
+pub const ABSOLUTE_TIMEOUT: TimeDelta = TimeDelta::hours(12);
+/// `last_seen_at` is written at most this often, not on every request.
+const TOUCH_EVERY: TimeDelta = TimeDelta::minutes(1);
+
+/// A session just opened: the token goes to the client once (cookie or bearer), never stored.
+pub struct LoggedIn {
+    pub token: String,
+    pub session: StaffSession,
+}
+
+impl Sportello {
+    /// Checks an e-mail address and password, throttled per account and per client, and opens a
+    /// new session. `replacing` is a session token the client already carried: it ends here, so
+    /// that a token planted before login is never the one that gets signed in (no fixation).
+    pub async fn log_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<&str>,
+        replacing: Option<&str>,
+    ) -> Result<LoggedIn, AppError> {
+        let typed: String = email.trim().to_lowercase().chars().take(254).collect();
+        let account_key = format!("account:{}", digest(&typed));
+        let client_key = client.map(|c| format!("client:{}", digest(c)));
+        let mut keys = vec![(account_key.clone(), PER_ACCOUNT)];
+        keys.extend(client_key.clone().map(|k| (k, PER_CLIENT)));
+        self.count_attempt(&keys).await?;
+
+        let account = match StaffEmail::parse(&typed) {
+            Some(email) => StaffAccounts::by_email(self.store.reader(), &email).await?,
+            None => None,
+        };
+        let matches = passwords::verify(password, account.as_ref().map(|a| a.password_hash.clone())).await?;
+        let account = match account {
+            Some(account) if matches && !account.disabled => account,
+            other => {
+                self.refuse_login(other, client).await?;
+                return Err(AppError::LoginFailed);
+            }
+        };
+        self.forget_attempt(&account_key, client_key.as_deref()).await?;
+        let member = self.member(account.id, account.email).await?;
+        let logged_in = self.open_session(member, client, replacing).await?;
+        let actor = Actor::member(&logged_in.session.member, client);
+        self.audit_member(&logged_in.session.member, &actor, "login", json!({})).await?;
+        Ok(logged_in)
+    }
+
+    /// Records a failed login where the account's admins will see it.
+    async fn refuse_login(&self, account: Option<StoredAccount>, client: Option<&str>) -> Result<(), AppError> {
+        match account {
+            Some(account) => {
+                let reason = if account.disabled { "account disabled" } else { "wrong password" };
+                let member = self.member(account.id, account.email).await?;
+                let actor = Actor::member(&member, client);
+                self.audit_member(&member, &actor, "login.failed", json!({ "reason": reason })).await
+            }
+            // What was typed is not kept: people type passwords in the address field.
+            None => {
+                self.audit(None, &Actor::unknown(client), "login.failed", json!({ "reason": "unknown account" })).await
+            }
+        }
+    }
+
+    /// Signs in an account that just proved itself another way (an accepted invitation).
+    pub(super) async fn open_session_for(
+        &self,
+        member: StaffMember,
+        client: Option<&str>,
+    ) -> Result<LoggedIn, AppError> {
+        let logged_in = self.open_session(member, client, None).await?;
+        self.audit_member(
+            &logged_in.session.member,
+            &Actor::member(&logged_in.session.member, client),
+            "login",
+            json!({ "via": "invitation" }),
+        )
+        .await?;
+        Ok(logged_in)
+    }
+
+    async fn open_session(
+        &self,
+        member: StaffMember,
+        client: Option<&str>,
+        replacing: Option<&str>,
+    ) -> Result<LoggedIn, AppError> {
+        let now = self.clock.now();
+        let (token, csrf) = (new_secret(), new_secret());
+        let expires_at = now + ABSOLUTE_TIMEOUT;
+        let tx = self.store.begin_write().await?;
+        if let Some(old) = replacing.filter(|t| well_formed(t)) {
+            Sessions::delete(tx.conn(), &digest(old)).await?;
+        }
+        Sessions::prune(tx.conn(), now).await?;
+        Sessions::create(tx.conn(), &digest(&token), member.id, &csrf, now, expires_at).await?;
+        tx.commit().await?;
+        let session =
+            StaffSession { member, csrf, client: client.map(str::to_owned), token_digest: digest(&token), expires_at };
+        Ok(LoggedIn { token, session })
+    }
+
+    /// The account with its grants.
+    pub(super) async fn member(&self, id: i32, email: StaffEmail) -> Result<StaffMember, AppError> {
+        let grants = StaffAccounts::grants(self.store.reader(), id).await?;
+        Ok(StaffMember { id, email, grants })
+    }
+
+    /// The live session behind `token`, read from the database on every request so that a
+    /// logout or a password change elsewhere ends it on every instance at once.
+    pub async fn staff_session(&self, token: &str, client: Option<&str>) -> Result<StaffSession, AppError> {
+        if !well_formed(token) {
+            return Err(AppError::Unauthenticated);
+        }
+        let token_digest = digest(token);
+        let now = self.clock.now();
+        let Some(stored) = Sessions::find(self.store.reader(), &token_digest).await? else {
+            return Err(AppError::Unauthenticated);
+        };
+        if !is_live(stored.expires_at, stored.last_seen_at, now) {
+            Sessions::delete(self.store.reader(), &token_digest).await?;
+            return Err(AppError::Unauthenticated);
+        }
+        let account = StaffAccounts::by_id(self.store.reader(), stored.account_id).await?;
+        let Some(account) = account.filter(|a| !a.disabled) else { return Err(AppError::Unauthenticated) };
+        if now - stored.last_seen_at >= TOUCH_EVERY {
+            Sessions::touch(self.store.reader(), &token_digest, now).await?;
+        }
+        let member = self.member(account.id, account.email).await?;
+        Ok(StaffSession {
+            member,
+            csrf: stored.csrf_token,
+            client: client.map(str::to_owned),
+            token_digest,
+            expires_at: stored.expires_at,
+        })
+    }
+
+    pub async fn log_out(&self, session: &StaffSession) -> Result<(), AppError> {
+        Sessions::delete(self.store.reader(), &session.token_digest).await?;
+        self.audit_member(&session.member, &Actor::of(session), "logout", json!({})).await
+    }
+
+    /// Sets a new password after checking the current one; every other session of the account ends.
+    pub async fn change_password(&self, session: &StaffSession, current: &str, new: &str) -> Result<(), AppError> {
+        let account =
+            StaffAccounts::by_id(self.store.reader(), session.member.id).await?.ok_or(AppError::Unauthenticated)?;
+        if !passwords::verify(current, Some(account.password_hash)).await? {
+            return Err(AppError::field("current_password", "wrong_password", "This is not your current password."));
+        }
+        let password = NewPassword::parse(new, &account.email)
+            .map_err(|e| AppError::field("new_password", e.code(), e.to_string()))?;
+        let hash = passwords::hash(&password).await?;
+        let tx = self.store.begin_write().await?;
+        StaffAccounts::set_password(tx.conn(), account.id, &hash, self.clock.now()).await?;
+        let ended = Sessions::delete_for_account(tx.conn(), account.id, Some(&session.token_digest)).await?;
+        tx.commit().await?;
+        let detail = json!({ "other_sessions_ended": ended });
+        self.audit_member(&session.member, &Actor::of(session), "password.changed", detail).await
+    }
+}
+
+fn is_live(expires_at: DateTime<Utc>, last_seen_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now < expires_at && now - last_seen_at < IDLE_TIMEOUT
+}

@@ -1,0 +1,281 @@
+//! The admin API, `/api/v1/admin/…`: sessions, the platform's tenants, and each tenant's staff
+//! and audit log. Each operation's tag names the least role it needs (`Session`: none); the
+//! route-table test reads the tags from the OpenAPI document and checks every operation
+//! without credentials, from another tenant and with a lesser role.
+
+mod dto;
+
+use poem_openapi::auth::Bearer;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi, SecurityScheme, Tags};
+
+use super::problem::ProblemResponse;
+use super::public::HttpOptions;
+use crate::app::{AppError, AuditFilter, NewStaff, Sportello, StaffSession};
+use crate::domain::Role;
+use crate::web::{client_address, staff_cookie};
+use dto::{
+    Acceptance, AccountView, AuditEntryView, Credentials, InvitationCreated, InvitationRequest, PasswordChange,
+    PendingInvitationView, SessionView, StaffListView, TenantOverviewView, TenantSummaryView,
+};
+
+/// The least role an operation needs.
+#[derive(Tags)]
+pub enum AdminTag {
+    /// Signing in, and accepting an invitation: no credentials.
+    Session,
+    /// Any signed-in staff member, about their own account.
+    Account,
+    /// Platform admins.
+    Platform,
+    /// A tenant's admins (and platform admins).
+    TenantAdmin,
+    /// Anyone with a role in the tenant, operators included.
+    TenantStaff,
+}
+
+/// A session token from `POST /admin/session`, as `Authorization: Bearer <token>`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer")]
+pub struct StaffToken(Bearer);
+
+pub struct AdminApi {
+    pub app: Sportello,
+    pub options: HttpOptions,
+}
+
+#[derive(ApiResponse)]
+pub enum SessionOpened {
+    /// Signed in: the token is in the body, and in a cookie for the admin pages.
+    #[oai(status = 201)]
+    Created(Json<SessionView>, #[oai(header = "Set-Cookie")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum SessionClosed {
+    #[oai(status = 204)]
+    NoContent(#[oai(header = "Set-Cookie")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum Done {
+    #[oai(status = 204)]
+    NoContent,
+}
+
+#[derive(ApiResponse)]
+pub enum Invited {
+    #[oai(status = 201)]
+    Created(Json<InvitationCreated>),
+}
+
+type ApiResult<T> = Result<T, ProblemResponse>;
+
+fn parse_role(raw: &str) -> Result<Role, AppError> {
+    Role::parse(raw)
+        .ok_or_else(|| AppError::field("role", "unknown_role", "Use one of: platform, tenant_admin, operator."))
+}
+
+impl AdminApi {
+    fn client(&self, request: &poem::Request) -> Option<String> {
+        client_address(request, self.options.trust_forwarded_for)
+    }
+
+    async fn session(&self, token: &StaffToken, request: &poem::Request) -> Result<StaffSession, AppError> {
+        self.app.staff_session(&token.0.token, self.client(request).as_deref()).await
+    }
+
+    fn opened(&self, logged_in: crate::app::LoggedIn) -> SessionOpened {
+        let session = &logged_in.session;
+        let cookie = staff_cookie::set(&logged_in.token, session.expires_at, self.app.now(), self.options.plain_http);
+        let view = SessionView {
+            csrf_token: session.csrf.clone(),
+            expires_at: session.expires_at.to_rfc3339(),
+            account: AccountView::from(session),
+            token: logged_in.token,
+        };
+        SessionOpened::Created(Json(view), cookie)
+    }
+
+    fn audit_filter(action: Option<String>, before: Option<i64>) -> AuditFilter {
+        AuditFilter { action, before }
+    }
+
+    fn new_staff(body: &InvitationRequest) -> Result<NewStaff, AppError> {
+        Ok(NewStaff { email: body.email.clone(), role: parse_role(&body.role)?, offices: body.offices.clone() })
+    }
+}
+
+#[OpenApi(prefix_path = "/admin")]
+impl AdminApi {
+    /// Signs in with an e-mail address and password. Throttled per account and per client:
+    /// after a few failures each attempt waits longer (429 with `Retry-After`).
+    #[oai(path = "/session", method = "post", tag = "AdminTag::Session")]
+    async fn log_in(&self, request: &poem::Request, body: Json<Credentials>) -> ApiResult<SessionOpened> {
+        let client = self.client(request);
+        let carried = staff_cookie::read(request, self.options.plain_http);
+        let logged_in = self.app.log_in(&body.email, &body.password, client.as_deref(), carried.as_deref()).await?;
+        Ok(self.opened(logged_in))
+    }
+
+    /// The signed-in account and its roles.
+    #[oai(path = "/session", method = "get", tag = "AdminTag::Account")]
+    async fn me(&self, request: &poem::Request, auth: StaffToken) -> ApiResult<Json<AccountView>> {
+        Ok(Json(AccountView::from(&self.session(&auth, request).await?)))
+    }
+
+    /// Signs out: the session ends on every instance at once.
+    #[oai(path = "/session", method = "delete", tag = "AdminTag::Account")]
+    async fn log_out(&self, request: &poem::Request, auth: StaffToken) -> ApiResult<SessionClosed> {
+        let session = self.session(&auth, request).await?;
+        self.app.log_out(&session).await?;
+        Ok(SessionClosed::NoContent(staff_cookie::clear(self.options.plain_http)))
+    }
+
+    /// Changes the password; every other session of the account ends.
+    #[oai(path = "/session/password", method = "put", tag = "AdminTag::Account")]
+    async fn change_password(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        body: Json<PasswordChange>,
+    ) -> ApiResult<Done> {
+        let session = self.session(&auth, request).await?;
+        self.app.change_password(&session, &body.current_password, &body.new_password).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Accepts an invitation (the secret of its link) and signs in.
+    #[oai(path = "/invitations/:token/acceptance", method = "post", tag = "AdminTag::Session")]
+    async fn accept(
+        &self,
+        request: &poem::Request,
+        token: Path<String>,
+        body: Json<Acceptance>,
+    ) -> ApiResult<SessionOpened> {
+        let client = self.client(request);
+        let logged_in = self.app.accept_invitation(&token, &body.password, client.as_deref()).await?;
+        Ok(self.opened(logged_in))
+    }
+
+    /// Every tenant, with its size.
+    #[oai(path = "/tenants", method = "get", tag = "AdminTag::Platform")]
+    async fn tenants(&self, request: &poem::Request, auth: StaffToken) -> ApiResult<Json<Vec<TenantSummaryView>>> {
+        let session = self.session(&auth, request).await?;
+        let summaries = self.app.tenant_summaries(&session).await?;
+        Ok(Json(summaries.into_iter().map(TenantSummaryView::from).collect()))
+    }
+
+    /// Suspends a tenant: its pages and API say it is temporarily unavailable; nothing is deleted.
+    #[oai(path = "/tenants/:tenant/suspension", method = "put", tag = "AdminTag::Platform")]
+    async fn suspend(&self, request: &poem::Request, auth: StaffToken, tenant: Path<String>) -> ApiResult<Done> {
+        let session = self.session(&auth, request).await?;
+        self.app.set_suspended(&session, &tenant, true).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Reactivates a suspended tenant.
+    #[oai(path = "/tenants/:tenant/suspension", method = "delete", tag = "AdminTag::Platform")]
+    async fn reactivate(&self, request: &poem::Request, auth: StaffToken, tenant: Path<String>) -> ApiResult<Done> {
+        let session = self.session(&auth, request).await?;
+        self.app.set_suspended(&session, &tenant, false).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Invites a platform admin.
+    #[oai(path = "/invitations", method = "post", tag = "AdminTag::Platform")]
+    async fn invite_platform(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        body: Json<InvitationRequest>,
+    ) -> ApiResult<Invited> {
+        let session = self.session(&auth, request).await?;
+        let link = self.app.invite(&session, None, &Self::new_staff(&body)?).await?;
+        Ok(Invited::Created(Json(InvitationCreated::from(&link))))
+    }
+
+    /// The platform's audit log, newest first, 50 per page.
+    #[oai(path = "/audit", method = "get", tag = "AdminTag::Platform")]
+    async fn platform_audit(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        /// Only actions starting with this, e.g. `login`.
+        action: Query<Option<String>>,
+        /// The next page: entries older than this id.
+        before: Query<Option<i64>>,
+    ) -> ApiResult<Json<Vec<AuditEntryView>>> {
+        let session = self.session(&auth, request).await?;
+        let entries = self.app.audit_log(&session, None, &Self::audit_filter(action.0, before.0)).await?;
+        Ok(Json(entries.into_iter().map(AuditEntryView::from).collect()))
+    }
+
+    /// A tenant at a glance: its offices and their upcoming bookings (an operator sees their own).
+    #[oai(path = "/t/:tenant", method = "get", tag = "AdminTag::TenantStaff")]
+    async fn tenant(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+    ) -> ApiResult<Json<TenantOverviewView>> {
+        let session = self.session(&auth, request).await?;
+        Ok(Json(self.app.tenant_overview(&session, &tenant).await?.into()))
+    }
+
+    /// The tenant's staff and open invitations.
+    #[oai(path = "/t/:tenant/staff", method = "get", tag = "AdminTag::TenantAdmin")]
+    async fn staff(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+    ) -> ApiResult<Json<StaffListView>> {
+        let session = self.session(&auth, request).await?;
+        let list = self.app.staff_list(&session, &tenant).await?;
+        Ok(Json(StaffListView {
+            members: list.members.into_iter().map(Into::into).collect(),
+            pending_invitations: list
+                .pending
+                .into_iter()
+                .map(|(email, role, expires_at)| PendingInvitationView {
+                    email: email.to_string(),
+                    role: role.code().into(),
+                    expires_at: expires_at.to_rfc3339(),
+                })
+                .collect(),
+        }))
+    }
+
+    /// Invites someone to the tenant's staff; the link is shown once, here.
+    #[oai(path = "/t/:tenant/staff/invitations", method = "post", tag = "AdminTag::TenantAdmin")]
+    async fn invite(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        body: Json<InvitationRequest>,
+    ) -> ApiResult<Invited> {
+        let session = self.session(&auth, request).await?;
+        let link = self.app.invite(&session, Some(&tenant), &Self::new_staff(&body)?).await?;
+        Ok(Invited::Created(Json(InvitationCreated::from(&link))))
+    }
+
+    /// The tenant's audit log, newest first, 50 per page.
+    #[oai(path = "/t/:tenant/audit", method = "get", tag = "AdminTag::TenantAdmin")]
+    async fn audit(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        /// Only actions starting with this, e.g. `login` or `staff.`.
+        action: Query<Option<String>>,
+        /// The next page: entries older than this id.
+        before: Query<Option<i64>>,
+    ) -> ApiResult<Json<Vec<AuditEntryView>>> {
+        let session = self.session(&auth, request).await?;
+        let entries = self.app.audit_log(&session, Some(&tenant), &Self::audit_filter(action.0, before.0)).await?;
+        Ok(Json(entries.into_iter().map(AuditEntryView::from).collect()))
+    }
+}

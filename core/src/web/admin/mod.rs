@@ -1,0 +1,224 @@
+//! The staff's pages, `/admin/…`: server-rendered like the citizen pages (templates and messages
+//! in `admin-ui/`), forms that work without JavaScript, a CSRF token in every state-changing form.
+//!
+//! Every page is listed once in `table()`, with the least role it needs; the router is built from
+//! that table and the route-table test walks it, so no admin page escapes the checks. Who may do
+//! what is decided by the use cases (`app::staff`), the same ones the admin API calls.
+
+mod account;
+mod audit;
+mod staff;
+mod tenants;
+mod views;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use poem::http::{Method, StatusCode};
+use poem::web::Data;
+use poem::{Endpoint, EndpointExt, Request, Response, Route, RouteMethod};
+use serde::Serialize;
+
+use super::language::{link_base, negotiate};
+use super::render::Frame;
+use super::{Web, status_of, stop, with_retry_after};
+use crate::app::{AppError, StaffSession};
+use crate::domain::{FieldErrors, Grant, Locale};
+use crate::outcome::Outcome;
+use views::{NavLink, StaffFrame};
+
+type WebData<'a> = Data<&'a Arc<Web>>;
+type Page<T = Response> = Result<T, poem::Error>;
+type Fields = BTreeMap<String, String>;
+
+/// The least a visitor must be to use a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Anyone: signing in, accepting an invitation.
+    Public,
+    /// Any signed-in staff member.
+    Signed,
+    Platform,
+    /// An admin of the tenant in the path.
+    TenantAdmin,
+    /// Anyone with a role in the tenant in the path, operators included.
+    TenantStaff,
+}
+
+/// One admin page: where, how, and who may use it.
+pub struct PageRoute {
+    pub path: &'static str,
+    pub method: Method,
+    pub need: Need,
+    endpoint: poem::endpoint::BoxEndpoint<'static>,
+}
+
+fn page(path: &'static str, method: Method, need: Need, endpoint: impl Endpoint + 'static) -> PageRoute {
+    // No referrer (invitation links carry a secret) and no framing (no clickjacking of staff forms).
+    let headers = poem::middleware::SetHeader::new()
+        .overriding("Referrer-Policy", "no-referrer")
+        .overriding("X-Frame-Options", "DENY")
+        .overriding("Content-Security-Policy", "frame-ancestors 'none'");
+    PageRoute { path, method, need, endpoint: endpoint.map_to_response().with(headers).boxed() }
+}
+
+/// Every admin page.
+fn table() -> Vec<PageRoute> {
+    use Method as M;
+    use Need::*;
+    vec![
+        page("/admin/login", M::GET, Public, account::login_page),
+        page("/admin/login", M::POST, Public, account::log_in),
+        page("/admin/invitation/:token", M::GET, Public, account::invitation_page),
+        page("/admin/invitation/:token", M::POST, Public, account::accept_invitation),
+        page("/admin/logout", M::POST, Signed, account::log_out),
+        page("/admin/account/password", M::GET, Signed, account::password_page),
+        page("/admin/account/password", M::POST, Signed, account::change_password),
+        page("/admin/", M::GET, Signed, tenants::dashboard),
+        page("/admin/tenants/:tenant/suspension", M::POST, Platform, tenants::set_suspension),
+        page("/admin/audit", M::GET, Platform, audit::platform_log),
+        page("/admin/t/:tenant/", M::GET, TenantStaff, tenants::overview),
+        page("/admin/t/:tenant/staff", M::GET, TenantAdmin, staff::staff_page),
+        page("/admin/t/:tenant/staff", M::POST, TenantAdmin, staff::invite),
+        page("/admin/t/:tenant/audit", M::GET, TenantAdmin, audit::tenant_log),
+    ]
+}
+
+/// The admin pages' table without their handlers: (path, method, least role).
+pub fn route_table() -> Vec<(&'static str, Method, Need)> {
+    table().into_iter().map(|p| (p.path, p.method, p.need)).collect()
+}
+
+/// Adds every admin page to `route`.
+pub(super) fn routes(mut route: Route) -> Route {
+    let mut by_path: Vec<(&'static str, RouteMethod)> = Vec::new();
+    for page in table() {
+        let position = by_path.iter().position(|(path, _)| *path == page.path);
+        let methods = match position.and_then(|i| by_path.get_mut(i)) {
+            Some((_, methods)) => std::mem::take(methods),
+            None => RouteMethod::new(),
+        };
+        let methods = methods.method(page.method, page.endpoint);
+        match position.and_then(|i| by_path.get_mut(i)) {
+            Some(slot) => slot.1 = methods,
+            None => by_path.push((page.path, methods)),
+        }
+    }
+    for (path, methods) in by_path {
+        route = route.at(path, methods);
+    }
+    // `/admin` without its slash is the dashboard too.
+    route.at("/admin", poem::get(poem::endpoint::make_sync(|_| super::see_other("/admin/"))))
+}
+
+/// A staff page's request: who asks, in which language.
+struct StaffVisit {
+    session: StaffSession,
+    locale: Locale,
+    remember: bool,
+    path: String,
+}
+
+impl Web {
+    /// The visitor's language on admin pages: Italian unless they asked otherwise.
+    fn admin_language(&self, request: &Request) -> (Locale, bool, String) {
+        let (locale, remember) = negotiate(request, &Locale::ALL, Locale::It);
+        (locale, remember, link_base(request))
+    }
+
+    /// The signed-in staff member, or a stop: the login page (coming back here afterwards) for a
+    /// page, the same for a form (its data is not kept: it was not theirs to send yet).
+    async fn staff_visit(&self, request: &Request) -> Page<StaffVisit> {
+        let (locale, remember, path) = self.admin_language(request);
+        let client = self.client_of(request);
+        let token = super::staff_cookie::read(request, self.plain_http).unwrap_or_default();
+        match self.app.staff_session(&token, client.as_deref()).await {
+            Ok(session) => Ok(StaffVisit { session, locale, remember, path }),
+            Err(AppError::Unauthenticated) => {
+                let next = if request.method() == Method::GET { request.uri().path() } else { "/admin/" };
+                let mut location = format!("/admin/login?next={}", views::encode(next));
+                if remember {
+                    // A language asked for in the link carries on to the login page.
+                    location.push_str(&format!("&lang={}", locale.code()));
+                }
+                Err(poem::Error::from_response(super::see_other(&location)))
+            }
+            Err(error) => Err(poem::Error::from_response(self.admin_failure_bare(request, &error))),
+        }
+    }
+
+    fn client_of(&self, request: &Request) -> Option<String> {
+        super::client_address(request, self.trust_forwarded_for)
+    }
+
+    /// Renders an admin page for a signed-in visitor; `view` carries the page's own data.
+    fn staff_page(&self, visit: &StaffVisit, template: &str, status: StatusCode, view: &impl Serialize) -> Response {
+        let frame = Frame { locale: visit.locale, remember: visit.remember, tenant: None, path: visit.path.clone() };
+        let staff = self.staff_frame(visit);
+        self.page(&frame, template, status, &views::WithStaff { staff, view })
+    }
+
+    fn staff_frame(&self, visit: &StaffVisit) -> StaffFrame {
+        let member = &visit.session.member;
+        let tenants = member
+            .grants
+            .iter()
+            .filter_map(|g| match g {
+                Grant::Tenant { slug, .. } => Some(NavLink {
+                    label: slug.clone(),
+                    url: format!("/admin/t/{slug}/"),
+                    current: visit.path.starts_with(&format!("/admin/t/{slug}/")),
+                }),
+                Grant::Platform => None,
+            })
+            .collect();
+        StaffFrame {
+            email: member.email.to_string(),
+            csrf: visit.session.csrf.clone(),
+            platform: member.is_platform(),
+            tenants,
+        }
+    }
+
+    /// Renders a page for a visitor who is not signed in (login, invitation).
+    fn public_page(&self, request: &Request, template: &str, status: StatusCode, view: &impl Serialize) -> Response {
+        let (locale, remember, path) = self.admin_language(request);
+        let frame = Frame { locale, remember, tenant: None, path };
+        self.page(&frame, template, status, view)
+    }
+
+    /// The error page for a use case's error on an admin page.
+    fn admin_failure(&self, visit: &StaffVisit, error: &AppError) -> Response {
+        let outcome = Outcome::of(error);
+        let view = views::ErrorView { title_key: outcome.page_title, body_key: outcome.page_body };
+        with_retry_after(self.staff_page(visit, "admin-error", status_of(&outcome), &view), &outcome)
+    }
+
+    fn admin_failure_bare(&self, request: &Request, error: &AppError) -> Response {
+        let outcome = Outcome::of(error);
+        let view = views::ErrorView { title_key: outcome.page_title, body_key: outcome.page_body };
+        with_retry_after(self.public_page(request, "admin-error", status_of(&outcome), &view), &outcome)
+    }
+
+    /// A field error in the visitor's language: `admin-error-<code>` when there is such a
+    /// message, else the use case's own (English) text.
+    fn field_errors(&self, locale: Locale, errors: &FieldErrors) -> BTreeMap<String, String> {
+        errors
+            .0
+            .iter()
+            .map(|e| {
+                let key = format!("admin-error-{}", e.code.replace('_', "-"));
+                let text = self.render.text(locale, &key, &[]);
+                (e.field.clone(), if text == key { e.message.clone() } else { text })
+            })
+            .collect()
+    }
+}
+
+impl StaffVisit {
+    /// Refuses a form without this session's CSRF token.
+    fn check_form(&self, fields: &Fields) -> Result<(), AppError> {
+        let sent = fields.get("csrf").map(String::as_str).unwrap_or_default();
+        if self.session.csrf_matches(sent) { Ok(()) } else { Err(AppError::StaleForm) }
+    }
+}

@@ -1,0 +1,183 @@
+//! What each admin page's template receives.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// What every signed-in page shows: who is signed in, the CSRF token for its forms, and where
+/// they may go.
+#[derive(Serialize)]
+pub struct StaffFrame {
+    pub email: String,
+    pub csrf: String,
+    pub platform: bool,
+    pub tenants: Vec<NavLink>,
+}
+
+#[derive(Serialize)]
+pub struct NavLink {
+    pub label: String,
+    pub url: String,
+    pub current: bool,
+}
+
+/// A page's own data with the frame beside it (`staff.…` in templates).
+#[derive(Serialize)]
+pub struct WithStaff<'a, T: Serialize> {
+    pub staff: StaffFrame,
+    #[serde(flatten)]
+    pub view: &'a T,
+}
+
+#[derive(Serialize)]
+pub struct ErrorView {
+    pub title_key: &'static str,
+    pub body_key: &'static str,
+}
+
+#[derive(Serialize, Default)]
+pub struct LoginView {
+    /// The login form's own CSRF token (there is no session yet): also in a cookie.
+    pub login_token: String,
+    pub email: String,
+    pub next: String,
+    pub error_key: Option<&'static str>,
+    pub retry_after: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct InvitationView {
+    pub email: String,
+    pub role_key: String,
+    pub tenant: Option<String>,
+    pub existing_account: bool,
+    pub action: String,
+    pub errors: BTreeMap<String, String>,
+}
+
+#[derive(Serialize, Default)]
+pub struct PasswordView {
+    pub errors: BTreeMap<String, String>,
+    pub changed: bool,
+}
+
+#[derive(Serialize)]
+pub struct DashboardView {
+    /// Platform admins: every tenant.
+    pub all_tenants: Vec<TenantRow>,
+    /// Everyone else: the tenants they work for.
+    pub own_tenants: Vec<OwnTenant>,
+}
+
+#[derive(Serialize)]
+pub struct TenantRow {
+    pub slug: String,
+    pub name: String,
+    pub url: String,
+    pub version: i64,
+    pub suspended: bool,
+    pub staff: u64,
+    pub upcoming_bookings: u64,
+    pub suspension_action: String,
+    pub public_url: String,
+}
+
+#[derive(Serialize)]
+pub struct OwnTenant {
+    pub slug: String,
+    pub url: String,
+    pub role_key: String,
+}
+
+#[derive(Serialize)]
+pub struct OverviewView {
+    pub name: String,
+    pub slug: String,
+    pub version: i64,
+    pub role_key: String,
+    pub is_admin: bool,
+    pub services: usize,
+    pub offices: Vec<OfficeRow>,
+    pub staff_url: String,
+    pub audit_url: String,
+    pub public_url: String,
+}
+
+#[derive(Serialize)]
+pub struct OfficeRow {
+    pub name: String,
+    pub upcoming_bookings: u64,
+}
+
+#[derive(Serialize)]
+pub struct StaffView {
+    pub tenant_name: String,
+    pub back: String,
+    pub members: Vec<MemberRow>,
+    pub pending: Vec<PendingRow>,
+    pub offices: Vec<OfficeChoice>,
+    pub action: String,
+    /// What was typed, kept when the form has errors.
+    pub email: String,
+    pub role: String,
+    pub errors: BTreeMap<String, String>,
+    /// The invitation just made: its link is shown this once.
+    pub invited: Option<Invited>,
+}
+
+#[derive(Serialize)]
+pub struct MemberRow {
+    pub email: String,
+    pub role_key: String,
+    pub offices: String,
+    pub disabled: bool,
+}
+
+#[derive(Serialize)]
+pub struct PendingRow {
+    pub email: String,
+    pub role_key: String,
+    pub expires: String,
+}
+
+#[derive(Serialize)]
+pub struct OfficeChoice {
+    pub slug: String,
+    pub name: String,
+    pub checked: bool,
+}
+
+#[derive(Serialize)]
+pub struct Invited {
+    pub email: String,
+    pub url: String,
+    pub expires: String,
+}
+
+#[derive(Serialize)]
+pub struct AuditView {
+    pub heading: String,
+    pub back: Option<String>,
+    pub action: String,
+    pub entries: Vec<AuditRow>,
+    pub next_page: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct AuditRow {
+    pub at: String,
+    pub actor: String,
+    pub client: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// A value for a query string (`next=`), percent-encoded.
+pub fn encode(value: &str) -> String {
+    serde_urlencoded::to_string([("v", value)]).map(|s| s.trim_start_matches("v=").to_owned()).unwrap_or_default()
+}
+
+/// A role's message key.
+pub fn role_key(role: crate::domain::Role) -> String {
+    format!("admin-role-{}", role.code().replace('_', "-"))
+}

@@ -1,0 +1,83 @@
+// The staff pages in a real browser: sign-in (and its refusal), the dashboard, a tenant, its staff,
+// an invitation accepted in another browser, the audit log and the password page, at tablet and
+// desktop sizes, in Italian and English; axe-core on every page; nothing leaves the origin.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { assertAccessible, desktop, openPage, serverAndBrowser, tablet } from "./browser.mjs";
+
+const env = serverAndBrowser();
+
+async function signIn(page, email, password, lang = "it") {
+  await page.goto(`${env.server.base}/admin/?lang=${lang}`);
+  assert.match(page.url(), /\/admin\/login/);
+  await assertAccessible(page, "login");
+  await page.fill("#f-email", email);
+  await page.fill("#f-password", password);
+  await page.click("form button[type=submit]");
+}
+
+test("a platform admin signs in, sees every body, invites an operator who joins", async () => {
+  const platform = env.server.staff["platform@sportello.example"];
+  assert.ok(platform, "the demo prints a platform admin");
+  const page = await openPage(env.browser, env.server.base, desktop);
+
+  await signIn(page, platform.email, "not the password");
+  assert.match(await page.textContent(".error-summary"), /non sono corretti/);
+  await assertAccessible(page, "login refused");
+  await page.fill("#f-password", platform.password);
+  await page.click("form button[type=submit]");
+  assert.equal(new URL(page.url()).pathname, "/admin/");
+  await assertAccessible(page, "dashboard");
+  assert.match(await page.textContent("main"), /Comune di Esempio/);
+
+  await page.click('a[href="/admin/t/comune-esempio/"]');
+  await assertAccessible(page, "tenant");
+  await page.click('a[href="/admin/t/comune-esempio/staff"]');
+  await assertAccessible(page, "staff");
+  await page.fill("#f-email", "nuova.collega@example.it");
+  await page.check("#f-role-operator");
+  await page.check('input[name="offices"] >> nth=0');
+  await page.click("main form button[type=submit]");
+  await assertAccessible(page, "invitation made");
+  const link = await page.inputValue("#invitation-link");
+  assert.match(link, /^\/admin\/invitation\/[0-9a-f]{64}$/);
+
+  await page.click('a[href="/admin/t/comune-esempio/"]');
+  await page.click('a[href="/admin/t/comune-esempio/audit"]');
+  await assertAccessible(page, "audit");
+  assert.match(await page.textContent("main table"), /staff\.invited/);
+  await page.click('a[href="/admin/audit"]');
+  await assertAccessible(page, "platform audit");
+  page.assertSameOrigin();
+
+  // The invited person, in their own browser, on a tablet, in English.
+  const invited = await openPage(env.browser, env.server.base, tablet);
+  await invited.goto(`${env.server.base}${link}?lang=en`);
+  await assertAccessible(invited, "invitation");
+  // Long enough for the browser's own check, but on every list of common passwords.
+  await invited.fill("#f-password", "123456789012");
+  await invited.fill("#f-password_confirmation", "123456789012");
+  await invited.click("main form button[type=submit]");
+  assert.match(await invited.textContent(".error-summary"), /among the most used/);
+  await assertAccessible(invited, "invitation with errors");
+  await invited.fill("#f-password", "the old mill by the canal");
+  await invited.fill("#f-password_confirmation", "the old mill by the canal");
+  await invited.click("main form button[type=submit]");
+  assert.equal(new URL(invited.url()).pathname, "/admin/");
+  await assertAccessible(invited, "operator dashboard");
+  await invited.click('a[href="/admin/t/comune-esempio/"] >> nth=0');
+  await assertAccessible(invited, "operator's tenant");
+  assert.doesNotMatch(await invited.textContent("main"), /Staff|Activity log/, "an operator sees no admin links");
+  await invited.goto(`${env.server.base}/admin/account/password`);
+  await assertAccessible(invited, "password");
+
+  // The link worked once.
+  await invited.goto(`${env.server.base}${link}`);
+  assert.match(await invited.textContent("main"), /not valid/);
+  invited.assertSameOrigin();
+
+  await page.click("nav.admin-nav form button[type=submit]");
+  assert.match(page.url(), /\/admin\/login$/);
+  await page.goto(`${env.server.base}/admin/`);
+  assert.match(page.url(), /\/admin\/login/, "signed out");
+});

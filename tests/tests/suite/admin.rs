@@ -1,0 +1,489 @@
+//! Staff: who may reach which admin route (generated from the route tables), sessions, CSRF,
+//! login throttling, invitations, the audit log and suspending a tenant.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
+
+use chrono::TimeDelta;
+use serde_json::{Value, json};
+use sportello::domain::Role;
+use sportello::web::{Need, admin_route_table};
+use sportello_tests::staff::{PASSWORD, Staff};
+use sportello_tests::{Backend, TestServer, on_databases};
+
+/// The tenant under test and what of it must never show to outsiders.
+const TENANT: &str = "prova";
+const TENANT_NAME: &str = "Comune di Prova";
+
+/// Everyone the isolation checks need: a platform admin, prova's admin and operator, and the
+/// admin of another tenant.
+struct Cast {
+    platform: Staff,
+    admin: Staff,
+    operator: Staff,
+    outsider: Staff,
+}
+
+async fn cast(s: &TestServer) -> Cast {
+    Cast {
+        platform: s.staff("platform@example.it", Role::Platform, None, &[]).await,
+        admin: s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await,
+        operator: s.staff("operatore@prova.example.it", Role::Operator, Some(TENANT), &["sede"]).await,
+        outsider: s.staff("admin@altro.example.it", Role::TenantAdmin, Some("altro"), &[]).await,
+    }
+}
+
+/// A path of a route table with its parameters filled in.
+fn fill(path: &str) -> String {
+    let secret = "0".repeat(64);
+    path.replace("{tenant}", TENANT).replace(":tenant", TENANT).replace("{token}", &secret).replace(":token", &secret)
+}
+
+/// A body every admin operation accepts the shape of (unknown fields are ignored).
+fn any_body() -> Value {
+    json!({"email": "nuovo@example.it", "password": "x", "role": "operator", "offices": ["sede"],
+           "current_password": "x", "new_password": "x"})
+}
+
+async fn api_call(s: &TestServer, method: &str, path: &str, who: Option<&Staff>) -> (u16, String) {
+    let url = format!("{}/api/v1{}", s.base, fill(path));
+    let mut request = s.http.request(method.to_uppercase().parse().unwrap(), url);
+    if method != "get" {
+        request = request.json(&any_body());
+    }
+    if let Some(who) = who {
+        request = request.header("authorization", who.bearer());
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Every operation of the admin API, read from the OpenAPI document: no credentials → 401; the
+/// admin of another tenant → 404 and nothing of this tenant; an operator or a tenant admin beyond
+/// their role → 403; the rightful role → 200 on reads. An operation without a role tag fails.
+async fn every_admin_api_route_checks_credentials_tenant_and_role(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let c = cast(&s).await;
+    let (status, spec) = s.get(&format!("{}/api/v1/openapi.json", s.base)).await;
+    assert_eq!(status, 200);
+    let mut checked = 0;
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        if !path.starts_with("/admin") {
+            continue;
+        }
+        for (method, operation) in operations.as_object().unwrap() {
+            let tags: Vec<&str> = operation["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+            let [tag] = tags.as_slice() else { panic!("{method} {path} needs exactly one role tag, has {tags:?}") };
+            let what = format!("{method} {path}");
+            let read = method == "get";
+            match *tag {
+                "Session" => continue,
+                "Account" => {
+                    assert_eq!(api_call(&s, method, path, None).await.0, 401, "{what} without credentials");
+                    if read {
+                        assert_eq!(api_call(&s, method, path, Some(&c.operator)).await.0, 200, "{what}");
+                    }
+                }
+                "Platform" => {
+                    assert_eq!(api_call(&s, method, path, None).await.0, 401, "{what} without credentials");
+                    assert_eq!(api_call(&s, method, path, Some(&c.admin)).await.0, 403, "{what} by a tenant admin");
+                    assert_eq!(api_call(&s, method, path, Some(&c.operator)).await.0, 403, "{what} by an operator");
+                    if read {
+                        assert_eq!(api_call(&s, method, path, Some(&c.platform)).await.0, 200, "{what}");
+                    }
+                }
+                "TenantAdmin" | "TenantStaff" => {
+                    assert!(path.contains("{tenant}"), "{what}: a tenant route names its tenant");
+                    assert_eq!(api_call(&s, method, path, None).await.0, 401, "{what} without credentials");
+                    let (status, body) = api_call(&s, method, path, Some(&c.outsider)).await;
+                    assert_eq!(status, 404, "{what} by another tenant's admin: {body}");
+                    assert!(!body.contains(TENANT_NAME) && !body.contains("sede"), "{what} leaks: {body}");
+                    if *tag == "TenantAdmin" {
+                        let (status, body) = api_call(&s, method, path, Some(&c.operator)).await;
+                        assert_eq!(status, 403, "{what} by an operator: {body}");
+                    }
+                    if read {
+                        let who = if *tag == "TenantStaff" { &c.operator } else { &c.admin };
+                        assert_eq!(api_call(&s, method, path, Some(who)).await.0, 200, "{what}");
+                    }
+                }
+                other => panic!("{what} has an unknown role tag {other:?}"),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} admin operations were found");
+}
+
+async fn page_call(s: &TestServer, method: &str, path: &str, who: Option<&Staff>) -> (u16, String, String) {
+    let url = format!("{}{}", s.base, fill(path));
+    let mut request = s.http.request(method.parse().unwrap(), url);
+    if method == "POST" {
+        let csrf = who.map(|w| w.csrf.clone()).unwrap_or_default();
+        request = request.form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "nuovo@example.it"),
+            ("role", "operator"),
+            ("offices", "sede"),
+            ("suspended", "yes"),
+        ]);
+    }
+    if let Some(who) = who {
+        request = request.header("cookie", who.cookie());
+    }
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client.execute(request.build().unwrap()).await.unwrap();
+    let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+    (response.status().as_u16(), location, response.text().await.unwrap())
+}
+
+/// Every admin page, from the table the router is built from: no session → the login page; the
+/// admin of another tenant → 404 and nothing of this tenant; a lesser role → 403; the rightful
+/// role → 200 on reads.
+async fn every_admin_page_checks_session_tenant_and_role(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let c = cast(&s).await;
+    let table = admin_route_table();
+    assert!(table.len() >= 10, "the admin page table has only {} routes", table.len());
+    for (path, method, need) in table {
+        let method = method.as_str();
+        let what = format!("{method} {path}");
+        if need == Need::Public {
+            continue;
+        }
+        let (status, location, _) = page_call(&s, method, path, None).await;
+        assert_eq!(status, 303, "{what} without a session");
+        assert!(location.starts_with("/admin/login"), "{what} sends to {location}");
+        if path == "/admin/logout" {
+            continue;
+        }
+        match need {
+            Need::Public => unreachable!(),
+            Need::Signed => {
+                if method == "GET" {
+                    assert_eq!(page_call(&s, method, path, Some(&c.operator)).await.0, 200, "{what}");
+                }
+            }
+            Need::Platform => {
+                assert_eq!(page_call(&s, method, path, Some(&c.admin)).await.0, 403, "{what} by a tenant admin");
+                assert_eq!(page_call(&s, method, path, Some(&c.operator)).await.0, 403, "{what} by an operator");
+                if method == "GET" {
+                    assert_eq!(page_call(&s, method, path, Some(&c.platform)).await.0, 200, "{what}");
+                }
+            }
+            Need::TenantAdmin | Need::TenantStaff => {
+                assert!(path.contains(":tenant"), "{what}: a tenant page names its tenant");
+                let (status, _, body) = page_call(&s, method, path, Some(&c.outsider)).await;
+                assert_eq!(status, 404, "{what} by another tenant's admin");
+                assert!(!body.contains(TENANT_NAME) && !body.contains("Via Roma"), "{what} leaks: {body}");
+                if need == Need::TenantAdmin {
+                    assert_eq!(page_call(&s, method, path, Some(&c.operator)).await.0, 403, "{what} by an operator");
+                }
+                if method == "GET" {
+                    let who = if need == Need::TenantStaff { &c.operator } else { &c.admin };
+                    assert_eq!(page_call(&s, method, path, Some(who)).await.0, 200, "{what}");
+                }
+            }
+        }
+    }
+    // Still signed in: no check above spent a session.
+    assert_eq!(s.admin_get(&c.operator, "/api/v1/admin/session").await.0, 200);
+}
+
+/// Guesses at one account: five go through, then each waits longer (429 with Retry-After), and
+/// while it waits even the right password is refused, so that guessing learns nothing. Ten guesses
+/// sent at once count as ten. Many accounts guessed from one address are slowed too.
+async fn login_is_throttled(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(s.try_log_in("admin@prova.example.it", "wrong password!", "198.51.100.1").await.0);
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429]);
+    let (status, body) = s.try_log_in("admin@prova.example.it", PASSWORD, "198.51.100.2").await;
+    assert_eq!((status, body["type"].as_str()), (429, Some("/problems/rate-limited")), "{body}");
+    s.clock.advance(TimeDelta::seconds(1));
+    assert_eq!(s.try_log_in("admin@prova.example.it", PASSWORD, "198.51.100.2").await.0, 201);
+    // A successful login starts the account afresh.
+    assert_eq!(s.try_log_in("admin@prova.example.it", "wrong password!", "198.51.100.2").await.0, 401);
+
+    s.staff("operatore@prova.example.it", Role::Operator, Some(TENANT), &["sede"]).await;
+    let guesses =
+        (0..10).map(|i| s.try_log_in("operatore@prova.example.it", "guess", if i % 2 == 0 { "a" } else { "b" }));
+    let statuses: Vec<u16> = futures::future::join_all(guesses).await.into_iter().map(|(status, _)| status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 5, "{statuses:?}");
+
+    // One address trying many accounts: 30 attempts, then it waits.
+    let mut refused = 0;
+    for i in 0..31 {
+        let (status, _) = s.try_log_in(&format!("nobody{i}@example.it"), "guess", "192.0.2.99").await;
+        refused += usize::from(status == 429);
+    }
+    assert_eq!(refused, 1);
+    let response = s
+        .http
+        .post(format!("{}/api/v1/admin/session", s.base))
+        .header("x-forwarded-for", "192.0.2.99")
+        .json(&json!({"email": "nobody@example.it", "password": "guess"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    let retry_after: u32 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+}
+
+/// Sessions live in the database: a logout on one instance ends the session on the other at once;
+/// a password change ends every other session of the account; an idle session ends after an hour.
+async fn sessions_end_on_every_instance(backend: Backend) {
+    let first = TestServer::start(backend).await;
+    let second = first.another_instance().await;
+    let admin = first.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    assert_eq!(second.admin_get(&admin, "/api/v1/admin/session").await.0, 200);
+    let response = first
+        .http
+        .delete(format!("{}/api/v1/admin/session", first.base))
+        .header("authorization", admin.bearer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+    assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(second.admin_get(&admin, "/api/v1/admin/session").await.0, 401);
+
+    let (kept, other) = (first.log_in(&admin.email, PASSWORD).await, second.log_in(&admin.email, PASSWORD).await);
+    let new_password = "un'altra frase lunga";
+    let response = second
+        .http
+        .put(format!("{}/api/v1/admin/session/password", second.base))
+        .header("authorization", kept.bearer())
+        .json(&json!({"current_password": PASSWORD, "new_password": new_password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+    assert_eq!(first.admin_get(&other, "/api/v1/admin/session").await.0, 401, "the other session ended");
+    assert_eq!(first.admin_get(&kept, "/api/v1/admin/session").await.0, 200, "the changing session lives on");
+    assert_eq!(first.try_log_in(&admin.email, PASSWORD, "127.0.0.9").await.0, 401);
+    let fresh = first.log_in(&admin.email, new_password).await;
+
+    first.clock.advance(TimeDelta::minutes(61));
+    assert_eq!(first.admin_get(&fresh, "/api/v1/admin/session").await.0, 401, "idle for an hour");
+}
+
+/// A session token planted in the browser before login is never the one signed in: login sets a
+/// new token and ends the planted one.
+async fn login_never_keeps_a_planted_session(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let attacker = s.staff("attacker@prova.example.it", Role::Operator, Some(TENANT), &["sede"]).await;
+    s.app.create_account("victim@prova.example.it", Role::TenantAdmin, Some(TENANT), &[], PASSWORD).await.unwrap();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = client.get(format!("{}/admin/login", s.base)).send().await.unwrap();
+    let login_cookie = page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    let token = html.split("name=\"login_token\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+    let response = client
+        .post(format!("{}/admin/login", s.base))
+        .header("cookie", format!("{login_cookie}; {}", attacker.cookie()))
+        .form(&[
+            ("login_token", token),
+            ("next", "/admin/"),
+            ("email", "victim@prova.example.it"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let set: Vec<String> =
+        response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    let session = set.iter().find(|c| c.starts_with("__Host-sportello-staff=")).expect("a session cookie");
+    assert!(!session.contains(&attacker.token));
+    for attribute in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(session.contains(attribute), "{session} lacks {attribute}");
+    }
+    assert_eq!(s.admin_get(&attacker, "/api/v1/admin/session").await.0, 401, "the planted session ended");
+}
+
+/// Forms without their session's token are refused and change nothing; so is a login form whose
+/// token is not the cookie's.
+async fn forms_need_their_csrf_token(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let other_session = s.log_in(&admin.email, PASSWORD).await;
+    for csrf in ["", "0000", other_session.csrf.as_str()] {
+        let response = s
+            .http
+            .post(format!("{}/admin/t/{TENANT}/staff", s.base))
+            .header("cookie", admin.cookie())
+            .form(&[("csrf", csrf), ("email", "forged@example.it"), ("role", "tenant_admin")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 403, "csrf {csrf:?}");
+    }
+    let (_, staff) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/staff")).await;
+    assert_eq!(staff["pending_invitations"], json!([]), "no forged invitation");
+    let response = s
+        .http
+        .post(format!("{}/admin/login", s.base))
+        .form(&[("login_token", "1234"), ("email", admin.email.as_str()), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403, "a login form without its cookie");
+}
+
+async fn accept(s: &TestServer, url: &str, password: &str) -> (u16, Value) {
+    let token = url.rsplit('/').next().unwrap();
+    let endpoint = format!("/api/v1/admin/invitations/{token}/acceptance");
+    s.post(&format!("{}{endpoint}", s.base), &json!({"password": password})).await
+}
+
+/// An admin invites an operator; the link sets a password once (five clicks at once: one wins);
+/// an existing account proves itself with its own password and gains the role.
+async fn invitations_work_once(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let invite = |email: &str, tenant: &str, role: &str, who: &Staff| {
+        let request = s
+            .http
+            .post(format!("{}/api/v1/admin/t/{tenant}/staff/invitations", s.base))
+            .header("authorization", who.bearer())
+            .json(&json!({"email": email, "role": role, "offices": ["sede"]}));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = invite("Nuova.Operatrice@Example.it", TENANT, "operator", &admin).await;
+    assert_eq!(status, 201, "{body}");
+    let url = body["url"].as_str().unwrap().to_owned();
+    let page = s.http.get(format!("{}{url}", s.base)).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("nuova.operatrice@example.it"));
+
+    let (status, body) = accept(&s, &url, "123456789012").await;
+    assert_eq!((status, body["errors"][0]["code"].as_str()), (422, Some("password_common")), "{body}");
+    let attempts = (0..5).map(|_| accept(&s, &url, "la roggia del mulino"));
+    let results = futures::future::join_all(attempts).await;
+    let statuses: Vec<u16> = results.iter().map(|(status, _)| *status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 404), "{statuses:?}");
+    let operator = s.log_in("nuova.operatrice@example.it", "la roggia del mulino").await;
+    let (status, overview) = s.admin_get(&operator, &format!("/api/v1/admin/t/{TENANT}")).await;
+    assert_eq!((status, overview["role"].as_str()), (200, Some("operator")));
+    let offices: Vec<&str> =
+        overview["offices"].as_array().unwrap().iter().map(|o| o["slug"].as_str().unwrap()).collect();
+    assert_eq!(offices, ["sede"], "an operator sees their own offices");
+
+    // An operator cannot invite; a tenant admin cannot invite into another tenant or a platform admin.
+    assert_eq!(invite("x@example.it", TENANT, "operator", &operator).await.0, 403);
+    assert_eq!(invite("x@example.it", "altro", "operator", &admin).await.0, 404);
+    assert_eq!(invite("x@example.it", TENANT, "platform", &admin).await.0, 403);
+
+    // The platform invites prova's admin to altro: the existing account proves itself.
+    let platform = s.staff("platform@example.it", Role::Platform, None, &[]).await;
+    let (status, body) = invite("admin@prova.example.it", "altro", "tenant_admin", &platform).await;
+    assert_eq!(status, 201, "{body}");
+    let url = body["url"].as_str().unwrap().to_owned();
+    let (status, body) = accept(&s, &url, "not my password").await;
+    assert_eq!((status, body["errors"][0]["code"].as_str()), (422, Some("wrong_password")), "{body}");
+    assert_eq!(accept(&s, &url, PASSWORD).await.0, 201);
+    let (_, me) = s.admin_get(&admin, "/api/v1/admin/session").await;
+    let mut tenants: Vec<&str> =
+        me["roles"].as_array().unwrap().iter().map(|r| r["tenant"].as_str().unwrap()).collect();
+    tenants.sort();
+    assert_eq!(tenants, ["altro", "prova"]);
+}
+
+/// The audit log says who did what, when and from where, per tenant; it keeps no password, no
+/// token, and not what a failed login typed.
+async fn the_audit_log_records_staff_actions(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let platform = s.staff("platform@example.it", Role::Platform, None, &[]).await;
+    assert_eq!(s.try_log_in("admin@prova.example.it", "wrong password!", "203.0.113.7").await.0, 401);
+    let typed = "my secret passphrase@example.it";
+    assert_eq!(s.try_log_in(typed, "whatever", "203.0.113.8").await.0, 401);
+    s.log_in("admin@prova.example.it", PASSWORD).await;
+    let response = s
+        .http
+        .post(format!("{}/api/v1/admin/t/{TENANT}/staff/invitations", s.base))
+        .header("authorization", admin.bearer())
+        .header("x-forwarded-for", "203.0.113.9")
+        .json(&json!({"email": "new@example.it", "role": "tenant_admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let invitation_url = response.json::<Value>().await.unwrap()["url"].as_str().unwrap().to_owned();
+
+    let (status, log) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/audit")).await;
+    assert_eq!(status, 200);
+    let entries = log.as_array().unwrap();
+    let find =
+        |action: &str| entries.iter().find(|e| e["action"] == action).unwrap_or_else(|| panic!("no {action}: {log}"));
+    let failed = find("login.failed");
+    assert_eq!(
+        (failed["actor"].as_str(), failed["client_address"].as_str()),
+        (Some("admin@prova.example.it"), Some("203.0.113.7"))
+    );
+    assert_eq!(failed["detail"]["reason"], "wrong password");
+    let invited = find("staff.invited");
+    assert_eq!(invited["client_address"], "203.0.113.9");
+    assert_eq!(invited["detail"]["email"], "new@example.it");
+    find("login");
+    let text = log.to_string();
+    for secret in [PASSWORD, admin.token.as_str(), invitation_url.rsplit('/').next().unwrap()] {
+        assert!(!text.contains(secret), "the log holds a secret");
+    }
+    let (_, logins) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/audit?action=login")).await;
+    assert!(logins.as_array().unwrap().iter().all(|e| e["action"].as_str().unwrap().starts_with("login")));
+    assert!(logins.as_array().unwrap().len() >= 3);
+
+    let (_, platform_log) = s.admin_get(&platform, "/api/v1/admin/audit").await;
+    assert!(!platform_log.to_string().contains("my secret passphrase"), "what a failed login typed is not kept");
+    assert!(platform_log.as_array().unwrap().iter().any(|e| e["actor"] == "unknown account"));
+    assert!(!platform_log.to_string().contains("staff.invited"), "tenant events stay in the tenant's log");
+}
+
+/// A suspended tenant's public pages and API say it is temporarily unavailable; its staff still
+/// reach it; reactivating brings it back; nothing is lost.
+async fn suspending_a_tenant(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let platform = s.staff("platform@example.it", Role::Platform, None, &[]).await;
+    let admin = s.staff("admin@altro.example.it", Role::TenantAdmin, Some("altro"), &[]).await;
+    let suspension = format!("{}/api/v1/admin/tenants/altro/suspension", s.base);
+    let response = s.http.put(&suspension).header("authorization", platform.bearer()).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+    let (status, body) = s.get(&s.url("altro", "")).await;
+    assert_eq!((status, body["type"].as_str()), (503, Some("/problems/tenant-suspended")), "{body}");
+    let page = s.http.get(format!("{}/t/altro/", s.base)).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 503);
+    let home = s.http.get(format!("{}/", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!home.contains("Altro Ente"), "a suspended body is not listed");
+    assert_eq!(s.admin_get(&admin, "/api/v1/admin/t/altro").await.0, 200, "staff still reach it");
+    let (_, tenants) = s.admin_get(&platform, "/api/v1/admin/tenants").await;
+    let altro = tenants.as_array().unwrap().iter().find(|t| t["slug"] == "altro").unwrap();
+    assert_eq!(altro["suspended"], true);
+
+    let response = s.http.delete(&suspension).header("authorization", platform.bearer()).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+    assert_eq!(s.get(&s.url("altro", "")).await.0, 200);
+    let (_, log) = s.admin_get(&admin, "/api/v1/admin/t/altro/audit?action=tenant.").await;
+    let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["tenant.reactivated", "tenant.suspended"]);
+}
+
+on_databases!(
+    every_admin_api_route_checks_credentials_tenant_and_role,
+    every_admin_page_checks_session_tenant_and_role,
+    login_is_throttled,
+    sessions_end_on_every_instance,
+    login_never_keeps_a_planted_session,
+    forms_need_their_csrf_token,
+    invitations_work_once,
+    the_audit_log_records_staff_actions,
+    suspending_a_tenant,
+);
