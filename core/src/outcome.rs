@@ -180,6 +180,20 @@ impl Outcome {
             AppError::StaleForm => {
                 Self::client(403, "form-expired", "Form expired", detail, ("forbidden-title", "form-expired-body"))
             }
+            AppError::StaleVersion { current, changes } => Self::client(
+                412,
+                "stale-version",
+                "Saved meanwhile",
+                if changes.is_empty() {
+                    detail
+                } else {
+                    format!("Version {current} was saved meanwhile: {}. Review it and edit again.", changes.join("; "))
+                },
+                ("stale-version-title", "stale-version-body"),
+            ),
+            AppError::VersionRequired => {
+                Self::client(428, "if-match-required", "If-Match required", detail, ("invalid-title", "invalid-body"))
+            }
             AppError::InvitationInvalid => Self::client(
                 404,
                 "invitation-invalid",

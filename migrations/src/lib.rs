@@ -6,6 +6,7 @@ mod m20261127_000001_initial;
 mod m20261127_000002_pack_files;
 mod m20261130_000003_hold_claims;
 mod m20261130_000004_staff;
+mod m20261130_000005_config_versions;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_pack_files::Migration),
             Box::new(m20261130_000003_hold_claims::Migration),
             Box::new(m20261130_000004_staff::Migration),
+            Box::new(m20261130_000005_config_versions::Migration),
         ]
     }
 }

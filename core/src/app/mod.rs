@@ -11,7 +11,7 @@ mod rule_lanes;
 mod rule_metrics;
 mod rules;
 mod staff;
-mod tenants;
+pub(crate) mod tenants;
 
 use std::sync::Arc;
 
@@ -31,8 +31,8 @@ pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::LookupResult;
 pub(crate) use staff::secrets;
 pub use staff::{
-    AuditFilter, InvitationLink, InvitationView, LoggedIn, NewStaff, OfficeLoad, StaffList, StaffSession,
-    TenantOverview, TenantSummary,
+    AuditFilter, ConfigurationView, InvitationLink, InvitationView, LoggedIn, NewStaff, OfficeLoad, StaffList,
+    StaffSession, TenantOverview, TenantSummary,
 };
 pub use tenants::ApplyReport;
 
@@ -100,6 +100,12 @@ pub enum AppError {
     /// across a new login).
     #[error("this form has expired; reload the page and try again")]
     StaleForm,
+    /// The configuration was saved by someone else since the version an edit started from.
+    #[error("version {current} was saved meanwhile; review its changes and edit again")]
+    StaleVersion { current: i64, changes: Vec<String> },
+    /// An edit must say which version it changes (`If-Match`).
+    #[error("say which version you edit, with If-Match: \"<version>\"")]
+    VersionRequired,
     #[error("this invitation link is not valid: it was used, has expired, or never existed")]
     InvitationInvalid,
     /// A bug or an impossible state of ours, described for the log.

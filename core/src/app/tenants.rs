@@ -1,10 +1,17 @@
-//! Applying tenant packs: create or update a tenant idempotently, reporting what changed.
+//! Saving a tenant's configuration: from a pack folder (`sportello tenant apply`) or edited by an
+//! admin. Either way the whole configuration is validated, the change is checked against the
+//! bookings it could strand, a new version is stored with who saved it and what changed, and the
+//! change is audited. An invalid configuration changes nothing.
 
 use std::path::Path;
 
+use serde_json::json;
+
+use super::staff::Actor;
 use super::{AppError, Sportello};
+use crate::domain::TenantConfig;
 use crate::packs::{Change, Item, PackError, PackSource, diff, parse_config};
-use crate::store::{Bookings, Tenants};
+use crate::store::{Bookings, NewVersion, StoredTenant, Tenants, Versions, WriteTx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplyReport {
@@ -12,6 +19,17 @@ pub struct ApplyReport {
     pub created: bool,
     /// Empty when the pack was already applied as it is.
     pub changes: Vec<Change>,
+    /// The configuration version now in force.
+    pub version: i64,
+}
+
+/// Which version a save replaces.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Expected {
+    /// Whatever is stored (a pack applied from the console).
+    Current,
+    /// Exactly this one, or the save is refused as stale (an admin's edit, `If-Match`).
+    Version(i64),
 }
 
 impl Sportello {
@@ -19,70 +37,7 @@ impl Sportello {
     pub async fn apply_pack(&self, dir: &Path) -> Result<ApplyReport, AppError> {
         let (source, config) = PackSource::read(dir)?;
         let file = dir.join(crate::packs::MANIFEST).display().to_string();
-        // A module that does not compile, speaks another ABI or imports what we do not provide
-        // is refused here, precisely, and changes nothing.
-        for (index, spec) in config.plugins.iter().enumerate() {
-            let bytes = source.files.iter().find(|(path, _)| *path == spec.file).map(|(_, b)| b.clone());
-            if let Err(error) = self.load_plugin(spec.id.as_str(), bytes.unwrap_or_default()).await {
-                return Err(
-                    PackError::new(&file, format!("plugins[{index}].file"), format!("{}: {error}", spec.file)).into()
-                );
-            }
-        }
-        let slug = config.slug.to_string();
-        let now = self.clock.now();
-        let tx = self.store.begin_write().await?;
-        let existing = Tenants::find(tx.conn(), &slug).await?;
-        let (created, changes) = match &existing {
-            None => (true, vec![Change::TenantCreated]),
-            Some(stored) => {
-                let old = parse_config(&stored.pack).ok();
-                let mut changes = match &old {
-                    Some(old) => diff(old, &config),
-                    None => vec![Change::Replaced],
-                };
-                let grid_changed = old.as_ref().is_some_and(|o| o.grid_minutes != config.grid_minutes);
-                if grid_changed && Bookings::count_upcoming(tx.conn(), stored.id, None, None, now).await? > 0 {
-                    return Err(
-                        PackError::new(&file, "grid_minutes", "cannot change while upcoming bookings exist").into()
-                    );
-                }
-                if Tenants::files(tx.conn(), stored.id).await? != source.files {
-                    changes.push(Change::Files);
-                }
-                if stored.logo != source.logo {
-                    changes.push(Change::Logo);
-                }
-                // Removing a service or office must not strand citizens who booked it.
-                for (item, removed) in changes.iter().filter_map(|c| match c {
-                    Change::Removed(item, slug) => Some((*item, slug.as_str())),
-                    _ => None,
-                }) {
-                    let (service, office) = match item {
-                        Item::Service => (Some(removed), None),
-                        Item::Office => (None, Some(removed)),
-                    };
-                    let upcoming = Bookings::count_upcoming(tx.conn(), stored.id, service, office, now).await?;
-                    if upcoming > 0 {
-                        let kind = item.name();
-                        return Err(PackError::new(
-                            &file,
-                            format!("{kind}s"),
-                            format!("removing {kind} {removed:?} would strand {upcoming} upcoming booking(s); cancel or move them first"),
-                        )
-                        .into());
-                    }
-                }
-                (false, changes)
-            }
-        };
-        if !changes.is_empty() {
-            let saved = Tenants::save(tx.conn(), &slug, &config.name, &source.manifest, source.logo, now).await?;
-            Tenants::replace_files(tx.conn(), saved.id, &source.files).await?;
-        }
-        tx.commit().await?;
-        self.catalog.forget(&slug);
-        Ok(ApplyReport { slug, created, changes })
+        self.store_configuration(&source, &config, &file, Expected::Current, &Actor::console()).await
     }
 
     /// Applies every pack folder under `dir` (each holding a `tenant.toml`), in name order.
@@ -100,5 +55,135 @@ impl Sportello {
             reports.push(self.apply_pack(&folder).await?);
         }
         Ok(reports)
+    }
+
+    /// Stores a validated configuration as the tenant's next version.
+    pub(crate) async fn store_configuration(
+        &self,
+        source: &PackSource,
+        config: &TenantConfig,
+        file: &str,
+        expected: Expected,
+        actor: &Actor,
+    ) -> Result<ApplyReport, AppError> {
+        // A module that does not compile, speaks another ABI or imports what we do not provide
+        // is refused here, precisely, and changes nothing.
+        for (index, spec) in config.plugins.iter().enumerate() {
+            let bytes = source.files.iter().find(|(path, _)| *path == spec.file).map(|(_, b)| b.clone());
+            if let Err(error) = self.load_plugin(spec.id.as_str(), bytes.unwrap_or_default()).await {
+                return Err(
+                    PackError::new(file, format!("plugins[{index}].file"), format!("{}: {error}", spec.file)).into()
+                );
+            }
+        }
+        let slug = config.slug.to_string();
+        let now = self.clock.now();
+        let tx = self.store.begin_write().await?;
+        let existing = Tenants::find(tx.conn(), &slug).await?;
+        let stale = |current: i64| AppError::StaleVersion { current, changes: Vec::new() };
+        let changes = match (&existing, expected) {
+            (None, Expected::Version(_)) => return Err(AppError::NotFound("tenant")),
+            (Some(stored), Expected::Version(v)) if stored.version != v => return Err(stale(stored.version)),
+            (None, Expected::Current) => vec![Change::TenantCreated],
+            (Some(stored), _) => self.changes_from(&tx, stored, source, config, file).await?,
+        };
+        let previous = existing.as_ref().map(|s| s.version);
+        if changes.is_empty() {
+            return Ok(ApplyReport { slug, created: false, changes, version: previous.unwrap_or(0) });
+        }
+        if let Some(stored) = &existing {
+            self.keep_in_history(&tx, stored).await?;
+        }
+        // Compare and set: a save that committed since we read loses us the race, never its change.
+        let saved = Tenants::save(tx.conn(), &slug, &config.name, &source.manifest, source.logo.clone(), previous, now)
+            .await?
+            .ok_or_else(|| stale(previous.unwrap_or(0)))?;
+        Tenants::replace_files(tx.conn(), saved.id, &source.files).await?;
+        let sentences: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        let version = NewVersion {
+            tenant: saved.id,
+            version: saved.version,
+            manifest: &source.manifest,
+            files: &source.files,
+            logo: source.logo.as_ref(),
+            saved_at: now,
+            saved_by: actor.label(),
+            changes: &sentences,
+        };
+        Versions::record(tx.conn(), version).await?;
+        tx.commit().await?;
+        self.catalog.forget(&slug);
+        let detail = json!({ "version": saved.version, "changes": sentences });
+        self.audit(Some(saved.id), actor, "configuration.saved", detail).await?;
+        Ok(ApplyReport { slug, created: existing.is_none(), changes, version: saved.version })
+    }
+
+    /// What saving `config` over `stored` changes; refuses changes that would strand bookings.
+    async fn changes_from(
+        &self,
+        tx: &WriteTx,
+        stored: &StoredTenant,
+        source: &PackSource,
+        config: &TenantConfig,
+        file: &str,
+    ) -> Result<Vec<Change>, AppError> {
+        let now = self.clock.now();
+        let old = parse_config(&stored.pack).ok();
+        let mut changes = match &old {
+            Some(old) => diff(old, config),
+            None => vec![Change::Replaced],
+        };
+        let grid_changed = old.as_ref().is_some_and(|o| o.grid_minutes != config.grid_minutes);
+        if grid_changed && Bookings::count_upcoming(tx.conn(), stored.id, None, None, now).await? > 0 {
+            return Err(PackError::new(file, "grid_minutes", "cannot change while upcoming bookings exist").into());
+        }
+        if Tenants::files(tx.conn(), stored.id).await? != source.files {
+            changes.push(Change::Files);
+        }
+        if stored.logo != source.logo {
+            changes.push(Change::Logo);
+        }
+        // Removing a service or office must not strand citizens who booked it.
+        for (item, removed) in changes.iter().filter_map(|c| match c {
+            Change::Removed(item, slug) => Some((*item, slug.as_str())),
+            _ => None,
+        }) {
+            let (service, office) = match item {
+                Item::Service => (Some(removed), None),
+                Item::Office => (None, Some(removed)),
+            };
+            let upcoming = Bookings::count_upcoming(tx.conn(), stored.id, service, office, now).await?;
+            if upcoming > 0 {
+                let kind = item.name();
+                return Err(PackError::new(
+                    file,
+                    format!("{kind}s"),
+                    format!("removing {kind} {removed:?} would strand {upcoming} upcoming booking(s); cancel or move them first"),
+                )
+                .into());
+            }
+        }
+        Ok(changes)
+    }
+
+    /// Records the stored version in the history if it is not there yet (a tenant saved before
+    /// the history existed), so that it can be restored.
+    async fn keep_in_history(&self, tx: &WriteTx, stored: &StoredTenant) -> Result<(), AppError> {
+        if Versions::has(tx.conn(), stored.id, stored.version).await? {
+            return Ok(());
+        }
+        let files = Tenants::files(tx.conn(), stored.id).await?;
+        let version = NewVersion {
+            tenant: stored.id,
+            version: stored.version,
+            manifest: &stored.pack,
+            files: &files,
+            logo: stored.logo.as_ref(),
+            saved_at: self.clock.now(),
+            saved_by: "(before the history was kept)",
+            changes: &[],
+        };
+        Versions::record(tx.conn(), version).await?;
+        Ok(())
     }
 }

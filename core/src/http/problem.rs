@@ -61,6 +61,9 @@ pub enum ProblemResponse {
     /// The slot is taken, the hold expired, or the booking can no longer change.
     #[oai(status = 409, content_type = "application/problem+json")]
     Conflict(Json<Problem>),
+    /// The configuration changed since the version named in `If-Match`.
+    #[oai(status = 412, content_type = "application/problem+json")]
+    PreconditionFailed(Json<Problem>),
     /// The body is larger than 64 KiB.
     #[oai(status = 413, content_type = "application/problem+json")]
     PayloadTooLarge(Json<Problem>),
@@ -70,6 +73,9 @@ pub enum ProblemResponse {
     /// Some fields are invalid; `errors` lists each.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Problem>),
+    /// An edit without `If-Match`.
+    #[oai(status = 428, content_type = "application/problem+json")]
+    PreconditionRequired(Json<Problem>),
     /// Too many holds or requests from this client; `Retry-After` says when to try again.
     #[oai(status = 429, content_type = "application/problem+json")]
     TooManyRequests(Json<Problem>, #[oai(header = "Retry-After")] Option<u32>),
@@ -90,6 +96,8 @@ impl From<Problem> for ProblemResponse {
             403 => Self::Forbidden(body),
             404 => Self::NotFound(body),
             409 => Self::Conflict(body),
+            412 => Self::PreconditionFailed(body),
+            428 => Self::PreconditionRequired(body),
             413 => Self::PayloadTooLarge(body),
             415 => Self::UnsupportedMediaType(body),
             429 => Self::TooManyRequests(body, None),

@@ -110,6 +110,49 @@ impl PackSource {
     }
 }
 
+impl PackSource {
+    /// A pack edited in place: new manifest text over the files and logo already stored. Plugin
+    /// modules and datasets the manifest names must be among them (they are uploaded on their
+    /// own); files it no longer names are dropped, templates kept.
+    pub fn edited(
+        slug: &str,
+        manifest: &str,
+        stored_files: &[(String, Vec<u8>)],
+        stored_logo: Option<(Vec<u8>, String)>,
+    ) -> Result<(Self, crate::domain::TenantConfig), PackError> {
+        let config = parse_config(manifest)?;
+        if config.slug.as_str() != slug {
+            return Err(PackError::new(MANIFEST, "slug", format!("stays {slug:?}: a tenant's address cannot change")));
+        }
+        let stored = |path: &str| stored_files.iter().find(|(p, _)| p == path).cloned();
+        let mut files = Vec::new();
+        for (index, plugin) in config.plugins.iter().enumerate() {
+            let file = stored(&plugin.file).ok_or_else(|| {
+                PackError::new(MANIFEST, format!("plugins[{index}].file"), format!("{:?} is not uploaded", plugin.file))
+            })?;
+            files.push(file);
+        }
+        for (index, (_, path)) in config.datasets.iter().enumerate() {
+            let file = stored(path).ok_or_else(|| {
+                PackError::new(MANIFEST, format!("datasets[{index}].file"), format!("{path:?} is not uploaded"))
+            })?;
+            files.push(file);
+        }
+        files.extend(stored_files.iter().filter(|(p, _)| p.starts_with(&format!("{TEMPLATES_DIR}/"))).cloned());
+        files.sort();
+        files.dedup_by(|a, b| a.0 == b.0);
+        let logo = match (&config.branding.logo, stored_logo) {
+            (None, _) => None,
+            (Some(_), Some(logo)) => Some(logo),
+            (Some(name), None) => {
+                return Err(PackError::new(MANIFEST, "branding.logo", format!("{name:?} is not uploaded")));
+            }
+        };
+        let source = Self { dir: PathBuf::from(slug), manifest: manifest.to_owned(), logo, files };
+        Ok((source, config))
+    }
+}
+
 /// The pack's page templates (`templates/<name>.hbs`), each checked to compile: they are stored
 /// with the configuration, so every instance renders the same version of them.
 fn read_templates(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, PackError> {

@@ -13,6 +13,7 @@ mod login_attempts;
 mod sessions;
 mod staff;
 mod tenants;
+mod versions;
 
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ pub use login_attempts::LoginAttempts;
 pub use sessions::{Sessions, StoredSession};
 pub use staff::{Invitations, StaffAccounts, StoredAccount, StoredInvitation, TenantStaff};
 pub use tenants::{PackFile, StoredTenant, TenantRow, Tenants};
+pub use versions::{NewVersion, StoredVersion, VersionSummary, Versions};
 
 const SQLITE_BUSY: i64 = 5;
 const SQLITE_LOCKED: i64 = 6;

@@ -1,6 +1,7 @@
 //! Tenants: their pack (the configuration source), logo and configuration version.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::StoreError;
@@ -130,44 +131,49 @@ impl Tenants {
         Ok(())
     }
 
-    /// Creates the tenant, or replaces its pack and bumps its configuration version.
+    /// Creates the tenant, or replaces its pack and bumps its configuration version, only if it
+    /// is still at `expected` (compare and set: of two saves from the same version one wins).
+    /// `Ok(None)` when the version moved on meanwhile.
     pub async fn save(
         conn: &impl ConnectionTrait,
         slug: &str,
         name: &str,
         pack: &str,
         logo: Option<(Vec<u8>, String)>,
+        expected: Option<i64>,
         now: DateTime<Utc>,
-    ) -> Result<StoredTenant, StoreError> {
+    ) -> Result<Option<StoredTenant>, StoreError> {
         let (logo, logo_content_type) = logo.map_or((None, None), |(bytes, kind)| (Some(bytes), Some(kind)));
-        let saved = match Entity::find().filter(Column::Slug.eq(slug)).one(conn).await? {
-            Some(existing) => {
-                let version = existing.config_version + 1;
-                let mut active: tenant::ActiveModel = existing.into();
-                active.name = Set(name.to_owned());
-                active.pack = Set(pack.to_owned());
-                active.logo = Set(logo);
-                active.logo_content_type = Set(logo_content_type);
-                active.config_version = Set(version);
-                active.updated_at = Set(now);
-                active.update(conn).await?
+        let Some(expected) = expected else {
+            let created = tenant::ActiveModel {
+                slug: Set(slug.to_owned()),
+                name: Set(name.to_owned()),
+                pack: Set(pack.to_owned()),
+                logo: Set(logo),
+                logo_content_type: Set(logo_content_type),
+                config_version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
             }
-            None => {
-                tenant::ActiveModel {
-                    slug: Set(slug.to_owned()),
-                    name: Set(name.to_owned()),
-                    pack: Set(pack.to_owned()),
-                    logo: Set(logo),
-                    logo_content_type: Set(logo_content_type),
-                    config_version: Set(1),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(conn)
-                .await?
-            }
+            .insert(conn)
+            .await?;
+            return Ok(Some(created.into()));
         };
-        Ok(saved.into())
+        let updated = Entity::update_many()
+            .col_expr(Column::Name, Expr::value(name))
+            .col_expr(Column::Pack, Expr::value(pack))
+            .col_expr(Column::Logo, Expr::value(logo))
+            .col_expr(Column::LogoContentType, Expr::value(logo_content_type))
+            .col_expr(Column::ConfigVersion, Expr::value(expected + 1))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Slug.eq(slug))
+            .filter(Column::ConfigVersion.eq(expected))
+            .exec(conn)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Ok(None);
+        }
+        Self::find(conn, slug).await
     }
 }

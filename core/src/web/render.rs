@@ -33,7 +33,7 @@ const TEMPLATES: [(&str, &str); 13] = [
 
 /// The admin pages' templates (`admin-ui/templates`), registered as `admin-<name>`; tenants do
 /// not replace these.
-const ADMIN_TEMPLATES: [(&str, &str); 9] = [
+const ADMIN_TEMPLATES: [(&str, &str); 10] = [
     ("admin-layout", include_str!("../../../admin-ui/templates/layout.hbs")),
     ("admin-error", include_str!("../../../admin-ui/templates/error.hbs")),
     ("admin-login", include_str!("../../../admin-ui/templates/login.hbs")),
@@ -43,6 +43,7 @@ const ADMIN_TEMPLATES: [(&str, &str); 9] = [
     ("admin-tenant", include_str!("../../../admin-ui/templates/tenant.hbs")),
     ("admin-staff", include_str!("../../../admin-ui/templates/staff.hbs")),
     ("admin-audit", include_str!("../../../admin-ui/templates/audit.hbs")),
+    ("admin-configuration", include_str!("../../../admin-ui/templates/configuration.hbs")),
 ];
 
 pub struct Renderer {

@@ -81,3 +81,32 @@ test("a platform admin signs in, sees every body, invites an operator who joins"
   await page.goto(`${env.server.base}/admin/`);
   assert.match(page.url(), /\/admin\/login/, "signed out");
 });
+
+test("a tenant admin changes the hours, sees the history, and rolls back", async () => {
+  const admin = env.server.staff["admin@comune-esempio.example"];
+  const page = await openPage(env.browser, env.server.base, desktop);
+  await signIn(page, admin.email, admin.password, "en");
+  await page.click('a[href="/admin/t/comune-esempio/"] >> nth=0');
+  await page.click('a[href="/admin/t/comune-esempio/configuration"]');
+  await assertAccessible(page, "configuration");
+  const original = await page.inputValue("#f-pack");
+  assert.match(original, /mon = \[\{ from = "08:30"/);
+
+  // A mistake is named by its key, and the text typed stays.
+  await page.fill("#f-pack", original.replace('mon = [{ from = "08:30"', 'mon = [{ from = "25:30"'));
+  await page.click("main form button[type=submit] >> nth=0");
+  assert.match(await page.textContent(".error-summary"), /offices/);
+  assert.match(await page.inputValue("#f-pack"), /25:30/);
+  await assertAccessible(page, "configuration with errors");
+
+  await page.fill("#f-pack", original.replace('mon = [{ from = "08:30"', 'mon = [{ from = "09:30"'));
+  await page.click("main form button[type=submit] >> nth=0");
+  assert.match(await page.textContent("[role=status]"), /version 2 is now in force/);
+  assert.match(await page.textContent("main table"), /office anagrafe changed/);
+  await assertAccessible(page, "configuration saved");
+
+  await page.click('button:has-text("Restore 1")');
+  assert.match(await page.inputValue("#f-pack"), /mon = \[\{ from = "08:30"/);
+  assert.match(await page.textContent("main table"), /admin@comune-esempio\.example/);
+  page.assertSameOrigin();
+});

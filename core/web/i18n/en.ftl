@@ -179,3 +179,5 @@ forbidden-title = Not allowed
 forbidden-body = Your role does not allow this.
 form-expired-body = This form has expired. Reload the page and try again.
 invitation-invalid-body = This invitation is not valid: it was used, has expired, or never existed. Ask whoever invited you for a new one.
+stale-version-title = Saved by someone else
+stale-version-body = Someone else saved a new version meanwhile. Review their changes and try again.

@@ -179,3 +179,5 @@ forbidden-title = Operazione non consentita
 forbidden-body = Il tuo ruolo non consente questa operazione.
 form-expired-body = Il modulo è scaduto. Ricarica la pagina e riprova.
 invitation-invalid-body = Questo invito non è valido: è già stato usato, è scaduto o non è mai esistito. Chiedi un nuovo invito a chi ti ha invitato.
+stale-version-title = Configurazione salvata da un altro
+stale-version-body = Nel frattempo qualcun altro ha salvato una nuova versione. Controlla le sue modifiche e riprova.

@@ -34,12 +34,20 @@ async fn cast(s: &TestServer) -> Cast {
 /// A path of a route table with its parameters filled in.
 fn fill(path: &str) -> String {
     let secret = "0".repeat(64);
-    path.replace("{tenant}", TENANT).replace(":tenant", TENANT).replace("{token}", &secret).replace(":token", &secret)
+    let mut filled = path.to_owned();
+    for (names, value) in
+        [(["{tenant}", ":tenant"], TENANT), (["{token}", ":token"], &secret), (["{version}", ":version"], "1")]
+    {
+        for name in names {
+            filled = filled.replace(name, value);
+        }
+    }
+    filled
 }
 
 /// A body every admin operation accepts the shape of (unknown fields are ignored).
 fn any_body() -> Value {
-    json!({"email": "nuovo@example.it", "password": "x", "role": "operator", "offices": ["sede"],
+    json!({"email": "nuovo@example.it", "password": "x", "role": "operator", "offices": ["sede"], "pack": "x",
            "current_password": "x", "new_password": "x"})
 }
 
@@ -175,7 +183,8 @@ async fn every_admin_page_checks_session_tenant_and_role(backend: Backend) {
                 assert_eq!(status, 404, "{what} by another tenant's admin");
                 assert!(!body.contains(TENANT_NAME) && !body.contains("Via Roma"), "{what} leaks: {body}");
                 if need == Need::TenantAdmin {
-                    assert_eq!(page_call(&s, method, path, Some(&c.operator)).await.0, 403, "{what} by an operator");
+                    let (status, _, body) = page_call(&s, method, path, Some(&c.operator)).await;
+                    assert_eq!(status, 403, "{what} by an operator: {body}");
                 }
                 if method == "GET" {
                     let who = if need == Need::TenantStaff { &c.operator } else { &c.admin };
@@ -486,4 +495,103 @@ on_databases!(
     invitations_work_once,
     the_audit_log_records_staff_actions,
     suspending_a_tenant,
+    the_configuration_is_versioned,
 );
+
+/// `PUT …/configuration` with `If-Match`: the answer and its status.
+async fn put_configuration(s: &TestServer, who: &Staff, if_match: Option<&str>, pack: &str) -> (u16, Value) {
+    let mut request = s
+        .http
+        .put(format!("{}/api/v1/admin/t/{TENANT}/configuration", s.base))
+        .header("authorization", who.bearer())
+        .json(&json!({ "pack": pack }));
+    if let Some(version) = if_match {
+        request = request.header("if-match", version);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+/// The configuration is saved whole, validated, versioned and audited: a save without `If-Match`
+/// or with an invalid configuration changes nothing; of two admins saving the same version at once
+/// exactly one wins and the other is told what changed; an old version can be restored; a change
+/// that would strand bookings is refused.
+async fn the_configuration_is_versioned(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let other = s.staff("altra.admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let response = s
+        .http
+        .get(format!("{}/api/v1/admin/t/{TENANT}/configuration", s.base))
+        .header("authorization", admin.bearer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["etag"], "\"1\"");
+    let original = response.json::<Value>().await.unwrap()["pack"].as_str().unwrap().to_owned();
+    assert!(original.contains(TENANT_NAME));
+
+    let renamed = |to: &str| original.replacen(&format!("name = \"{TENANT_NAME}\""), &format!("name = \"{to}\""), 1);
+    assert_eq!(put_configuration(&s, &admin, None, &renamed("Nuovo nome")).await.0, 428);
+    let broken = original.replacen("slug = \"prova\"", "slug = \"prova\"\nhold_minutes = 600", 1);
+    let (status, body) = put_configuration(&s, &admin, Some("\"1\""), &broken).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (422, Some("hold_minutes")), "{body}");
+    let (status, body) = put_configuration(&s, &admin, Some("\"1\""), "slug = \"altro\"").await;
+    assert_eq!(status, 422, "{body}");
+
+    // Two admins save version 1 at once: one wins, the other learns what changed.
+    let (first, second) = futures::future::join(
+        put_configuration(&s, &admin, Some("\"1\""), &renamed("Comune di Prova A")),
+        put_configuration(&s, &other, Some("\"1\""), &renamed("Comune di Prova B")),
+    )
+    .await;
+    let mut statuses = [first.0, second.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 412], "{first:?} {second:?}");
+    let (won, lost) = if first.0 == 200 { (&first.1, &second.1) } else { (&second.1, &first.1) };
+    assert_eq!(won["version"], 2);
+    assert_eq!(won["changes"], json!(["tenant settings changed"]));
+    assert_eq!(lost["type"], "/problems/stale-version");
+    assert!(lost["detail"].as_str().unwrap().contains("tenant settings changed (version 2,"), "{lost}");
+    let (_, tenant) = s.get(&s.url(TENANT, "")).await;
+    assert!(tenant["name"].as_str().unwrap().starts_with("Comune di Prova "), "{tenant}");
+
+    let (_, history) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/versions")).await;
+    let versions: Vec<i64> = history.as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect();
+    assert_eq!(versions, [2, 1]);
+    assert!(history[0]["saved_by"].as_str().unwrap().ends_with("@prova.example.it"));
+
+    // Back to version 1, as version 3; a restore from a stale version is refused.
+    let restore = |current: &str| {
+        s.http
+            .post(format!("{}/api/v1/admin/t/{TENANT}/versions/1/restore", s.base))
+            .header("authorization", admin.bearer())
+            .header("if-match", current)
+            .send()
+    };
+    assert_eq!(restore("\"1\"").await.unwrap().status().as_u16(), 412);
+    let response = restore("\"2\"").await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["etag"], "\"3\"");
+    let (_, tenant) = s.get(&s.url(TENANT, "")).await;
+    assert_eq!(tenant["name"], TENANT_NAME);
+    let (_, log) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/audit?action=configuration.")).await;
+    let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let saved = "configuration.saved";
+    assert_eq!(actions, ["configuration.restored", saved, saved, saved]);
+    assert_eq!(log[1]["detail"], json!({"version": 3, "changes": ["tenant settings changed"]}));
+    assert_eq!((log[3]["actor"].as_str(), &log[3]["detail"]["changes"]), (Some("console"), &json!(["tenant created"])));
+
+    // A booking at `piccolo` keeps its office from being removed.
+    let (status, hold) = s.hold(TENANT, "visita", "piccolo", "in_person", "2026-12-02T07:00:00Z").await;
+    assert_eq!(status, 201, "{hold}");
+    assert_eq!(s.book(TENANT, &hold, "maria@example.it").await.0, 201);
+    let (_, current) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/configuration")).await;
+    let text = current["pack"].as_str().unwrap();
+    let at = text.find("[[offices]]\nslug = \"piccolo\"").expect("the office piccolo in the pack");
+    assert!(!text[at + 1..].contains("[[offices]]"), "piccolo is the last office of the test pack");
+    let without_piccolo = &text[..at];
+    let (status, body) = put_configuration(&s, &admin, Some("\"3\""), without_piccolo).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("would strand 1 upcoming booking"), "{body}");
+}

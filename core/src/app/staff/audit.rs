@@ -28,9 +28,14 @@ impl Actor {
         Self { id: None, label: "unknown account".into(), client: client.map(str::to_owned) }
     }
 
-    /// The command line (first accounts, demo accounts).
+    /// The command line (first accounts, demo accounts, packs applied).
     pub(crate) fn console() -> Self {
         Self { id: None, label: "console".into(), client: None }
+    }
+
+    /// How the history names whoever saved a version.
+    pub(crate) fn label(&self) -> &str {
+        &self.label
     }
 }
 

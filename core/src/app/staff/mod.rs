@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod configuration;
 mod overview;
 mod passwords;
 pub(crate) mod secrets;
@@ -18,7 +19,9 @@ use super::{AppError, Sportello, TenantSnapshot};
 use crate::domain::{Denied, Role, StaffMember};
 
 pub use accounts::{InvitationLink, InvitationView, NewStaff, StaffList};
+pub(crate) use audit::Actor;
 pub use audit::AuditFilter;
+pub use configuration::ConfigurationView;
 pub use overview::{OfficeLoad, TenantOverview, TenantSummary};
 pub use sessions::LoggedIn;
 

@@ -213,3 +213,37 @@ impl From<AuditEntry> for AuditEntryView {
         }
     }
 }
+
+#[derive(Object)]
+pub struct ConfigurationBody {
+    /// The whole `tenant.toml`, as in a tenant pack (docs/tenant-pack.md).
+    pub pack: String,
+}
+
+#[derive(Object)]
+pub struct ConfigurationDocument {
+    pub version: i64,
+    pub pack: String,
+}
+
+#[derive(Object)]
+pub struct SavedConfiguration {
+    /// The version now in force (the new ETag).
+    pub version: i64,
+    /// What this save changed, as sentences; empty when nothing did.
+    pub changes: Vec<String>,
+}
+
+#[derive(Object)]
+pub struct VersionView {
+    pub version: i64,
+    pub saved_at: String,
+    pub saved_by: String,
+    pub changes: Vec<String>,
+}
+
+impl From<crate::store::VersionSummary> for VersionView {
+    fn from(v: crate::store::VersionSummary) -> Self {
+        Self { version: v.version, saved_at: v.saved_at.to_rfc3339(), saved_by: v.saved_by, changes: v.changes }
+    }
+}

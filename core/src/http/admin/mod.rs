@@ -6,7 +6,7 @@
 mod dto;
 
 use poem_openapi::auth::Bearer;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, SecurityScheme, Tags};
 
@@ -16,8 +16,9 @@ use crate::app::{AppError, AuditFilter, NewStaff, Sportello, StaffSession};
 use crate::domain::Role;
 use crate::web::{client_address, staff_cookie};
 use dto::{
-    Acceptance, AccountView, AuditEntryView, Credentials, InvitationCreated, InvitationRequest, PasswordChange,
-    PendingInvitationView, SessionView, StaffListView, TenantOverviewView, TenantSummaryView,
+    Acceptance, AccountView, AuditEntryView, ConfigurationBody, ConfigurationDocument, Credentials, InvitationCreated,
+    InvitationRequest, PasswordChange, PendingInvitationView, SavedConfiguration, SessionView, StaffListView,
+    TenantOverviewView, TenantSummaryView, VersionView,
 };
 
 /// The least role an operation needs.
@@ -70,7 +71,39 @@ pub enum Invited {
     Created(Json<InvitationCreated>),
 }
 
+#[derive(ApiResponse)]
+pub enum Configuration {
+    /// The configuration and, in `ETag`, its version: send it back in `If-Match` to save.
+    #[oai(status = 200)]
+    Ok(Json<ConfigurationDocument>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum Saved {
+    /// Saved as a new version (or unchanged); `ETag` is the version now in force.
+    #[oai(status = 200)]
+    Ok(Json<SavedConfiguration>, #[oai(header = "ETag")] String),
+}
+
 type ApiResult<T> = Result<T, ProblemResponse>;
+
+fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version an `If-Match` names: `"7"`, `W/"7"` or `7`.
+fn if_match(raw: Option<&str>) -> Result<Option<i64>, AppError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let value = raw.trim().trim_start_matches("W/").trim_matches('"');
+    value.parse().map(Some).map_err(|_| {
+        AppError::field("If-Match", "invalid_version", "Send the ETag of the configuration you edited, e.g. \"7\".")
+    })
+}
+
+fn saved(report: crate::app::ApplyReport) -> Saved {
+    let changes = report.changes.iter().map(ToString::to_string).collect();
+    Saved::Ok(Json(SavedConfiguration { version: report.version, changes }), etag(report.version))
+}
 
 fn parse_role(raw: &str) -> Result<Role, AppError> {
     Role::parse(raw)
@@ -277,5 +310,80 @@ impl AdminApi {
         let session = self.session(&auth, request).await?;
         let entries = self.app.audit_log(&session, Some(&tenant), &Self::audit_filter(action.0, before.0)).await?;
         Ok(Json(entries.into_iter().map(AuditEntryView::from).collect()))
+    }
+
+    /// The tenant's configuration (its `tenant.toml`) with its version in `ETag`.
+    #[oai(path = "/t/:tenant/configuration", method = "get", tag = "AdminTag::TenantAdmin")]
+    async fn configuration(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+    ) -> ApiResult<Configuration> {
+        let session = self.session(&auth, request).await?;
+        let view = self.app.configuration(&session, &tenant).await?;
+        let tag = etag(view.version);
+        Ok(Configuration::Ok(Json(ConfigurationDocument { version: view.version, pack: view.manifest }), tag))
+    }
+
+    /// Saves the whole configuration as a new version. `If-Match` must name the version edited:
+    /// if someone saved since, 412 says what they changed and nothing is overwritten. The whole
+    /// configuration is validated (422 names each problem's key); plugin modules, datasets and
+    /// the logo it names must be uploaded already.
+    #[oai(path = "/t/:tenant/configuration", method = "put", tag = "AdminTag::TenantAdmin")]
+    async fn save_configuration(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        body: Json<ConfigurationBody>,
+    ) -> ApiResult<Saved> {
+        let session = self.session(&auth, request).await?;
+        let expected = if_match(version.0.as_deref())?;
+        Ok(saved(self.app.save_configuration(&session, &tenant, expected, &body.pack).await?))
+    }
+
+    /// Every saved version, newest first: who, when, what changed.
+    #[oai(path = "/t/:tenant/versions", method = "get", tag = "AdminTag::TenantAdmin")]
+    async fn versions(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+    ) -> ApiResult<Json<Vec<VersionView>>> {
+        let session = self.session(&auth, request).await?;
+        let history = self.app.configuration_history(&session, &tenant).await?;
+        Ok(Json(history.into_iter().map(VersionView::from).collect()))
+    }
+
+    /// One saved version's configuration.
+    #[oai(path = "/t/:tenant/versions/:version", method = "get", tag = "AdminTag::TenantAdmin")]
+    async fn version(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        version: Path<i64>,
+    ) -> ApiResult<Json<ConfigurationDocument>> {
+        let session = self.session(&auth, request).await?;
+        let view = self.app.configuration_version(&session, &tenant, version.0).await?;
+        Ok(Json(ConfigurationDocument { version: view.version, pack: view.manifest }))
+    }
+
+    /// Restores a saved version (files and logo included) as the next version; `If-Match` names
+    /// the version in force.
+    #[oai(path = "/t/:tenant/versions/:version/restore", method = "post", tag = "AdminTag::TenantAdmin")]
+    async fn restore(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        version: Path<i64>,
+        #[oai(name = "If-Match")] current: Header<Option<String>>,
+    ) -> ApiResult<Saved> {
+        let session = self.session(&auth, request).await?;
+        let expected = if_match(current.0.as_deref())?;
+        Ok(saved(self.app.restore_configuration(&session, &tenant, version.0, expected).await?))
     }
 }

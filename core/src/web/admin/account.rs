@@ -5,7 +5,7 @@ use poem::web::{Form, Path, Query};
 use poem::{Request, Response, handler};
 
 use super::views::{InvitationView, LoginView, PasswordView, role_key};
-use super::{Fields, Page, StaffVisit, WebData, stop};
+use super::{Fields, Page, WebData, stop};
 use crate::app::{AppError, LoggedIn, secrets};
 use crate::web::{Web, see_other, staff_cookie};
 
@@ -110,8 +110,7 @@ pub async fn log_in(web: WebData<'_>, request: &Request, Form(fields): Form<Fiel
 
 #[handler]
 pub async fn log_out(web: WebData<'_>, request: &Request, Form(fields): Form<Fields>) -> Page {
-    let visit = web.staff_visit(request).await?;
-    visit.check_form(&fields).map_err(|e| stop(web.admin_failure(&visit, &e)))?;
+    let visit = web.staff_form(request, &fields).await?;
     web.app.log_out(&visit.session).await.map_err(|e| stop(web.admin_failure(&visit, &e)))?;
     let mut response = see_other("/admin/login");
     if let Ok(value) = staff_cookie::clear(web.plain_http).parse() {
@@ -183,8 +182,7 @@ pub async fn password_page(web: WebData<'_>, request: &Request) -> Page {
 
 #[handler]
 pub async fn change_password(web: WebData<'_>, request: &Request, Form(fields): Form<Fields>) -> Page {
-    let visit: StaffVisit = web.staff_visit(request).await?;
-    visit.check_form(&fields).map_err(|e| stop(web.admin_failure(&visit, &e)))?;
+    let visit = web.staff_form(request, &fields).await?;
     let (new, confirmation) = (field(&fields, "new_password"), field(&fields, "new_password_confirmation"));
     if new != confirmation {
         let text = web.render.text(visit.locale, "admin-error-passwords-differ", &[]);

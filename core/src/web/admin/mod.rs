@@ -7,6 +7,7 @@
 
 mod account;
 mod audit;
+mod configuration;
 mod staff;
 mod tenants;
 mod views;
@@ -81,6 +82,9 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/staff", M::GET, TenantAdmin, staff::staff_page),
         page("/admin/t/:tenant/staff", M::POST, TenantAdmin, staff::invite),
         page("/admin/t/:tenant/audit", M::GET, TenantAdmin, audit::tenant_log),
+        page("/admin/t/:tenant/configuration", M::GET, TenantAdmin, configuration::configuration_page),
+        page("/admin/t/:tenant/configuration", M::POST, TenantAdmin, configuration::save_configuration),
+        page("/admin/t/:tenant/versions/:version/restore", M::POST, TenantAdmin, configuration::restore_version),
     ]
 }
 
@@ -145,6 +149,13 @@ impl Web {
             }
             Err(error) => Err(poem::Error::from_response(self.admin_failure_bare(request, &error))),
         }
+    }
+
+    /// A signed-in visitor's form: refused unless it carries the session's CSRF token.
+    async fn staff_form(&self, request: &Request, fields: &Fields) -> Page<StaffVisit> {
+        let visit = self.staff_visit(request).await?;
+        visit.check_form(fields).map_err(|e| stop(self.admin_failure(&visit, &e)))?;
+        Ok(visit)
     }
 
     fn client_of(&self, request: &Request) -> Option<String> {

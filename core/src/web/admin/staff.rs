@@ -89,9 +89,8 @@ pub async fn invite(
     Path(tenant): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Page {
-    let visit = web.staff_visit(request).await?;
     let single: super::Fields = fields.iter().cloned().collect();
-    visit.check_form(&single).map_err(|e| stop(web.admin_failure(&visit, &e)))?;
+    let visit = web.staff_form(request, &single).await?;
     let typed = Typed {
         email: single.get("email").cloned().unwrap_or_default(),
         role: single.get("role").cloned().unwrap_or_default(),

@@ -51,8 +51,7 @@ pub async fn set_suspension(
     Path(tenant): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Page {
-    let visit = web.staff_visit(request).await?;
-    visit.check_form(&fields).map_err(|e| stop(web.admin_failure(&visit, &e)))?;
+    let visit = web.staff_form(request, &fields).await?;
     let suspend = fields.get("suspended").is_some_and(|v| v == "yes");
     web.app.set_suspended(&visit.session, &tenant, suspend).await.map_err(|e| stop(web.admin_failure(&visit, &e)))?;
     Ok(see_other("/admin/"))
@@ -66,6 +65,7 @@ pub async fn overview(web: WebData<'_>, request: &Request, Path(tenant): Path<St
     let base = format!("/admin/t/{}", overview.slug);
     let view = OverviewView {
         staff_url: format!("{base}/staff"),
+        configuration_url: format!("{base}/configuration"),
         audit_url: format!("{base}/audit"),
         public_url: format!("/t/{}/", overview.slug),
         is_admin: overview.role >= Role::TenantAdmin,

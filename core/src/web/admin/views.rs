@@ -100,6 +100,7 @@ pub struct OverviewView {
     pub offices: Vec<OfficeRow>,
     pub staff_url: String,
     pub audit_url: String,
+    pub configuration_url: String,
     pub public_url: String,
 }
 
@@ -180,4 +181,30 @@ pub fn encode(value: &str) -> String {
 /// A role's message key.
 pub fn role_key(role: crate::domain::Role) -> String {
     format!("admin-role-{}", role.code().replace('_', "-"))
+}
+
+#[derive(Serialize)]
+pub struct ConfigurationPage {
+    pub tenant_name: String,
+    pub back: String,
+    pub action: String,
+    /// The version the text was edited from (sent back with the form).
+    pub version: i64,
+    pub current_version: i64,
+    pub text: String,
+    pub errors: BTreeMap<String, String>,
+    pub conflict: Vec<String>,
+    pub saved_version: Option<i64>,
+    pub saved_changes: Vec<String>,
+    pub history: Vec<VersionRow>,
+}
+
+#[derive(Serialize)]
+pub struct VersionRow {
+    pub version: i64,
+    pub saved_at: String,
+    pub saved_by: String,
+    pub changes: String,
+    /// None for the version in force.
+    pub restore_action: Option<String>,
 }

@@ -1,0 +1,119 @@
+//! A tenant's configuration as its admins edit it: read it with its version, save a new version
+//! of the whole (refused when someone saved meanwhile), see the history, restore a version.
+
+use super::StaffSession;
+use super::audit::Actor;
+use crate::app::tenants::Expected;
+use crate::app::{AppError, ApplyReport, Sportello};
+use crate::domain::{FieldErrors, Role};
+use crate::packs::{MANIFEST, PackError, PackSource};
+use crate::store::{Tenants, VersionSummary, Versions};
+
+/// The configuration in force: its version (the ETag) and its text.
+#[derive(Clone, Debug)]
+pub struct ConfigurationView {
+    pub version: i64,
+    pub manifest: String,
+}
+
+/// A pack problem as field errors: the key is the field, the reason the message.
+fn invalid(error: PackError) -> AppError {
+    let mut errors = FieldErrors::default();
+    errors.push(error.key, "invalid_configuration", error.reason);
+    AppError::Invalid(errors)
+}
+
+impl Sportello {
+    pub async fn configuration(&self, session: &StaffSession, slug: &str) -> Result<ConfigurationView, AppError> {
+        self.tenant_for(session, slug, Role::TenantAdmin).await?;
+        let stored = Tenants::find(self.store.reader(), slug).await?.ok_or(AppError::NotFound("tenant"))?;
+        Ok(ConfigurationView { version: stored.version, manifest: stored.pack })
+    }
+
+    /// Saves `manifest` as the next version, if the tenant is still at `expected`. The whole
+    /// configuration is validated as a pack is; plugin modules, datasets and the logo it names
+    /// must be uploaded already.
+    pub async fn save_configuration(
+        &self,
+        session: &StaffSession,
+        slug: &str,
+        expected: Option<i64>,
+        manifest: &str,
+    ) -> Result<ApplyReport, AppError> {
+        let tenant = self.tenant_for(session, slug, Role::TenantAdmin).await?;
+        let expected = expected.ok_or(AppError::VersionRequired)?;
+        let stored = Tenants::find(self.store.reader(), slug).await?.ok_or(AppError::NotFound("tenant"))?;
+        let files = Tenants::files(self.store.reader(), tenant.id).await?;
+        let (source, config) = PackSource::edited(slug, manifest, &files, stored.logo).map_err(invalid)?;
+        let saved = self
+            .store_configuration(&source, &config, MANIFEST, Expected::Version(expected), &Actor::of(session))
+            .await;
+        self.explained(tenant.id, expected, saved).await
+    }
+
+    /// A stale save answered with what was saved meanwhile; a pack problem as field errors.
+    async fn explained(
+        &self,
+        tenant: crate::domain::TenantId,
+        expected: i64,
+        saved: Result<ApplyReport, AppError>,
+    ) -> Result<ApplyReport, AppError> {
+        match saved {
+            Err(AppError::StaleVersion { .. }) => {
+                let since = Versions::since(self.store.reader(), tenant, expected).await?;
+                let current = since.last().map_or(expected, |v| v.version);
+                let changes = since
+                    .iter()
+                    .flat_map(|v| v.changes.iter().map(move |c| format!("{c} (version {}, {})", v.version, v.saved_by)))
+                    .collect();
+                Err(AppError::StaleVersion { current, changes })
+            }
+            Err(AppError::Pack(error)) => Err(invalid(error)),
+            other => other,
+        }
+    }
+
+    /// Every saved version, newest first.
+    pub async fn configuration_history(
+        &self,
+        session: &StaffSession,
+        slug: &str,
+    ) -> Result<Vec<VersionSummary>, AppError> {
+        let tenant = self.tenant_for(session, slug, Role::TenantAdmin).await?;
+        Ok(Versions::list(self.store.reader(), tenant.id).await?)
+    }
+
+    /// The text of one saved version.
+    pub async fn configuration_version(
+        &self,
+        session: &StaffSession,
+        slug: &str,
+        version: i64,
+    ) -> Result<ConfigurationView, AppError> {
+        let tenant = self.tenant_for(session, slug, Role::TenantAdmin).await?;
+        let found =
+            Versions::get(self.store.reader(), tenant.id, version).await?.ok_or(AppError::NotFound("version"))?;
+        Ok(ConfigurationView { version, manifest: found.manifest })
+    }
+
+    /// Saves an old version again, files and logo included, as the next version.
+    pub async fn restore_configuration(
+        &self,
+        session: &StaffSession,
+        slug: &str,
+        version: i64,
+        expected: Option<i64>,
+    ) -> Result<ApplyReport, AppError> {
+        let tenant = self.tenant_for(session, slug, Role::TenantAdmin).await?;
+        let expected = expected.ok_or(AppError::VersionRequired)?;
+        let old = Versions::get(self.store.reader(), tenant.id, version).await?.ok_or(AppError::NotFound("version"))?;
+        let config = crate::packs::parse_config(&old.manifest).map_err(invalid)?;
+        let source = PackSource { dir: slug.into(), manifest: old.manifest, logo: old.logo, files: old.files };
+        let actor = Actor::of(session);
+        let saved = self.store_configuration(&source, &config, MANIFEST, Expected::Version(expected), &actor).await;
+        let report = self.explained(tenant.id, expected, saved).await?;
+        let detail = serde_json::json!({ "restored": version, "version": report.version });
+        self.audit(Some(tenant.id), &actor, "configuration.restored", detail).await?;
+        Ok(report)
+    }
+}
