@@ -30,6 +30,8 @@ pub(crate) enum Expected {
     Current,
     /// Exactly this one, or the save is refused as stale (an admin's edit, `If-Match`).
     Version(i64),
+    /// None: the tenant is new (onboarding), and its slug must be free.
+    Absent,
 }
 
 impl Sportello {
@@ -83,6 +85,10 @@ impl Sportello {
         let stale = |current: i64| AppError::StaleVersion { current, changes: Vec::new() };
         let changes = match (&existing, expected) {
             (None, Expected::Version(_)) => return Err(AppError::NotFound("tenant")),
+            (Some(_), Expected::Absent) => {
+                return Err(AppError::field("slug", "slug_taken", "Another public body already has this address."));
+            }
+            (None, Expected::Absent) => vec![Change::TenantCreated],
             (Some(stored), Expected::Version(v)) if stored.version != v => return Err(stale(stored.version)),
             (None, Expected::Current) => vec![Change::TenantCreated],
             (Some(stored), _) => self.changes_from(&tx, stored, source, config, file).await?,

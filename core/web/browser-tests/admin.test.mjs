@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { assertAccessible, desktop, openPage, serverAndBrowser, tablet } from "./browser.mjs";
+import { fillCitizen, toDetails } from "./citizen.mjs";
 
 const env = serverAndBrowser();
 
@@ -109,4 +110,72 @@ test("a tenant admin changes the hours, sees the history, and rolls back", async
   assert.match(await page.inputValue("#f-pack"), /mon = \[\{ from = "08:30"/);
   assert.match(await page.textContent("main table"), /admin@comune-esempio\.example/);
   page.assertSameOrigin();
+});
+
+const SERVICE_AND_OFFICE = `
+[[services]]
+slug = "segnalazioni"
+name = { it = "Segnalazioni sui canali", en = "Reports on the canals" }
+description = { it = "Un problema su un corso d'acqua", en = "A problem on a watercourse" }
+duration_minutes = 30
+modes = ["in_person"]
+[[offices]]
+slug = "sede"
+name = "Sede del consorzio"
+address = "Via del Fosso 1, Pisa"
+modes = ["in_person"]
+services = ["segnalazioni"]
+[offices.hours]
+mon = [{ from = "08:30", to = "12:30", desks = 2 }]
+tue = [{ from = "08:30", to = "12:30", desks = 2 }]
+wed = [{ from = "08:30", to = "12:30", desks = 2 }]
+thu = [{ from = "08:30", to = "12:30", desks = 2 }]
+fri = [{ from = "08:30", to = "12:30", desks = 2 }]
+`;
+
+test("a platform admin onboards a body; its admin configures it; a citizen books; the admin sees it", async () => {
+  const platform = env.server.staff["platform@sportello.example"];
+  const page = await openPage(env.browser, env.server.base, desktop);
+  await signIn(page, platform.email, platform.password, "it");
+  await page.fill("#f-name", "Consorzio Nuovo");
+  await page.fill("#f-slug", "Consorzio Nuovo");
+  await page.fill("#f-admin_email", "capo@nuovo.example");
+  await page.click('form[action="/admin/tenants"] button[type=submit]');
+  assert.match(await page.textContent(".error-summary"), /lettere minuscole/);
+  assert.equal(await page.inputValue("#f-name"), "Consorzio Nuovo", "what was typed stays");
+  await assertAccessible(page, "new body with errors");
+  await page.fill("#f-slug", "consorzio-nuovo");
+  await page.click('form[action="/admin/tenants"] button[type=submit]');
+  await assertAccessible(page, "new body made");
+  const link = await page.inputValue("#invitation-link");
+
+  const admin = await openPage(env.browser, env.server.base, tablet);
+  await admin.goto(`${env.server.base}${link}?lang=it`);
+  await admin.fill("#f-password", "la bonifica del padule");
+  await admin.fill("#f-password_confirmation", "la bonifica del padule");
+  await admin.click("main form button[type=submit]");
+  await admin.click('a[href="/admin/t/consorzio-nuovo/"] >> nth=0');
+  await admin.click('a[href="/admin/t/consorzio-nuovo/configuration"]');
+  const first = await admin.inputValue("#f-pack");
+  await admin.fill("#f-pack", first + SERVICE_AND_OFFICE);
+  await admin.click("main form button[type=submit] >> nth=0");
+  assert.match(await admin.textContent("[role=status]"), /versione 2/);
+  const history = await admin.textContent("main table");
+  assert.match(history, /service segnalazioni added/);
+  assert.match(history, /office sede added/);
+  assert.match(history, /tenant created/);
+
+  const citizen = await openPage(env.browser, env.server.base, desktop);
+  await toDetails(citizen, env.server.base, { tenant: "consorzio-nuovo", service: "segnalazioni", choice: "sede:in_person", lang: "it" });
+  await fillCitizen(citizen);
+  await citizen.check("#f-privacy");
+  await citizen.click("form button[type=submit]");
+  await citizen.click("text=Conferma la prenotazione");
+  assert.match(await citizen.textContent("h1"), /Appuntamento confermato/);
+
+  await admin.goto(`${env.server.base}/admin/t/consorzio-nuovo/`);
+  assert.match(await admin.textContent("main table tbody"), /Sede del consorzio\s*1/);
+  await assertAccessible(admin, "tenant with a booking");
+  admin.assertSameOrigin();
+  citizen.assertSameOrigin();
 });

@@ -3,45 +3,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { assertAccessible, desktop, openPage, phone, serverAndBrowser } from "./browser.mjs";
+import { fillCitizen, pickFirstDay, toDetails } from "./citizen.mjs";
 
 const env = serverAndBrowser();
 
-/** Opens the first day with free places, moving to the next month when this one has none left. */
-async function pickFirstDay(page) {
-  for (let months = 0; months < 3 && (await page.locator("ul.days a").count()) === 0; months++) {
-    await page.click('a[rel="next"]');
-  }
-  await page.click("ul.days a >> nth=0");
-}
-
-/** Service → office and mode → first free day and time → details page. */
-async function toDetails(page, { tenant, service, choice, lang }) {
-  await page.goto(`${env.server.base}/t/${tenant}/?lang=${lang}`);
-  assert.equal(await page.getAttribute("html", "lang"), lang);
-  await assertAccessible(page, "services");
-  await page.click(`a[href="/t/${tenant}/s/${service}"]`);
-  await assertAccessible(page, "offices");
-  await page.check(`input[value="${choice}"]`);
-  await page.click("form#offices button[type=submit]");
-  await assertAccessible(page, "calendar");
-  await pickFirstDay(page);
-  await assertAccessible(page, "times");
-  await page.check('input[name="start"] >> nth=0');
-  await page.click("form#times button[type=submit]");
-  assert.match(page.url(), /\/details\//);
-  await assertAccessible(page, "details");
-}
-
-async function fillCitizen(page) {
-  await page.fill("#f-first_name", "Giulia");
-  await page.fill("#f-last_name", "Neri");
-  await page.fill("#f-email", "giulia.neri@example.it");
-  await page.fill("#f-phone", "347 111 2222");
-}
-
 test("books at a phone viewport in Italian, with errors shown and fixed", async () => {
   const page = await openPage(env.browser, env.server.base, phone);
-  await toDetails(page, { tenant: "comune-esempio", service: "certificati-anagrafici", choice: "anagrafe:in_person", lang: "it" });
+  await toDetails(page, env.server.base, { tenant: "comune-esempio", service: "certificati-anagrafici", choice: "anagrafe:in_person", lang: "it" });
   // Submitting empty: the summary takes the focus and links to each field.
   await page.click("form button[type=submit]");
   assert.equal(await page.evaluate(() => document.activeElement?.id), "error-summary");
@@ -74,7 +42,7 @@ test("the home page leads to each public body, in both languages", async () => {
 
 test("books a WhatsApp call at a desktop viewport in English", async () => {
   const page = await openPage(env.browser, env.server.base, desktop);
-  await toDetails(page, { tenant: "cbtoscananord", service: "avvisi-pagamento", choice: "sede-viareggio:whatsapp", lang: "en" });
+  await toDetails(page, env.server.base, { tenant: "cbtoscananord", service: "avvisi-pagamento", choice: "sede-viareggio:whatsapp", lang: "en" });
   await fillCitizen(page);
   await page.fill("#f-fiscal_code", "RSSMRA85T10A562S");
   await page.fill("#f-contact", "+39 347 111 2222");
@@ -105,7 +73,7 @@ test("books a WhatsApp call at a desktop viewport in English", async () => {
 
 test("books with JavaScript disabled", async () => {
   const page = await openPage(env.browser, env.server.base, { ...phone, javaScriptEnabled: false });
-  await toDetails(page, { tenant: "comune-esempio", service: "carta-identita", choice: "anagrafe:in_person", lang: "it" });
+  await toDetails(page, env.server.base, { tenant: "comune-esempio", service: "carta-identita", choice: "anagrafe:in_person", lang: "it" });
   await fillCitizen(page);
   await page.fill("#f-fiscal_code", "RSSMRA85T10A562S");
   await page.check("#f-privacy");
@@ -168,7 +136,7 @@ test("the whole flow works with the keyboard alone", async () => {
 
 /** Finds a booking by code and e-mail, moves it, then cancels it, checking every page with axe. */
 async function manageFlow(page, lang, words) {
-  await toDetails(page, { tenant: "comune-esempio", service: "certificati-anagrafici", choice: "anagrafe:in_person", lang });
+  await toDetails(page, env.server.base, { tenant: "comune-esempio", service: "certificati-anagrafici", choice: "anagrafe:in_person", lang });
   await fillCitizen(page);
   const email = `manage.${lang}@example.it`;
   await page.fill("#f-email", email);

@@ -6,6 +6,7 @@ use chrono::TimeDelta;
 use serde_json::{Value, json};
 use sportello::domain::Role;
 use sportello::web::{Need, admin_route_table};
+use sportello_tests::packs::{Office, Pack, Service};
 use sportello_tests::staff::{PASSWORD, Staff};
 use sportello_tests::{Backend, TestServer, on_databases};
 
@@ -48,7 +49,7 @@ fn fill(path: &str) -> String {
 /// A body every admin operation accepts the shape of (unknown fields are ignored).
 fn any_body() -> Value {
     json!({"email": "nuovo@example.it", "password": "x", "role": "operator", "offices": ["sede"], "pack": "x",
-           "current_password": "x", "new_password": "x"})
+           "current_password": "x", "new_password": "x", "slug": "nuovo", "name": "Nuovo", "admin_email": "a@example.it"})
 }
 
 async fn api_call(s: &TestServer, method: &str, path: &str, who: Option<&Staff>) -> (u16, String) {
@@ -496,6 +497,7 @@ on_databases!(
     the_audit_log_records_staff_actions,
     suspending_a_tenant,
     the_configuration_is_versioned,
+    onboarding_a_public_body,
 );
 
 /// `PUT …/configuration` with `If-Match`: the answer and its status.
@@ -594,4 +596,63 @@ async fn the_configuration_is_versioned(backend: Backend) {
     let (status, body) = put_configuration(&s, &admin, Some("\"3\""), without_piccolo).await;
     assert_eq!(status, 422, "{body}");
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("would strand 1 upcoming booking"), "{body}");
+}
+
+/// A platform admin onboards a public body; its first admin accepts the invitation, adds a
+/// service and an office with hours; a citizen books it; the admin sees the booking in the office.
+async fn onboarding_a_public_body(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let platform = s.staff("platform@example.it", Role::Platform, None, &[]).await;
+    let prova_admin = s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let create = |who: &Staff, body: Value| {
+        let request =
+            s.http.post(format!("{}/api/v1/admin/tenants", s.base)).header("authorization", who.bearer()).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let body = json!({"slug": "nuovo-ente", "name": "Consorzio Nuovo", "admin_email": "capo@nuovo.example.it"});
+    assert_eq!(create(&prova_admin, body.clone()).await.0, 403);
+    let (status, created) = create(&platform, body.clone()).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, again) = create(&platform, body).await;
+    assert_eq!((status, again["errors"][0]["code"].as_str()), (422, Some("slug_taken")), "{again}");
+    let bad = json!({"slug": "Bad Slug", "name": "", "timezone": "Mars/Base", "locales": ["xx"], "admin_email": "x"});
+    let (status, refused) = create(&platform, bad).await;
+    let fields: Vec<&str> =
+        refused["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!((status, fields), (422, vec!["slug", "name", "timezone", "locales", "admin_email"]));
+    let (status, tenant) = s.get(&s.url("nuovo-ente", "")).await;
+    assert_eq!((status, tenant["name"].as_str()), (200, Some("Consorzio Nuovo")));
+
+    let url = created["invitation"]["url"].as_str().unwrap();
+    assert_eq!(accept(&s, url, "le idrovore di nuovo").await.0, 201);
+    let admin = s.log_in("capo@nuovo.example.it", "le idrovore di nuovo").await;
+    let (_, current) = s.admin_get(&admin, "/api/v1/admin/t/nuovo-ente/configuration").await;
+    assert_eq!(current["version"], 1);
+    let office = Office::new("sede", "Sede", "Via del Fosso 1", &["visita"]).open(&["wed"], "08:30", "12:30", 1);
+    let pack =
+        Pack::new("nuovo-ente", "Consorzio Nuovo").service(Service::new("visita", "Visita")).office(office).toml();
+    let response = s
+        .http
+        .put(format!("{}/api/v1/admin/t/nuovo-ente/configuration", s.base))
+        .header("authorization", admin.bearer())
+        .header("if-match", "\"1\"")
+        .json(&json!({ "pack": pack }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let saved: Value = response.json().await.unwrap();
+    let changes: Vec<&str> = saved["changes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert!(changes.contains(&"service visita added") && changes.contains(&"office sede added"), "{changes:?}");
+
+    let (status, hold) = s.hold("nuovo-ente", "visita", "sede", "in_person", "2026-12-02T08:30:00+01:00").await;
+    assert_eq!(status, 201, "{hold}");
+    assert_eq!(s.book("nuovo-ente", &hold, "cittadino@example.it").await.0, 201);
+    let (_, overview) = s.admin_get(&admin, "/api/v1/admin/t/nuovo-ente").await;
+    assert_eq!(overview["offices"], json!([{"slug": "sede", "name": "Sede", "upcoming_bookings": 1}]));
+    let (_, log) = s.admin_get(&platform, "/api/v1/admin/audit?action=tenant.created").await;
+    assert_eq!(log[0]["detail"]["tenant"], "nuovo-ente");
 }

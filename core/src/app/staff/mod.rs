@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod configuration;
+mod onboarding;
 mod overview;
 mod passwords;
 pub(crate) mod secrets;
@@ -22,6 +23,7 @@ pub use accounts::{InvitationLink, InvitationView, NewStaff, StaffList};
 pub(crate) use audit::Actor;
 pub use audit::AuditFilter;
 pub use configuration::ConfigurationView;
+pub use onboarding::NewTenant;
 pub use overview::{OfficeLoad, TenantOverview, TenantSummary};
 pub use sessions::LoggedIn;
 

@@ -247,3 +247,33 @@ impl From<crate::store::VersionSummary> for VersionView {
         Self { version: v.version, saved_at: v.saved_at.to_rfc3339(), saved_by: v.saved_by, changes: v.changes }
     }
 }
+
+#[derive(Object)]
+pub struct TenantRequest {
+    /// The address of its pages, `/t/<slug>/`: 1-63 of a-z, 0-9 and '-'.
+    pub slug: String,
+    pub name: String,
+    /// IANA zone; Europe/Rome unless given.
+    #[oai(default = "default_timezone")]
+    pub timezone: String,
+    /// Language codes, the default first; Italian and English unless given.
+    #[oai(default = "default_locales")]
+    pub locales: Vec<String>,
+    /// Whom to invite as its first admin.
+    pub admin_email: String,
+}
+
+fn default_timezone() -> String {
+    "Europe/Rome".into()
+}
+
+fn default_locales() -> Vec<String> {
+    vec!["it".into(), "en".into()]
+}
+
+#[derive(Object)]
+pub struct TenantCreated {
+    pub slug: String,
+    /// The first admin's invitation, shown only here.
+    pub invitation: InvitationCreated,
+}

@@ -18,7 +18,7 @@ use crate::web::{client_address, staff_cookie};
 use dto::{
     Acceptance, AccountView, AuditEntryView, ConfigurationBody, ConfigurationDocument, Credentials, InvitationCreated,
     InvitationRequest, PasswordChange, PendingInvitationView, SavedConfiguration, SessionView, StaffListView,
-    TenantOverviewView, TenantSummaryView, VersionView,
+    TenantCreated, TenantOverviewView, TenantRequest, TenantSummaryView, VersionView,
 };
 
 /// The least role an operation needs.
@@ -63,6 +63,13 @@ pub enum SessionClosed {
 pub enum Done {
     #[oai(status = 204)]
     NoContent,
+}
+
+#[derive(ApiResponse)]
+pub enum Onboarded {
+    /// The body exists (with no services yet) and its first admin is invited.
+    #[oai(status = 201)]
+    Created(Json<TenantCreated>),
 }
 
 #[derive(ApiResponse)]
@@ -198,6 +205,27 @@ impl AdminApi {
         let session = self.session(&auth, request).await?;
         let summaries = self.app.tenant_summaries(&session).await?;
         Ok(Json(summaries.into_iter().map(TenantSummaryView::from).collect()))
+    }
+
+    /// Creates a public body (name, zone, languages; no services yet) and invites its first admin.
+    #[oai(path = "/tenants", method = "post", tag = "AdminTag::Platform")]
+    async fn create_tenant(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        body: Json<TenantRequest>,
+    ) -> ApiResult<Onboarded> {
+        let session = self.session(&auth, request).await?;
+        let new = crate::app::NewTenant {
+            slug: body.slug.clone(),
+            name: body.name.clone(),
+            timezone: body.timezone.clone(),
+            locales: body.locales.clone(),
+            admin_email: body.admin_email.clone(),
+        };
+        let link = self.app.create_tenant(&session, &new).await?;
+        let slug = new.slug.trim().to_owned();
+        Ok(Onboarded::Created(Json(TenantCreated { slug, invitation: InvitationCreated::from(&link) })))
     }
 
     /// Suspends a tenant: its pages and API say it is temporarily unavailable; nothing is deleted.

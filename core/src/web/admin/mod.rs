@@ -76,6 +76,7 @@ fn table() -> Vec<PageRoute> {
         page("/admin/account/password", M::GET, Signed, account::password_page),
         page("/admin/account/password", M::POST, Signed, account::change_password),
         page("/admin/", M::GET, Signed, tenants::dashboard),
+        page("/admin/tenants", M::POST, Platform, tenants::create_tenant),
         page("/admin/tenants/:tenant/suspension", M::POST, Platform, tenants::set_suspension),
         page("/admin/audit", M::GET, Platform, audit::platform_log),
         page("/admin/t/:tenant/", M::GET, TenantStaff, tenants::overview),

@@ -67,6 +67,44 @@ pub struct DashboardView {
     pub all_tenants: Vec<TenantRow>,
     /// Everyone else: the tenants they work for.
     pub own_tenants: Vec<OwnTenant>,
+    /// Platform admins: the form that onboards a body.
+    pub new_tenant: Option<NewTenantForm>,
+}
+
+/// The onboarding form, with what was typed and its errors, or the body just made.
+#[derive(Serialize)]
+pub struct NewTenantForm {
+    pub slug: String,
+    pub name: String,
+    pub timezone: String,
+    pub italian: bool,
+    pub english: bool,
+    pub admin_email: String,
+    pub errors: BTreeMap<String, String>,
+    pub created: Option<CreatedTenant>,
+}
+
+impl NewTenantForm {
+    pub fn blank() -> Self {
+        Self {
+            slug: String::new(),
+            name: String::new(),
+            timezone: "Europe/Rome".into(),
+            italian: true,
+            english: true,
+            admin_email: String::new(),
+            errors: BTreeMap::new(),
+            created: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct CreatedTenant {
+    pub name: String,
+    pub url: String,
+    pub invitation_url: String,
+    pub email: String,
 }
 
 #[derive(Serialize)]
