@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::app::AppError;
-use crate::app::{ApplyReport, Sportello};
+use crate::app::{ApplyReport, Sportello, StrandPolicy};
 use crate::config::{ConfigError, FileConfig, Overrides, Settings};
 use crate::domain::Role;
 use crate::server;
@@ -95,8 +95,16 @@ fn parse_role(raw: &str) -> Result<Role, String> {
 
 #[derive(Subcommand, Debug)]
 enum TenantCommand {
-    /// Creates or updates a tenant from a pack folder, reporting what changed.
-    Apply { dir: PathBuf },
+    /// Creates or updates a tenant from a pack folder, reporting what changed. A change that would
+    /// strand upcoming bookings is refused with their list unless --stranded says what to do.
+    Apply {
+        dir: PathBuf,
+        /// keep (they stay valid) or cancel (with --cancel-reason, recorded on each).
+        #[arg(long)]
+        stranded: Option<String>,
+        #[arg(long)]
+        cancel_reason: Option<String>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +134,26 @@ fn explain(error: AppError) -> CliError {
             let each: Vec<String> = errors.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
             CliError::Invalid(each.join("; "))
         }
+        AppError::StrandsBookings(stranded) => {
+            let each: Vec<String> = stranded
+                .iter()
+                .map(|b| {
+                    format!(
+                        "  {} {} {}/{}: {}",
+                        b.code,
+                        b.start.with_timezone(&b.timezone),
+                        b.service,
+                        b.office,
+                        b.reason.code()
+                    )
+                })
+                .collect();
+            CliError::Invalid(format!(
+                "{} upcoming booking(s) would be stranded; apply again with --stranded keep, or --stranded cancel --cancel-reason \"…\":\n{}",
+                stranded.len(),
+                each.join("\n")
+            ))
+        }
         other => other.into(),
     }
 }
@@ -153,12 +181,13 @@ impl Cli {
                 println!("migrations applied");
                 Ok(())
             }
-            Command::Tenant { command: TenantCommand::Apply { dir } } => {
+            Command::Tenant { command: TenantCommand::Apply { dir, stranded, cancel_reason } } => {
                 let settings =
                     Settings::resolve(Overrides { database_url: self.database_url, ..Overrides::default() }, file);
                 // Applying a pack touches no holds.
                 let app = server::application(server::open_store(&settings.database_url).await?, None, None)?;
-                print_report(&app.apply_pack(&dir).await?);
+                let policy = StrandPolicy::parse(stranded.as_deref(), cancel_reason.as_deref()).map_err(explain)?;
+                print_report(&app.apply_pack_with(&dir, &policy).await.map_err(explain)?);
                 Ok(())
             }
             Command::Admin { command: AdminCommand::Create { email, role, tenant, offices, password_stdin: _ } } => {

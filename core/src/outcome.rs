@@ -191,6 +191,13 @@ impl Outcome {
                 },
                 ("stale-version-title", "stale-version-body"),
             ),
+            AppError::StrandsBookings(_) => Self::client(
+                409,
+                "strands-bookings",
+                "Bookings would be stranded",
+                detail,
+                ("strands-bookings-title", "strands-bookings-body"),
+            ),
             AppError::VersionRequired => {
                 Self::client(428, "if-match-required", "If-Match required", detail, ("invalid-title", "invalid-body"))
             }

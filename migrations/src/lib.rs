@@ -7,6 +7,7 @@ mod m20261127_000002_pack_files;
 mod m20261130_000003_hold_claims;
 mod m20261130_000004_staff;
 mod m20261130_000005_config_versions;
+mod m20261130_000006_cancel_reason;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_hold_claims::Migration),
             Box::new(m20261130_000004_staff::Migration),
             Box::new(m20261130_000005_config_versions::Migration),
+            Box::new(m20261130_000006_cancel_reason::Migration),
         ]
     }
 }

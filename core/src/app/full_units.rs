@@ -39,6 +39,13 @@ impl FullUnits {
         }
     }
 
+    /// Forgets every sold-out unit of `tenant`: its configuration changed, and desks with it.
+    pub(super) fn forget_tenant(&self, tenant: TenantId) {
+        if let Ok(mut seen) = self.0.lock() {
+            seen.retain(|(t, _, _), _| *t != tenant);
+        }
+    }
+
     pub(super) fn forget(&self, tenant: TenantId, office: &str, units: &[Unit]) {
         if let Ok(mut seen) = self.0.lock() {
             for unit in units {

@@ -34,7 +34,7 @@ pub use staff::{
     AuditFilter, ConfigurationView, InvitationLink, InvitationView, LoggedIn, NewStaff, NewTenant, OfficeLoad,
     StaffList, StaffSession, TenantOverview, TenantSummary,
 };
-pub use tenants::ApplyReport;
+pub use tenants::{ApplyReport, StrandPolicy, StrandedBooking};
 
 /// Where "now" comes from; tests of the domain pass instants directly instead.
 pub trait Clock: Send + Sync + 'static {
@@ -103,6 +103,9 @@ pub enum AppError {
     /// The configuration was saved by someone else since the version an edit started from.
     #[error("version {current} was saved meanwhile; review its changes and edit again")]
     StaleVersion { current: i64, changes: Vec<String> },
+    /// The new configuration would strand these upcoming bookings: keep or cancel them, explicitly.
+    #[error("{} upcoming booking(s) would no longer fit this configuration; keep them or cancel them with a reason", .0.len())]
+    StrandsBookings(Vec<tenants::StrandedBooking>),
     /// An edit must say which version it changes (`If-Match`).
     #[error("say which version you edit, with If-Match: \"<version>\"")]
     VersionRequired,

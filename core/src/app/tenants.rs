@@ -3,6 +3,7 @@
 //! bookings it could strand, a new version is stored with who saved it and what changed, and the
 //! change is audited. An invalid configuration changes nothing.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde_json::json;
@@ -10,8 +11,10 @@ use serde_json::json;
 use super::staff::Actor;
 use super::{AppError, Sportello};
 use crate::domain::TenantConfig;
-use crate::packs::{Change, Item, PackError, PackSource, diff, parse_config};
-use crate::store::{Bookings, NewVersion, StoredTenant, Tenants, Versions, WriteTx};
+use crate::domain::slots::units_between;
+use crate::domain::stranding::{StrandReason, stranded};
+use crate::packs::{Change, PackError, PackSource, diff, parse_config};
+use crate::store::{Bookings, Ledger, NewVersion, StoredTenant, Tenants, Versions, WriteTx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplyReport {
@@ -22,6 +25,45 @@ pub struct ApplyReport {
     /// The configuration version now in force.
     pub version: i64,
 }
+
+/// What to do with upcoming bookings a new configuration would strand.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum StrandPolicy {
+    /// Save nothing and list them (the default: never a silent loss).
+    #[default]
+    Refuse,
+    /// Save; they stay valid, and new bookings see the reduced capacity.
+    Keep,
+    /// Save and cancel them, recording this reason on each.
+    Cancel(String),
+}
+
+impl StrandPolicy {
+    /// The choice a form or request makes: none or `refuse`, `keep`, or `cancel` with a reason.
+    pub fn parse(choice: Option<&str>, reason: Option<&str>) -> Result<Self, AppError> {
+        match choice.map(str::trim).unwrap_or_default() {
+            "" | "refuse" => Ok(Self::Refuse),
+            "keep" => Ok(Self::Keep),
+            "cancel" => Ok(Self::Cancel(reason.unwrap_or_default().to_owned())),
+            _ => Err(AppError::field("stranded", "unknown_choice", "Use keep or cancel.")),
+        }
+    }
+}
+
+/// An upcoming booking a configuration would strand, as listed to the admin (a code, no
+/// personal data).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StrandedBooking {
+    pub code: String,
+    pub start: chrono::DateTime<chrono::Utc>,
+    pub timezone: chrono_tz::Tz,
+    pub service: String,
+    pub office: String,
+    pub reason: StrandReason,
+}
+
+/// The longest reason a cancellation may carry.
+const MAX_CANCEL_REASON_CHARS: usize = 500;
 
 /// Which version a save replaces.
 #[derive(Clone, Copy, Debug)]
@@ -35,11 +77,17 @@ pub(crate) enum Expected {
 }
 
 impl Sportello {
-    /// Reads, validates and applies the pack in `dir`. An invalid pack changes nothing.
+    /// Reads, validates and applies the pack in `dir`. An invalid pack changes nothing, nor does
+    /// one that would strand bookings.
     pub async fn apply_pack(&self, dir: &Path) -> Result<ApplyReport, AppError> {
+        self.apply_pack_with(dir, &StrandPolicy::Refuse).await
+    }
+
+    /// As `apply_pack`, doing with stranded bookings what `policy` says.
+    pub async fn apply_pack_with(&self, dir: &Path, policy: &StrandPolicy) -> Result<ApplyReport, AppError> {
         let (source, config) = PackSource::read(dir)?;
         let file = dir.join(crate::packs::MANIFEST).display().to_string();
-        self.store_configuration(&source, &config, &file, Expected::Current, &Actor::console()).await
+        self.store_configuration(&source, &config, &file, Expected::Current, policy, &Actor::console()).await
     }
 
     /// Applies every pack folder under `dir` (each holding a `tenant.toml`), in name order.
@@ -66,8 +114,18 @@ impl Sportello {
         config: &TenantConfig,
         file: &str,
         expected: Expected,
+        policy: &StrandPolicy,
         actor: &Actor,
     ) -> Result<ApplyReport, AppError> {
+        if let StrandPolicy::Cancel(reason) = policy
+            && crate::domain::text::single_line(reason, MAX_CANCEL_REASON_CHARS).is_none()
+        {
+            return Err(AppError::field(
+                "cancel_reason",
+                "cancel_reason_required",
+                "Say why the bookings are cancelled, on one line (the citizens will read it).",
+            ));
+        }
         // A module that does not compile, speaks another ABI or imports what we do not provide
         // is refused here, precisely, and changes nothing.
         for (index, spec) in config.plugins.iter().enumerate() {
@@ -97,7 +155,9 @@ impl Sportello {
         if changes.is_empty() {
             return Ok(ApplyReport { slug, created: false, changes, version: previous.unwrap_or(0) });
         }
+        let mut strand_detail = serde_json::Value::Null;
         if let Some(stored) = &existing {
+            strand_detail = self.settle_stranded(&tx, stored, config, policy).await?;
             self.keep_in_history(&tx, stored).await?;
         }
         // Compare and set: a save that committed since we read loses us the race, never its change.
@@ -119,7 +179,11 @@ impl Sportello {
         Versions::record(tx.conn(), version).await?;
         tx.commit().await?;
         self.catalog.forget(&slug);
-        let detail = json!({ "version": saved.version, "changes": sentences });
+        self.full_units.forget_tenant(saved.id);
+        let mut detail = json!({ "version": saved.version, "changes": sentences });
+        if let (Some(detail), false) = (detail.as_object_mut(), strand_detail.is_null()) {
+            detail.insert("stranded".into(), strand_detail);
+        }
         self.audit(Some(saved.id), actor, "configuration.saved", detail).await?;
         Ok(ApplyReport { slug, created: existing.is_none(), changes, version: saved.version })
     }
@@ -149,27 +213,66 @@ impl Sportello {
         if stored.logo != source.logo {
             changes.push(Change::Logo);
         }
-        // Removing a service or office must not strand citizens who booked it.
-        for (item, removed) in changes.iter().filter_map(|c| match c {
-            Change::Removed(item, slug) => Some((*item, slug.as_str())),
-            _ => None,
-        }) {
-            let (service, office) = match item {
-                Item::Service => (Some(removed), None),
-                Item::Office => (None, Some(removed)),
-            };
-            let upcoming = Bookings::count_upcoming(tx.conn(), stored.id, service, office, now).await?;
-            if upcoming > 0 {
-                let kind = item.name();
-                return Err(PackError::new(
-                    file,
-                    format!("{kind}s"),
-                    format!("removing {kind} {removed:?} would strand {upcoming} upcoming booking(s); cancel or move them first"),
-                )
-                .into());
+        Ok(changes)
+    }
+
+    /// Applies `policy` to the upcoming bookings `config` would strand: refuses with their list,
+    /// keeps them, or cancels them with the reason (places given back) in the save's transaction.
+    /// What the audit log should say of them, if any.
+    async fn settle_stranded(
+        &self,
+        tx: &WriteTx,
+        stored: &StoredTenant,
+        config: &TenantConfig,
+        policy: &StrandPolicy,
+    ) -> Result<serde_json::Value, AppError> {
+        let now = self.clock.now();
+        let upcoming = Bookings::upcoming(tx.conn(), stored.id, now).await?;
+        if upcoming.is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        let grid = config.grid_minutes;
+        let mut usage: HashMap<(String, i64), u32> = HashMap::new();
+        let mut offices: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+        for booking in &upcoming {
+            offices.entry(booking.office.as_str()).or_default().extend(units_between(booking.start, booking.end, grid));
+        }
+        for (office, units) in offices {
+            for (unit, used) in Ledger::units(tx.conn(), stored.id, office, &units).await? {
+                usage.insert((office.to_owned(), unit), used.used);
             }
         }
-        Ok(changes)
+        let found =
+            stranded(config, &upcoming, |office, unit| usage.get(&(office.to_owned(), unit)).copied().unwrap_or(0));
+        if found.is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        let codes: Vec<String> = found.iter().map(|(b, _)| b.code.to_string()).collect();
+        match policy {
+            StrandPolicy::Refuse => Err(AppError::StrandsBookings(
+                found
+                    .iter()
+                    .map(|(b, reason)| StrandedBooking {
+                        code: b.code.to_string(),
+                        start: b.start,
+                        timezone: b.timezone,
+                        service: b.service.to_string(),
+                        office: b.office.to_string(),
+                        reason: *reason,
+                    })
+                    .collect(),
+            )),
+            StrandPolicy::Keep => Ok(json!({ "kept": codes })),
+            StrandPolicy::Cancel(reason) => {
+                for (booking, _) in &found {
+                    if Bookings::cancel_with_reason(tx.conn(), stored.id, booking.id, reason.trim(), now).await? {
+                        let units = units_between(booking.start, booking.end, grid);
+                        Ledger::release(tx.conn(), stored.id, booking.office.as_str(), &units).await?;
+                    }
+                }
+                Ok(json!({ "cancelled": codes, "reason": reason.trim() }))
+            }
+        }
     }
 
     /// Records the stored version in the history if it is not there yet (a tenant saved before

@@ -11,6 +11,7 @@ pub mod mode;
 pub mod schedule;
 pub mod slots;
 pub mod staff;
+pub mod stranding;
 pub mod text;
 
 pub use booking::{Booking, BookingCode, BookingDetails, BookingStatus, Citizen, DetailsForm, FieldError, FieldErrors};

@@ -29,6 +29,22 @@ pub struct Problem {
     /// Present on validation problems only.
     #[oai(default, skip_serializing_if_is_empty)]
     pub errors: Vec<FieldProblem>,
+    /// On `strands-bookings` only: the upcoming bookings a configuration would strand.
+    #[oai(default, skip_serializing_if_is_empty)]
+    pub bookings: Vec<StrandedProblem>,
+}
+
+/// An upcoming booking a configuration change would strand, and why.
+#[derive(Object, Debug, Clone)]
+pub struct StrandedProblem {
+    pub code: String,
+    /// In the office's offset.
+    pub start: String,
+    pub service: String,
+    pub office: String,
+    /// `service_removed`, `office_removed`, `not_offered_here`, `mode_removed`, `closed`,
+    /// `outside_hours` or `over_capacity`.
+    pub reason: String,
 }
 
 impl Problem {
@@ -39,6 +55,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
+            bookings: Vec::new(),
         }
     }
 }
@@ -48,48 +65,48 @@ impl Problem {
 pub enum ProblemResponse {
     /// The request is malformed.
     #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
+    BadRequest(Json<Box<Problem>>),
     /// No credentials, or a session that ended.
     #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>),
+    Unauthorized(Json<Box<Problem>>),
     /// The caller's role does not allow this.
     #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
+    Forbidden(Json<Box<Problem>>),
     /// The tenant, service, office, hold or booking does not exist.
     #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
+    NotFound(Json<Box<Problem>>),
     /// The slot is taken, the hold expired, or the booking can no longer change.
     #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
+    Conflict(Json<Box<Problem>>),
     /// The configuration changed since the version named in `If-Match`.
     #[oai(status = 412, content_type = "application/problem+json")]
-    PreconditionFailed(Json<Problem>),
+    PreconditionFailed(Json<Box<Problem>>),
     /// The body is larger than 64 KiB.
     #[oai(status = 413, content_type = "application/problem+json")]
-    PayloadTooLarge(Json<Problem>),
+    PayloadTooLarge(Json<Box<Problem>>),
     /// The body is not `application/json`.
     #[oai(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Json<Problem>),
+    UnsupportedMediaType(Json<Box<Problem>>),
     /// Some fields are invalid; `errors` lists each.
     #[oai(status = 422, content_type = "application/problem+json")]
-    Unprocessable(Json<Problem>),
+    Unprocessable(Json<Box<Problem>>),
     /// An edit without `If-Match`.
     #[oai(status = 428, content_type = "application/problem+json")]
-    PreconditionRequired(Json<Problem>),
+    PreconditionRequired(Json<Box<Problem>>),
     /// Too many holds or requests from this client; `Retry-After` says when to try again.
     #[oai(status = 429, content_type = "application/problem+json")]
-    TooManyRequests(Json<Problem>, #[oai(header = "Retry-After")] Option<u32>),
+    TooManyRequests(Json<Box<Problem>>, #[oai(header = "Retry-After")] Option<u32>),
     /// Something broke on our side.
     #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
+    Internal(Json<Box<Problem>>),
     /// A dependency is down or busy; `Retry-After` says when to try again.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] Option<u32>),
+    Unavailable(Json<Box<Problem>>, #[oai(header = "Retry-After")] Option<u32>),
 }
 
 impl From<Problem> for ProblemResponse {
     fn from(problem: Problem) -> Self {
-        let body = Json(problem.clone());
+        let body = Json(Box::new(problem.clone()));
         match problem.status {
             400 => Self::BadRequest(body),
             401 => Self::Unauthorized(body),
@@ -119,7 +136,19 @@ impl From<AppError> for ProblemResponse {
                 .map(|e| FieldProblem { field: e.field.clone(), code: e.code.to_owned(), message: e.message.clone() })
                 .collect();
         }
-        let body = Json(problem.clone());
+        if let AppError::StrandsBookings(stranded) = &error {
+            problem.bookings = stranded
+                .iter()
+                .map(|b| StrandedProblem {
+                    code: b.code.clone(),
+                    start: b.start.with_timezone(&b.timezone).to_rfc3339(),
+                    service: b.service.clone(),
+                    office: b.office.clone(),
+                    reason: b.reason.code().to_owned(),
+                })
+                .collect();
+        }
+        let body = Json(Box::new(problem.clone()));
         match outcome.status {
             429 => Self::TooManyRequests(body, outcome.retry_after),
             503 => Self::Unavailable(body, outcome.retry_after),

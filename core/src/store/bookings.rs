@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    Set, Statement,
+    QueryOrder, Set, Statement,
 };
 
 use super::StoreError;
@@ -158,6 +158,43 @@ impl Bookings {
             .filter(Column::Status.eq(BookingStatus::Confirmed.code()))
             .filter(Column::StartsAt.eq(old_start))
             .filter(Column::EndsAt.eq(old_end))
+            .exec(conn)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Every confirmed booking still to come, soonest first.
+    pub async fn upcoming(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Booking>, StoreError> {
+        let rows = Entity::find()
+            .filter(Column::TenantId.eq(tenant.get()))
+            .filter(Column::Status.eq(BookingStatus::Confirmed.code()))
+            .filter(Column::StartsAt.gt(now))
+            .order_by_asc(Column::StartsAt)
+            .all(conn)
+            .await?;
+        rows.into_iter().map(to_domain).collect()
+    }
+
+    /// Cancels a confirmed booking on the public body's side, recording why; `false` if it was no
+    /// longer confirmed.
+    pub async fn cancel_with_reason(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        id: i32,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = Entity::update_many()
+            .col_expr(Column::Status, BookingStatus::Cancelled.code().into())
+            .col_expr(Column::CancelReason, reason.into())
+            .col_expr(Column::UpdatedAt, now.into())
+            .filter(Column::TenantId.eq(tenant.get()))
+            .filter(Column::Id.eq(id))
+            .filter(Column::Status.eq(BookingStatus::Confirmed.code()))
             .exec(conn)
             .await?;
         Ok(result.rows_affected == 1)

@@ -181,3 +181,5 @@ form-expired-body = This form has expired. Reload the page and try again.
 invitation-invalid-body = This invitation is not valid: it was used, has expired, or never existed. Ask whoever invited you for a new one.
 stale-version-title = Saved by someone else
 stale-version-body = Someone else saved a new version meanwhile. Review their changes and try again.
+strands-bookings-title = Bookings to decide on
+strands-bookings-body = Some upcoming bookings no longer fit the configuration: choose to keep them or to cancel them with a reason.

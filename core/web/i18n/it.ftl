@@ -181,3 +181,5 @@ form-expired-body = Il modulo è scaduto. Ricarica la pagina e riprova.
 invitation-invalid-body = Questo invito non è valido: è già stato usato, è scaduto o non è mai esistito. Chiedi un nuovo invito a chi ti ha invitato.
 stale-version-title = Configurazione salvata da un altro
 stale-version-body = Nel frattempo qualcun altro ha salvato una nuova versione. Controlla le sue modifiche e riprova.
+strands-bookings-title = Prenotazioni da decidere
+strands-bookings-body = Alcune prenotazioni future non rientrano più nella configurazione: scegli se mantenerle o annullarle con un motivo.

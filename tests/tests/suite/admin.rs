@@ -498,6 +498,8 @@ on_databases!(
     suspending_a_tenant,
     the_configuration_is_versioned,
     onboarding_a_public_body,
+    changes_that_strand_bookings_need_a_choice,
+    the_configuration_page_lists_stranded_bookings,
 );
 
 /// `PUT …/configuration` with `If-Match`: the answer and its status.
@@ -594,8 +596,7 @@ async fn the_configuration_is_versioned(backend: Backend) {
     assert!(!text[at + 1..].contains("[[offices]]"), "piccolo is the last office of the test pack");
     let without_piccolo = &text[..at];
     let (status, body) = put_configuration(&s, &admin, Some("\"3\""), without_piccolo).await;
-    assert_eq!(status, 422, "{body}");
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("would strand 1 upcoming booking"), "{body}");
+    assert_eq!((status, body["bookings"][0]["reason"].as_str()), (409, Some("office_removed")), "{body}");
 }
 
 /// A platform admin onboards a public body; its first admin accepts the invitation, adds a
@@ -655,4 +656,145 @@ async fn onboarding_a_public_body(backend: Backend) {
     assert_eq!(overview["offices"], json!([{"slug": "sede", "name": "Sede", "upcoming_bookings": 1}]));
     let (_, log) = s.admin_get(&platform, "/api/v1/admin/audit?action=tenant.created").await;
     assert_eq!(log[0]["detail"]["tenant"], "nuovo-ente");
+}
+
+/// Books `start` at prova's `sede` for `email`; the booking's code.
+async fn booked(s: &TestServer, start: &str, email: &str) -> String {
+    let (status, hold) = s.hold(TENANT, "visita", "sede", "in_person", start).await;
+    assert_eq!(status, 201, "{hold}");
+    let (status, booking) = s.book(TENANT, &hold, email).await;
+    assert_eq!(status, 201, "{booking}");
+    booking["code"].as_str().unwrap().to_owned()
+}
+
+async fn status_of(s: &TestServer, code: &str, email: &str) -> String {
+    let (_, booking) = s.get(&s.url(TENANT, &format!("/bookings/{code}?email={email}"))).await;
+    booking["status"].as_str().unwrap().to_owned()
+}
+
+/// A closure over booked days and fewer desks than bookings are refused with the list of what
+/// they would strand; "keep" keeps them with exact capacity; "cancel" cancels exactly them, with the
+/// reason; other days' bookings are untouched.
+async fn changes_that_strand_bookings_need_a_choice(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let wednesday = [
+        booked(&s, "2026-12-02T08:00:00+01:00", "a@example.it").await,
+        booked(&s, "2026-12-02T08:30:00+01:00", "b@example.it").await,
+    ];
+    let thursday = booked(&s, "2026-12-03T09:00:00+01:00", "c@example.it").await;
+    let (_, current) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/configuration")).await;
+    let original = current["pack"].as_str().unwrap().to_owned();
+    let closure = "[[offices.closures]]\nfrom = \"2026-12-02\"\nto = \"2026-12-02\"\nreason = \"Allagamento\"\n";
+    let closed =
+        original.replacen("[[offices]]\nslug = \"piccolo\"", &format!("{closure}[[offices]]\nslug = \"piccolo\""), 1);
+    assert_ne!(closed, original);
+    let save = |pack: &str, version: i64, choice: Value| {
+        let mut body = json!({ "pack": pack });
+        body.as_object_mut().unwrap().extend(choice.as_object().unwrap().clone());
+        let request = s
+            .http
+            .put(format!("{}/api/v1/admin/t/{TENANT}/configuration", s.base))
+            .header("authorization", admin.bearer())
+            .header("if-match", format!("\"{version}\""))
+            .json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+
+    let (status, refused) = save(&closed, 1, json!({})).await;
+    assert_eq!((status, refused["type"].as_str()), (409, Some("/problems/strands-bookings")), "{refused}");
+    let mut listed: Vec<&str> =
+        refused["bookings"].as_array().unwrap().iter().map(|b| b["code"].as_str().unwrap()).collect();
+    listed.sort();
+    let mut expected = wednesday.iter().map(String::as_str).collect::<Vec<_>>();
+    expected.sort();
+    assert_eq!(listed, expected, "exactly Wednesday's bookings");
+    assert!(refused["bookings"].as_array().unwrap().iter().all(|b| b["reason"] == "closed"));
+    assert!(!refused.to_string().contains("a@example.it"), "no personal data in the list");
+
+    // Keep: saved; they stay; the day is closed to new bookings; the ledger still counts them.
+    assert_eq!(save(&closed, 1, json!({"stranded": "keep"})).await.0, 200);
+    assert_eq!(status_of(&s, &wednesday[0], "a@example.it").await, "confirmed");
+    assert_eq!(s.remaining(TENANT, "visita", "sede", "2026-12-02T09:00:00+01:00").await, None);
+    // Reopened: capacity is exact, counting the kept bookings.
+    assert_eq!(save(&original, 2, json!({})).await.0, 200);
+    assert_eq!(s.remaining(TENANT, "visita", "sede", "2026-12-02T08:00:00+01:00").await, Some(2));
+
+    // Cancel: a reason is required; then exactly the stranded bookings are cancelled, with it.
+    let (status, body) = save(&closed, 3, json!({"stranded": "cancel"})).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (422, Some("cancel_reason")), "{body}");
+    let (status, body) =
+        save(&closed, 3, json!({"stranded": "cancel", "cancel_reason": "Allagamento della sede"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(status_of(&s, &wednesday[0], "a@example.it").await, "cancelled");
+    assert_eq!(status_of(&s, &wednesday[1], "b@example.it").await, "cancelled");
+    assert_eq!(status_of(&s, &thursday, "c@example.it").await, "confirmed");
+    let (_, log) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/audit?action=configuration.saved")).await;
+    assert_eq!(log[0]["detail"]["stranded"]["reason"], "Allagamento della sede");
+    assert_eq!(log[0]["detail"]["stranded"]["cancelled"].as_array().unwrap().len(), 2);
+    // Their places were given back: reopened, the slot is whole again.
+    assert_eq!(save(&original, 4, json!({})).await.0, 200);
+    assert_eq!(s.remaining(TENANT, "visita", "sede", "2026-12-02T08:00:00+01:00").await, Some(3));
+
+    // Fewer desks than bookings: the newest are the ones listed; kept, the slot stays full.
+    booked(&s, "2026-12-03T09:00:00+01:00", "d@example.it").await;
+    let newest = booked(&s, "2026-12-03T09:00:00+01:00", "e@example.it").await;
+    let fewer = original.replace("desks = 3", "desks = 2");
+    let (status, refused) = save(&fewer, 5, json!({})).await;
+    assert_eq!(status, 409, "{refused}");
+    let listed: Vec<(&str, &str)> = refused["bookings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["code"].as_str().unwrap(), b["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, [(newest.as_str(), "over_capacity")]);
+    assert_eq!(save(&fewer, 5, json!({"stranded": "keep"})).await.0, 200);
+    assert_eq!(s.remaining(TENANT, "visita", "sede", "2026-12-03T09:00:00+01:00").await, None, "full, never negative");
+    let (status, _) = s.hold(TENANT, "visita", "sede", "in_person", "2026-12-03T09:00:00+01:00").await;
+    assert_eq!(status, 409, "no place is sold beyond the new desks");
+}
+
+/// The configuration page lists the bookings a closure would strand, keeps the typed text, and
+/// cancels them with the reason when asked.
+async fn the_configuration_page_lists_stranded_bookings(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let code = booked(&s, "2026-12-02T08:00:00+01:00", "a@example.it").await;
+    let (_, current) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/configuration")).await;
+    let closure = "[[offices.closures]]\nfrom = \"2026-12-02\"\nto = \"2026-12-02\"\nreason = \"Allagamento\"\n";
+    let closed = current["pack"].as_str().unwrap().replacen(
+        "[[offices]]\nslug = \"piccolo\"",
+        &format!("{closure}[[offices]]\nslug = \"piccolo\""),
+        1,
+    );
+    let post = |extra: &[(&str, &str)]| {
+        let mut form = vec![("csrf", admin.csrf.as_str()), ("version", "1"), ("pack", closed.as_str())];
+        form.extend_from_slice(extra);
+        let request = s
+            .http
+            .post(format!("{}/admin/t/{TENANT}/configuration?lang=en", s.base))
+            .header("cookie", admin.cookie())
+            .form(&form);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let (status, page) = post(&[]).await;
+    assert_eq!(status, 409);
+    assert!(page.contains(&code) && page.contains("Office closed that day"), "{page}");
+    assert!(page.contains("Allagamento"), "the typed text is kept");
+    // "Cancel" without a reason: the list again, the reason asked for, nothing cancelled.
+    let (status, page) = post(&[("stranded", "cancel"), ("cancel_reason", " ")]).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("Give the reason for cancelling") && page.contains(&code), "{page}");
+    assert_eq!(status_of(&s, &code, "a@example.it").await, "confirmed");
+    let (status, page) = post(&[("stranded", "cancel"), ("cancel_reason", "Allagamento della sede")]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("version 2 is now in force"));
+    assert_eq!(status_of(&s, &code, "a@example.it").await, "cancelled");
 }

@@ -4,7 +4,7 @@
 use super::StaffSession;
 use super::audit::Actor;
 use crate::app::tenants::Expected;
-use crate::app::{AppError, ApplyReport, Sportello};
+use crate::app::{AppError, ApplyReport, Sportello, StrandPolicy};
 use crate::domain::{FieldErrors, Role};
 use crate::packs::{MANIFEST, PackError, PackSource};
 use crate::store::{Tenants, VersionSummary, Versions};
@@ -39,15 +39,16 @@ impl Sportello {
         slug: &str,
         expected: Option<i64>,
         manifest: &str,
+        policy: &StrandPolicy,
     ) -> Result<ApplyReport, AppError> {
         let tenant = self.tenant_for(session, slug, Role::TenantAdmin).await?;
         let expected = expected.ok_or(AppError::VersionRequired)?;
         let stored = Tenants::find(self.store.reader(), slug).await?.ok_or(AppError::NotFound("tenant"))?;
         let files = Tenants::files(self.store.reader(), tenant.id).await?;
         let (source, config) = PackSource::edited(slug, manifest, &files, stored.logo).map_err(invalid)?;
-        let saved = self
-            .store_configuration(&source, &config, MANIFEST, Expected::Version(expected), &Actor::of(session))
-            .await;
+        let actor = Actor::of(session);
+        let saved =
+            self.store_configuration(&source, &config, MANIFEST, Expected::Version(expected), policy, &actor).await;
         self.explained(tenant.id, expected, saved).await
     }
 
@@ -103,6 +104,7 @@ impl Sportello {
         slug: &str,
         version: i64,
         expected: Option<i64>,
+        policy: &StrandPolicy,
     ) -> Result<ApplyReport, AppError> {
         let tenant = self.tenant_for(session, slug, Role::TenantAdmin).await?;
         let expected = expected.ok_or(AppError::VersionRequired)?;
@@ -110,7 +112,8 @@ impl Sportello {
         let config = crate::packs::parse_config(&old.manifest).map_err(invalid)?;
         let source = PackSource { dir: slug.into(), manifest: old.manifest, logo: old.logo, files: old.files };
         let actor = Actor::of(session);
-        let saved = self.store_configuration(&source, &config, MANIFEST, Expected::Version(expected), &actor).await;
+        let saved =
+            self.store_configuration(&source, &config, MANIFEST, Expected::Version(expected), policy, &actor).await;
         let report = self.explained(tenant.id, expected, saved).await?;
         let detail = serde_json::json!({ "restored": version, "version": report.version });
         self.audit(Some(tenant.id), &actor, "configuration.restored", detail).await?;

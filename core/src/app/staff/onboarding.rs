@@ -7,7 +7,7 @@ use serde_json::json;
 use super::audit::Actor;
 use super::{InvitationLink, NewStaff, StaffSession};
 use crate::app::tenants::Expected;
-use crate::app::{AppError, Sportello};
+use crate::app::{AppError, Sportello, StrandPolicy};
 use crate::domain::{FieldErrors, Locale, Role, Slug, StaffEmail, text::single_line};
 use crate::packs::{MANIFEST, PackSource, parse_config};
 
@@ -84,7 +84,8 @@ impl Sportello {
         let (source, _) =
             PackSource::edited(slug.as_str(), &text, &[], None).map_err(|e| AppError::Internal(e.to_string()))?;
         let actor = Actor::of(session);
-        let report = self.store_configuration(&source, &config, MANIFEST, Expected::Absent, &actor).await?;
+        let policy = StrandPolicy::Refuse;
+        let report = self.store_configuration(&source, &config, MANIFEST, Expected::Absent, &policy, &actor).await?;
         self.audit(None, &actor, "tenant.created", json!({ "tenant": report.slug, "name": config.name })).await?;
         let first_admin = NewStaff { email: email.to_string(), role: Role::TenantAdmin, offices: Vec::new() };
         self.invite(session, Some(slug.as_str()), &first_admin).await

@@ -218,6 +218,11 @@ impl From<AuditEntry> for AuditEntryView {
 pub struct ConfigurationBody {
     /// The whole `tenant.toml`, as in a tenant pack (docs/tenant-pack.md).
     pub pack: String,
+    /// What to do with upcoming bookings the change would strand: `keep` or `cancel`. Without
+    /// it, such a change is refused with 409 listing them.
+    pub stranded: Option<String>,
+    /// With `cancel`: why, recorded on each cancelled booking (the citizens read it).
+    pub cancel_reason: Option<String>,
 }
 
 #[derive(Object)]

@@ -12,7 +12,7 @@ use poem_openapi::{ApiResponse, OpenApi, SecurityScheme, Tags};
 
 use super::problem::ProblemResponse;
 use super::public::HttpOptions;
-use crate::app::{AppError, AuditFilter, NewStaff, Sportello, StaffSession};
+use crate::app::{AppError, AuditFilter, NewStaff, Sportello, StaffSession, StrandPolicy};
 use crate::domain::Role;
 use crate::web::{client_address, staff_cookie};
 use dto::{
@@ -369,7 +369,8 @@ impl AdminApi {
     ) -> ApiResult<Saved> {
         let session = self.session(&auth, request).await?;
         let expected = if_match(version.0.as_deref())?;
-        Ok(saved(self.app.save_configuration(&session, &tenant, expected, &body.pack).await?))
+        let policy = StrandPolicy::parse(body.stranded.as_deref(), body.cancel_reason.as_deref())?;
+        Ok(saved(self.app.save_configuration(&session, &tenant, expected, &body.pack, &policy).await?))
     }
 
     /// Every saved version, newest first: who, when, what changed.
@@ -402,6 +403,7 @@ impl AdminApi {
     /// Restores a saved version (files and logo included) as the next version; `If-Match` names
     /// the version in force.
     #[oai(path = "/t/:tenant/versions/:version/restore", method = "post", tag = "AdminTag::TenantAdmin")]
+    #[allow(clippy::too_many_arguments)] // one per parameter of the operation
     async fn restore(
         &self,
         request: &poem::Request,
@@ -409,9 +411,14 @@ impl AdminApi {
         tenant: Path<String>,
         version: Path<i64>,
         #[oai(name = "If-Match")] current: Header<Option<String>>,
+        /// What to do with upcoming bookings the restored version would strand: `keep` or `cancel`.
+        stranded: Query<Option<String>>,
+        /// With `cancel`: why, recorded on each cancelled booking.
+        cancel_reason: Query<Option<String>>,
     ) -> ApiResult<Saved> {
         let session = self.session(&auth, request).await?;
         let expected = if_match(current.0.as_deref())?;
-        Ok(saved(self.app.restore_configuration(&session, &tenant, version.0, expected).await?))
+        let policy = StrandPolicy::parse(stranded.as_deref(), cancel_reason.as_deref())?;
+        Ok(saved(self.app.restore_configuration(&session, &tenant, version.0, expected, &policy).await?))
     }
 }

@@ -28,6 +28,8 @@ pub struct Model {
     pub privacy_version: String,
     /// JSON list of what a plugin reported about the booking (label per language, value).
     pub summary: Option<String>,
+    /// Why the public body cancelled it, when it did.
+    pub cancel_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

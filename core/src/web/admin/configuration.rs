@@ -7,9 +7,9 @@ use poem::http::StatusCode;
 use poem::web::{Form, Path};
 use poem::{Request, handler};
 
-use super::views::{ConfigurationPage, VersionRow};
+use super::views::{ConfigurationPage, StrandedRow, VersionRow};
 use super::{Fields, Page, StaffVisit, WebData, stop};
-use crate::app::AppError;
+use crate::app::{AppError, StrandPolicy, StrandedBooking};
 use crate::web::{Web, see_other};
 
 /// What the page shows besides the history: the text being edited and what went wrong with it.
@@ -23,6 +23,11 @@ struct Draft {
     /// Someone saved meanwhile: what they changed.
     conflict: Vec<String>,
     saved: Option<(i64, Vec<String>)>,
+    /// The upcoming bookings the text would strand: the admin chooses what becomes of them.
+    stranded: Vec<StrandedBooking>,
+    cancel_reason: String,
+    /// The restore that was refused, to be asked again with the bookings' fate.
+    restore_action: Option<String>,
 }
 
 impl Web {
@@ -42,6 +47,19 @@ impl Web {
             text: draft.text.unwrap_or(current.manifest),
             errors: draft.errors,
             conflict: draft.conflict,
+            stranded: draft
+                .stranded
+                .iter()
+                .map(|b| StrandedRow {
+                    code: b.code.clone(),
+                    when: b.start.with_timezone(&b.timezone).format("%d/%m/%Y %H:%M").to_string(),
+                    service: b.service.clone(),
+                    office: b.office.clone(),
+                    reason_key: format!("admin-strand-{}", b.reason.code().replace('_', "-")),
+                })
+                .collect(),
+            cancel_reason: draft.cancel_reason,
+            restore_action: draft.restore_action,
             saved_version: draft.saved.as_ref().map(|(v, _)| *v),
             saved_changes: draft.saved.map(|(_, c)| c).unwrap_or_default(),
             history: history
@@ -63,9 +81,13 @@ impl Web {
     async fn refused(&self, visit: &StaffVisit, slug: &str, draft: Draft, error: AppError) -> Page {
         match error {
             AppError::Invalid(errors) => {
-                let errors = errors.0.into_iter().map(|e| (e.field, e.message)).collect();
+                let errors = self.field_errors(visit.locale, &errors);
                 let draft = Draft { errors, ..draft };
                 self.configuration_page(visit, slug, StatusCode::UNPROCESSABLE_ENTITY, draft).await
+            }
+            AppError::StrandsBookings(stranded) => {
+                let draft = Draft { stranded, ..draft };
+                self.configuration_page(visit, slug, StatusCode::CONFLICT, draft).await
             }
             AppError::StaleVersion { current, changes } => {
                 let draft = Draft { conflict: changes, version: Some(current), ..draft };
@@ -74,6 +96,30 @@ impl Web {
             other => Err(stop(self.admin_failure(visit, &other))),
         }
     }
+}
+
+impl Web {
+    /// "Cancel" without a reason: the save is tried without cancelling, so that the page lists the
+    /// bookings again, with the missing reason named beside the choice.
+    fn reason_asked(
+        &self,
+        visit: &StaffVisit,
+        policy: Result<StrandPolicy, AppError>,
+        mut draft: Draft,
+    ) -> (Result<StrandPolicy, AppError>, Draft) {
+        match policy {
+            Ok(StrandPolicy::Cancel(reason)) if reason.trim().is_empty() => {
+                let text = self.render.text(visit.locale, "admin-error-cancel-reason-required", &[]);
+                draft.errors.insert("cancel_reason".into(), text);
+                (Ok(StrandPolicy::Refuse), draft)
+            }
+            other => (other, draft),
+        }
+    }
+}
+
+fn strand_policy(fields: &Fields) -> Result<StrandPolicy, AppError> {
+    StrandPolicy::parse(fields.get("stranded").map(String::as_str), fields.get("cancel_reason").map(String::as_str))
 }
 
 fn version_field(fields: &Fields) -> Option<i64> {
@@ -96,8 +142,14 @@ pub async fn save_configuration(
     let visit = web.staff_form(request, &fields).await?;
     let text = fields.get("pack").cloned().unwrap_or_default();
     let version = version_field(&fields);
-    let draft = Draft { text: Some(text.clone()), version, ..Draft::default() };
-    match web.app.save_configuration(&visit.session, &tenant, version, &text).await {
+    let cancel_reason = fields.get("cancel_reason").cloned().unwrap_or_default();
+    let draft = Draft { text: Some(text.clone()), version, cancel_reason, ..Draft::default() };
+    let (policy, draft) = web.reason_asked(&visit, strand_policy(&fields), draft);
+    let saved = match policy {
+        Ok(policy) => web.app.save_configuration(&visit.session, &tenant, version, &text, &policy).await,
+        Err(error) => Err(error),
+    };
+    match saved {
         Ok(report) => {
             let changes = report.changes.iter().map(ToString::to_string).collect();
             let saved = Draft { saved: Some((report.version, changes)), ..Draft::default() };
@@ -116,8 +168,18 @@ pub async fn restore_version(
 ) -> Page {
     let visit = web.staff_form(request, &fields).await?;
     let restored = version.parse().map_err(|_| stop(web.admin_failure(&visit, &AppError::NotFound("version"))))?;
-    match web.app.restore_configuration(&visit.session, &tenant, restored, version_field(&fields)).await {
+    let cancel_reason = fields.get("cancel_reason").cloned().unwrap_or_default();
+    let restore_action = Some(format!("/admin/t/{tenant}/versions/{restored}/restore"));
+    let draft = Draft { restore_action, cancel_reason, ..Draft::default() };
+    let (policy, draft) = web.reason_asked(&visit, strand_policy(&fields), draft);
+    let restoring = match policy {
+        Ok(policy) => {
+            web.app.restore_configuration(&visit.session, &tenant, restored, version_field(&fields), &policy).await
+        }
+        Err(error) => Err(error),
+    };
+    match restoring {
         Ok(_) => Ok(see_other(&format!("/admin/t/{tenant}/configuration"))),
-        Err(error) => web.refused(&visit, &tenant, Draft::default(), error).await,
+        Err(error) => web.refused(&visit, &tenant, draft, error).await,
     }
 }

@@ -235,6 +235,19 @@ pub struct ConfigurationPage {
     pub saved_version: Option<i64>,
     pub saved_changes: Vec<String>,
     pub history: Vec<VersionRow>,
+    pub stranded: Vec<StrandedRow>,
+    pub cancel_reason: String,
+    /// When a restore was refused for stranding: where to send the choice.
+    pub restore_action: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct StrandedRow {
+    pub code: String,
+    pub when: String,
+    pub service: String,
+    pub office: String,
+    pub reason_key: String,
 }
 
 #[derive(Serialize)]
