@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use sportello::app::{AppError, StrandPolicy};
+use sportello::domain::stranding::StrandReason;
 use sportello_tests::packs::{prova, write_pack};
 use sportello_tests::{Backend, TestServer, demo_packs_dir, on_both_backends};
 
@@ -44,14 +46,28 @@ async fn invalid_packs_change_nothing(backend: Backend) {
     assert!(error.contains("branding.logo"), "{error}");
 }
 
-async fn removing_a_booked_service_is_refused(backend: Backend) {
+/// Removing a booked service needs a choice: without one nothing changes; kept, the booking stays.
+async fn removing_a_booked_service_needs_a_choice(backend: Backend) {
     let s = TestServer::start(backend).await;
     let (_, hold) = s.hold("prova", "lunga", "sede", "in_person", "2026-12-02T08:00:00+01:00").await;
-    assert_eq!(s.book("prova", &hold, "keep@example.it").await.0, 201);
-    let error = s.app.apply_pack(&prova().without_service("lunga").write()).await.unwrap_err().to_string();
-    assert!(error.contains("lunga") && error.contains("1 upcoming booking"), "{error}");
+    let (status, booking) = s.book("prova", &hold, "keep@example.it").await;
+    assert_eq!(status, 201);
+    let pack = prova().without_service("lunga").write();
+    match s.app.apply_pack(&pack).await {
+        Err(AppError::StrandsBookings(stranded)) => {
+            assert_eq!(stranded.len(), 1);
+            assert_eq!((stranded[0].service.as_str(), stranded[0].reason), ("lunga", StrandReason::ServiceRemoved));
+        }
+        other => panic!("expected the booking listed, got {other:?}"),
+    }
     let (_, services) = s.get(&s.url("prova", "/services")).await;
     assert_eq!(services.as_array().unwrap().len(), 4);
+
+    let report = s.app.apply_pack_with(&pack, &StrandPolicy::Keep).await.unwrap();
+    assert_eq!(report.version, 2);
+    let code = booking["code"].as_str().unwrap();
+    let (_, kept) = s.get(&s.url("prova", &format!("/bookings/{code}?email=keep@example.it"))).await;
+    assert_eq!(kept["status"], "confirmed", "{kept}");
 }
 
 async fn demo_packs_are_valid_and_bookable(backend: Backend) {
@@ -79,6 +95,6 @@ async fn demo_packs_are_valid_and_bookable(backend: Backend) {
 on_both_backends!(
     apply_is_idempotent_and_reports_changes,
     invalid_packs_change_nothing,
-    removing_a_booked_service_is_refused,
+    removing_a_booked_service_needs_a_choice,
     demo_packs_are_valid_and_bookable,
 );
