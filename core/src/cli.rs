@@ -186,7 +186,8 @@ impl Cli {
                     Settings::resolve(Overrides { database_url: self.database_url, ..Overrides::default() }, file);
                 // Applying a pack touches no holds.
                 let app = server::application(server::open_store(&settings.database_url).await?, None, None)?;
-                let policy = StrandPolicy::parse(stranded.as_deref(), cancel_reason.as_deref()).map_err(explain)?;
+                let policy =
+                    StrandPolicy::parse(stranded.as_deref(), cancel_reason.as_deref(), None).map_err(explain)?;
                 print_report(&app.apply_pack_with(&dir, &policy).await.map_err(explain)?);
                 Ok(())
             }

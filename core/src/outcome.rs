@@ -198,6 +198,13 @@ impl Outcome {
                 detail,
                 ("strands-bookings-title", "strands-bookings-body"),
             ),
+            AppError::BookingsChanged => Self::client(
+                409,
+                "bookings-changed",
+                "Bookings changed",
+                detail,
+                ("strands-bookings-title", "strands-bookings-body"),
+            ),
             AppError::VersionRequired => {
                 Self::client(428, "if-match-required", "If-Match required", detail, ("invalid-title", "invalid-body"))
             }

@@ -106,6 +106,9 @@ pub enum AppError {
     /// The new configuration would strand these upcoming bookings: keep or cancel them, explicitly.
     #[error("{} upcoming booking(s) would no longer fit this configuration; keep them or cancel them with a reason", .0.len())]
     StrandsBookings(Vec<tenants::StrandedBooking>),
+    /// A booking listed as stranded was moved or cancelled while the save ran: nothing was saved.
+    #[error("bookings changed while saving; review the list and save again")]
+    BookingsChanged,
     /// An edit must say which version it changes (`If-Match`).
     #[error("say which version you edit, with If-Match: \"<version>\"")]
     VersionRequired,

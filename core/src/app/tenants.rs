@@ -3,7 +3,7 @@
 //! bookings it could strand, a new version is stored with who saved it and what changed, and the
 //! change is audited. An invalid configuration changes nothing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use serde_json::json;
@@ -34,17 +34,23 @@ pub enum StrandPolicy {
     Refuse,
     /// Save; they stay valid, and new bookings see the reduced capacity.
     Keep,
-    /// Save and cancel them, recording this reason on each.
-    Cancel(String),
+    /// Save and cancel them, recording `reason` on each. With `listed` (the codes the admin was
+    /// shown), only if exactly those are stranded now: on a busy day the list may have grown.
+    Cancel { reason: String, listed: Option<BTreeSet<String>> },
 }
 
 impl StrandPolicy {
-    /// The choice a form or request makes: none or `refuse`, `keep`, or `cancel` with a reason.
-    pub fn parse(choice: Option<&str>, reason: Option<&str>) -> Result<Self, AppError> {
+    /// The choice a form or request makes: none or `refuse`, `keep`, or `cancel` with a reason
+    /// (and, when given, the codes of the bookings it was shown).
+    pub fn parse(choice: Option<&str>, reason: Option<&str>, listed: Option<&[String]>) -> Result<Self, AppError> {
         match choice.map(str::trim).unwrap_or_default() {
             "" | "refuse" => Ok(Self::Refuse),
             "keep" => Ok(Self::Keep),
-            "cancel" => Ok(Self::Cancel(reason.unwrap_or_default().to_owned())),
+            "cancel" => Ok(Self::Cancel {
+                reason: reason.unwrap_or_default().to_owned(),
+                listed: listed
+                    .map(|codes| codes.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect()),
+            }),
             _ => Err(AppError::field("stranded", "unknown_choice", "Use keep or cancel.")),
         }
     }
@@ -117,7 +123,7 @@ impl Sportello {
         policy: &StrandPolicy,
         actor: &Actor,
     ) -> Result<ApplyReport, AppError> {
-        if let StrandPolicy::Cancel(reason) = policy
+        if let StrandPolicy::Cancel { reason, .. } = policy
             && crate::domain::text::single_line(reason, MAX_CANCEL_REASON_CHARS).is_none()
         {
             return Err(AppError::field(
@@ -233,11 +239,12 @@ impl Sportello {
         }
         let grid = config.grid_minutes;
         let mut usage: HashMap<(String, i64), u32> = HashMap::new();
-        let mut offices: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+        let mut offices: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
         for booking in &upcoming {
             offices.entry(booking.office.as_str()).or_default().extend(units_between(booking.start, booking.end, grid));
         }
         for (office, units) in offices {
+            let units: Vec<i64> = units.into_iter().collect();
             for (unit, used) in Ledger::units(tx.conn(), stored.id, office, &units).await? {
                 usage.insert((office.to_owned(), unit), used.used);
             }
@@ -248,27 +255,41 @@ impl Sportello {
             return Ok(serde_json::Value::Null);
         }
         let codes: Vec<String> = found.iter().map(|(b, _)| b.code.to_string()).collect();
+        let decided = match policy {
+            StrandPolicy::Refuse => false,
+            StrandPolicy::Keep => true,
+            // The admin chose for the bookings they were shown, not for others found since.
+            StrandPolicy::Cancel { listed, .. } => {
+                listed.as_ref().is_none_or(|listed| *listed == codes.iter().cloned().collect::<BTreeSet<_>>())
+            }
+        };
+        if !decided {
+            let listed = found
+                .iter()
+                .map(|(b, reason)| StrandedBooking {
+                    code: b.code.to_string(),
+                    start: b.start,
+                    timezone: b.timezone,
+                    service: b.service.to_string(),
+                    office: b.office.to_string(),
+                    reason: *reason,
+                })
+                .collect();
+            return Err(AppError::StrandsBookings(listed));
+        }
         match policy {
-            StrandPolicy::Refuse => Err(AppError::StrandsBookings(
-                found
-                    .iter()
-                    .map(|(b, reason)| StrandedBooking {
-                        code: b.code.to_string(),
-                        start: b.start,
-                        timezone: b.timezone,
-                        service: b.service.to_string(),
-                        office: b.office.to_string(),
-                        reason: *reason,
-                    })
-                    .collect(),
-            )),
+            StrandPolicy::Refuse => Ok(serde_json::Value::Null),
             StrandPolicy::Keep => Ok(json!({ "kept": codes })),
-            StrandPolicy::Cancel(reason) => {
+            StrandPolicy::Cancel { reason, .. } => {
                 for (booking, _) in &found {
-                    if Bookings::cancel_with_reason(tx.conn(), stored.id, booking.id, reason.trim(), now).await? {
-                        let units = units_between(booking.start, booking.end, grid);
-                        Ledger::release(tx.conn(), stored.id, booking.office.as_str(), &units).await?;
+                    let when = (booking.start, booking.end);
+                    // Moved or cancelled since it was read: what was listed is no longer true.
+                    if !Bookings::cancel_with_reason(tx.conn(), stored.id, booking.id, when, reason.trim(), now).await?
+                    {
+                        return Err(AppError::BookingsChanged);
                     }
+                    let units = units_between(booking.start, booking.end, grid);
+                    Ledger::release(tx.conn(), stored.id, booking.office.as_str(), &units).await?;
                 }
                 Ok(json!({ "cancelled": codes, "reason": reason.trim() }))
             }

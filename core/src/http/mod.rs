@@ -125,12 +125,23 @@ async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<E::O
     next.call(req).await
 }
 
-/// Logs method, path, status and latency. Never the query string: it may carry an e-mail.
+/// Logs method, path, status and latency. Never the query string: it may carry an e-mail; nor the
+/// secret of an invitation link, which would let whoever reads the log redeem it.
 async fn log_request<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    let (method, path, started) = (req.method().clone(), req.uri().path().to_owned(), Instant::now());
+    let (method, path, started) = (req.method().clone(), loggable(req.uri().path()), Instant::now());
     let response = next.get_response(req).await;
     tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     Ok(response)
+}
+
+/// `path` with the secret segment of an invitation link replaced.
+fn loggable(path: &str) -> String {
+    let mut segments: Vec<&str> = path.split('/').collect();
+    let secret_after = segments.iter().position(|s| *s == "invitation" || *s == "invitations");
+    if let Some(secret) = secret_after.and_then(|i| segments.get_mut(i + 1)).filter(|s| !s.is_empty()) {
+        *secret = ":token";
+    }
+    segments.join("/")
 }
 
 #[handler]
@@ -167,4 +178,21 @@ async fn logo(app: poem::web::Data<&Sportello>, Path(tenant): Path<String>) -> p
         .header("Cache-Control", "public, max-age=3600")
         .header("X-Content-Type-Options", "nosniff")
         .body(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable;
+
+    #[test]
+    fn invitation_secrets_stay_out_of_the_log() {
+        let secret = "ab".repeat(32);
+        assert_eq!(loggable(&format!("/admin/invitation/{secret}")), "/admin/invitation/:token");
+        assert_eq!(
+            loggable(&format!("/api/v1/admin/invitations/{secret}/acceptance")),
+            "/api/v1/admin/invitations/:token/acceptance"
+        );
+        assert_eq!(loggable("/api/v1/admin/invitations"), "/api/v1/admin/invitations");
+        assert_eq!(loggable("/t/prova/booking"), "/t/prova/booking");
+    }
 }

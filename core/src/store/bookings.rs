@@ -179,12 +179,13 @@ impl Bookings {
         rows.into_iter().map(to_domain).collect()
     }
 
-    /// Cancels a confirmed booking on the public body's side, recording why; `false` if it was no
-    /// longer confirmed.
+    /// Cancels a confirmed booking on the public body's side, recording why, only if it is still
+    /// confirmed at `(start, end)`; `false` if it was cancelled or moved meanwhile.
     pub async fn cancel_with_reason(
         conn: &impl ConnectionTrait,
         tenant: TenantId,
         id: i32,
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
@@ -195,6 +196,8 @@ impl Bookings {
             .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Id.eq(id))
             .filter(Column::Status.eq(BookingStatus::Confirmed.code()))
+            .filter(Column::StartsAt.eq(start))
+            .filter(Column::EndsAt.eq(end))
             .exec(conn)
             .await?;
         Ok(result.rows_affected == 1)

@@ -399,6 +399,14 @@ async fn invitations_work_once(backend: Backend) {
     let url = body["url"].as_str().unwrap().to_owned();
     let (status, body) = accept(&s, &url, "not my password").await;
     assert_eq!((status, body["errors"][0]["code"].as_str()), (422, Some("wrong_password")), "{body}");
+    // Guessing an account's password through an invitation is throttled like a login.
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(accept(&s, &url, "another guess").await.0);
+    }
+    assert_eq!(statuses, [422, 422, 422, 422, 429]);
+    assert_eq!(accept(&s, &url, PASSWORD).await.0, 429, "even the right password waits");
+    s.clock.advance(TimeDelta::seconds(1));
     assert_eq!(accept(&s, &url, PASSWORD).await.0, 201);
     let (_, me) = s.admin_get(&admin, "/api/v1/admin/session").await;
     let mut tenants: Vec<&str> =
@@ -793,7 +801,15 @@ async fn the_configuration_page_lists_stranded_bookings(backend: Backend) {
     assert_eq!(status, 409);
     assert!(page.contains("Give the reason for cancelling") && page.contains(&code), "{page}");
     assert_eq!(status_of(&s, &code, "a@example.it").await, "confirmed");
-    let (status, page) = post(&[("stranded", "cancel"), ("cancel_reason", "Allagamento della sede")]).await;
+    // The choice applies to the bookings shown: a list that no longer matches is shown again.
+    let (status, page) =
+        post(&[("stranded", "cancel"), ("cancel_reason", "Allagamento"), ("stranded_codes", "OTHER")]).await;
+    assert_eq!(status, 409);
+    assert!(page.contains(&format!("name=\"stranded_codes\" value=\"{code}\"")), "{page}");
+    assert_eq!(status_of(&s, &code, "a@example.it").await, "confirmed");
+    let (status, page) =
+        post(&[("stranded", "cancel"), ("cancel_reason", "Allagamento della sede"), ("stranded_codes", code.as_str())])
+            .await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("version 2 is now in force"));
     assert_eq!(status_of(&s, &code, "a@example.it").await, "cancelled");

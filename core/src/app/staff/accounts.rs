@@ -223,7 +223,7 @@ impl Sportello {
         let existing = StaffAccounts::by_email(self.store.reader(), &invitation.email).await?;
         let new_hash = match &existing {
             Some(account) => {
-                if !passwords::verify(password, Some(account.password_hash.clone())).await? {
+                if !self.password_proves(account, password, client).await? {
                     return Err(AppError::field(
                         "password",
                         "wrong_password",

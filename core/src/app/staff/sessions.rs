@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::audit::Actor;
 use super::secrets::{digest, new_secret, well_formed};
-use super::throttle::{PER_ACCOUNT, PER_CLIENT};
+use super::throttle::{PER_ACCOUNT, PER_CLIENT, Policy};
 use super::{StaffSession, passwords};
 use crate::app::{AppError, Sportello};
 use crate::domain::{NewPassword, StaffEmail, StaffMember};
@@ -36,11 +36,8 @@ impl Sportello {
         replacing: Option<&str>,
     ) -> Result<LoggedIn, AppError> {
         let typed: String = email.trim().to_lowercase().chars().take(254).collect();
-        let account_key = format!("account:{}", digest(&typed));
-        let client_key = client.map(|c| format!("client:{}", digest(c)));
-        let mut keys = vec![(account_key.clone(), PER_ACCOUNT)];
-        keys.extend(client_key.clone().map(|k| (k, PER_CLIENT)));
-        self.count_attempt(&keys).await?;
+        let (account_key, client_key) = attempt_keys(&typed, client);
+        self.count_attempt(&throttled(&account_key, client_key.as_deref())).await?;
 
         let account = match StaffEmail::parse(&typed) {
             Some(email) => StaffAccounts::by_email(self.store.reader(), &email).await?,
@@ -157,11 +154,30 @@ impl Sportello {
         self.audit_member(&session.member, &Actor::of(session), "logout", json!({})).await
     }
 
+    /// Checks an existing account's password outside a login (a password change, an invitation
+    /// accepted by an existing account), counted by the same throttle as logins: otherwise these
+    /// would be ways to guess without waiting. A wrong password is audited like a failed login.
+    pub(super) async fn password_proves(
+        &self,
+        account: &StoredAccount,
+        password: &str,
+        client: Option<&str>,
+    ) -> Result<bool, AppError> {
+        let (account_key, client_key) = attempt_keys(account.email.as_str(), client);
+        self.count_attempt(&throttled(&account_key, client_key.as_deref())).await?;
+        if passwords::verify(password, Some(account.password_hash.clone())).await? {
+            self.forget_attempt(&account_key, client_key.as_deref()).await?;
+            return Ok(true);
+        }
+        self.refuse_login(Some(account.clone()), client).await?;
+        Ok(false)
+    }
+
     /// Sets a new password after checking the current one; every other session of the account ends.
     pub async fn change_password(&self, session: &StaffSession, current: &str, new: &str) -> Result<(), AppError> {
         let account =
             StaffAccounts::by_id(self.store.reader(), session.member.id).await?.ok_or(AppError::Unauthenticated)?;
-        if !passwords::verify(current, Some(account.password_hash)).await? {
+        if !self.password_proves(&account, current, session.client.as_deref()).await? {
             return Err(AppError::field("current_password", "wrong_password", "This is not your current password."));
         }
         let password = NewPassword::parse(new, &account.email)
@@ -174,6 +190,17 @@ impl Sportello {
         let detail = json!({ "other_sessions_ended": ended });
         self.audit_member(&session.member, &Actor::of(session), "password.changed", detail).await
     }
+}
+
+/// The throttle's keys for an address as typed and a client: digests, never the values.
+fn attempt_keys(typed: &str, client: Option<&str>) -> (String, Option<String>) {
+    (format!("account:{}", digest(typed)), client.map(|c| format!("client:{}", digest(c))))
+}
+
+fn throttled(account_key: &str, client_key: Option<&str>) -> Vec<(String, Policy)> {
+    let mut keys = vec![(account_key.to_owned(), PER_ACCOUNT)];
+    keys.extend(client_key.map(|k| (k.to_owned(), PER_CLIENT)));
+    keys
 }
 
 fn is_live(expires_at: DateTime<Utc>, last_seen_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {

@@ -223,6 +223,9 @@ pub struct ConfigurationBody {
     pub stranded: Option<String>,
     /// With `cancel`: why, recorded on each cancelled booking (the citizens read it).
     pub cancel_reason: Option<String>,
+    /// With `cancel`: the codes the 409 listed. When given, the save cancels only if exactly
+    /// these are stranded now (else 409 again with the new list).
+    pub stranded_codes: Option<Vec<String>>,
 }
 
 #[derive(Object)]

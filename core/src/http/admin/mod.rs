@@ -369,7 +369,11 @@ impl AdminApi {
     ) -> ApiResult<Saved> {
         let session = self.session(&auth, request).await?;
         let expected = if_match(version.0.as_deref())?;
-        let policy = StrandPolicy::parse(body.stranded.as_deref(), body.cancel_reason.as_deref())?;
+        let policy = StrandPolicy::parse(
+            body.stranded.as_deref(),
+            body.cancel_reason.as_deref(),
+            body.stranded_codes.as_deref(),
+        )?;
         Ok(saved(self.app.save_configuration(&session, &tenant, expected, &body.pack, &policy).await?))
     }
 
@@ -418,7 +422,7 @@ impl AdminApi {
     ) -> ApiResult<Saved> {
         let session = self.session(&auth, request).await?;
         let expected = if_match(current.0.as_deref())?;
-        let policy = StrandPolicy::parse(stranded.as_deref(), cancel_reason.as_deref())?;
+        let policy = StrandPolicy::parse(stranded.as_deref(), cancel_reason.as_deref(), None)?;
         Ok(saved(self.app.restore_configuration(&session, &tenant, version.0, expected, &policy).await?))
     }
 }

@@ -58,6 +58,7 @@ impl Web {
                     reason_key: format!("admin-strand-{}", b.reason.code().replace('_', "-")),
                 })
                 .collect(),
+            stranded_codes: draft.stranded.iter().map(|b| b.code.as_str()).collect::<Vec<_>>().join(","),
             cancel_reason: draft.cancel_reason,
             restore_action: draft.restore_action,
             saved_version: draft.saved.as_ref().map(|(v, _)| *v),
@@ -108,7 +109,7 @@ impl Web {
         mut draft: Draft,
     ) -> (Result<StrandPolicy, AppError>, Draft) {
         match policy {
-            Ok(StrandPolicy::Cancel(reason)) if reason.trim().is_empty() => {
+            Ok(StrandPolicy::Cancel { reason, .. }) if reason.trim().is_empty() => {
                 let text = self.render.text(visit.locale, "admin-error-cancel-reason-required", &[]);
                 draft.errors.insert("cancel_reason".into(), text);
                 (Ok(StrandPolicy::Refuse), draft)
@@ -119,7 +120,12 @@ impl Web {
 }
 
 fn strand_policy(fields: &Fields) -> Result<StrandPolicy, AppError> {
-    StrandPolicy::parse(fields.get("stranded").map(String::as_str), fields.get("cancel_reason").map(String::as_str))
+    let listed: Option<Vec<String>> = fields.get("stranded_codes").map(|c| c.split(',').map(str::to_owned).collect());
+    StrandPolicy::parse(
+        fields.get("stranded").map(String::as_str),
+        fields.get("cancel_reason").map(String::as_str),
+        listed.as_deref(),
+    )
 }
 
 fn version_field(fields: &Fields) -> Option<i64> {

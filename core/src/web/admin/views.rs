@@ -236,6 +236,8 @@ pub struct ConfigurationPage {
     pub saved_changes: Vec<String>,
     pub history: Vec<VersionRow>,
     pub stranded: Vec<StrandedRow>,
+    /// The codes listed, sent back with the choice: it applies to them and no others.
+    pub stranded_codes: String,
     pub cancel_reason: String,
     /// When a restore was refused for stranding: where to send the choice.
     pub restore_action: Option<String>,
