@@ -1,7 +1,10 @@
 //! argon2id password hashes, computed off the async workers (one costs ~19 MiB and tens of
 //! milliseconds by design).
 
+use std::sync::LazyLock;
+
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use tokio::sync::Semaphore;
 
 use crate::app::AppError;
 use crate::domain::NewPassword;
@@ -13,9 +16,23 @@ fn hasher() -> Result<Argon2<'static>, AppError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// At most one hash per core at once: each holds 19 MiB, and more would only queue for the CPU
+/// while holding memory (a login flood from many addresses waits here instead).
+static HASHING: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get)));
+
+/// Runs `work` on a blocking thread once a hashing permit is free.
+async fn off_the_workers<T: Send + 'static>(
+    what: &str,
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let _permit = HASHING.acquire().await.map_err(|e| AppError::Internal(format!("{what}: {e}")))?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| AppError::Internal(format!("{what} task: {e}")))?
+}
+
 pub(crate) async fn hash(password: &NewPassword) -> Result<String, AppError> {
     let password = password.expose().to_owned();
-    tokio::task::spawn_blocking(move || {
+    off_the_workers("password hashing", move || {
         // A fresh random salt from the operating system, in the PHC string with the parameters.
         hasher()?
             .hash_password(password.as_bytes())
@@ -23,14 +40,13 @@ pub(crate) async fn hash(password: &NewPassword) -> Result<String, AppError> {
             .map_err(|e| AppError::Internal(format!("argon2 hash: {e}")))
     })
     .await
-    .map_err(|e| AppError::Internal(format!("password hashing task: {e}")))?
 }
 
 /// Whether `password` matches `stored`. With no stored hash (an unknown address) a hash is
 /// still verified, so that the answer takes as long either way.
 pub(crate) async fn verify(password: &str, stored: Option<String>) -> Result<bool, AppError> {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
+    off_the_workers("password checking", move || {
         let argon2 = hasher()?;
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| UNKNOWN_ACCOUNT_HASH.to_owned());
@@ -38,7 +54,6 @@ pub(crate) async fn verify(password: &str, stored: Option<String>) -> Result<boo
         Ok(argon2.verify_password(password.as_bytes(), &parsed).is_ok() && known)
     })
     .await
-    .map_err(|e| AppError::Internal(format!("password checking task: {e}")))?
 }
 
 /// The hash of a password nobody knows, with the same parameters as real ones.
