@@ -31,8 +31,8 @@ pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::LookupResult;
 pub(crate) use staff::secrets;
 pub use staff::{
-    AuditFilter, ConfigurationView, InvitationLink, InvitationView, LoggedIn, NewStaff, NewTenant, OfficeLoad,
-    StaffList, StaffSession, TenantOverview, TenantSummary,
+    AuditFilter, AuditPage, ConfigurationView, InvitationLink, InvitationView, LoggedIn, NewStaff, NewTenant,
+    OfficeLoad, StaffList, StaffSession, TenantOverview, TenantSummary,
 };
 pub use tenants::{ApplyReport, StrandPolicy, StrandedBooking};
 

@@ -64,18 +64,21 @@ impl AuditLog {
             select = select.filter(Column::Id.lt(before));
         }
         let rows = select.order_by_desc(Column::Id).limit(query.limit).all(conn).await?;
-        Ok(rows
-            .into_iter()
-            .map(|m| AuditEntry {
-                id: m.id,
-                tenant: m.tenant_id.map(TenantId::from_stored),
-                at: m.at,
-                actor_id: m.actor_id,
-                actor: m.actor,
-                client_address: m.client_address,
-                action: m.action,
-                detail: serde_json::from_str(&m.detail).unwrap_or(serde_json::Value::Null),
+        rows.into_iter()
+            .map(|m| {
+                let detail = serde_json::from_str(&m.detail)
+                    .map_err(|e| StoreError::Corrupt(format!("audit entry {}: {e}", m.id)))?;
+                Ok(AuditEntry {
+                    id: m.id,
+                    tenant: m.tenant_id.map(TenantId::from_stored),
+                    at: m.at,
+                    actor_id: m.actor_id,
+                    actor: m.actor,
+                    client_address: m.client_address,
+                    action: m.action,
+                    detail,
+                })
             })
-            .collect())
+            .collect()
     }
 }

@@ -48,6 +48,12 @@ pub struct AuditFilter {
     pub before: Option<i64>,
 }
 
+/// A page of a log, and the zone its times read in: the tenant's, or UTC for the platform's.
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub timezone: chrono_tz::Tz,
+}
+
 /// Entries per page.
 const PAGE: u64 = 50;
 
@@ -107,16 +113,19 @@ impl Sportello {
         session: &StaffSession,
         tenant: Option<&str>,
         filter: &AuditFilter,
-    ) -> Result<Vec<AuditEntry>, AppError> {
-        let scope = match tenant {
-            Some(slug) => Some(self.tenant_for(session, slug, Role::TenantAdmin).await?.id),
+    ) -> Result<AuditPage, AppError> {
+        let (scope, timezone) = match tenant {
+            Some(slug) => {
+                let tenant = self.tenant_for(session, slug, Role::TenantAdmin).await?;
+                (Some(tenant.id), tenant.config.timezone)
+            }
             None => {
                 session.member.may_run_platform()?;
-                None
+                (None, chrono_tz::UTC)
             }
         };
         let action = filter.action.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
         let query = AuditQuery { tenant: scope, action, before: filter.before, limit: PAGE };
-        Ok(AuditLog::read(self.store.reader(), &query).await?)
+        Ok(AuditPage { entries: AuditLog::read(self.store.reader(), &query).await?, timezone })
     }
 }

@@ -21,7 +21,7 @@ use crate::domain::{Denied, Role, StaffMember};
 
 pub use accounts::{InvitationLink, InvitationView, NewStaff, StaffList};
 pub(crate) use audit::Actor;
-pub use audit::AuditFilter;
+pub use audit::{AuditFilter, AuditPage};
 pub use configuration::ConfigurationView;
 pub use onboarding::NewTenant;
 pub use overview::{OfficeLoad, TenantOverview, TenantSummary};

@@ -100,7 +100,7 @@ impl Sportello {
 
     pub(super) async fn tenant_name(&self, id: TenantId) -> Result<String, AppError> {
         let tenants = Tenants::all(self.store.reader()).await?;
-        Ok(tenants.into_iter().find(|t| t.id == id).map(|t| t.name).unwrap_or_default())
+        tenants.into_iter().find(|t| t.id == id).map(|t| t.name).ok_or(AppError::NotFound("tenant"))
     }
 
     /// Suspends or reactivates a tenant (platform admins): while suspended its pages and API say

@@ -269,8 +269,8 @@ impl AdminApi {
         before: Query<Option<i64>>,
     ) -> ApiResult<Json<Vec<AuditEntryView>>> {
         let session = self.session(&auth, request).await?;
-        let entries = self.app.audit_log(&session, None, &Self::audit_filter(action.0, before.0)).await?;
-        Ok(Json(entries.into_iter().map(AuditEntryView::from).collect()))
+        let page = self.app.audit_log(&session, None, &Self::audit_filter(action.0, before.0)).await?;
+        Ok(Json(page.entries.into_iter().map(AuditEntryView::from).collect()))
     }
 
     /// A tenant at a glance: its offices and their upcoming bookings (an operator sees their own).
@@ -336,8 +336,8 @@ impl AdminApi {
         before: Query<Option<i64>>,
     ) -> ApiResult<Json<Vec<AuditEntryView>>> {
         let session = self.session(&auth, request).await?;
-        let entries = self.app.audit_log(&session, Some(&tenant), &Self::audit_filter(action.0, before.0)).await?;
-        Ok(Json(entries.into_iter().map(AuditEntryView::from).collect()))
+        let page = self.app.audit_log(&session, Some(&tenant), &Self::audit_filter(action.0, before.0)).await?;
+        Ok(Json(page.entries.into_iter().map(AuditEntryView::from).collect()))
     }
 
     /// The tenant's configuration (its `tenant.toml`) with its version in `ETag`.

@@ -6,7 +6,7 @@ use poem::{Request, handler};
 
 use super::views::{AuditRow, AuditView, encode};
 use super::{Page, StaffVisit, WebData, stop};
-use crate::app::AuditFilter;
+use crate::app::{AuditFilter, AuditPage};
 use crate::web::Web;
 
 #[derive(serde::Deserialize, Default)]
@@ -19,8 +19,8 @@ impl Web {
     async fn audit_page(&self, visit: &StaffVisit, tenant: Option<&str>, query: AuditQuery) -> Page {
         let action: String = query.action.unwrap_or_default().trim().chars().take(48).collect();
         let filter = AuditFilter { action: Some(action.clone()), before: query.before };
-        let entries = self.app.audit_log(&visit.session, tenant, &filter).await;
-        let entries = entries.map_err(|e| stop(self.admin_failure(visit, &e)))?;
+        let page = self.app.audit_log(&visit.session, tenant, &filter).await;
+        let AuditPage { entries, timezone: tz } = page.map_err(|e| stop(self.admin_failure(visit, &e)))?;
         let base = match tenant {
             Some(slug) => format!("/admin/t/{slug}/audit"),
             None => "/admin/audit".to_owned(),
@@ -28,11 +28,6 @@ impl Web {
         let next_page = (entries.len() == 50)
             .then(|| entries.last().map(|e| format!("{base}?action={}&before={}", encode(&action), e.id)))
             .flatten();
-        // A tenant's log in its own zone; the platform's in UTC.
-        let tz = match tenant {
-            Some(slug) => self.app.tenant_overview(&visit.session, slug).await.map_or(chrono_tz::UTC, |o| o.timezone),
-            None => chrono_tz::UTC,
-        };
         let heading = match tenant {
             Some(slug) => slug.to_owned(),
             None => "Sportello".to_owned(),
