@@ -71,6 +71,7 @@ impl Sportello {
     pub async fn confirm(&self, tenant_slug: &str, request: ConfirmRequest) -> Result<Confirmed, AppError> {
         let tenant = self.tenant(tenant_slug).await?;
         if let Some(booking) = self.replay(&tenant, request.idempotency.as_ref()).await? {
+            self.drop_replayed_hold(&tenant, &request).await;
             return Ok(Confirmed { booking, replayed: true, tenant });
         }
         if let Some(client) = &request.client {
@@ -203,6 +204,15 @@ impl Sportello {
             }
         }
         Ok(slot)
+    }
+
+    /// A replay's hold may still be counted: its booking committed on an instance that died (or
+    /// lost Redis) before dropping it. Its owner asking again drops it, so that the place is not
+    /// counted twice until it expires.
+    async fn drop_replayed_hold(&self, tenant: &TenantSnapshot, request: &ConfirmRequest) {
+        if let Ok(hold) = self.owned_hold(tenant, request.hold_id, &request.hold_token).await {
+            self.consume_hold(tenant, &hold).await;
+        }
     }
 
     /// Drops a consumed hold. Failing to is harmless (it expires), so it is only logged.

@@ -127,6 +127,8 @@ impl Sportello {
         }
         let desks = u32::from(slot.desks);
         let mut booked = Ledger::units(self.store.reader(), tenant.id, office, &hold.units).await?;
+        // Once a count has placed the hold, every way out but a granted hold must drop it again.
+        let mut placed = false;
         for _ in 0..COUNT_ATTEMPTS {
             self.full_units.remember(
                 tenant.id,
@@ -140,8 +142,15 @@ impl Sportello {
                 .collect();
             let acquired = self.holds.acquire(hold, &free, max_per_client, now).await?;
             if acquired != Acquired::Placed {
+                // A recount that finds no room (e.g. a booking committed but not yet dropped its
+                // hold, so it is counted twice) leaves the hold placed by an earlier count in the
+                // store: drop it, or it hides a place until it expires from a citizen told 409.
+                if placed {
+                    self.holds.release(tenant.id, hold.id).await?;
+                }
                 return Ok(acquired);
             }
+            placed = true;
             // A booking that committed after the ledger was read may have dropped its hold before
             // the hold store counted: then its place was counted by neither. Only when the ledger
             // stood still around the count is the hold certain to have its place.

@@ -57,6 +57,71 @@ impl HoldStore for LyingHolds {
     }
 }
 
+/// A hold store in which, right after the first hold is placed and before the booking core
+/// counts again, the slot fills up with bookings that took no hold (they commit at that moment).
+struct FilledWhileCounting {
+    holds: Arc<MemoryHolds>,
+    store: sportello::store::Store,
+    desks: u16,
+    /// The units of the first hold, once the slot is filled.
+    filled: std::sync::Mutex<Option<Vec<Unit>>>,
+}
+
+#[async_trait]
+impl HoldStore for FilledWhileCounting {
+    async fn acquire(
+        &self,
+        hold: &Hold,
+        free: &HashMap<Unit, u32>,
+        max_per_client: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Result<Acquired, HoldStoreError> {
+        let acquired = self.holds.acquire(hold, free, max_per_client, now).await?;
+        let first = {
+            let mut filled = self.filled.lock().unwrap();
+            let first = filled.is_none() && acquired == Acquired::Placed;
+            if first {
+                *filled = Some(hold.units.clone());
+            }
+            first
+        };
+        if first {
+            for _ in 0..self.desks {
+                let office = hold.office.as_str();
+                let store = self.store.reader();
+                assert!(
+                    sportello::store::Ledger::take(store, hold.tenant, office, &hold.units, self.desks).await.unwrap()
+                );
+            }
+        }
+        Ok(acquired)
+    }
+    async fn get(&self, tenant: sportello::domain::TenantId, id: Uuid) -> Result<Option<Hold>, HoldStoreError> {
+        self.holds.get(tenant, id).await
+    }
+    async fn release(&self, tenant: sportello::domain::TenantId, id: Uuid) -> Result<bool, HoldStoreError> {
+        self.holds.release(tenant, id).await
+    }
+    async fn consume(&self, hold: &Hold) -> Result<(), HoldStoreError> {
+        self.holds.consume(hold).await
+    }
+    async fn live_counts(
+        &self,
+        tenant: sportello::domain::TenantId,
+        office: &str,
+        units: &[Unit],
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<Unit, u32>, HoldStoreError> {
+        self.holds.live_counts(tenant, office, units, now).await
+    }
+    async fn throttle(&self, _key: &str, _per_minute: u32, _now: DateTime<Utc>) -> Result<Option<u32>, HoldStoreError> {
+        Ok(None)
+    }
+    async fn health(&self) -> HoldHealth {
+        HoldHealth::Ok
+    }
+}
+
 const SLOT: &str = "2026-12-02T08:00:00+01:00";
 
 /// Counts statuses of a batch of responses.
@@ -300,7 +365,25 @@ async fn one_hold_one_move(backend: Backend) {
     assert_ledger_matches_bookings(&url).await;
 }
 
+/// A hold refused because the slot filled while it was being counted leaves nothing behind:
+/// a hold kept in the store after the citizen was told "taken" would hide a place from
+/// everyone until it expired.
+async fn a_refused_hold_leaves_no_hold_behind(backend: Backend) {
+    let store = sportello::server::open_store(&backend.url).await.unwrap();
+    let holds = Arc::new(MemoryHolds::new());
+    let filling = Arc::new(FilledWhileCounting { holds: holds.clone(), store, desks: 1, filled: Default::default() });
+    let s = TestServer::start_with(backend, filling.clone(), TEST_NOW).await;
+    let (status, refused) = s.hold("prova", "visita", "piccolo", "in_person", SLOT).await;
+    assert_eq!(status, 409, "{refused}");
+    let tenant = s.app.tenant("prova").await.unwrap().id;
+    let units = filling.filled.lock().unwrap().clone().expect("a hold was placed");
+    let now = DateTime::parse_from_rfc3339(TEST_NOW).unwrap().to_utc();
+    let live = holds.live_counts(tenant, "piccolo", &units, now).await.unwrap();
+    assert!(live.is_empty(), "a refused hold is still counted: {live:?}");
+}
+
 on_both_backends!(
+    a_refused_hold_leaves_no_hold_behind,
     one_hold_one_booking,
     one_hold_one_move,
     two_hundred_citizens_three_desks,
