@@ -74,4 +74,44 @@ impl TestServer {
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
+
+    /// `{method} {base}{path}` with the bearer token, `If-Match` and a JSON body when given.
+    pub async fn admin_send(
+        &self,
+        staff: &Staff,
+        method: &str,
+        path: &str,
+        if_match: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let method = method.parse().expect("method");
+        let mut request =
+            self.http.request(method, format!("{}{path}", self.base)).header("authorization", staff.bearer());
+        if let Some(version) = if_match {
+            request = request.header("if-match", version);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("admin request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Posts an admin form (with the session's cookie and CSRF token, in English); the page it
+    /// ends on, after any redirect.
+    pub async fn admin_form(&self, staff: &Staff, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let mut form = vec![("csrf", staff.csrf.as_str())];
+        form.extend_from_slice(fields);
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", staff.cookie())
+            .header("accept-language", "en")
+            .form(&form)
+            .send()
+            .await
+            .expect("POST form");
+        (response.status().as_u16(), response.text().await.expect("page"))
+    }
 }

@@ -32,7 +32,8 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<impl Endpoint, TranslationError> {
     let (pages, page_state) = crate::web::routes(app.clone(), web, options.trust_forwarded_for, options.plain_http)?;
     let page_state_for_errors = page_state.clone();
-    let apis = (PublicApi { app: app.clone(), options }, admin::AdminApi { app: app.clone(), options });
+    let admin = || admin::AdminApi { app: app.clone(), options };
+    let apis = (PublicApi { app: app.clone(), options }, admin(), admin::PartsApi { admin: admin() });
     let api = OpenApiService::new(apis, "Sportello", env!("CARGO_PKG_VERSION"))
         .description("Appointment booking for public bodies. Errors are RFC 9457 problem details.")
         .server("/api/v1");

@@ -2,6 +2,7 @@
 //! into a `TenantConfig`. The format is documented in `docs/tenant-pack.md`.
 
 mod diff;
+mod edit;
 mod file;
 mod validate;
 
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::plugin_host::Dataset;
 
 pub use diff::{Change, Item, diff};
+pub use edit::{ClosureDraft, EditError, IntervalDraft, Manifest, OfficeDraft, ServiceDraft, WEEKDAYS, drafts};
 pub use validate::parse_config;
 
 /// A pack problem, located precisely: the file, the key inside it, and why.

@@ -83,55 +83,42 @@ test("a platform admin signs in, sees every body, invites an operator who joins"
   assert.match(page.url(), /\/admin\/login/, "signed out");
 });
 
-test("a tenant admin changes the hours, sees the history, and rolls back", async () => {
+test("a tenant admin changes the hours in the week grid, sees the history, and rolls back", async () => {
   const admin = env.server.staff["admin@comune-esempio.example"];
   const page = await openPage(env.browser, env.server.base, desktop);
   await signIn(page, admin.email, admin.password, "en");
   await page.click('a[href="/admin/t/comune-esempio/"] >> nth=0');
   await page.click('a[href="/admin/t/comune-esempio/configuration"]');
   await assertAccessible(page, "configuration");
-  const original = await page.inputValue("#f-pack");
-  assert.match(original, /mon = \[\{ from = "08:30"/);
+  assert.match(await page.inputValue("#f-pack"), /mon = \[\{ from = "08:30"/, "the whole text is there too");
+  await page.click('a[href="/admin/t/comune-esempio/offices/anagrafe"]');
+  await assertAccessible(page, "office");
+  assert.equal(await page.inputValue("#f-hours_mon_from_0"), "08:30");
 
-  // A mistake is named by its key, and the text typed stays.
-  await page.fill("#f-pack", original.replace('mon = [{ from = "08:30"', 'mon = [{ from = "25:30"'));
-  await page.click("main form button[type=submit] >> nth=0");
-  assert.match(await page.textContent(".error-summary"), /offices/);
-  assert.match(await page.inputValue("#f-pack"), /25:30/);
-  await assertAccessible(page, "configuration with errors");
+  // A mistake is named on its day's row, and what was typed stays.
+  await page.fill("#f-hours_mon_to_0", "07:00");
+  await page.fill("#f-name", "Ufficio anagrafe centrale");
+  await page.click('main form button:has-text("Save a new version")');
+  assert.match(await page.textContent(".error-summary"), /end after it starts/);
+  assert.match(await page.textContent("#f-hours_mon"), /end after it starts/);
+  assert.equal(await page.inputValue("#f-name"), "Ufficio anagrafe centrale");
+  await assertAccessible(page, "office with errors");
 
-  await page.fill("#f-pack", original.replace('mon = [{ from = "08:30"', 'mon = [{ from = "09:30"'));
-  await page.click("main form button[type=submit] >> nth=0");
+  await page.fill("#f-hours_mon_from_0", "09:30");
+  await page.fill("#f-hours_mon_to_0", "12:30");
+  await page.click('main form button:has-text("Save a new version")');
+  assert.equal(new URL(page.url()).pathname, "/admin/t/comune-esempio/configuration");
   assert.match(await page.textContent("[role=status]"), /version 2 is now in force/);
   assert.match(await page.textContent("main table"), /office anagrafe changed/);
   await assertAccessible(page, "configuration saved");
 
   await page.click('button:has-text("Restore 1")');
-  assert.match(await page.inputValue("#f-pack"), /mon = \[\{ from = "08:30"/);
+  assert.match(await page.textContent("[role=status]"), /version 3 is now in force/);
   assert.match(await page.textContent("main table"), /admin@comune-esempio\.example/);
+  await page.click('a[href="/admin/t/comune-esempio/offices/anagrafe"]');
+  assert.equal(await page.inputValue("#f-hours_mon_from_0"), "08:30", "the old hours are back");
   page.assertSameOrigin();
 });
-
-const SERVICE_AND_OFFICE = `
-[[services]]
-slug = "segnalazioni"
-name = { it = "Segnalazioni sui canali", en = "Reports on the canals" }
-description = { it = "Un problema su un corso d'acqua", en = "A problem on a watercourse" }
-duration_minutes = 30
-modes = ["in_person"]
-[[offices]]
-slug = "sede"
-name = "Sede del consorzio"
-address = "Via del Fosso 1, Pisa"
-modes = ["in_person"]
-services = ["segnalazioni"]
-[offices.hours]
-mon = [{ from = "08:30", to = "12:30", desks = 2 }]
-tue = [{ from = "08:30", to = "12:30", desks = 2 }]
-wed = [{ from = "08:30", to = "12:30", desks = 2 }]
-thu = [{ from = "08:30", to = "12:30", desks = 2 }]
-fri = [{ from = "08:30", to = "12:30", desks = 2 }]
-`;
 
 test("a platform admin onboards a body; its admin configures it; a citizen books; the admin sees it", async () => {
   const platform = env.server.staff["platform@sportello.example"];
@@ -156,14 +143,36 @@ test("a platform admin onboards a body; its admin configures it; a citizen books
   await admin.click("main form button[type=submit]");
   await admin.click('a[href="/admin/t/consorzio-nuovo/"] >> nth=0');
   await admin.click('a[href="/admin/t/consorzio-nuovo/configuration"]');
-  const first = await admin.inputValue("#f-pack");
-  await admin.fill("#f-pack", first + SERVICE_AND_OFFICE);
-  await admin.click("main form button[type=submit] >> nth=0");
+  await assertAccessible(admin, "empty configuration");
+  await admin.click('a[href="/admin/t/consorzio-nuovo/new-service"]');
+  await assertAccessible(admin, "new service");
+  await admin.fill("#f-slug", "segnalazioni");
+  await admin.fill("#f-name_it", "Segnalazioni sui canali");
+  await admin.fill("#f-name_en", "Reports on the canals");
+  await admin.fill("#f-description_it", "Un problema su un corso d'acqua");
+  await admin.fill("#f-duration_minutes", "30");
+  await admin.fill("#f-min_notice_hours", "0");
+  await admin.click('main form button:has-text("Salva una nuova versione")');
   assert.match(await admin.textContent("[role=status]"), /versione 2/);
+
+  await admin.click('a[href="/admin/t/consorzio-nuovo/new-office"]');
+  await assertAccessible(admin, "new office");
+  await admin.fill("#f-slug", "sede");
+  await admin.fill("#f-name", "Sede del consorzio");
+  await admin.fill("#f-address", "Via del Fosso 1, Pisa");
+  await admin.check("#f-service-segnalazioni");
+  for (const day of ["mon", "tue", "wed", "thu", "fri"]) {
+    await admin.fill(`#f-hours_${day}_from_0`, "08:30");
+    await admin.fill(`#f-hours_${day}_to_0`, "12:30");
+    await admin.fill(`#f-hours_${day}_desks_0`, "2");
+  }
+  await admin.click('main form button:has-text("Salva una nuova versione")');
+  assert.match(await admin.textContent("[role=status]"), /versione 3/);
   const history = await admin.textContent("main table");
   assert.match(history, /service segnalazioni added/);
   assert.match(history, /office sede added/);
   assert.match(history, /tenant created/);
+  await assertAccessible(admin, "configured");
 
   const citizen = await openPage(env.browser, env.server.base, desktop);
   await toDetails(citizen, env.server.base, { tenant: "consorzio-nuovo", service: "segnalazioni", choice: "sede:in_person", lang: "it" });

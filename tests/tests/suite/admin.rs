@@ -11,7 +11,7 @@ use sportello_tests::staff::{PASSWORD, Staff};
 use sportello_tests::{Backend, TestServer, on_databases};
 
 /// The tenant under test and what of it must never show to outsiders.
-const TENANT: &str = "prova";
+pub(super) const TENANT: &str = "prova";
 const TENANT_NAME: &str = "Comune di Prova";
 
 /// Everyone the isolation checks need: a platform admin, prova's admin and operator, and the
@@ -36,9 +36,13 @@ async fn cast(s: &TestServer) -> Cast {
 fn fill(path: &str) -> String {
     let secret = "0".repeat(64);
     let mut filled = path.to_owned();
-    for (names, value) in
-        [(["{tenant}", ":tenant"], TENANT), (["{token}", ":token"], &secret), (["{version}", ":version"], "1")]
-    {
+    for (names, value) in [
+        (["{tenant}", ":tenant"], TENANT),
+        (["{token}", ":token"], &secret),
+        (["{version}", ":version"], "1"),
+        (["{service}", ":service"], "visita"),
+        (["{office}", ":office"], "sede"),
+    ] {
         for name in names {
             filled = filled.replace(name, value);
         }
@@ -46,8 +50,16 @@ fn fill(path: &str) -> String {
     filled
 }
 
-/// A body every admin operation accepts the shape of (unknown fields are ignored).
-fn any_body() -> Value {
+/// A body the admin operation on `path` accepts the shape of (unknown fields are ignored).
+fn any_body(path: &str) -> Value {
+    if path.contains("/services/") {
+        return json!({"slug": "visita", "name": {"it": "Visita"}, "description": {"it": "Una visita"},
+                      "duration_minutes": 30, "modes": ["in_person"]});
+    }
+    if path.contains("/offices/") {
+        return json!({"slug": "sede", "name": "Sede", "address": "Via Roma 1", "modes": ["in_person"],
+                      "services": ["visita"], "hours": {"mon": [{"from": "08:00", "to": "12:00"}]}});
+    }
     json!({"email": "nuovo@example.it", "password": "x", "role": "operator", "offices": ["sede"], "pack": "x",
            "current_password": "x", "new_password": "x", "slug": "nuovo", "name": "Nuovo", "admin_email": "a@example.it"})
 }
@@ -56,7 +68,7 @@ async fn api_call(s: &TestServer, method: &str, path: &str, who: Option<&Staff>)
     let url = format!("{}/api/v1{}", s.base, fill(path));
     let mut request = s.http.request(method.to_uppercase().parse().unwrap(), url);
     if method != "get" {
-        request = request.json(&any_body());
+        request = request.json(&any_body(path));
     }
     if let Some(who) = who {
         request = request.header("authorization", who.bearer());
@@ -667,7 +679,7 @@ async fn onboarding_a_public_body(backend: Backend) {
 }
 
 /// Books `start` at prova's `sede` for `email`; the booking's code.
-async fn booked(s: &TestServer, start: &str, email: &str) -> String {
+pub(super) async fn booked(s: &TestServer, start: &str, email: &str) -> String {
     let (status, hold) = s.hold(TENANT, "visita", "sede", "in_person", start).await;
     assert_eq!(status, 201, "{hold}");
     let (status, booking) = s.book(TENANT, &hold, email).await;
@@ -675,7 +687,7 @@ async fn booked(s: &TestServer, start: &str, email: &str) -> String {
     booking["code"].as_str().unwrap().to_owned()
 }
 
-async fn status_of(s: &TestServer, code: &str, email: &str) -> String {
+pub(super) async fn status_of(s: &TestServer, code: &str, email: &str) -> String {
     let (_, booking) = s.get(&s.url(TENANT, &format!("/bookings/{code}?email={email}"))).await;
     booking["status"].as_str().unwrap().to_owned()
 }

@@ -2,6 +2,7 @@
 //! with Redis (see `sportello_tests`), one module per area.
 
 mod admin;
+mod admin_parts;
 mod api;
 mod bundled_plugins;
 mod concurrency;

@@ -17,7 +17,7 @@ pub struct ConfigurationView {
 }
 
 /// A pack problem as field errors: the key is the field, the reason the message.
-fn invalid(error: PackError) -> AppError {
+pub(super) fn invalid(error: PackError) -> AppError {
     let mut errors = FieldErrors::default();
     errors.push(error.key, "invalid_configuration", error.reason);
     AppError::Invalid(errors)
@@ -41,11 +41,32 @@ impl Sportello {
         manifest: &str,
         policy: &StrandPolicy,
     ) -> Result<ApplyReport, AppError> {
+        self.edit_configuration(session, slug, expected, policy, |_| Ok((manifest.to_owned(), String::new()))).await
+    }
+
+    /// Saves what `edit` makes of the stored text as the next version, if the tenant is still at
+    /// `expected`. `edit` also gives the key prefix of the part it changed (`services[2].`), so
+    /// that validation errors name that part's own fields.
+    pub(super) async fn edit_configuration(
+        &self,
+        session: &StaffSession,
+        slug: &str,
+        expected: Option<i64>,
+        policy: &StrandPolicy,
+        edit: impl FnOnce(&str) -> Result<(String, String), AppError>,
+    ) -> Result<ApplyReport, AppError> {
         let tenant = self.tenant_for(session, slug, Role::TenantAdmin).await?;
         let expected = expected.ok_or(AppError::VersionRequired)?;
         let stored = Tenants::find(self.store.reader(), slug).await?.ok_or(AppError::NotFound("tenant"))?;
+        let (manifest, part) = edit(&stored.pack)?;
+        let relative = |mut error: PackError| {
+            if let Some(key) = error.key.strip_prefix(&part).filter(|_| !part.is_empty()) {
+                error.key = key.to_owned();
+            }
+            invalid(error)
+        };
         let files = Tenants::files(self.store.reader(), tenant.id).await?;
-        let (source, config) = PackSource::edited(slug, manifest, &files, stored.logo).map_err(invalid)?;
+        let (source, config) = PackSource::edited(slug, &manifest, &files, stored.logo).map_err(relative)?;
         let actor = Actor::of(session);
         let saved =
             self.store_configuration(&source, &config, MANIFEST, Expected::Version(expected), policy, &actor).await;

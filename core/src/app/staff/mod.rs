@@ -7,6 +7,7 @@ mod audit;
 mod configuration;
 mod onboarding;
 mod overview;
+mod parts;
 mod passwords;
 pub(crate) mod secrets;
 mod sessions;
@@ -25,6 +26,7 @@ pub use audit::{AuditFilter, AuditPage};
 pub use configuration::ConfigurationView;
 pub use onboarding::NewTenant;
 pub use overview::{OfficeLoad, TenantOverview, TenantSummary};
+pub use parts::Parts;
 pub use sessions::LoggedIn;
 
 /// A signed-in staff member's session, as every admin use case receives it.

@@ -4,6 +4,9 @@
 //! without credentials, from another tenant and with a lesser role.
 
 mod dto;
+mod parts;
+
+pub use parts::PartsApi;
 
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Header, Path, Query};

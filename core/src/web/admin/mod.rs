@@ -8,6 +8,9 @@
 mod account;
 mod audit;
 mod configuration;
+mod edits;
+mod offices;
+mod services;
 mod staff;
 mod tenants;
 mod views;
@@ -86,6 +89,16 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/configuration", M::GET, TenantAdmin, configuration::configuration_page),
         page("/admin/t/:tenant/configuration", M::POST, TenantAdmin, configuration::save_configuration),
         page("/admin/t/:tenant/versions/:version/restore", M::POST, TenantAdmin, configuration::restore_version),
+        page("/admin/t/:tenant/new-service", M::GET, TenantAdmin, services::new_service_page),
+        page("/admin/t/:tenant/new-service", M::POST, TenantAdmin, services::create_service),
+        page("/admin/t/:tenant/services/:service", M::GET, TenantAdmin, services::service_page),
+        page("/admin/t/:tenant/services/:service", M::POST, TenantAdmin, services::save_service),
+        page("/admin/t/:tenant/services/:service/removal", M::POST, TenantAdmin, services::remove_service),
+        page("/admin/t/:tenant/new-office", M::GET, TenantAdmin, offices::new_office_page),
+        page("/admin/t/:tenant/new-office", M::POST, TenantAdmin, offices::create_office),
+        page("/admin/t/:tenant/offices/:office", M::GET, TenantAdmin, offices::office_page),
+        page("/admin/t/:tenant/offices/:office", M::POST, TenantAdmin, offices::save_office),
+        page("/admin/t/:tenant/offices/:office/removal", M::POST, TenantAdmin, offices::remove_office),
     ]
 }
 
@@ -233,4 +246,9 @@ impl StaffVisit {
         let sent = fields.get("csrf").map(String::as_str).unwrap_or_default();
         if self.session.csrf_matches(sent) { Ok(()) } else { Err(AppError::StaleForm) }
     }
+}
+
+/// The first value a form sent for `name` (forms with lists arrive as pairs).
+fn form_field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
 }

@@ -226,21 +226,28 @@ pub struct ConfigurationPage {
     pub tenant_name: String,
     pub back: String,
     pub action: String,
-    /// The version the text was edited from (sent back with the form).
-    pub version: i64,
+    pub new_service: String,
+    pub new_office: String,
+    pub services: Vec<PartRow>,
+    pub offices: Vec<PartRow>,
     pub current_version: i64,
     pub text: String,
-    pub errors: BTreeMap<String, String>,
-    pub conflict: Vec<String>,
+    #[serde(flatten)]
+    pub state: super::edits::EditState,
     pub saved_version: Option<i64>,
     pub saved_changes: Vec<String>,
     pub history: Vec<VersionRow>,
-    pub stranded: Vec<StrandedRow>,
-    /// The codes listed, sent back with the choice: it applies to them and no others.
-    pub stranded_codes: String,
-    pub cancel_reason: String,
     /// When a restore was refused for stranding: where to send the choice.
     pub restore_action: Option<String>,
+}
+
+/// A service or office in the configuration's lists.
+#[derive(Serialize)]
+pub struct PartRow {
+    pub name: String,
+    pub slug: String,
+    pub url: String,
+    pub active: bool,
 }
 
 #[derive(Serialize)]
