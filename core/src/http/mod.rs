@@ -25,15 +25,33 @@ use problem::{ProblemResponse, from_framework_error};
 pub use public::HttpOptions;
 use public::PublicApi;
 
-/// Request bodies above this are refused with 413 before they are read.
+/// Request bodies above these are refused with 413 before they are read: a citizen's, a staff
+/// member's (a large tenant's configuration text), and a logo upload (its cap and a form's
+/// envelope).
 const MAX_BODY_BYTES: usize = 64 * 1024;
+const MAX_ADMIN_BODY_BYTES: usize = 1024 * 1024;
+const MAX_LOGO_BODY_BYTES: usize = crate::packs::MAX_LOGO_BYTES + 16 * 1024;
+
+fn body_limit(path: &str) -> usize {
+    let admin = path.starts_with("/admin/") || path.starts_with("/api/v1/admin/");
+    match (admin, path.ends_with("/logo")) {
+        (true, true) => MAX_LOGO_BODY_BYTES,
+        (true, false) => MAX_ADMIN_BODY_BYTES,
+        (false, _) => MAX_BODY_BYTES,
+    }
+}
 
 /// Every route of the server.
 pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<impl Endpoint, TranslationError> {
     let (pages, page_state) = crate::web::routes(app.clone(), web, options.trust_forwarded_for, options.plain_http)?;
     let page_state_for_errors = page_state.clone();
     let admin = || admin::AdminApi { app: app.clone(), options };
-    let apis = (PublicApi { app: app.clone(), options }, admin(), admin::PartsApi { admin: admin() });
+    let apis = (
+        PublicApi { app: app.clone(), options },
+        admin(),
+        admin::PartsApi { admin: admin() },
+        admin::SettingsApi { admin: admin() },
+    );
     let api = OpenApiService::new(apis, "Sportello", env!("CARGO_PKG_VERSION"))
         .description("Appointment booking for public bodies. Errors are RFC 9457 problem details.")
         .server("/api/v1");
@@ -113,15 +131,18 @@ fn language_of(req: &Request) -> Request {
     copy.finish()
 }
 
-/// Reads at most `MAX_BODY_BYTES` of a body, with or without `Content-Length`, and refuses more.
+/// Reads at most the path's limit of a body, with or without `Content-Length`, and refuses more.
 async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<E::Output> {
-    let too_large =
-        || poem::Error::from_string("The request body is larger than 64 KiB.", StatusCode::PAYLOAD_TOO_LARGE);
+    let limit = body_limit(req.uri().path());
+    let too_large = || {
+        let text = format!("The request body is larger than {} KiB.", limit / 1024);
+        poem::Error::from_string(text, StatusCode::PAYLOAD_TOO_LARGE)
+    };
     let declared = req.header("content-length").and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+    if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let body = req.take_body().into_bytes_limit(MAX_BODY_BYTES).await.map_err(|_| too_large())?;
+    let body = req.take_body().into_bytes_limit(limit).await.map_err(|_| too_large())?;
     req.set_body(Body::from(body));
     next.call(req).await
 }
@@ -178,6 +199,8 @@ async fn logo(app: poem::web::Data<&Sportello>, Path(tenant): Path<String>) -> p
         .content_type(content_type)
         .header("Cache-Control", "public, max-age=3600")
         .header("X-Content-Type-Options", "nosniff")
+        // An SVG opened on its own is a document: it may run nothing and fetch nothing.
+        .header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
         .body(bytes))
 }
 

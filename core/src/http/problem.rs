@@ -81,7 +81,7 @@ pub enum ProblemResponse {
     /// The configuration changed since the version named in `If-Match`.
     #[oai(status = 412, content_type = "application/problem+json")]
     PreconditionFailed(Json<Box<Problem>>),
-    /// The body is larger than 64 KiB.
+    /// The body is larger than its limit (64 KiB; staff requests 1 MiB, a logo 528 KiB).
     #[oai(status = 413, content_type = "application/problem+json")]
     PayloadTooLarge(Json<Box<Problem>>),
     /// The body is not `application/json`.

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, value};
+use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value};
 
 use super::file::{OfficeFile, PackFile, ServiceFile};
 use super::{MANIFEST, PackError};
@@ -126,26 +126,37 @@ impl From<OfficeFile> for OfficeDraft {
 }
 
 /// A manifest being edited.
-pub struct Manifest(DocumentMut);
+pub struct Manifest {
+    document: DocumentMut,
+    /// The text it was read from, to check that an edit touched only its part.
+    original: String,
+}
 
 impl Manifest {
     pub fn parse(text: &str) -> Result<Self, EditError> {
-        text.parse::<DocumentMut>()
-            .map(Self)
-            .map_err(|e| EditError::Unreadable(PackError::new(MANIFEST, "(syntax)", e.message().to_owned())))
+        let document = text
+            .parse::<DocumentMut>()
+            .map_err(|e| EditError::Unreadable(PackError::new(MANIFEST, "(syntax)", e.message().to_owned())))?;
+        Ok(Self { document, original: text.to_owned() })
     }
 
     pub fn text(&self) -> String {
-        self.0.to_string()
+        self.document.to_string()
+    }
+
+    pub(super) fn root(&mut self) -> &mut Table {
+        self.document.as_table_mut()
     }
 
     /// Replaces the service `original` with `draft` (its other keys kept), or adds `draft` as a
     /// new service when `original` is `None`. Returns its index among the services.
     pub fn put_service(&mut self, original: Option<&str>, draft: &ServiceDraft) -> Result<usize, EditError> {
+        let next = max_position(self.document.as_table()) + 1;
         let list = self.list("services")?;
-        let index = place(list, original, &draft.slug)?;
+        let index = place(list, original, &draft.slug, next)?;
         let table = list.get_mut(index).ok_or(EditError::Missing)?;
         write_service(table, draft);
+        self.check_only(Part::Service(original.unwrap_or(&draft.slug)))?;
         Ok(index)
     }
 
@@ -164,10 +175,17 @@ impl Manifest {
 
     /// Replaces the office `original` with `draft` (its other keys kept), or adds it.
     pub fn put_office(&mut self, original: Option<&str>, draft: &OfficeDraft) -> Result<usize, EditError> {
+        let next = max_position(self.document.as_table()) + 1;
+        let previous = drafts(&self.original)
+            .ok()
+            .and_then(|(_, offices)| offices.into_iter().find(|o| original.is_some_and(|slug| o.slug == slug)));
         let list = self.list("offices")?;
-        let index = place(list, original, &draft.slug)?;
+        let index = place(list, original, &draft.slug, next)?;
         let table = list.get_mut(index).ok_or(EditError::Missing)?;
-        write_office(table, draft);
+        // Sub-tables of a new office follow it; an existing one keeps its own.
+        let fresh = original.is_none().then_some(next + 1);
+        write_office(table, draft, previous.as_ref(), fresh);
+        self.check_only(Part::Office(original.unwrap_or(&draft.slug)))?;
         Ok(index)
     }
 
@@ -180,7 +198,7 @@ impl Manifest {
 
     /// The `[[name]]` array, made when the manifest has none yet.
     fn list(&mut self, name: &str) -> Result<&mut ArrayOfTables, EditError> {
-        let item = self.0.entry(name).or_insert_with(|| Item::ArrayOfTables(ArrayOfTables::new()));
+        let item = self.document.entry(name).or_insert_with(|| Item::ArrayOfTables(ArrayOfTables::new()));
         if item.as_array().is_some_and(toml_edit::Array::is_empty) {
             // `services = []` written inline: the same empty list, as tables.
             *item = Item::ArrayOfTables(ArrayOfTables::new());
@@ -189,96 +207,225 @@ impl Manifest {
             EditError::Unreadable(PackError::new(MANIFEST, name, format!("write each as a [[{name}]] table")))
         })
     }
+
+    /// Refuses an edit that changed anything but `part`: TOML tables are placed by their
+    /// headers, so a misplaced one would silently move, say, a closure to another office.
+    fn check_only(&mut self, part: Part<'_>) -> Result<(), EditError> {
+        let read = |text: &str| toml::from_str::<PackFile>(text).ok();
+        let (Some(before), Some(after)) = (read(&self.original), read(&self.text())) else {
+            return Err(misplaced());
+        };
+        let others = |file: &PackFile| {
+            let services: Vec<&ServiceFile> = file.services.iter().filter(|s| part != Part::Service(&s.slug)).collect();
+            let offices: Vec<&OfficeFile> = file.offices.iter().filter(|o| part != Part::Office(&o.slug)).collect();
+            format!("{services:?}{offices:?}")
+        };
+        let kept = |file: &PackFile| {
+            file.services
+                .iter()
+                .find(|s| part == Part::Service(&s.slug))
+                .map(|s| format!("{:?}{:?}{:?}{:?}", s.fields, s.reasons, s.plugin, s.plugin_config))
+        };
+        let unchanged_rest = others(&before) == others(&after);
+        let kept_keys = kept(&before).is_none_or(|keys| Some(keys) == kept(&after));
+        if !(unchanged_rest && kept_keys) {
+            return Err(misplaced());
+        }
+        // The next edit is checked against this one's result.
+        self.original = self.text();
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part<'a> {
+    Service(&'a str),
+    Office(&'a str),
+}
+
+fn misplaced() -> EditError {
+    EditError::Unreadable(PackError::new(
+        MANIFEST,
+        "(layout)",
+        "this change cannot be made by the form without moving other parts of the text: make it in the whole text",
+    ))
+}
+
+/// The highest position of any table: a table added after it is written last.
+fn max_position(table: &Table) -> isize {
+    table.iter().fold(table.position().unwrap_or(0), |max, (_, item)| match item {
+        Item::Table(t) => max.max(max_position(t)),
+        Item::ArrayOfTables(list) => list.iter().map(max_position).fold(max, isize::max),
+        _ => max,
+    })
 }
 
 fn position(list: &ArrayOfTables, slug: &str) -> Option<usize> {
     list.iter().position(|t| t.get("slug").and_then(Item::as_str) == Some(slug))
 }
 
-/// Where a put goes: the existing entry, or a new one at the end.
-fn place(list: &mut ArrayOfTables, original: Option<&str>, slug: &str) -> Result<usize, EditError> {
+/// Where a put goes: the existing entry, or a new one written at `next`, after every table.
+fn place(list: &mut ArrayOfTables, original: Option<&str>, slug: &str, next: isize) -> Result<usize, EditError> {
     match original {
         Some(original) => position(list, original).ok_or(EditError::Missing),
         None if position(list, slug).is_some() => Err(EditError::Taken),
         None => {
-            list.push(Table::new());
+            let mut table = Table::new();
+            table.set_position(Some(next));
+            list.push(table);
             Ok(list.len().saturating_sub(1))
         }
     }
 }
 
-fn strings<'a>(items: impl IntoIterator<Item = &'a String>) -> Item {
-    value(items.into_iter().map(String::as_str).collect::<Array>())
+pub(super) fn strings<'a>(items: impl IntoIterator<Item = &'a String>) -> Value {
+    items.into_iter().map(String::as_str).collect::<Array>().into()
 }
 
-fn localized(texts: &BTreeMap<String, String>) -> Item {
+fn localized(texts: &BTreeMap<String, String>) -> Value {
     let mut table = InlineTable::new();
     for (code, text) in texts.iter().filter(|(_, t)| !t.trim().is_empty()) {
         table.insert(code, text.as_str().into());
     }
-    value(table)
+    table.into()
 }
 
-/// Sets `key` to `item`, or removes it when `item` is `None` (the default applies).
-fn set(table: &mut Table, key: &str, item: Option<Item>) {
-    match item {
-        Some(item) => {
-            table.insert(key, item);
+/// Whether two values mean the same, however written.
+fn same(a: &Value, b: &Value) -> bool {
+    let read = |v: &Value| {
+        let mut bare = v.clone();
+        bare.decor_mut().clear();
+        toml::from_str::<toml::Table>(&format!("v = {bare}")).ok()
+    };
+    read(a).is_some_and(|a| Some(a) == read(b))
+}
+
+/// Sets `key` to `new`: an equal value is left as written, a changed one keeps the comments
+/// around it; `None` removes the key (its default applies).
+pub(super) fn set(table: &mut Table, key: &str, new: Option<Value>) {
+    let Some(mut new) = new else {
+        table.remove(key);
+        return;
+    };
+    match table.get_mut(key) {
+        Some(Item::Value(old)) => {
+            if !same(old, &new) {
+                *new.decor_mut() = old.decor().clone();
+                *old = new;
+            }
         }
+        Some(other) => *other = Item::Value(new),
         None => {
-            table.remove(key);
+            table.insert(key, Item::Value(new));
         }
+    }
+}
+
+/// Sets `key`, except that a default value is not added where the text leaves it out.
+fn set_unless_default(table: &mut Table, key: &str, new: Value, is_default: bool) {
+    if !is_default || table.contains_key(key) {
+        set(table, key, Some(new));
     }
 }
 
 fn write_service(table: &mut Table, draft: &ServiceDraft) {
-    table.insert("slug", value(draft.slug.as_str()));
-    table.insert("name", localized(&draft.name));
-    table.insert("description", localized(&draft.description));
-    table.insert("duration_minutes", value(i64::from(draft.duration_minutes)));
-    table.insert("modes", strings(&draft.modes));
-    table.insert("min_notice_hours", value(i64::from(draft.min_notice_hours)));
-    table.insert("horizon_days", value(i64::from(draft.horizon_days)));
-    set(table, "fiscal_code_required", draft.fiscal_code_required.then(|| value(true)));
-    set(table, "max_active_bookings_per_person", draft.max_active_bookings_per_person.map(|n| value(i64::from(n))));
-    set(table, "active", (!draft.active).then(|| value(false)));
+    set(table, "slug", Some(draft.slug.as_str().into()));
+    set(table, "name", Some(localized(&draft.name)));
+    set(table, "description", Some(localized(&draft.description)));
+    set(table, "duration_minutes", Some(i64::from(draft.duration_minutes).into()));
+    set(table, "modes", Some(strings(&draft.modes)));
+    let notice = draft.min_notice_hours;
+    set_unless_default(table, "min_notice_hours", i64::from(notice).into(), notice == 0);
+    set_unless_default(table, "horizon_days", i64::from(draft.horizon_days).into(), draft.horizon_days == 60);
+    let fiscal_code = draft.fiscal_code_required;
+    set_unless_default(table, "fiscal_code_required", fiscal_code.into(), !fiscal_code);
+    set(table, "max_active_bookings_per_person", draft.max_active_bookings_per_person.map(|n| i64::from(n).into()));
+    set_unless_default(table, "active", draft.active.into(), draft.active);
 }
 
-fn write_office(table: &mut Table, draft: &OfficeDraft) {
-    table.insert("slug", value(draft.slug.as_str()));
-    table.insert("name", value(draft.name.as_str()));
-    table.insert("address", value(draft.address.as_str()));
-    set(table, "timezone", draft.timezone.as_deref().map(value));
-    table.insert("modes", strings(&draft.modes));
-    table.insert("services", strings(&draft.services));
-    set(table, "patron_saint_day", draft.patron_saint_day.as_deref().map(value));
-    set(table, "national_holidays", (!draft.national_holidays).then(|| value(false)));
-    let mut hours = Table::new();
-    for (day, intervals) in WEEKDAYS.iter().zip(&draft.hours).filter(|(_, i)| !i.is_empty()) {
-        let array: Array = intervals
-            .iter()
-            .map(|i| {
-                let mut interval = InlineTable::new();
-                interval.insert("from", i.from.as_str().into());
-                interval.insert("to", i.to.as_str().into());
-                interval.insert("desks", i64::from(i.desks).into());
-                interval
-            })
-            .collect();
-        hours.insert(day, value(array));
+/// An inline list, one entry a line.
+fn lines(values: impl IntoIterator<Item = InlineTable>) -> Value {
+    let mut array: Array = values.into_iter().collect();
+    for value in array.iter_mut() {
+        value.decor_mut().set_prefix("\n  ");
     }
-    table.insert("hours", Item::Table(hours));
-    let mut closures = ArrayOfTables::new();
-    for closure in &draft.closures {
-        let mut row = Table::new();
-        row.insert("from", value(closure.from.as_str()));
-        if let Some(to) = &closure.to {
-            row.insert("to", value(to.as_str()));
+    array.set_trailing("\n");
+    array.set_trailing_comma(true);
+    array.into()
+}
+
+fn day(intervals: &[IntervalDraft]) -> Value {
+    intervals
+        .iter()
+        .map(|i| {
+            let mut interval = InlineTable::new();
+            interval.insert("from", i.from.as_str().into());
+            interval.insert("to", i.to.as_str().into());
+            interval.insert("desks", i64::from(i.desks).into());
+            interval
+        })
+        .collect::<Array>()
+        .into()
+}
+
+/// `previous`: the office as stored, when it exists; `fresh`: where a new office's hours table
+/// goes.
+fn write_office(table: &mut Table, draft: &OfficeDraft, previous: Option<&OfficeDraft>, fresh: Option<isize>) {
+    set(table, "slug", Some(draft.slug.as_str().into()));
+    set(table, "name", Some(draft.name.as_str().into()));
+    set(table, "address", Some(draft.address.as_str().into()));
+    set(table, "timezone", draft.timezone.as_deref().map(Value::from));
+    set(table, "modes", Some(strings(&draft.modes)));
+    set(table, "services", Some(strings(&draft.services)));
+    set(table, "patron_saint_day", draft.patron_saint_day.as_deref().map(Value::from));
+    let holidays = draft.national_holidays;
+    set_unless_default(table, "national_holidays", holidays.into(), holidays);
+    if previous.is_none_or(|p| p.hours != draft.hours) {
+        write_hours(table, &draft.hours, fresh);
+    }
+    if previous.is_none_or(|p| p.closures != draft.closures) {
+        // Inline, so that no table header can end up under another office.
+        let closures = draft.closures.iter().map(|c| {
+            let mut row = InlineTable::new();
+            row.insert("from", c.from.as_str().into());
+            if let Some(to) = &c.to {
+                row.insert("to", to.as_str().into());
+            }
+            row.insert("reason", c.reason.as_str().into());
+            row
+        });
+        table.remove("closures");
+        set(table, "closures", (!draft.closures.is_empty()).then(|| lines(closures)));
+    }
+}
+
+/// Hours go into the office's own `[offices.hours]` table when it has one, a day at a time; a
+/// new office gets one at `fresh`; otherwise they are written inline.
+fn write_hours(table: &mut Table, hours: &[Vec<IntervalDraft>; 7], fresh: Option<isize>) {
+    let days = WEEKDAYS.iter().zip(hours);
+    match (table.get_mut("hours"), fresh) {
+        (Some(Item::Table(existing)), _) => {
+            for (name, intervals) in days {
+                set(existing, name, (!intervals.is_empty()).then(|| day(intervals)));
+            }
         }
-        row.insert("reason", value(closure.reason.as_str()));
-        closures.push(row);
+        (_, Some(position)) => {
+            let mut new = Table::new();
+            new.set_position(Some(position));
+            for (name, intervals) in days.filter(|(_, i)| !i.is_empty()) {
+                new.insert(name, Item::Value(day(intervals)));
+            }
+            table.insert("hours", Item::Table(new));
+        }
+        _ => {
+            let mut inline = InlineTable::new();
+            for (name, intervals) in days.filter(|(_, i)| !i.is_empty()) {
+                inline.insert(*name, day(intervals));
+            }
+            table.remove("hours");
+            table.insert("hours", Item::Value(inline.into()));
+        }
     }
-    set(table, "closures", (!closures.is_empty()).then_some(Item::ArrayOfTables(closures)));
 }
 
 #[cfg(test)]
@@ -395,5 +542,41 @@ mon = [{ from = "09:00", to = "12:00", desks = 2 }]
         let text = manifest.text();
         assert_eq!(drafts(&text).unwrap().0.len(), 1, "{text}");
         parse_config(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    }
+
+    #[test]
+    fn comments_on_unchanged_and_changed_keys_stay() {
+        let commented = PACK.replace("duration_minutes = 30", "# Half an hour.\nduration_minutes = 30 # the usual");
+        let (services, offices) = drafts(&commented).unwrap();
+        let mut manifest = Manifest::parse(&commented).unwrap();
+        manifest.put_service(Some("tributi"), &services[0]).unwrap();
+        assert_eq!(manifest.text(), commented, "an unchanged save changes nothing");
+        let mut longer = services[0].clone();
+        longer.duration_minutes = 45;
+        manifest.put_service(Some("tributi"), &longer).unwrap();
+        assert!(manifest.text().contains("# Half an hour.\nduration_minutes = 45 # the usual"), "{}", manifest.text());
+        manifest.put_office(Some("centro"), &offices[0]).unwrap();
+        assert!(manifest.text().contains("[offices.hours]\nmon = [{ from = \"09:00\""), "{}", manifest.text());
+    }
+
+    #[test]
+    fn a_new_office_never_takes_another_one_s_tables() {
+        // The last office's tables out of the usual order: closures, hours, closures again.
+        let eve = "[[offices.closures]]\nfrom = \"2026-12-24\"\nreason = \"Vigilia\"\n\n";
+        let tangled = format!(
+            "{}\n[[offices.closures]]\nfrom = \"2026-12-31\"\nreason = \"San Silvestro\"\n",
+            PACK.replace("[offices.hours]", &format!("{eve}[offices.hours]"))
+        );
+        let before = drafts(&tangled).unwrap().1;
+        assert_eq!(before[0].closures.len(), 2);
+        let mut manifest = Manifest::parse(&tangled).unwrap();
+        manifest.put_office(None, &draft_office()).unwrap();
+        let after = drafts(&manifest.text()).unwrap().1;
+        assert_eq!(after[0], before[0], "{}", manifest.text());
+        assert_eq!(after[1], draft_office());
+        let mut closed = before[0].clone();
+        closed.closures.pop();
+        manifest.put_office(Some("centro"), &closed).unwrap();
+        assert_eq!(drafts(&manifest.text()).unwrap().1, [closed, draft_office()], "{}", manifest.text());
     }
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 pub type LocalizedFile = BTreeMap<String, String>;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct PackFile {
     pub slug: String,
@@ -34,7 +34,7 @@ pub struct PackFile {
     pub offices: Vec<OfficeFile>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct BrandingFile {
     pub display_name: Option<String>,
@@ -47,7 +47,7 @@ pub struct BrandingFile {
 }
 
 /// Absent keys take the platform defaults.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsFile {
     pub holds_per_client: Option<u32>,
@@ -56,7 +56,7 @@ pub struct LimitsFile {
     pub lookups_per_minute: Option<u32>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceFile {
     pub slug: String,
@@ -81,14 +81,14 @@ pub struct ServiceFile {
     pub plugin_config: Option<toml::Table>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetFile {
     pub name: String,
     pub file: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct PluginFile {
     pub id: String,
@@ -98,7 +98,7 @@ pub struct PluginFile {
     pub citizen_fields: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct FieldFile {
     pub key: String,
@@ -111,14 +111,14 @@ pub struct FieldFile {
     pub max_length: Option<u16>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonFile {
     pub key: String,
     pub label: LocalizedFile,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct OfficeFile {
     pub slug: String,
@@ -136,7 +136,7 @@ pub struct OfficeFile {
     pub national_holidays: bool,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct HoursFile {
     #[serde(default)]
@@ -155,7 +155,7 @@ pub struct HoursFile {
     pub sun: Vec<IntervalFile>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct IntervalFile {
     pub from: String,
@@ -164,7 +164,7 @@ pub struct IntervalFile {
     pub desks: u16,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct ClosureFile {
     pub from: String,

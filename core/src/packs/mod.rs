@@ -4,6 +4,8 @@
 mod diff;
 mod edit;
 mod file;
+mod logo;
+mod settings;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -12,6 +14,8 @@ use crate::plugin_host::Dataset;
 
 pub use diff::{Change, Item, diff};
 pub use edit::{ClosureDraft, EditError, IntervalDraft, Manifest, OfficeDraft, ServiceDraft, WEEKDAYS, drafts};
+pub use logo::{LogoError, LogoKind, MAX_LOGO_BYTES, check_logo};
+pub use settings::{LimitsDraft, SettingsDraft, settings};
 pub use validate::parse_config;
 
 /// A pack problem, located precisely: the file, the key inside it, and why.
@@ -72,18 +76,18 @@ impl PackSource {
         let logo = match &config.branding.logo {
             None => None,
             Some(name) => {
-                let content_type = logo_content_type(name).ok_or_else(|| {
-                    PackError::new(&file, "branding.logo", "must be a .svg, .png, .jpg or .webp file")
-                })?;
                 if name.contains(['/', '\\']) || name.starts_with('.') {
                     return Err(PackError::new(&file, "branding.logo", "must be a file name inside the pack folder"));
                 }
-                let bytes = std::fs::read(dir.join(name))
-                    .map_err(|e| PackError::new(&file, "branding.logo", format!("cannot read {name:?}: {e}")))?;
-                if bytes.len() > 512 * 1024 {
-                    return Err(PackError::new(&file, "branding.logo", "the logo must be at most 512 KiB"));
+                let path = dir.join(name);
+                let cannot_read =
+                    |e: std::io::Error| PackError::new(&file, "branding.logo", format!("cannot read {name:?}: {e}"));
+                if std::fs::metadata(&path).map_err(cannot_read)?.len() > MAX_LOGO_BYTES as u64 {
+                    return Err(PackError::new(&file, "branding.logo", LogoError::TooLarge.to_string()));
                 }
-                Some((bytes, content_type.to_owned()))
+                let bytes = std::fs::read(&path).map_err(cannot_read)?;
+                let kind = check_logo(&bytes).map_err(|e| PackError::new(&file, "branding.logo", e.to_string()))?;
+                Some((bytes, kind.content_type().to_owned()))
             }
         };
         let mut files = Vec::new();
@@ -178,15 +182,4 @@ fn read_templates(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, PackError> {
         templates.push((format!("{TEMPLATES_DIR}/{name}.hbs"), bytes));
     }
     Ok(templates)
-}
-
-fn logo_content_type(name: &str) -> Option<&'static str> {
-    let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
-    match extension.as_str() {
-        "svg" => Some("image/svg+xml"),
-        "png" => Some("image/png"),
-        "jpg" | "jpeg" => Some("image/jpeg"),
-        "webp" => Some("image/webp"),
-        _ => None,
-    }
 }

@@ -117,6 +117,20 @@ test("a tenant admin changes the hours in the week grid, sees the history, and r
   assert.match(await page.textContent("main table"), /admin@comune-esempio\.example/);
   await page.click('a[href="/admin/t/comune-esempio/offices/anagrafe"]');
   assert.equal(await page.inputValue("#f-hours_mon_from_0"), "08:30", "the old hours are back");
+
+  // The logo: an SVG with a script is refused with the reason; a plain one is taken and shown.
+  await page.goto(`${env.server.base}/admin/t/comune-esempio/settings`);
+  await assertAccessible(page, "settings");
+  const svg = (inner) => Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">${inner}</svg>`);
+  await page.setInputFiles("#f-logo", { name: "logo.svg", mimeType: "image/svg+xml", buffer: svg("<script>alert(1)</script>") });
+  await page.click('button:has-text("Upload the logo")');
+  assert.match(await page.textContent("#f-logo-error"), /script/);
+  await assertAccessible(page, "logo refused");
+  await page.setInputFiles("#f-logo", { name: "logo.svg", mimeType: "image/svg+xml", buffer: svg('<rect width="10" height="10" fill="#2e7d32"/>') });
+  await page.click('button:has-text("Upload the logo")');
+  assert.match(await page.textContent("[role=status]"), /version 4 is now in force/);
+  await page.goto(`${env.server.base}/admin/t/comune-esempio/settings`);
+  assert.ok(await page.isVisible("img.logo-preview"), "the new logo is shown");
   page.assertSameOrigin();
 });
 

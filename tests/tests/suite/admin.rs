@@ -61,13 +61,16 @@ fn any_body(path: &str) -> Value {
                       "services": ["visita"], "hours": {"mon": [{"from": "08:00", "to": "12:00"}]}});
     }
     json!({"email": "nuovo@example.it", "password": "x", "role": "operator", "offices": ["sede"], "pack": "x",
-           "current_password": "x", "new_password": "x", "slug": "nuovo", "name": "Nuovo", "admin_email": "a@example.it"})
+           "current_password": "x", "new_password": "x", "slug": "nuovo", "name": "Nuovo", "admin_email": "a@example.it",
+           "timezone": "Europe/Rome", "locales": ["it"], "privacy_notice_version": "1", "primary_color": "#000000"})
 }
 
 async fn api_call(s: &TestServer, method: &str, path: &str, who: Option<&Staff>) -> (u16, String) {
     let url = format!("{}/api/v1{}", s.base, fill(path));
     let mut request = s.http.request(method.to_uppercase().parse().unwrap(), url);
-    if method != "get" {
+    if path.ends_with("/logo") && method == "put" {
+        request = request.header("content-type", "application/octet-stream").body("<svg/>");
+    } else if method != "get" {
         request = request.json(&any_body(path));
     }
     if let Some(who) = who {

@@ -210,7 +210,110 @@ async fn the_forms_edit_services_and_offices(backend: Backend) {
     assert_eq!(status_of(&s, &code, "a@example.it").await, "cancelled");
 }
 
+const SAFE_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#005a8c"/></svg>"##;
+const SCRIPTED_SVG: &str = r#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>"#;
+
+async fn put_logo(s: &TestServer, admin: &Staff, if_match: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let response = s
+        .http
+        .put(format!("{}/api/v1/admin/t/{TENANT}/logo", s.base))
+        .header("authorization", admin.bearer())
+        .header("if-match", if_match)
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+/// Through the API: the settings are read and saved as a new version (a mistake named by its
+/// key); a logo is judged by its content (an SVG with a script refused, one too large refused
+/// before it is read), served with a policy that lets it run nothing, and removed.
+async fn settings_and_logo_through_the_api(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = admin(&s).await;
+    let path = format!("/api/v1/admin/t/{TENANT}/settings");
+    let (status, mut settings) = s.admin_get(&admin, &path).await;
+    assert_eq!((status, settings["name"].as_str()), (200, Some("Comune di Prova")), "{settings}");
+    settings["name"] = json!("Comune di Prova Nuova");
+    settings["hold_minutes"] = Value::Null;
+    settings["hold_seconds"] = json!(90);
+    let (status, saved) = s.admin_send(&admin, "PUT", &path, Some("\"1\""), Some(&settings)).await;
+    assert_eq!((status, saved["changes"].clone()), (200, json!(["tenant settings changed"])), "{saved}");
+    let (_, tenant) = s.get(&s.url(TENANT, "")).await;
+    assert_eq!(tenant["name"], "Comune di Prova Nuova", "{tenant}");
+    settings["primary_color"] = json!("rosso");
+    let (status, refused) = s.admin_send(&admin, "PUT", &path, Some("\"2\""), Some(&settings)).await;
+    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("branding.primary_color")), "{refused}");
+
+    let (status, refused) = put_logo(&s, &admin, "\"2\"", SCRIPTED_SVG.into()).await;
+    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("logo")), "{refused}");
+    assert!(refused["errors"][0]["message"].as_str().unwrap().contains("a script"), "{refused}");
+    let (status, _) = put_logo(&s, &admin, "\"2\"", vec![b' '; 600 * 1024]).await;
+    assert_eq!(status, 413, "refused by its declared length, before it is read");
+    let (status, saved) = put_logo(&s, &admin, "\"2\"", SAFE_SVG.into()).await;
+    assert_eq!((status, saved["version"].as_i64()), (200, Some(3)), "{saved}");
+    let logo = s.http.get(s.url(TENANT, "/logo")).send().await.unwrap();
+    assert_eq!(logo.headers()["content-type"], "image/svg+xml");
+    assert!(logo.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert_eq!(logo.text().await.unwrap(), SAFE_SVG);
+    let (status, _) =
+        s.admin_send(&admin, "DELETE", &format!("/api/v1/admin/t/{TENANT}/logo"), Some("\"3\""), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(s.http.get(s.url(TENANT, "/logo")).send().await.unwrap().status().as_u16(), 404);
+}
+
+/// Through the pages: a mistake in the settings is named beside its field with what was typed
+/// kept; an uploaded SVG with a script is refused with the reason; a PNG is taken.
+async fn settings_and_logo_through_the_pages(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = admin(&s).await;
+    let t = format!("/admin/t/{TENANT}");
+    let settings = [
+        ("version", "1"),
+        ("name", "Comune di Prova"),
+        ("timezone", "Europe/Rome"),
+        ("default_locale", "it"),
+        ("both_locales", "yes"),
+        ("hold_minutes", "10"),
+        ("privacy_notice_version", "2026-02"),
+        ("primary_color", "rosso"),
+        ("contacts", "URP 0583 000000"),
+    ];
+    let (status, page) = s.admin_form(&admin, &format!("{t}/settings"), &settings).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("id=\"f-primary_color-error\""), "{page}");
+    assert!(page.contains("value=\"URP 0583 000000\"") && page.contains("value=\"rosso\""), "kept: {page}");
+
+    let upload = |name: &'static str, bytes: Vec<u8>| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", admin.csrf.clone())
+            .text("version", "1")
+            .part("logo", reqwest::multipart::Part::bytes(bytes).file_name(name));
+        s.http
+            .post(format!("{}{t}/logo", s.base))
+            .header("cookie", admin.cookie())
+            .header("accept-language", "en")
+            .multipart(form)
+            .send()
+    };
+    let response = upload("logo.svg", SCRIPTED_SVG.into()).await.unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("contains a script or an event handler"), "{page}");
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    let response = upload("logo.png", png.clone()).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.text().await.unwrap().contains("version 2 is now in force"));
+    let logo = s.http.get(s.url(TENANT, "/logo")).send().await.unwrap();
+    assert_eq!(logo.headers()["content-type"], "image/png");
+    assert_eq!(logo.bytes().await.unwrap().to_vec(), png);
+}
+
 on_databases!(
+    settings_and_logo_through_the_api,
+    settings_and_logo_through_the_pages,
     the_api_edits_services_and_offices,
     two_admins_saving_one_service_at_once,
     the_forms_edit_services_and_offices,

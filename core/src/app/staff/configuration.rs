@@ -16,6 +16,22 @@ pub struct ConfigurationView {
     pub manifest: String,
 }
 
+/// What an edit made of the stored configuration.
+pub(super) struct Edited {
+    pub manifest: String,
+    /// The key prefix of the part it changed (`services[2].`), so that validation errors name
+    /// that part's own fields; empty for the whole text.
+    pub part: String,
+    /// A new logo, in place of the stored one.
+    pub logo: Option<(Vec<u8>, String)>,
+}
+
+impl Edited {
+    pub fn whole(manifest: String) -> Self {
+        Self { manifest, part: String::new(), logo: None }
+    }
+}
+
 /// A pack problem as field errors: the key is the field, the reason the message.
 pub(super) fn invalid(error: PackError) -> AppError {
     let mut errors = FieldErrors::default();
@@ -41,24 +57,29 @@ impl Sportello {
         manifest: &str,
         policy: &StrandPolicy,
     ) -> Result<ApplyReport, AppError> {
-        self.edit_configuration(session, slug, expected, policy, |_| Ok((manifest.to_owned(), String::new()))).await
+        self.edit_configuration(session, slug, expected, policy, |_| Ok(Edited::whole(manifest.to_owned()))).await
     }
 
     /// Saves what `edit` makes of the stored text as the next version, if the tenant is still at
-    /// `expected`. `edit` also gives the key prefix of the part it changed (`services[2].`), so
-    /// that validation errors name that part's own fields.
+    /// `expected`.
     pub(super) async fn edit_configuration(
         &self,
         session: &StaffSession,
         slug: &str,
         expected: Option<i64>,
         policy: &StrandPolicy,
-        edit: impl FnOnce(&str) -> Result<(String, String), AppError>,
+        edit: impl FnOnce(&str) -> Result<Edited, AppError>,
     ) -> Result<ApplyReport, AppError> {
         let tenant = self.tenant_for(session, slug, Role::TenantAdmin).await?;
         let expected = expected.ok_or(AppError::VersionRequired)?;
         let stored = Tenants::find(self.store.reader(), slug).await?.ok_or(AppError::NotFound("tenant"))?;
-        let (manifest, part) = edit(&stored.pack)?;
+        if stored.version != expected {
+            // Edited from an older version: said before the edit is tried on a text it was not
+            // made for (its errors, or a part gone meanwhile, would be blamed on the form).
+            let stale = Err(AppError::StaleVersion { current: stored.version, changes: Vec::new() });
+            return self.explained(tenant.id, expected, stale).await;
+        }
+        let Edited { manifest, part, logo } = edit(&stored.pack)?;
         let relative = |mut error: PackError| {
             if let Some(key) = error.key.strip_prefix(&part).filter(|_| !part.is_empty()) {
                 error.key = key.to_owned();
@@ -66,7 +87,8 @@ impl Sportello {
             invalid(error)
         };
         let files = Tenants::files(self.store.reader(), tenant.id).await?;
-        let (source, config) = PackSource::edited(slug, &manifest, &files, stored.logo).map_err(relative)?;
+        let logo = logo.or(stored.logo);
+        let (source, config) = PackSource::edited(slug, &manifest, &files, logo).map_err(relative)?;
         let actor = Actor::of(session);
         let saved =
             self.store_configuration(&source, &config, MANIFEST, Expected::Version(expected), policy, &actor).await;

@@ -11,6 +11,7 @@ mod parts;
 mod passwords;
 pub(crate) mod secrets;
 mod sessions;
+mod settings;
 mod throttle;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub use onboarding::NewTenant;
 pub use overview::{OfficeLoad, TenantOverview, TenantSummary};
 pub use parts::Parts;
 pub use sessions::LoggedIn;
+pub use settings::SettingsView;
 
 /// A signed-in staff member's session, as every admin use case receives it.
 #[derive(Clone, Debug)]

@@ -4,7 +4,7 @@
 //! refused when stale, and held back when it would strand bookings.
 
 use super::StaffSession;
-use super::configuration::invalid;
+use super::configuration::{Edited, invalid};
 use crate::app::{AppError, ApplyReport, Sportello, StrandPolicy};
 use crate::domain::Role;
 use crate::packs::{EditError, Manifest, OfficeDraft, ServiceDraft, drafts};
@@ -121,7 +121,7 @@ impl Sportello {
             let mut manifest = Manifest::parse(stored).map_err(|e| kind.explain(e))?;
             let index = edit(&mut manifest).map_err(|e| kind.explain(e))?;
             let part = index.map(|i| format!("{}[{i}].", kind.list())).unwrap_or_default();
-            Ok((manifest.text(), part))
+            Ok(Edited { manifest: manifest.text(), part, logo: None })
         })
         .await
     }

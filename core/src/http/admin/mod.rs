@@ -5,8 +5,10 @@
 
 mod dto;
 mod parts;
+mod settings;
 
 pub use parts::PartsApi;
+pub use settings::SettingsApi;
 
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Header, Path, Query};
@@ -147,6 +149,26 @@ impl AdminApi {
 
     fn new_staff(body: &InvitationRequest) -> Result<NewStaff, AppError> {
         Ok(NewStaff { email: body.email.clone(), role: parse_role(&body.role)?, offices: body.offices.clone() })
+    }
+}
+
+impl AdminApi {
+    /// What every change needs: who asks, the version edited, and the choice for stranded bookings.
+    async fn change(
+        &self,
+        request: &poem::Request,
+        auth: &StaffToken,
+        tenant: &str,
+        version: &Header<Option<String>>,
+        stranded: &Query<Option<String>>,
+        cancel_reason: &Query<Option<String>>,
+    ) -> Result<(StaffSession, Option<i64>, StrandPolicy), AppError> {
+        let session = self.session(auth, request).await?;
+        // Who may act comes first: an outsider learns nothing from how their request is wrong.
+        self.app.tenant_for(&session, tenant, Role::TenantAdmin).await?;
+        let expected = if_match(version.0.as_deref())?;
+        let policy = StrandPolicy::parse(stranded.as_deref(), cancel_reason.as_deref(), None)?;
+        Ok((session, expected, policy))
     }
 }
 
@@ -371,6 +393,7 @@ impl AdminApi {
         body: Json<ConfigurationBody>,
     ) -> ApiResult<Saved> {
         let session = self.session(&auth, request).await?;
+        self.app.tenant_for(&session, &tenant, Role::TenantAdmin).await?;
         let expected = if_match(version.0.as_deref())?;
         let policy = StrandPolicy::parse(
             body.stranded.as_deref(),
@@ -424,6 +447,7 @@ impl AdminApi {
         cancel_reason: Query<Option<String>>,
     ) -> ApiResult<Saved> {
         let session = self.session(&auth, request).await?;
+        self.app.tenant_for(&session, &tenant, Role::TenantAdmin).await?;
         let expected = if_match(current.0.as_deref())?;
         let policy = StrandPolicy::parse(stranded.as_deref(), cancel_reason.as_deref(), None)?;
         Ok(saved(self.app.restore_configuration(&session, &tenant, version.0, expected, &policy).await?))

@@ -8,8 +8,8 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::{AdminApi, AdminTag, ApiResult, Saved, StaffToken, etag, if_match, saved};
-use crate::app::{AppError, StaffSession, StrandPolicy};
+use super::{AdminApi, AdminTag, ApiResult, Saved, StaffToken, etag, saved};
+use crate::app::AppError;
 use crate::packs::{ClosureDraft, IntervalDraft, OfficeDraft, ServiceDraft};
 
 pub struct PartsApi {
@@ -221,23 +221,6 @@ fn same_slug(path: &str, body: &str) -> Result<(), AppError> {
     }
 }
 
-impl PartsApi {
-    /// What every change needs: who asks, the version edited, and the choice for stranded bookings.
-    async fn change(
-        &self,
-        request: &poem::Request,
-        auth: &StaffToken,
-        version: &Header<Option<String>>,
-        stranded: &Query<Option<String>>,
-        cancel_reason: &Query<Option<String>>,
-    ) -> Result<(StaffSession, Option<i64>, StrandPolicy), AppError> {
-        let session = self.admin.session(auth, request).await?;
-        let expected = if_match(version.0.as_deref())?;
-        let policy = StrandPolicy::parse(stranded.as_deref(), cancel_reason.as_deref(), None)?;
-        Ok((session, expected, policy))
-    }
-}
-
 #[OpenApi(prefix_path = "/admin")]
 impl PartsApi {
     /// The tenant's services.
@@ -264,7 +247,8 @@ impl PartsApi {
         cancel_reason: Query<Option<String>>,
         body: Json<ServiceDocument>,
     ) -> ApiResult<Saved> {
-        let (session, expected, policy) = self.change(request, &auth, &version, &stranded, &cancel_reason).await?;
+        let (session, expected, policy) =
+            self.admin.change(request, &auth, &tenant, &version, &stranded, &cancel_reason).await?;
         let parts = self.admin.app.parts(&session, &tenant).await?;
         same_slug(&service, &body.slug)?;
         let original = parts.services.iter().any(|s| s.slug == *service).then_some(service.as_str());
@@ -285,7 +269,8 @@ impl PartsApi {
         stranded: Query<Option<String>>,
         cancel_reason: Query<Option<String>>,
     ) -> ApiResult<Saved> {
-        let (session, expected, policy) = self.change(request, &auth, &version, &stranded, &cancel_reason).await?;
+        let (session, expected, policy) =
+            self.admin.change(request, &auth, &tenant, &version, &stranded, &cancel_reason).await?;
         Ok(saved(self.admin.app.remove_service(&session, &tenant, expected, &service, &policy).await?))
     }
 
@@ -312,7 +297,8 @@ impl PartsApi {
         cancel_reason: Query<Option<String>>,
         body: Json<OfficeDocument>,
     ) -> ApiResult<Saved> {
-        let (session, expected, policy) = self.change(request, &auth, &version, &stranded, &cancel_reason).await?;
+        let (session, expected, policy) =
+            self.admin.change(request, &auth, &tenant, &version, &stranded, &cancel_reason).await?;
         let parts = self.admin.app.parts(&session, &tenant).await?;
         same_slug(&office, &body.slug)?;
         let original = parts.offices.iter().any(|o| o.slug == *office).then_some(office.as_str());
@@ -333,7 +319,8 @@ impl PartsApi {
         stranded: Query<Option<String>>,
         cancel_reason: Query<Option<String>>,
     ) -> ApiResult<Saved> {
-        let (session, expected, policy) = self.change(request, &auth, &version, &stranded, &cancel_reason).await?;
+        let (session, expected, policy) =
+            self.admin.change(request, &auth, &tenant, &version, &stranded, &cancel_reason).await?;
         Ok(saved(self.admin.app.remove_office(&session, &tenant, expected, &office, &policy).await?))
     }
 }

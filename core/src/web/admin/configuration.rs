@@ -4,7 +4,6 @@
 use poem::http::StatusCode;
 use poem::web::{Form, Path, Query};
 use poem::{Request, handler};
-use serde::Deserialize;
 
 use super::edits::{EditState, saved_page, version_field};
 use super::views::{ConfigurationPage, PartRow, VersionRow};
@@ -32,7 +31,11 @@ impl Web {
         let history = self.app.configuration_history(&visit.session, slug).await.map_err(fail)?;
         let overview = self.app.tenant_overview(&visit.session, slug).await.map_err(fail)?;
         // A text that no longer parses by parts is still shown and edited whole.
-        let parts = self.app.parts(&visit.session, slug).await.ok();
+        let parts = match self.app.parts(&visit.session, slug).await {
+            Ok(parts) => Some(parts),
+            Err(AppError::Invalid(_)) => None,
+            Err(error) => return Err(fail(error)),
+        };
         let tz = overview.timezone;
         let base = format!("/admin/t/{slug}");
         let saved_changes = draft
@@ -46,6 +49,7 @@ impl Web {
             tenant_name: overview.name,
             back: format!("{base}/"),
             action: format!("{base}/configuration"),
+            settings: format!("{base}/settings"),
             new_service: format!("{base}/new-service"),
             new_office: format!("{base}/new-office"),
             services: services
@@ -94,15 +98,9 @@ impl Web {
 
     /// The page after a failed save, with the typed text kept.
     async fn refused(&self, visit: &StaffVisit, slug: &str, draft: Draft, state: EditState, error: AppError) -> Page {
-        let (status, state) = self.refused_edit(visit, error, state, str::to_owned)?;
+        let (status, state) = self.refused_edit(visit, error, state, |key| Some(key.to_owned()))?;
         self.configuration_page(visit, slug, status, Draft { state: Some(state), ..draft }).await
     }
-}
-
-#[derive(Deserialize)]
-pub struct Shown {
-    /// The version a save just made (after its redirect).
-    saved: Option<i64>,
 }
 
 #[handler]
@@ -110,10 +108,12 @@ pub async fn configuration_page(
     web: WebData<'_>,
     request: &Request,
     Path(tenant): Path<String>,
-    Query(shown): Query<Shown>,
+    Query(query): Query<Fields>,
 ) -> Page {
     let visit = web.staff_visit(request).await?;
-    web.configuration_page(&visit, &tenant, StatusCode::OK, Draft { saved: shown.saved, ..Draft::default() }).await
+    // The version a save just made (after its redirect); anything else is ignored.
+    let saved = query.get("saved").and_then(|v| v.parse().ok());
+    web.configuration_page(&visit, &tenant, StatusCode::OK, Draft { saved, ..Draft::default() }).await
 }
 
 #[handler]

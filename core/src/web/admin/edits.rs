@@ -19,6 +19,8 @@ pub struct EditState {
     pub version: i64,
     /// By field name.
     pub errors: BTreeMap<String, String>,
+    /// Problems with no field of the form: elsewhere in the configuration, named by their key.
+    pub general: Vec<String>,
     /// Someone saved meanwhile: what they changed.
     pub conflict: Vec<String>,
     /// The upcoming bookings the change would strand.
@@ -96,19 +98,24 @@ impl Web {
     }
 
     /// A refused save as the form shows it again: errors by field (`field_of` names the form
-    /// field of a configuration key), the conflict, or the stranded bookings. Any other failure
-    /// stops with the error page.
+    /// field of a configuration key, if the form has one), the conflict, or the stranded
+    /// bookings. Any other failure stops with the error page.
     pub(super) fn refused_edit(
         &self,
         visit: &StaffVisit,
         error: AppError,
         mut state: EditState,
-        field_of: impl Fn(&str) -> String,
+        field_of: impl Fn(&str) -> Option<String>,
     ) -> Page<(StatusCode, EditState)> {
         match error {
             AppError::Invalid(errors) => {
                 for (key, message) in self.field_errors(visit.locale, &errors) {
-                    state.errors.entry(field_of(&key)).or_insert(message);
+                    match field_of(&key) {
+                        Some(field) => {
+                            state.errors.entry(field).or_insert(message);
+                        }
+                        None => state.general.push(format!("{key}: {message}")),
+                    }
                 }
                 Ok((StatusCode::UNPROCESSABLE_ENTITY, state))
             }

@@ -11,6 +11,7 @@ mod configuration;
 mod edits;
 mod offices;
 mod services;
+mod settings;
 mod staff;
 mod tenants;
 mod views;
@@ -99,6 +100,10 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/offices/:office", M::GET, TenantAdmin, offices::office_page),
         page("/admin/t/:tenant/offices/:office", M::POST, TenantAdmin, offices::save_office),
         page("/admin/t/:tenant/offices/:office/removal", M::POST, TenantAdmin, offices::remove_office),
+        page("/admin/t/:tenant/settings", M::GET, TenantAdmin, settings::settings_page),
+        page("/admin/t/:tenant/settings", M::POST, TenantAdmin, settings::save_settings),
+        page("/admin/t/:tenant/logo", M::POST, TenantAdmin, settings::upload_logo),
+        page("/admin/t/:tenant/logo/removal", M::POST, TenantAdmin, settings::remove_logo),
     ]
 }
 

@@ -29,6 +29,9 @@ fn sent(fields: &[(String, String)]) -> (OfficeDraft, FieldErrors) {
     let hours = WEEKDAYS.map(|day| {
         let name = |cell: &str| format!("hours_{day}_{cell}");
         let (from, to, desks) = (all(fields, &name("from")), all(fields, &name("to")), all(fields, &name("desks")));
+        if from.len() != to.len() || from.len() != desks.len() || from.len() > MAX_INTERVALS_A_DAY + 1 {
+            errors.push(format!("hours_{day}"), "incomplete_grid", "This day's hours were sent incomplete: try again.");
+        }
         from.iter()
             .zip(&to)
             .enumerate()
@@ -44,6 +47,9 @@ fn sent(fields: &[(String, String)]) -> (OfficeDraft, FieldErrors) {
     });
     let removed = all(fields, "closure_remove");
     let (from, to, reason) = (all(fields, "closure_from"), all(fields, "closure_to"), all(fields, "closure_reason"));
+    if from.len() != to.len() || from.len() != reason.len() || from.len() > MAX_CLOSURES + 1 {
+        errors.push("closures", "incomplete_closures", "The closures were sent incomplete: try again.");
+    }
     let closures = from
         .iter()
         .zip(to.iter().chain(std::iter::repeat(&"")))
@@ -75,13 +81,23 @@ fn sent(fields: &[(String, String)]) -> (OfficeDraft, FieldErrors) {
 /// A configuration key of an office as the form field it belongs to: a day of the grid
 /// (`hours.mon[1].to` → `hours_mon`), a closure's row (`closures[2].from` → `closures_2`), or a
 /// field (`modes[0]` → `modes`).
-fn field_of(key: &str) -> String {
+fn field_of(key: &str) -> Option<String> {
     if let Some(rest) = key.strip_prefix("closures[") {
         let row = rest.split(']').next().unwrap_or_default();
-        return format!("closures_{row}");
+        return Some(format!("closures_{row}"));
     }
-    key.split('[').next().unwrap_or(key).replace('.', "_")
+    let field = key.split('[').next().unwrap_or(key).replace('.', "_");
+    let known = FIELDS.contains(&field.as_str()) || WEEKDAYS.iter().any(|day| field == format!("hours_{day}"));
+    known.then_some(field)
 }
+
+/// The form's fields that errors can name besides the grid's days and the closures' rows.
+const FIELDS: [&str; 9] =
+    ["slug", "name", "address", "modes", "services", "hours", "patron_saint_day", "timezone", "cancel_reason"];
+
+/// More than anyone opens in a day or closes in a year: a form with more was not sent by a person.
+const MAX_INTERVALS_A_DAY: usize = 12;
+const MAX_CLOSURES: usize = 200;
 
 #[derive(Serialize)]
 struct Choice {
@@ -121,6 +137,8 @@ struct ClosureRow {
 #[derive(Serialize)]
 struct OfficePage {
     title_key: &'static str,
+    /// The office's name as stored, for the heading.
+    heading: String,
     tenant_name: String,
     back: String,
     action: String,
@@ -248,12 +266,14 @@ impl Web {
                 (url.clone(), Some(format!("{url}/removal")), Some(stored.clone()))
             }
         };
+        let heading = stored.as_ref().map(|o| o.name.clone()).unwrap_or_default();
         let draft = shown.draft.or(stored).unwrap_or_else(blank_office);
         let state = shown.state.unwrap_or_else(|| EditState { version: parts.version, ..EditState::default() });
         let (slots, days) = days(&draft, &state.errors);
         let locale = visit.locale.code();
         let view = OfficePage {
             title_key: if matches!(which, Which::New) { "admin-add-office" } else { "admin-edit-office" },
+            heading,
             tenant_name: overview.name,
             back: format!("{base}/configuration#offices"),
             action,

@@ -121,10 +121,26 @@ pub(super) fn number<T: std::str::FromStr + Default>(errors: &mut FieldErrors, f
     })
 }
 
+/// The form's fields that errors can name.
+const FIELDS: [&str; 12] = [
+    "slug",
+    "name_it",
+    "name_en",
+    "description_it",
+    "description_en",
+    "duration_minutes",
+    "modes",
+    "min_notice_hours",
+    "horizon_days",
+    "max_active_bookings_per_person",
+    "fiscal_code_required",
+    "cancel_reason",
+];
+
 /// A configuration key of a service (`name.it`, `modes[1]`) as the form field it comes from.
-fn field_of(key: &str) -> String {
-    let key = key.split('[').next().unwrap_or(key);
-    key.replace('.', "_")
+fn field_of(key: &str) -> Option<String> {
+    let field = key.split('[').next().unwrap_or(key).replace('.', "_");
+    FIELDS.contains(&field.as_str()).then_some(field)
 }
 
 #[derive(Serialize)]
@@ -137,6 +153,8 @@ struct ModeChoice {
 #[derive(Serialize)]
 struct ServicePage {
     title_key: &'static str,
+    /// The service's name as stored, for the heading.
+    heading: String,
     tenant_name: String,
     back: String,
     action: String,
@@ -193,6 +211,15 @@ impl Web {
                 (url.clone(), Some(format!("{url}/removal")), Some(stored))
             }
         };
+        let heading = stored
+            .map(|s| {
+                s.name
+                    .get(visit.locale.code())
+                    .or_else(|| s.name.values().next())
+                    .cloned()
+                    .unwrap_or_else(|| s.slug.clone())
+            })
+            .unwrap_or_default();
         let form = shown.form.unwrap_or_else(|| stored.map_or_else(ServiceForm::blank, ServiceForm::of));
         let mode_choices = Mode::ALL
             .iter()
@@ -204,6 +231,7 @@ impl Web {
             .collect();
         let view = ServicePage {
             title_key: if matches!(which, Which::New) { "admin-add-service" } else { "admin-edit-service" },
+            heading,
             tenant_name: overview.name,
             back: format!("{base}/configuration#services"),
             action,

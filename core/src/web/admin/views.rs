@@ -226,6 +226,7 @@ pub struct ConfigurationPage {
     pub tenant_name: String,
     pub back: String,
     pub action: String,
+    pub settings: String,
     pub new_service: String,
     pub new_office: String,
     pub services: Vec<PartRow>,

@@ -1,0 +1,172 @@
+//! A tenant's own settings and its logo as resources of the admin API:
+//! `/admin/t/{tenant}/settings` and `/admin/t/{tenant}/logo`. Each change is a new version.
+
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::{AdminApi, AdminTag, ApiResult, Saved, StaffToken, etag, if_match, saved};
+use crate::domain::Role;
+use crate::packs::{LimitsDraft, SettingsDraft};
+
+pub struct SettingsApi {
+    pub admin: AdminApi,
+}
+
+/// The tenant-wide settings. Absent optional texts take their defaults (the display name is the
+/// name; no contacts, no links).
+#[derive(Object, Clone)]
+pub struct SettingsDocument {
+    pub name: String,
+    /// An IANA zone, e.g. `Europe/Rome`: offices without their own zone keep hours in it.
+    pub timezone: String,
+    /// Language codes (`it`, `en`), the default first.
+    pub locales: Vec<String>,
+    /// How long a place is held while the citizen types, in minutes (1-60)...
+    pub hold_minutes: Option<u16>,
+    /// ...or in seconds (10-3600), for a click day; not both.
+    pub hold_seconds: Option<u32>,
+    /// The version of the privacy notice citizens accept (recorded on each booking).
+    pub privacy_notice_version: String,
+    pub display_name: Option<String>,
+    /// `#rrggbb`
+    pub primary_color: String,
+    pub secondary_color: Option<String>,
+    pub contacts: Option<String>,
+    pub privacy_notice_url: Option<String>,
+    pub accessibility_url: Option<String>,
+    #[oai(default)]
+    pub limits: LimitsDocument,
+}
+
+/// Anti-hoarding limits; absent takes the platform default, 0 switches one off.
+#[derive(Object, Clone, Default)]
+pub struct LimitsDocument {
+    /// Live holds one client may keep.
+    pub holds_per_client: Option<u32>,
+    pub holds_per_minute: Option<u32>,
+    pub bookings_per_minute: Option<u32>,
+    pub lookups_per_minute: Option<u32>,
+}
+
+impl From<SettingsDocument> for SettingsDraft {
+    fn from(d: SettingsDocument) -> Self {
+        let l = d.limits;
+        Self {
+            name: d.name,
+            timezone: d.timezone,
+            locales: d.locales,
+            hold_minutes: d.hold_minutes,
+            hold_seconds: d.hold_seconds,
+            privacy_notice_version: d.privacy_notice_version,
+            display_name: d.display_name,
+            primary_color: d.primary_color,
+            secondary_color: d.secondary_color,
+            contacts: d.contacts,
+            privacy_notice_url: d.privacy_notice_url,
+            accessibility_url: d.accessibility_url,
+            limits: LimitsDraft {
+                holds_per_client: l.holds_per_client,
+                holds_per_minute: l.holds_per_minute,
+                bookings_per_minute: l.bookings_per_minute,
+                lookups_per_minute: l.lookups_per_minute,
+            },
+        }
+    }
+}
+
+impl From<SettingsDraft> for SettingsDocument {
+    fn from(d: SettingsDraft) -> Self {
+        let l = d.limits;
+        Self {
+            name: d.name,
+            timezone: d.timezone,
+            locales: d.locales,
+            hold_minutes: d.hold_minutes,
+            hold_seconds: d.hold_seconds,
+            privacy_notice_version: d.privacy_notice_version,
+            display_name: d.display_name,
+            primary_color: d.primary_color,
+            secondary_color: d.secondary_color,
+            contacts: d.contacts,
+            privacy_notice_url: d.privacy_notice_url,
+            accessibility_url: d.accessibility_url,
+            limits: LimitsDocument {
+                holds_per_client: l.holds_per_client,
+                holds_per_minute: l.holds_per_minute,
+                bookings_per_minute: l.bookings_per_minute,
+                lookups_per_minute: l.lookups_per_minute,
+            },
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum Settings {
+    /// The settings, and in `ETag` the configuration version.
+    #[oai(status = 200)]
+    Ok(Json<SettingsDocument>, #[oai(header = "ETag")] String),
+}
+
+#[OpenApi(prefix_path = "/admin")]
+impl SettingsApi {
+    /// The tenant-wide settings: name, zone, languages, branding, privacy notice, hold, limits.
+    #[oai(path = "/t/:tenant/settings", method = "get", tag = "AdminTag::TenantAdmin")]
+    async fn settings(&self, request: &poem::Request, auth: StaffToken, tenant: Path<String>) -> ApiResult<Settings> {
+        let session = self.admin.session(&auth, request).await?;
+        let view = self.admin.app.settings(&session, &tenant).await?;
+        Ok(Settings::Ok(Json(view.settings.into()), etag(view.version)))
+    }
+
+    /// Replaces the settings; `If-Match`, and the choice for bookings a new zone would strand.
+    #[oai(path = "/t/:tenant/settings", method = "put", tag = "AdminTag::TenantAdmin")]
+    #[allow(clippy::too_many_arguments)] // one per parameter of the operation
+    async fn put_settings(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        stranded: Query<Option<String>>,
+        cancel_reason: Query<Option<String>>,
+        body: Json<SettingsDocument>,
+    ) -> ApiResult<Saved> {
+        let (session, expected, policy) =
+            self.admin.change(request, &auth, &tenant, &version, &stranded, &cancel_reason).await?;
+        let draft = SettingsDraft::from(body.0);
+        Ok(saved(self.admin.app.save_settings(&session, &tenant, expected, &draft, &policy).await?))
+    }
+
+    /// Replaces the logo with the body: a PNG, JPEG, WebP or SVG image of at most 512 KiB, judged
+    /// by its content. An SVG with scripts, event handlers, animations or references outside
+    /// itself is refused (422); a larger body is refused before it is read whole (413).
+    #[oai(path = "/t/:tenant/logo", method = "put", tag = "AdminTag::TenantAdmin")]
+    async fn put_logo(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        body: Binary<Vec<u8>>,
+    ) -> ApiResult<Saved> {
+        let session = self.admin.session(&auth, request).await?;
+        self.admin.app.tenant_for(&session, &tenant, Role::TenantAdmin).await?;
+        let expected = if_match(version.0.as_deref())?;
+        Ok(saved(self.admin.app.upload_logo(&session, &tenant, expected, body.0).await?))
+    }
+
+    /// Removes the logo.
+    #[oai(path = "/t/:tenant/logo", method = "delete", tag = "AdminTag::TenantAdmin")]
+    async fn delete_logo(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+    ) -> ApiResult<Saved> {
+        let session = self.admin.session(&auth, request).await?;
+        self.admin.app.tenant_for(&session, &tenant, Role::TenantAdmin).await?;
+        let expected = if_match(version.0.as_deref())?;
+        Ok(saved(self.admin.app.remove_logo(&session, &tenant, expected).await?))
+    }
+}

@@ -1,0 +1,142 @@
+//! The tenant-wide settings of a manifest (name, zone, languages, branding, privacy notice, the
+//! hold and the anti-hoarding limits) as an admin edits them, written back in place like a
+//! service or an office.
+
+use toml_edit::{Item, Table, Value};
+
+use super::edit::{Manifest, set, strings};
+use super::file::PackFile;
+use super::{MANIFEST, PackError};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingsDraft {
+    pub name: String,
+    pub timezone: String,
+    /// Language codes, the default first.
+    pub locales: Vec<String>,
+    /// How long a place is held while the citizen types: minutes, or seconds for a finer hold.
+    pub hold_minutes: Option<u16>,
+    pub hold_seconds: Option<u32>,
+    pub privacy_notice_version: String,
+    pub display_name: Option<String>,
+    pub primary_color: String,
+    pub secondary_color: Option<String>,
+    pub contacts: Option<String>,
+    pub privacy_notice_url: Option<String>,
+    pub accessibility_url: Option<String>,
+    pub limits: LimitsDraft,
+}
+
+/// `None`: the platform default; 0 switches a limit off.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LimitsDraft {
+    pub holds_per_client: Option<u32>,
+    pub holds_per_minute: Option<u32>,
+    pub bookings_per_minute: Option<u32>,
+    pub lookups_per_minute: Option<u32>,
+}
+
+/// The settings of a manifest, as a draft.
+pub fn settings(manifest: &str) -> Result<SettingsDraft, PackError> {
+    let file: PackFile =
+        toml::from_str(manifest).map_err(|e| PackError::new(MANIFEST, "(syntax)", e.message().to_owned()))?;
+    let (b, l) = (file.branding, file.limits);
+    Ok(SettingsDraft {
+        name: file.name,
+        timezone: file.timezone,
+        locales: file.locales,
+        hold_minutes: file.hold_minutes,
+        hold_seconds: file.hold_seconds,
+        privacy_notice_version: file.privacy_notice_version,
+        display_name: b.display_name,
+        primary_color: b.primary_color,
+        secondary_color: b.secondary_color,
+        contacts: b.contacts,
+        privacy_notice_url: b.privacy_notice_url,
+        accessibility_url: b.accessibility_url,
+        limits: LimitsDraft {
+            holds_per_client: l.holds_per_client,
+            holds_per_minute: l.holds_per_minute,
+            bookings_per_minute: l.bookings_per_minute,
+            lookups_per_minute: l.lookups_per_minute,
+        },
+    })
+}
+
+fn text(table: &mut Table, key: &str, text: Option<&str>) {
+    set(table, key, text.map(Value::from));
+}
+
+fn number(table: &mut Table, key: &str, number: Option<u32>) {
+    set(table, key, number.map(|n| Value::from(i64::from(n))));
+}
+
+/// The sub-table `name` of the root, made when missing.
+fn section<'a>(root: &'a mut Table, name: &str) -> Option<&'a mut Table> {
+    root.entry(name).or_insert_with(|| Item::Table(Table::new())).as_table_mut()
+}
+
+impl Manifest {
+    /// Replaces the tenant-wide settings; services, offices, plugins and datasets stay.
+    pub fn put_settings(&mut self, draft: &SettingsDraft) {
+        let root = self.root();
+        text(root, "name", Some(&draft.name));
+        text(root, "timezone", Some(&draft.timezone));
+        set(root, "locales", Some(strings(&draft.locales)));
+        number(root, "hold_minutes", draft.hold_minutes.map(u32::from));
+        number(root, "hold_seconds", draft.hold_seconds);
+        text(root, "privacy_notice_version", Some(&draft.privacy_notice_version));
+        if let Some(branding) = section(root, "branding") {
+            text(branding, "display_name", draft.display_name.as_deref());
+            text(branding, "primary_color", Some(&draft.primary_color));
+            text(branding, "secondary_color", draft.secondary_color.as_deref());
+            text(branding, "contacts", draft.contacts.as_deref());
+            text(branding, "privacy_notice_url", draft.privacy_notice_url.as_deref());
+            text(branding, "accessibility_url", draft.accessibility_url.as_deref());
+        }
+        let l = &draft.limits;
+        if *l == LimitsDraft::default() {
+            root.remove("limits");
+        } else if let Some(limits) = section(root, "limits") {
+            number(limits, "holds_per_client", l.holds_per_client);
+            number(limits, "holds_per_minute", l.holds_per_minute);
+            number(limits, "bookings_per_minute", l.bookings_per_minute);
+            number(limits, "lookups_per_minute", l.lookups_per_minute);
+        }
+    }
+
+    /// Names the logo file in `[branding]`, or removes it.
+    pub fn put_logo(&mut self, file_name: Option<&str>) {
+        if let Some(branding) = section(self.root(), "branding") {
+            text(branding, "logo", file_name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packs::parse_config;
+
+    const PACK: &str = include_str!("../../../tenants/cbtoscananord/tenant.toml");
+
+    #[test]
+    fn settings_edited_in_place_keep_the_rest() {
+        let mut draft = settings(PACK).unwrap();
+        draft.name = "Consorzio di Bonifica Toscana Nord".into();
+        draft.hold_minutes = None;
+        draft.hold_seconds = Some(90);
+        draft.contacts = None;
+        draft.limits = LimitsDraft::default();
+        let mut manifest = Manifest::parse(PACK).unwrap();
+        manifest.put_settings(&draft);
+        manifest.put_logo(Some("logo.png"));
+        let text = manifest.text();
+        assert!(text.contains("# Tenant rules (docs/plugins.md)."), "comments stay:\n{text}");
+        let config = parse_config(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(config.hold_seconds, 90);
+        assert_eq!(config.services.len(), 4);
+        assert_eq!(config.branding.logo.as_deref(), Some("logo.png"));
+        assert_eq!(settings(&text).unwrap(), draft);
+    }
+}
