@@ -32,7 +32,7 @@ pub use rules::LookupResult;
 pub(crate) use staff::secrets;
 pub use staff::{
     AuditFilter, AuditPage, ConfigurationView, InvitationLink, InvitationView, LoggedIn, NewStaff, NewTenant,
-    OfficeLoad, Parts, SettingsView, StaffList, StaffSession, TenantOverview, TenantSummary,
+    OfficeLoad, Parts, SettingsView, StaffChange, StaffList, StaffSession, TenantOverview, TenantSummary,
 };
 pub use tenants::{ApplyReport, StrandPolicy, StrandedBooking};
 

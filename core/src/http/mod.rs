@@ -51,6 +51,7 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
         admin(),
         admin::PartsApi { admin: admin() },
         admin::SettingsApi { admin: admin() },
+        admin::StaffApi { admin: admin() },
     );
     let api = OpenApiService::new(apis, "Sportello", env!("CARGO_PKG_VERSION"))
         .description("Appointment booking for public bodies. Errors are RFC 9457 problem details.")

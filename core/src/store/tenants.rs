@@ -102,6 +102,17 @@ impl Tenants {
         Ok(Some(TenantId::from_stored(id)))
     }
 
+    /// Locks the tenant's row until the transaction ends, so that changes to its staff are made
+    /// one after the other (SQLite's write transactions are serial already).
+    pub async fn lock(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<(), StoreError> {
+        Entity::update_many()
+            .col_expr(Column::Id, Expr::col(Column::Id))
+            .filter(Column::Id.eq(tenant.get()))
+            .exec(conn)
+            .await?;
+        Ok(())
+    }
+
     /// The pack's plugin modules and datasets, by path.
     pub async fn files(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<PackFile>, StoreError> {
         let rows = pack_file::Entity::find()

@@ -42,6 +42,10 @@ test("a platform admin signs in, sees every body, invites an operator who joins"
   await assertAccessible(page, "invitation made");
   const link = await page.inputValue("#invitation-link");
   assert.match(link, /^\/admin\/invitation\/[0-9a-f]{64}$/);
+  await page.click('main table a:has-text("Modifica") >> nth=0');
+  await assertAccessible(page, "member");
+  assert.match(await page.textContent("main"), /Salva il ruolo/);
+  await page.click('main a[href="/admin/t/comune-esempio/staff"]');
 
   await page.click('a[href="/admin/t/comune-esempio/"]');
   await page.click('a[href="/admin/t/comune-esempio/audit"]');

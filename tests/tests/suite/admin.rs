@@ -21,14 +21,22 @@ struct Cast {
     admin: Staff,
     operator: Staff,
     outsider: Staff,
+    /// The operator's account id, for the routes about one member of the staff.
+    account: String,
 }
 
 async fn cast(s: &TestServer) -> Cast {
+    let admin = s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let operator = s.staff("operatore@prova.example.it", Role::Operator, Some(TENANT), &["sede"]).await;
+    let (_, list) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/staff")).await;
+    let members = list["members"].as_array().unwrap();
+    let account = members.iter().find(|m| m["email"] == operator.email.as_str()).unwrap()["account"].to_string();
     Cast {
         platform: s.staff("platform@example.it", Role::Platform, None, &[]).await,
-        admin: s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await,
-        operator: s.staff("operatore@prova.example.it", Role::Operator, Some(TENANT), &["sede"]).await,
+        admin,
+        operator,
         outsider: s.staff("admin@altro.example.it", Role::TenantAdmin, Some("altro"), &[]).await,
+        account,
     }
 }
 
@@ -93,6 +101,7 @@ async fn every_admin_api_route_checks_credentials_tenant_and_role(backend: Backe
         if !path.starts_with("/admin") {
             continue;
         }
+        let path = &path.replace("{account}", &c.account);
         for (method, operation) in operations.as_object().unwrap() {
             let tags: Vec<&str> = operation["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
             let [tag] = tags.as_slice() else { panic!("{method} {path} needs exactly one role tag, has {tags:?}") };
@@ -168,6 +177,7 @@ async fn every_admin_page_checks_session_tenant_and_role(backend: Backend) {
     let table = admin_route_table();
     assert!(table.len() >= 10, "the admin page table has only {} routes", table.len());
     for (path, method, need) in table {
+        let path = &path.replace(":account", &c.account);
         let method = method.as_str();
         let what = format!("{method} {path}");
         if need == Need::Public {

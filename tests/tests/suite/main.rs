@@ -3,6 +3,7 @@
 
 mod admin;
 mod admin_parts;
+mod admin_staff;
 mod api;
 mod bundled_plugins;
 mod concurrency;

@@ -107,7 +107,7 @@ impl Sportello {
     }
 
     /// Where a grant of `role` applies, with its offices checked against the tenant's.
-    async fn grant_scope(
+    pub(super) async fn grant_scope(
         &self,
         role: Role,
         tenant: Option<&str>,

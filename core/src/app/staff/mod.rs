@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod configuration;
+mod members;
 mod onboarding;
 mod overview;
 mod parts;
@@ -25,6 +26,7 @@ pub use accounts::{InvitationLink, InvitationView, NewStaff, StaffList};
 pub(crate) use audit::Actor;
 pub use audit::{AuditFilter, AuditPage};
 pub use configuration::ConfigurationView;
+pub use members::StaffChange;
 pub use onboarding::NewTenant;
 pub use overview::{OfficeLoad, TenantOverview, TenantSummary};
 pub use parts::Parts;

@@ -133,6 +133,8 @@ impl From<TenantOverview> for TenantOverviewView {
 
 #[derive(Object)]
 pub struct StaffMemberView {
+    /// Names the member in `/t/{tenant}/staff/{account}`.
+    pub account: i32,
     pub email: String,
     pub role: String,
     pub offices: Vec<String>,
@@ -142,6 +144,7 @@ pub struct StaffMemberView {
 impl From<TenantStaff> for StaffMemberView {
     fn from(s: TenantStaff) -> Self {
         Self {
+            account: s.account_id,
             email: s.email.to_string(),
             role: s.role.code().into(),
             offices: s.offices.iter().map(Slug::to_string).collect(),

@@ -6,9 +6,11 @@
 mod dto;
 mod parts;
 mod settings;
+mod staff;
 
 pub use parts::PartsApi;
 pub use settings::SettingsApi;
+pub use staff::StaffApi;
 
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Header, Path, Query};
@@ -22,8 +24,8 @@ use crate::domain::Role;
 use crate::web::{client_address, staff_cookie};
 use dto::{
     Acceptance, AccountView, AuditEntryView, ConfigurationBody, ConfigurationDocument, Credentials, InvitationCreated,
-    InvitationRequest, PasswordChange, PendingInvitationView, SavedConfiguration, SessionView, StaffListView,
-    TenantCreated, TenantOverviewView, TenantRequest, TenantSummaryView, VersionView,
+    InvitationRequest, PasswordChange, SavedConfiguration, SessionView, TenantCreated, TenantOverviewView,
+    TenantRequest, TenantSummaryView, VersionView,
 };
 
 /// The least role an operation needs.
@@ -308,44 +310,6 @@ impl AdminApi {
     ) -> ApiResult<Json<TenantOverviewView>> {
         let session = self.session(&auth, request).await?;
         Ok(Json(self.app.tenant_overview(&session, &tenant).await?.into()))
-    }
-
-    /// The tenant's staff and open invitations.
-    #[oai(path = "/t/:tenant/staff", method = "get", tag = "AdminTag::TenantAdmin")]
-    async fn staff(
-        &self,
-        request: &poem::Request,
-        auth: StaffToken,
-        tenant: Path<String>,
-    ) -> ApiResult<Json<StaffListView>> {
-        let session = self.session(&auth, request).await?;
-        let list = self.app.staff_list(&session, &tenant).await?;
-        Ok(Json(StaffListView {
-            members: list.members.into_iter().map(Into::into).collect(),
-            pending_invitations: list
-                .pending
-                .into_iter()
-                .map(|(email, role, expires_at)| PendingInvitationView {
-                    email: email.to_string(),
-                    role: role.code().into(),
-                    expires_at: expires_at.to_rfc3339(),
-                })
-                .collect(),
-        }))
-    }
-
-    /// Invites someone to the tenant's staff; the link is shown once, here.
-    #[oai(path = "/t/:tenant/staff/invitations", method = "post", tag = "AdminTag::TenantAdmin")]
-    async fn invite(
-        &self,
-        request: &poem::Request,
-        auth: StaffToken,
-        tenant: Path<String>,
-        body: Json<InvitationRequest>,
-    ) -> ApiResult<Invited> {
-        let session = self.session(&auth, request).await?;
-        let link = self.app.invite(&session, Some(&tenant), &Self::new_staff(&body)?).await?;
-        Ok(Invited::Created(Json(InvitationCreated::from(&link))))
     }
 
     /// The tenant's audit log, newest first, 50 per page.

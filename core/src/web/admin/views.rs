@@ -167,6 +167,8 @@ pub struct StaffView {
 #[derive(Serialize)]
 pub struct MemberRow {
     pub email: String,
+    /// The member's own page.
+    pub url: String,
     pub role_key: String,
     pub offices: String,
     pub disabled: bool,
