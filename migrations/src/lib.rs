@@ -8,6 +8,7 @@ mod m20261130_000003_hold_claims;
 mod m20261130_000004_staff;
 mod m20261130_000005_config_versions;
 mod m20261130_000006_cancel_reason;
+mod m20261130_000007_api_keys;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_staff::Migration),
             Box::new(m20261130_000005_config_versions::Migration),
             Box::new(m20261130_000006_cancel_reason::Migration),
+            Box::new(m20261130_000007_api_keys::Migration),
         ]
     }
 }

@@ -52,6 +52,7 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
         admin::PartsApi { admin: admin() },
         admin::SettingsApi { admin: admin() },
         admin::StaffApi { admin: admin() },
+        admin::ApiKeysApi { admin: admin() },
     );
     let api = OpenApiService::new(apis, "Sportello", env!("CARGO_PKG_VERSION"))
         .description("Appointment booking for public bodies. Errors are RFC 9457 problem details.")

@@ -3,6 +3,7 @@
 //! Invariant: only this module knows sea-orm. Every function over tenant data takes a
 //! `TenantId`; there is no lookup by a bare row id.
 
+mod api_keys;
 mod audit;
 mod bookings;
 mod entities;
@@ -24,6 +25,7 @@ use sea_orm::{
     SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
+pub use api_keys::{ApiKeys, NewApiKey, StoredApiKey};
 pub use audit::{AuditEntry, AuditLog, AuditQuery};
 pub use bookings::{Bookings, NewBooking};
 pub use hold_claims::{HoldClaim, HoldClaims};

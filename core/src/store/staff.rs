@@ -48,17 +48,17 @@ pub struct StoredInvitation {
     pub accepted: bool,
 }
 
-fn role_of(raw: &str) -> Result<Role, StoreError> {
+pub(super) fn role_of(raw: &str) -> Result<Role, StoreError> {
     Role::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("unknown staff role {raw:?}")))
 }
 
-fn offices_of(raw: &str) -> Result<Vec<Slug>, StoreError> {
+pub(super) fn offices_of(raw: &str) -> Result<Vec<Slug>, StoreError> {
     let slugs: Vec<String> =
         serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("staff offices: {e}")))?;
     slugs.iter().map(|s| Slug::parse(s).map_err(|e| StoreError::Corrupt(format!("staff office {s:?}: {e}")))).collect()
 }
 
-fn offices_text(offices: &[Slug]) -> String {
+pub(super) fn offices_text(offices: &[Slug]) -> String {
     serde_json::to_string(&offices.iter().map(Slug::as_str).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
 }
 

@@ -102,6 +102,11 @@ impl Tenants {
         Ok(Some(TenantId::from_stored(id)))
     }
 
+    /// The tenant's slug.
+    pub async fn slug_of(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Option<String>, StoreError> {
+        Ok(Entity::find_by_id(tenant.get()).one(conn).await?.map(|t| t.slug))
+    }
+
     /// Locks the tenant's row until the transaction ends, so that changes to its staff are made
     /// one after the other (SQLite's write transactions are serial already).
     pub async fn lock(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<(), StoreError> {

@@ -135,6 +135,17 @@ test("a tenant admin changes the hours in the week grid, sees the history, and r
   assert.match(await page.textContent("[role=status]"), /version 4 is now in force/);
   await page.goto(`${env.server.base}/admin/t/comune-esempio/settings`);
   assert.ok(await page.isVisible("img.logo-preview"), "the new logo is shown");
+
+  await page.goto(`${env.server.base}/admin/t/comune-esempio/api-keys`);
+  await assertAccessible(page, "API keys");
+  await page.fill("#f-name", "Protocollo");
+  await page.click('button:has-text("Make the key")');
+  assert.match(await page.textContent(".error-summary"), /at least one office/, "an operator's key needs offices");
+  await assertAccessible(page, "API key refused");
+  await page.check("#f-role-admin");
+  await page.click('button:has-text("Make the key")');
+  assert.match(await page.inputValue("#new-key"), /^sportello_key_[0-9a-f]{64}$/);
+  await assertAccessible(page, "API key made");
   page.assertSameOrigin();
 });
 

@@ -50,6 +50,7 @@ fn fill(path: &str) -> String {
         (["{version}", ":version"], "1"),
         (["{service}", ":service"], "visita"),
         (["{office}", ":office"], "sede"),
+        (["{key}", ":key"], "1"),
     ] {
         for name in names {
             filled = filled.replace(name, value);

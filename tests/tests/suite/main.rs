@@ -2,6 +2,7 @@
 //! with Redis (see `sportello_tests`), one module per area.
 
 mod admin;
+mod admin_keys;
 mod admin_parts;
 mod admin_staff;
 mod api;

@@ -164,6 +164,7 @@ impl Sportello {
             }
             None => session.member.may_run_platform()?,
         }
+        session.require_person()?;
         if new.role == Role::Platform {
             session.member.may_run_platform()?;
         }

@@ -17,7 +17,12 @@ pub(crate) struct Actor {
 
 impl Actor {
     pub(crate) fn of(session: &StaffSession) -> Self {
-        Self::member(&session.member, session.client.as_deref())
+        match &session.credential {
+            super::Credential::ApiKey { id, name } => {
+                Self { id: None, label: format!("API key #{id} {name:?}"), client: session.client.clone() }
+            }
+            super::Credential::Session(_) => Self::member(&session.member, session.client.as_deref()),
+        }
     }
 
     pub(crate) fn member(member: &StaffMember, client: Option<&str>) -> Self {

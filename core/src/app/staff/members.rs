@@ -32,6 +32,7 @@ impl Sportello {
         change: &StaffChange,
     ) -> Result<(), AppError> {
         let tenant = self.tenant_for(session, slug, Role::TenantAdmin).await?;
+        session.require_person()?;
         let granted = match change {
             StaffChange::Role { role: Role::Platform, .. } => {
                 return Err(AppError::field("role", "platform_in_tenant", "A platform role belongs to no tenant."));

@@ -3,6 +3,7 @@
 //! the admin pages cannot disagree on who may do what.
 
 mod accounts;
+mod api_keys;
 mod audit;
 mod configuration;
 mod members;
@@ -23,6 +24,7 @@ use super::{AppError, Sportello, TenantSnapshot};
 use crate::domain::{Denied, Role, StaffMember};
 
 pub use accounts::{InvitationLink, InvitationView, NewStaff, StaffList};
+pub use api_keys::{ApiKeyMade, NewApiKeyRequest};
 pub(crate) use audit::Actor;
 pub use audit::{AuditFilter, AuditPage};
 pub use configuration::ConfigurationView;
@@ -41,14 +43,46 @@ pub struct StaffSession {
     pub csrf: String,
     /// Where the session's requests come from, for the audit log.
     pub client: Option<String>,
-    token_digest: String,
+    credential: Credential,
     pub expires_at: DateTime<Utc>,
+}
+
+/// What a request signed in with.
+#[derive(Clone, Debug)]
+enum Credential {
+    /// A person's session, by its token's digest.
+    Session(String),
+    /// An integrator's API key.
+    ApiKey { id: i32, name: String },
 }
 
 impl StaffSession {
     /// Whether a form's CSRF token is this session's.
     pub fn csrf_matches(&self, sent: &str) -> bool {
-        secrets::same(&self.csrf, sent)
+        // An API key has no CSRF token: no form can be sent with one.
+        !self.csrf.is_empty() && secrets::same(&self.csrf, sent)
+    }
+
+    /// The session token's digest; `Forbidden` for an API key, which has no session to end or
+    /// password to change.
+    fn session_digest(&self) -> Result<&str, AppError> {
+        match &self.credential {
+            Credential::Session(digest) => Ok(digest),
+            Credential::ApiKey { .. } => Err(AppError::Forbidden),
+        }
+    }
+
+    /// Refuses API keys: what lasts beyond a key (people's access, other keys) is given by people.
+    pub(crate) fn require_person(&self) -> Result<(), AppError> {
+        self.session_digest().map(|_| ())
+    }
+
+    /// The API key's name, when the request signed in with one.
+    pub fn api_key(&self) -> Option<&str> {
+        match &self.credential {
+            Credential::ApiKey { name, .. } => Some(name),
+            Credential::Session(_) => None,
+        }
     }
 }
 

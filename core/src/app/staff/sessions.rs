@@ -3,10 +3,11 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 
+use super::api_keys::API_KEY_PREFIX;
 use super::audit::Actor;
 use super::secrets::{digest, new_secret, well_formed};
 use super::throttle::{PER_ACCOUNT, PER_CLIENT, Policy};
-use super::{StaffSession, passwords};
+use super::{Credential, StaffSession, passwords};
 use crate::app::{AppError, Sportello};
 use crate::domain::{NewPassword, StaffEmail, StaffMember};
 use crate::store::{Sessions, StaffAccounts, StoredAccount};
@@ -108,8 +109,8 @@ impl Sportello {
         Sessions::prune(tx.conn(), now).await?;
         Sessions::create(tx.conn(), &digest(&token), member.id, &csrf, now, expires_at).await?;
         tx.commit().await?;
-        let session =
-            StaffSession { member, csrf, client: client.map(str::to_owned), token_digest: digest(&token), expires_at };
+        let credential = Credential::Session(digest(&token));
+        let session = StaffSession { member, csrf, client: client.map(str::to_owned), credential, expires_at };
         Ok(LoggedIn { token, session })
     }
 
@@ -122,6 +123,9 @@ impl Sportello {
     /// The live session behind `token`, read from the database on every request so that a
     /// logout or a password change elsewhere ends it on every instance at once.
     pub async fn staff_session(&self, token: &str, client: Option<&str>) -> Result<StaffSession, AppError> {
+        if let Some(key) = token.strip_prefix(API_KEY_PREFIX) {
+            return self.api_key_session(key, client).await;
+        }
         if !well_formed(token) {
             return Err(AppError::Unauthenticated);
         }
@@ -144,13 +148,13 @@ impl Sportello {
             member,
             csrf: stored.csrf_token,
             client: client.map(str::to_owned),
-            token_digest,
+            credential: Credential::Session(token_digest),
             expires_at: stored.expires_at,
         })
     }
 
     pub async fn log_out(&self, session: &StaffSession) -> Result<(), AppError> {
-        Sessions::delete(self.store.reader(), &session.token_digest).await?;
+        Sessions::delete(self.store.reader(), session.session_digest()?).await?;
         self.audit_member(&session.member, &Actor::of(session), "logout", json!({})).await
     }
 
@@ -175,6 +179,7 @@ impl Sportello {
 
     /// Sets a new password after checking the current one; every other session of the account ends.
     pub async fn change_password(&self, session: &StaffSession, current: &str, new: &str) -> Result<(), AppError> {
+        session.require_person()?;
         let account =
             StaffAccounts::by_id(self.store.reader(), session.member.id).await?.ok_or(AppError::Unauthenticated)?;
         if !self.password_proves(&account, current, session.client.as_deref()).await? {
@@ -185,7 +190,7 @@ impl Sportello {
         let hash = passwords::hash(&password).await?;
         let tx = self.store.begin_write().await?;
         StaffAccounts::set_password(tx.conn(), account.id, &hash, self.clock.now()).await?;
-        let ended = Sessions::delete_for_account(tx.conn(), account.id, Some(&session.token_digest)).await?;
+        let ended = Sessions::delete_for_account(tx.conn(), account.id, Some(session.session_digest()?)).await?;
         tx.commit().await?;
         let detail = json!({ "other_sessions_ended": ended });
         self.audit_member(&session.member, &Actor::of(session), "password.changed", detail).await

@@ -38,6 +38,9 @@ pub struct RoleView {
 pub struct AccountView {
     pub email: String,
     pub roles: Vec<RoleView>,
+    /// The key's name, when the request signed in with an API key (`email` is then a reserved
+    /// address that names the key, not a person).
+    pub api_key: Option<String>,
 }
 
 impl From<&StaffSession> for AccountView {
@@ -55,7 +58,7 @@ impl From<&StaffSession> for AccountView {
                 },
             })
             .collect();
-        Self { email: session.member.email.to_string(), roles }
+        Self { email: session.member.email.to_string(), roles, api_key: session.api_key().map(str::to_owned) }
     }
 }
 

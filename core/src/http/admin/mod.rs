@@ -10,7 +10,7 @@ mod staff;
 
 pub use parts::PartsApi;
 pub use settings::SettingsApi;
-pub use staff::StaffApi;
+pub use staff::{ApiKeysApi, StaffApi};
 
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Header, Path, Query};

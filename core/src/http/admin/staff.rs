@@ -143,3 +143,112 @@ impl StaffApi {
         self.change(request, &auth, &tenant, account.0, StaffChange::Disabled(false)).await
     }
 }
+
+/// An API key as listed: never its secret.
+#[derive(Object)]
+pub struct ApiKeyView {
+    pub id: i32,
+    pub name: String,
+    /// `tenant_admin` or `operator`.
+    pub role: String,
+    pub offices: Vec<String>,
+    /// The address of the admin who made it.
+    pub created_by: String,
+    pub created_at: String,
+    /// To the minute; none if never used.
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl From<crate::store::StoredApiKey> for ApiKeyView {
+    fn from(k: crate::store::StoredApiKey) -> Self {
+        Self {
+            id: k.id,
+            name: k.name,
+            role: k.role.code().into(),
+            offices: k.offices.iter().map(ToString::to_string).collect(),
+            created_by: k.created_by,
+            created_at: k.created_at.to_rfc3339(),
+            last_used_at: k.last_used_at.map(|t| t.to_rfc3339()),
+            revoked_at: k.revoked_at.map(|t| t.to_rfc3339()),
+        }
+    }
+}
+
+#[derive(Object)]
+pub struct ApiKeyRequest {
+    /// What the key is for, e.g. the system that uses it.
+    pub name: String,
+    /// `tenant_admin` or `operator`.
+    pub role: String,
+    #[oai(default)]
+    pub offices: Vec<String>,
+}
+
+/// A key just made. `key` is shown this once: send it as `Authorization: Bearer <key>`.
+#[derive(Object)]
+pub struct ApiKeyCreated {
+    pub id: i32,
+    pub name: String,
+    pub key: String,
+}
+
+#[derive(poem_openapi::ApiResponse)]
+pub enum KeyMade {
+    #[oai(status = 201)]
+    Created(Json<ApiKeyCreated>),
+}
+
+pub struct ApiKeysApi {
+    pub admin: AdminApi,
+}
+
+#[poem_openapi::OpenApi(prefix_path = "/admin")]
+impl ApiKeysApi {
+    /// The tenant's API keys, newest first, with when each was last used.
+    #[oai(path = "/t/:tenant/api-keys", method = "get", tag = "AdminTag::TenantAdmin")]
+    async fn keys(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+    ) -> ApiResult<Json<Vec<ApiKeyView>>> {
+        let session = self.admin.session(&auth, request).await?;
+        Ok(Json(self.admin.app.api_keys(&session, &tenant).await?.into_iter().map(Into::into).collect()))
+    }
+
+    /// Makes an API key for an integrator, with a role in this tenant (an operator's with its
+    /// offices). Only a person signed in can make one, not another key.
+    #[oai(path = "/t/:tenant/api-keys", method = "post", tag = "AdminTag::TenantAdmin")]
+    async fn create_key(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        body: Json<ApiKeyRequest>,
+    ) -> ApiResult<KeyMade> {
+        let session = self.admin.session(&auth, request).await?;
+        self.admin.app.tenant_for(&session, &tenant, crate::domain::Role::TenantAdmin).await?;
+        let new = crate::app::NewApiKeyRequest {
+            name: body.name.clone(),
+            role: parse_role(&body.role)?,
+            offices: body.offices.clone(),
+        };
+        let made = self.admin.app.create_api_key(&session, &tenant, &new).await?;
+        Ok(KeyMade::Created(Json(ApiKeyCreated { id: made.id, name: made.name, key: made.secret })))
+    }
+
+    /// Revokes a key: its next request is refused on every instance.
+    #[oai(path = "/t/:tenant/api-keys/:key", method = "delete", tag = "AdminTag::TenantAdmin")]
+    async fn revoke_key(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        key: Path<i32>,
+    ) -> ApiResult<Done> {
+        let session = self.admin.session(&auth, request).await?;
+        self.admin.app.revoke_api_key(&session, &tenant, key.0).await?;
+        Ok(Done::NoContent)
+    }
+}

@@ -1,5 +1,6 @@
 //! sea-orm entities, one per table (see `migrations/`).
 
+pub mod api_key;
 pub mod audit_event;
 pub mod booking;
 pub mod hold_claim;

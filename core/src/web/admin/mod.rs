@@ -6,6 +6,7 @@
 //! what is decided by the use cases (`app::staff`), the same ones the admin API calls.
 
 mod account;
+mod api_keys;
 mod audit;
 mod configuration;
 mod edits;
@@ -91,6 +92,9 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/staff/:account/removal", M::POST, TenantAdmin, staff::remove_member),
         page("/admin/t/:tenant/staff/:account/disabled", M::POST, TenantAdmin, staff::disable_member),
         page("/admin/t/:tenant/audit", M::GET, TenantAdmin, audit::tenant_log),
+        page("/admin/t/:tenant/api-keys", M::GET, TenantAdmin, api_keys::keys_page),
+        page("/admin/t/:tenant/api-keys", M::POST, TenantAdmin, api_keys::create_key),
+        page("/admin/t/:tenant/api-keys/:key/revocation", M::POST, TenantAdmin, api_keys::revoke_key),
         page("/admin/t/:tenant/configuration", M::GET, TenantAdmin, configuration::configuration_page),
         page("/admin/t/:tenant/configuration", M::POST, TenantAdmin, configuration::save_configuration),
         page("/admin/t/:tenant/versions/:version/restore", M::POST, TenantAdmin, configuration::restore_version),
@@ -160,7 +164,9 @@ impl Web {
         let client = self.client_of(request);
         let token = super::staff_cookie::read(request, self.plain_http).unwrap_or_default();
         match self.app.staff_session(&token, client.as_deref()).await {
-            Ok(session) => Ok(StaffVisit { session, locale, remember, path }),
+            // The pages are for people: an API key in the cookie signs nobody in.
+            Ok(session) if session.api_key().is_none() => Ok(StaffVisit { session, locale, remember, path }),
+            Ok(_) => Err(poem::Error::from_response(super::see_other("/admin/login"))),
             Err(AppError::Unauthenticated) => {
                 let next = if request.method() == Method::GET { request.uri().path() } else { "/admin/" };
                 let mut location = format!("/admin/login?next={}", views::encode(next));

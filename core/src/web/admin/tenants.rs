@@ -119,6 +119,7 @@ pub async fn overview(web: WebData<'_>, request: &Request, Path(tenant): Path<St
         staff_url: format!("{base}/staff"),
         configuration_url: format!("{base}/configuration"),
         audit_url: format!("{base}/audit"),
+        keys_url: format!("{base}/api-keys"),
         public_url: format!("/t/{}/", overview.slug),
         is_admin: overview.role >= Role::TenantAdmin,
         role_key: role_key(overview.role),
