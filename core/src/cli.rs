@@ -95,9 +95,10 @@ fn parse_role(raw: &str) -> Result<Role, String> {
 
 #[derive(Subcommand, Debug)]
 enum TenantCommand {
-    /// Creates or updates a tenant from a pack folder, reporting what changed. A change that would
+    /// Creates or updates a tenant from a pack folder or archive, reporting what changed. A change that would
     /// strand upcoming bookings is refused with their list unless --stranded says what to do.
     Apply {
+        /// A pack folder (`tenants/<slug>/`), or a pack archive exported from the admin pages.
         dir: PathBuf,
         /// keep (they stay valid) or cancel (with --cancel-reason, recorded on each).
         #[arg(long)]

@@ -31,9 +31,9 @@ pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::LookupResult;
 pub(crate) use staff::secrets;
 pub use staff::{
-    ApiKeyMade, AuditFilter, AuditPage, ConfigurationView, InvitationLink, InvitationView, LoggedIn, NewApiKeyRequest,
-    NewStaff, NewTenant, OfficeLoad, Parts, SettingsView, StaffChange, StaffList, StaffSession, TenantOverview,
-    TenantSummary,
+    ApiKeyMade, AuditFilter, AuditPage, ConfigurationView, ExportedPack, InvitationLink, InvitationView, LoggedIn,
+    NewApiKeyRequest, NewStaff, NewTenant, OfficeLoad, Parts, SettingsView, StaffChange, StaffList, StaffSession,
+    TenantOverview, TenantSummary,
 };
 pub use tenants::{ApplyReport, StrandPolicy, StrandedBooking};
 

@@ -89,10 +89,18 @@ impl Sportello {
         self.apply_pack_with(dir, &StrandPolicy::Refuse).await
     }
 
-    /// As `apply_pack`, doing with stranded bookings what `policy` says.
-    pub async fn apply_pack_with(&self, dir: &Path, policy: &StrandPolicy) -> Result<ApplyReport, AppError> {
-        let (source, config) = PackSource::read(dir)?;
-        let file = dir.join(crate::packs::MANIFEST).display().to_string();
+    /// As `apply_pack`, doing with stranded bookings what `policy` says. `path` is a pack
+    /// folder, or a pack archive (`.tar.gz`, as the admin pages export).
+    pub async fn apply_pack_with(&self, path: &Path, policy: &StrandPolicy) -> Result<ApplyReport, AppError> {
+        let (source, config) = if path.is_file() {
+            let shown = path.display().to_string();
+            let bytes = std::fs::read(path).map_err(|e| PackError::new(&shown, "(file)", e.to_string()))?;
+            let (folder, files) = crate::packs::unpack_archive(&bytes)?;
+            PackSource::from_files(&folder, files, &shown)?
+        } else {
+            PackSource::read(path)?
+        };
+        let file = path.join(crate::packs::MANIFEST).display().to_string();
         self.store_configuration(&source, &config, &file, Expected::Current, policy, &Actor::console()).await
     }
 

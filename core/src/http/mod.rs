@@ -31,12 +31,15 @@ use public::PublicApi;
 const MAX_BODY_BYTES: usize = 64 * 1024;
 const MAX_ADMIN_BODY_BYTES: usize = 1024 * 1024;
 const MAX_LOGO_BODY_BYTES: usize = crate::packs::MAX_LOGO_BYTES + 16 * 1024;
+/// A compressed pack archive: never more than it unpacks to.
+const MAX_PACK_BODY_BYTES: usize = crate::packs::MAX_ARCHIVE_BYTES as usize + 16 * 1024;
 
 fn body_limit(path: &str) -> usize {
     let admin = path.starts_with("/admin/") || path.starts_with("/api/v1/admin/");
-    match (admin, path.ends_with("/logo")) {
-        (true, true) => MAX_LOGO_BODY_BYTES,
-        (true, false) => MAX_ADMIN_BODY_BYTES,
+    match (admin, path.rsplit('/').next().unwrap_or_default()) {
+        (true, "logo") => MAX_LOGO_BODY_BYTES,
+        (true, "pack") => MAX_PACK_BODY_BYTES,
+        (true, _) => MAX_ADMIN_BODY_BYTES,
         (false, _) => MAX_BODY_BYTES,
     }
 }
@@ -53,6 +56,7 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
         admin::SettingsApi { admin: admin() },
         admin::StaffApi { admin: admin() },
         admin::ApiKeysApi { admin: admin() },
+        admin::PacksApi { admin: admin() },
     );
     let api = OpenApiService::new(apis, "Sportello", env!("CARGO_PKG_VERSION"))
         .description("Appointment booking for public bodies. Errors are RFC 9457 problem details.")

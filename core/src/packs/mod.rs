@@ -1,6 +1,7 @@
 //! Tenant packs: a folder `tenants/<slug>/` with `tenant.toml` and a logo, parsed and validated
 //! into a `TenantConfig`. The format is documented in `docs/tenant-pack.md`.
 
+mod archive;
 mod diff;
 mod edit;
 mod file;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::plugin_host::Dataset;
 
+pub use archive::{MAX_ARCHIVE_BYTES, PackFiles, pack_archive, unpack_archive};
 pub use diff::{Change, Item, diff};
 pub use edit::{ClosureDraft, EditError, IntervalDraft, Manifest, OfficeDraft, ServiceDraft, WEEKDAYS, drafts};
 pub use logo::{LogoError, LogoKind, MAX_LOGO_BYTES, check_logo};
@@ -55,17 +57,30 @@ pub const TEMPLATES_DIR: &str = "templates";
 pub const MANIFEST: &str = "tenant.toml";
 
 impl PackSource {
-    /// Reads `dir/tenant.toml` and the logo it names; the manifest is validated too.
+    /// Reads the pack folder `dir`: its `tenant.toml` and the files it names, each within its cap.
     pub fn read(dir: &Path) -> Result<(Self, crate::domain::TenantConfig), PackError> {
-        let manifest_path = dir.join(MANIFEST);
-        let file = manifest_path.display().to_string();
+        let folder = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let (mut source, config) = Self::from_files(folder, read_folder(dir)?, &dir.display().to_string())?;
+        source.dir = dir.to_owned();
+        Ok((source, config))
+    }
+
+    /// A pack from its files in memory (an archive): the manifest validated, the folder named
+    /// after its slug, and every file it names present and within its cap. `origin` names the
+    /// pack in errors.
+    pub fn from_files(
+        folder: &str,
+        mut files: PackFiles,
+        origin: &str,
+    ) -> Result<(Self, crate::domain::TenantConfig), PackError> {
+        let file = format!("{origin}/{MANIFEST}");
+        let manifest = files.remove(MANIFEST).ok_or_else(|| PackError::new(&file, "(file)", "missing"))?;
         let manifest =
-            std::fs::read_to_string(&manifest_path).map_err(|e| PackError::new(&file, "(file)", e.to_string()))?;
+            String::from_utf8(manifest).map_err(|_| PackError::new(&file, "(file)", "must be UTF-8 text"))?;
         let config = parse_config(&manifest).map_err(|mut e| {
             e.file = file.clone();
             e
         })?;
-        let folder = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if folder != config.slug.as_str() {
             return Err(PackError::new(
                 &file,
@@ -79,41 +94,92 @@ impl PackSource {
                 if name.contains(['/', '\\']) || name.starts_with('.') {
                     return Err(PackError::new(&file, "branding.logo", "must be a file name inside the pack folder"));
                 }
-                let path = dir.join(name);
-                let cannot_read =
-                    |e: std::io::Error| PackError::new(&file, "branding.logo", format!("cannot read {name:?}: {e}"));
-                if std::fs::metadata(&path).map_err(cannot_read)?.len() > MAX_LOGO_BYTES as u64 {
-                    return Err(PackError::new(&file, "branding.logo", LogoError::TooLarge.to_string()));
-                }
-                let bytes = std::fs::read(&path).map_err(cannot_read)?;
+                let bytes = files
+                    .remove(name)
+                    .ok_or_else(|| PackError::new(&file, "branding.logo", format!("{name:?} is not in the pack")))?;
                 let kind = check_logo(&bytes).map_err(|e| PackError::new(&file, "branding.logo", e.to_string()))?;
                 Some((bytes, kind.content_type().to_owned()))
             }
         };
-        let mut files = Vec::new();
+        let mut named = Vec::new();
         for (index, plugin) in config.plugins.iter().enumerate() {
             let key = format!("plugins[{index}].file");
-            let bytes = std::fs::read(dir.join(&plugin.file))
-                .map_err(|e| PackError::new(&file, &key, format!("cannot read {:?}: {e}", plugin.file)))?;
+            let bytes = files
+                .get(&plugin.file)
+                .ok_or_else(|| PackError::new(&file, &key, format!("{:?} is not in the pack", plugin.file)))?;
             if bytes.len() > MAX_PLUGIN_BYTES {
                 return Err(PackError::new(&file, &key, "a plugin module must be at most 8 MiB"));
             }
-            files.push((plugin.file.clone(), bytes));
+            named.push((plugin.file.clone(), bytes.clone()));
         }
         for (index, (_, path)) in config.datasets.iter().enumerate() {
             let key = format!("datasets[{index}].file");
-            let bytes = std::fs::read(dir.join(path))
-                .map_err(|e| PackError::new(&file, &key, format!("cannot read {path:?}: {e}")))?;
+            let bytes =
+                files.get(path).ok_or_else(|| PackError::new(&file, &key, format!("{path:?} is not in the pack")))?;
             if bytes.len() > MAX_DATASET_BYTES {
                 return Err(PackError::new(&file, &key, "a dataset must be at most 16 MiB"));
             }
-            Dataset::from_csv(&bytes).map_err(|reason| PackError::new(&file, &key, format!("{path}: {reason}")))?;
-            files.push((path.clone(), bytes));
+            Dataset::from_csv(bytes).map_err(|reason| PackError::new(&file, &key, format!("{path}: {reason}")))?;
+            named.push((path.clone(), bytes.clone()));
         }
-        files.extend(read_templates(dir)?);
-        files.sort();
-        Ok((Self { dir: dir.to_owned(), manifest, logo, files }, config))
+        for (path, bytes) in files.iter().filter(|(p, _)| p.starts_with(&format!("{TEMPLATES_DIR}/"))) {
+            named.push((path.clone(), checked_template(&format!("{origin}/{path}"), path, bytes)?));
+        }
+        named.sort();
+        named.dedup_by(|a, b| a.0 == b.0);
+        Ok((Self { dir: PathBuf::from(folder), manifest, logo, files: named }, config))
     }
+
+    /// The pack as an archive: what `sportello tenant apply` and an import read back.
+    pub fn archive(&self, slug: &str) -> Result<Vec<u8>, PackError> {
+        let mut files = PackFiles::new();
+        files.insert(MANIFEST.to_owned(), self.manifest.clone().into_bytes());
+        if let (Some((bytes, _)), Some(name)) = (&self.logo, logo_name(&self.manifest)) {
+            files.insert(name, bytes.clone());
+        }
+        files.extend(self.files.iter().cloned());
+        pack_archive(slug, &files)
+    }
+}
+
+/// The logo's file name a manifest gives.
+fn logo_name(manifest: &str) -> Option<String> {
+    parse_config(manifest).ok().and_then(|c| c.branding.logo)
+}
+
+/// Reads what a pack folder may hold: the manifest, images beside it (the logo), and the
+/// plugins, datasets and templates folders; each file refused above its cap before it is read.
+fn read_folder(dir: &Path) -> Result<PackFiles, PackError> {
+    let mut files = PackFiles::new();
+    let place = dir.display().to_string();
+    let manifest = std::fs::read(dir.join(MANIFEST))
+        .map_err(|e| PackError::new(format!("{place}/{MANIFEST}"), "(file)", e.to_string()))?;
+    files.insert(MANIFEST.to_owned(), manifest);
+    let folders: [(&str, &[&str], u64); 4] = [
+        ("", &["svg", "png", "jpg", "jpeg", "webp"], MAX_LOGO_BYTES as u64),
+        ("plugins", &["wasm"], MAX_PLUGIN_BYTES as u64),
+        ("datasets", &["csv"], MAX_DATASET_BYTES as u64),
+        (TEMPLATES_DIR, &["hbs"], MAX_TEMPLATE_BYTES as u64),
+    ];
+    for (folder, extensions, cap) in folders {
+        let Ok(entries) = std::fs::read_dir(dir.join(folder)) else { continue };
+        for path in entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()) {
+            let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else { continue };
+            let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+            if !extensions.contains(&extension.as_str()) {
+                continue;
+            }
+            let shown = path.display().to_string();
+            let size = std::fs::metadata(&path).map_err(|e| PackError::new(&shown, "(file)", e.to_string()))?.len();
+            if size > cap {
+                return Err(PackError::new(&shown, "(file)", format!("larger than {} KiB", cap / 1024)));
+            }
+            let bytes = std::fs::read(&path).map_err(|e| PackError::new(&shown, "(file)", e.to_string()))?;
+            let key = if folder.is_empty() { name } else { format!("{folder}/{name}") };
+            files.insert(key, bytes);
+        }
+    }
+    Ok(files)
 }
 
 impl PackSource {
@@ -159,27 +225,17 @@ impl PackSource {
     }
 }
 
-/// The pack's page templates (`templates/<name>.hbs`), each checked to compile: they are stored
-/// with the configuration, so every instance renders the same version of them.
-fn read_templates(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, PackError> {
-    let folder = dir.join(TEMPLATES_DIR);
-    let Ok(entries) = std::fs::read_dir(&folder) else { return Ok(Vec::new()) };
-    let mut templates = Vec::new();
-    for path in entries.filter_map(Result::ok).map(|e| e.path()) {
-        let file = path.display().to_string();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".hbs")) else {
-            continue;
-        };
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
-            return Err(PackError::new(&file, "(file)", "a template is named like `details.hbs`"));
-        }
-        let bytes = std::fs::read(&path).map_err(|e| PackError::new(&file, "(file)", e.to_string()))?;
-        if bytes.len() > MAX_TEMPLATE_BYTES {
-            return Err(PackError::new(&file, "(file)", "a template must be at most 64 KiB"));
-        }
-        let text = std::str::from_utf8(&bytes).map_err(|_| PackError::new(&file, "(file)", "must be UTF-8 text"))?;
-        handlebars::Template::compile(text).map_err(|e| PackError::new(&file, "(template)", e.to_string()))?;
-        templates.push((format!("{TEMPLATES_DIR}/{name}.hbs"), bytes));
+/// A page template (`templates/<name>.hbs`) checked to compile: templates are stored with the
+/// configuration, so every instance renders the same version of them.
+fn checked_template(shown: &str, path: &str, bytes: &[u8]) -> Result<Vec<u8>, PackError> {
+    let name = path.strip_prefix(&format!("{TEMPLATES_DIR}/")).and_then(|n| n.strip_suffix(".hbs")).unwrap_or_default();
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
+        return Err(PackError::new(shown, "(file)", "a template is named like `details.hbs`"));
     }
-    Ok(templates)
+    if bytes.len() > MAX_TEMPLATE_BYTES {
+        return Err(PackError::new(shown, "(file)", "a template must be at most 64 KiB"));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| PackError::new(shown, "(file)", "must be UTF-8 text"))?;
+    handlebars::Template::compile(text).map_err(|e| PackError::new(shown, "(template)", e.to_string()))?;
+    Ok(bytes.to_vec())
 }

@@ -57,6 +57,22 @@ fn migrate_and_apply_packs() {
     assert!(stderr.contains("tenant.toml: services[0].horizon_days: must be between 1 and 365"), "{stderr}");
 }
 
+/// A pack exported as an archive applies with `tenant apply`, and gives the same configuration
+/// as its folder: applying the folder afterwards changes nothing.
+#[test]
+fn a_pack_archive_applies_like_its_folder() {
+    let db = temp_db();
+    assert!(sportello(&db, &["migrate"]).status.success());
+    let (source, _) = sportello::packs::PackSource::read(&repo().join("tenants/cbtoscananord")).unwrap();
+    let archive = std::env::temp_dir().join(format!("sportello-pack-{}.tar.gz", rand_suffix()));
+    std::fs::write(&archive, source.archive("cbtoscananord").unwrap()).unwrap();
+    let out = sportello(&db, &["tenant", "apply", archive.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "cbtoscananord: tenant created");
+    let out = sportello(&db, &["tenant", "apply", "tenants/cbtoscananord"]);
+    assert_eq!(text(&out.stdout).trim(), "cbtoscananord: unchanged", "{}", text(&out.stderr));
+}
+
 /// Sends one HTTP/1.1 request and returns (status, body).
 fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");

@@ -146,6 +146,14 @@ test("a tenant admin changes the hours in the week grid, sees the history, and r
   await page.click('button:has-text("Make the key")');
   assert.match(await page.inputValue("#new-key"), /^sportello_key_[0-9a-f]{64}$/);
   await assertAccessible(page, "API key made");
+
+  // The whole body as one file: downloaded, and imported back unchanged.
+  await page.goto(`${env.server.base}/admin/t/comune-esempio/configuration`);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click('a:has-text("Download the pack")')]);
+  assert.match(download.suggestedFilename(), /^comune-esempio-v\d+\.tar\.gz$/);
+  await page.setInputFiles("#f-archive", await download.path());
+  await page.click('button:has-text("Import as a new version")');
+  assert.match(await page.textContent("[role=status]"), /Nothing changed/);
   page.assertSameOrigin();
 });
 

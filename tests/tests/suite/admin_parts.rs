@@ -311,7 +311,89 @@ async fn settings_and_logo_through_the_pages(backend: Backend) {
     assert_eq!(logo.bytes().await.unwrap().to_vec(), png);
 }
 
+async fn get_pack(s: &TestServer, who: &Staff, tenant: &str) -> Vec<u8> {
+    let response = s
+        .http
+        .get(format!("{}/api/v1/admin/t/{tenant}/pack", s.base))
+        .header("authorization", who.bearer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "application/gzip");
+    response.bytes().await.unwrap().to_vec()
+}
+
+async fn put_pack(s: &TestServer, who: &Staff, if_match: &str, archive: Vec<u8>) -> (u16, Value) {
+    let response = s
+        .http
+        .put(format!("{}/api/v1/admin/t/{TENANT}/pack", s.base))
+        .header("authorization", who.bearer())
+        .header("if-match", if_match)
+        .header("content-type", "application/octet-stream")
+        .body(archive)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+/// A tenant goes out as a pack archive and comes back: applied on another installation it gives
+/// the same configuration; imported here it is a new version, checked like any save; another
+/// tenant's pack and an archive that leaves its folder are refused and change nothing.
+async fn packs_go_out_and_come_back(backend: Backend) {
+    use sportello::packs::{pack_archive, unpack_archive};
+    let s = TestServer::start(backend).await;
+    let admin = admin(&s).await;
+    let path = format!("/api/v1/admin/t/{TENANT}/offices/nord");
+    assert_eq!(s.admin_send(&admin, "PUT", &path, Some("\"1\""), Some(&north_office())).await.0, 200);
+    let archive = get_pack(&s, &admin, TENANT).await;
+    let (folder, files) = unpack_archive(&archive).unwrap();
+    let (_, current) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/configuration")).await;
+    assert_eq!(folder, TENANT);
+    assert_eq!(String::from_utf8(files["tenant.toml"].clone()).unwrap(), current["pack"].as_str().unwrap());
+
+    // Another installation, with the test packs as they were: the archive brings office nord.
+    let elsewhere = TestServer::start(Backend::sqlite()).await;
+    let file = std::env::temp_dir().join(format!("{}-{TENANT}.tar.gz", uuid::Uuid::new_v4()));
+    std::fs::write(&file, &archive).unwrap();
+    let applied = elsewhere.app.apply_pack_with(&file, &sportello::app::StrandPolicy::Refuse).await.unwrap();
+    assert_eq!(applied.changes.iter().map(ToString::to_string).collect::<Vec<_>>(), ["office nord added"]);
+    assert_eq!(elsewhere.remaining(TENANT, "visita", "nord", WEDNESDAY_NINE).await, Some(2));
+
+    // Imported here: a new version; an old If-Match is stale.
+    let mut edited = files.clone();
+    let text = String::from_utf8(edited["tenant.toml"].clone()).unwrap().replace("Sede nord", "Sede settentrionale");
+    edited.insert("tenant.toml".into(), text.into_bytes());
+    let (status, saved) = put_pack(&s, &admin, "\"2\"", pack_archive(TENANT, &edited).unwrap()).await;
+    assert_eq!((status, saved["changes"].clone()), (200, json!(["office nord changed"])), "{saved}");
+    assert_eq!(put_pack(&s, &admin, "\"2\"", archive.clone()).await.0, 412);
+
+    // Another tenant's pack, through this tenant: refused, and that tenant is untouched.
+    let outsider = s.staff("admin@altro.example.it", Role::TenantAdmin, Some("altro"), &[]).await;
+    let theirs = get_pack(&s, &outsider, "altro").await;
+    let (status, refused) = put_pack(&s, &admin, "\"3\"", theirs).await;
+    assert_eq!((status, refused["errors"][0]["code"].as_str()), (422, Some("other_tenant_pack")), "{refused}");
+    let (_, altro) = s.admin_get(&outsider, "/api/v1/admin/t/altro/versions").await;
+    assert_eq!(altro.as_array().unwrap().len(), 1, "{altro}");
+
+    // Its files pass the same checks as uploads: a logo with a script is refused.
+    let mut scripted = edited.clone();
+    let text = String::from_utf8(edited["tenant.toml"].clone()).unwrap().replacen(
+        "[branding]\n",
+        "[branding]\nlogo = \"logo.svg\"\n",
+        1,
+    );
+    scripted.insert("tenant.toml".into(), text.into_bytes());
+    scripted.insert("logo.svg".into(), SCRIPTED_SVG.as_bytes().to_vec());
+    let (status, refused) = put_pack(&s, &admin, "\"3\"", pack_archive(TENANT, &scripted).unwrap()).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["errors"][0]["message"].as_str().unwrap().contains("script"), "{refused}");
+    assert_eq!(put_pack(&s, &admin, "\"3\"", b"not an archive".to_vec()).await.0, 422);
+}
+
 on_databases!(
+    packs_go_out_and_come_back,
     settings_and_logo_through_the_api,
     settings_and_logo_through_the_pages,
     the_api_edits_services_and_offices,

@@ -96,7 +96,7 @@ impl Sportello {
     }
 
     /// A stale save answered with what was saved meanwhile; a pack problem as field errors.
-    async fn explained(
+    pub(super) async fn explained(
         &self,
         tenant: crate::domain::TenantId,
         expected: i64,

@@ -15,6 +15,7 @@ pub(crate) mod secrets;
 mod sessions;
 mod settings;
 mod throttle;
+mod transfer;
 
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ pub use overview::{OfficeLoad, TenantOverview, TenantSummary};
 pub use parts::Parts;
 pub use sessions::LoggedIn;
 pub use settings::SettingsView;
+pub use transfer::ExportedPack;
 
 /// A signed-in staff member's session, as every admin use case receives it.
 #[derive(Clone, Debug)]

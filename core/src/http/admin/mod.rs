@@ -7,10 +7,12 @@ mod dto;
 mod parts;
 mod settings;
 mod staff;
+mod transfer;
 
 pub use parts::PartsApi;
 pub use settings::SettingsApi;
 pub use staff::{ApiKeysApi, StaffApi};
+pub use transfer::PacksApi;
 
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Header, Path, Query};

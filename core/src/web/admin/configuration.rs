@@ -22,6 +22,10 @@ struct Draft {
     saved: Option<i64>,
     /// The restore that was refused, to be asked again with the bookings' fate.
     restore_action: Option<String>,
+    /// The refusal was an import's: its bookings' fate is chosen with the upload.
+    importing: bool,
+    /// The save changed nothing.
+    unchanged: bool,
 }
 
 impl Web {
@@ -40,6 +44,7 @@ impl Web {
         let base = format!("/admin/t/{slug}");
         let saved_changes = draft
             .saved
+            .filter(|_| !draft.unchanged)
             .and_then(|saved| history.iter().find(|v| v.version == saved))
             .map(|v| v.changes.clone())
             .unwrap_or_default();
@@ -79,6 +84,8 @@ impl Web {
             text: draft.text.unwrap_or(current.manifest),
             state,
             restore_action: draft.restore_action,
+            importing: draft.importing,
+            export: format!("{base}/pack"),
             saved_version: draft.saved,
             saved_changes,
             history: history
@@ -113,7 +120,8 @@ pub async fn configuration_page(
     let visit = web.staff_visit(request).await?;
     // The version a save just made (after its redirect); anything else is ignored.
     let saved = query.get("saved").and_then(|v| v.parse().ok());
-    web.configuration_page(&visit, &tenant, StatusCode::OK, Draft { saved, ..Draft::default() }).await
+    let unchanged = query.contains_key("unchanged");
+    web.configuration_page(&visit, &tenant, StatusCode::OK, Draft { saved, unchanged, ..Draft::default() }).await
 }
 
 #[handler]
@@ -132,7 +140,7 @@ pub async fn save_configuration(
         Err(error) => Err(error),
     };
     match saved {
-        Ok(report) => Ok(saved_page(&visit, &tenant, report.version)),
+        Ok(report) => Ok(saved_page(&visit, &tenant, &report)),
         Err(error) => web.refused(&visit, &tenant, draft, state, error).await,
     }
 }
@@ -156,7 +164,41 @@ pub async fn restore_version(
         Err(error) => Err(error),
     };
     match restoring {
-        Ok(report) => Ok(saved_page(&visit, &tenant, report.version)),
+        Ok(report) => Ok(saved_page(&visit, &tenant, &report)),
         Err(error) => web.refused(&visit, &tenant, draft, state, error).await,
+    }
+}
+
+/// The configuration in force as a pack archive, to download.
+#[handler]
+pub async fn export_pack(web: WebData<'_>, request: &Request, Path(tenant): Path<String>) -> Page {
+    let visit = web.staff_visit(request).await?;
+    let pack = web.app.export_pack(&visit.session, &tenant).await.map_err(|e| stop(web.admin_failure(&visit, &e)))?;
+    Ok(poem::Response::builder()
+        .content_type("application/gzip")
+        .header("Content-Disposition", format!("attachment; filename=\"{}\"", pack.file_name))
+        .header("Cache-Control", "no-store")
+        .body(pack.bytes))
+}
+
+/// A pack archive uploaded as the next version; refused whole, with the reason beside the upload.
+#[handler]
+pub async fn import_pack(web: WebData<'_>, request: &Request, Path(tenant): Path<String>, body: poem::Body) -> Page {
+    let (visit, fields, archive) = web.upload_form(request, &tenant, body, "archive").await?;
+    let mut state = EditState::sent(&fields);
+    let imported = match web.strand_choice(&visit, &fields, &mut state) {
+        Ok(_) if archive.is_empty() => Err(AppError::field("archive", "archive_missing", "Choose a pack archive.")),
+        Ok(policy) => web.app.import_pack(&visit.session, &tenant, version_field(&fields), &archive, &policy).await,
+        Err(error) => Err(error),
+    };
+    match imported {
+        Ok(report) => Ok(saved_page(&visit, &tenant, &report)),
+        Err(error) => {
+            let (status, state) = web.refused_edit(&visit, error, state, |key| {
+                Some(if key == "pack" { "archive".to_owned() } else { key.to_owned() })
+            })?;
+            let draft = Draft { state: Some(state), importing: true, ..Draft::default() };
+            web.configuration_page(&visit, &tenant, status, draft).await
+        }
     }
 }

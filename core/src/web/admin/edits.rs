@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::views::StrandedRow;
 use super::{Fields, Page, StaffVisit, stop};
-use crate::app::{AppError, StrandPolicy, StrandedBooking};
+use crate::app::{AppError, ApplyReport, StrandPolicy, StrandedBooking};
 use crate::web::Web;
 
 /// A configuration form's state besides its own fields.
@@ -43,8 +43,12 @@ impl EditState {
 
 /// After a save: the configuration page saying which version is now in force (in the language
 /// the visitor asked for in the link, if they did).
-pub fn saved_page(visit: &StaffVisit, tenant: &str, version: i64) -> poem::Response {
-    let mut location = format!("/admin/t/{tenant}/configuration?saved={version}");
+pub fn saved_page(visit: &StaffVisit, tenant: &str, report: &ApplyReport) -> poem::Response {
+    let mut location = format!("/admin/t/{tenant}/configuration?saved={}", report.version);
+    if report.changes.is_empty() {
+        // Nothing was saved: the version in force keeps its own changes, which are not these.
+        location.push_str("&unchanged=1");
+    }
     if visit.remember {
         location.push_str(&format!("&lang={}", visit.locale.code()));
     }

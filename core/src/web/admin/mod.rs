@@ -98,6 +98,8 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/configuration", M::GET, TenantAdmin, configuration::configuration_page),
         page("/admin/t/:tenant/configuration", M::POST, TenantAdmin, configuration::save_configuration),
         page("/admin/t/:tenant/versions/:version/restore", M::POST, TenantAdmin, configuration::restore_version),
+        page("/admin/t/:tenant/pack", M::GET, TenantAdmin, configuration::export_pack),
+        page("/admin/t/:tenant/pack", M::POST, TenantAdmin, configuration::import_pack),
         page("/admin/t/:tenant/new-service", M::GET, TenantAdmin, services::new_service_page),
         page("/admin/t/:tenant/new-service", M::POST, TenantAdmin, services::create_service),
         page("/admin/t/:tenant/services/:service", M::GET, TenantAdmin, services::service_page),
@@ -185,6 +187,37 @@ impl Web {
         let visit = self.staff_visit(request).await?;
         visit.check_form(fields).map_err(|e| stop(self.admin_failure(&visit, &e)))?;
         Ok(visit)
+    }
+
+    /// A tenant admin's upload form (multipart): its fields, and the bytes of the file `file`.
+    /// Who may upload is settled before the upload is even parsed; the CSRF token is checked.
+    async fn upload_form(
+        &self,
+        request: &Request,
+        tenant: &str,
+        body: poem::Body,
+        file: &str,
+    ) -> Page<(StaffVisit, Fields, Vec<u8>)> {
+        use poem::FromRequest;
+        let visit = self.staff_visit(request).await?;
+        let fail = |e: AppError| stop(self.admin_failure(&visit, &e));
+        self.app.tenant_for(&visit.session, tenant, crate::domain::Role::TenantAdmin).await.map_err(fail)?;
+        let body = &mut poem::web::RequestBody::new(body);
+        let mut multipart =
+            poem::web::Multipart::from_request(request, body).await.map_err(|_| fail(AppError::StaleForm))?;
+        let (mut fields, mut bytes) = (Fields::new(), Vec::new());
+        while let Ok(Some(field)) = multipart.next_field().await {
+            let name = field.name().unwrap_or_default().to_owned();
+            // The whole body is already within the upload's limit (see `http::body_limit`).
+            let Ok(content) = field.bytes().await else { break };
+            if name == file {
+                bytes = content;
+            } else {
+                fields.insert(name, String::from_utf8_lossy(&content).into_owned());
+            }
+        }
+        visit.check_form(&fields).map_err(fail)?;
+        Ok((visit, fields, bytes))
     }
 
     fn client_of(&self, request: &Request) -> Option<String> {

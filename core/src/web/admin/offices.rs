@@ -339,7 +339,7 @@ impl Web {
             Err(error) => Err(error),
         };
         match saved {
-            Ok(report) => Ok(saved_page(&visit, tenant, report.version)),
+            Ok(report) => Ok(saved_page(&visit, tenant, &report)),
             Err(error) => {
                 let (status, state) = self.refused_edit(&visit, error, state, field_of)?;
                 let shown = Shown { draft: Some(draft), state: Some(state), removing: false };
@@ -395,7 +395,7 @@ pub async fn remove_office(
         Err(error) => Err(error),
     };
     match removed {
-        Ok(report) => Ok(saved_page(&visit, &tenant, report.version)),
+        Ok(report) => Ok(saved_page(&visit, &tenant, &report)),
         Err(error) => {
             let (status, state) = web.refused_edit(&visit, error, state, field_of)?;
             let shown = Shown { state: Some(state), removing: true, ..Shown::default() };

@@ -2,15 +2,15 @@
 //! its logo: a form for the settings, an upload for the logo.
 
 use poem::http::StatusCode;
-use poem::web::{Form, Multipart, Path, RequestBody};
-use poem::{FromRequest, Request, handler};
+use poem::web::{Form, Path};
+use poem::{Request, handler};
 use serde::Serialize;
 
 use super::edits::{EditState, saved_page, version_field};
 use super::services::number;
 use super::{Fields, Page, StaffVisit, WebData, stop};
 use crate::app::AppError;
-use crate::domain::{FieldErrors, Role};
+use crate::domain::FieldErrors;
 use crate::packs::{LimitsDraft, MAX_LOGO_BYTES, SettingsDraft};
 use crate::web::Web;
 
@@ -229,7 +229,7 @@ pub async fn save_settings(
         (Err(error), _) | (_, Err(error)) => Err(error),
     };
     match saved {
-        Ok(report) => Ok(saved_page(&visit, &tenant, report.version)),
+        Ok(report) => Ok(saved_page(&visit, &tenant, &report)),
         Err(error) => {
             let (status, state) = web.refused_edit(&visit, error, state, field_of)?;
             web.settings_page(&visit, &tenant, status, Some(form), Some(state)).await
@@ -239,27 +239,7 @@ pub async fn save_settings(
 
 #[handler]
 pub async fn upload_logo(web: WebData<'_>, request: &Request, Path(tenant): Path<String>, body: poem::Body) -> Page {
-    let visit = web.staff_visit(request).await?;
-    let fail = |e: AppError| stop(web.admin_failure(&visit, &e));
-    // Who may upload is settled before the upload is even parsed.
-    web.app.tenant_for(&visit.session, &tenant, Role::TenantAdmin).await.map_err(fail)?;
-    let mut multipart =
-        Multipart::from_request(request, &mut RequestBody::new(body)).await.map_err(|_| fail(AppError::StaleForm))?;
-    let mut fields = Fields::new();
-    let mut logo = Vec::new();
-    while let Ok(Some(field)) = multipart.next_field().await {
-        let name = field.name().unwrap_or_default().to_owned();
-        // The whole body is already within the upload's limit (see `http::body_limit`).
-        let Ok(bytes) = field.bytes().await else { break };
-        match name.as_str() {
-            "logo" => logo = bytes,
-            "csrf" | "version" => {
-                fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
-            }
-            _ => {}
-        }
-    }
-    visit.check_form(&fields).map_err(fail)?;
+    let (visit, fields, logo) = web.upload_form(request, &tenant, body, "logo").await?;
     let state = EditState::sent(&fields);
     let uploaded = if logo.is_empty() {
         Err(AppError::field("logo", "logo_missing", "Choose an image file."))
@@ -267,7 +247,7 @@ pub async fn upload_logo(web: WebData<'_>, request: &Request, Path(tenant): Path
         web.app.upload_logo(&visit.session, &tenant, version_field(&fields), logo).await
     };
     match uploaded {
-        Ok(report) => Ok(saved_page(&visit, &tenant, report.version)),
+        Ok(report) => Ok(saved_page(&visit, &tenant, &report)),
         Err(error) => web.refused_settings(&visit, &tenant, state, error).await,
     }
 }
@@ -282,7 +262,7 @@ pub async fn remove_logo(
     let visit = web.staff_form(request, &fields).await?;
     let state = EditState::sent(&fields);
     match web.app.remove_logo(&visit.session, &tenant, version_field(&fields)).await {
-        Ok(report) => Ok(saved_page(&visit, &tenant, report.version)),
+        Ok(report) => Ok(saved_page(&visit, &tenant, &report)),
         Err(error) => web.refused_settings(&visit, &tenant, state, error).await,
     }
 }

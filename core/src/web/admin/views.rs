@@ -243,6 +243,10 @@ pub struct ConfigurationPage {
     pub history: Vec<VersionRow>,
     /// When a restore was refused for stranding: where to send the choice.
     pub restore_action: Option<String>,
+    /// An import was refused: the strand choice goes with the next upload.
+    pub importing: bool,
+    /// Where the pack is downloaded, and uploaded.
+    pub export: String,
 }
 
 /// A service or office in the configuration's lists.

@@ -1,0 +1,52 @@
+//! A tenant's configuration as one file: `GET /admin/t/{tenant}/pack` exports it as a pack
+//! archive, `PUT` imports one as the next version.
+
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Binary;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use super::{AdminApi, AdminTag, ApiResult, Saved, StaffToken, saved};
+
+pub struct PacksApi {
+    pub admin: AdminApi,
+}
+
+#[derive(ApiResponse)]
+pub enum Pack {
+    /// The pack archive (`.tar.gz` of the folder `<slug>/`), as `sportello tenant apply` reads it.
+    #[oai(status = 200, content_type = "application/gzip")]
+    Ok(Binary<Vec<u8>>, #[oai(header = "Content-Disposition")] String),
+}
+
+#[OpenApi(prefix_path = "/admin")]
+impl PacksApi {
+    /// The configuration in force as a pack archive: tenant.toml, logo, plugin modules, datasets
+    /// and page templates.
+    #[oai(path = "/t/:tenant/pack", method = "get", tag = "AdminTag::TenantAdmin")]
+    async fn export(&self, request: &poem::Request, auth: StaffToken, tenant: Path<String>) -> ApiResult<Pack> {
+        let session = self.admin.session(&auth, request).await?;
+        let pack = self.admin.app.export_pack(&session, &tenant).await?;
+        let disposition = format!("attachment; filename=\"{}\"", pack.file_name);
+        Ok(Pack::Ok(Binary(pack.bytes), disposition))
+    }
+
+    /// Imports a pack archive (its folder must be this tenant's) as the next version: checked
+    /// whole like any save, `If-Match` naming the version replaced, and the choice for bookings
+    /// it would strand. Archives that unpack to more than 40 MiB are refused.
+    #[oai(path = "/t/:tenant/pack", method = "put", tag = "AdminTag::TenantAdmin")]
+    #[allow(clippy::too_many_arguments)] // one per parameter of the operation
+    async fn import(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        stranded: Query<Option<String>>,
+        cancel_reason: Query<Option<String>>,
+        body: Binary<Vec<u8>>,
+    ) -> ApiResult<Saved> {
+        let (session, expected, policy) =
+            self.admin.change(request, &auth, &tenant, &version, &stranded, &cancel_reason).await?;
+        Ok(saved(self.admin.app.import_pack(&session, &tenant, expected, &body.0, &policy).await?))
+    }
+}
