@@ -213,11 +213,12 @@ async fn the_forms_edit_services_and_offices(backend: Backend) {
 const SAFE_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#005a8c"/></svg>"##;
 const SCRIPTED_SVG: &str = r#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>"#;
 
-async fn put_logo(s: &TestServer, admin: &Staff, if_match: &str, bytes: Vec<u8>) -> (u16, Value) {
+/// `PUT` of a file (a logo, a pack archive) under the tenant's admin API.
+async fn put_file(s: &TestServer, who: &Staff, what: &str, if_match: &str, bytes: Vec<u8>) -> (u16, Value) {
     let response = s
         .http
-        .put(format!("{}/api/v1/admin/t/{TENANT}/logo", s.base))
-        .header("authorization", admin.bearer())
+        .put(format!("{}/api/v1/admin/t/{TENANT}/{what}", s.base))
+        .header("authorization", who.bearer())
         .header("if-match", if_match)
         .header("content-type", "application/octet-stream")
         .body(bytes)
@@ -225,6 +226,10 @@ async fn put_logo(s: &TestServer, admin: &Staff, if_match: &str, bytes: Vec<u8>)
         .await
         .unwrap();
     (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+async fn put_logo(s: &TestServer, admin: &Staff, if_match: &str, bytes: Vec<u8>) -> (u16, Value) {
+    put_file(s, admin, "logo", if_match, bytes).await
 }
 
 /// Through the API: the settings are read and saved as a new version (a mistake named by its
@@ -325,17 +330,7 @@ async fn get_pack(s: &TestServer, who: &Staff, tenant: &str) -> Vec<u8> {
 }
 
 async fn put_pack(s: &TestServer, who: &Staff, if_match: &str, archive: Vec<u8>) -> (u16, Value) {
-    let response = s
-        .http
-        .put(format!("{}/api/v1/admin/t/{TENANT}/pack", s.base))
-        .header("authorization", who.bearer())
-        .header("if-match", if_match)
-        .header("content-type", "application/octet-stream")
-        .body(archive)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+    put_file(s, who, "pack", if_match, archive).await
 }
 
 /// A tenant goes out as a pack archive and comes back: applied on another installation it gives
