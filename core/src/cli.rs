@@ -51,6 +51,9 @@ enum Command {
         /// demo on 127.0.0.1). Never in production.
         #[arg(long, env = "SPORTELLO_PLAIN_HTTP")]
         plain_http: bool,
+        /// Platform admins must sign in with a second factor to act as such.
+        #[arg(long, env = "SPORTELLO_PLATFORM_TWO_FACTOR")]
+        platform_two_factor: bool,
     },
     /// Applies database migrations and exits.
     Migrate,
@@ -163,7 +166,16 @@ impl Cli {
     pub async fn run(self) -> Result<(), CliError> {
         let file = FileConfig::load(self.config.as_deref())?;
         match self.command {
-            Command::Serve { bind, demo, tenants_dir, assets_dir, redis_url, trust_forwarded_for, plain_http } => {
+            Command::Serve {
+                bind,
+                demo,
+                tenants_dir,
+                assets_dir,
+                redis_url,
+                trust_forwarded_for,
+                plain_http,
+                platform_two_factor,
+            } => {
                 let flags = Overrides {
                     database_url: self.database_url,
                     bind,
@@ -173,7 +185,7 @@ impl Cli {
                     trust_forwarded_for,
                     plain_http,
                 };
-                serve(Settings::resolve(flags, file), demo).await
+                serve(Settings::resolve(flags, file), demo, platform_two_factor).await
             }
             Command::Migrate => {
                 let settings =
@@ -218,9 +230,10 @@ fn print_report(report: &crate::app::ApplyReport) {
     }
 }
 
-async fn serve(settings: Settings, demo: bool) -> Result<(), CliError> {
+async fn serve(settings: Settings, demo: bool, platform_two_factor: bool) -> Result<(), CliError> {
     let store = server::open_store(&settings.database_url).await?;
-    let app = server::application(store, settings.redis_url.as_deref(), Some(settings.plugin_cache_dir.clone()))?;
+    let app = server::application(store, settings.redis_url.as_deref(), Some(settings.plugin_cache_dir.clone()))?
+        .with_platform_two_factor(platform_two_factor);
     let holds = if settings.redis_url.is_some() { "Redis" } else { "this process" };
     tracing::info!(holds, "holds are kept in {holds}");
     if demo {

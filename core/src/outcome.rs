@@ -177,6 +177,20 @@ impl Outcome {
             AppError::Forbidden => {
                 Self::client(403, "forbidden", "Forbidden", detail, ("forbidden-title", "forbidden-body"))
             }
+            AppError::CodeRequired => Self::client(
+                401,
+                "code-required",
+                "Second factor required",
+                detail,
+                ("unauthenticated-title", "login-failed-body"),
+            ),
+            AppError::TwoFactorRequired => Self::client(
+                403,
+                "two-factor-required",
+                "Second factor required",
+                detail,
+                ("two-factor-required-title", "two-factor-required-body"),
+            ),
             AppError::StaleForm => {
                 Self::client(403, "form-expired", "Form expired", detail, ("forbidden-title", "form-expired-body"))
             }

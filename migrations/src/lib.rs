@@ -9,6 +9,7 @@ mod m20261130_000004_staff;
 mod m20261130_000005_config_versions;
 mod m20261130_000006_cancel_reason;
 mod m20261130_000007_api_keys;
+mod m20261130_000008_two_factor;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_config_versions::Migration),
             Box::new(m20261130_000006_cancel_reason::Migration),
             Box::new(m20261130_000007_api_keys::Migration),
+            Box::new(m20261130_000008_two_factor::Migration),
         ]
     }
 }

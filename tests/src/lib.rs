@@ -134,10 +134,20 @@ impl TestServer {
     }
 
     pub async fn start_with(backend: Backend, holds: Arc<dyn HoldStore>, now: &str) -> Self {
+        Self::start_configured(backend, holds, now, |app| app).await
+    }
+
+    /// As `start_with`, with the application set up by `configure` (an option of `serve`).
+    pub async fn start_configured(
+        backend: Backend,
+        holds: Arc<dyn HoldStore>,
+        now: &str,
+        configure: impl FnOnce(Sportello) -> Sportello,
+    ) -> Self {
         let store = sportello::server::open_store(&backend.url).await.expect("open store");
         let clock = ManualClock::at(now);
         let plugins = sportello::plugin_host::PluginHost::new(None).expect("plugin host");
-        let app = Sportello::new(store, holds, plugins, clock.clone());
+        let app = configure(Sportello::new(store, holds, plugins, clock.clone()));
         let packs = packs::write_test_packs();
         for dir in &packs {
             app.apply_pack(dir).await.expect("apply test pack");

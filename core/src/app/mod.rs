@@ -31,9 +31,9 @@ pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::LookupResult;
 pub(crate) use staff::secrets;
 pub use staff::{
-    ApiKeyMade, AuditFilter, AuditPage, ConfigurationView, ExportedPack, InvitationLink, InvitationView, LoggedIn,
-    NewApiKeyRequest, NewStaff, NewTenant, OfficeLoad, Parts, SettingsView, StaffChange, StaffList, StaffSession,
-    TenantOverview, TenantSummary,
+    ApiKeyMade, AuditFilter, AuditPage, ConfigurationView, Enrolment, ExportedPack, InvitationLink, InvitationView,
+    LoggedIn, NewApiKeyRequest, NewStaff, NewTenant, OfficeLoad, Parts, SettingsView, StaffChange, StaffList,
+    StaffSession, TenantOverview, TenantSummary, TwoFactorStatus,
 };
 pub use tenants::{ApplyReport, StrandPolicy, StrandedBooking};
 
@@ -97,6 +97,13 @@ pub enum AppError {
     LoginFailed,
     #[error("your role does not allow this")]
     Forbidden,
+    /// The account signs in with a second factor and the login did not bring its code.
+    #[error("this account signs in with a second factor: send the code of its authenticator as `totp`")]
+    CodeRequired,
+    /// The public body (or the platform) asks its staff for a second factor, and this account
+    /// has none yet.
+    #[error("this public body asks its staff for a second factor: turn it on for your account first")]
+    TwoFactorRequired,
     /// A staff form without its session's CSRF token (a forged request, or a page left open
     /// across a new login).
     #[error("this form has expired; reload the page and try again")]
@@ -163,6 +170,8 @@ pub struct Sportello {
     rule_lanes: Arc<rule_lanes::RuleLanes>,
     rule_metrics: Arc<rule_metrics::RuleMetrics>,
     clock: Arc<dyn Clock>,
+    /// Platform admins must sign in with a second factor to act as such.
+    platform_two_factor: bool,
 }
 
 impl Sportello {
@@ -175,8 +184,15 @@ impl Sportello {
             plugins,
             rule_lanes: Arc::new(rule_lanes::RuleLanes::default()),
             rule_metrics: Arc::new(rule_metrics::RuleMetrics::default()),
+            platform_two_factor: false,
             clock,
         }
+    }
+
+    /// Asks platform admins for a second factor before they act as such.
+    pub fn with_platform_two_factor(mut self, required: bool) -> Self {
+        self.platform_two_factor = required;
+        self
     }
 
     /// What this process counted since it started, for `/metrics`.

@@ -21,6 +21,8 @@ pub struct TenantConfig {
     pub grid_minutes: u16,
     pub privacy_notice_version: String,
     pub limits: Limits,
+    /// Its staff must sign in with a second factor to work on its pages and API.
+    pub require_two_factor: bool,
     /// WebAssembly plugins the pack brings, bound to services by id.
     pub plugins: Vec<PluginSpec>,
     /// Keyed tables the plugins may read: (name, CSV file inside the pack).

@@ -62,6 +62,7 @@ pub fn diff(old: &TenantConfig, new: &TenantConfig) -> Vec<Change> {
             c.locales.clone(),
             c.branding.clone(),
             c.hold_seconds,
+            c.require_two_factor,
             c.grid_minutes,
             c.privacy_notice_version.clone(),
             c.limits,

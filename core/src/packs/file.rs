@@ -21,6 +21,9 @@ pub struct PackFile {
     #[serde(default = "default_grid_minutes")]
     pub grid_minutes: u16,
     pub privacy_notice_version: String,
+    /// The body's staff must sign in with a second factor.
+    #[serde(default)]
+    pub require_two_factor: bool,
     pub branding: BrandingFile,
     #[serde(default)]
     pub limits: LimitsFile,

@@ -18,6 +18,8 @@ pub struct SettingsDraft {
     pub hold_minutes: Option<u16>,
     pub hold_seconds: Option<u32>,
     pub privacy_notice_version: String,
+    /// Its staff must sign in with a second factor.
+    pub require_two_factor: bool,
     pub display_name: Option<String>,
     pub primary_color: String,
     pub secondary_color: Option<String>,
@@ -48,6 +50,7 @@ pub fn settings(manifest: &str) -> Result<SettingsDraft, PackError> {
         hold_minutes: file.hold_minutes,
         hold_seconds: file.hold_seconds,
         privacy_notice_version: file.privacy_notice_version,
+        require_two_factor: file.require_two_factor,
         display_name: b.display_name,
         primary_color: b.primary_color,
         secondary_color: b.secondary_color,
@@ -86,6 +89,9 @@ impl Manifest {
         number(root, "hold_minutes", draft.hold_minutes.map(u32::from));
         number(root, "hold_seconds", draft.hold_seconds);
         text(root, "privacy_notice_version", Some(&draft.privacy_notice_version));
+        if draft.require_two_factor || root.contains_key("require_two_factor") {
+            set(root, "require_two_factor", Some(Value::from(draft.require_two_factor)));
+        }
         if let Some(branding) = section(root, "branding") {
             text(branding, "display_name", draft.display_name.as_deref());
             text(branding, "primary_color", Some(&draft.primary_color));

@@ -152,6 +152,7 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
         grid_minutes: file.grid_minutes,
         privacy_notice_version,
         limits: parse_limits(&file.limits)?,
+        require_two_factor: file.require_two_factor,
         plugins,
         datasets,
         services,

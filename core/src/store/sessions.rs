@@ -14,6 +14,8 @@ pub struct StoredSession {
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// Signed in with the password, waiting for the second factor.
+    pub awaiting_code: bool,
 }
 
 pub struct Sessions;
@@ -26,6 +28,7 @@ impl Sessions {
         csrf_token: &str,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
+        awaiting_code: bool,
     ) -> Result<(), StoreError> {
         staff_session::ActiveModel {
             token_digest: Set(token_digest.to_owned()),
@@ -34,6 +37,7 @@ impl Sessions {
             created_at: Set(now),
             last_seen_at: Set(now),
             expires_at: Set(expires_at),
+            awaiting_code: Set(awaiting_code),
         }
         .insert(conn)
         .await?;
@@ -47,6 +51,7 @@ impl Sessions {
             created_at: m.created_at,
             last_seen_at: m.last_seen_at,
             expires_at: m.expires_at,
+            awaiting_code: m.awaiting_code,
         }))
     }
 

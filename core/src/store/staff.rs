@@ -15,6 +15,10 @@ pub struct StoredAccount {
     pub email: StaffEmail,
     pub password_hash: String,
     pub disabled: bool,
+    /// The second factor, when on: the TOTP secret (base32) and the last step used.
+    pub totp_secret: Option<String>,
+    pub totp_pending_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
 }
 
 impl TryFrom<account::Model> for StoredAccount {
@@ -23,7 +27,15 @@ impl TryFrom<account::Model> for StoredAccount {
     fn try_from(m: account::Model) -> Result<Self, StoreError> {
         let email = StaffEmail::parse(&m.email)
             .ok_or_else(|| StoreError::Corrupt(format!("staff account {} has an invalid address", m.id)))?;
-        Ok(Self { id: m.id, email, password_hash: m.password_hash, disabled: m.disabled })
+        Ok(Self {
+            id: m.id,
+            email,
+            password_hash: m.password_hash,
+            disabled: m.disabled,
+            totp_secret: m.totp_secret,
+            totp_pending_secret: m.totp_pending_secret,
+            totp_last_step: m.totp_last_step,
+        })
     }
 }
 
@@ -114,6 +126,49 @@ impl StaffAccounts {
             .exec(conn)
             .await?;
         Ok(())
+    }
+
+    /// Keeps a secret shown for enrolment until a code confirms it.
+    pub async fn set_totp_pending(conn: &impl ConnectionTrait, id: i32, secret: &str) -> Result<(), StoreError> {
+        account::Entity::update_many()
+            .col_expr(account::Column::TotpPendingSecret, Expr::value(secret))
+            .filter(account::Column::Id.eq(id))
+            .exec(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Turns the second factor on with `secret` (`None`: off), its code of `step` spent.
+    pub async fn set_totp(
+        conn: &impl ConnectionTrait,
+        id: i32,
+        secret: Option<&str>,
+        step: Option<i64>,
+    ) -> Result<(), StoreError> {
+        account::Entity::update_many()
+            .col_expr(account::Column::TotpSecret, Expr::value(secret.map(str::to_owned)))
+            .col_expr(account::Column::TotpPendingSecret, Expr::value(Option::<String>::None))
+            .col_expr(account::Column::TotpLastStep, Expr::value(step))
+            .filter(account::Column::Id.eq(id))
+            .exec(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Spends the code of time step `step`, if no code of it or a later step was spent: of two
+    /// requests with the same code, only one gets `true`.
+    pub async fn spend_totp_step(conn: &impl ConnectionTrait, id: i32, step: i64) -> Result<bool, StoreError> {
+        let spent = account::Entity::update_many()
+            .col_expr(account::Column::TotpLastStep, Expr::value(step))
+            .filter(account::Column::Id.eq(id))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(account::Column::TotpLastStep.is_null())
+                    .add(account::Column::TotpLastStep.lt(step)),
+            )
+            .exec(conn)
+            .await?;
+        Ok(spent.rows_affected == 1)
     }
 
     pub async fn set_disabled(conn: &impl ConnectionTrait, id: i32, disabled: bool) -> Result<(), StoreError> {

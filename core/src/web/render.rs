@@ -33,7 +33,7 @@ const TEMPLATES: [(&str, &str); 13] = [
 
 /// The admin pages' templates (`admin-ui/templates`), registered as `admin-<name>`; tenants do
 /// not replace these.
-const ADMIN_TEMPLATES: [(&str, &str); 18] = [
+const ADMIN_TEMPLATES: [(&str, &str); 20] = [
     ("admin-layout", include_str!("../../../admin-ui/templates/layout.hbs")),
     ("admin-error", include_str!("../../../admin-ui/templates/error.hbs")),
     ("admin-login", include_str!("../../../admin-ui/templates/login.hbs")),
@@ -49,6 +49,8 @@ const ADMIN_TEMPLATES: [(&str, &str); 18] = [
     ("admin-settings", include_str!("../../../admin-ui/templates/settings.hbs")),
     ("admin-member", include_str!("../../../admin-ui/templates/member.hbs")),
     ("admin-api-keys", include_str!("../../../admin-ui/templates/api-keys.hbs")),
+    ("admin-login-code", include_str!("../../../admin-ui/templates/login-code.hbs")),
+    ("admin-two-factor", include_str!("../../../admin-ui/templates/two-factor.hbs")),
     ("admin-field", include_str!("../../../admin-ui/templates/field.hbs")),
     ("admin-edit-notices", include_str!("../../../admin-ui/templates/edit-notices.hbs")),
     ("admin-strand-choice", include_str!("../../../admin-ui/templates/strand-choice.hbs")),

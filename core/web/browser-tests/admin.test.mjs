@@ -2,6 +2,7 @@
 // an invitation accepted in another browser, the audit log and the password page, at tablet and
 // desktop sizes, in Italian and English; axe-core on every page; nothing leaves the origin.
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { test } from "node:test";
 import { assertAccessible, desktop, openPage, serverAndBrowser, tablet } from "./browser.mjs";
 import { fillCitizen, toDetails } from "./citizen.mjs";
@@ -224,4 +225,42 @@ test("a platform admin onboards a body; its admin configures it; a citizen books
   await assertAccessible(admin, "tenant with a booking");
   admin.assertSameOrigin();
   citizen.assertSameOrigin();
+});
+
+/** The code an authenticator app shows now for a base32 secret (RFC 6238, SHA-1, 6 digits). */
+function totp(secret) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/\s|=/g, "").toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 15;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
+test("an admin turns on the second factor, keeps the recovery codes, and signs in with a code", async () => {
+  const admin = env.server.staff["admin@cbtoscananord.example"];
+  const page = await openPage(env.browser, env.server.base, tablet);
+  await signIn(page, admin.email, admin.password, "en");
+  await page.goto(`${env.server.base}/admin/account/two-factor`);
+  await assertAccessible(page, "second factor");
+  assert.ok(await page.isVisible(".qr-code svg"), "a QR code to scan");
+  const secret = await page.textContent("#totp-secret");
+  await page.fill("#f-code", totp(secret));
+  await page.click('button:has-text("Turn on the second factor")');
+  assert.equal(await page.locator(".recovery-codes li").count(), 10);
+  await assertAccessible(page, "recovery codes");
+  const recovery = (await page.textContent(".recovery-codes li >> nth=0")).trim();
+
+  await page.click("nav.admin-nav form button[type=submit]");
+  await signIn(page, admin.email, admin.password, "en");
+  assert.match(new URL(page.url()).pathname, /^\/admin\/login\/code$/);
+  await assertAccessible(page, "code step");
+  // A code from the authenticator was spent by the enrolment; a recovery code works as well.
+  await page.fill("#f-code", recovery);
+  await page.click("main form button[type=submit]");
+  assert.equal(new URL(page.url()).pathname, "/admin/");
+  page.assertSameOrigin();
 });

@@ -183,3 +183,5 @@ stale-version-title = Configurazione salvata da un altro
 stale-version-body = Nel frattempo qualcun altro ha salvato una nuova versione. Controlla le sue modifiche e riprova.
 strands-bookings-title = Prenotazioni da decidere
 strands-bookings-body = Alcune prenotazioni future non rientrano più nella configurazione: scegli se mantenerle o annullarle con un motivo.
+two-factor-required-title = Serve il secondo fattore
+two-factor-required-body = Questo ente chiede al personale di accedere con il secondo fattore. Attivalo nel tuo account (Secondo fattore), poi torna qui.

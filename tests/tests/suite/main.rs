@@ -5,6 +5,7 @@ mod admin;
 mod admin_keys;
 mod admin_parts;
 mod admin_staff;
+mod admin_two_factor;
 mod api;
 mod bundled_plugins;
 mod concurrency;

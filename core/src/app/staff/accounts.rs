@@ -162,11 +162,11 @@ impl Sportello {
             Some(slug) => {
                 self.tenant_for(session, slug, Role::TenantAdmin).await?;
             }
-            None => session.member.may_run_platform()?,
+            None => self.as_platform(session)?,
         }
         session.require_person()?;
         if new.role == Role::Platform {
-            session.member.may_run_platform()?;
+            self.as_platform(session)?;
         }
         let email = StaffEmail::parse(&new.email)
             .ok_or_else(|| AppError::field("email", "invalid_email", "Use an address like name@example.org."))?;

@@ -113,6 +113,8 @@ impl Sportello {
             client: client.map(str::to_owned),
             credential: Credential::ApiKey { id: stored.id, name: stored.name },
             expires_at: chrono::DateTime::<chrono::Utc>::MAX_UTC,
+            // Not a person: a key is no less (and no more) than what its admin gave it.
+            two_factor: false,
         })
     }
 }

@@ -125,7 +125,7 @@ impl Sportello {
                 (Some(tenant.id), tenant.config.timezone)
             }
             None => {
-                session.member.may_run_platform()?;
+                self.as_platform(session)?;
                 (None, chrono_tz::UTC)
             }
         };

@@ -16,13 +16,14 @@ mod sessions;
 mod settings;
 mod throttle;
 mod transfer;
+mod two_factor;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use super::{AppError, Sportello, TenantSnapshot};
-use crate::domain::{Denied, Role, StaffMember};
+use crate::domain::{Denied, Grant, Role, StaffMember};
 
 pub use accounts::{InvitationLink, InvitationView, NewStaff, StaffList};
 pub use api_keys::{ApiKeyMade, NewApiKeyRequest};
@@ -36,6 +37,7 @@ pub use parts::Parts;
 pub use sessions::LoggedIn;
 pub use settings::SettingsView;
 pub use transfer::ExportedPack;
+pub use two_factor::{Enrolment, TwoFactorStatus};
 
 /// A signed-in staff member's session, as every admin use case receives it.
 #[derive(Clone, Debug)]
@@ -47,6 +49,8 @@ pub struct StaffSession {
     pub client: Option<String>,
     credential: Credential,
     pub expires_at: DateTime<Utc>,
+    /// The account signs in with a second factor.
+    pub two_factor: bool,
 }
 
 /// What a request signed in with.
@@ -109,6 +113,37 @@ impl Sportello {
     ) -> Result<Arc<TenantSnapshot>, AppError> {
         let tenant = self.tenant_snapshot(slug).await?;
         session.member.may(tenant.id, needed)?;
+        if tenant.config.require_two_factor && !session.two_factor && session.api_key().is_none() {
+            return Err(AppError::TwoFactorRequired);
+        }
+        let through_platform =
+            !session.member.grants.iter().any(|g| matches!(g, Grant::Tenant { tenant: t, .. } if *t == tenant.id));
+        if through_platform {
+            self.as_platform(session)?;
+        }
         Ok(tenant)
+    }
+
+    /// Refuses anyone but a platform admin (with a second factor, when the platform asks for one).
+    pub(crate) fn as_platform(&self, session: &StaffSession) -> Result<(), AppError> {
+        session.member.may_run_platform()?;
+        if self.platform_two_factor && !session.two_factor {
+            return Err(AppError::TwoFactorRequired);
+        }
+        Ok(())
+    }
+
+    /// Whether a body this account works for (or the platform) asks it for a second factor.
+    pub async fn two_factor_required(&self, session: &StaffSession) -> Result<bool, AppError> {
+        for grant in &session.member.grants {
+            let required = match grant {
+                Grant::Platform => self.platform_two_factor,
+                Grant::Tenant { slug, .. } => self.tenant_snapshot(slug).await?.config.require_two_factor,
+            };
+            if required {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }

@@ -69,7 +69,7 @@ impl NewTenant {
 impl Sportello {
     /// Creates a public body with no services yet, and invites its first admin (platform admins).
     pub async fn create_tenant(&self, session: &StaffSession, new: &NewTenant) -> Result<InvitationLink, AppError> {
-        session.member.may_run_platform()?;
+        self.as_platform(session)?;
         let (slug, email) = new.check()?;
         let manifest = FirstManifest {
             slug: slug.as_str(),

@@ -45,7 +45,7 @@ pub struct TenantOverview {
 impl Sportello {
     /// Every tenant with its size (platform admins).
     pub async fn tenant_summaries(&self, session: &StaffSession) -> Result<Vec<TenantSummary>, AppError> {
-        session.member.may_run_platform()?;
+        self.as_platform(session)?;
         let now = self.clock.now();
         let staff = StaffAccounts::count_by_tenant(self.store.reader()).await?;
         let mut summaries = Vec::new();
@@ -106,7 +106,7 @@ impl Sportello {
     /// Suspends or reactivates a tenant (platform admins): while suspended its pages and API say
     /// it is temporarily unavailable; nothing is deleted.
     pub async fn set_suspended(&self, session: &StaffSession, slug: &str, suspended: bool) -> Result<(), AppError> {
-        session.member.may_run_platform()?;
+        self.as_platform(session)?;
         let now = self.clock.now();
         let tenant = Tenants::set_suspended(self.store.reader(), slug, suspended.then_some(now)).await?;
         let tenant = tenant.ok_or(AppError::NotFound("tenant"))?;

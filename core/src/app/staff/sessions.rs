@@ -18,11 +18,15 @@ pub const IDLE_TIMEOUT: TimeDelta = TimeDelta::minutes(60);
 pub const ABSOLUTE_TIMEOUT: TimeDelta = TimeDelta::hours(12);
 /// `last_seen_at` is written at most this often, not on every request.
 const TOUCH_EVERY: TimeDelta = TimeDelta::minutes(1);
+/// How long a password, once right, waits for the second factor.
+const CODE_WAIT: TimeDelta = TimeDelta::minutes(5);
 
 /// A session just opened: the token goes to the client once (cookie or bearer), never stored.
 pub struct LoggedIn {
     pub token: String,
     pub session: StaffSession,
+    /// The password was right; the session is good only for the second factor's code.
+    pub awaiting_code: bool,
 }
 
 impl Sportello {
@@ -53,10 +57,37 @@ impl Sportello {
             }
         };
         self.forget_attempt(&account_key, client_key.as_deref()).await?;
+        let two_factor = account.totp_secret.is_some();
         let member = self.member(account.id, account.email).await?;
-        let logged_in = self.open_session(member, client, replacing).await?;
+        if two_factor {
+            // Signed in only once the code is right too: `complete_login`.
+            return self.open_session(member, client, replacing, Opening::AwaitingCode).await;
+        }
+        let logged_in = self.open_session(member, client, replacing, Opening::Signed { two_factor }).await?;
         let actor = Actor::member(&logged_in.session.member, client);
         self.audit_member(&logged_in.session.member, &actor, "login", json!({})).await?;
+        Ok(logged_in)
+    }
+
+    /// The second step of a login with a second factor: `token` is the session the password
+    /// opened, `code` the authenticator's or a recovery code. A new session replaces it.
+    pub async fn complete_login(&self, token: &str, code: &str, client: Option<&str>) -> Result<LoggedIn, AppError> {
+        let token_digest = if well_formed(token) { digest(token) } else { return Err(AppError::Unauthenticated) };
+        let now = self.clock.now();
+        let stored = Sessions::find(self.store.reader(), &token_digest).await?;
+        let Some(stored) = stored.filter(|s| s.awaiting_code && is_live(s.expires_at, s.last_seen_at, now)) else {
+            return Err(AppError::Unauthenticated);
+        };
+        let account = StaffAccounts::by_id(self.store.reader(), stored.account_id).await?;
+        let Some(account) = account.filter(|a| !a.disabled) else { return Err(AppError::Unauthenticated) };
+        if !self.second_factor_proves(&account, code, client).await? {
+            return Err(AppError::field("code", "wrong_code", "This code is not the one your app shows now."));
+        }
+        let member = self.member(account.id, account.email).await?;
+        let signed = Opening::Signed { two_factor: true };
+        let logged_in = self.open_session(member, client, Some(token), signed).await?;
+        let actor = Actor::member(&logged_in.session.member, client);
+        self.audit_member(&logged_in.session.member, &actor, "login", json!({ "two_factor": true })).await?;
         Ok(logged_in)
     }
 
@@ -82,7 +113,9 @@ impl Sportello {
         member: StaffMember,
         client: Option<&str>,
     ) -> Result<LoggedIn, AppError> {
-        let logged_in = self.open_session(member, client, None).await?;
+        let two_factor =
+            StaffAccounts::by_id(self.store.reader(), member.id).await?.is_some_and(|a| a.totp_secret.is_some());
+        let logged_in = self.open_session(member, client, None, Opening::Signed { two_factor }).await?;
         self.audit_member(
             &logged_in.session.member,
             &Actor::member(&logged_in.session.member, client),
@@ -98,20 +131,26 @@ impl Sportello {
         member: StaffMember,
         client: Option<&str>,
         replacing: Option<&str>,
+        opening: Opening,
     ) -> Result<LoggedIn, AppError> {
         let now = self.clock.now();
         let (token, csrf) = (new_secret(), new_secret());
-        let expires_at = now + ABSOLUTE_TIMEOUT;
+        let (awaiting_code, two_factor) = match opening {
+            Opening::AwaitingCode => (true, true),
+            Opening::Signed { two_factor } => (false, two_factor),
+        };
+        let expires_at = now + if awaiting_code { CODE_WAIT } else { ABSOLUTE_TIMEOUT };
         let tx = self.store.begin_write().await?;
         if let Some(old) = replacing.filter(|t| well_formed(t)) {
             Sessions::delete(tx.conn(), &digest(old)).await?;
         }
         Sessions::prune(tx.conn(), now).await?;
-        Sessions::create(tx.conn(), &digest(&token), member.id, &csrf, now, expires_at).await?;
+        Sessions::create(tx.conn(), &digest(&token), member.id, &csrf, now, expires_at, awaiting_code).await?;
         tx.commit().await?;
         let credential = Credential::Session(digest(&token));
-        let session = StaffSession { member, csrf, client: client.map(str::to_owned), credential, expires_at };
-        Ok(LoggedIn { token, session })
+        let session =
+            StaffSession { member, csrf, client: client.map(str::to_owned), credential, expires_at, two_factor };
+        Ok(LoggedIn { token, session, awaiting_code })
     }
 
     /// The account with its grants.
@@ -134,6 +173,10 @@ impl Sportello {
         let Some(stored) = Sessions::find(self.store.reader(), &token_digest).await? else {
             return Err(AppError::Unauthenticated);
         };
+        if stored.awaiting_code {
+            // Good only for the second factor (`complete_login`), which keeps it until it expires.
+            return Err(AppError::Unauthenticated);
+        }
         if !is_live(stored.expires_at, stored.last_seen_at, now) {
             Sessions::delete(self.store.reader(), &token_digest).await?;
             return Err(AppError::Unauthenticated);
@@ -150,6 +193,7 @@ impl Sportello {
             client: client.map(str::to_owned),
             credential: Credential::Session(token_digest),
             expires_at: stored.expires_at,
+            two_factor: account.totp_secret.is_some(),
         })
     }
 
@@ -197,12 +241,19 @@ impl Sportello {
     }
 }
 
+/// How a session opens: waiting for the second factor, or signed in.
+#[derive(Clone, Copy)]
+enum Opening {
+    AwaitingCode,
+    Signed { two_factor: bool },
+}
+
 /// The throttle's keys for an address as typed and a client: digests, never the values.
-fn attempt_keys(typed: &str, client: Option<&str>) -> (String, Option<String>) {
+pub(super) fn attempt_keys(typed: &str, client: Option<&str>) -> (String, Option<String>) {
     (format!("account:{}", digest(typed)), client.map(|c| format!("client:{}", digest(c))))
 }
 
-fn throttled(account_key: &str, client_key: Option<&str>) -> Vec<(String, Policy)> {
+pub(super) fn throttled(account_key: &str, client_key: Option<&str>) -> Vec<(String, Policy)> {
     let mut keys = vec![(account_key.to_owned(), PER_ACCOUNT)];
     keys.extend(client_key.map(|k| (k.to_owned(), PER_CLIENT)));
     keys

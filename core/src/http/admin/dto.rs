@@ -10,6 +10,8 @@ use crate::store::{AuditEntry, TenantStaff};
 pub struct Credentials {
     pub email: String,
     pub password: String,
+    /// For an account with a second factor: its authenticator's code, or a recovery code.
+    pub totp: Option<String>,
 }
 
 #[derive(Object)]

@@ -178,14 +178,25 @@ impl AdminApi {
 
 #[OpenApi(prefix_path = "/admin")]
 impl AdminApi {
-    /// Signs in with an e-mail address and password. Throttled per account and per client:
-    /// after a few failures each attempt waits longer (429 with `Retry-After`).
+    /// Signs in with an e-mail address and password, and for an account with a second factor
+    /// the code of its authenticator (or a recovery code) as `totp`: without it, 401
+    /// `code-required`. Throttled per account and per client: after a few failures each attempt
+    /// waits longer (429 with `Retry-After`).
     #[oai(path = "/session", method = "post", tag = "AdminTag::Session")]
     async fn log_in(&self, request: &poem::Request, body: Json<Credentials>) -> ApiResult<SessionOpened> {
         let client = self.client(request);
         let carried = staff_cookie::read(request, self.options.plain_http);
         let logged_in = self.app.log_in(&body.email, &body.password, client.as_deref(), carried.as_deref()).await?;
-        Ok(self.opened(logged_in))
+        if !logged_in.awaiting_code {
+            return Ok(self.opened(logged_in));
+        }
+        let code = body.totp.as_deref().ok_or(AppError::CodeRequired)?;
+        match self.app.complete_login(&logged_in.token, code, client.as_deref()).await {
+            Ok(logged_in) => Ok(self.opened(logged_in)),
+            // A wrong code is a failed login, said no more precisely than a wrong password.
+            Err(AppError::Invalid(_)) => Err(AppError::LoginFailed.into()),
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// The signed-in account and its roles.

@@ -28,6 +28,9 @@ pub struct SettingsDocument {
     pub hold_seconds: Option<u32>,
     /// The version of the privacy notice citizens accept (recorded on each booking).
     pub privacy_notice_version: String,
+    /// The body's staff must sign in with a second factor (API keys excepted).
+    #[oai(default)]
+    pub require_two_factor: bool,
     pub display_name: Option<String>,
     /// `#rrggbb`
     pub primary_color: String,
@@ -59,6 +62,7 @@ impl From<SettingsDocument> for SettingsDraft {
             hold_minutes: d.hold_minutes,
             hold_seconds: d.hold_seconds,
             privacy_notice_version: d.privacy_notice_version,
+            require_two_factor: d.require_two_factor,
             display_name: d.display_name,
             primary_color: d.primary_color,
             secondary_color: d.secondary_color,
@@ -85,6 +89,7 @@ impl From<SettingsDraft> for SettingsDocument {
             hold_minutes: d.hold_minutes,
             hold_seconds: d.hold_seconds,
             privacy_notice_version: d.privacy_notice_version,
+            require_two_factor: d.require_two_factor,
             display_name: d.display_name,
             primary_color: d.primary_color,
             secondary_color: d.secondary_color,

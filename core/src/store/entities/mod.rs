@@ -12,6 +12,7 @@ pub mod pack_file;
 pub mod staff_account;
 pub mod staff_grant;
 pub mod staff_invitation;
+pub mod staff_recovery_code;
 pub mod staff_session;
 pub mod tenant;
 pub mod tenant_version;

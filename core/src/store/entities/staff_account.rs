@@ -13,6 +13,12 @@ pub struct Model {
     pub disabled: bool,
     pub created_at: DateTimeUtc,
     pub password_changed_at: DateTimeUtc,
+    /// Base32 TOTP secret, once the second factor is on.
+    pub totp_secret: Option<String>,
+    /// A secret shown for enrolment, not yet confirmed with a code.
+    pub totp_pending_secret: Option<String>,
+    /// The last time step whose code was accepted: each code works once.
+    pub totp_last_step: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

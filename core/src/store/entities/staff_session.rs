@@ -11,6 +11,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// Signed in with the password, waiting for the second factor: good for nothing else.
+    pub awaiting_code: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

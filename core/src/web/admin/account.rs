@@ -33,7 +33,12 @@ fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
 impl Web {
     /// The login form with a fresh form token, set in a cookie as well (double submit: a page
     /// of another site can neither read the cookie nor send it).
-    fn login_form(&self, request: &Request, status: StatusCode, mut view: LoginView) -> Response {
+    fn login_form(&self, request: &Request, status: StatusCode, view: LoginView) -> Response {
+        self.login_step(request, "admin-login", status, view)
+    }
+
+    /// A step of signing in (`admin-login`, `admin-login-code`) with its form token.
+    fn login_step(&self, request: &Request, template: &str, status: StatusCode, mut view: LoginView) -> Response {
         view.login_token = secrets::new_secret();
         let secure = if self.plain_http { "" } else { "; Secure" };
         let cookie = format!(
@@ -41,7 +46,7 @@ impl Web {
             view.login_token
         );
         let retry_after = view.retry_after;
-        let mut response = self.public_page(request, "admin-login", status, &view);
+        let mut response = self.public_page(request, template, status, &view);
         if let Ok(value) = cookie.parse() {
             response.headers_mut().append("Set-Cookie", value);
         }
@@ -89,6 +94,16 @@ pub async fn log_in(web: WebData<'_>, request: &Request, Form(fields): Form<Fiel
     let client = web.client_of(request);
     let carried = staff_cookie::read(request, web.plain_http);
     match web.app.log_in(&email, field(&fields, "password"), client.as_deref(), carried.as_deref()).await {
+        Ok(logged_in) if logged_in.awaiting_code => {
+            // The session that waits for the code, and the code's own page.
+            let cookie =
+                staff_cookie::set(&logged_in.token, logged_in.session.expires_at, web.app.now(), web.plain_http);
+            let mut response = see_other(&format!("/admin/login/code?next={}", super::views::encode(&next)));
+            if let Ok(value) = cookie.parse() {
+                response.headers_mut().append("Set-Cookie", value);
+            }
+            response
+        }
         Ok(logged_in) => web.signed_in(&logged_in, &next),
         Err(AppError::LoginFailed) => {
             let view = LoginView { email, next, error_key: Some("admin-login-failed"), ..LoginView::default() };
@@ -103,6 +118,44 @@ pub async fn log_in(web: WebData<'_>, request: &Request, Form(fields): Form<Fiel
                 ..LoginView::default()
             };
             web.login_form(request, StatusCode::TOO_MANY_REQUESTS, view)
+        }
+        Err(error) => web.admin_failure_bare(request, &error),
+    }
+}
+
+#[handler]
+pub async fn code_page(web: WebData<'_>, request: &Request, Query(query): Query<NextQuery>) -> Response {
+    let view = LoginView { next: safe_next(query.next.as_deref()), ..LoginView::default() };
+    web.login_step(request, "admin-login-code", StatusCode::OK, view)
+}
+
+/// The second step of signing in: the code of the account's authenticator, or a recovery code.
+#[handler]
+pub async fn enter_code(web: WebData<'_>, request: &Request, Form(fields): Form<Fields>) -> Response {
+    let next = safe_next(fields.get("next").map(String::as_str));
+    let sent = field(&fields, "login_token");
+    let kept = crate::web::cookie(request, LOGIN_COOKIE);
+    let again = |error_key, status| {
+        let view = LoginView { next: next.clone(), error_key: Some(error_key), ..LoginView::default() };
+        web.login_step(request, "admin-login-code", status, view)
+    };
+    if !kept.is_some_and(|kept| !sent.is_empty() && secrets::same(kept, sent)) {
+        return again("admin-login-expired", StatusCode::FORBIDDEN);
+    }
+    let client = web.client_of(request);
+    let pending = staff_cookie::read(request, web.plain_http).unwrap_or_default();
+    match web.app.complete_login(&pending, field(&fields, "code"), client.as_deref()).await {
+        Ok(logged_in) => web.signed_in(&logged_in, &next),
+        Err(AppError::Invalid(_)) => again("admin-code-wrong", StatusCode::UNAUTHORIZED),
+        Err(AppError::Unauthenticated) => see_other("/admin/login"),
+        Err(AppError::RateLimited { retry_after }) => {
+            let view = LoginView {
+                next: next.clone(),
+                error_key: Some("admin-login-throttled"),
+                retry_after: Some(retry_after),
+                ..LoginView::default()
+            };
+            web.login_step(request, "admin-login-code", StatusCode::TOO_MANY_REQUESTS, view)
         }
         Err(error) => web.admin_failure_bare(request, &error),
     }

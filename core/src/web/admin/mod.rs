@@ -15,6 +15,7 @@ mod services;
 mod settings;
 mod staff;
 mod tenants;
+mod two_factor;
 mod views;
 
 use std::collections::BTreeMap;
@@ -75,11 +76,17 @@ fn table() -> Vec<PageRoute> {
     vec![
         page("/admin/login", M::GET, Public, account::login_page),
         page("/admin/login", M::POST, Public, account::log_in),
+        page("/admin/login/code", M::GET, Public, account::code_page),
+        page("/admin/login/code", M::POST, Public, account::enter_code),
         page("/admin/invitation/:token", M::GET, Public, account::invitation_page),
         page("/admin/invitation/:token", M::POST, Public, account::accept_invitation),
         page("/admin/logout", M::POST, Signed, account::log_out),
         page("/admin/account/password", M::GET, Signed, account::password_page),
         page("/admin/account/password", M::POST, Signed, account::change_password),
+        page("/admin/account/two-factor", M::GET, Signed, two_factor::two_factor_page),
+        page("/admin/account/two-factor", M::POST, Signed, two_factor::turn_on),
+        page("/admin/account/two-factor/recovery-codes", M::POST, Signed, two_factor::new_codes),
+        page("/admin/account/two-factor/removal", M::POST, Signed, two_factor::turn_off),
         page("/admin/", M::GET, Signed, tenants::dashboard),
         page("/admin/tenants", M::POST, Platform, tenants::create_tenant),
         page("/admin/tenants/:tenant/suspension", M::POST, Platform, tenants::set_suspension),
