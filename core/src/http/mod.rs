@@ -33,14 +33,19 @@ const MAX_ADMIN_BODY_BYTES: usize = 1024 * 1024;
 const MAX_LOGO_BODY_BYTES: usize = crate::packs::MAX_LOGO_BYTES + 16 * 1024;
 /// A compressed pack archive: never more than it unpacks to.
 const MAX_PACK_BODY_BYTES: usize = crate::packs::MAX_ARCHIVE_BYTES as usize + 16 * 1024;
+/// A dataset (the larger of a dataset and a plugin module) and a form's envelope.
+const MAX_FILE_BODY_BYTES: usize = crate::packs::MAX_DATASET_BYTES + 16 * 1024;
 
 fn body_limit(path: &str) -> usize {
     let admin = path.starts_with("/admin/") || path.starts_with("/api/v1/admin/");
-    match (admin, path.rsplit('/').next().unwrap_or_default()) {
-        (true, "logo") => MAX_LOGO_BODY_BYTES,
-        (true, "pack") => MAX_PACK_BODY_BYTES,
-        (true, _) => MAX_ADMIN_BODY_BYTES,
-        (false, _) => MAX_BODY_BYTES,
+    let mut segments = path.rsplit('/');
+    let (last, before) = (segments.next().unwrap_or_default(), segments.next().unwrap_or_default());
+    match (admin, last, before) {
+        (false, _, _) => MAX_BODY_BYTES,
+        (true, "logo", _) => MAX_LOGO_BODY_BYTES,
+        (true, "pack", _) => MAX_PACK_BODY_BYTES,
+        (true, "datasets" | "plugins", _) | (true, _, "datasets" | "plugins") => MAX_FILE_BODY_BYTES,
+        (true, _, _) => MAX_ADMIN_BODY_BYTES,
     }
 }
 

@@ -252,7 +252,7 @@ fn misplaced() -> EditError {
 }
 
 /// The highest position of any table: a table added after it is written last.
-fn max_position(table: &Table) -> isize {
+pub(super) fn max_position(table: &Table) -> isize {
     table.iter().fold(table.position().unwrap_or(0), |max, (_, item)| match item {
         Item::Table(t) => max.max(max_position(t)),
         Item::ArrayOfTables(list) => list.iter().map(max_position).fold(max, isize::max),

@@ -46,9 +46,9 @@ pub struct PackSource {
 }
 
 /// Plugin modules above this size are refused.
-const MAX_PLUGIN_BYTES: usize = 8 * 1024 * 1024;
+pub const MAX_PLUGIN_BYTES: usize = 8 * 1024 * 1024;
 /// Datasets above this size are refused.
-const MAX_DATASET_BYTES: usize = 16 * 1024 * 1024;
+pub const MAX_DATASET_BYTES: usize = 16 * 1024 * 1024;
 /// Page templates above this size are refused.
 const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
 /// Where a pack keeps the page templates that replace the built-in ones.

@@ -51,6 +51,8 @@ fn fill(path: &str) -> String {
         (["{service}", ":service"], "visita"),
         (["{office}", ":office"], "sede"),
         (["{key}", ":key"], "1"),
+        (["{name}", ":name"], "avvisi"),
+        (["{plugin}", ":plugin"], "regola"),
     ] {
         for name in names {
             filled = filled.replace(name, value);
@@ -77,7 +79,9 @@ fn any_body(path: &str) -> Value {
 async fn api_call(s: &TestServer, method: &str, path: &str, who: Option<&Staff>) -> (u16, String) {
     let url = format!("{}/api/v1{}", s.base, fill(path));
     let mut request = s.http.request(method.to_uppercase().parse().unwrap(), url);
-    if (path.ends_with("/logo") || path.ends_with("/pack")) && method == "put" {
+    let binary =
+        path.ends_with("/logo") || path.ends_with("/pack") || path.contains("/datasets/") || path.contains("/plugins/");
+    if binary && method == "put" {
         request = request.header("content-type", "application/octet-stream").body("<svg/>");
     } else if method != "get" {
         request = request.json(&any_body(path));

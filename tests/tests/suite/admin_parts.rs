@@ -387,7 +387,74 @@ async fn packs_go_out_and_come_back(backend: Backend) {
     assert_eq!(put_pack(&s, &admin, "\"3\"", b"not an archive".to_vec()).await.0, 422);
 }
 
+/// Datasets and plugin modules uploaded one at a time: a CSV checked line by line (added or
+/// replaced), a module compiled before it is taken, each a new version with its own audit entry.
+async fn datasets_and_plugins_are_uploaded(backend: Backend) {
+    use sportello_tests::packs::{Office, Pack, Service};
+    let s = TestServer::start(backend).await;
+    let ok = super::plugins::rule(r#"{"ok":true}"#, "");
+    let pack = Pack::new("moduli", "Ente con moduli")
+        .plugin("regola", &[])
+        .service(Service::new("ok", "Con regola").with("plugin = \"regola\""))
+        .office(Office::new("sede", "Sede", "Via Roma 1", &["ok"]).every_day("08:00", "12:00", 1));
+    s.app.apply_pack(&pack.write_with(&[("plugins/regola.wasm", ok.clone())])).await.unwrap();
+    let admin = s.staff("admin@moduli.example.it", Role::TenantAdmin, Some("moduli"), &[]).await;
+    let put = |what: &'static str, if_match: &'static str, bytes: Vec<u8>| {
+        let (s, admin) = (&s, &admin);
+        async move {
+            let response = s
+                .http
+                .put(format!("{}/api/v1/admin/t/moduli/{what}", s.base))
+                .header("authorization", admin.bearer())
+                .header("if-match", if_match)
+                .header("content-type", "application/octet-stream")
+                .body(bytes)
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, refused) = put("datasets/avvisi", "\"1\"", b"numero,titolare\n1,A\n1,B\n".to_vec()).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["errors"][0]["message"].as_str().unwrap().contains("line 3"), "{refused}");
+    let (status, saved) = put("datasets/avvisi", "\"1\"", b"numero,titolare\n1,A\n2,B\n".to_vec()).await;
+    assert_eq!((status, saved["version"].as_i64()), (200, Some(2)), "{saved}");
+    let (_, current) = s.admin_get(&admin, "/api/v1/admin/t/moduli/configuration").await;
+    assert!(current["pack"].as_str().unwrap().contains("name = \"avvisi\""), "{current}");
+
+    let (status, refused) = put("plugins/regola", "\"2\"", b"not a module".to_vec()).await;
+    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("file")), "{refused}");
+    assert_eq!(put("plugins/nessuna", "\"2\"", ok.clone()).await.0, 404);
+    let newer = super::plugins::rule(r#"{"ok":true,"summary":[]}"#, "");
+    let (status, saved) = put("plugins/regola", "\"2\"", newer).await;
+    assert_eq!((status, saved["changes"].clone()), (200, json!(["pack files changed (plugins, datasets, templates)"])));
+    let (_, log) = s.admin_get(&admin, "/api/v1/admin/t/moduli/audit").await;
+    let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"plugin.uploaded") && actions.contains(&"dataset.uploaded"), "{actions:?}");
+
+    // The page says which line is wrong.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", admin.csrf.clone())
+        .text("version", "3")
+        .text("name", "avvisi")
+        .part("file", reqwest::multipart::Part::bytes(b"numero,titolare\n,A\n".to_vec()).file_name("avvisi.csv"));
+    let response = s
+        .http
+        .post(format!("{}/admin/t/moduli/datasets", s.base))
+        .header("cookie", admin.cookie())
+        .header("accept-language", "en")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("id=\"f-file-error\""), "{page}");
+}
+
 on_databases!(
+    datasets_and_plugins_are_uploaded,
     packs_go_out_and_come_back,
     settings_and_logo_through_the_api,
     settings_and_logo_through_the_pages,

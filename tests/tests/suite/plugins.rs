@@ -11,7 +11,7 @@ use sportello_tests::packs::{Office, Pack, Service};
 use sportello_tests::{Backend, TestServer, citizen_booking, on_both_backends};
 
 /// A plugin whose `validate` prints `answer`; `body` runs first (e.g. a loop).
-fn rule(answer: &str, body: &str) -> Vec<u8> {
+pub(super) fn rule(answer: &str, body: &str) -> Vec<u8> {
     hook_rule("sportello_validate", answer, body)
 }
 

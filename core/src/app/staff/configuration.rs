@@ -24,11 +24,13 @@ pub(super) struct Edited {
     pub part: String,
     /// A new logo, in place of the stored one.
     pub logo: Option<(Vec<u8>, String)>,
+    /// New pack files (a dataset, a plugin module) by path, over the stored ones.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 impl Edited {
     pub fn whole(manifest: String) -> Self {
-        Self { manifest, part: String::new(), logo: None }
+        Self { manifest, part: String::new(), logo: None, files: Vec::new() }
     }
 }
 
@@ -79,14 +81,16 @@ impl Sportello {
             let stale = Err(AppError::StaleVersion { current: stored.version, changes: Vec::new() });
             return self.explained(tenant.id, expected, stale).await;
         }
-        let Edited { manifest, part, logo } = edit(&stored.pack)?;
+        let Edited { manifest, part, logo, files: uploaded } = edit(&stored.pack)?;
         let relative = |mut error: PackError| {
             if let Some(key) = error.key.strip_prefix(&part).filter(|_| !part.is_empty()) {
                 error.key = key.to_owned();
             }
             invalid(error)
         };
-        let files = Tenants::files(self.store.reader(), tenant.id).await?;
+        let mut files = Tenants::files(self.store.reader(), tenant.id).await?;
+        files.retain(|(path, _)| !uploaded.iter().any(|(new, _)| new == path));
+        files.extend(uploaded);
         let logo = logo.or(stored.logo);
         let (source, config) = PackSource::edited(slug, &manifest, &files, logo).map_err(relative)?;
         let actor = Actor::of(session);

@@ -17,6 +17,7 @@ mod settings;
 mod throttle;
 mod transfer;
 mod two_factor;
+mod uploads;
 
 use std::sync::Arc;
 

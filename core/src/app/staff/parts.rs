@@ -16,6 +16,9 @@ pub struct Parts {
     pub version: i64,
     pub services: Vec<ServiceDraft>,
     pub offices: Vec<OfficeDraft>,
+    /// Datasets (name, file) and plugins (id, file) of the pack.
+    pub datasets: Vec<(String, String)>,
+    pub plugins: Vec<(String, String)>,
 }
 
 /// Which part an edit is about, for its errors.
@@ -53,7 +56,10 @@ impl Sportello {
         self.tenant_for(session, slug, Role::TenantAdmin).await?;
         let stored = Tenants::find(self.store.reader(), slug).await?.ok_or(AppError::NotFound("tenant"))?;
         let (services, offices) = drafts(&stored.pack).map_err(invalid)?;
-        Ok(Parts { version: stored.version, services, offices })
+        let config = crate::packs::parse_config(&stored.pack).map_err(invalid)?;
+        let datasets = config.datasets.iter().map(|(name, file)| (name.to_string(), file.clone())).collect();
+        let plugins = config.plugins.iter().map(|p| (p.id.to_string(), p.file.clone())).collect();
+        Ok(Parts { version: stored.version, services, offices, datasets, plugins })
     }
 
     /// Replaces the service `original` with `draft`, or adds it (`original` is `None`).
@@ -121,7 +127,7 @@ impl Sportello {
             let mut manifest = Manifest::parse(stored).map_err(|e| kind.explain(e))?;
             let index = edit(&mut manifest).map_err(|e| kind.explain(e))?;
             let part = index.map(|i| format!("{}[{i}].", kind.list())).unwrap_or_default();
-            Ok(Edited { manifest: manifest.text(), part, logo: None })
+            Ok(Edited { part, ..Edited::whole(manifest.text()) })
         })
         .await
     }

@@ -64,7 +64,7 @@ impl Sportello {
             let mut manifest = editable(stored)?;
             manifest.put_logo(Some(kind.file_name()));
             let logo = Some((bytes, kind.content_type().to_owned()));
-            Ok(Edited { manifest: manifest.text(), part: String::new(), logo })
+            Ok(Edited { logo, ..Edited::whole(manifest.text()) })
         })
         .await
     }

@@ -1,5 +1,6 @@
-//! A tenant's configuration as one file: `GET /admin/t/{tenant}/pack` exports it as a pack
-//! archive, `PUT` imports one as the next version.
+//! A tenant's configuration as files: `GET /admin/t/{tenant}/pack` exports it as a pack
+//! archive, `PUT` imports one as the next version; datasets and plugin modules are uploaded
+//! one at a time.
 
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Binary;
@@ -48,5 +49,41 @@ impl PacksApi {
         let (session, expected, policy) =
             self.admin.change(request, &auth, &tenant, &version, &stranded, &cancel_reason).await?;
         Ok(saved(self.admin.app.import_pack(&session, &tenant, expected, &body.0, &policy).await?))
+    }
+
+    /// Replaces dataset `name` with the body (a CSV whose first line names the columns and whose
+    /// first column is the key), or adds it. A CSV that does not read is refused with its line.
+    #[oai(path = "/t/:tenant/datasets/:name", method = "put", tag = "AdminTag::TenantAdmin")]
+    async fn put_dataset(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        name: Path<String>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        body: Binary<Vec<u8>>,
+    ) -> ApiResult<Saved> {
+        let session = self.admin.session(&auth, request).await?;
+        self.admin.app.tenant_for(&session, &tenant, crate::domain::Role::TenantAdmin).await?;
+        let expected = super::if_match(version.0.as_deref())?;
+        Ok(saved(self.admin.app.upload_dataset(&session, &tenant, expected, &name, body.0).await?))
+    }
+
+    /// Replaces the WebAssembly module of plugin `plugin` with the body; a module that does not
+    /// compile or does not speak the plugin interface is refused and nothing changes.
+    #[oai(path = "/t/:tenant/plugins/:plugin", method = "put", tag = "AdminTag::TenantAdmin")]
+    async fn put_plugin(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        plugin: Path<String>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+        body: Binary<Vec<u8>>,
+    ) -> ApiResult<Saved> {
+        let session = self.admin.session(&auth, request).await?;
+        self.admin.app.tenant_for(&session, &tenant, crate::domain::Role::TenantAdmin).await?;
+        let expected = super::if_match(version.0.as_deref())?;
+        Ok(saved(self.admin.app.upload_plugin(&session, &tenant, expected, &plugin, body.0).await?))
     }
 }

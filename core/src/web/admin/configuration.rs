@@ -6,7 +6,7 @@ use poem::web::{Form, Path, Query};
 use poem::{Request, handler};
 
 use super::edits::{EditState, saved_page, version_field};
-use super::views::{ConfigurationPage, PartRow, VersionRow};
+use super::views::{ConfigurationPage, FileRow, PartRow, VersionRow};
 use super::{Fields, Page, StaffVisit, WebData, stop};
 use crate::app::AppError;
 use crate::web::Web;
@@ -49,7 +49,8 @@ impl Web {
             .map(|v| v.changes.clone())
             .unwrap_or_default();
         let state = draft.state.unwrap_or_else(|| EditState { version: current.version, ..EditState::default() });
-        let (services, offices) = parts.map(|p| (p.services, p.offices)).unwrap_or_default();
+        let (services, offices, datasets, plugins) =
+            parts.map(|p| (p.services, p.offices, p.datasets, p.plugins)).unwrap_or_default();
         let view = ConfigurationPage {
             tenant_name: overview.name,
             back: format!("{base}/"),
@@ -85,6 +86,10 @@ impl Web {
             state,
             restore_action: draft.restore_action,
             importing: draft.importing,
+            datasets: datasets.into_iter().map(|(name, file)| FileRow { name, file }).collect(),
+            plugins: plugins.into_iter().map(|(name, file)| FileRow { name, file }).collect(),
+            datasets_action: format!("{base}/datasets"),
+            plugins_action: format!("{base}/plugins"),
             export: format!("{base}/pack"),
             saved_version: draft.saved,
             saved_changes,
@@ -201,4 +206,42 @@ pub async fn import_pack(web: WebData<'_>, request: &Request, Path(tenant): Path
             web.configuration_page(&visit, &tenant, status, draft).await
         }
     }
+}
+
+/// Which file an upload replaces.
+#[derive(Clone, Copy)]
+enum Upload {
+    Dataset,
+    Plugin,
+}
+
+async fn upload(web: &Web, request: &Request, tenant: &str, body: poem::Body, kind: Upload) -> Page {
+    let (visit, fields, file) = web.upload_form(request, tenant, body, "file").await?;
+    let name = fields.get("name").map(String::as_str).unwrap_or_default();
+    let version = version_field(&fields);
+    let uploaded = match kind {
+        _ if file.is_empty() => Err(AppError::field("file", "file_missing", "Choose a file.")),
+        Upload::Dataset => web.app.upload_dataset(&visit.session, tenant, version, name, file).await,
+        Upload::Plugin => web.app.upload_plugin(&visit.session, tenant, version, name, file).await,
+    };
+    match uploaded {
+        Ok(report) => Ok(saved_page(&visit, tenant, &report)),
+        Err(error) => {
+            let state = EditState::sent(&fields);
+            let (status, state) = web.refused_edit(&visit, error, state, |key| Some(key.to_owned()))?;
+            web.configuration_page(&visit, tenant, status, Draft { state: Some(state), ..Draft::default() }).await
+        }
+    }
+}
+
+/// A dataset uploaded (replaced or added), checked line by line.
+#[handler]
+pub async fn upload_dataset(web: WebData<'_>, request: &Request, Path(tenant): Path<String>, body: poem::Body) -> Page {
+    upload(&web, request, &tenant, body, Upload::Dataset).await
+}
+
+/// A plugin's new module, compiled before it is taken.
+#[handler]
+pub async fn upload_plugin(web: WebData<'_>, request: &Request, Path(tenant): Path<String>, body: poem::Body) -> Page {
+    upload(&web, request, &tenant, body, Upload::Plugin).await
 }

@@ -107,6 +107,8 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/versions/:version/restore", M::POST, TenantAdmin, configuration::restore_version),
         page("/admin/t/:tenant/pack", M::GET, TenantAdmin, configuration::export_pack),
         page("/admin/t/:tenant/pack", M::POST, TenantAdmin, configuration::import_pack),
+        page("/admin/t/:tenant/datasets", M::POST, TenantAdmin, configuration::upload_dataset),
+        page("/admin/t/:tenant/plugins", M::POST, TenantAdmin, configuration::upload_plugin),
         page("/admin/t/:tenant/new-service", M::GET, TenantAdmin, services::new_service_page),
         page("/admin/t/:tenant/new-service", M::POST, TenantAdmin, services::create_service),
         page("/admin/t/:tenant/services/:service", M::GET, TenantAdmin, services::service_page),

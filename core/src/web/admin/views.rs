@@ -247,6 +247,17 @@ pub struct ConfigurationPage {
     pub importing: bool,
     /// Where the pack is downloaded, and uploaded.
     pub export: String,
+    pub datasets: Vec<FileRow>,
+    pub plugins: Vec<FileRow>,
+    pub datasets_action: String,
+    pub plugins_action: String,
+}
+
+/// A dataset or plugin of the pack, and its file.
+#[derive(Serialize)]
+pub struct FileRow {
+    pub name: String,
+    pub file: String,
 }
 
 /// A service or office in the configuration's lists.
