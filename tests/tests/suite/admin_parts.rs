@@ -213,11 +213,11 @@ async fn the_forms_edit_services_and_offices(backend: Backend) {
 const SAFE_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#005a8c"/></svg>"##;
 const SCRIPTED_SVG: &str = r#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>"#;
 
-/// `PUT` of a file (a logo, a pack archive) under the tenant's admin API.
-async fn put_file(s: &TestServer, who: &Staff, what: &str, if_match: &str, bytes: Vec<u8>) -> (u16, Value) {
+/// `PUT` of a file (a logo, a pack archive, a dataset) at `path` of a tenant's admin API.
+async fn put_file(s: &TestServer, who: &Staff, path: &str, if_match: &str, bytes: Vec<u8>) -> (u16, Value) {
     let response = s
         .http
-        .put(format!("{}/api/v1/admin/t/{TENANT}/{what}", s.base))
+        .put(format!("{}/api/v1/admin/t/{path}", s.base))
         .header("authorization", who.bearer())
         .header("if-match", if_match)
         .header("content-type", "application/octet-stream")
@@ -229,7 +229,7 @@ async fn put_file(s: &TestServer, who: &Staff, what: &str, if_match: &str, bytes
 }
 
 async fn put_logo(s: &TestServer, admin: &Staff, if_match: &str, bytes: Vec<u8>) -> (u16, Value) {
-    put_file(s, admin, "logo", if_match, bytes).await
+    put_file(s, admin, &format!("{TENANT}/logo"), if_match, bytes).await
 }
 
 /// Through the API: the settings are read and saved as a new version (a mistake named by its
@@ -330,7 +330,7 @@ async fn get_pack(s: &TestServer, who: &Staff, tenant: &str) -> Vec<u8> {
 }
 
 async fn put_pack(s: &TestServer, who: &Staff, if_match: &str, archive: Vec<u8>) -> (u16, Value) {
-    put_file(s, who, "pack", if_match, archive).await
+    put_file(s, who, &format!("{TENANT}/pack"), if_match, archive).await
 }
 
 /// A tenant goes out as a pack archive and comes back: applied on another installation it gives
@@ -401,19 +401,7 @@ async fn datasets_and_plugins_are_uploaded(backend: Backend) {
     let admin = s.staff("admin@moduli.example.it", Role::TenantAdmin, Some("moduli"), &[]).await;
     let put = |what: &'static str, if_match: &'static str, bytes: Vec<u8>| {
         let (s, admin) = (&s, &admin);
-        async move {
-            let response = s
-                .http
-                .put(format!("{}/api/v1/admin/t/moduli/{what}", s.base))
-                .header("authorization", admin.bearer())
-                .header("if-match", if_match)
-                .header("content-type", "application/octet-stream")
-                .body(bytes)
-                .send()
-                .await
-                .unwrap();
-            (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
-        }
+        async move { put_file(s, admin, &format!("moduli/{what}"), if_match, bytes).await }
     };
     let (status, refused) = put("datasets/avvisi", "\"1\"", b"numero,titolare\n1,A\n1,B\n".to_vec()).await;
     assert_eq!(status, 422, "{refused}");
