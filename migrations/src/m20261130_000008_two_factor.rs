@@ -19,6 +19,7 @@ enum StaffAccounts {
 enum StaffSessions {
     Table,
     AwaitingCode,
+    SecondFactor,
 }
 
 #[derive(DeriveIden)]
@@ -41,14 +42,13 @@ impl MigrationTrait for Migration {
             let mut column = column;
             manager.alter_table(Table::alter().table(StaffAccounts::Table).add_column(&mut column).to_owned()).await?;
         }
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(StaffSessions::Table)
-                    .add_column(boolean(StaffSessions::AwaitingCode).default(false))
-                    .to_owned(),
-            )
-            .await?;
+        for column in [StaffSessions::AwaitingCode, StaffSessions::SecondFactor] {
+            manager
+                .alter_table(
+                    Table::alter().table(StaffSessions::Table).add_column(boolean(column).default(false)).to_owned(),
+                )
+                .await?;
+        }
         manager
             .create_table(
                 Table::create()
@@ -79,9 +79,9 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table(StaffRecoveryCodes::Table).to_owned()).await?;
-        manager
-            .alter_table(Table::alter().table(StaffSessions::Table).drop_column(StaffSessions::AwaitingCode).to_owned())
-            .await?;
+        for column in [StaffSessions::AwaitingCode, StaffSessions::SecondFactor] {
+            manager.alter_table(Table::alter().table(StaffSessions::Table).drop_column(column).to_owned()).await?;
+        }
         for column in [StaffAccounts::TotpSecret, StaffAccounts::TotpPendingSecret, StaffAccounts::TotpLastStep] {
             manager.alter_table(Table::alter().table(StaffAccounts::Table).drop_column(column).to_owned()).await?;
         }

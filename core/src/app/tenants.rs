@@ -94,6 +94,10 @@ impl Sportello {
     pub async fn apply_pack_with(&self, path: &Path, policy: &StrandPolicy) -> Result<ApplyReport, AppError> {
         let (source, config) = if path.is_file() {
             let shown = path.display().to_string();
+            let size = std::fs::metadata(path).map_err(|e| PackError::new(&shown, "(file)", e.to_string()))?.len();
+            if size > crate::packs::MAX_ARCHIVE_BYTES {
+                return Err(PackError::new(&shown, "(file)", "a pack archive may be at most 40 MiB").into());
+            }
             let bytes = std::fs::read(path).map_err(|e| PackError::new(&shown, "(file)", e.to_string()))?;
             let (folder, files) = crate::packs::unpack_archive(&bytes)?;
             PackSource::from_files(&folder, files, &shown)?

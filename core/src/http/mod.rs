@@ -142,9 +142,23 @@ fn language_of(req: &Request) -> Request {
     copy.finish()
 }
 
+/// Large uploads read at once, at most: each may hold tens of MiB in memory until it is checked.
+static LARGE_UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// Reads at most the path's limit of a body, with or without `Content-Length`, and refuses more.
+/// A body above the staff's usual limit needs credentials, and waits its turn among few.
 async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<E::Output> {
-    let limit = body_limit(req.uri().path());
+    let credentials = req.header("authorization").is_some() || req.header("cookie").is_some();
+    let limit = match body_limit(req.uri().path()) {
+        large if large > MAX_ADMIN_BODY_BYTES && !credentials => MAX_ADMIN_BODY_BYTES,
+        limit => limit,
+    };
+    let _turn = match limit > MAX_ADMIN_BODY_BYTES {
+        true => Some(LARGE_UPLOADS.try_acquire().map_err(|_| {
+            poem::Error::from_string("Other uploads are being read: try again shortly.", StatusCode::TOO_MANY_REQUESTS)
+        })?),
+        false => None,
+    };
     let too_large = || {
         let text = format!("The request body is larger than {} KiB.", limit / 1024);
         poem::Error::from_string(text, StatusCode::PAYLOAD_TOO_LARGE)

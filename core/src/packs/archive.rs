@@ -50,7 +50,10 @@ pub fn pack_archive(slug: &str, files: &PackFiles) -> Result<Vec<u8>, PackError>
 
 /// The folder an archive holds and its files.
 pub fn unpack_archive(archive: &[u8]) -> Result<(String, PackFiles), PackError> {
-    let mut tar = tar::Archive::new(GzDecoder::new(archive));
+    // Whatever the entries' headers claim (long names are read whole by `tar`), the stream
+    // itself stops past the cap: a small archive cannot unpack to gigabytes.
+    let stream = GzDecoder::new(archive).take(MAX_ARCHIVE_BYTES + 1024 * 1024);
+    let mut tar = tar::Archive::new(stream);
     let entries = tar.entries().map_err(|e| refused(format!("not a .tar.gz archive: {e}")))?;
     let mut folder: Option<String> = None;
     let mut files = PackFiles::new();

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::domain::{Slug, TenantConfig};
+use crate::domain::{Office, Service, Slug, TenantConfig};
 
 /// A service or an office.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,7 +19,8 @@ pub enum Change {
     /// Name, zone, languages, branding, limits, plugins or datasets.
     Settings,
     Added(Item, Slug),
-    Changed(Item, Slug),
+    /// What changed in it, e.g. `["hours", "closures"]`.
+    Changed(Item, Slug, Vec<&'static str>),
     Removed(Item, Slug),
     /// Plugin modules, datasets or templates.
     Files,
@@ -43,7 +44,8 @@ impl fmt::Display for Change {
             Self::TenantCreated => f.write_str("tenant created"),
             Self::Settings => f.write_str("tenant settings changed"),
             Self::Added(item, slug) => write!(f, "{} {slug} added", item.name()),
-            Self::Changed(item, slug) => write!(f, "{} {slug} changed", item.name()),
+            Self::Changed(item, slug, aspects) if aspects.is_empty() => write!(f, "{} {slug} changed", item.name()),
+            Self::Changed(item, slug, aspects) => write!(f, "{} {slug} changed: {}", item.name(), aspects.join(", ")),
             Self::Removed(item, slug) => write!(f, "{} {slug} removed", item.name()),
             Self::Files => f.write_str("pack files changed (plugins, datasets, templates)"),
             Self::Logo => f.write_str("logo changed"),
@@ -73,16 +75,59 @@ pub fn diff(old: &TenantConfig, new: &TenantConfig) -> Vec<Change> {
     if settings(old) != settings(new) {
         changes.push(Change::Settings);
     }
-    diff_items(Item::Service, &old.services, &new.services, |s| &s.slug, &mut changes);
-    diff_items(Item::Office, &old.offices, &new.offices, |o| &o.slug, &mut changes);
+    diff_items(Item::Service, &old.services, &new.services, |s| &s.slug, service_aspects, &mut changes);
+    diff_items(Item::Office, &old.offices, &new.offices, |o| &o.slug, office_aspects, &mut changes);
     changes
 }
 
-fn diff_items<T: PartialEq>(item: Item, old: &[T], new: &[T], slug: impl Fn(&T) -> &Slug, changes: &mut Vec<Change>) {
+/// What differs between two versions of a service, by name.
+fn service_aspects(a: &Service, b: &Service) -> Vec<&'static str> {
+    [
+        ("names", a.name != b.name || a.description != b.description),
+        ("duration", a.duration_minutes != b.duration_minutes),
+        ("modes", a.modes != b.modes),
+        ("booking window", a.min_notice_hours != b.min_notice_hours || a.horizon_days != b.horizon_days),
+        ("questions", a.fields != b.fields || a.fiscal_code_required != b.fiscal_code_required),
+        ("reasons", a.reasons != b.reasons),
+        ("offered", a.active != b.active),
+        ("rule", a.plugin != b.plugin),
+        ("limit per person", a.max_active_bookings_per_person != b.max_active_bookings_per_person),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect()
+}
+
+/// What differs between two versions of an office, by name.
+fn office_aspects(a: &Office, b: &Office) -> Vec<&'static str> {
+    [
+        ("name", a.name != b.name),
+        ("address", a.address != b.address),
+        ("time zone", a.timezone != b.timezone),
+        ("modes", a.modes != b.modes),
+        ("services", a.services != b.services),
+        ("hours", a.hours != b.hours),
+        ("closures", a.closures != b.closures || a.holidays != b.holidays),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect()
+}
+
+fn diff_items<T: PartialEq>(
+    item: Item,
+    old: &[T],
+    new: &[T],
+    slug: impl Fn(&T) -> &Slug,
+    aspects: impl Fn(&T, &T) -> Vec<&'static str>,
+    changes: &mut Vec<Change>,
+) {
     for entry in new {
         match old.iter().find(|o| slug(o) == slug(entry)) {
             None => changes.push(Change::Added(item, slug(entry).clone())),
-            Some(previous) if previous != entry => changes.push(Change::Changed(item, slug(entry).clone())),
+            Some(previous) if previous != entry => {
+                changes.push(Change::Changed(item, slug(entry).clone(), aspects(previous, entry)));
+            }
             Some(_) => {}
         }
     }
@@ -106,7 +151,9 @@ mod tests {
             .replace("name = \"Comune di Prova\"", "name = \"Comune di Prova Due\"");
         let new = parse_config(&text).unwrap();
         let office = Slug::parse("anagrafe").unwrap();
-        assert_eq!(diff(&old, &new), vec![Change::Settings, Change::Changed(Item::Office, office)]);
+        let changed = diff(&old, &new);
+        assert_eq!(changed, vec![Change::Settings, Change::Changed(Item::Office, office, vec!["hours"])]);
+        assert_eq!(changed[1].to_string(), "office anagrafe changed: hours");
         let mut fewer = old.clone();
         fewer.services.clear();
         let removed = diff(&old, &fewer);

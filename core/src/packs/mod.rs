@@ -163,7 +163,9 @@ fn read_folder(dir: &Path) -> Result<PackFiles, PackError> {
     ];
     for (folder, extensions, cap) in folders {
         let Ok(entries) = std::fs::read_dir(dir.join(folder)) else { continue };
-        for path in entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()) {
+        // Plain files only: a link could point anywhere on the server.
+        let plain = |p: &PathBuf| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_file());
+        for path in entries.filter_map(Result::ok).map(|e| e.path()).filter(plain) {
             let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else { continue };
             let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
             if !extensions.contains(&extension.as_str()) {

@@ -103,6 +103,23 @@ impl ApiKeys {
         Ok(found.map(StoredApiKey::try_from).transpose()?.map(|key| (key, updated.rows_affected > 0)))
     }
 
+    /// Revokes the keys `maker` made in `tenant` (they lost the right to make them).
+    pub async fn revoke_made_by(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        maker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let revoked = Entity::update_many()
+            .col_expr(Column::RevokedAt, Expr::value(now))
+            .filter(Column::TenantId.eq(tenant.get()))
+            .filter(Column::CreatedBy.eq(maker))
+            .filter(Column::RevokedAt.is_null())
+            .exec(conn)
+            .await?;
+        Ok(revoked.rows_affected)
+    }
+
     pub async fn touch(conn: &impl ConnectionTrait, id: i32, now: DateTime<Utc>) -> Result<(), StoreError> {
         Entity::update_many()
             .col_expr(Column::LastUsedAt, Expr::value(now))

@@ -34,7 +34,7 @@ pub use idempotency::IdempotencyKeys;
 pub use ledger::{Ledger, UnitUsage};
 pub use login_attempts::LoginAttempts;
 pub use recovery_codes::RecoveryCodes;
-pub use sessions::{Sessions, StoredSession};
+pub use sessions::{SessionKind, Sessions, StoredSession};
 pub use staff::{Invitations, StaffAccounts, StoredAccount, StoredInvitation, TenantStaff};
 pub use tenants::{PackFile, StoredTenant, TenantRow, Tenants};
 pub use versions::{NewVersion, StoredVersion, VersionSummary, Versions};

@@ -16,6 +16,15 @@ pub struct StoredSession {
     pub expires_at: DateTime<Utc>,
     /// Signed in with the password, waiting for the second factor.
     pub awaiting_code: bool,
+    /// Signed in with the second factor too.
+    pub second_factor: bool,
+}
+
+/// How a session is opened.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionKind {
+    pub awaiting_code: bool,
+    pub second_factor: bool,
 }
 
 pub struct Sessions;
@@ -28,7 +37,7 @@ impl Sessions {
         csrf_token: &str,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
-        awaiting_code: bool,
+        kind: SessionKind,
     ) -> Result<(), StoreError> {
         staff_session::ActiveModel {
             token_digest: Set(token_digest.to_owned()),
@@ -37,7 +46,8 @@ impl Sessions {
             created_at: Set(now),
             last_seen_at: Set(now),
             expires_at: Set(expires_at),
-            awaiting_code: Set(awaiting_code),
+            awaiting_code: Set(kind.awaiting_code),
+            second_factor: Set(kind.second_factor),
         }
         .insert(conn)
         .await?;
@@ -52,7 +62,18 @@ impl Sessions {
             last_seen_at: m.last_seen_at,
             expires_at: m.expires_at,
             awaiting_code: m.awaiting_code,
+            second_factor: m.second_factor,
         }))
+    }
+
+    /// Marks a session as signed in with the second factor (it just turned it on).
+    pub async fn mark_second_factor(conn: &impl ConnectionTrait, token_digest: &str) -> Result<(), StoreError> {
+        Entity::update_many()
+            .col_expr(Column::SecondFactor, Expr::value(true))
+            .filter(Column::TokenDigest.eq(token_digest))
+            .exec(conn)
+            .await?;
+        Ok(())
     }
 
     pub async fn touch(conn: &impl ConnectionTrait, token_digest: &str, now: DateTime<Utc>) -> Result<(), StoreError> {

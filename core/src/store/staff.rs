@@ -337,6 +337,21 @@ impl Invitations {
     }
 
     /// Invitations not yet accepted nor expired, for the staff page: (address, role, expiry).
+    /// Withdraws the open invitations `account` made in `tenant` (they lost the right to give them).
+    pub async fn withdraw_made_by(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        account: i32,
+    ) -> Result<u64, StoreError> {
+        let withdrawn = invitation::Entity::delete_many()
+            .filter(invitation::Column::TenantId.eq(tenant.get()))
+            .filter(invitation::Column::InvitedBy.eq(account))
+            .filter(invitation::Column::AcceptedAt.is_null())
+            .exec(conn)
+            .await?;
+        Ok(withdrawn.rows_affected)
+    }
+
     pub async fn pending(
         conn: &impl ConnectionTrait,
         tenant: TenantId,

@@ -114,7 +114,7 @@ test("a tenant admin changes the hours in the week grid, sees the history, and r
   await page.click('main form button:has-text("Save a new version")');
   assert.equal(new URL(page.url()).pathname, "/admin/t/comune-esempio/configuration");
   assert.match(await page.textContent("[role=status]"), /version 2 is now in force/);
-  assert.match(await page.textContent("main table"), /office anagrafe changed/);
+  assert.match(await page.textContent("main table"), /office anagrafe changed: name, hours/);
   await assertAccessible(page, "configuration saved");
 
   await page.click('button:has-text("Restore 1")');

@@ -82,6 +82,28 @@ async fn api_keys_act_within_their_role_and_tenant(backend: Backend) {
     let (_, log) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/audit?action=api_key.")).await;
     let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["api_key.revoked", "api_key.created", "api_key.created"]);
+
+    // A settings change that leaves the requirement out keeps it; a key may not drop it.
+    let (_, made) = make_key(&s, &admin, json!({"name": "Integrazione", "role": "tenant_admin"})).await;
+    let key = as_staff(made["key"].as_str().unwrap());
+    let settings_path = format!("/api/v1/admin/t/{TENANT}/settings");
+    let (_, mut settings) = s.admin_get(&admin, &settings_path).await;
+    settings["require_two_factor"] = json!(true);
+    assert_eq!(s.admin_send(&admin, "PUT", &settings_path, None, Some(&settings)).await.0, 428);
+    let (_, current) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/configuration")).await;
+    let version = format!("\"{}\"", current["version"]);
+    assert_eq!(s.admin_send(&admin, "PUT", &settings_path, Some(&version), Some(&settings)).await.0, 200);
+    let (_, mut settings) = s.admin_get(&key, &settings_path).await;
+    settings.as_object_mut().unwrap().remove("require_two_factor");
+    settings["contacts"] = json!("URP");
+    let (_, current) = s.admin_get(&key, &format!("/api/v1/admin/t/{TENANT}/configuration")).await;
+    let version = format!("\"{}\"", current["version"]);
+    assert_eq!(s.admin_send(&key, "PUT", &settings_path, Some(&version), Some(&settings)).await.0, 200);
+    assert_eq!(s.admin_get(&key, &settings_path).await.1["require_two_factor"], true, "left out: kept");
+    settings["require_two_factor"] = json!(false);
+    let (_, current) = s.admin_get(&key, &format!("/api/v1/admin/t/{TENANT}/configuration")).await;
+    let version = format!("\"{}\"", current["version"]);
+    assert_eq!(s.admin_send(&key, "PUT", &settings_path, Some(&version), Some(&settings)).await.0, 403);
 }
 
 /// The pages: a key is made and shown once; a key in the session cookie signs nobody in.

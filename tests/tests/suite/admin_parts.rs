@@ -196,7 +196,7 @@ async fn the_forms_edit_services_and_offices(backend: Backend) {
     closed.extend([("stranded", "keep"), ("stranded_codes", code.as_str())]);
     let (status, page) = s.admin_form(&admin, &format!("{t}/offices/sede"), &closed).await;
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("version 4 is now in force") && page.contains("office sede changed"), "{page}");
+    assert!(page.contains("version 4 is now in force") && page.contains("office sede changed: closures"), "{page}");
     assert_eq!(status_of(&s, &code, "a@example.it").await, "confirmed");
     assert_eq!(s.remaining(TENANT, "visita", "sede", "2026-12-02T09:00:00+01:00").await, None, "closed now");
 
@@ -361,7 +361,7 @@ async fn packs_go_out_and_come_back(backend: Backend) {
     let text = String::from_utf8(edited["tenant.toml"].clone()).unwrap().replace("Sede nord", "Sede settentrionale");
     edited.insert("tenant.toml".into(), text.into_bytes());
     let (status, saved) = put_pack(&s, &admin, "\"2\"", pack_archive(TENANT, &edited).unwrap()).await;
-    assert_eq!((status, saved["changes"].clone()), (200, json!(["office nord changed"])), "{saved}");
+    assert_eq!((status, saved["changes"].clone()), (200, json!(["office nord changed: name"])), "{saved}");
     assert_eq!(put_pack(&s, &admin, "\"2\"", archive.clone()).await.0, 412);
 
     // Another tenant's pack, through this tenant: refused, and that tenant is untouched.
@@ -385,6 +385,13 @@ async fn packs_go_out_and_come_back(backend: Backend) {
     assert_eq!(status, 422, "{refused}");
     assert!(refused["errors"][0]["message"].as_str().unwrap().contains("script"), "{refused}");
     assert_eq!(put_pack(&s, &admin, "\"3\"", b"not an archive".to_vec()).await.0, 422);
+    // Without credentials, no large body is read at all.
+    let anonymous = s.http.put(format!("{}/api/v1/admin/t/{TENANT}/pack", s.base)).body(vec![0u8; 2 << 20]).send();
+    match anonymous.await {
+        Ok(response) => assert_eq!(response.status().as_u16(), 413),
+        // Refused before the body was read: the server stopped listening to it.
+        Err(error) => assert!(error.is_request(), "{error}"),
+    }
 }
 
 /// Datasets and plugin modules uploaded one at a time: a CSV checked line by line (added or

@@ -45,6 +45,7 @@ async fn admins_manage_their_staff(backend: Backend) {
     assert_eq!(s.admin_get(&operator, "/api/v1/admin/session").await.0, 401, "disabled: the session is dead");
     assert_eq!(s.try_log_in(&operator.email, PASSWORD, "10.0.0.9").await.0, 401);
     assert_eq!(s.admin_send(&admin, "DELETE", &format!("{path}/disabled"), None, None).await.0, 204);
+    assert_eq!(s.admin_get(&operator, "/api/v1/admin/session").await.0, 401, "enabled again: old sessions stay ended");
     let operator = s.log_in(&operator.email, PASSWORD).await;
 
     let both = s.staff("due@example.it", Role::Operator, Some(TENANT), &["sede"]).await;
@@ -99,6 +100,51 @@ async fn a_body_always_keeps_an_admin(backend: Backend) {
     }
 }
 
+/// An admin who stops being one takes their API keys and open invitations with them; an
+/// invitation never lowers a role held already.
+async fn what_an_admin_gave_ends_with_their_role(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let first = s.staff("prima@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let second = s.staff("seconda@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let keys = format!("/api/v1/admin/t/{TENANT}/api-keys");
+    let (_, made) =
+        s.admin_send(&second, "POST", &keys, None, Some(&json!({"name": "k", "role": "tenant_admin"}))).await;
+    let key = Staff { email: "key".into(), token: made["key"].as_str().unwrap().to_owned(), csrf: String::new() };
+    let invitation = json!({"email": "nuovo@example.it", "role": "tenant_admin"});
+    let invitations = format!("/api/v1/admin/t/{TENANT}/staff/invitations");
+    assert_eq!(s.admin_send(&second, "POST", &invitations, None, Some(&invitation)).await.0, 201);
+    assert_eq!(s.admin_get(&key, &format!("/api/v1/admin/t/{TENANT}")).await.0, 200);
+
+    let id = account(&s, &first, &second.email).await;
+    let demote = json!({"role": "operator", "offices": ["sede"]});
+    let path = format!("/api/v1/admin/t/{TENANT}/staff/{id}");
+    assert_eq!(s.admin_send(&first, "PUT", &path, None, Some(&demote)).await.0, 204);
+    assert_eq!(s.admin_get(&key, &format!("/api/v1/admin/t/{TENANT}")).await.0, 401, "their key is revoked");
+    let (_, list) = s.admin_get(&first, &format!("/api/v1/admin/t/{TENANT}/staff")).await;
+    assert_eq!(list["pending_invitations"], json!([]), "their invitation is withdrawn");
+
+    // Invited as an operator, an admin stays an admin.
+    let (_, made) = s
+        .admin_send(
+            &first,
+            "POST",
+            &invitations,
+            None,
+            Some(&json!({"email": first.email, "role": "operator", "offices": ["sede"]})),
+        )
+        .await;
+    let token = made["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let accepted = s
+        .http
+        .post(format!("{}/api/v1/admin/invitations/{token}/acceptance", s.base))
+        .json(&json!({"password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status().as_u16(), 201);
+    assert_eq!(member(&s, &first, &first.email).await.unwrap()["role"], "tenant_admin");
+}
+
 /// The member's page changes the role; a refused change is shown on the page with the reason.
 async fn the_member_page(backend: Backend) {
     let s = TestServer::start(backend).await;
@@ -120,4 +166,9 @@ async fn the_member_page(backend: Backend) {
     assert!(body.contains("at least one administrator"), "{body}");
 }
 
-on_databases!(admins_manage_their_staff, a_body_always_keeps_an_admin, the_member_page);
+on_databases!(
+    admins_manage_their_staff,
+    a_body_always_keeps_an_admin,
+    what_an_admin_gave_ends_with_their_role,
+    the_member_page
+);

@@ -192,7 +192,46 @@ async fn tenants_and_the_platform_can_require_it(backend: Backend) {
     assert_eq!(s.admin_get(&platform, "/api/v1/admin/tenants").await.0, 200);
 }
 
+/// What the review found: guesses of the code are counted even after a right password; a session
+/// opened before the second factor was turned on is ended by it; an invitation accepted with the
+/// password alone does not sign in an account that has a second factor.
+async fn the_second_factor_has_no_way_around(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let clock = Clock::start();
+    let admin = s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let earlier = s.log_in(&admin.email, PASSWORD).await;
+    enrol(&s, &admin, &clock).await;
+    assert_eq!(s.admin_get(&earlier, "/api/v1/admin/session").await.0, 401, "a password-only session ended");
+    assert_eq!(s.admin_get(&admin, "/api/v1/admin/session").await.0, 200, "the one that gave the code stays");
+
+    let statuses: Vec<u16> = {
+        let mut statuses = Vec::new();
+        for guess in ["111111", "222222", "333333", "444444", "555555", "666666", "777777"] {
+            statuses.push(api_log_in(&s, &admin.email, Some(guess)).await.0);
+        }
+        statuses
+    };
+    assert_eq!(statuses.last(), Some(&429), "code guesses are throttled: {statuses:?}");
+
+    let outsider = s.staff("admin@altro.example.it", Role::TenantAdmin, Some("altro"), &[]).await;
+    let invitation = json!({"email": admin.email, "role": "tenant_admin"});
+    let (_, made) =
+        s.admin_send(&outsider, "POST", "/api/v1/admin/t/altro/staff/invitations", None, Some(&invitation)).await;
+    let url = made["url"].as_str().unwrap_or_else(|| panic!("{made}"));
+    let token = url.rsplit('/').next().unwrap();
+    let response = s
+        .http
+        .post(format!("{}/api/v1/admin/invitations/{token}/acceptance", s.base))
+        .header("x-forwarded-for", "10.9.9.9")
+        .json(&json!({"password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401, "the password alone signs nobody in");
+}
+
 on_databases!(
+    the_second_factor_has_no_way_around,
     the_api_asks_for_the_code_and_takes_each_once,
     the_pages_ask_for_the_code_in_a_second_step,
     tenants_and_the_platform_can_require_it,

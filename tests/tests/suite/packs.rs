@@ -17,7 +17,7 @@ async fn apply_is_idempotent_and_reports_changes(backend: Backend) {
     let more_desks = prova().name("Comune di Prova 2").change_office("sede", |o| o.open(&["mon"], "08:00", "12:00", 4));
     let report = s.app.apply_pack(&more_desks.write()).await.unwrap();
     let said: Vec<String> = report.changes.iter().map(ToString::to_string).collect();
-    assert_eq!(said, ["tenant settings changed", "office sede changed"]);
+    assert_eq!(said, ["tenant settings changed", "office sede changed: hours"]);
     let (_, tenant) = s.get(&s.url("prova", "")).await;
     assert_eq!(tenant["name"], "Comune di Prova 2", "a new version is served at once");
 }

@@ -9,7 +9,7 @@ use super::secrets::{digest, new_secret, well_formed};
 use super::sessions::LoggedIn;
 use super::{StaffSession, passwords};
 use crate::app::{AppError, Sportello};
-use crate::domain::{NewPassword, Role, Slug, StaffEmail, TenantId};
+use crate::domain::{Grant, NewPassword, Role, Slug, StaffEmail, TenantId};
 use crate::store::{Invitations, Sessions, StaffAccounts, TenantStaff};
 
 /// An invitation link stays valid this long.
@@ -245,7 +245,16 @@ impl Sportello {
             (None, Some(hash)) => StaffAccounts::create(tx.conn(), &invitation.email, &hash, now).await?,
             (None, None) => return Err(AppError::InvitationInvalid),
         };
-        StaffAccounts::grant(tx.conn(), id, invitation.tenant, invitation.role, &invitation.offices).await?;
+        // An invitation adds a role; it never lowers one held there already (an admin invited
+        // as an operator stays an admin, so no body loses its last admin this way).
+        let held = StaffAccounts::grants(tx.conn(), id).await?;
+        let lowers = invitation.role == Role::Operator
+            && held.iter().any(|g| {
+                matches!(g, Grant::Tenant { tenant, role: Role::TenantAdmin, .. } if Some(*tenant) == invitation.tenant)
+            });
+        if !lowers {
+            StaffAccounts::grant(tx.conn(), id, invitation.tenant, invitation.role, &invitation.offices).await?;
+        }
         tx.commit().await?;
         let member = self.member(id, invitation.email.clone()).await?;
         let actor = super::audit::Actor::member(&member, client);

@@ -9,7 +9,7 @@ use super::StaffSession;
 use super::audit::Actor;
 use crate::app::{AppError, Sportello};
 use crate::domain::{Grant, Role};
-use crate::store::{StaffAccounts, Tenants};
+use crate::store::{ApiKeys, Invitations, Sessions, StaffAccounts, Tenants};
 
 /// What an admin does to a member of the staff.
 #[derive(Clone, Debug)]
@@ -67,6 +67,10 @@ impl Sportello {
                     return Err(AppError::Forbidden);
                 }
                 StaffAccounts::set_disabled(tx.conn(), account, *disabled).await?;
+                if *disabled {
+                    // Its sessions end now: enabling it again must not bring them back.
+                    Sessions::delete_for_account(tx.conn(), account, None).await?;
+                }
                 if *disabled { "staff.disabled" } else { "staff.enabled" }
             }
             _ => {
@@ -74,8 +78,20 @@ impl Sportello {
                 "staff.removed"
             }
         };
+        let loses_admin = member.role == Role::TenantAdmin && !stays_admin;
+        let (keys, invitations) = if loses_admin {
+            // What they gave as an admin does not outlast their being one.
+            let now = self.clock.now();
+            let email = member.email.to_string();
+            (
+                ApiKeys::revoke_made_by(tx.conn(), tenant.id, &email, now).await?,
+                Invitations::withdraw_made_by(tx.conn(), tenant.id, account).await?,
+            )
+        } else {
+            (0, 0)
+        };
         tx.commit().await?;
-        let detail = match change {
+        let mut detail = match change {
             StaffChange::Role { role, offices } => json!({
                 "email": member.email.to_string(),
                 "from": member.role.code(),
@@ -84,6 +100,10 @@ impl Sportello {
             }),
             _ => json!({ "email": member.email.to_string(), "role": member.role.code() }),
         };
+        if let (true, Some(fields)) = (loses_admin, detail.as_object_mut()) {
+            fields.insert("api_keys_revoked".into(), json!(keys));
+            fields.insert("invitations_withdrawn".into(), json!(invitations));
+        }
         self.audit(Some(tenant.id), &Actor::of(session), action, detail).await
     }
 

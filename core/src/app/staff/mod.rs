@@ -72,7 +72,7 @@ impl StaffSession {
 
     /// The session token's digest; `Forbidden` for an API key, which has no session to end or
     /// password to change.
-    fn session_digest(&self) -> Result<&str, AppError> {
+    pub(super) fn session_digest(&self) -> Result<&str, AppError> {
         match &self.credential {
             Credential::Session(digest) => Ok(digest),
             Credential::ApiKey { .. } => Err(AppError::Forbidden),

@@ -10,7 +10,7 @@ use super::throttle::{PER_ACCOUNT, PER_CLIENT, Policy};
 use super::{Credential, StaffSession, passwords};
 use crate::app::{AppError, Sportello};
 use crate::domain::{NewPassword, StaffEmail, StaffMember};
-use crate::store::{Sessions, StaffAccounts, StoredAccount};
+use crate::store::{SessionKind, Sessions, StaffAccounts, StoredAccount};
 
 /// A session ends after this long without a request…
 pub const IDLE_TIMEOUT: TimeDelta = TimeDelta::minutes(60);
@@ -57,13 +57,13 @@ impl Sportello {
             }
         };
         self.forget_attempt(&account_key, client_key.as_deref()).await?;
-        let two_factor = account.totp_secret.is_some();
-        let member = self.member(account.id, account.email).await?;
-        if two_factor {
-            // Signed in only once the code is right too: `complete_login`.
+        let member = self.member(account.id, account.email.clone()).await?;
+        if account.totp_secret.is_some() {
+            // Signed in only once the code is right too (`complete_login`); code guesses are
+            // counted apart, and a right password does not reset their count.
             return self.open_session(member, client, replacing, Opening::AwaitingCode).await;
         }
-        let logged_in = self.open_session(member, client, replacing, Opening::Signed { two_factor }).await?;
+        let logged_in = self.open_session(member, client, replacing, Opening::Signed { two_factor: false }).await?;
         let actor = Actor::member(&logged_in.session.member, client);
         self.audit_member(&logged_in.session.member, &actor, "login", json!({})).await?;
         Ok(logged_in)
@@ -107,7 +107,8 @@ impl Sportello {
         }
     }
 
-    /// Signs in an account that just proved itself another way (an accepted invitation).
+    /// Signs in an account that just proved itself with its password another way (an accepted
+    /// invitation): one with a second factor still has to give its code.
     pub(super) async fn open_session_for(
         &self,
         member: StaffMember,
@@ -115,7 +116,10 @@ impl Sportello {
     ) -> Result<LoggedIn, AppError> {
         let two_factor =
             StaffAccounts::by_id(self.store.reader(), member.id).await?.is_some_and(|a| a.totp_secret.is_some());
-        let logged_in = self.open_session(member, client, None, Opening::Signed { two_factor }).await?;
+        if two_factor {
+            return self.open_session(member, client, None, Opening::AwaitingCode).await;
+        }
+        let logged_in = self.open_session(member, client, None, Opening::Signed { two_factor: false }).await?;
         self.audit_member(
             &logged_in.session.member,
             &Actor::member(&logged_in.session.member, client),
@@ -136,7 +140,7 @@ impl Sportello {
         let now = self.clock.now();
         let (token, csrf) = (new_secret(), new_secret());
         let (awaiting_code, two_factor) = match opening {
-            Opening::AwaitingCode => (true, true),
+            Opening::AwaitingCode => (true, false),
             Opening::Signed { two_factor } => (false, two_factor),
         };
         let expires_at = now + if awaiting_code { CODE_WAIT } else { ABSOLUTE_TIMEOUT };
@@ -145,7 +149,8 @@ impl Sportello {
             Sessions::delete(tx.conn(), &digest(old)).await?;
         }
         Sessions::prune(tx.conn(), now).await?;
-        Sessions::create(tx.conn(), &digest(&token), member.id, &csrf, now, expires_at, awaiting_code).await?;
+        let kind = SessionKind { awaiting_code, second_factor: two_factor };
+        Sessions::create(tx.conn(), &digest(&token), member.id, &csrf, now, expires_at, kind).await?;
         tx.commit().await?;
         let credential = Credential::Session(digest(&token));
         let session =
@@ -193,7 +198,9 @@ impl Sportello {
             client: client.map(str::to_owned),
             credential: Credential::Session(token_digest),
             expires_at: stored.expires_at,
-            two_factor: account.totp_secret.is_some(),
+            // This session's own sign-in, not the account's: a session opened before the second
+            // factor was turned on does not pass for one signed in with it.
+            two_factor: stored.second_factor,
         })
     }
 

@@ -42,6 +42,11 @@ impl Sportello {
         policy: &StrandPolicy,
     ) -> Result<ApplyReport, AppError> {
         self.edit_configuration(session, slug, expected, policy, |stored| {
+            let lowers = settings(stored).is_ok_and(|now| now.require_two_factor && !draft.require_two_factor);
+            if lowers && session.api_key().is_some() {
+                // A key has no second factor: it may not drop the requirement of one.
+                return Err(AppError::Forbidden);
+            }
             let mut manifest = editable(stored)?;
             manifest.put_settings(draft);
             Ok(Edited::whole(manifest.text()))

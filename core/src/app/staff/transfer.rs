@@ -50,7 +50,12 @@ impl Sportello {
         let tenant = self.tenant_for(session, slug, Role::TenantAdmin).await?;
         let expected = expected.ok_or(AppError::VersionRequired)?;
         let pack = |e: crate::packs::PackError| AppError::field("pack", "invalid_pack", e.to_string());
-        let (folder, files) = unpack_archive(archive).map_err(pack)?;
+        // Decompression is CPU work: off the async workers.
+        let owned = archive.to_vec();
+        let unpacked = tokio::task::spawn_blocking(move || unpack_archive(&owned))
+            .await
+            .map_err(|e| AppError::Internal(format!("unpacking an archive: {e}")))?;
+        let (folder, files) = unpacked.map_err(pack)?;
         if folder != slug {
             // Another tenant's pack would be saved as that tenant: never through this one.
             let reason = format!("the archive holds the pack of {folder:?}, not of {slug:?}");

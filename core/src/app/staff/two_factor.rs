@@ -12,7 +12,7 @@ use super::audit::Actor;
 use super::secrets::{digest, same};
 use super::sessions::{attempt_keys, throttled};
 use crate::app::{AppError, Sportello};
-use crate::store::{RecoveryCodes, StaffAccounts, StoredAccount};
+use crate::store::{RecoveryCodes, Sessions, StaffAccounts, StoredAccount};
 
 const STEP_SECONDS: i64 = 30;
 const DIGITS: usize = 6;
@@ -126,6 +126,7 @@ impl Sportello {
         let step = step_of(&totp, &normalized(code), self.clock.now())
             .ok_or_else(|| AppError::field("code", "wrong_code", "This code is not the one your app shows now."))?;
         let codes = new_recovery_codes();
+        let current = session.session_digest()?;
         let tx = self.store.begin_write().await?;
         StaffAccounts::set_totp(tx.conn(), account.id, Some(pending), Some(step)).await?;
         RecoveryCodes::replace(
@@ -134,6 +135,9 @@ impl Sportello {
             &codes.iter().map(|c| digest(&normalized(c))).collect::<Vec<_>>(),
         )
         .await?;
+        // This session has just given a code; the others only ever gave the password.
+        Sessions::mark_second_factor(tx.conn(), current).await?;
+        Sessions::delete_for_account(tx.conn(), account.id, Some(current)).await?;
         tx.commit().await?;
         self.audit_member(&session.member, &Actor::of(session), "two_factor.enabled", json!({})).await?;
         Ok(codes)
@@ -161,15 +165,17 @@ impl Sportello {
     ) -> Result<(), AppError> {
         let account = self.own_account(session).await?;
         let client = session.client.as_deref();
-        if !self.password_proves(&account, password, client).await? {
-            return Err(AppError::field("password", "wrong_password", "This is not your password."));
-        }
         if !self.second_factor_proves(&account, code, client).await? {
             return Err(AppError::field("code", "wrong_code", "This code is not the one your app shows now."));
         }
+        if !self.password_proves(&account, password, client).await? {
+            return Err(AppError::field("password", "wrong_password", "This is not your password."));
+        }
+        let current = session.session_digest()?;
         let tx = self.store.begin_write().await?;
         StaffAccounts::set_totp(tx.conn(), account.id, None, None).await?;
         RecoveryCodes::replace(tx.conn(), account.id, &[]).await?;
+        Sessions::delete_for_account(tx.conn(), account.id, Some(current)).await?;
         tx.commit().await?;
         self.audit_member(&session.member, &Actor::of(session), "two_factor.disabled", json!({})).await
     }
@@ -183,8 +189,10 @@ impl Sportello {
         client: Option<&str>,
     ) -> Result<bool, AppError> {
         let Some(secret) = &account.totp_secret else { return Ok(false) };
+        // Code guesses have their own count, which only a right code resets.
         let (account_key, client_key) = attempt_keys(account.email.as_str(), client);
-        self.count_attempt(&throttled(&account_key, client_key.as_deref())).await?;
+        let code_key = format!("code:{account_key}");
+        self.count_attempt(&throttled(&code_key, client_key.as_deref())).await?;
         let code = normalized(code);
         let proved = if code.len() == DIGITS && code.bytes().all(|b| b.is_ascii_digit()) {
             match step_of(&authenticator(secret, account.email.as_str())?, &code, self.clock.now()) {
@@ -196,7 +204,7 @@ impl Sportello {
             RecoveryCodes::spend(self.store.reader(), account.id, &digest(&code), now).await?
         };
         if proved {
-            self.forget_attempt(&account_key, client_key.as_deref()).await?;
+            self.forget_attempt(&code_key, client_key.as_deref()).await?;
         } else {
             let member = self.member(account.id, account.email.clone()).await?;
             let actor = Actor::member(&member, client);

@@ -236,6 +236,10 @@ impl AdminApi {
     ) -> ApiResult<SessionOpened> {
         let client = self.client(request);
         let logged_in = self.app.accept_invitation(&token, &body.password, client.as_deref()).await?;
+        if logged_in.awaiting_code {
+            // The role is added; signing in takes the account's second factor, at `/session`.
+            return Err(AppError::CodeRequired.into());
+        }
         Ok(self.opened(logged_in))
     }
 

@@ -28,9 +28,8 @@ pub struct SettingsDocument {
     pub hold_seconds: Option<u32>,
     /// The version of the privacy notice citizens accept (recorded on each booking).
     pub privacy_notice_version: String,
-    /// The body's staff must sign in with a second factor (API keys excepted).
-    #[oai(default)]
-    pub require_two_factor: bool,
+    /// The body's staff must sign in with a second factor (API keys excepted). Left out: as it is.
+    pub require_two_factor: Option<bool>,
     pub display_name: Option<String>,
     /// `#rrggbb`
     pub primary_color: String,
@@ -52,17 +51,19 @@ pub struct LimitsDocument {
     pub lookups_per_minute: Option<u32>,
 }
 
-impl From<SettingsDocument> for SettingsDraft {
-    fn from(d: SettingsDocument) -> Self {
+impl SettingsDocument {
+    /// The draft it makes; a requirement left out keeps `current`.
+    fn into_draft(self, current: bool) -> SettingsDraft {
+        let d = self;
         let l = d.limits;
-        Self {
+        SettingsDraft {
             name: d.name,
             timezone: d.timezone,
             locales: d.locales,
             hold_minutes: d.hold_minutes,
             hold_seconds: d.hold_seconds,
             privacy_notice_version: d.privacy_notice_version,
-            require_two_factor: d.require_two_factor,
+            require_two_factor: d.require_two_factor.unwrap_or(current),
             display_name: d.display_name,
             primary_color: d.primary_color,
             secondary_color: d.secondary_color,
@@ -89,7 +90,7 @@ impl From<SettingsDraft> for SettingsDocument {
             hold_minutes: d.hold_minutes,
             hold_seconds: d.hold_seconds,
             privacy_notice_version: d.privacy_notice_version,
-            require_two_factor: d.require_two_factor,
+            require_two_factor: Some(d.require_two_factor),
             display_name: d.display_name,
             primary_color: d.primary_color,
             secondary_color: d.secondary_color,
@@ -138,7 +139,8 @@ impl SettingsApi {
     ) -> ApiResult<Saved> {
         let (session, expected, policy) =
             self.admin.change(request, &auth, &tenant, &version, &stranded, &cancel_reason).await?;
-        let draft = SettingsDraft::from(body.0);
+        let current = self.admin.app.settings(&session, &tenant).await?.settings.require_two_factor;
+        let draft = body.0.into_draft(current);
         Ok(saved(self.admin.app.save_settings(&session, &tenant, expected, &draft, &policy).await?))
     }
 

@@ -13,6 +13,8 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     /// Signed in with the password, waiting for the second factor: good for nothing else.
     pub awaiting_code: bool,
+    /// Signed in with the second factor (its code), not only the password.
+    pub second_factor: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -56,6 +56,16 @@ impl Web {
         response
     }
 
+    /// The password was right: the session that waits for the code, and the code's own page.
+    fn awaiting_code(&self, logged_in: &LoggedIn, next: &str) -> Response {
+        let cookie = staff_cookie::set(&logged_in.token, logged_in.session.expires_at, self.app.now(), self.plain_http);
+        let mut response = see_other(&format!("/admin/login/code?next={}", super::views::encode(next)));
+        if let Ok(value) = cookie.parse() {
+            response.headers_mut().append("Set-Cookie", value);
+        }
+        response
+    }
+
     /// Signed in: the session cookie, and on to `next`.
     fn signed_in(&self, logged_in: &LoggedIn, next: &str) -> Response {
         let cookie = staff_cookie::set(&logged_in.token, logged_in.session.expires_at, self.app.now(), self.plain_http);
@@ -94,16 +104,7 @@ pub async fn log_in(web: WebData<'_>, request: &Request, Form(fields): Form<Fiel
     let client = web.client_of(request);
     let carried = staff_cookie::read(request, web.plain_http);
     match web.app.log_in(&email, field(&fields, "password"), client.as_deref(), carried.as_deref()).await {
-        Ok(logged_in) if logged_in.awaiting_code => {
-            // The session that waits for the code, and the code's own page.
-            let cookie =
-                staff_cookie::set(&logged_in.token, logged_in.session.expires_at, web.app.now(), web.plain_http);
-            let mut response = see_other(&format!("/admin/login/code?next={}", super::views::encode(&next)));
-            if let Ok(value) = cookie.parse() {
-                response.headers_mut().append("Set-Cookie", value);
-            }
-            response
-        }
+        Ok(logged_in) if logged_in.awaiting_code => web.awaiting_code(&logged_in, &next),
         Ok(logged_in) => web.signed_in(&logged_in, &next),
         Err(AppError::LoginFailed) => {
             let view = LoginView { email, next, error_key: Some("admin-login-failed"), ..LoginView::default() };
@@ -217,6 +218,7 @@ pub async fn accept_invitation(
     }
     let client = web.client_of(request);
     match web.app.accept_invitation(&token, password, client.as_deref()).await {
+        Ok(logged_in) if logged_in.awaiting_code => Ok(web.awaiting_code(&logged_in, "/admin/")),
         Ok(logged_in) => Ok(web.signed_in(&logged_in, "/admin/")),
         Err(AppError::Invalid(errors)) => {
             let (locale, _, _) = web.admin_language(request);
