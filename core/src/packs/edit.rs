@@ -12,8 +12,8 @@ use super::{MANIFEST, PackError};
 /// The week as `tenant.toml` names its days.
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-/// A service as an admin edits it without the text. Its form fields, reasons and plugin binding
-/// are not part of it: an edit keeps them as they are.
+/// A service as an admin edits it without the text. Its questions (form fields) and plugin
+/// binding are not part of it: an edit keeps them as they are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceDraft {
     pub slug: String,
@@ -27,6 +27,16 @@ pub struct ServiceDraft {
     pub fiscal_code_required: bool,
     pub max_active_bookings_per_person: Option<u16>,
     pub active: bool,
+    /// The reasons a citizen chooses from; `None` keeps the ones the text has.
+    pub reasons: Option<Vec<ReasonDraft>>,
+}
+
+/// A reason for an appointment, offered to the citizen to choose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReasonDraft {
+    pub key: String,
+    /// By language code.
+    pub label: BTreeMap<String, String>,
 }
 
 /// An office as an admin edits it: its place, modes, services, weekly hours and closures.
@@ -97,6 +107,7 @@ impl From<ServiceFile> for ServiceDraft {
             fiscal_code_required: file.fiscal_code_required,
             max_active_bookings_per_person: file.max_active_bookings_per_person,
             active: file.active,
+            reasons: Some(file.reasons.into_iter().map(|r| ReasonDraft { key: r.key, label: r.label }).collect()),
         }
     }
 }
@@ -156,7 +167,7 @@ impl Manifest {
         let index = place(list, original, &draft.slug, next)?;
         let table = list.get_mut(index).ok_or(EditError::Missing)?;
         write_service(table, draft);
-        self.check_only(Part::Service(original.unwrap_or(&draft.slug)))?;
+        self.check_only(Part::Service(original.unwrap_or(&draft.slug)), draft.reasons.is_none())?;
         Ok(index)
     }
 
@@ -185,7 +196,7 @@ impl Manifest {
         // Sub-tables of a new office follow it; an existing one keeps its own.
         let fresh = original.is_none().then_some(next + 1);
         write_office(table, draft, previous.as_ref(), fresh);
-        self.check_only(Part::Office(original.unwrap_or(&draft.slug)))?;
+        self.check_only(Part::Office(original.unwrap_or(&draft.slug)), false)?;
         Ok(index)
     }
 
@@ -210,7 +221,7 @@ impl Manifest {
 
     /// Refuses an edit that changed anything but `part`: TOML tables are placed by their
     /// headers, so a misplaced one would silently move, say, a closure to another office.
-    fn check_only(&mut self, part: Part<'_>) -> Result<(), EditError> {
+    fn check_only(&mut self, part: Part<'_>, reasons_kept: bool) -> Result<(), EditError> {
         let read = |text: &str| toml::from_str::<PackFile>(text).ok();
         let (Some(before), Some(after)) = (read(&self.original), read(&self.text())) else {
             return Err(misplaced());
@@ -221,10 +232,10 @@ impl Manifest {
             format!("{services:?}{offices:?}")
         };
         let kept = |file: &PackFile| {
-            file.services
-                .iter()
-                .find(|s| part == Part::Service(&s.slug))
-                .map(|s| format!("{:?}{:?}{:?}{:?}", s.fields, s.reasons, s.plugin, s.plugin_config))
+            file.services.iter().find(|s| part == Part::Service(&s.slug)).map(|s| {
+                let reasons = if reasons_kept { format!("{:?}", s.reasons) } else { String::new() };
+                format!("{:?}{reasons}{:?}{:?}", s.fields, s.plugin, s.plugin_config)
+            })
         };
         let unchanged_rest = others(&before) == others(&after);
         let kept_keys = kept(&before).is_none_or(|keys| Some(keys) == kept(&after));
@@ -341,6 +352,24 @@ fn write_service(table: &mut Table, draft: &ServiceDraft) {
     set_unless_default(table, "fiscal_code_required", fiscal_code.into(), !fiscal_code);
     set(table, "max_active_bookings_per_person", draft.max_active_bookings_per_person.map(|n| i64::from(n).into()));
     set_unless_default(table, "active", draft.active.into(), draft.active);
+    if let Some(reasons) = &draft.reasons {
+        let written: Vec<InlineTable> = reasons
+            .iter()
+            .map(|r| {
+                let mut reason = InlineTable::new();
+                reason.insert("key", r.key.as_str().into());
+                reason.insert("label", localized(&r.label));
+                reason
+            })
+            .collect();
+        let current = table.get("reasons").and_then(Item::as_value).cloned();
+        let new = lines(written);
+        if current.as_ref().is_none_or(|c| !same(c, &new)) {
+            // Inline, in place of any `[[services.reasons]]` tables: no header can stray.
+            table.remove("reasons");
+            set(table, "reasons", (!reasons.is_empty()).then_some(new));
+        }
+    }
 }
 
 /// An inline list, one entry a line.
@@ -578,5 +607,18 @@ mon = [{ from = "09:00", to = "12:00", desks = 2 }]
         closed.closures.pop();
         manifest.put_office(Some("centro"), &closed).unwrap();
         assert_eq!(drafts(&manifest.text()).unwrap().1, [closed, draft_office()], "{}", manifest.text());
+    }
+
+    #[test]
+    fn reasons_are_edited_with_the_service() {
+        let mut draft = drafts(PACK).unwrap().0[0].clone();
+        let label = BTreeMap::from([("it".to_owned(), "Rateizzazione".to_owned())]);
+        draft.reasons = Some(vec![ReasonDraft { key: "rate".into(), label }]);
+        let mut manifest = Manifest::parse(PACK).unwrap();
+        manifest.put_service(Some("tributi"), &draft).unwrap();
+        let config = parse_config(&manifest.text()).unwrap();
+        assert_eq!(config.services[0].reasons.len(), 1);
+        assert_eq!(config.services[0].reasons[0].key, "rate");
+        assert_eq!(drafts(&manifest.text()).unwrap().0[0], draft);
     }
 }

@@ -56,25 +56,35 @@ async fn the_api_edits_services_and_offices(backend: Backend) {
     let (status, refused) = put(format!("{base}/offices/nord"), Some("\"2\""), odd).await;
     assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("hours.wed[0]")), "{refused}");
     let (_, services) = s.admin_get(&admin, &format!("{base}/services")).await;
+    // Left out of a PUT, a service's reasons stay.
+    let mut with_reasons = services.as_array().unwrap().iter().find(|s| s["slug"] == "con-cf").unwrap().clone();
+    let reasons = with_reasons.as_object_mut().unwrap().remove("reasons").unwrap();
+    assert_eq!(reasons[0]["key"], "rinnovo");
+    with_reasons["duration_minutes"] = json!(45);
+    let (status, saved) = put(format!("{base}/services/con-cf"), Some("\"2\""), with_reasons).await;
+    assert_eq!((status, saved["changes"].clone()), (200, json!(["service con-cf changed: duration"])), "{saved}");
+    let (_, services) = s.admin_get(&admin, &format!("{base}/services")).await;
+    let kept = services.as_array().unwrap().iter().find(|s| s["slug"] == "con-cf").unwrap();
+    assert_eq!(kept["reasons"], reasons);
     let mut long = services.as_array().unwrap().iter().find(|s| s["slug"] == "lunga").unwrap().clone();
     long["duration_minutes"] = json!(7);
-    let (status, refused) = put(format!("{base}/services/lunga"), Some("\"2\""), long).await;
+    let (status, refused) = put(format!("{base}/services/lunga"), Some("\"3\""), long).await;
     assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("duration_minutes")), "{refused}");
 
-    let (status, saved) = s.admin_send(&admin, "DELETE", &format!("{base}/services/lunga"), Some("\"2\""), None).await;
-    assert_eq!((status, saved["version"].as_i64()), (200, Some(3)), "{saved}");
+    let (status, saved) = s.admin_send(&admin, "DELETE", &format!("{base}/services/lunga"), Some("\"3\""), None).await;
+    assert_eq!((status, saved["version"].as_i64()), (200, Some(4)), "{saved}");
     let (_, offices) = s.admin_get(&admin, &format!("{base}/offices")).await;
     let sede = offices.as_array().unwrap().iter().find(|o| o["slug"] == "sede").unwrap();
     assert_eq!(sede["services"], json!(["visita", "con-cf", "sospeso"]), "no office offers a removed service");
 
     let code = booked(&s, "2026-12-02T08:00:00+01:00", "a@example.it").await;
     let path = format!("{base}/offices/sede");
-    let (status, refused) = s.admin_send(&admin, "DELETE", &path, Some("\"3\""), None).await;
+    let (status, refused) = s.admin_send(&admin, "DELETE", &path, Some("\"4\""), None).await;
     assert_eq!(status, 409, "{refused}");
     assert_eq!(refused["bookings"][0]["code"], code.as_str());
     let keep = format!("{path}?stranded=keep");
-    let (status, saved) = s.admin_send(&admin, "DELETE", &keep, Some("\"3\""), None).await;
-    assert_eq!((status, saved["version"].as_i64()), (200, Some(4)), "{saved}");
+    let (status, saved) = s.admin_send(&admin, "DELETE", &keep, Some("\"4\""), None).await;
+    assert_eq!((status, saved["version"].as_i64()), (200, Some(5)), "{saved}");
     assert_eq!(status_of(&s, &code, "a@example.it").await, "confirmed", "kept");
 }
 
@@ -147,6 +157,12 @@ async fn the_forms_edit_services_and_offices(backend: Backend) {
             ("horizon_days", "30"),
             ("modes", "in_person"),
             ("active", "yes"),
+            ("reason_key", "certificato"),
+            ("reason_it", "Certificato"),
+            ("reason_en", "Certificate"),
+            ("reason_key", ""),
+            ("reason_it", ""),
+            ("reason_en", ""),
         ]
     };
     let (status, page) = s.admin_form(&admin, &format!("{t}/new-service"), &service("mezz'ora")).await;
@@ -159,6 +175,9 @@ async fn the_forms_edit_services_and_offices(backend: Backend) {
     let (status, page) = s.admin_form(&admin, &format!("{t}/new-service"), &service("30")).await;
     assert_eq!(status, 200);
     assert!(page.contains("version 2 is now in force") && page.contains("service anagrafe added"), "{page}");
+    let (_, services) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/services")).await;
+    let added = services.as_array().unwrap().iter().find(|s| s["slug"] == "anagrafe").unwrap();
+    assert_eq!(added["reasons"], json!([{"key": "certificato", "label": {"it": "Certificato", "en": "Certificate"}}]));
 
     let mut office = vec![
         ("version", "2"),

@@ -10,13 +10,13 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::{AdminApi, AdminTag, ApiResult, Saved, StaffToken, etag, saved};
 use crate::app::AppError;
-use crate::packs::{ClosureDraft, IntervalDraft, OfficeDraft, ServiceDraft};
+use crate::packs::{ClosureDraft, IntervalDraft, OfficeDraft, ReasonDraft, ServiceDraft};
 
 pub struct PartsApi {
     pub admin: AdminApi,
 }
 
-/// A service: what a citizen chooses first. Its form fields, reasons and plugin binding are
+/// A service: what a citizen chooses first. Its questions (form fields) and plugin binding are
 /// edited in the configuration text; a `PUT` here keeps them.
 #[derive(Object, Clone)]
 pub struct ServiceDocument {
@@ -42,6 +42,17 @@ pub struct ServiceDocument {
     /// An inactive service is not offered to citizens.
     #[oai(default = "yes")]
     pub active: bool,
+    /// The reasons a citizen chooses from; left out, the service keeps its own.
+    pub reasons: Option<Vec<ReasonDocument>>,
+}
+
+/// A reason for an appointment.
+#[derive(Object, Clone)]
+pub struct ReasonDocument {
+    /// Lower-case letters, digits and `_`.
+    pub key: String,
+    /// By language code.
+    pub label: BTreeMap<String, String>,
 }
 
 fn sixty() -> u16 {
@@ -130,6 +141,7 @@ impl From<ServiceDocument> for ServiceDraft {
             fiscal_code_required: d.fiscal_code_required,
             max_active_bookings_per_person: d.max_active_bookings_per_person,
             active: d.active,
+            reasons: d.reasons.map(|r| r.into_iter().map(|r| ReasonDraft { key: r.key, label: r.label }).collect()),
         }
     }
 }
@@ -147,6 +159,7 @@ impl From<ServiceDraft> for ServiceDocument {
             fiscal_code_required: d.fiscal_code_required,
             max_active_bookings_per_person: d.max_active_bookings_per_person,
             active: d.active,
+            reasons: d.reasons.map(|r| r.into_iter().map(|r| ReasonDocument { key: r.key, label: r.label }).collect()),
         }
     }
 }

@@ -9,7 +9,7 @@ use super::edits::{EditState, saved_page, version_field};
 use super::{Fields, Page, StaffVisit, WebData, form_field, stop};
 use crate::app::AppError;
 use crate::domain::{FieldErrors, Mode};
-use crate::packs::ServiceDraft;
+use crate::packs::{ReasonDraft, ServiceDraft};
 use crate::web::Web;
 
 /// The form's fields as typed (numbers too, so that a typo is shown back as it was).
@@ -27,6 +27,24 @@ struct ServiceForm {
     fiscal_code_required: bool,
     active: bool,
     modes: Vec<String>,
+    /// The reasons, and one blank row to add one.
+    reasons: Vec<ReasonRow>,
+}
+
+#[derive(Serialize, Default)]
+struct ReasonRow {
+    index: usize,
+    key: String,
+    it: String,
+    en: String,
+    blank: bool,
+}
+
+fn reason_rows(reasons: impl Iterator<Item = (String, String, String)>) -> Vec<ReasonRow> {
+    let mut rows: Vec<ReasonRow> =
+        reasons.enumerate().map(|(index, (key, it, en))| ReasonRow { index, key, it, en, blank: false }).collect();
+    rows.push(ReasonRow { index: rows.len(), blank: true, ..ReasonRow::default() });
+    rows
 }
 
 impl ServiceForm {
@@ -37,6 +55,7 @@ impl ServiceForm {
             horizon_days: "60".into(),
             active: true,
             modes: vec![Mode::InPerson.code().into()],
+            reasons: reason_rows(std::iter::empty()),
             ..Self::default()
         }
     }
@@ -61,6 +80,9 @@ impl ServiceForm {
             fiscal_code_required: draft.fiscal_code_required,
             active: draft.active,
             modes: draft.modes.clone(),
+            reasons: reason_rows(
+                draft.reasons.iter().flatten().map(|r| (r.key.clone(), text(&r.label, "it"), text(&r.label, "en"))),
+            ),
         }
     }
 
@@ -79,6 +101,22 @@ impl ServiceForm {
             fiscal_code_required: form_field(fields, "fiscal_code_required").is_some(),
             active: form_field(fields, "active").is_some(),
             modes: fields.iter().filter(|(k, _)| k == "modes").map(|(_, v)| v.clone()).collect(),
+            reasons: {
+                let all = |name: &str| -> Vec<String> {
+                    fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).collect()
+                };
+                let removed = all("reason_remove");
+                let (keys, it, en) = (all("reason_key"), all("reason_it"), all("reason_en"));
+                let kept = keys
+                    .into_iter()
+                    .zip(it)
+                    .zip(en)
+                    .enumerate()
+                    .filter(|(i, _)| !removed.contains(&i.to_string()))
+                    .filter(|(_, ((key, it), en))| !(key.is_empty() && it.is_empty() && en.is_empty()))
+                    .map(|(_, ((key, it), en))| (key, it, en));
+                reason_rows(kept)
+            },
         }
     }
 
@@ -109,6 +147,13 @@ impl ServiceForm {
             fiscal_code_required: self.fiscal_code_required,
             max_active_bookings_per_person: per_person,
             active: self.active,
+            reasons: Some(
+                self.reasons
+                    .iter()
+                    .filter(|r| !r.blank)
+                    .map(|r| ReasonDraft { key: r.key.clone(), label: texts(&r.it, &r.en) })
+                    .collect(),
+            ),
         })
     }
 }
@@ -122,7 +167,8 @@ pub(super) fn number<T: std::str::FromStr + Default>(errors: &mut FieldErrors, f
 }
 
 /// The form's fields that errors can name.
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 13] = [
+    "reasons",
     "slug",
     "name_it",
     "name_en",
