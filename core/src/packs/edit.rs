@@ -12,8 +12,8 @@ use super::{MANIFEST, PackError};
 /// The week as `tenant.toml` names its days.
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-/// A service as an admin edits it without the text. Its questions (form fields) and plugin
-/// binding are not part of it: an edit keeps them as they are.
+/// A service as an admin edits it without the text. Its plugin binding is not part of it: an
+/// edit keeps it as it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceDraft {
     pub slug: String,
@@ -29,6 +29,22 @@ pub struct ServiceDraft {
     pub active: bool,
     /// The reasons a citizen chooses from; `None` keeps the ones the text has.
     pub reasons: Option<Vec<ReasonDraft>>,
+    /// The questions the booking form asks beside the citizen's details; `None` keeps them.
+    pub fields: Option<Vec<FieldDraft>>,
+}
+
+/// A question of a service's booking form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldDraft {
+    pub key: String,
+    pub label: BTreeMap<String, String>,
+    /// Help under the question, by language; empty for none.
+    pub help: BTreeMap<String, String>,
+    /// `text` or `digits`.
+    pub kind: String,
+    pub required: bool,
+    pub min_length: Option<u16>,
+    pub max_length: Option<u16>,
 }
 
 /// A reason for an appointment, offered to the citizen to choose.
@@ -108,6 +124,20 @@ impl From<ServiceFile> for ServiceDraft {
             max_active_bookings_per_person: file.max_active_bookings_per_person,
             active: file.active,
             reasons: Some(file.reasons.into_iter().map(|r| ReasonDraft { key: r.key, label: r.label }).collect()),
+            fields: Some(
+                file.fields
+                    .into_iter()
+                    .map(|f| FieldDraft {
+                        key: f.key,
+                        label: f.label,
+                        help: f.help.unwrap_or_default(),
+                        kind: f.kind,
+                        required: f.required,
+                        min_length: f.min_length,
+                        max_length: f.max_length,
+                    })
+                    .collect(),
+            ),
         }
     }
 }
@@ -167,7 +197,8 @@ impl Manifest {
         let index = place(list, original, &draft.slug, next)?;
         let table = list.get_mut(index).ok_or(EditError::Missing)?;
         write_service(table, draft);
-        self.check_only(Part::Service(original.unwrap_or(&draft.slug)), draft.reasons.is_none())?;
+        let lists = Kept { reasons: draft.reasons.is_none(), fields: draft.fields.is_none() };
+        self.check_only(Part::Service(original.unwrap_or(&draft.slug)), lists)?;
         Ok(index)
     }
 
@@ -196,7 +227,7 @@ impl Manifest {
         // Sub-tables of a new office follow it; an existing one keeps its own.
         let fresh = original.is_none().then_some(next + 1);
         write_office(table, draft, previous.as_ref(), fresh);
-        self.check_only(Part::Office(original.unwrap_or(&draft.slug)), false)?;
+        self.check_only(Part::Office(original.unwrap_or(&draft.slug)), Kept::default())?;
         Ok(index)
     }
 
@@ -221,7 +252,7 @@ impl Manifest {
 
     /// Refuses an edit that changed anything but `part`: TOML tables are placed by their
     /// headers, so a misplaced one would silently move, say, a closure to another office.
-    fn check_only(&mut self, part: Part<'_>, reasons_kept: bool) -> Result<(), EditError> {
+    fn check_only(&mut self, part: Part<'_>, lists: Kept) -> Result<(), EditError> {
         let read = |text: &str| toml::from_str::<PackFile>(text).ok();
         let (Some(before), Some(after)) = (read(&self.original), read(&self.text())) else {
             return Err(misplaced());
@@ -233,8 +264,9 @@ impl Manifest {
         };
         let kept = |file: &PackFile| {
             file.services.iter().find(|s| part == Part::Service(&s.slug)).map(|s| {
-                let reasons = if reasons_kept { format!("{:?}", s.reasons) } else { String::new() };
-                format!("{:?}{reasons}{:?}{:?}", s.fields, s.plugin, s.plugin_config)
+                let reasons = if lists.reasons { format!("{:?}", s.reasons) } else { String::new() };
+                let fields = if lists.fields { format!("{:?}", s.fields) } else { String::new() };
+                format!("{fields}{reasons}{:?}{:?}", s.plugin, s.plugin_config)
             })
         };
         let unchanged_rest = others(&before) == others(&after);
@@ -246,6 +278,13 @@ impl Manifest {
         self.original = self.text();
         Ok(())
     }
+}
+
+/// Which lists of a service an edit left as they were (and must find unchanged).
+#[derive(Clone, Copy, Default)]
+struct Kept {
+    reasons: bool,
+    fields: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -370,6 +409,36 @@ fn write_service(table: &mut Table, draft: &ServiceDraft) {
             set(table, "reasons", (!reasons.is_empty()).then_some(new));
         }
     }
+    if let Some(fields) = &draft.fields {
+        let written: Vec<InlineTable> = fields.iter().map(question).collect();
+        let current = table.get("fields").and_then(Item::as_value).cloned();
+        let new = lines(written);
+        if current.as_ref().is_none_or(|c| !same(c, &new)) {
+            // Inline, in place of any `[[services.fields]]` tables: no header can stray.
+            table.remove("fields");
+            set(table, "fields", (!fields.is_empty()).then_some(new));
+        }
+    }
+}
+
+fn question(f: &FieldDraft) -> InlineTable {
+    let mut field = InlineTable::new();
+    field.insert("key", f.key.as_str().into());
+    field.insert("label", localized(&f.label));
+    if f.help.values().any(|h| !h.trim().is_empty()) {
+        field.insert("help", localized(&f.help));
+    }
+    field.insert("kind", f.kind.as_str().into());
+    if f.required {
+        field.insert("required", true.into());
+    }
+    if let Some(min) = f.min_length {
+        field.insert("min_length", i64::from(min).into());
+    }
+    if let Some(max) = f.max_length {
+        field.insert("max_length", i64::from(max).into());
+    }
+    field
 }
 
 /// An inline list, one entry a line.

@@ -16,7 +16,8 @@ use crate::plugin_host::Dataset;
 pub use archive::{MAX_ARCHIVE_BYTES, PackFiles, pack_archive, unpack_archive};
 pub use diff::{Change, Item, diff};
 pub use edit::{
-    ClosureDraft, EditError, IntervalDraft, Manifest, OfficeDraft, ReasonDraft, ServiceDraft, WEEKDAYS, drafts,
+    ClosureDraft, EditError, FieldDraft, IntervalDraft, Manifest, OfficeDraft, ReasonDraft, ServiceDraft, WEEKDAYS,
+    drafts,
 };
 pub use logo::{LogoError, LogoKind, MAX_LOGO_BYTES, check_logo};
 pub use settings::{LimitsDraft, SettingsDraft, settings};

@@ -59,6 +59,7 @@ async fn the_api_edits_services_and_offices(backend: Backend) {
     // Left out of a PUT, a service's reasons stay.
     let mut with_reasons = services.as_array().unwrap().iter().find(|s| s["slug"] == "con-cf").unwrap().clone();
     let reasons = with_reasons.as_object_mut().unwrap().remove("reasons").unwrap();
+    with_reasons.as_object_mut().unwrap().remove("fields");
     assert_eq!(reasons[0]["key"], "rinnovo");
     with_reasons["duration_minutes"] = json!(45);
     let (status, saved) = put(format!("{base}/services/con-cf"), Some("\"2\""), with_reasons).await;
@@ -66,6 +67,7 @@ async fn the_api_edits_services_and_offices(backend: Backend) {
     let (_, services) = s.admin_get(&admin, &format!("{base}/services")).await;
     let kept = services.as_array().unwrap().iter().find(|s| s["slug"] == "con-cf").unwrap();
     assert_eq!(kept["reasons"], reasons);
+    assert_eq!(kept["fields"][0]["key"], "notice_number", "its questions too");
     let mut long = services.as_array().unwrap().iter().find(|s| s["slug"] == "lunga").unwrap().clone();
     long["duration_minutes"] = json!(7);
     let (status, refused) = put(format!("{base}/services/lunga"), Some("\"3\""), long).await;
@@ -163,6 +165,23 @@ async fn the_forms_edit_services_and_offices(backend: Backend) {
             ("reason_key", ""),
             ("reason_it", ""),
             ("reason_en", ""),
+            ("question_key", "pratica"),
+            ("question_it", "Numero pratica"),
+            ("question_en", "Case number"),
+            ("question_help_it", ""),
+            ("question_help_en", ""),
+            ("question_kind", "digits"),
+            ("question_min", "6"),
+            ("question_max", "6"),
+            ("question_required", "0"),
+            ("question_key", ""),
+            ("question_it", ""),
+            ("question_en", ""),
+            ("question_help_it", ""),
+            ("question_help_en", ""),
+            ("question_kind", "text"),
+            ("question_min", ""),
+            ("question_max", ""),
         ]
     };
     let (status, page) = s.admin_form(&admin, &format!("{t}/new-service"), &service("mezz'ora")).await;
@@ -178,6 +197,17 @@ async fn the_forms_edit_services_and_offices(backend: Backend) {
     let (_, services) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/services")).await;
     let added = services.as_array().unwrap().iter().find(|s| s["slug"] == "anagrafe").unwrap();
     assert_eq!(added["reasons"], json!([{"key": "certificato", "label": {"it": "Certificato", "en": "Certificate"}}]));
+    let question = &added["fields"][0];
+    assert_eq!(
+        (
+            question["key"].as_str(),
+            question["kind"].as_str(),
+            question["required"].as_bool(),
+            question["max_length"].as_i64()
+        ),
+        (Some("pratica"), Some("digits"), Some(true), Some(6)),
+        "{added}"
+    );
 
     let mut office = vec![
         ("version", "2"),

@@ -10,14 +10,14 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::{AdminApi, AdminTag, ApiResult, Saved, StaffToken, etag, saved};
 use crate::app::AppError;
-use crate::packs::{ClosureDraft, IntervalDraft, OfficeDraft, ReasonDraft, ServiceDraft};
+use crate::packs::{ClosureDraft, FieldDraft, IntervalDraft, OfficeDraft, ReasonDraft, ServiceDraft};
 
 pub struct PartsApi {
     pub admin: AdminApi,
 }
 
-/// A service: what a citizen chooses first. Its questions (form fields) and plugin binding are
-/// edited in the configuration text; a `PUT` here keeps them.
+/// A service: what a citizen chooses first. Its plugin binding is edited in the configuration
+/// text; a `PUT` here keeps it.
 #[derive(Object, Clone)]
 pub struct ServiceDocument {
     /// Its name in addresses, e.g. `tributi`; the path's.
@@ -44,6 +44,23 @@ pub struct ServiceDocument {
     pub active: bool,
     /// The reasons a citizen chooses from; left out, the service keeps its own.
     pub reasons: Option<Vec<ReasonDocument>>,
+    /// The questions its booking form asks; left out, the service keeps its own.
+    pub fields: Option<Vec<FieldDocument>>,
+}
+
+/// A question of the booking form.
+#[derive(Object, Clone)]
+pub struct FieldDocument {
+    pub key: String,
+    pub label: BTreeMap<String, String>,
+    #[oai(default)]
+    pub help: BTreeMap<String, String>,
+    /// `text` or `digits`.
+    pub kind: String,
+    #[oai(default)]
+    pub required: bool,
+    pub min_length: Option<u16>,
+    pub max_length: Option<u16>,
 }
 
 /// A reason for an appointment.
@@ -142,6 +159,19 @@ impl From<ServiceDocument> for ServiceDraft {
             max_active_bookings_per_person: d.max_active_bookings_per_person,
             active: d.active,
             reasons: d.reasons.map(|r| r.into_iter().map(|r| ReasonDraft { key: r.key, label: r.label }).collect()),
+            fields: d.fields.map(|f| {
+                f.into_iter()
+                    .map(|f| FieldDraft {
+                        key: f.key,
+                        label: f.label,
+                        help: f.help,
+                        kind: f.kind,
+                        required: f.required,
+                        min_length: f.min_length,
+                        max_length: f.max_length,
+                    })
+                    .collect()
+            }),
         }
     }
 }
@@ -160,6 +190,19 @@ impl From<ServiceDraft> for ServiceDocument {
             max_active_bookings_per_person: d.max_active_bookings_per_person,
             active: d.active,
             reasons: d.reasons.map(|r| r.into_iter().map(|r| ReasonDocument { key: r.key, label: r.label }).collect()),
+            fields: d.fields.map(|f| {
+                f.into_iter()
+                    .map(|f| FieldDocument {
+                        key: f.key,
+                        label: f.label,
+                        help: f.help,
+                        kind: f.kind,
+                        required: f.required,
+                        min_length: f.min_length,
+                        max_length: f.max_length,
+                    })
+                    .collect()
+            }),
         }
     }
 }

@@ -9,7 +9,7 @@ use super::edits::{EditState, saved_page, version_field};
 use super::{Fields, Page, StaffVisit, WebData, form_field, stop};
 use crate::app::AppError;
 use crate::domain::{FieldErrors, Mode};
-use crate::packs::{ReasonDraft, ServiceDraft};
+use crate::packs::{FieldDraft, ReasonDraft, ServiceDraft};
 use crate::web::Web;
 
 /// The form's fields as typed (numbers too, so that a typo is shown back as it was).
@@ -29,6 +29,29 @@ struct ServiceForm {
     modes: Vec<String>,
     /// The reasons, and one blank row to add one.
     reasons: Vec<ReasonRow>,
+    /// The questions, and one blank row to add one.
+    questions: Vec<QuestionRow>,
+}
+
+#[derive(Serialize, Default, Clone)]
+struct QuestionRow {
+    index: usize,
+    key: String,
+    label_it: String,
+    label_en: String,
+    help_it: String,
+    help_en: String,
+    digits: bool,
+    required: bool,
+    min: String,
+    max: String,
+    blank: bool,
+}
+
+fn question_rows(rows: impl Iterator<Item = QuestionRow>) -> Vec<QuestionRow> {
+    let mut rows: Vec<QuestionRow> = rows.enumerate().map(|(index, row)| QuestionRow { index, ..row }).collect();
+    rows.push(QuestionRow { index: rows.len(), blank: true, ..QuestionRow::default() });
+    rows
 }
 
 #[derive(Serialize, Default)]
@@ -56,6 +79,7 @@ impl ServiceForm {
             active: true,
             modes: vec![Mode::InPerson.code().into()],
             reasons: reason_rows(std::iter::empty()),
+            questions: question_rows(std::iter::empty()),
             ..Self::default()
         }
     }
@@ -83,6 +107,18 @@ impl ServiceForm {
             reasons: reason_rows(
                 draft.reasons.iter().flatten().map(|r| (r.key.clone(), text(&r.label, "it"), text(&r.label, "en"))),
             ),
+            questions: question_rows(draft.fields.iter().flatten().map(|f| QuestionRow {
+                key: f.key.clone(),
+                label_it: text(&f.label, "it"),
+                label_en: text(&f.label, "en"),
+                help_it: text(&f.help, "it"),
+                help_en: text(&f.help, "en"),
+                digits: f.kind == "digits",
+                required: f.required,
+                min: f.min_length.map(|n| n.to_string()).unwrap_or_default(),
+                max: f.max_length.map(|n| n.to_string()).unwrap_or_default(),
+                ..QuestionRow::default()
+            })),
         }
     }
 
@@ -117,6 +153,7 @@ impl ServiceForm {
                     .map(|(_, ((key, it), en))| (key, it, en));
                 reason_rows(kept)
             },
+            questions: sent_questions(fields),
         }
     }
 
@@ -124,6 +161,12 @@ impl ServiceForm {
     fn draft(&self) -> Result<ServiceDraft, AppError> {
         let mut errors = FieldErrors::default();
         let duration_minutes = number(&mut errors, "duration_minutes", &self.duration_minutes);
+        let mut length = |raw: &str| match raw {
+            "" => None,
+            raw => Some(number::<u16>(&mut errors, "fields", raw)),
+        };
+        let lengths: Vec<(Option<u16>, Option<u16>)> =
+            self.questions.iter().filter(|q| !q.blank).map(|q| (length(&q.min), length(&q.max))).collect();
         let min_notice_hours = number(&mut errors, "min_notice_hours", &self.min_notice_hours);
         let horizon_days = number(&mut errors, "horizon_days", &self.horizon_days);
         let per_person = match self.max_active_bookings_per_person.as_str() {
@@ -147,6 +190,22 @@ impl ServiceForm {
             fiscal_code_required: self.fiscal_code_required,
             max_active_bookings_per_person: per_person,
             active: self.active,
+            fields: Some(
+                self.questions
+                    .iter()
+                    .filter(|q| !q.blank)
+                    .zip(lengths)
+                    .map(|(q, (min_length, max_length))| FieldDraft {
+                        key: q.key.clone(),
+                        label: texts(&q.label_it, &q.label_en),
+                        help: texts(&q.help_it, &q.help_en),
+                        kind: if q.digits { "digits".into() } else { "text".into() },
+                        required: q.required,
+                        min_length,
+                        max_length,
+                    })
+                    .collect(),
+            ),
             reasons: Some(
                 self.reasons
                     .iter()
@@ -158,6 +217,46 @@ impl ServiceForm {
     }
 }
 
+/// The questions a form sent, row by row (every row sends every column; a ticked box sends its
+/// row's number).
+fn sent_questions(fields: &[(String, String)]) -> Vec<QuestionRow> {
+    let all = |name: &str| -> Vec<String> {
+        fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).collect()
+    };
+    let (removed, required) = (all("question_remove"), all("question_required"));
+    let keys = all("question_key");
+    let column = |name: &str| {
+        let mut values = all(name);
+        values.resize(keys.len(), String::new());
+        values
+    };
+    let (label_it, label_en) = (column("question_it"), column("question_en"));
+    let (help_it, help_en) = (column("question_help_it"), column("question_help_en"));
+    let (kinds, mins, maxs) = (column("question_kind"), column("question_min"), column("question_max"));
+    let rows: Vec<QuestionRow> = keys
+        .iter()
+        .enumerate()
+        .filter_map(|(i, key)| {
+            let at = |values: &[String]| values.get(i).cloned().unwrap_or_default();
+            let row = QuestionRow {
+                key: key.clone(),
+                label_it: at(&label_it),
+                label_en: at(&label_en),
+                help_it: at(&help_it),
+                help_en: at(&help_en),
+                digits: at(&kinds) == "digits",
+                required: required.contains(&i.to_string()),
+                min: at(&mins),
+                max: at(&maxs),
+                ..QuestionRow::default()
+            };
+            let empty = row.key.is_empty() && row.label_it.is_empty() && row.label_en.is_empty();
+            (!removed.contains(&i.to_string()) && !empty).then_some(row)
+        })
+        .collect();
+    question_rows(rows.into_iter())
+}
+
 /// A whole number for `field`, or an error named after it (0 stands in until it is fixed).
 pub(super) fn number<T: std::str::FromStr + Default>(errors: &mut FieldErrors, field: &str, raw: &str) -> T {
     raw.trim().parse().unwrap_or_else(|_| {
@@ -167,8 +266,9 @@ pub(super) fn number<T: std::str::FromStr + Default>(errors: &mut FieldErrors, f
 }
 
 /// The form's fields that errors can name.
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 14] = [
     "reasons",
+    "fields",
     "slug",
     "name_it",
     "name_en",
