@@ -1,5 +1,6 @@
 //! A second factor for staff: a TOTP secret per account (with the last time step used, so that a
-//! code works once), recovery codes kept as digests, and sessions that wait for the code.
+//! code works once), recovery codes kept as digests, sessions that wait for the code; and an
+//! index to prune old login-throttle counts by time.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -20,6 +21,12 @@ enum StaffSessions {
     Table,
     AwaitingCode,
     SecondFactor,
+}
+
+#[derive(DeriveIden)]
+enum LoginAttempts {
+    Table,
+    LastAt,
 }
 
 #[derive(DeriveIden)]
@@ -74,10 +81,21 @@ impl MigrationTrait for Migration {
                     .col(StaffRecoveryCodes::AccountId)
                     .to_owned(),
             )
+            .await?;
+        // Old throttle counts are pruned by time.
+        manager
+            .create_index(
+                Index::create()
+                    .name("login_attempts_last_at")
+                    .table(LoginAttempts::Table)
+                    .col(LoginAttempts::LastAt)
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_index(Index::drop().name("login_attempts_last_at").table(LoginAttempts::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(StaffRecoveryCodes::Table).to_owned()).await?;
         for column in [StaffSessions::AwaitingCode, StaffSessions::SecondFactor] {
             manager.alter_table(Table::alter().table(StaffSessions::Table).drop_column(column).to_owned()).await?;

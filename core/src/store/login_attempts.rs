@@ -52,6 +52,11 @@ impl LoginAttempts {
         Ok(())
     }
 
+    /// Forgets counts last touched before `before`: they no longer slow anyone down.
+    pub async fn prune(conn: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(Entity::delete_many().filter(Column::LastAt.lt(before)).exec(conn).await?.rows_affected)
+    }
+
     pub async fn clear(conn: &impl ConnectionTrait, key: &str) -> Result<(), StoreError> {
         Entity::delete_by_id(key.to_owned()).exec(conn).await?;
         Ok(())

@@ -271,6 +271,19 @@ async fn login_is_throttled(backend: Backend) {
     assert_eq!(response.status().as_u16(), 429);
     let retry_after: u32 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry_after), "{retry_after}");
+
+    // A day later the counts are forgotten, and the next login prunes them: sprayed guesses do not
+    // pile up in the database.
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = sea_orm::Database::connect(&s.database_url).await.unwrap();
+    let counts = || async {
+        let sql = Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM login_attempts");
+        db.query_one_raw(sql).await.unwrap().unwrap().try_get::<i64>("", "n").unwrap()
+    };
+    assert!(counts().await > 30);
+    s.clock.advance(TimeDelta::hours(25));
+    assert_eq!(s.try_log_in("admin@prova.example.it", PASSWORD, "203.0.113.5").await.0, 201);
+    assert_eq!(counts().await, 1, "only the count of the address that just signed in is left");
 }
 
 /// Sessions live in the database: a logout on one instance ends the session on the other at once;

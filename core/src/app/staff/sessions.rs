@@ -10,7 +10,7 @@ use super::throttle::{PER_ACCOUNT, PER_CLIENT, Policy};
 use super::{Credential, StaffSession, passwords};
 use crate::app::{AppError, Sportello};
 use crate::domain::{NewPassword, StaffEmail, StaffMember};
-use crate::store::{SessionKind, Sessions, StaffAccounts, StoredAccount};
+use crate::store::{LoginAttempts, SessionKind, Sessions, StaffAccounts, StoredAccount};
 
 /// A session ends after this long without a request…
 pub const IDLE_TIMEOUT: TimeDelta = TimeDelta::minutes(60);
@@ -149,6 +149,8 @@ impl Sportello {
             Sessions::delete(tx.conn(), &digest(old)).await?;
         }
         Sessions::prune(tx.conn(), now).await?;
+        // Throttle counts past their memory: without this, sprayed guesses would pile up forever.
+        LoginAttempts::prune(tx.conn(), now - super::throttle::FORGET_AFTER).await?;
         let kind = SessionKind { awaiting_code, second_factor: two_factor };
         Sessions::create(tx.conn(), &digest(&token), member.id, &csrf, now, expires_at, kind).await?;
         tx.commit().await?;

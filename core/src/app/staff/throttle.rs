@@ -21,7 +21,7 @@ pub(crate) const PER_CLIENT: Policy = Policy { free: 30 };
 const MAX_WAIT_SECONDS: i64 = 15 * 60;
 /// A counter left alone this long starts again from zero: longer than the longest wait, so that
 /// pausing is no way around it.
-const FORGET_AFTER: TimeDelta = TimeDelta::hours(24);
+pub(super) const FORGET_AFTER: TimeDelta = TimeDelta::hours(24);
 
 impl Policy {
     /// Seconds to wait before attempt number `attempts + 1`, after the last one at `last`.
