@@ -414,7 +414,21 @@ async fn invitations_work_once(backend: Backend) {
     let url = body["url"].as_str().unwrap().to_owned();
     let page = s.http.get(format!("{}{url}", s.base)).send().await.unwrap();
     assert_eq!(page.status().as_u16(), 200);
-    assert!(page.text().await.unwrap().contains("nuova.operatrice@example.it"));
+    let new_account_page = page.text().await.unwrap();
+    assert!(new_account_page.contains("nuova.operatrice@example.it"));
+    // The page does not say whether the address has an account: whoever holds the link (the
+    // inviting admin too) would learn it for any address.
+    let (_, existing) = invite(&admin.email, TENANT, "operator", &admin).await;
+    let existing = s.http.get(format!("{}{}", s.base, existing["url"].as_str().unwrap())).send().await.unwrap();
+    let existing_page = existing.text().await.unwrap();
+    let form = |page: &str| {
+        let form = page.split("<form").nth(1).unwrap().split("</form>").next().unwrap();
+        form.split_once('>').unwrap().1.to_owned()
+    };
+    assert_eq!(
+        form(&existing_page).replace(&admin.email, ""),
+        form(&new_account_page).replace("nuova.operatrice@example.it", "")
+    );
 
     let (status, body) = accept(&s, &url, "123456789012").await;
     assert_eq!((status, body["errors"][0]["code"].as_str()), (422, Some("password_common")), "{body}");

@@ -39,8 +39,6 @@ pub struct InvitationView {
     pub role: Role,
     /// The tenant's display name; None for a platform invitation.
     pub tenant: Option<String>,
-    /// The address has an account already: accepting asks for its password instead of a new one.
-    pub existing_account: bool,
 }
 
 /// A tenant's staff and the invitations still open.
@@ -200,8 +198,9 @@ impl Sportello {
             Some(id) => Some(self.tenant_name(id).await?),
             None => None,
         };
-        let existing_account = StaffAccounts::by_email(self.store.reader(), &invitation.email).await?.is_some();
-        Ok(InvitationView { email: invitation.email, role: invitation.role, tenant, existing_account })
+        // Whether the address has an account is not said: whoever holds the link (the inviting
+        // admin too) would learn it for any address. The form takes either password.
+        Ok(InvitationView { email: invitation.email, role: invitation.role, tenant })
     }
 
     async fn open_invitation(&self, token: &str) -> Result<crate::store::StoredInvitation, AppError> {

@@ -187,7 +187,6 @@ impl Web {
             email: offer.email.to_string(),
             role_key: role_key(offer.role),
             tenant: offer.tenant,
-            existing_account: offer.existing_account,
             action: format!("/admin/invitation/{token}"),
             errors,
         };

@@ -50,7 +50,6 @@ pub struct InvitationView {
     pub email: String,
     pub role_key: String,
     pub tenant: Option<String>,
-    pub existing_account: bool,
     pub action: String,
     pub errors: BTreeMap<String, String>,
 }
