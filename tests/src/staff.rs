@@ -98,6 +98,28 @@ impl TestServer {
         (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// Posts an admin upload form (multipart, with the session's cookie and CSRF token, in
+    /// English) at configuration version `version`; the page it ends on, after any redirect.
+    pub async fn admin_upload(
+        &self,
+        staff: &Staff,
+        path: &str,
+        version: &str,
+        form: reqwest::multipart::Form,
+    ) -> (u16, String) {
+        let form = form.text("csrf", staff.csrf.clone()).text("version", version.to_owned());
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", staff.cookie())
+            .header("accept-language", "en")
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST upload");
+        (response.status().as_u16(), response.text().await.expect("page"))
+    }
+
     /// Posts an admin form (with the session's cookie and CSRF token, in English); the page it
     /// ends on, after any redirect.
     pub async fn admin_form(&self, staff: &Staff, path: &str, fields: &[(&str, &str)]) -> (u16, String) {

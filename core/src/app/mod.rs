@@ -32,8 +32,8 @@ pub use rules::LookupResult;
 pub(crate) use staff::secrets;
 pub use staff::{
     ApiKeyMade, AuditFilter, AuditPage, ConfigurationView, Enrolment, ExportedPack, InvitationLink, InvitationView,
-    LoggedIn, NewApiKeyRequest, NewStaff, NewTenant, OfficeLoad, Parts, SettingsView, StaffChange, StaffList,
-    StaffSession, TenantOverview, TenantSummary, TwoFactorStatus,
+    LoggedIn, NewApiKeyRequest, NewStaff, NewTenant, OfficeLoad, Parts, PluginUpload, SettingsView, StaffChange,
+    StaffList, StaffSession, TenantOverview, TenantSummary, TwoFactorStatus,
 };
 pub use tenants::{ApplyReport, StrandPolicy, StrandedBooking};
 

@@ -12,9 +12,8 @@ use super::{MANIFEST, PackError};
 /// The week as `tenant.toml` names its days.
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-/// A service as an admin edits it without the text. Its plugin binding is not part of it: an
-/// edit keeps it as it is.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A service as an admin edits it without the text.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ServiceDraft {
     pub slug: String,
     /// By language code (`it`, `en`); an empty text is left out.
@@ -31,6 +30,19 @@ pub struct ServiceDraft {
     pub reasons: Option<Vec<ReasonDraft>>,
     /// The questions the booking form asks beside the citizen's details; `None` keeps them.
     pub fields: Option<Vec<FieldDraft>>,
+    pub plugin: PluginChoice,
+}
+
+/// Which of the tenant's plugins checks a service's bookings, and with which settings.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PluginChoice {
+    /// As the text has it.
+    Keep,
+    Without,
+    With {
+        id: String,
+        config: toml::Table,
+    },
 }
 
 /// A question of a service's booking form.
@@ -138,6 +150,10 @@ impl From<ServiceFile> for ServiceDraft {
                     })
                     .collect(),
             ),
+            plugin: match file.plugin {
+                Some(id) => PluginChoice::With { id, config: file.plugin_config.unwrap_or_default() },
+                None => PluginChoice::Without,
+            },
         }
     }
 }
@@ -197,7 +213,11 @@ impl Manifest {
         let index = place(list, original, &draft.slug, next)?;
         let table = list.get_mut(index).ok_or(EditError::Missing)?;
         write_service(table, draft);
-        let lists = Kept { reasons: draft.reasons.is_none(), fields: draft.fields.is_none() };
+        let lists = Kept {
+            reasons: draft.reasons.is_none(),
+            fields: draft.fields.is_none(),
+            plugin: draft.plugin == PluginChoice::Keep,
+        };
         self.check_only(Part::Service(original.unwrap_or(&draft.slug)), lists)?;
         Ok(index)
     }
@@ -266,7 +286,8 @@ impl Manifest {
             file.services.iter().find(|s| part == Part::Service(&s.slug)).map(|s| {
                 let reasons = if lists.reasons { format!("{:?}", s.reasons) } else { String::new() };
                 let fields = if lists.fields { format!("{:?}", s.fields) } else { String::new() };
-                format!("{fields}{reasons}{:?}{:?}", s.plugin, s.plugin_config)
+                let plugin = if lists.plugin { format!("{:?}{:?}", s.plugin, s.plugin_config) } else { String::new() };
+                format!("{fields}{reasons}{plugin}")
             })
         };
         let unchanged_rest = others(&before) == others(&after);
@@ -285,6 +306,7 @@ impl Manifest {
 struct Kept {
     reasons: bool,
     fields: bool,
+    plugin: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -419,6 +441,33 @@ fn write_service(table: &mut Table, draft: &ServiceDraft) {
             set(table, "fields", (!fields.is_empty()).then_some(new));
         }
     }
+    write_plugin(table, &draft.plugin);
+}
+
+fn write_plugin(table: &mut Table, choice: &PluginChoice) {
+    match choice {
+        PluginChoice::Keep => {}
+        PluginChoice::Without => {
+            table.remove("plugin");
+            table.remove("plugin_config");
+        }
+        PluginChoice::With { id, config } => {
+            set(table, "plugin", Some(id.as_str().into()));
+            let new = inline(config);
+            let current = table.get("plugin_config").cloned().and_then(|item| item.into_value().ok());
+            if current.as_ref().is_none_or(|c| !same(c, &new)) {
+                // Inline, in place of any `[services.plugin_config]` table: no header can stray.
+                table.remove("plugin_config");
+                set(table, "plugin_config", (!config.is_empty()).then_some(new));
+            }
+        }
+    }
+}
+
+/// A TOML table as an inline table value.
+fn inline(config: &toml::Table) -> Value {
+    let written = toml::Value::Table(config.clone()).to_string();
+    written.parse::<Value>().unwrap_or_else(|_| InlineTable::new().into())
 }
 
 fn question(f: &FieldDraft) -> InlineTable {
@@ -595,6 +644,34 @@ mon = [{ from = "09:00", to = "12:00", desks = 2 }]
         assert_eq!(service.duration_minutes, 45);
         assert_eq!(service.reasons.len(), 1);
         assert_eq!(drafts(&text).unwrap().0[0], draft);
+    }
+
+    #[test]
+    fn a_plugin_is_bound_with_its_settings_kept_and_unbound() {
+        let with_plugin = PACK.replace(
+            "privacy_notice_version = \"1\"\n",
+            "privacy_notice_version = \"1\"\n\n[[plugins]]\nid = \"check\"\nfile = \"plugins/check.wasm\"\n",
+        );
+        let mut manifest = Manifest::parse(&with_plugin).unwrap();
+        let mut draft = drafts(&with_plugin).unwrap().0[0].clone();
+        assert_eq!(draft.plugin, PluginChoice::Without);
+        let config: toml::Table = toml::from_str("check_holder = true\nlimit = 3\n[nested]\nkey = \"v\"").unwrap();
+        draft.plugin = PluginChoice::With { id: "check".into(), config: config.clone() };
+        manifest.put_service(Some("tributi"), &draft).unwrap();
+        let bound = drafts(&manifest.text()).unwrap().0[0].clone();
+        assert_eq!(bound.plugin, draft.plugin, "{}", manifest.text());
+
+        let mut kept = draft.clone();
+        kept.plugin = PluginChoice::Keep;
+        kept.duration_minutes = 60;
+        manifest.put_service(Some("tributi"), &kept).unwrap();
+        assert_eq!(drafts(&manifest.text()).unwrap().0[0].plugin, draft.plugin);
+
+        kept.plugin = PluginChoice::Without;
+        manifest.put_service(Some("tributi"), &kept).unwrap();
+        let text = manifest.text();
+        assert_eq!(drafts(&text).unwrap().0[0].plugin, PluginChoice::Without);
+        assert!(!text.contains("plugin_config") && !text.contains("plugin ="), "{text}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod diff;
 mod edit;
 mod file;
 mod logo;
+mod modules;
 mod settings;
 mod validate;
 
@@ -16,8 +17,8 @@ use crate::plugin_host::Dataset;
 pub use archive::{MAX_ARCHIVE_BYTES, PackFiles, pack_archive, unpack_archive};
 pub use diff::{Change, Item, diff};
 pub use edit::{
-    ClosureDraft, EditError, FieldDraft, IntervalDraft, Manifest, OfficeDraft, ReasonDraft, ServiceDraft, WEEKDAYS,
-    drafts,
+    ClosureDraft, EditError, FieldDraft, IntervalDraft, Manifest, OfficeDraft, PluginChoice, ReasonDraft, ServiceDraft,
+    WEEKDAYS, drafts,
 };
 pub use logo::{LogoError, LogoKind, MAX_LOGO_BYTES, check_logo};
 pub use settings::{LimitsDraft, SettingsDraft, settings};

@@ -111,31 +111,6 @@ impl Manifest {
         }
     }
 
-    /// The file of dataset `name`, adding it to `[[datasets]]` (as `datasets/<name>.csv`) when the
-    /// pack has no such dataset yet.
-    pub fn put_dataset(&mut self, name: &str) -> String {
-        let next = super::edit::max_position(self.root()) + 1;
-        let existing = self.root().get("datasets").and_then(Item::as_array_of_tables).and_then(|list| {
-            list.iter()
-                .find(|t| t.get("name").and_then(Item::as_str) == Some(name))
-                .and_then(|t| t.get("file").and_then(Item::as_str).map(str::to_owned))
-        });
-        if let Some(file) = existing {
-            return file;
-        }
-        let file = format!("datasets/{name}.csv");
-        let mut table = Table::new();
-        table.set_position(Some(next));
-        table.insert("name", toml_edit::value(name));
-        table.insert("file", toml_edit::value(file.as_str()));
-        let list =
-            self.root().entry("datasets").or_insert_with(|| Item::ArrayOfTables(toml_edit::ArrayOfTables::new()));
-        if let Some(list) = list.as_array_of_tables_mut() {
-            list.push(table);
-        }
-        file
-    }
-
     /// Names the logo file in `[branding]`, or removes it.
     pub fn put_logo(&mut self, file_name: Option<&str>) {
         if let Some(branding) = section(self.root(), "branding") {

@@ -340,26 +340,18 @@ async fn settings_and_logo_through_the_pages(backend: Backend) {
     assert!(page.contains("id=\"f-primary_color-error\""), "{page}");
     assert!(page.contains("value=\"URP 0583 000000\"") && page.contains("value=\"rosso\""), "kept: {page}");
 
+    let logo_path = format!("{t}/logo");
     let upload = |name: &'static str, bytes: Vec<u8>| {
-        let form = reqwest::multipart::Form::new()
-            .text("csrf", admin.csrf.clone())
-            .text("version", "1")
-            .part("logo", reqwest::multipart::Part::bytes(bytes).file_name(name));
-        s.http
-            .post(format!("{}{t}/logo", s.base))
-            .header("cookie", admin.cookie())
-            .header("accept-language", "en")
-            .multipart(form)
-            .send()
+        let form = reqwest::multipart::Form::new().part("logo", reqwest::multipart::Part::bytes(bytes).file_name(name));
+        s.admin_upload(&admin, &logo_path, "1", form)
     };
-    let response = upload("logo.svg", SCRIPTED_SVG.into()).await.unwrap();
-    assert_eq!(response.status().as_u16(), 422);
-    let page = response.text().await.unwrap();
+    let (status, page) = upload("logo.svg", SCRIPTED_SVG.into()).await;
+    assert_eq!(status, 422);
     assert!(page.contains("contains a script or an event handler"), "{page}");
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
-    let response = upload("logo.png", png.clone()).await.unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    assert!(response.text().await.unwrap().contains("version 2 is now in force"));
+    let (status, page) = upload("logo.png", png.clone()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("version 2 is now in force"));
     let logo = s.http.get(s.url(TENANT, "/logo")).send().await.unwrap();
     assert_eq!(logo.headers()["content-type"], "image/png");
     assert_eq!(logo.bytes().await.unwrap().to_vec(), png);
@@ -469,7 +461,6 @@ async fn datasets_and_plugins_are_uploaded(backend: Backend) {
 
     let (status, refused) = put("plugins/regola", "\"2\"", b"not a module".to_vec()).await;
     assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("file")), "{refused}");
-    assert_eq!(put("plugins/nessuna", "\"2\"", ok.clone()).await.0, 404);
     let newer = super::plugins::rule(r#"{"ok":true,"summary":[]}"#, "");
     let (status, saved) = put("plugins/regola", "\"2\"", newer).await;
     assert_eq!((status, saved["changes"].clone()), (200, json!(["pack files changed (plugins, datasets, templates)"])));
@@ -479,25 +470,167 @@ async fn datasets_and_plugins_are_uploaded(backend: Backend) {
 
     // The page says which line is wrong.
     let form = reqwest::multipart::Form::new()
-        .text("csrf", admin.csrf.clone())
-        .text("version", "3")
         .text("name", "avvisi")
         .part("file", reqwest::multipart::Part::bytes(b"numero,titolare\n,A\n".to_vec()).file_name("avvisi.csv"));
-    let response = s
-        .http
-        .post(format!("{}/admin/t/moduli/datasets", s.base))
-        .header("cookie", admin.cookie())
-        .header("accept-language", "en")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 422);
-    let page = response.text().await.unwrap();
+    let (status, page) = s.admin_upload(&admin, "/admin/t/moduli/datasets", "3", form).await;
+    assert_eq!(status, 422);
     assert!(page.contains("id=\"f-file-error\""), "{page}");
 }
 
+/// A plugin added with what it may see of the citizen, bound to a service with its settings (the
+/// citizen's booking then goes through it), unbound, and removed; each a version, each audited.
+async fn a_plugin_is_added_bound_and_removed(backend: Backend) {
+    use sportello_tests::citizen_booking;
+    use sportello_tests::packs::{Office, Pack, Service};
+    let s = TestServer::start(backend).await;
+    let pack = Pack::new("moduli", "Ente con moduli")
+        .service(Service::new("visita", "Visita"))
+        .office(Office::new("sede", "Sede", "Via Roma 1", &["visita"]).every_day("08:00", "12:00", 2));
+    s.app.apply_pack(&pack.write()).await.unwrap();
+    let admin = s.staff("admin@moduli.example.it", Role::TenantAdmin, Some("moduli"), &[]).await;
+    let refusing = super::plugins::rule(
+        r#"{"ok":false,"errors":[{"field":"citizen.fiscal_code","message":{"it":"Non in elenco","en":"Not listed"}}]}"#,
+        "",
+    );
+    let path = "moduli/plugins/elenco?citizen_fields=fiscal_code,telepathy";
+    let (status, refused) = put_file(&s, &admin, path, "\"1\"", refusing.clone()).await;
+    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("citizen_fields")), "{refused}");
+    let path = "moduli/plugins/elenco?citizen_fields=fiscal_code,email";
+    let (status, saved) = put_file(&s, &admin, path, "\"1\"", refusing).await;
+    assert_eq!((status, saved["version"].as_i64()), (200, Some(2)), "{saved}");
+    let (_, current) = s.admin_get(&admin, "/api/v1/admin/t/moduli/configuration").await;
+    let text = current["pack"].as_str().unwrap();
+    assert!(
+        text.contains("id = \"elenco\"") && text.contains("citizen_fields = [\"fiscal_code\", \"email\"]"),
+        "{text}"
+    );
+
+    // Bound through the API, with settings; a setting that cannot be TOML is refused.
+    let (_, services) = s.admin_get(&admin, "/api/v1/admin/t/moduli/services").await;
+    let mut service = services[0].clone();
+    assert_eq!(service["plugin"], Value::Null, "{service}");
+    service["plugin"] = json!({"id": "elenco", "config": {"strict": null}});
+    let url = "/api/v1/admin/t/moduli/services/visita";
+    let (status, refused) = s.admin_send(&admin, "PUT", url, Some("\"2\""), Some(&service)).await;
+    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("plugin.config")), "{refused}");
+    service["plugin"] = json!({"id": "altro", "config": {}});
+    let (status, refused) = s.admin_send(&admin, "PUT", url, Some("\"2\""), Some(&service)).await;
+    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("plugin")), "{refused}");
+    service["plugin"] = json!({"id": "elenco", "config": {"strict": true, "regions": ["09"]}});
+    let (status, saved) = s.admin_send(&admin, "PUT", url, Some("\"2\""), Some(&service)).await;
+    assert_eq!((status, saved["version"].as_i64()), (200, Some(3)), "{saved}");
+    let (_, services) = s.admin_get(&admin, "/api/v1/admin/t/moduli/services").await;
+    assert_eq!(services[0]["plugin"], json!({"id": "elenco", "config": {"strict": true, "regions": ["09"]}}));
+    // A `PUT` without `plugin` keeps it.
+    let mut renamed = services[0].clone();
+    renamed.as_object_mut().unwrap().remove("plugin");
+    renamed["name"] = json!({"it": "Visita tecnica"});
+    assert_eq!(s.admin_send(&admin, "PUT", url, Some("\"3\""), Some(&renamed)).await.0, 200);
+    let (_, services) = s.admin_get(&admin, "/api/v1/admin/t/moduli/services").await;
+    assert_eq!(services[0]["plugin"]["id"], "elenco", "{services}");
+
+    // The citizen's booking now goes through the plugin, which refuses it.
+    let (status, hold) = s.hold("moduli", "visita", "sede", "in_person", "2026-12-02T08:00:00+01:00").await;
+    assert_eq!(status, 201, "{hold}");
+    let (status, problem) = s.post(&s.url("moduli", "/bookings"), &citizen_booking(&hold, "c@example.it")).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("citizen.fiscal_code")), "{problem}");
+
+    // Removal waits until no service uses it.
+    let (status, refused) =
+        s.admin_send(&admin, "DELETE", "/api/v1/admin/t/moduli/plugins/elenco", Some("\"4\""), None).await;
+    assert_eq!((status, refused["errors"][0]["code"].as_str()), (422, Some("plugin_in_use")), "{refused}");
+    let mut unbound = services[0].clone();
+    unbound["plugin"] = Value::Null;
+    assert_eq!(s.admin_send(&admin, "PUT", url, Some("\"4\""), Some(&unbound)).await.0, 200);
+    let (status, _) =
+        s.admin_send(&admin, "DELETE", "/api/v1/admin/t/moduli/plugins/elenco", Some("\"5\""), None).await;
+    assert_eq!(status, 200);
+    let (status, _) =
+        s.admin_send(&admin, "DELETE", "/api/v1/admin/t/moduli/plugins/elenco", Some("\"6\""), None).await;
+    assert_eq!(status, 404);
+    let (status, booking) = s.post(&s.url("moduli", "/bookings"), &citizen_booking(&hold, "c@example.it")).await;
+    assert_eq!(status, 201, "without the plugin the same hold books: {booking}");
+
+    let (_, log) = s.admin_get(&admin, "/api/v1/admin/t/moduli/audit").await;
+    let added = log.as_array().unwrap().iter().find(|e| e["action"] == "plugin.uploaded").unwrap();
+    assert_eq!(added["detail"]["citizen_fields"], json!(["fiscal_code", "email"]), "{added}");
+    assert!(log.as_array().unwrap().iter().any(|e| e["action"] == "plugin.removed"), "{log}");
+}
+
+/// The service form binds a plugin with its settings (TOML, a mistake named beside the box);
+/// the configuration page adds a plugin with what it sees and removes a dataset.
+async fn plugins_through_the_pages(backend: Backend) {
+    use sportello_tests::packs::{Office, Pack, Service};
+    let s = TestServer::start(backend).await;
+    let ok = super::plugins::rule(r#"{"ok":true}"#, "");
+    let pack = Pack::new("moduli", "Ente con moduli")
+        .service(Service::new("visita", "Visita"))
+        .office(Office::new("sede", "Sede", "Via Roma 1", &["visita"]).every_day("08:00", "12:00", 2));
+    s.app.apply_pack(&pack.write()).await.unwrap();
+    let admin = s.staff("admin@moduli.example.it", Role::TenantAdmin, Some("moduli"), &[]).await;
+    let plugin = reqwest::multipart::Form::new()
+        .text("adding", "yes")
+        .text("name", "controllo")
+        .text("sees_fiscal_code", "yes")
+        .part("file", reqwest::multipart::Part::bytes(ok).file_name("controllo.wasm"));
+    let (status, page) = s.admin_upload(&admin, "/admin/t/moduli/plugins", "1", plugin).await;
+    assert!(status == 200 && page.contains("version 2 is now in force"), "{page}");
+    let (_, current) = s.admin_get(&admin, "/api/v1/admin/t/moduli/configuration").await;
+    assert!(current["pack"].as_str().unwrap().contains("citizen_fields = [\"fiscal_code\"]"), "{current}");
+    let csv = reqwest::multipart::Part::bytes(b"numero,titolare\n1,A\n".to_vec()).file_name("avvisi.csv");
+    let dataset = reqwest::multipart::Form::new().text("name", "avvisi").part("file", csv);
+    let (status, page) = s.admin_upload(&admin, "/admin/t/moduli/datasets", "2", dataset).await;
+    assert!(status == 200 && page.contains("version 3 is now in force"), "{page}");
+
+    let service = |config: &'static str| {
+        vec![
+            ("version", "3"),
+            ("name_it", "Visita"),
+            ("name_en", ""),
+            ("description_it", "Una visita"),
+            ("description_en", ""),
+            ("duration_minutes", "30"),
+            ("min_notice_hours", "0"),
+            ("horizon_days", "60"),
+            ("max_active_bookings_per_person", ""),
+            ("modes", "in_person"),
+            ("active", "yes"),
+            ("plugin", "controllo"),
+            ("plugin_config", config),
+        ]
+    };
+    let (status, page) = s.admin_form(&admin, "/admin/t/moduli/services/visita", &service("strict = yes")).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("id=\"f-plugin_config-error\">Write the settings as TOML"), "{page}");
+    assert!(page.contains("strict &#x3D; yes</textarea>"), "kept: {page}");
+    let (status, page) = s.admin_form(&admin, "/admin/t/moduli/services/visita", &service("strict = true")).await;
+    assert!(status == 200 && page.contains("version 4 is now in force"), "{page}");
+    let (_, services) = s.admin_get(&admin, "/api/v1/admin/t/moduli/services").await;
+    assert_eq!(services[0]["plugin"], json!({"id": "controllo", "config": {"strict": true}}));
+
+    // The page says what each plugin sees and which services it checks; one in use has no
+    // removal button, a dataset has one.
+    let response = s
+        .http
+        .get(format!("{}/admin/t/moduli/configuration", s.base))
+        .header("cookie", admin.cookie())
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let page = response.text().await.unwrap();
+    assert!(page.contains("<td>fiscal code</td>") && page.contains("<td>visita</td>"), "{page}");
+    assert!(!page.contains("/plugins/controllo/removal") && page.contains("/datasets/avvisi/removal"), "{page}");
+    let (status, page) = s.admin_form(&admin, "/admin/t/moduli/plugins/controllo/removal", &[("version", "4")]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Used by visita"), "{page}");
+    let (status, page) = s.admin_form(&admin, "/admin/t/moduli/datasets/avvisi/removal", &[("version", "4")]).await;
+    assert!(status == 200 && page.contains("version 5 is now in force"), "{page}");
+}
+
 on_databases!(
+    a_plugin_is_added_bound_and_removed,
+    plugins_through_the_pages,
     datasets_and_plugins_are_uploaded,
     packs_go_out_and_come_back,
     settings_and_logo_through_the_api,

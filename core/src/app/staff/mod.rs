@@ -39,6 +39,7 @@ pub use sessions::LoggedIn;
 pub use settings::SettingsView;
 pub use transfer::ExportedPack;
 pub use two_factor::{Enrolment, TwoFactorStatus};
+pub use uploads::PluginUpload;
 
 /// A signed-in staff member's session, as every admin use case receives it.
 #[derive(Clone, Debug)]

@@ -6,7 +6,7 @@
 use super::StaffSession;
 use super::configuration::{Edited, invalid};
 use crate::app::{AppError, ApplyReport, Sportello, StrandPolicy};
-use crate::domain::Role;
+use crate::domain::{PluginSpec, Role};
 use crate::packs::{EditError, Manifest, OfficeDraft, ServiceDraft, drafts};
 use crate::store::Tenants;
 
@@ -16,9 +16,9 @@ pub struct Parts {
     pub version: i64,
     pub services: Vec<ServiceDraft>,
     pub offices: Vec<OfficeDraft>,
-    /// Datasets (name, file) and plugins (id, file) of the pack.
+    /// Datasets (name, file) of the pack.
     pub datasets: Vec<(String, String)>,
-    pub plugins: Vec<(String, String)>,
+    pub plugins: Vec<PluginSpec>,
 }
 
 /// Which part an edit is about, for its errors.
@@ -58,8 +58,7 @@ impl Sportello {
         let (services, offices) = drafts(&stored.pack).map_err(invalid)?;
         let config = crate::packs::parse_config(&stored.pack).map_err(invalid)?;
         let datasets = config.datasets.iter().map(|(name, file)| (name.to_string(), file.clone())).collect();
-        let plugins = config.plugins.iter().map(|p| (p.id.to_string(), p.file.clone())).collect();
-        Ok(Parts { version: stored.version, services, offices, datasets, plugins })
+        Ok(Parts { version: stored.version, services, offices, datasets, plugins: config.plugins })
     }
 
     /// Replaces the service `original` with `draft`, or adds it (`original` is `None`).

@@ -6,18 +6,18 @@ use std::collections::BTreeMap;
 
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::{AdminApi, AdminTag, ApiResult, Saved, StaffToken, etag, saved};
 use crate::app::AppError;
-use crate::packs::{ClosureDraft, FieldDraft, IntervalDraft, OfficeDraft, ReasonDraft, ServiceDraft};
+use crate::packs::{ClosureDraft, FieldDraft, IntervalDraft, OfficeDraft, PluginChoice, ReasonDraft, ServiceDraft};
 
 pub struct PartsApi {
     pub admin: AdminApi,
 }
 
-/// A service: what a citizen chooses first. Its plugin binding is edited in the configuration
-/// text; a `PUT` here keeps it.
+/// A service: what a citizen chooses first.
 #[derive(Object, Clone)]
 pub struct ServiceDocument {
     /// Its name in addresses, e.g. `tributi`; the path's.
@@ -46,6 +46,18 @@ pub struct ServiceDocument {
     pub reasons: Option<Vec<ReasonDocument>>,
     /// The questions its booking form asks; left out, the service keeps its own.
     pub fields: Option<Vec<FieldDocument>>,
+    /// The tenant's plugin that checks its bookings; `null` for none, left out to keep it.
+    pub plugin: MaybeUndefined<PluginBindingDocument>,
+}
+
+/// Which plugin checks a service's bookings, and its settings for this service.
+#[derive(Object, Clone)]
+pub struct PluginBindingDocument {
+    /// One of the tenant's plugins (`[[plugins]]`).
+    pub id: String,
+    /// What the plugin reads as its configuration, e.g. `{"check_holder": true}`; no nulls.
+    #[oai(default)]
+    pub config: BTreeMap<String, serde_json::Value>,
 }
 
 /// A question of the booking form.
@@ -145,9 +157,22 @@ pub struct OfficeDocument {
     pub national_holidays: bool,
 }
 
-impl From<ServiceDocument> for ServiceDraft {
-    fn from(d: ServiceDocument) -> Self {
-        Self {
+impl TryFrom<ServiceDocument> for ServiceDraft {
+    type Error = AppError;
+
+    fn try_from(d: ServiceDocument) -> Result<Self, AppError> {
+        let plugin = match d.plugin {
+            MaybeUndefined::Undefined => PluginChoice::Keep,
+            MaybeUndefined::Null => PluginChoice::Without,
+            MaybeUndefined::Value(binding) => match toml::Value::try_from(&binding.config) {
+                Ok(toml::Value::Table(config)) => PluginChoice::With { id: binding.id, config },
+                _ => {
+                    let reason = "The plugin's settings are an object of strings, numbers, booleans, lists and objects (no null).";
+                    return Err(AppError::field("plugin.config", "invalid_plugin_config", reason));
+                }
+            },
+        };
+        Ok(Self {
             slug: d.slug,
             name: d.name,
             description: d.description,
@@ -172,7 +197,8 @@ impl From<ServiceDocument> for ServiceDraft {
                     })
                     .collect()
             }),
-        }
+            plugin,
+        })
     }
 }
 
@@ -203,6 +229,13 @@ impl From<ServiceDraft> for ServiceDocument {
                     })
                     .collect()
             }),
+            plugin: match d.plugin {
+                PluginChoice::Keep | PluginChoice::Without => MaybeUndefined::Null,
+                PluginChoice::With { id, config } => {
+                    let config = config.into_iter().filter_map(|(k, v)| Some((k, serde_json::to_value(v).ok()?)));
+                    MaybeUndefined::Value(PluginBindingDocument { id, config: config.collect() })
+                }
+            },
         }
     }
 }
@@ -308,7 +341,7 @@ impl PartsApi {
         let parts = self.admin.app.parts(&session, &tenant).await?;
         same_slug(&service, &body.slug)?;
         let original = parts.services.iter().any(|s| s.slug == *service).then_some(service.as_str());
-        let draft = ServiceDraft::from(body.0);
+        let draft = ServiceDraft::try_from(body.0)?;
         Ok(saved(self.admin.app.save_service(&session, &tenant, expected, original, &draft, &policy).await?))
     }
 

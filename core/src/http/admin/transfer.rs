@@ -7,6 +7,8 @@ use poem_openapi::payload::Binary;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::{AdminApi, AdminTag, ApiResult, Saved, StaffToken, saved};
+use crate::app::{AppError, PluginUpload, StaffSession};
+use crate::domain::Role;
 
 pub struct PacksApi {
     pub admin: AdminApi,
@@ -17,6 +19,21 @@ pub enum Pack {
     /// The pack archive (`.tar.gz` of the folder `<slug>/`), as `sportello tenant apply` reads it.
     #[oai(status = 200, content_type = "application/gzip")]
     Ok(Binary<Vec<u8>>, #[oai(header = "Content-Disposition")] String),
+}
+
+impl PacksApi {
+    /// Who changes a file of `tenant` (its admin), and the version they changed.
+    async fn file_change(
+        &self,
+        request: &poem::Request,
+        auth: &StaffToken,
+        tenant: &str,
+        version: &Header<Option<String>>,
+    ) -> Result<(StaffSession, Option<i64>), AppError> {
+        let session = self.admin.session(auth, request).await?;
+        self.admin.app.tenant_for(&session, tenant, Role::TenantAdmin).await?;
+        Ok((session, super::if_match(version.0.as_deref())?))
+    }
 }
 
 #[OpenApi(prefix_path = "/admin")]
@@ -63,15 +80,31 @@ impl PacksApi {
         #[oai(name = "If-Match")] version: Header<Option<String>>,
         body: Binary<Vec<u8>>,
     ) -> ApiResult<Saved> {
-        let session = self.admin.session(&auth, request).await?;
-        self.admin.app.tenant_for(&session, &tenant, crate::domain::Role::TenantAdmin).await?;
-        let expected = super::if_match(version.0.as_deref())?;
+        let (session, expected) = self.file_change(request, &auth, &tenant, &version).await?;
         Ok(saved(self.admin.app.upload_dataset(&session, &tenant, expected, &name, body.0).await?))
     }
 
-    /// Replaces the WebAssembly module of plugin `plugin` with the body; a module that does not
-    /// compile or does not speak the plugin interface is refused and nothing changes.
+    /// Removes dataset `name`; a plugin that reads it finds no rows.
+    #[oai(path = "/t/:tenant/datasets/:name", method = "delete", tag = "AdminTag::TenantAdmin")]
+    async fn delete_dataset(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        name: Path<String>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+    ) -> ApiResult<Saved> {
+        let (session, expected) = self.file_change(request, &auth, &tenant, &version).await?;
+        Ok(saved(self.admin.app.remove_dataset(&session, &tenant, expected, &name).await?))
+    }
+
+    /// Replaces the WebAssembly module of plugin `plugin` with the body, or adds the plugin; a
+    /// module that does not compile or does not speak the plugin interface is refused and nothing
+    /// changes. `citizen_fields` (comma-separated: `first_name`, `last_name`, `email`, `phone`,
+    /// `fiscal_code`; empty for none) sets what the plugin is shown of the citizen; left out, an
+    /// existing plugin keeps what it sees and a new one sees nothing.
     #[oai(path = "/t/:tenant/plugins/:plugin", method = "put", tag = "AdminTag::TenantAdmin")]
+    #[allow(clippy::too_many_arguments)] // one per parameter of the operation
     async fn put_plugin(
         &self,
         request: &poem::Request,
@@ -79,11 +112,28 @@ impl PacksApi {
         tenant: Path<String>,
         plugin: Path<String>,
         #[oai(name = "If-Match")] version: Header<Option<String>>,
+        citizen_fields: Query<Option<String>>,
         body: Binary<Vec<u8>>,
     ) -> ApiResult<Saved> {
-        let session = self.admin.session(&auth, request).await?;
-        self.admin.app.tenant_for(&session, &tenant, crate::domain::Role::TenantAdmin).await?;
-        let expected = super::if_match(version.0.as_deref())?;
-        Ok(saved(self.admin.app.upload_plugin(&session, &tenant, expected, &plugin, body.0).await?))
+        let (session, expected) = self.file_change(request, &auth, &tenant, &version).await?;
+        let citizen_fields = citizen_fields
+            .0
+            .map(|listed| listed.split(',').map(str::trim).filter(|f| !f.is_empty()).map(str::to_owned).collect());
+        let upload = PluginUpload { id: plugin.0, module: body.0, citizen_fields };
+        Ok(saved(self.admin.app.upload_plugin(&session, &tenant, expected, upload).await?))
+    }
+
+    /// Removes plugin `plugin`; refused (422) while a service uses it.
+    #[oai(path = "/t/:tenant/plugins/:plugin", method = "delete", tag = "AdminTag::TenantAdmin")]
+    async fn delete_plugin(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        plugin: Path<String>,
+        #[oai(name = "If-Match")] version: Header<Option<String>>,
+    ) -> ApiResult<Saved> {
+        let (session, expected) = self.file_change(request, &auth, &tenant, &version).await?;
+        Ok(saved(self.admin.app.remove_plugin(&session, &tenant, expected, &plugin).await?))
     }
 }

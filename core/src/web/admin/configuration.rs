@@ -6,30 +6,38 @@ use poem::web::{Form, Path, Query};
 use poem::{Request, handler};
 
 use super::edits::{EditState, saved_page, version_field};
-use super::views::{ConfigurationPage, FileRow, PartRow, VersionRow};
+use super::views::{CitizenFieldChoice, ConfigurationPage, FileRow, PartRow, VersionRow};
 use super::{Fields, Page, StaffVisit, WebData, stop};
 use crate::app::AppError;
+use crate::domain::CitizenField;
+use crate::packs::PluginChoice;
 use crate::web::Web;
 
 /// What the page shows besides the history.
 #[derive(Default)]
-struct Draft {
+pub(super) struct Draft {
     /// The text typed, kept on errors; `None` shows the stored one.
-    text: Option<String>,
+    pub(super) text: Option<String>,
     /// `None`: edited from the version in force.
-    state: Option<EditState>,
+    pub(super) state: Option<EditState>,
     /// The version just saved, to say so.
-    saved: Option<i64>,
+    pub(super) saved: Option<i64>,
     /// The restore that was refused, to be asked again with the bookings' fate.
-    restore_action: Option<String>,
+    pub(super) restore_action: Option<String>,
     /// The refusal was an import's: its bookings' fate is chosen with the upload.
-    importing: bool,
+    pub(super) importing: bool,
     /// The save changed nothing.
-    unchanged: bool,
+    pub(super) unchanged: bool,
 }
 
 impl Web {
-    async fn configuration_page(&self, visit: &StaffVisit, slug: &str, status: StatusCode, draft: Draft) -> Page {
+    pub(super) async fn configuration_page(
+        &self,
+        visit: &StaffVisit,
+        slug: &str,
+        status: StatusCode,
+        draft: Draft,
+    ) -> Page {
         let fail = |e: AppError| stop(self.admin_failure(visit, &e));
         let current = self.app.configuration(&visit.session, slug).await.map_err(fail)?;
         let history = self.app.configuration_history(&visit.session, slug).await.map_err(fail)?;
@@ -86,8 +94,34 @@ impl Web {
             state,
             restore_action: draft.restore_action,
             importing: draft.importing,
-            datasets: datasets.into_iter().map(|(name, file)| FileRow { name, file }).collect(),
-            plugins: plugins.into_iter().map(|(name, file)| FileRow { name, file }).collect(),
+            datasets: datasets
+                .into_iter()
+                .map(|(name, file)| FileRow {
+                    removal_action: format!("{base}/datasets/{name}/removal"),
+                    name,
+                    file,
+                    sees: Vec::new(),
+                    used_by: Vec::new(),
+                })
+                .collect(),
+            plugins: plugins
+                .into_iter()
+                .map(|p| FileRow {
+                    removal_action: format!("{base}/plugins/{}/removal", p.id),
+                    sees: p.citizen_fields.iter().map(|f| format!("admin-citizen-field-{}", f.code())).collect(),
+                    used_by: services
+                        .iter()
+                        .filter(|s| matches!(&s.plugin, PluginChoice::With { id, .. } if id == p.id.as_str()))
+                        .map(|s| s.slug.clone())
+                        .collect(),
+                    name: p.id.to_string(),
+                    file: p.file,
+                })
+                .collect(),
+            citizen_fields: CitizenField::ALL
+                .iter()
+                .map(|f| CitizenFieldChoice { code: f.code(), label_key: format!("admin-citizen-field-{}", f.code()) })
+                .collect(),
             datasets_action: format!("{base}/datasets"),
             plugins_action: format!("{base}/plugins"),
             export: format!("{base}/pack"),
@@ -206,42 +240,4 @@ pub async fn import_pack(web: WebData<'_>, request: &Request, Path(tenant): Path
             web.configuration_page(&visit, &tenant, status, draft).await
         }
     }
-}
-
-/// Which file an upload replaces.
-#[derive(Clone, Copy)]
-enum Upload {
-    Dataset,
-    Plugin,
-}
-
-async fn upload(web: &Web, request: &Request, tenant: &str, body: poem::Body, kind: Upload) -> Page {
-    let (visit, fields, file) = web.upload_form(request, tenant, body, "file").await?;
-    let name = fields.get("name").map(String::as_str).unwrap_or_default();
-    let version = version_field(&fields);
-    let uploaded = match kind {
-        _ if file.is_empty() => Err(AppError::field("file", "file_missing", "Choose a file.")),
-        Upload::Dataset => web.app.upload_dataset(&visit.session, tenant, version, name, file).await,
-        Upload::Plugin => web.app.upload_plugin(&visit.session, tenant, version, name, file).await,
-    };
-    match uploaded {
-        Ok(report) => Ok(saved_page(&visit, tenant, &report)),
-        Err(error) => {
-            let state = EditState::sent(&fields);
-            let (status, state) = web.refused_edit(&visit, error, state, |key| Some(key.to_owned()))?;
-            web.configuration_page(&visit, tenant, status, Draft { state: Some(state), ..Draft::default() }).await
-        }
-    }
-}
-
-/// A dataset uploaded (replaced or added), checked line by line.
-#[handler]
-pub async fn upload_dataset(web: WebData<'_>, request: &Request, Path(tenant): Path<String>, body: poem::Body) -> Page {
-    upload(&web, request, &tenant, body, Upload::Dataset).await
-}
-
-/// A plugin's new module, compiled before it is taken.
-#[handler]
-pub async fn upload_plugin(web: WebData<'_>, request: &Request, Path(tenant): Path<String>, body: poem::Body) -> Page {
-    upload(&web, request, &tenant, body, Upload::Plugin).await
 }

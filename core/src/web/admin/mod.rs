@@ -10,6 +10,7 @@ mod api_keys;
 mod audit;
 mod configuration;
 mod edits;
+mod files;
 mod offices;
 mod services;
 mod settings;
@@ -107,8 +108,10 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/versions/:version/restore", M::POST, TenantAdmin, configuration::restore_version),
         page("/admin/t/:tenant/pack", M::GET, TenantAdmin, configuration::export_pack),
         page("/admin/t/:tenant/pack", M::POST, TenantAdmin, configuration::import_pack),
-        page("/admin/t/:tenant/datasets", M::POST, TenantAdmin, configuration::upload_dataset),
-        page("/admin/t/:tenant/plugins", M::POST, TenantAdmin, configuration::upload_plugin),
+        page("/admin/t/:tenant/datasets", M::POST, TenantAdmin, files::upload_dataset),
+        page("/admin/t/:tenant/datasets/:name/removal", M::POST, TenantAdmin, files::remove_dataset),
+        page("/admin/t/:tenant/plugins", M::POST, TenantAdmin, files::upload_plugin),
+        page("/admin/t/:tenant/plugins/:plugin/removal", M::POST, TenantAdmin, files::remove_plugin),
         page("/admin/t/:tenant/new-service", M::GET, TenantAdmin, services::new_service_page),
         page("/admin/t/:tenant/new-service", M::POST, TenantAdmin, services::create_service),
         page("/admin/t/:tenant/services/:service", M::GET, TenantAdmin, services::service_page),

@@ -9,7 +9,7 @@ use super::edits::{EditState, saved_page, version_field};
 use super::{Fields, Page, StaffVisit, WebData, form_field, stop};
 use crate::app::AppError;
 use crate::domain::{FieldErrors, Mode};
-use crate::packs::{FieldDraft, ReasonDraft, ServiceDraft};
+use crate::packs::{FieldDraft, PluginChoice, ReasonDraft, ServiceDraft};
 use crate::web::Web;
 
 /// The form's fields as typed (numbers too, so that a typo is shown back as it was).
@@ -31,6 +31,9 @@ struct ServiceForm {
     reasons: Vec<ReasonRow>,
     /// The questions, and one blank row to add one.
     questions: Vec<QuestionRow>,
+    /// The plugin's id, empty for none, and its settings as TOML text.
+    plugin: String,
+    plugin_config: String,
 }
 
 #[derive(Serialize, Default, Clone)]
@@ -119,6 +122,14 @@ impl ServiceForm {
                 max: f.max_length.map(|n| n.to_string()).unwrap_or_default(),
                 ..QuestionRow::default()
             })),
+            plugin: match &draft.plugin {
+                PluginChoice::With { id, .. } => id.clone(),
+                PluginChoice::Keep | PluginChoice::Without => String::new(),
+            },
+            plugin_config: match &draft.plugin {
+                PluginChoice::With { config, .. } => toml::to_string(config).unwrap_or_default(),
+                PluginChoice::Keep | PluginChoice::Without => String::new(),
+            },
         }
     }
 
@@ -154,6 +165,8 @@ impl ServiceForm {
                 reason_rows(kept)
             },
             questions: sent_questions(fields),
+            plugin: one("plugin"),
+            plugin_config: one("plugin_config"),
         }
     }
 
@@ -172,6 +185,17 @@ impl ServiceForm {
         let per_person = match self.max_active_bookings_per_person.as_str() {
             "" => None,
             raw => Some(number(&mut errors, "max_active_bookings_per_person", raw)),
+        };
+        let plugin = match self.plugin.as_str() {
+            "" => PluginChoice::Without,
+            id => match toml::from_str::<toml::Table>(&self.plugin_config) {
+                Ok(config) => PluginChoice::With { id: id.to_owned(), config },
+                Err(e) => {
+                    let reason = format!("Write the settings as TOML, one key = value a line: {}", e.message());
+                    errors.push("plugin_config", "invalid_plugin_config", reason);
+                    PluginChoice::Without
+                }
+            },
         };
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
@@ -213,6 +237,7 @@ impl ServiceForm {
                     .map(|r| ReasonDraft { key: r.key.clone(), label: texts(&r.it, &r.en) })
                     .collect(),
             ),
+            plugin,
         })
     }
 }
@@ -266,7 +291,9 @@ pub(super) fn number<T: std::str::FromStr + Default>(errors: &mut FieldErrors, f
 }
 
 /// The form's fields that errors can name.
-const FIELDS: [&str; 14] = [
+const FIELDS: [&str; 16] = [
+    "plugin",
+    "plugin_config",
     "reasons",
     "fields",
     "slug",
@@ -312,8 +339,15 @@ struct ServicePage {
     #[serde(flatten)]
     form: ServiceForm,
     mode_choices: Vec<ModeChoice>,
+    plugin_choices: Vec<PluginOption>,
     #[serde(flatten)]
     state: EditState,
+}
+
+#[derive(Serialize)]
+struct PluginOption {
+    id: String,
+    selected: bool,
 }
 
 /// What a page shows besides the stored service: what was typed, and why it was refused.
@@ -375,6 +409,15 @@ impl Web {
                 checked: form.modes.iter().any(|c| c == m.code()),
             })
             .collect();
+        let mut plugin_choices: Vec<PluginOption> = parts
+            .plugins
+            .iter()
+            .map(|p| PluginOption { id: p.id.to_string(), selected: p.id.as_str() == form.plugin })
+            .collect();
+        if !form.plugin.is_empty() && !plugin_choices.iter().any(|p| p.selected) {
+            // Typed into the text, or removed meanwhile: shown, so the refusal names it.
+            plugin_choices.push(PluginOption { id: form.plugin.clone(), selected: true });
+        }
         let view = ServicePage {
             title_key: if matches!(which, Which::New) { "admin-add-service" } else { "admin-edit-service" },
             heading,
@@ -386,6 +429,7 @@ impl Web {
             creating: matches!(which, Which::New),
             form,
             mode_choices,
+            plugin_choices,
             state: shown.state.unwrap_or_else(|| EditState { version: parts.version, ..EditState::default() }),
         };
         Ok(self.staff_page(visit, "admin-service", status, &view))

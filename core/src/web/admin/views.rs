@@ -250,6 +250,14 @@ pub struct ConfigurationPage {
     pub plugins: Vec<FileRow>,
     pub datasets_action: String,
     pub plugins_action: String,
+    /// What a new plugin may be shown of the citizen.
+    pub citizen_fields: Vec<CitizenFieldChoice>,
+}
+
+#[derive(Serialize)]
+pub struct CitizenFieldChoice {
+    pub code: &'static str,
+    pub label_key: String,
 }
 
 /// A dataset or plugin of the pack, and its file.
@@ -257,6 +265,11 @@ pub struct ConfigurationPage {
 pub struct FileRow {
     pub name: String,
     pub file: String,
+    pub removal_action: String,
+    /// A plugin's: the label keys of the citizen's details it is shown.
+    pub sees: Vec<String>,
+    /// A plugin's: the services it checks.
+    pub used_by: Vec<String>,
 }
 
 /// A service or office in the configuration's lists.
