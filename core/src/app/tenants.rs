@@ -221,6 +221,15 @@ impl Sportello {
             Some(old) => diff(old, config),
             None => vec![Change::Replaced],
         };
+        // Each booking records the notice's version the citizen accepted: a version names one text.
+        let same_version_new_text = old.as_ref().is_some_and(|o| {
+            o.privacy_notice != config.privacy_notice && o.privacy_notice_version == config.privacy_notice_version
+        });
+        if same_version_new_text {
+            let reason =
+                "the privacy notice's text changed: give it a new version (citizens accepted the old one as it was)";
+            return Err(PackError::new(file, "privacy_notice_version", reason).into());
+        }
         let grid_changed = old.as_ref().is_some_and(|o| o.grid_minutes != config.grid_minutes);
         if grid_changed && Bookings::count_upcoming(tx.conn(), stored.id, None, None, now).await? > 0 {
             return Err(PackError::new(file, "grid_minutes", "cannot change while upcoming bookings exist").into());

@@ -20,6 +20,8 @@ pub struct TenantConfig {
     /// Every slot start and every capacity unit falls on this grid (minutes from midnight).
     pub grid_minutes: u16,
     pub privacy_notice_version: String,
+    /// The privacy notice's text, when the body writes it here rather than only linking to it.
+    pub privacy_notice: Option<Localized>,
     pub limits: Limits,
     /// Its staff must sign in with a second factor to work on its pages and API.
     pub require_two_factor: bool,

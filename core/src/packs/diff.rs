@@ -22,6 +22,8 @@ pub enum Change {
     /// What changed in it, e.g. `["hours", "closures"]`.
     Changed(Item, Slug, Vec<&'static str>),
     Removed(Item, Slug),
+    /// The privacy notice's text or version.
+    PrivacyNotice,
     /// Plugin modules, datasets or templates.
     Files,
     Logo,
@@ -47,6 +49,7 @@ impl fmt::Display for Change {
             Self::Changed(item, slug, aspects) if aspects.is_empty() => write!(f, "{} {slug} changed", item.name()),
             Self::Changed(item, slug, aspects) => write!(f, "{} {slug} changed: {}", item.name(), aspects.join(", ")),
             Self::Removed(item, slug) => write!(f, "{} {slug} removed", item.name()),
+            Self::PrivacyNotice => f.write_str("privacy notice changed"),
             Self::Files => f.write_str("pack files changed (plugins, datasets, templates)"),
             Self::Logo => f.write_str("logo changed"),
             Self::Replaced => f.write_str("configuration replaced (the stored one no longer parses)"),
@@ -66,7 +69,6 @@ pub fn diff(old: &TenantConfig, new: &TenantConfig) -> Vec<Change> {
             c.hold_seconds,
             c.require_two_factor,
             c.grid_minutes,
-            c.privacy_notice_version.clone(),
             c.limits,
             c.plugins.clone(),
             c.datasets.clone(),
@@ -74,6 +76,10 @@ pub fn diff(old: &TenantConfig, new: &TenantConfig) -> Vec<Change> {
     };
     if settings(old) != settings(new) {
         changes.push(Change::Settings);
+    }
+    let notice = |c: &TenantConfig| (c.privacy_notice_version.clone(), c.privacy_notice.clone());
+    if notice(old) != notice(new) {
+        changes.push(Change::PrivacyNotice);
     }
     diff_items(Item::Service, &old.services, &new.services, |s| &s.slug, service_aspects, &mut changes);
     diff_items(Item::Office, &old.offices, &new.offices, |o| &o.slug, office_aspects, &mut changes);

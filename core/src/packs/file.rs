@@ -21,6 +21,8 @@ pub struct PackFile {
     #[serde(default = "default_grid_minutes")]
     pub grid_minutes: u16,
     pub privacy_notice_version: String,
+    /// The privacy notice's text (art. 13 GDPR) by language: the version above names it.
+    pub privacy_notice: Option<LocalizedFile>,
     /// The body's staff must sign in with a second factor.
     #[serde(default)]
     pub require_two_factor: bool,

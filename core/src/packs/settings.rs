@@ -2,6 +2,8 @@
 //! hold and the anti-hoarding limits) as an admin edits them, written back in place like a
 //! service or an office.
 
+use std::collections::BTreeMap;
+
 use toml_edit::{Item, Table, Value};
 
 use super::edit::{Manifest, set, strings};
@@ -18,6 +20,8 @@ pub struct SettingsDraft {
     pub hold_minutes: Option<u16>,
     pub hold_seconds: Option<u32>,
     pub privacy_notice_version: String,
+    /// The privacy notice's text by language code; empty for none.
+    pub privacy_notice: BTreeMap<String, String>,
     /// Its staff must sign in with a second factor.
     pub require_two_factor: bool,
     pub display_name: Option<String>,
@@ -50,6 +54,7 @@ pub fn settings(manifest: &str) -> Result<SettingsDraft, PackError> {
         hold_minutes: file.hold_minutes,
         hold_seconds: file.hold_seconds,
         privacy_notice_version: file.privacy_notice_version,
+        privacy_notice: file.privacy_notice.unwrap_or_default(),
         require_two_factor: file.require_two_factor,
         display_name: b.display_name,
         primary_color: b.primary_color,
@@ -89,6 +94,20 @@ impl Manifest {
         number(root, "hold_minutes", draft.hold_minutes.map(u32::from));
         number(root, "hold_seconds", draft.hold_seconds);
         text(root, "privacy_notice_version", Some(&draft.privacy_notice_version));
+        let notice: Vec<(&String, &String)> =
+            draft.privacy_notice.iter().filter(|(_, t)| !t.trim().is_empty()).collect();
+        if notice.is_empty() {
+            root.remove("privacy_notice");
+        } else if let Some(table) = section(root, "privacy_notice") {
+            let kept: Vec<String> = table.iter().map(|(code, _)| code.to_owned()).collect();
+            for code in kept.iter().filter(|code| !notice.iter().any(|(c, _)| c == code)) {
+                table.remove(code);
+            }
+            for (code, words) in notice {
+                // Several paragraphs: toml_edit writes them as a multi-line string.
+                text(table, code, Some(&words.replace("\r\n", "\n")));
+            }
+        }
         if draft.require_two_factor || root.contains_key("require_two_factor") {
             set(root, "require_two_factor", Some(Value::from(draft.require_two_factor)));
         }
@@ -144,5 +163,21 @@ mod tests {
         assert_eq!(config.services.len(), 4);
         assert_eq!(config.branding.logo.as_deref(), Some("logo.png"));
         assert_eq!(settings(&text).unwrap(), draft);
+    }
+
+    #[test]
+    fn a_privacy_notice_of_several_paragraphs_is_written_and_removed() {
+        let mut draft = settings(PACK).unwrap();
+        let words = "Titolare del trattamento: il Consorzio.\n\nBase giuridica: art. 6(1)(e) GDPR.";
+        draft.privacy_notice = [("it".to_owned(), words.to_owned())].into();
+        let mut manifest = Manifest::parse(PACK).unwrap();
+        manifest.put_settings(&draft);
+        let text = manifest.text();
+        let config = parse_config(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let notice = config.privacy_notice.unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(notice.get(crate::domain::Locale::En), words, "Italian stands in for English");
+        draft.privacy_notice.insert("it".into(), "  ".into());
+        manifest.put_settings(&draft);
+        assert_eq!(parse_config(&manifest.text()).unwrap().privacy_notice, None, "{}", manifest.text());
     }
 }

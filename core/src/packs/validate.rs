@@ -50,6 +50,8 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
     }
     let privacy_notice_version = single_line(&file.privacy_notice_version, 64)
         .ok_or_else(|| err("privacy_notice_version", "must be one line of 1-64 characters"))?;
+    let privacy_notice =
+        file.privacy_notice.as_ref().map(|texts| parse_notice("privacy_notice", texts, default_locale)).transpose()?;
     let branding = Branding {
         display_name: match &file.branding.display_name {
             Some(d) => single_line(d, 200)
@@ -151,6 +153,7 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
         hold_seconds,
         grid_minutes: file.grid_minutes,
         privacy_notice_version,
+        privacy_notice,
         limits: parse_limits(&file.limits)?,
         require_two_factor: file.require_two_factor,
         plugins,
@@ -209,6 +212,18 @@ fn parse_url(key: &str, raw: &str) -> Result<String, PackError> {
     } else {
         Err(err(key, format!("{raw:?} must be an https:// address or a path starting with /")))
     }
+}
+
+/// The longest privacy notice, per language.
+const MAX_NOTICE_CHARS: usize = 20_000;
+
+/// A text of several paragraphs: lines and tabs, but no other control characters.
+fn parse_notice(key: &str, raw: &LocalizedFile, required: Locale) -> Result<Localized, PackError> {
+    let plain = |c: char| !c.is_control() || matches!(c, '\n' | '\r' | '\t');
+    if let Some((code, _)) = raw.iter().find(|(_, text)| !text.chars().all(plain)) {
+        return Err(err(format!("{key}.{code}"), "must be plain text (no control characters)"));
+    }
+    parse_localized(key, raw, required, MAX_NOTICE_CHARS)
 }
 
 fn parse_localized(key: &str, raw: &LocalizedFile, required: Locale, max: usize) -> Result<Localized, PackError> {

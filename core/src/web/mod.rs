@@ -64,7 +64,8 @@ pub(crate) fn routes(
         .at("/t/:tenant/confirm/:hold", post(citizen::confirm_step))
         .at("/t/:tenant/booking", get(citizen::manage_page).post(citizen::find_booking))
         .at("/t/:tenant/booking/cancel", post(citizen::cancel_booking))
-        .at("/t/:tenant/booking/reschedule", post(citizen::reschedule_booking));
+        .at("/t/:tenant/booking/reschedule", post(citizen::reschedule_booking))
+        .at("/t/:tenant/privacy", get(citizen::privacy_page));
     Ok((admin::routes(route), web))
 }
 

@@ -15,7 +15,7 @@ use crate::app::TenantSnapshot;
 use crate::domain::{Locale, TenantId};
 
 /// Template names and their built-in text; a tenant may replace any of them.
-const TEMPLATES: [(&str, &str); 13] = [
+const TEMPLATES: [(&str, &str); 14] = [
     ("home", include_str!("../../web/templates/home.hbs")),
     ("layout", include_str!("../../web/templates/layout.hbs")),
     ("error", include_str!("../../web/templates/error.hbs")),
@@ -29,6 +29,7 @@ const TEMPLATES: [(&str, &str); 13] = [
     ("booking", include_str!("../../web/templates/booking.hbs")),
     ("cancelled", include_str!("../../web/templates/cancelled.hbs")),
     ("reschedule", include_str!("../../web/templates/reschedule.hbs")),
+    ("privacy", include_str!("../../web/templates/privacy.hbs")),
 ];
 
 /// The admin pages' templates (`admin-ui/templates`), registered as `admin-<name>`; tenants do
@@ -186,7 +187,12 @@ impl super::Web {
                 "home": format!("/t/{}/", t.config.slug),
                 "privacy_version": t.config.privacy_notice_version,
                 "contacts": t.config.branding.contacts,
-                "privacy_url": t.config.branding.privacy_notice_url,
+                // The text kept here is the notice; a link is for a body that keeps it elsewhere.
+                "privacy_url": if t.config.privacy_notice.is_some() {
+                    Some(format!("/t/{}/privacy", t.config.slug))
+                } else {
+                    t.config.branding.privacy_notice_url.clone()
+                },
                 "accessibility_url": t.config.branding.accessibility_url,
             })),
         });

@@ -27,6 +27,19 @@ test("books at a phone viewport in Italian, with errors shown and fixed", async 
   page.assertSameOrigin();
 });
 
+test("the privacy notice opens from the details step, in the citizen's language", async () => {
+  const page = await openPage(env.browser, env.server.base, phone);
+  await toDetails(page, env.server.base, { tenant: "comune-esempio", service: "certificati-anagrafici", choice: "anagrafe:in_person", lang: "en" });
+  await page.click("fieldset.privacy a");
+  await page.waitForURL(/\/t\/comune-esempio\/privacy$/);
+  assert.match(await page.textContent("h1"), /Privacy notice/);
+  assert.match(await page.textContent(".meta"), /Version 2026-12/);
+  assert.match(await page.textContent(".notice-text"), /Controller: Comune di Esempio/);
+  assert.ok((await page.locator(".notice-text p").count()) >= 5, "one paragraph per block of the text");
+  await assertAccessible(page, "privacy notice (en)");
+  page.assertSameOrigin();
+});
+
 test("the home page leads to each public body, in both languages", async () => {
   const page = await openPage(env.browser, env.server.base, phone);
   await page.goto(`${env.server.base}/?lang=it`);

@@ -318,6 +318,57 @@ async fn settings_and_logo_through_the_api(backend: Backend) {
     assert_eq!(s.http.get(s.url(TENANT, "/logo")).send().await.unwrap().status().as_u16(), 404);
 }
 
+/// The privacy notice's text is part of the configuration: a new text needs a new version (each
+/// booking records the version accepted), every version's text stays in the history, and the
+/// citizen reads it on the tenant's pages, marked with the language it is written in.
+async fn the_privacy_notice_text_has_versions(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let admin = admin(&s).await;
+    let path = format!("/api/v1/admin/t/{TENANT}/settings");
+    let (_, mut settings) = s.admin_get(&admin, &path).await;
+    assert_eq!(settings["privacy_notice"], json!({}), "{settings}");
+    let version = settings["privacy_notice_version"].clone();
+    let words = "Titolare del trattamento: Comune di Prova.\nVia Roma 1.\n\nBase giuridica: art. 6(1)(e) GDPR.";
+    settings["privacy_notice"] = json!({"it": words});
+    let (status, refused) = s.admin_send(&admin, "PUT", &path, Some("\"1\""), Some(&settings)).await;
+    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("privacy_notice_version")), "{refused}");
+    settings["privacy_notice_version"] = json!("2026-12");
+    settings["privacy_notice"] = json!({"it": "Suona\u{7}"});
+    let (status, refused) = s.admin_send(&admin, "PUT", &path, Some("\"1\""), Some(&settings)).await;
+    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("privacy_notice.it")), "{refused}");
+    settings["privacy_notice"] = json!({"it": words});
+    let (status, saved) = s.admin_send(&admin, "PUT", &path, Some("\"1\""), Some(&settings)).await;
+    assert_eq!((status, saved["changes"].clone()), (200, json!(["privacy notice changed"])), "{saved}");
+    // Left out, the text stays.
+    settings.as_object_mut().unwrap().remove("privacy_notice");
+    settings["name"] = json!("Comune di Prova Nuova");
+    assert_eq!(s.admin_send(&admin, "PUT", &path, Some("\"2\""), Some(&settings)).await.0, 200);
+    let (_, now) = s.admin_get(&admin, &path).await;
+    assert_eq!(now["privacy_notice"], json!({"it": words}), "{now}");
+
+    let page =
+        s.http.get(format!("{}/t/{TENANT}/privacy", s.base)).header("accept-language", "en").send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Version 2026-12") && html.contains("written in Italian only"), "{html}");
+    assert!(html.contains("lang=\"it\"") && html.contains("<p>Base giuridica: art. 6(1)(e) GDPR.</p>"), "{html}");
+    let home = s.http.get(format!("{}/t/{TENANT}/", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains(&format!("href=\"/t/{TENANT}/privacy\"")), "the footer links the text: {home}");
+
+    // The first version's notice (a version, no text) is still in the history, and restoring it
+    // brings its version back with it.
+    let (_, first) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/versions/1")).await;
+    assert!(!first["pack"].as_str().unwrap().contains("privacy_notice]"), "{first}");
+    let (_, second) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/versions/2")).await;
+    assert!(second["pack"].as_str().unwrap().contains("Base giuridica"), "{second}");
+    let restore = format!("/api/v1/admin/t/{TENANT}/versions/1/restore");
+    assert_eq!(s.admin_send(&admin, "POST", &restore, Some("\"3\""), None).await.0, 200);
+    let (_, restored) = s.admin_get(&admin, &path).await;
+    assert_eq!((restored["privacy_notice_version"].clone(), restored["privacy_notice"].clone()), (version, json!({})));
+    let gone = s.http.get(format!("{}/t/{TENANT}/privacy", s.base)).send().await.unwrap();
+    assert_eq!(gone.status().as_u16(), 404, "no text and no link: nothing to show");
+}
+
 /// Through the pages: a mistake in the settings is named beside its field with what was typed
 /// kept; an uploaded SVG with a script is refused with the reason; a PNG is taken.
 async fn settings_and_logo_through_the_pages(backend: Backend) {
@@ -630,6 +681,7 @@ async fn plugins_through_the_pages(backend: Backend) {
 
 on_databases!(
     a_plugin_is_added_bound_and_removed,
+    the_privacy_notice_text_has_versions,
     plugins_through_the_pages,
     datasets_and_plugins_are_uploaded,
     packs_go_out_and_come_back,

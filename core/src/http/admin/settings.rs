@@ -1,6 +1,8 @@
 //! A tenant's own settings and its logo as resources of the admin API:
 //! `/admin/t/{tenant}/settings` and `/admin/t/{tenant}/logo`. Each change is a new version.
 
+use std::collections::BTreeMap;
+
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -26,8 +28,12 @@ pub struct SettingsDocument {
     pub hold_minutes: Option<u16>,
     /// ...or in seconds (10-3600), for a click day; not both.
     pub hold_seconds: Option<u32>,
-    /// The version of the privacy notice citizens accept (recorded on each booking).
+    /// The version of the privacy notice citizens accept (recorded on each booking); a new text
+    /// needs a new version.
     pub privacy_notice_version: String,
+    /// The privacy notice's text by language code (paragraphs separated by a blank line); `{}`
+    /// for none (only the link). Left out: as it is.
+    pub privacy_notice: Option<BTreeMap<String, String>>,
     /// The body's staff must sign in with a second factor (API keys excepted). Left out: as it is.
     pub require_two_factor: Option<bool>,
     pub display_name: Option<String>,
@@ -52,8 +58,8 @@ pub struct LimitsDocument {
 }
 
 impl SettingsDocument {
-    /// The draft it makes; a requirement left out keeps `current`.
-    fn into_draft(self, current: bool) -> SettingsDraft {
+    /// The draft it makes; what it leaves out stays as in `current`.
+    fn into_draft(self, current: SettingsDraft) -> SettingsDraft {
         let d = self;
         let l = d.limits;
         SettingsDraft {
@@ -63,7 +69,8 @@ impl SettingsDocument {
             hold_minutes: d.hold_minutes,
             hold_seconds: d.hold_seconds,
             privacy_notice_version: d.privacy_notice_version,
-            require_two_factor: d.require_two_factor.unwrap_or(current),
+            privacy_notice: d.privacy_notice.unwrap_or(current.privacy_notice),
+            require_two_factor: d.require_two_factor.unwrap_or(current.require_two_factor),
             display_name: d.display_name,
             primary_color: d.primary_color,
             secondary_color: d.secondary_color,
@@ -90,6 +97,7 @@ impl From<SettingsDraft> for SettingsDocument {
             hold_minutes: d.hold_minutes,
             hold_seconds: d.hold_seconds,
             privacy_notice_version: d.privacy_notice_version,
+            privacy_notice: Some(d.privacy_notice),
             require_two_factor: Some(d.require_two_factor),
             display_name: d.display_name,
             primary_color: d.primary_color,
@@ -139,7 +147,7 @@ impl SettingsApi {
     ) -> ApiResult<Saved> {
         let (session, expected, policy) =
             self.admin.change(request, &auth, &tenant, &version, &stranded, &cancel_reason).await?;
-        let current = self.admin.app.settings(&session, &tenant).await?.settings.require_two_factor;
+        let current = self.admin.app.settings(&session, &tenant).await?.settings;
         let draft = body.0.into_draft(current);
         Ok(saved(self.admin.app.save_settings(&session, &tenant, expected, &draft, &policy).await?))
     }

@@ -26,6 +26,8 @@ struct SettingsForm {
     in_seconds: bool,
     hold: String,
     privacy_notice_version: String,
+    privacy_notice_it: String,
+    privacy_notice_en: String,
     require_two_factor: bool,
     primary_color: String,
     secondary_color: String,
@@ -54,6 +56,8 @@ impl SettingsForm {
             in_seconds: d.hold_seconds.is_some(),
             hold: d.hold_seconds.map_or_else(|| shown(d.hold_minutes), |s| s.to_string()),
             privacy_notice_version: d.privacy_notice_version.clone(),
+            privacy_notice_it: d.privacy_notice.get("it").cloned().unwrap_or_default(),
+            privacy_notice_en: d.privacy_notice.get("en").cloned().unwrap_or_default(),
             require_two_factor: d.require_two_factor,
             primary_color: d.primary_color.clone(),
             secondary_color: shown(d.secondary_color.as_ref()),
@@ -78,6 +82,8 @@ impl SettingsForm {
             in_seconds: fields.contains_key("hold_seconds"),
             hold: if fields.contains_key("hold_seconds") { one("hold_seconds") } else { one("hold_minutes") },
             privacy_notice_version: one("privacy_notice_version"),
+            privacy_notice_it: one("privacy_notice_it"),
+            privacy_notice_en: one("privacy_notice_en"),
             require_two_factor: fields.contains_key("require_two_factor"),
             primary_color: one("primary_color"),
             secondary_color: one("secondary_color"),
@@ -120,6 +126,11 @@ impl SettingsForm {
             hold_minutes: if self.in_seconds { None } else { hold.map(|m| u16::try_from(m).unwrap_or(u16::MAX)) },
             hold_seconds: if self.in_seconds { hold } else { None },
             privacy_notice_version: self.privacy_notice_version.clone(),
+            privacy_notice: [("it", &self.privacy_notice_it), ("en", &self.privacy_notice_en)]
+                .into_iter()
+                .filter(|(_, words)| !words.is_empty())
+                .map(|(code, words)| (code.to_owned(), words.clone()))
+                .collect(),
             require_two_factor: self.require_two_factor,
             display_name: text(&self.display_name),
             primary_color: self.primary_color.clone(),
@@ -133,7 +144,10 @@ impl SettingsForm {
 }
 
 /// The form's fields that errors can name.
-const FIELDS: [&str; 17] = [
+const FIELDS: [&str; 20] = [
+    "privacy_notice",
+    "privacy_notice_it",
+    "privacy_notice_en",
     "name",
     "display_name",
     "timezone",
@@ -156,6 +170,9 @@ const FIELDS: [&str; 17] = [
 /// A configuration key (`branding.primary_color`, `limits.holds_per_minute`, `locales[1]`) as
 /// the form field it comes from.
 fn field_of(key: &str) -> Option<String> {
+    if let Some(code) = key.strip_prefix("privacy_notice.") {
+        return Some(format!("privacy_notice_{code}"));
+    }
     let key = key.split('[').next().unwrap_or(key);
     let field = key.rsplit('.').next().unwrap_or(key);
     FIELDS.contains(&field).then(|| field.to_owned())

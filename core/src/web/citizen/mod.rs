@@ -9,6 +9,7 @@ mod choose;
 mod details;
 mod manage;
 mod month;
+mod privacy;
 mod views;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ pub(super) use calendar::{calendar_step, hold_slot};
 pub(super) use choose::{choose_office, home_page, offices_step, services_page};
 pub(super) use details::{confirm_step, details_step, review_step};
 pub(super) use manage::{cancel_booking, find_booking, manage_page, reschedule_booking};
+pub(super) use privacy::privacy_page;
 
 use super::language::{link_base, negotiate};
 use super::render::Frame;

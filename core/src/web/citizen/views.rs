@@ -292,3 +292,13 @@ pub struct ManageView {
     pub email: String,
     pub error: Option<&'static str>,
 }
+
+/// `privacy.hbs`: the privacy notice's text, by paragraph, in the language it is written in.
+#[derive(Serialize)]
+pub struct PrivacyView {
+    pub version: String,
+    /// The language of the text (the visitor's, or the body's default when not translated).
+    pub text_lang: &'static str,
+    pub translated: bool,
+    pub paragraphs: Vec<String>,
+}
