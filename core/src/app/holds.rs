@@ -127,8 +127,6 @@ impl Sportello {
         }
         let desks = u32::from(slot.desks);
         let mut booked = Ledger::units(self.store.reader(), tenant.id, office, &hold.units).await?;
-        // Once a count has placed the hold, every way out but a granted hold must drop it again.
-        let mut placed = false;
         for _ in 0..COUNT_ATTEMPTS {
             self.full_units.remember(
                 tenant.id,
@@ -141,16 +139,11 @@ impl Sportello {
                 .map(|u| (*u, desks.saturating_sub(booked.get(u).map_or(0, |usage| usage.used))))
                 .collect();
             let acquired = self.holds.acquire(hold, &free, max_per_client, now).await?;
+            // A refusal drops the hold an earlier count (or an earlier request under this id) placed:
+            // the store does so, so that no place hides behind a citizen told 409.
             if acquired != Acquired::Placed {
-                // A recount that finds no room (e.g. a booking committed but not yet dropped its
-                // hold, so it is counted twice) leaves the hold placed by an earlier count in the
-                // store: drop it, or it hides a place until it expires from a citizen told 409.
-                if placed {
-                    self.holds.release(tenant.id, hold.id).await?;
-                }
                 return Ok(acquired);
             }
-            placed = true;
             // A booking that committed after the ledger was read may have dropped its hold before
             // the hold store counted: then its place was counted by neither. Only when the ledger
             // stood still around the count is the hold certain to have its place.

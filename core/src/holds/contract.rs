@@ -92,6 +92,14 @@ async fn retries_are_idempotent_and_renewals_extend(store: &dyn HoldStore) {
         store.acquire(&hold(3, "o", &[0], later + TimeDelta::minutes(10)), &free, None, later).await.unwrap(),
         Acquired::Full
     );
+    // Asked again when its place is gone (a booking took it meanwhile; or an instance placed it,
+    // then died before answering), the hold is refused and dropped: no place hides behind it.
+    let orphan = hold(3, "p", &[0], later + TimeDelta::minutes(10));
+    assert_eq!(store.acquire(&orphan, &free, None, later).await.unwrap(), Acquired::Placed);
+    let gone = HashMap::from([(0, 0)]);
+    assert_eq!(store.acquire(&orphan, &gone, None, later).await.unwrap(), Acquired::Full);
+    assert_eq!(store.get(TenantId::from_stored(3), orphan.id).await.unwrap(), None, "the refused hold is dropped");
+    assert!(store.live_counts(TenantId::from_stored(3), "p", &[0], later).await.unwrap().is_empty());
     // Someone who knows the id but not the secret cannot move the hold.
     let stolen = Hold { owner: HoldToken::generate(&mut rand::rng()).digest(), units: vec![900], ..renewed.clone() };
     let roomy = HashMap::from([(0, 5), (900, 5)]);

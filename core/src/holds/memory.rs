@@ -120,7 +120,10 @@ impl HoldStore for MemoryHolds {
             let capacity = free.get(unit).copied().unwrap_or(0);
             inner.live_on(&key, *unit, hold.id, now) < capacity
         });
+        // A refused retry drops the owner's earlier hold under this id: told there is no place,
+        // they keep none.
         if !fits {
+            inner.forget(hold.tenant, hold.id);
             return Ok(Acquired::Full);
         }
         if let (Some(client), Some(max)) = (&hold.client, max_per_client) {
@@ -129,6 +132,7 @@ impl HoldStore for MemoryHolds {
                 .get(&(hold.tenant, client.clone()))
                 .map_or(0, |held| held.iter().filter(|(id, expires)| *id != hold.id && *expires > now).count());
             if others >= max as usize {
+                inner.forget(hold.tenant, hold.id);
                 return Ok(Acquired::ClientLimit);
             }
         }

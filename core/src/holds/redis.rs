@@ -37,22 +37,24 @@ end
 
 /// KEYS: units, expiry, record, client. ARGV: now, expiry, id, record, record ttl (ms),
 /// max holds per client (0: no limit), owner digest, then unit/free pairs. Returns 1 placed,
-/// 0 full, 2 client limit, 3 the id is someone else's hold.
+/// 0 full, 2 client limit, 3 the id is someone else's hold; 10 and 12 are 0 and 2 when the
+/// owner already has a hold under this id (which the caller then drops: it has no place).
 const ACQUIRE: &str = r"
 local earlier = redis.call('GET', KEYS[3])
 if earlier and cjson.decode(earlier).owner ~= ARGV[7] then return 3 end
+local function refused(code) if earlier then return code + 10 end return code end
 for i = 8, #ARGV, 2 do
   local unit = ARGV[i]
   local taken = redis.call('ZCOUNT', KEYS[1], unit, unit)
   if redis.call('ZSCORE', KEYS[1], unit .. ':' .. ARGV[3]) then taken = taken - 1 end
-  if taken >= tonumber(ARGV[i + 1]) then return 0 end
+  if taken >= tonumber(ARGV[i + 1]) then return refused(0) end
 end
 local max = tonumber(ARGV[6])
 if max > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[1])
   local others = redis.call('ZCARD', KEYS[4])
   if redis.call('ZSCORE', KEYS[4], ARGV[3]) then others = others - 1 end
-  if others >= max then return 2 end
+  if others >= max then return refused(2) end
 end
 for i = 8, #ARGV, 2 do
   local member = ARGV[i] .. ':' .. ARGV[3]
@@ -269,6 +271,12 @@ impl HoldStore for RedisHolds {
             Some(1) => Ok(Acquired::Placed),
             Some(2) => Ok(Acquired::ClientLimit),
             Some(3) => Ok(Acquired::NotOwner),
+            // A refused retry of a hold placed earlier (perhaps by an instance that died before
+            // answering): its owner is told there is no place, so the place is not kept either.
+            Some(refused @ (10 | 12)) => {
+                self.release(hold.tenant, hold.id).await?;
+                Ok(if refused == 12 { Acquired::ClientLimit } else { Acquired::Full })
+            }
             Some(_) => Ok(Acquired::Full),
             None => self.fallback.acquire(hold, free, max_per_client, now).await,
         }

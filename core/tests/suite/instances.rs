@@ -316,9 +316,10 @@ async fn an_instance_killed_mid_run() {
     let bases = [survivor.base.clone(), victim.base.clone()];
     let http = client();
 
-    // The victim holds three places of slot 8 (10:00 + 2 h) that nobody confirms.
+    // The victim holds three places of slot 8 (10:00 + 2 h) that nobody confirms (ids no citizen
+    // of the race uses).
     for i in 0..3 {
-        let body = json!({"service": "bonus", "office": "sede", "mode": "in_person", "start": slot(8), "hold_id": format!("00000000-0000-4000-8000-00000000000{i}")});
+        let body = json!({"service": "bonus", "office": "sede", "mode": "in_person", "start": slot(8), "hold_id": format!("00000000-0000-4000-8000-90000000000{i}")});
         assert_eq!(post(&http, format!("{}/api/v1/t/clickday/holds", victim.base), body).await.unwrap().0, 201);
     }
     // A race over both instances; the victim dies in the middle of it. A citizen whose request
@@ -338,6 +339,12 @@ async fn an_instance_killed_mid_run() {
     let mut tally = Tally::default();
     outcomes.into_iter().for_each(|o| tally.add(o));
     assert_eq!(tally.transport_errors, 0, "the survivor answered every retry");
+    // At the very end of a race a recount may refuse the last place while a booking is counted
+    // twice (committed, its hold not yet dropped); citizens who come a moment later find it, as
+    // in `sell_out`.
+    if tally.statuses.get(&201).copied().unwrap_or(0) < 20 {
+        tally.merge(wave(&http, &bases[..1], 0, 4, 40, 500).await);
+    }
     assert_eq!(tally.statuses.get(&201), Some(&20), "{tally:?}");
     assert_consistent(&database, &[&tally]).await;
 
