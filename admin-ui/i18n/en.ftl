@@ -61,6 +61,10 @@ admin-operator-offices = Offices (for operators)
 admin-invite = Make the invitation
 admin-audit-filter = Action (starts with)
 admin-audit-filter-help = For example: login, staff., tenant.
+admin-audit-shown = { $count ->
+    [one] One entry shown.
+   *[other] { $count } entries shown.
+}
 admin-filter = Filter
 admin-when = When
 admin-who = Who

@@ -61,6 +61,10 @@ admin-operator-offices = Uffici (per gli operatori)
 admin-invite = Crea l'invito
 admin-audit-filter = Azione (inizia con)
 admin-audit-filter-help = Per esempio: login, staff., tenant.
+admin-audit-shown = { $count ->
+    [one] Una voce mostrata.
+   *[other] { $count } voci mostrate.
+}
 admin-filter = Filtra
 admin-when = Quando
 admin-who = Chi

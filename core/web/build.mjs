@@ -57,6 +57,8 @@ const [kitCss] = await new PurgeCSS().purge({
 const own = fs.readFileSync(path.join(here, "assets", "app.css"), "utf8");
 emit("app.css", Buffer.from(faces + kitCss.css + "\n" + own), true);
 emit("app.js", fs.readFileSync(path.join(here, "assets", "app.js")), true);
+// The staff pages' in-place updates (htmx, from npm); the citizens' pages do not load it.
+emit("htmx.js", fs.readFileSync(path.join(here, "node_modules", "htmx.org", "dist", "htmx.min.js")), true);
 
 fs.writeFileSync(path.join(out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
 const sizes = Object.values(manifest).map((name) => {

@@ -179,6 +179,7 @@ impl super::Web {
             "languages": languages,
             "css": self.assets.url("app.css"),
             "js": self.assets.url("app.js"),
+            "htmx": self.assets.url("htmx.js"),
             "tenant": frame.tenant.map(|t| json!({
                 "slug": t.config.slug.as_str(),
                 "name": t.config.branding.display_name,

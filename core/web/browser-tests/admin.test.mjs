@@ -52,6 +52,16 @@ test("a platform admin signs in, sees every body, invites an operator who joins"
   await page.click('a[href="/admin/t/comune-esempio/audit"]');
   await assertAccessible(page, "audit");
   assert.match(await page.textContent("main table"), /staff\.invited/);
+  // The filter updates the list in place as it is typed (htmx): the page is not reloaded, the
+  // address follows it (a link or a reload shows the same), and screen readers hear the count.
+  await page.evaluate(() => { window.stillHere = true; });
+  await page.fill("#f-action", "login");
+  await page.waitForURL(/action=login/);
+  await page.waitForFunction(() => [...document.querySelectorAll("main tbody code:first-child")].every((c) => c.textContent.startsWith("login")));
+  assert.equal(await page.evaluate(() => window.stillHere), true, "filtered in place");
+  assert.match(await page.textContent("#audit-results [role=status]"), /voc[ei] mostrat[ae]/);
+  assert.doesNotMatch(await page.textContent("main table"), /staff\.invited/);
+  await assertAccessible(page, "audit filtered in place");
   await page.click('a[href="/admin/audit"]');
   await assertAccessible(page, "platform audit");
   page.assertSameOrigin();
@@ -114,12 +124,12 @@ test("a tenant admin changes the hours in the week grid, sees the history, and r
   await page.click('main form button:has-text("Save a new version")');
   assert.equal(new URL(page.url()).pathname, "/admin/t/comune-esempio/configuration");
   assert.match(await page.textContent("[role=status]"), /version 2 is now in force/);
-  assert.match(await page.textContent("main table"), /office anagrafe changed: name, hours/);
+  assert.match(await page.textContent("#history-table"), /office anagrafe changed: name, hours/);
   await assertAccessible(page, "configuration saved");
 
   await page.click('button:has-text("Restore 1")');
   assert.match(await page.textContent("[role=status]"), /version 3 is now in force/);
-  assert.match(await page.textContent("main table"), /admin@comune-esempio\.example/);
+  assert.match(await page.textContent("#history-table"), /admin@comune-esempio\.example/);
   await page.click('a[href="/admin/t/comune-esempio/offices/anagrafe"]');
   assert.equal(await page.inputValue("#f-hours_mon_from_0"), "08:30", "the old hours are back");
 
@@ -206,7 +216,7 @@ test("a platform admin onboards a body; its admin configures it; a citizen books
   }
   await admin.click('main form button:has-text("Salva una nuova versione")');
   assert.match(await admin.textContent("[role=status]"), /versione 3/);
-  const history = await admin.textContent("main table");
+  const history = await admin.textContent("#history-table");
   assert.match(history, /service segnalazioni added/);
   assert.match(history, /office sede added/);
   assert.match(history, /tenant created/);

@@ -36,6 +36,8 @@ impl Web {
             heading,
             back: tenant.map(|slug| format!("/admin/t/{slug}/")),
             action,
+            shown: entries.len(),
+            filter_action: base,
             entries: entries
                 .into_iter()
                 .map(|e| AuditRow {

@@ -200,6 +200,10 @@ pub struct AuditView {
     pub heading: String,
     pub back: Option<String>,
     pub action: String,
+    /// The log's address without a filter.
+    pub filter_action: String,
+    /// How many entries the page shows, said to screen readers when the list changes in place.
+    pub shown: usize,
     pub entries: Vec<AuditRow>,
     pub next_page: Option<String>,
 }
