@@ -100,6 +100,13 @@ async fn retries_are_idempotent_and_renewals_extend(store: &dyn HoldStore) {
     assert_eq!(store.acquire(&orphan, &gone, None, later).await.unwrap(), Acquired::Full);
     assert_eq!(store.get(TenantId::from_stored(3), orphan.id).await.unwrap(), None, "the refused hold is dropped");
     assert!(store.live_counts(TenantId::from_stored(3), "p", &[0], later).await.unwrap().is_empty());
+    // An expired hold refused again stays readable: a late confirmation names its slot with it.
+    let lapsed = hold(3, "q", &[0], later + TimeDelta::minutes(10));
+    assert_eq!(store.acquire(&lapsed, &free, None, later).await.unwrap(), Acquired::Placed);
+    let after = later + TimeDelta::minutes(11);
+    let again = Hold { expires_at: after + TimeDelta::minutes(10), ..lapsed.clone() };
+    assert_eq!(store.acquire(&again, &gone, None, after).await.unwrap(), Acquired::Full);
+    assert_eq!(store.get(TenantId::from_stored(3), lapsed.id).await.unwrap(), Some(lapsed));
     // Someone who knows the id but not the secret cannot move the hold.
     let stolen = Hold { owner: HoldToken::generate(&mut rand::rng()).digest(), units: vec![900], ..renewed.clone() };
     let roomy = HashMap::from([(0, 5), (900, 5)]);

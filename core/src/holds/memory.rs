@@ -120,10 +120,13 @@ impl HoldStore for MemoryHolds {
             let capacity = free.get(unit).copied().unwrap_or(0);
             inner.live_on(&key, *unit, hold.id, now) < capacity
         });
-        // A refused retry drops the owner's earlier hold under this id: told there is no place,
-        // they keep none.
+        // A refused retry drops the owner's live hold under this id: told there is no place, they
+        // keep none. An expired one stays readable, for a late confirmation to name its slot.
+        let live = inner.holds.get(&(hold.tenant, hold.id)).is_some_and(|earlier| earlier.expires_at > now);
         if !fits {
-            inner.forget(hold.tenant, hold.id);
+            if live {
+                inner.forget(hold.tenant, hold.id);
+            }
             return Ok(Acquired::Full);
         }
         if let (Some(client), Some(max)) = (&hold.client, max_per_client) {
@@ -132,7 +135,9 @@ impl HoldStore for MemoryHolds {
                 .get(&(hold.tenant, client.clone()))
                 .map_or(0, |held| held.iter().filter(|(id, expires)| *id != hold.id && *expires > now).count());
             if others >= max as usize {
-                inner.forget(hold.tenant, hold.id);
+                if live {
+                    inner.forget(hold.tenant, hold.id);
+                }
                 return Ok(Acquired::ClientLimit);
             }
         }

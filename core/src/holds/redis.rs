@@ -38,11 +38,13 @@ end
 /// KEYS: units, expiry, record, client. ARGV: now, expiry, id, record, record ttl (ms),
 /// max holds per client (0: no limit), owner digest, then unit/free pairs. Returns 1 placed,
 /// 0 full, 2 client limit, 3 the id is someone else's hold; 10 and 12 are 0 and 2 when the
-/// owner already has a hold under this id (which the caller then drops: it has no place).
+/// owner still has a live hold under this id (which the caller then drops: it has no place). An
+/// expired one is kept, so that a late confirmation can still name its slot.
 const ACQUIRE: &str = r"
 local earlier = redis.call('GET', KEYS[3])
 if earlier and cjson.decode(earlier).owner ~= ARGV[7] then return 3 end
-local function refused(code) if earlier then return code + 10 end return code end
+local live = redis.call('ZSCORE', KEYS[1], ARGV[8] .. ':' .. ARGV[3])
+local function refused(code) if live then return code + 10 end return code end
 for i = 8, #ARGV, 2 do
   local unit = ARGV[i]
   local taken = redis.call('ZCOUNT', KEYS[1], unit, unit)
