@@ -1,6 +1,7 @@
 //! The `sportello` command line.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -54,6 +55,8 @@ enum Command {
         /// Platform admins must sign in with a second factor to act as such.
         #[arg(long, env = "SPORTELLO_PLATFORM_TWO_FACTOR")]
         platform_two_factor: bool,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Applies database migrations and exits.
     Migrate,
@@ -108,7 +111,34 @@ enum TenantCommand {
         stranded: Option<String>,
         #[arg(long)]
         cancel_reason: Option<String>,
+        #[command(flatten)]
+        mail: MailArgs,
     },
+}
+
+/// Where e-mails to citizens go, and what their links point to.
+#[derive(clap::Args, Debug, Default)]
+struct MailArgs {
+    /// SMTP server for e-mails: smtp://host:port, smtp://user:pass@host:587?tls=required
+    /// (STARTTLS) or smtps://user:pass@host. Without it, e-mails are written to --mail-dir.
+    #[arg(long, env = "SPORTELLO_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Folder for e-mails when no SMTP server is set (default data/mail).
+    #[arg(long, env = "SPORTELLO_MAIL_DIR")]
+    mail_dir: Option<PathBuf>,
+    /// The address e-mails come from; each public body's name goes before it.
+    #[arg(long, env = "SPORTELLO_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// The pages' public address for links in e-mails, e.g. https://prenota.example.it.
+    #[arg(long, env = "SPORTELLO_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Signs the links in e-mails (at least 32 characters, e.g. `openssl rand -hex 32`); the same on
+    /// every instance. Prefer the environment variable to the flag (other users see flags).
+    #[arg(long, env = "SPORTELLO_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
+    /// The secret before a rotation: links it signed keep working.
+    #[arg(long, env = "SPORTELLO_SECRET_KEY_PREVIOUS", hide_env_values = true)]
+    secret_key_previous: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -175,6 +205,7 @@ impl Cli {
                 trust_forwarded_for,
                 plain_http,
                 platform_two_factor,
+                mail,
             } => {
                 let flags = Overrides {
                     database_url: self.database_url,
@@ -184,6 +215,12 @@ impl Cli {
                     redis_url,
                     trust_forwarded_for,
                     plain_http,
+                    smtp_url: mail.smtp_url,
+                    mail_dir: mail.mail_dir,
+                    mail_from: mail.mail_from,
+                    public_url: mail.public_url,
+                    secret_key: mail.secret_key,
+                    secret_key_previous: mail.secret_key_previous,
                 };
                 serve(Settings::resolve(flags, file), demo, platform_two_factor).await
             }
@@ -194,11 +231,23 @@ impl Cli {
                 println!("migrations applied");
                 Ok(())
             }
-            Command::Tenant { command: TenantCommand::Apply { dir, stranded, cancel_reason } } => {
-                let settings =
-                    Settings::resolve(Overrides { database_url: self.database_url, ..Overrides::default() }, file);
-                // Applying a pack touches no holds.
-                let app = server::application(server::open_store(&settings.database_url).await?, None, None)?;
+            Command::Tenant { command: TenantCommand::Apply { dir, stranded, cancel_reason, mail } } => {
+                let flags = Overrides {
+                    database_url: self.database_url,
+                    mail_from: mail.mail_from,
+                    public_url: mail.public_url,
+                    secret_key: mail.secret_key,
+                    secret_key_previous: mail.secret_key_previous,
+                    ..Overrides::default()
+                };
+                let settings = Settings::resolve(flags, file);
+                // Applying a pack touches no holds. Bookings it cancels are told by the outbox
+                // of a running server.
+                let mut app = server::application(server::open_store(&settings.database_url).await?, None, None)?
+                    .with_mail(server::mail_setup(&settings, &settings.bind)?);
+                if let Some(keys) = server::link_keys(&settings, false)? {
+                    app = app.with_link_keys(keys);
+                }
                 let policy =
                     StrandPolicy::parse(stranded.as_deref(), cancel_reason.as_deref(), None).map_err(explain)?;
                 print_report(&app.apply_pack_with(&dir, &policy).await.map_err(explain)?);
@@ -236,6 +285,11 @@ async fn serve(settings: Settings, demo: bool, platform_two_factor: bool) -> Res
         .with_platform_two_factor(platform_two_factor);
     let holds = if settings.redis_url.is_some() { "Redis" } else { "this process" };
     tracing::info!(holds, "holds are kept in {holds}");
+    let mut app = app.with_mail(server::mail_setup(&settings, &settings.bind)?);
+    match server::link_keys(&settings, demo)? {
+        Some(keys) => app = app.with_link_keys(keys),
+        None => tracing::warn!("no SPORTELLO_SECRET_KEY: links in e-mails lead to the booking search page"),
+    }
     if demo {
         let reports = app.apply_all_packs(&settings.tenants_dir).await?;
         for report in &reports {
@@ -243,13 +297,25 @@ async fn serve(settings: Settings, demo: bool, platform_two_factor: bool) -> Res
         }
         demo_accounts(&app, &reports, &settings.bind).await?;
     }
+    let mailer = server::mailer(&settings)?;
+    // Said before the listening line: whoever reads that line may stop reading the output.
+    match &settings.smtp_url {
+        Some(_) => println!("E-mails go out by SMTP."),
+        None => println!("E-mails are written to {} (no SMTP server is set).", settings.mail_dir.display()),
+    }
     let bound =
         server::bind(&settings.bind).await.map_err(|source| CliError::Bind { addr: settings.bind.clone(), source })?;
     println!("Sportello is listening on http://{}  (API docs: http://{}/api/docs)", bound.addr, bound.addr);
     let options =
         server::HttpOptions { trust_forwarded_for: settings.trust_forwarded_for, plain_http: settings.plain_http };
     let web = server::WebOptions { assets_dir: settings.assets_dir.clone() };
-    bound.run(app, options, web, shutdown_signal()).await.map_err(CliError::Serve)
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(crate::app::run_worker(app.clone(), mailer, Duration::from_secs(1), stopped));
+    let served = bound.run(app, options, web, shutdown_signal()).await.map_err(CliError::Serve);
+    // A message being sent is finished or, if the worker is stopped mid-way, sent again later.
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+    served
 }
 
 /// Demo staff: a platform admin, and an admin and an operator per demo tenant, each with a new

@@ -10,6 +10,11 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_TENANTS_DIR: &str = "tenants";
 pub const DEFAULT_ASSETS_DIR: &str = "core/web/dist";
 pub const DEFAULT_PLUGIN_CACHE_DIR: &str = "data/plugin-cache";
+/// Without an SMTP server, messages are written here (the demo's mailbox).
+pub const DEFAULT_MAIL_DIR: &str = "data/mail";
+pub const DEFAULT_MAIL_FROM: &str = "Sportello <noreply@sportello.localhost>";
+/// The demo's link secret, made on its first run.
+pub const DEMO_SECRET_FILE: &str = "data/secret.key";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +27,12 @@ pub struct FileConfig {
     pub redis_url: Option<String>,
     pub trust_forwarded_for: Option<bool>,
     pub plain_http: Option<bool>,
+    pub smtp_url: Option<String>,
+    pub mail_dir: Option<PathBuf>,
+    pub mail_from: Option<String>,
+    pub public_url: Option<String>,
+    pub secret_key: Option<String>,
+    pub secret_key_previous: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +52,22 @@ impl FileConfig {
     }
 }
 
+/// The demo's link secret: read from `path`, or made (64 random hex digits) and written there on
+/// the first run, so that links in its e-mails keep working across restarts.
+pub fn demo_secret(path: &Path) -> std::io::Result<String> {
+    if let Ok(existing) = std::fs::read_to_string(path)
+        && existing.trim().len() >= 32
+    {
+        return Ok(existing.trim().to_owned());
+    }
+    let secret: String = (0..32).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, &secret)?;
+    Ok(secret)
+}
+
 /// The settings in force.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -57,6 +84,16 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// Staff cookies without `Secure`: the server is reached over plain http on purpose.
     pub plain_http: bool,
+    /// Where e-mails go: `smtp://…`/`smtps://…`; `None` writes them to `mail_dir`.
+    pub smtp_url: Option<String>,
+    pub mail_dir: PathBuf,
+    /// The address e-mails come from (each tenant's name goes before it).
+    pub mail_from: String,
+    /// The pages' public address, for the links in e-mails; by default the bound address.
+    pub public_url: Option<String>,
+    /// Signs the links in e-mails (at least 32 characters); the previous one is still accepted.
+    pub secret_key: Option<String>,
+    pub secret_key_previous: Option<String>,
 }
 
 /// Settings given as flags or environment variables (clap reads `SPORTELLO_*`).
@@ -71,6 +108,12 @@ pub struct Overrides {
     pub trust_forwarded_for: bool,
     /// `true` when the flag is given; otherwise the file decides.
     pub plain_http: bool,
+    pub smtp_url: Option<String>,
+    pub mail_dir: Option<PathBuf>,
+    pub mail_from: Option<String>,
+    pub public_url: Option<String>,
+    pub secret_key: Option<String>,
+    pub secret_key_previous: Option<String>,
 }
 
 impl Settings {
@@ -84,6 +127,16 @@ impl Settings {
             redis_url: flags.redis_url.or(file.redis_url).filter(|u| !u.trim().is_empty()),
             trust_forwarded_for: flags.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false),
             plain_http: flags.plain_http || file.plain_http.unwrap_or(false),
+            smtp_url: flags.smtp_url.or(file.smtp_url).filter(|u| !u.trim().is_empty()),
+            mail_dir: flags.mail_dir.or(file.mail_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_MAIL_DIR)),
+            mail_from: flags.mail_from.or(file.mail_from).unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
+            public_url: flags
+                .public_url
+                .or(file.public_url)
+                .map(|u| u.trim().trim_end_matches('/').to_owned())
+                .filter(|u| !u.is_empty()),
+            secret_key: flags.secret_key.or(file.secret_key).filter(|k| !k.is_empty()),
+            secret_key_previous: flags.secret_key_previous.or(file.secret_key_previous).filter(|k| !k.is_empty()),
         }
     }
 }
@@ -103,6 +156,12 @@ mod tests {
             redis_url: Some("redis://cache".into()),
             trust_forwarded_for: Some(true),
             plain_http: None,
+            smtp_url: None,
+            mail_dir: None,
+            mail_from: Some("Comune <noreply@comune.example>".into()),
+            public_url: Some("https://prenota.example.it/".into()),
+            secret_key: None,
+            secret_key_previous: None,
         };
         let flags = Overrides { bind: Some("127.0.0.1:1".into()), ..Overrides::default() };
         let settings = Settings::resolve(flags, file);
@@ -111,6 +170,8 @@ mod tests {
         assert_eq!(settings.tenants_dir, PathBuf::from("tenants"));
         assert_eq!(settings.redis_url.as_deref(), Some("redis://cache"));
         assert!(settings.trust_forwarded_for && !settings.plain_http);
+        assert_eq!(settings.public_url.as_deref(), Some("https://prenota.example.it"));
+        assert_eq!((settings.smtp_url, settings.mail_dir), (None, PathBuf::from(DEFAULT_MAIL_DIR)));
         let defaults = Settings::resolve(Overrides::default(), FileConfig::default());
         assert_eq!((defaults.database_url.as_str(), defaults.redis_url), (DEFAULT_DATABASE_URL, None));
     }

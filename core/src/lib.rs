@@ -8,6 +8,8 @@ pub mod config;
 pub mod domain;
 pub mod holds;
 pub mod http;
+pub mod i18n;
+pub mod mail;
 pub mod outcome;
 pub mod packs;
 pub mod plugin_host;

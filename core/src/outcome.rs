@@ -222,6 +222,12 @@ impl Outcome {
             AppError::VersionRequired => {
                 Self::client(428, "if-match-required", "If-Match required", detail, ("invalid-title", "invalid-body"))
             }
+            AppError::LinkInvalid => {
+                Self::client(404, "link-invalid", "Link not valid", detail, ("not-found-title", "link-invalid-body"))
+            }
+            AppError::LinkExpired => {
+                Self::client(410, "link-expired", "Link expired", detail, ("link-expired-title", "link-expired-body"))
+            }
             AppError::InvitationInvalid => Self::client(
                 404,
                 "invitation-invalid",

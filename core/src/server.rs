@@ -9,9 +9,11 @@ use std::time::Duration;
 use poem::Server;
 use poem::listener::{Acceptor, Listener, TcpListener};
 
-use crate::app::{Sportello, SystemClock};
+use crate::app::{LinkKeys, MailSetup, Sportello, SystemClock};
+use crate::config::Settings;
 use crate::holds::{HoldStore, HoldStoreError, MemoryHolds, RedisHolds};
 pub use crate::http::HttpOptions;
+use crate::mail::{Composer, MailboxMailer, Mailer, SmtpMailer};
 use crate::plugin_host::{PluginError, PluginHost};
 use crate::store::{Store, StoreError};
 pub use crate::web::WebOptions;
@@ -31,6 +33,39 @@ pub fn application(
     Ok(Sportello::new(store, holds, PluginHost::new(plugin_cache)?, Arc::new(SystemClock)))
 }
 
+/// How e-mails to citizens are written: links to `public_url` (or the bound address), from the
+/// configured address, reminders two days ahead.
+pub fn mail_setup(settings: &Settings, bind: &str) -> Result<MailSetup, StartError> {
+    let composer = Composer::new().map_err(|e| StartError::Mail(e.to_string()))?;
+    Ok(MailSetup {
+        composer,
+        public_url: settings.public_url.clone().unwrap_or_else(|| format!("http://{bind}")),
+        sender_address: settings.mail_from.clone(),
+        reminder_hours: 48,
+    })
+}
+
+/// Where the outbox delivers: the SMTP server, or the mailbox folder.
+pub fn mailer(settings: &Settings) -> Result<Arc<dyn Mailer>, StartError> {
+    Ok(match &settings.smtp_url {
+        Some(url) => Arc::new(SmtpMailer::new(url).map_err(|e| StartError::Mail(e.to_string()))?),
+        None => Arc::new(MailboxMailer::new(settings.mail_dir.clone())),
+    })
+}
+
+/// The secret that signs links in e-mails: the configured one, or (demo only) one kept in
+/// `data/secret.key`; `None` without either.
+pub fn link_keys(settings: &Settings, demo: bool) -> Result<Option<LinkKeys>, StartError> {
+    let current = match (&settings.secret_key, demo) {
+        (Some(key), _) => key.clone(),
+        (None, true) => crate::config::demo_secret(std::path::Path::new(crate::config::DEMO_SECRET_FILE))
+            .map_err(|e| StartError::Mail(format!("the demo's link secret: {e}")))?,
+        (None, false) => return Ok(None),
+    };
+    let previous = settings.secret_key_previous.as_ref().map(|k| k.as_bytes().to_vec());
+    LinkKeys::new(current.into_bytes(), previous).map(Some).map_err(|e| StartError::Mail(e.to_string()))
+}
+
 /// Why the application could not be put together.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -38,6 +73,8 @@ pub enum StartError {
     Holds(#[from] HoldStoreError),
     #[error(transparent)]
     Plugins(#[from] PluginError),
+    #[error("e-mail: {0}")]
+    Mail(String),
 }
 
 /// A server bound and ready to run; `addr` is known before it starts (port 0 picks a free one).

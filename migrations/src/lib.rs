@@ -10,6 +10,7 @@ mod m20261130_000005_config_versions;
 mod m20261130_000006_cancel_reason;
 mod m20261130_000007_api_keys;
 mod m20261130_000008_two_factor;
+mod m20261130_000009_outbox;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_cancel_reason::Migration),
             Box::new(m20261130_000007_api_keys::Migration),
             Box::new(m20261130_000008_two_factor::Migration),
+            Box::new(m20261130_000009_outbox::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ use sportello::app::{Clock, Sportello};
 use sportello::holds::{HoldStore, MemoryHolds, RedisHolds};
 use tokio::sync::oneshot;
 
+pub mod mail;
 pub mod packs;
 pub mod staff;
 
@@ -147,7 +148,14 @@ impl TestServer {
         let store = sportello::server::open_store(&backend.url).await.expect("open store");
         let clock = ManualClock::at(now);
         let plugins = sportello::plugin_host::PluginHost::new(None).expect("plugin host");
-        let app = configure(Sportello::new(store, holds, plugins, clock.clone()));
+        let mail = sportello::app::MailSetup {
+            composer: sportello::mail::Composer::new().expect("mail templates"),
+            public_url: "https://prenota.sportello.test".into(),
+            sender_address: "noreply@sportello.test".into(),
+            reminder_hours: 48,
+        };
+        let keys = sportello::app::LinkKeys::new(b"the tests' link secret, 32 bytes+".to_vec(), None).expect("keys");
+        let app = configure(Sportello::new(store, holds, plugins, clock.clone()).with_mail(mail).with_link_keys(keys));
         let packs = packs::write_test_packs();
         for dir in &packs {
             app.apply_pack(dir).await.expect("apply test pack");
@@ -169,6 +177,18 @@ impl TestServer {
         });
         let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
         Self { base, app, clock, http, backend: backend.name, tenants_dir, database_url: backend.url, stop: Some(stop) }
+    }
+
+    /// Delivers every message that is due through `mailer`, as the outbox's worker would; how
+    /// many were claimed.
+    pub async fn deliver_mail(&self, mailer: &dyn sportello::mail::Mailer) -> usize {
+        let mut claimed = 0;
+        loop {
+            match self.app.deliver_due(mailer).await.expect("deliver") {
+                0 => return claimed,
+                n => claimed += n,
+            }
+        }
     }
 
     /// `/api/v1/t/{tenant}{path}`

@@ -15,6 +15,7 @@ use crate::domain::booking::SummaryLine;
 use crate::domain::slots::{Slot, units_between};
 use crate::domain::{Booking, BookingCode, BookingDetails, BookingStatus, DetailsForm};
 use crate::holds::{Acquired, Hold, HoldToken};
+use crate::mail::Topic;
 use crate::store::{Bookings, HoldClaims, IdempotencyKeys, Ledger, NewBooking, StoreError};
 
 /// How often a transaction that hit a lock timeout, deadlock or code collision is retried.
@@ -58,6 +59,17 @@ enum WriteFailure {
     Changed,
     Retry,
     Failed(StoreError),
+    /// Something else went wrong in the transaction (composing its message).
+    Other(AppError),
+}
+
+impl From<AppError> for WriteFailure {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Store(e) => e.into(),
+            other => Self::Other(other),
+        }
+    }
 }
 
 impl From<StoreError> for WriteFailure {
@@ -156,6 +168,9 @@ impl Sportello {
             if !Ledger::take(tx.conn(), tenant.id, offer.office.slug.as_str(), &units, slot.desks).await? {
                 return Err(WriteFailure::Full);
             }
+            // The confirmation and the reminder go with the booking, or not at all.
+            self.enqueue_mail(&tx, (tenant.id, &tenant.config), &booking, &Topic::Confirmation, now).await?;
+            self.enqueue_reminder(&tx, tenant, &booking).await?;
             tx.commit().await?;
             Ok(booking)
         })
@@ -262,6 +277,17 @@ impl Sportello {
 
     pub async fn cancel(&self, tenant_slug: &str, code: &str, email: &str) -> Result<Changed, AppError> {
         let (tenant, booking) = self.find_booking(tenant_slug, code, email).await?;
+        self.cancel_proven(tenant, booking).await
+    }
+
+    /// Cancels the booking a one-click cancel link names (from its e-mail).
+    pub async fn cancel_by_link(&self, tenant_slug: &str, token: &str) -> Result<Changed, AppError> {
+        let (tenant, booking) = self.booking_by_link(tenant_slug, token, super::LinkPurpose::Cancel).await?;
+        self.cancel_proven(tenant, booking).await
+    }
+
+    /// Cancels a booking whose owner has proved who they are.
+    async fn cancel_proven(&self, tenant: Arc<TenantSnapshot>, booking: Booking) -> Result<Changed, AppError> {
         let now = self.clock.now();
         ensure_changeable(&booking, now)?;
         let units = units_between(booking.start, booking.end, tenant.config.grid_minutes);
@@ -280,6 +306,10 @@ impl Sportello {
                 return Err(WriteFailure::Changed);
             }
             Ledger::release(tx.conn(), tenant.id, booking.office.as_str(), &units).await?;
+            let cancelled = Booking { status: BookingStatus::Cancelled, updated_at: now, ..booking.clone() };
+            let topic = Topic::Cancelled { by_office: false, reason: None };
+            self.enqueue_mail(&tx, (tenant.id, &tenant.config), &cancelled, &topic, now).await?;
+            self.drop_reminder(&tx, &tenant, booking.id).await?;
             tx.commit().await?;
             self.full_units.forget(tenant.id, booking.office.as_str(), &units);
             Ok(())
@@ -336,6 +366,11 @@ impl Sportello {
             if !Ledger::take(tx.conn(), tenant.id, office, &new_units, slot.desks).await? {
                 return Err(WriteFailure::Full);
             }
+            let moved = Booking { start: slot.start, end: slot.end, updated_at: now, ..booking.clone() };
+            let topic = Topic::Rescheduled { previous: booking.start };
+            self.enqueue_mail(&tx, (tenant.id, &tenant.config), &moved, &topic, now).await?;
+            self.drop_reminder(&tx, &tenant, booking.id).await?;
+            self.enqueue_reminder(&tx, &tenant, &moved).await?;
             tx.commit().await?;
             self.full_units.forget(tenant.id, office, &old_units);
             Ok(())
@@ -386,6 +421,7 @@ where
             Err(WriteFailure::HoldClaimed) => return Err(AppError::HoldUsed(None)),
             Err(WriteFailure::Changed) => return Err(AppError::NotChangeable),
             Err(WriteFailure::Failed(e)) => return Err(e.into()),
+            Err(WriteFailure::Other(e)) => return Err(e),
             Err(WriteFailure::Retry) => {}
         }
     }

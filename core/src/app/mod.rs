@@ -7,6 +7,8 @@ mod bookings;
 mod catalog;
 mod full_units;
 mod holds;
+mod links;
+mod outbox;
 mod rule_lanes;
 mod rule_metrics;
 mod rules;
@@ -27,6 +29,8 @@ pub use availability::{Availability, AvailabilityRequest, AvailableDay, Availabl
 pub use bookings::{ConfirmRequest, Confirmed};
 pub use catalog::TenantSnapshot;
 pub use holds::{HoldRequest, PlacedHold};
+pub use links::{LinkKeys, LinkPurpose, MIN_SECRET_BYTES, ShortSecret};
+pub use outbox::{MAX_ATTEMPTS, MailSetup, retry_delay, run_worker};
 pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::LookupResult;
 pub(crate) use staff::secrets;
@@ -122,6 +126,12 @@ pub enum AppError {
     VersionRequired,
     #[error("this invitation link is not valid: it was used, has expired, or never existed")]
     InvitationInvalid,
+    /// A booking link (from an e-mail) that is not ours, not for this, or changed.
+    #[error("this link is not valid")]
+    LinkInvalid,
+    /// A booking link past its time (a cancel link after the appointment began).
+    #[error("this link has expired")]
+    LinkExpired,
     /// A bug or an impossible state of ours, described for the log.
     #[error("internal error: {0}")]
     Internal(String),
@@ -172,6 +182,10 @@ pub struct Sportello {
     clock: Arc<dyn Clock>,
     /// Platform admins must sign in with a second factor to act as such.
     platform_two_factor: bool,
+    /// How messages to citizens are composed; without it none are written (a bare CLI run).
+    mail: Option<Arc<outbox::MailSetup>>,
+    /// The secret that signs the links in e-mails; without it they lead to the search page.
+    link_keys: Option<Arc<links::LinkKeys>>,
 }
 
 impl Sportello {
@@ -185,8 +199,28 @@ impl Sportello {
             rule_lanes: Arc::new(rule_lanes::RuleLanes::default()),
             rule_metrics: Arc::new(rule_metrics::RuleMetrics::default()),
             platform_two_factor: false,
+            mail: None,
+            link_keys: None,
             clock,
         }
+    }
+
+    /// Writes no messages (a benchmark's baseline; a CLI command that changes no booking).
+    pub fn without_mail(mut self) -> Self {
+        self.mail = None;
+        self
+    }
+
+    /// Signs the links in e-mails (manage, one-click cancel) with `keys`.
+    pub fn with_link_keys(mut self, keys: links::LinkKeys) -> Self {
+        self.link_keys = Some(Arc::new(keys));
+        self
+    }
+
+    /// Writes messages to citizens into the outbox with each change that causes one.
+    pub fn with_mail(mut self, setup: outbox::MailSetup) -> Self {
+        self.mail = Some(Arc::new(setup));
+        self
     }
 
     /// Asks platform admins for a second factor before they act as such.

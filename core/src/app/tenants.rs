@@ -10,9 +10,10 @@ use serde_json::json;
 
 use super::staff::Actor;
 use super::{AppError, Sportello};
-use crate::domain::TenantConfig;
 use crate::domain::slots::units_between;
 use crate::domain::stranding::{StrandReason, stranded};
+use crate::domain::{Booking, BookingStatus, TenantConfig};
+use crate::mail::Topic;
 use crate::packs::{Change, PackError, PackSource, diff, parse_config};
 use crate::store::{Bookings, Ledger, NewVersion, StoredTenant, Tenants, Versions, WriteTx};
 
@@ -302,6 +303,10 @@ impl Sportello {
             StrandPolicy::Refuse => Ok(serde_json::Value::Null),
             StrandPolicy::Keep => Ok(json!({ "kept": codes })),
             StrandPolicy::Cancel { reason, .. } => {
+                // The citizen is told with the names they booked under (a removed service's too).
+                let old = parse_config(&stored.pack).ok();
+                let names = old.as_ref().unwrap_or(config);
+                let topic = Topic::Cancelled { by_office: true, reason: Some(reason.trim().to_owned()) };
                 for (booking, _) in &found {
                     let when = (booking.start, booking.end);
                     // Moved or cancelled since it was read: what was listed is no longer true.
@@ -311,6 +316,9 @@ impl Sportello {
                     }
                     let units = units_between(booking.start, booking.end, grid);
                     Ledger::release(tx.conn(), stored.id, booking.office.as_str(), &units).await?;
+                    let cancelled = Booking { status: BookingStatus::Cancelled, updated_at: now, ..(*booking).clone() };
+                    self.enqueue_mail(tx, (stored.id, names), &cancelled, &topic, now).await?;
+                    self.drop_reminder_of(tx, stored.id, booking.id).await?;
                 }
                 Ok(json!({ "cancelled": codes, "reason": reason.trim() }))
             }

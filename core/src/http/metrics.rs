@@ -12,6 +12,15 @@ use crate::app::{Metrics, Sportello};
 pub async fn metrics(app: Data<&Sportello>) -> Response {
     let mut text = render(&app.metrics());
     render_faults(&mut text, &crate::outcome::faults());
+    if let Ok(backlog) = app.outbox_backlog().await {
+        let age = backlog.oldest.map_or(0, |at| (chrono::Utc::now() - at).num_seconds().max(0));
+        let _ = writeln!(text, "# HELP sportello_outbox_waiting Messages due and not yet delivered.");
+        let _ = writeln!(text, "# TYPE sportello_outbox_waiting gauge");
+        let _ = writeln!(text, "sportello_outbox_waiting {}", backlog.waiting);
+        let _ = writeln!(text, "# HELP sportello_outbox_oldest_seconds Age of the oldest message waiting.");
+        let _ = writeln!(text, "# TYPE sportello_outbox_oldest_seconds gauge");
+        let _ = writeln!(text, "sportello_outbox_oldest_seconds {age}");
+    }
     Response::builder().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
 }
 

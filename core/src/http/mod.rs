@@ -181,10 +181,13 @@ async fn log_request<E: Endpoint>(next: E, req: Request) -> poem::Result<Respons
     Ok(response)
 }
 
-/// `path` with the secret segment of an invitation link replaced.
+/// `path` with the secret segment of an invitation or booking link replaced.
 fn loggable(path: &str) -> String {
     let mut segments: Vec<&str> = path.split('/').collect();
-    let secret_after = segments.iter().position(|s| *s == "invitation" || *s == "invitations");
+    // `/t/{tenant}/b/{token}` and `/t/{tenant}/cancel/{token}` carry a booking link's token.
+    let booking_link = segments.get(1) == Some(&"t") && matches!(segments.get(3), Some(&"b" | &"cancel"));
+    let secret_after =
+        if booking_link { Some(3) } else { segments.iter().position(|s| *s == "invitation" || *s == "invitations") };
     if let Some(secret) = secret_after.and_then(|i| segments.get_mut(i + 1)).filter(|s| !s.is_empty()) {
         *secret = ":token";
     }
@@ -205,10 +208,19 @@ async fn readyz(app: poem::web::Data<&Sportello>) -> Response {
         HoldHealth::Ok => ("ok", None),
         HoldHealth::Degraded(detail) => ("degraded", Some(detail)),
     };
+    // A backlog is information, not unreadiness: the messages wait safely in the database.
+    let outbox = match app.outbox_backlog().await {
+        Ok(backlog) => serde_json::json!({
+            "waiting": backlog.waiting,
+            "oldest_seconds": backlog.oldest.map(|at| (chrono::Utc::now() - at).num_seconds().max(0)),
+        }),
+        Err(_) => serde_json::Value::Null,
+    };
     let body = serde_json::json!({
         "status": if ready { "ready" } else { "not_ready" },
         "checks": { "database": if ready { "ok" } else { "unavailable" }, "holds": holds_status },
         "detail": { "holds": holds_detail },
+        "outbox": outbox,
     });
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     Json(body).with_status(status).into_response()
@@ -242,6 +254,9 @@ mod tests {
             "/api/v1/admin/invitations/:token/acceptance"
         );
         assert_eq!(loggable("/api/v1/admin/invitations"), "/api/v1/admin/invitations");
+        assert_eq!(loggable("/t/prova/b/abc.def/calendar.ics"), "/t/prova/b/:token/calendar.ics");
+        assert_eq!(loggable("/t/prova/cancel/abc.def"), "/t/prova/cancel/:token");
+        assert_eq!(loggable("/t/prova/booking/cancel"), "/t/prova/booking/cancel");
         assert_eq!(loggable("/t/prova/booking"), "/t/prova/booking");
     }
 }

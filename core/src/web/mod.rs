@@ -9,7 +9,6 @@ mod assets;
 mod citizen;
 mod client;
 mod hold_cookie;
-mod i18n;
 mod language;
 mod render;
 pub(crate) mod staff_cookie;
@@ -20,9 +19,9 @@ use std::sync::Arc;
 use poem::{Route, get, post};
 
 use crate::app::Sportello;
+pub use crate::i18n::TranslationError;
 pub use admin::{Need, route_table as admin_route_table};
 pub(crate) use client::client_address;
-pub use i18n::TranslationError;
 
 /// Where the pages find what they need besides the application.
 #[derive(Clone, Debug)]
@@ -65,7 +64,10 @@ pub(crate) fn routes(
         .at("/t/:tenant/booking", get(citizen::manage_page).post(citizen::find_booking))
         .at("/t/:tenant/booking/cancel", post(citizen::cancel_booking))
         .at("/t/:tenant/booking/reschedule", post(citizen::reschedule_booking))
-        .at("/t/:tenant/privacy", get(citizen::privacy_page));
+        .at("/t/:tenant/privacy", get(citizen::privacy_page))
+        .at("/t/:tenant/b/:token", get(citizen::linked_booking))
+        .at("/t/:tenant/b/:token/calendar.ics", get(citizen::linked_calendar))
+        .at("/t/:tenant/cancel/:token", get(citizen::cancel_link_page).post(citizen::cancel_by_link));
     Ok((admin::routes(route), web))
 }
 

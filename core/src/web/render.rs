@@ -9,10 +9,10 @@ use poem::http::StatusCode;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::i18n::{TranslationError, Translations};
 use super::language;
 use crate::app::TenantSnapshot;
 use crate::domain::{Locale, TenantId};
+use crate::i18n::{TranslationError, Translations};
 
 /// Template names and their built-in text; a tenant may replace any of them.
 const TEMPLATES: [(&str, &str); 14] = [

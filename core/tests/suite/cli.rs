@@ -112,6 +112,8 @@ fn serve_demo(db: &str) -> (Server, String, std::thread::JoinHandle<String>) {
         .env("SPORTELLO_LOG", "trace")
         .env_remove("SPORTELLO_DATABASE_URL")
         .args(["--database-url", db, "serve", "--demo", "--bind", "127.0.0.1:0"])
+        .arg("--mail-dir")
+        .arg(std::env::temp_dir().join(format!("sportello-cli-mail-{}", rand_suffix())))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -62,9 +62,14 @@ impl Instance {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
             .env_remove("SPORTELLO_DATABASE_URL")
             .env("SPORTELLO_LOG", "warn")
+            // Every instance signs links with the same secret, as in production.
+            .env("SPORTELLO_SECRET_KEY", "the instances' shared link secret, 32+ bytes")
             .args(["--database-url", database_url, "serve", "--demo", "--bind", "127.0.0.1:0", "--trust-forwarded-for"])
             .args(["--redis-url", redis_url, "--tenants-dir"])
             .arg(packs)
+            // The e-mails of the races go to a scratch folder, never into the repository.
+            .arg("--mail-dir")
+            .arg(std::env::temp_dir().join(format!("sportello-instance-mail-{}", std::process::id())))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

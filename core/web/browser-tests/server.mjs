@@ -13,7 +13,7 @@ export async function startServer() {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sportello-browser-"));
   const child = spawn(
     binary,
-    ["--database-url", `sqlite://${scratch}/s.db?mode=rwc`, "serve", "--demo", "--bind", "127.0.0.1:0", "--trust-forwarded-for", "--plain-http", "--assets-dir", path.join(repo, "core", "web", "dist")],
+    ["--database-url", `sqlite://${scratch}/s.db?mode=rwc`, "serve", "--demo", "--bind", "127.0.0.1:0", "--trust-forwarded-for", "--plain-http", "--assets-dir", path.join(repo, "core", "web", "dist"), "--mail-dir", path.join(scratch, "mail")],
     { cwd: repo, env: { ...process.env, SPORTELLO_LOG: "warn" }, stdio: ["ignore", "pipe", "inherit"] },
   );
   let seen = "";

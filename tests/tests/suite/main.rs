@@ -10,6 +10,7 @@ mod api;
 mod bundled_plugins;
 mod concurrency;
 mod limits;
+mod mail;
 mod packs;
 mod pages;
 mod plugins;

@@ -60,7 +60,10 @@ impl Web {
             rule_summary: summary_lines(visit.locale, &booking.summary),
             when: format!("{day} {}–{}", time(booking.start, tz), time(booking.end, tz)),
             email: email.to_owned(),
-            ics_url: format!("/api/v1/t/{}/bookings/{}/calendar.ics?{query}", config.slug, booking.code.as_str()),
+            ics_url: match self.app.manage_token(visit.tenant.id, booking) {
+                Some(token) => format!("/t/{}/b/{token}/calendar.ics", config.slug),
+                None => format!("/api/v1/t/{}/bookings/{}/calendar.ics?{query}", config.slug, booking.code.as_str()),
+            },
             google_url: format!("https://calendar.google.com/calendar/render?{google}"),
             outlook_url: format!("https://outlook.live.com/calendar/0/deeplink/compose?{outlook}"),
             manage_url: format!("/t/{}/booking", config.slug),

@@ -7,6 +7,7 @@
 mod calendar;
 mod choose;
 mod details;
+mod links;
 mod manage;
 mod month;
 mod privacy;
@@ -24,6 +25,7 @@ use poem::{Request, Response};
 pub(super) use calendar::{calendar_step, hold_slot};
 pub(super) use choose::{choose_office, home_page, offices_step, services_page};
 pub(super) use details::{confirm_step, details_step, review_step};
+pub(super) use links::{cancel_by_link, cancel_link_page, linked_booking, linked_calendar};
 pub(super) use manage::{cancel_booking, find_booking, manage_page, reschedule_booking};
 pub(super) use privacy::privacy_page;
 

@@ -1,5 +1,6 @@
-//! Every string a citizen or a staff member reads, through Fluent: the citizen pages'
-//! (`core/web/i18n/<lang>.ftl`) and the admin pages' (`admin-ui/i18n/<lang>.ftl`, keys `admin-…`).
+//! Every string a citizen or a staff member reads, through Fluent: the pages' (the citizens'
+//! `core/web/i18n/<lang>.ftl` and the admin pages' `admin-ui/i18n/<lang>.ftl`, keys `admin-…`)
+//! and the e-mails' (`core/mail/i18n/<lang>.ftl`), each set loaded as one `Translations`.
 
 use std::collections::HashMap;
 
@@ -8,10 +9,12 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
 use crate::domain::Locale;
 
-const ITALIAN: &str = include_str!("../../web/i18n/it.ftl");
-const ENGLISH: &str = include_str!("../../web/i18n/en.ftl");
-const ADMIN_ITALIAN: &str = include_str!("../../../admin-ui/i18n/it.ftl");
-const ADMIN_ENGLISH: &str = include_str!("../../../admin-ui/i18n/en.ftl");
+const ITALIAN: &str = include_str!("../web/i18n/it.ftl");
+const ENGLISH: &str = include_str!("../web/i18n/en.ftl");
+const ADMIN_ITALIAN: &str = include_str!("../../admin-ui/i18n/it.ftl");
+const ADMIN_ENGLISH: &str = include_str!("../../admin-ui/i18n/en.ftl");
+const MAIL_ITALIAN: &str = include_str!("../mail/i18n/it.ftl");
+const MAIL_ENGLISH: &str = include_str!("../mail/i18n/en.ftl");
 
 pub struct Translations {
     bundles: HashMap<Locale, FluentBundle<FluentResource>>,
@@ -28,13 +31,29 @@ impl TranslationError {
     }
 }
 
+/// A Fluent file and the name it is reported by.
+type Source = (&'static str, &'static str);
+
 impl Translations {
+    /// The pages' strings: the citizens' and the staff's.
     pub fn load() -> Result<Self, TranslationError> {
+        Self::from_sources([
+            (Locale::It, vec![(ITALIAN, "web/i18n/it.ftl"), (ADMIN_ITALIAN, "admin-ui/i18n/it.ftl")]),
+            (Locale::En, vec![(ENGLISH, "web/i18n/en.ftl"), (ADMIN_ENGLISH, "admin-ui/i18n/en.ftl")]),
+        ])
+    }
+
+    /// The e-mails' strings.
+    pub fn mail() -> Result<Self, TranslationError> {
+        Self::from_sources([
+            (Locale::It, vec![(MAIL_ITALIAN, "mail/i18n/it.ftl")]),
+            (Locale::En, vec![(MAIL_ENGLISH, "mail/i18n/en.ftl")]),
+        ])
+    }
+
+    fn from_sources(sets: [(Locale, Vec<Source>); 2]) -> Result<Self, TranslationError> {
         let mut bundles = HashMap::new();
-        for (locale, sources) in [
-            (Locale::It, [(ITALIAN, "web/i18n/it.ftl"), (ADMIN_ITALIAN, "admin-ui/i18n/it.ftl")]),
-            (Locale::En, [(ENGLISH, "web/i18n/en.ftl"), (ADMIN_ENGLISH, "admin-ui/i18n/en.ftl")]),
-        ] {
+        for (locale, sources) in sets {
             let language = locale.code().parse().map_err(|e| TranslationError::new(locale.code(), format!("{e:?}")))?;
             let mut bundle = FluentBundle::new_concurrent(vec![language]);
             // No Unicode isolation marks around arguments: they would end up inside attributes.
@@ -80,6 +99,8 @@ mod tests {
         };
         assert_eq!(keys(ITALIAN), keys(ENGLISH));
         assert_eq!(keys(ADMIN_ITALIAN), keys(ADMIN_ENGLISH));
+        assert_eq!(keys(MAIL_ITALIAN), keys(MAIL_ENGLISH));
+        Translations::mail().unwrap();
         assert!(keys(ADMIN_ENGLISH).iter().all(|k| k.starts_with("admin-")), "admin messages are named admin-…");
         let t = Translations::load().unwrap();
         assert_eq!(t.get(Locale::It, "step-of", &[("step", "2".into()), ("total", "4".into())]), "Passo 2 di 4");

@@ -1,0 +1,188 @@
+//! Links in e-mails that need no e-mail address: a token that names a booking and one purpose
+//! (manage it, or cancel it), with an expiry, signed with the server's secret (HMAC-SHA-256).
+//! Nothing personal is in it, so it may stand in a URL. A secret can be rotated: tokens are
+//! signed with the current one and accepted with the current or the previous one.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::{AppError, Sportello, TenantSnapshot};
+use crate::domain::{Booking, BookingStatus, TenantId};
+use crate::store::Bookings;
+
+/// The shortest secret accepted: 32 bytes, as many as the hash.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// What a link lets its holder do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// See the booking, move or cancel it (until 30 days after it).
+    Manage,
+    /// Cancel it, in one step (until it starts).
+    Cancel,
+}
+
+impl LinkPurpose {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Manage => "m",
+            Self::Cancel => "c",
+        }
+    }
+}
+
+/// The server's secrets for signing links.
+pub struct LinkKeys {
+    current: Vec<u8>,
+    previous: Option<Vec<u8>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("a link secret must be at least {MIN_SECRET_BYTES} bytes")]
+pub struct ShortSecret;
+
+impl LinkKeys {
+    pub fn new(current: Vec<u8>, previous: Option<Vec<u8>>) -> Result<Self, ShortSecret> {
+        let short = |key: &[u8]| key.len() < MIN_SECRET_BYTES;
+        if short(&current) || previous.as_deref().is_some_and(short) {
+            return Err(ShortSecret);
+        }
+        Ok(Self { current, previous })
+    }
+
+    fn tag(key: &[u8], payload: &str) -> Vec<u8> {
+        // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
+        match Hmac::<Sha256>::new_from_slice(key) {
+            Ok(mut mac) => {
+                mac.update(payload.as_bytes());
+                mac.finalize().into_bytes().to_vec()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// `<payload>.<signature>`, both base64url: `tenant.booking.purpose.expiry`.
+    pub fn sign(&self, tenant: TenantId, booking: i32, purpose: LinkPurpose, expires: DateTime<Utc>) -> String {
+        let payload = format!("{}.{booking}.{}.{}", tenant.get(), purpose.code(), expires.timestamp());
+        let tag = Self::tag(&self.current, &payload);
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(payload), URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// The tenant and booking a token names, if it is ours, for `purpose`, and not expired.
+    pub fn verify(&self, token: &str, purpose: LinkPurpose, now: DateTime<Utc>) -> Result<(TenantId, i32), AppError> {
+        let (payload, tag) = token.split_once('.').ok_or(AppError::LinkInvalid)?;
+        let payload = URL_SAFE_NO_PAD.decode(payload).ok().and_then(|p| String::from_utf8(p).ok());
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok();
+        let (Some(payload), Some(tag)) = (payload, tag) else { return Err(AppError::LinkInvalid) };
+        let signed_by = |key: &[u8]| {
+            Hmac::<Sha256>::new_from_slice(key).is_ok_and(|mut mac| {
+                mac.update(payload.as_bytes());
+                // Compared in constant time.
+                mac.verify_slice(&tag).is_ok()
+            })
+        };
+        if !(signed_by(&self.current) || self.previous.as_deref().is_some_and(signed_by)) {
+            return Err(AppError::LinkInvalid);
+        }
+        let parts: Vec<&str> = payload.split('.').collect();
+        let [tenant, booking, code, expires] = parts.as_slice() else { return Err(AppError::LinkInvalid) };
+        if *code != purpose.code() {
+            return Err(AppError::LinkInvalid);
+        }
+        let (Ok(tenant), Ok(booking), Ok(expires)) = (tenant.parse(), booking.parse(), expires.parse::<i64>()) else {
+            return Err(AppError::LinkInvalid);
+        };
+        if now.timestamp() >= expires {
+            return Err(AppError::LinkExpired);
+        }
+        Ok((TenantId::from_stored(tenant), booking))
+    }
+}
+
+/// How long after its appointment a booking's manage link works.
+const MANAGE_AFTER_DAYS: i64 = 30;
+
+impl Sportello {
+    /// The manage and cancel links' tokens for a booking, when the server has a link secret.
+    pub(super) fn link_tokens(&self, tenant: TenantId, booking: &Booking) -> Option<(String, Option<String>)> {
+        let keys = self.link_keys.as_ref()?;
+        let manage = keys.sign(
+            tenant,
+            booking.id,
+            LinkPurpose::Manage,
+            booking.end + chrono::TimeDelta::days(MANAGE_AFTER_DAYS),
+        );
+        let cancel = (booking.status == BookingStatus::Confirmed)
+            .then(|| keys.sign(tenant, booking.id, LinkPurpose::Cancel, booking.start));
+        Some((manage, cancel))
+    }
+
+    /// The token of a booking's manage link, for the pages' own links (its calendar entry), so
+    /// that the e-mail address never goes into a URL.
+    pub fn manage_token(&self, tenant: TenantId, booking: &Booking) -> Option<String> {
+        self.link_tokens(tenant, booking).map(|(manage, _)| manage)
+    }
+
+    /// The booking a link of tenant `slug` names, for `purpose`.
+    pub async fn booking_by_link(
+        &self,
+        slug: &str,
+        token: &str,
+        purpose: LinkPurpose,
+    ) -> Result<(std::sync::Arc<TenantSnapshot>, Booking), AppError> {
+        let keys = self.link_keys.as_ref().ok_or(AppError::LinkInvalid)?;
+        let tenant = self.tenant(slug).await?;
+        let (named, id) = keys.verify(token, purpose, self.clock.now())?;
+        // A token of another tenant is not valid here.
+        if named != tenant.id {
+            return Err(AppError::LinkInvalid);
+        }
+        let booking = Bookings::by_id(self.store.reader(), tenant.id, id).await?.ok_or(AppError::LinkInvalid)?;
+        Ok((tenant, booking))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> LinkKeys {
+        LinkKeys::new(vec![7; 32], None).unwrap()
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_token_names_one_booking_for_one_purpose_until_it_expires() {
+        let (tenant, now) = (TenantId::from_stored(3), at("2026-12-01T08:00:00Z"));
+        let token = keys().sign(tenant, 42, LinkPurpose::Cancel, at("2026-12-02T08:00:00Z"));
+        assert!(!token.contains('@') && token.len() < 120, "{token}");
+        assert_eq!(keys().verify(&token, LinkPurpose::Cancel, now).unwrap(), (tenant, 42));
+        assert!(matches!(keys().verify(&token, LinkPurpose::Manage, now), Err(AppError::LinkInvalid)));
+        assert!(matches!(
+            keys().verify(&token, LinkPurpose::Cancel, at("2026-12-02T08:00:00Z")),
+            Err(AppError::LinkExpired)
+        ));
+        // Another secret, a changed payload, a cut signature: not ours.
+        let other = LinkKeys::new(vec![8; 32], None).unwrap();
+        assert!(matches!(other.verify(&token, LinkPurpose::Cancel, now), Err(AppError::LinkInvalid)));
+        let (payload, tag) = token.split_once('.').unwrap();
+        let forged = URL_SAFE_NO_PAD.encode("3.43.c.1796198400");
+        for bad in [format!("{forged}.{tag}"), payload.to_owned(), format!("{payload}.{}", &tag[..10]), "x".into()] {
+            assert!(matches!(keys().verify(&bad, LinkPurpose::Cancel, now), Err(AppError::LinkInvalid)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_rotated_secret_still_accepts_the_previous_one() {
+        let token = keys().sign(TenantId::from_stored(1), 1, LinkPurpose::Manage, at("2027-01-01T00:00:00Z"));
+        let rotated = LinkKeys::new(vec![9; 32], Some(vec![7; 32])).unwrap();
+        assert!(rotated.verify(&token, LinkPurpose::Manage, at("2026-12-01T00:00:00Z")).is_ok());
+        assert!(LinkKeys::new(vec![1; 16], None).is_err(), "too short");
+    }
+}

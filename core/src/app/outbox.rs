@@ -1,0 +1,275 @@
+//! The outbox's two ends. Every message to a citizen is composed and written in the transaction
+//! of the change that causes it (a booking made, moved, cancelled), so it is never lost and never
+//! sent for a change that rolled back. Every `sportello serve` runs a worker that claims due
+//! messages (one worker per message, however many instances run), sends them, and retries with
+//! growing delays; a permanent refusal (SMTP 5xx) fails the message at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use futures::StreamExt;
+use rand::Rng;
+
+use super::{AppError, Sportello, TenantSnapshot};
+use crate::domain::{Booking, TenantConfig, TenantId};
+use crate::mail::{Composer, Links, Mailer, OutgoingMail, SendError, Topic};
+use crate::store::{Backlog, NewMessage, Outbox, StoreError, StoredMessage, WriteTx};
+
+/// What the platform says about its e-mails: where its pages are (for the links) and who sends
+/// when a tenant names no sender of its own.
+pub struct MailSetup {
+    pub composer: Composer,
+    /// The public address of the pages, e.g. `https://prenota.example.it` (no trailing slash).
+    pub public_url: String,
+    /// `Name <address>` or an address; a tenant's display name goes before the address.
+    pub sender_address: String,
+    /// Hours before the appointment the reminder goes, unless the tenant says otherwise.
+    pub reminder_hours: u32,
+}
+
+/// Delays before each retry; after the last, every hour until `MAX_ATTEMPTS`.
+const BACKOFF_SECONDS: [i64; 5] = [10, 30, 60, 300, 900];
+const HOURLY: i64 = 3600;
+/// Two days of hourly retries after the first twenty minutes.
+pub const MAX_ATTEMPTS: u32 = 53;
+/// A claim lapses after this long: a worker that died leaves its messages to another.
+const LEASE: TimeDelta = TimeDelta::minutes(2);
+const BATCH: u32 = 50;
+/// Messages sent at once by one worker (the SMTP pool has as many connections).
+const PARALLEL: usize = 4;
+
+/// When to try a message again after its `attempts`-th attempt failed: growing, with jitter so
+/// that a backlog does not come back all at once.
+pub fn retry_delay(attempts: u32, jitter: f64) -> TimeDelta {
+    let index = usize::try_from(attempts.saturating_sub(1)).unwrap_or(usize::MAX);
+    let base = BACKOFF_SECONDS.get(index).copied().unwrap_or(HOURLY);
+    let spread = (base as f64 * 0.2 * jitter.clamp(-1.0, 1.0)) as i64;
+    TimeDelta::seconds(base + spread)
+}
+
+impl Sportello {
+    /// Composes the e-mail about `booking` for `topic` (with `config`'s names) and writes it into
+    /// the outbox within `tx`, to go at `due` (now, or a reminder's time). Without mail set up,
+    /// nothing is written.
+    pub(super) async fn enqueue_mail(
+        &self,
+        tx: &WriteTx,
+        (tenant, config): (TenantId, &TenantConfig),
+        booking: &Booking,
+        topic: &Topic,
+        due: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let Some(mail) = &self.mail else { return Ok(()) };
+        let slug = config.slug.as_str();
+        let base = format!("{}/t/{slug}", mail.public_url);
+        let links = match self.link_tokens(tenant, booking) {
+            Some((manage, cancel)) => Links {
+                manage: format!("{base}/b/{manage}"),
+                cancel: cancel.map(|token| format!("{base}/cancel/{token}")),
+                book_again: format!("{base}/"),
+            },
+            None => Links { manage: format!("{base}/booking"), cancel: None, book_again: format!("{base}/") },
+        };
+        let composed =
+            mail.composer.compose(config, booking, topic, &links).map_err(|e| AppError::Internal(e.to_string()))?;
+        let sender = sender(&config.branding.display_name, &mail.sender_address);
+        let message_id = format!("<{}.{}@sportello>", uuid::Uuid::new_v4(), topic.code());
+        let now = self.clock.now();
+        let new = NewMessage {
+            tenant,
+            booking: Some(booking.id),
+            topic: topic.code(),
+            message_id: &message_id,
+            sender: &sender,
+            reply_to: None,
+            recipient: booking.details.citizen.email().as_str(),
+            subject: &composed.subject,
+            text: &composed.text,
+            html: &composed.html,
+            attachment: composed.attachment.as_deref(),
+            due,
+            now,
+        };
+        Outbox::enqueue(tx.conn(), new).await?;
+        Ok(())
+    }
+
+    /// The reminder of a new or moved booking, at the tenant's offset before it; none when that
+    /// time has passed already (a booking made for tomorrow needs none).
+    pub(super) async fn enqueue_reminder(
+        &self,
+        tx: &WriteTx,
+        tenant: &TenantSnapshot,
+        booking: &Booking,
+    ) -> Result<(), AppError> {
+        let Some(mail) = &self.mail else { return Ok(()) };
+        let at = booking.start - TimeDelta::hours(i64::from(mail.reminder_hours));
+        if at <= self.clock.now() {
+            return Ok(());
+        }
+        self.enqueue_mail(tx, (tenant.id, &tenant.config), booking, &Topic::Reminder, at).await
+    }
+
+    /// Stops a booking's reminder that has not gone yet (the booking was cancelled or moved).
+    pub(super) async fn drop_reminder(
+        &self,
+        tx: &WriteTx,
+        tenant: &TenantSnapshot,
+        booking: i32,
+    ) -> Result<(), AppError> {
+        self.drop_reminder_of(tx, tenant.id, booking).await
+    }
+
+    pub(super) async fn drop_reminder_of(&self, tx: &WriteTx, tenant: TenantId, booking: i32) -> Result<(), AppError> {
+        Outbox::skip_waiting(tx.conn(), tenant, booking, Topic::Reminder.code()).await?;
+        Ok(())
+    }
+
+    /// The messages waiting to go, for `/readyz` and `/metrics`.
+    pub async fn outbox_backlog(&self) -> Result<Backlog, AppError> {
+        Ok(Outbox::backlog(self.store.reader(), self.clock.now()).await?)
+    }
+
+    /// Claims and sends one batch of due messages; how many were claimed.
+    pub async fn deliver_due(&self, mailer: &dyn Mailer) -> Result<usize, AppError> {
+        let now = self.clock.now();
+        let claimed = patiently(|| async {
+            let tx = self.store.begin_write().await?;
+            let claimed = Outbox::claim(tx.conn(), now, LEASE, BATCH).await?;
+            tx.commit().await?;
+            Ok(claimed)
+        })
+        .await?;
+        let count = claimed.len();
+        futures::stream::iter(claimed)
+            .for_each_concurrent(PARALLEL, |message| async move {
+                let outcome = mailer.send(&outgoing(&message)).await;
+                if let Err(error) = self.settle(&message, outcome).await {
+                    // Left in flight: its lease lapses and it is tried again (SMTP may then see it
+                    // twice, with the same Message-ID).
+                    tracing::warn!(message = message.id, %error, "could not record a delivery");
+                }
+            })
+            .await;
+        Ok(count)
+    }
+
+    async fn settle(&self, message: &StoredMessage, outcome: Result<(), SendError>) -> Result<(), AppError> {
+        let conn = self.store.reader();
+        let now = self.clock.now();
+        let jitter = rand::rng().random_range(-1.0..=1.0);
+        patiently(|| async {
+            match &outcome {
+                Ok(()) => Outbox::mark_sent(conn, message.id, now).await,
+                Err(SendError::Permanent(reason)) => Outbox::mark_failed(conn, message.id, reason).await,
+                Err(SendError::Transient(_)) if message.attempts >= MAX_ATTEMPTS => {
+                    Outbox::mark_failed(conn, message.id, "gave up after repeated temporary failures").await
+                }
+                Err(SendError::Transient(reason)) => {
+                    Outbox::mark_retry(conn, message.id, now + retry_delay(message.attempts, jitter), reason).await
+                }
+            }
+        })
+        .await?;
+        if let Err(SendError::Permanent(_)) = outcome {
+            tracing::warn!(message = message.id, topic = %message.topic, "a message was refused for good");
+        }
+        Ok(())
+    }
+}
+
+/// Runs a short write again while the database is busy (SQLite has one writer at a time; the
+/// worker's writes must not be lost to a booking's).
+async fn patiently<T, F, Fut>(mut write: F) -> Result<T, AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut attempt = 0u64;
+    loop {
+        match write().await {
+            Err(e) if e.is_transient() && attempt < 50 => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(2 + 3 * attempt)).await;
+            }
+            other => return other.map_err(AppError::from),
+        }
+    }
+}
+
+/// The tenant's name before the platform's sending address.
+fn sender(display_name: &str, address: &str) -> String {
+    let bare = address.rsplit_once('<').map_or(address, |(_, rest)| rest.trim_end_matches('>')).trim();
+    let name: String =
+        display_name.chars().filter(|c| !matches!(c, '"' | '\\' | '<' | '>') && !c.is_control()).collect();
+    format!("\"{name}\" <{bare}>")
+}
+
+fn outgoing(message: &StoredMessage) -> OutgoingMail<'_> {
+    OutgoingMail {
+        message_id: &message.message_id,
+        sender: &message.sender,
+        reply_to: message.reply_to.as_deref(),
+        recipient: &message.recipient,
+        subject: &message.subject,
+        text: &message.text,
+        html: &message.html,
+        attachment: message.attachment.as_deref(),
+    }
+}
+
+/// The worker of one `sportello serve`: delivers due messages until `stop` says so, looking
+/// again every `poll` when there is nothing to do.
+pub async fn run_worker(
+    app: Sportello,
+    mailer: Arc<dyn Mailer>,
+    poll: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let idle = match app.deliver_due(mailer.as_ref()).await {
+            Ok(claimed) => claimed == 0,
+            Err(error) => {
+                // A busy or unreachable database: the messages wait in it, nothing is lost.
+                tracing::warn!(%error, "the outbox could not be read");
+                true
+            }
+        };
+        if idle {
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                _ = stop.changed() => {}
+            }
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_grow_then_go_hourly_with_bounded_jitter() {
+        let plain: Vec<i64> = (1..=7).map(|n| retry_delay(n, 0.0).num_seconds()).collect();
+        assert_eq!(plain, [10, 30, 60, 300, 900, 3600, 3600]);
+        assert_eq!(retry_delay(4, 1.0).num_seconds(), 360);
+        assert_eq!(retry_delay(4, -1.0).num_seconds(), 240);
+        assert_eq!(retry_delay(1, 7.0).num_seconds(), 12, "jitter is clamped");
+    }
+
+    #[test]
+    fn the_sender_is_the_body_at_the_platform_address() {
+        assert_eq!(
+            sender("Comune di Prova", "noreply@sportello.example"),
+            "\"Comune di Prova\" <noreply@sportello.example>"
+        );
+        assert_eq!(
+            sender("A \"quoted\" <name>", "Sportello <noreply@x.example>"),
+            "\"A quoted name\" <noreply@x.example>"
+        );
+    }
+}

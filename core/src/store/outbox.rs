@@ -1,0 +1,323 @@
+//! The outbox: messages written with the change that causes them, claimed by one worker at a
+//! time (`FOR UPDATE SKIP LOCKED` on PostgreSQL; the write lock of an `IMMEDIATE` transaction on
+//! SQLite), with a lease so that a worker that dies leaves its claim to another.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement,
+};
+
+use super::StoreError;
+use super::entities::outbox_message::{ActiveModel, Column, Entity, Model};
+use crate::domain::TenantId;
+
+/// Where a message is on its way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryState {
+    Queued,
+    InFlight,
+    Sent,
+    Retrying,
+    Failed,
+    /// Not to be sent any more (a reminder of a booking cancelled or moved).
+    Skipped,
+}
+
+impl DeliveryState {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::InFlight => "in_flight",
+            Self::Sent => "sent",
+            Self::Retrying => "retrying",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+
+    fn parse(code: &str) -> Result<Self, StoreError> {
+        [Self::Queued, Self::InFlight, Self::Sent, Self::Retrying, Self::Failed, Self::Skipped]
+            .into_iter()
+            .find(|s| s.code() == code)
+            .ok_or_else(|| StoreError::Corrupt(format!("outbox state {code:?}")))
+    }
+}
+
+/// A message to write with the change that causes it.
+pub struct NewMessage<'a> {
+    pub tenant: TenantId,
+    pub booking: Option<i32>,
+    pub topic: &'a str,
+    pub message_id: &'a str,
+    pub sender: &'a str,
+    pub reply_to: Option<&'a str>,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub html: &'a str,
+    pub attachment: Option<&'a str>,
+    /// When it may go: now, or later (a reminder).
+    pub due: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub id: i32,
+    pub tenant: TenantId,
+    pub booking: Option<i32>,
+    pub topic: String,
+    pub message_id: String,
+    pub sender: String,
+    pub reply_to: Option<String>,
+    pub recipient: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub attachment: Option<String>,
+    pub state: DeliveryState,
+    /// Attempts made, this one included for a claimed message.
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<Model> for StoredMessage {
+    type Error = StoreError;
+
+    fn try_from(m: Model) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: m.id,
+            tenant: TenantId::from_stored(m.tenant_id),
+            booking: m.booking_id,
+            topic: m.topic,
+            message_id: m.message_id,
+            sender: m.sender,
+            reply_to: m.reply_to,
+            recipient: m.recipient,
+            subject: m.subject,
+            text: m.body_text,
+            html: m.body_html,
+            attachment: m.attachment,
+            state: DeliveryState::parse(&m.state)?,
+            attempts: u32::try_from(m.attempts).unwrap_or_default(),
+            next_attempt_at: m.next_attempt_at,
+            last_error: m.last_error,
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+        })
+    }
+}
+
+/// How many messages wait, and since when the oldest does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Backlog {
+    pub waiting: u64,
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+/// Due messages, oldest first, except those of a booking with an earlier message still on its way:
+/// a citizen never reads "cancelled" before "confirmed".
+const CLAIM_POSTGRES: &str = "UPDATE outbox_messages SET state = 'in_flight', lease_until = $1, attempts = attempts + 1 \
+    WHERE id IN (SELECT m.id FROM outbox_messages m \
+      WHERE ((m.state IN ('queued', 'retrying') AND m.next_attempt_at <= $2) OR (m.state = 'in_flight' AND m.lease_until < $2)) \
+        AND NOT EXISTS (SELECT 1 FROM outbox_messages e WHERE e.booking_id = m.booking_id AND e.id < m.id \
+          AND (e.state IN ('in_flight', 'retrying') OR (e.state = 'queued' AND e.next_attempt_at <= $2))) \
+      ORDER BY m.next_attempt_at, m.id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+    RETURNING *";
+
+/// SQLite has no row locks: the claim runs in an `IMMEDIATE` transaction, one writer at a time.
+const CLAIM_SQLITE: &str = "UPDATE outbox_messages SET state = 'in_flight', lease_until = ?1, attempts = attempts + 1 \
+    WHERE id IN (SELECT m.id FROM outbox_messages m \
+      WHERE ((m.state IN ('queued', 'retrying') AND m.next_attempt_at <= ?2) OR (m.state = 'in_flight' AND m.lease_until < ?2)) \
+        AND NOT EXISTS (SELECT 1 FROM outbox_messages e WHERE e.booking_id = m.booking_id AND e.id < m.id \
+          AND (e.state IN ('in_flight', 'retrying') OR (e.state = 'queued' AND e.next_attempt_at <= ?2))) \
+      ORDER BY m.next_attempt_at, m.id LIMIT ?3) \
+    RETURNING *";
+
+pub struct Outbox;
+
+impl Outbox {
+    pub async fn enqueue(conn: &impl ConnectionTrait, new: NewMessage<'_>) -> Result<i32, StoreError> {
+        let row = ActiveModel {
+            tenant_id: Set(new.tenant.get()),
+            booking_id: Set(new.booking),
+            topic: Set(new.topic.to_owned()),
+            message_id: Set(new.message_id.to_owned()),
+            sender: Set(new.sender.to_owned()),
+            reply_to: Set(new.reply_to.map(str::to_owned)),
+            recipient: Set(new.recipient.to_owned()),
+            subject: Set(new.subject.to_owned()),
+            body_text: Set(new.text.to_owned()),
+            body_html: Set(new.html.to_owned()),
+            attachment: Set(new.attachment.map(str::to_owned)),
+            state: Set(DeliveryState::Queued.code().to_owned()),
+            attempts: Set(0),
+            next_attempt_at: Set(new.due),
+            lease_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(new.now),
+            sent_at: Set(None),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        Ok(row.id)
+    }
+
+    /// Claims up to `limit` messages that are due (or whose claim lapsed) for `lease`.
+    pub async fn claim(
+        conn: &impl ConnectionTrait,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let backend = conn.get_database_backend();
+        let until = now + lease;
+        let limit = i64::from(limit);
+        let statement = match backend {
+            DbBackend::Postgres => {
+                Statement::from_sql_and_values(backend, CLAIM_POSTGRES, [until.into(), now.into(), limit.into()])
+            }
+            _ => Statement::from_sql_and_values(backend, CLAIM_SQLITE, [until.into(), now.into(), limit.into()]),
+        };
+        let rows = Entity::find().from_raw_sql(statement).all(conn).await?;
+        let mut claimed: Vec<StoredMessage> =
+            rows.into_iter().map(StoredMessage::try_from).collect::<Result<_, _>>()?;
+        claimed.sort_by_key(|m| (m.next_attempt_at, m.id));
+        Ok(claimed)
+    }
+
+    pub async fn mark_sent(conn: &impl ConnectionTrait, id: i32, now: DateTime<Utc>) -> Result<(), StoreError> {
+        Self::settle(conn, id, DeliveryState::Sent, None, None, Some(now)).await
+    }
+
+    pub async fn mark_retry(
+        conn: &impl ConnectionTrait,
+        id: i32,
+        next: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        Self::settle(conn, id, DeliveryState::Retrying, Some(next), Some(error), None).await
+    }
+
+    pub async fn mark_failed(conn: &impl ConnectionTrait, id: i32, error: &str) -> Result<(), StoreError> {
+        Self::settle(conn, id, DeliveryState::Failed, None, Some(error), None).await
+    }
+
+    /// Ends a claim: only a message still in flight changes (a lapsed claim taken over by another
+    /// worker is that worker's to settle).
+    async fn settle(
+        conn: &impl ConnectionTrait,
+        id: i32,
+        state: DeliveryState,
+        next: Option<DateTime<Utc>>,
+        error: Option<&str>,
+        sent: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let mut update = Entity::update_many()
+            .col_expr(Column::State, Expr::value(state.code()))
+            .col_expr(Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(Column::Id.eq(id))
+            .filter(Column::State.eq(DeliveryState::InFlight.code()));
+        if let Some(next) = next {
+            update = update.col_expr(Column::NextAttemptAt, Expr::value(next));
+        }
+        if let Some(error) = error {
+            update = update.col_expr(Column::LastError, Expr::value(error.to_owned()));
+        }
+        if let Some(sent) = sent {
+            update = update.col_expr(Column::SentAt, Expr::value(sent));
+        }
+        update.exec(conn).await?;
+        Ok(())
+    }
+
+    /// Stops the messages of `topic` for a booking that have not gone yet (its reminder, when
+    /// the booking is cancelled or moved).
+    pub async fn skip_waiting(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        booking: i32,
+        topic: &str,
+    ) -> Result<u64, StoreError> {
+        let waiting = [DeliveryState::Queued.code(), DeliveryState::Retrying.code()];
+        let result = Entity::update_many()
+            .col_expr(Column::State, Expr::value(DeliveryState::Skipped.code()))
+            .filter(Column::TenantId.eq(tenant.get()))
+            .filter(Column::BookingId.eq(booking))
+            .filter(Column::Topic.eq(topic))
+            .filter(Column::State.is_in(waiting))
+            .exec(conn)
+            .await?;
+        Ok(result.rows_affected)
+    }
+
+    /// Messages not yet delivered for good (queued, in flight or to be retried), for `/readyz`
+    /// and `/metrics`: due now or overdue, not reminders waiting for their time.
+    pub async fn backlog(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Backlog, StoreError> {
+        let pending = [DeliveryState::Queued.code(), DeliveryState::InFlight.code(), DeliveryState::Retrying.code()];
+        let due = Entity::find().filter(Column::State.is_in(pending)).filter(Column::NextAttemptAt.lte(now));
+        let waiting = due.clone().count(conn).await?;
+        let oldest = due
+            .select_only()
+            .column(Column::CreatedAt)
+            .order_by_asc(Column::CreatedAt)
+            .into_tuple::<DateTime<Utc>>()
+            .one(conn)
+            .await?;
+        Ok(Backlog { waiting, oldest })
+    }
+
+    /// A tenant's messages, newest first, before message `before` (the delivery log's pages).
+    pub async fn list(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        before: Option<i32>,
+        limit: u64,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut query = Entity::find().filter(Column::TenantId.eq(tenant.get()));
+        if let Some(before) = before {
+            query = query.filter(Column::Id.lt(before));
+        }
+        let rows = query.order_by_desc(Column::Id).limit(limit).all(conn).await?;
+        rows.into_iter().map(StoredMessage::try_from).collect()
+    }
+
+    /// A booking's messages, oldest first.
+    pub async fn of_booking(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        booking: i32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let rows = Entity::find()
+            .filter(Column::TenantId.eq(tenant.get()))
+            .filter(Column::BookingId.eq(booking))
+            .order_by_asc(Column::Id)
+            .all(conn)
+            .await?;
+        rows.into_iter().map(StoredMessage::try_from).collect()
+    }
+
+    /// Sends a failed message again at once; `false` if it is not a failed message of the tenant.
+    pub async fn retry_failed(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        id: i32,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = Entity::update_many()
+            .col_expr(Column::State, Expr::value(DeliveryState::Queued.code()))
+            .col_expr(Column::NextAttemptAt, Expr::value(now))
+            .filter(Column::TenantId.eq(tenant.get()))
+            .filter(Column::Id.eq(id))
+            .filter(Column::State.eq(DeliveryState::Failed.code()))
+            .exec(conn)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+}

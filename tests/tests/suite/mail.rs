@@ -1,0 +1,245 @@
+//! E-mails through the outbox to a real SMTP server process (`smtp-sink`): what a citizen
+//! receives, and that nothing is lost or sent twice when the server is down, refuses, or several
+//! workers run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
+
+use std::collections::BTreeSet;
+
+use chrono::TimeDelta;
+use serde_json::{Value, json};
+use sportello::mail::SmtpMailer;
+use sportello_tests::mail::SmtpSink;
+use sportello_tests::{Backend, TestServer, citizen_booking, on_databases};
+
+const SINK: &str = env!("CARGO_BIN_EXE_smtp-sink");
+
+/// The `n`-th free place of `prova`'s `sede` (three desks, half-hour slots from 08:00 to 12:00),
+/// from Wednesday 2 December on.
+fn place(n: usize) -> String {
+    let (day, rest) = (n / 24, n % 24);
+    let (slot, _desk) = (rest / 3, rest % 3);
+    let minutes = 8 * 60 + 30 * slot;
+    format!("2026-12-{:02}T{:02}:{:02}:00+01:00", 2 + day, minutes / 60, minutes % 60)
+}
+
+async fn book_at(s: &TestServer, start: &str, email: &str, locale: &str) -> Value {
+    let (status, hold) = s.hold("prova", "visita", "sede", "in_person", start).await;
+    assert_eq!(status, 201, "{hold}");
+    let mut body = citizen_booking(&hold, email);
+    body["locale"] = json!(locale);
+    let (status, booking) = s.post(&s.url("prova", "/bookings"), &body).await;
+    assert_eq!(status, 201, "{booking}");
+    booking
+}
+
+/// A booking's confirmation arrives once, in the booking's language: from the body's name, with
+/// a stable Message-ID, `Auto-Submitted`, plain text and HTML, and the `.ics` attached.
+async fn a_booking_is_confirmed_by_e_mail(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    let booking = book_at(&s, "2026-12-02T09:00:00+01:00", "maria@example.it", "en").await;
+    let code = booking["code"].as_str().unwrap().to_owned();
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the confirmation; a booking two days ahead has no reminder");
+    assert_eq!(s.deliver_mail(&mailer).await, 0, "nothing goes twice");
+    let received = sink.messages();
+    assert_eq!(received.len(), 1);
+    let mail = &received[0];
+    assert_eq!(mail.header("To").as_deref(), Some("maria@example.it"));
+    assert_eq!(mail.header("From").as_deref(), Some("\"Comune di Prova\" <noreply@sportello.test>"));
+    assert_eq!(mail.header("Auto-Submitted").as_deref(), Some("auto-generated"));
+    let subject = mail.header("Subject").unwrap();
+    assert!(subject.starts_with("Appointment confirmed: Visit, Wednesday 2 December 2026 at 09:00"), "{subject}");
+    assert!(mail.header("Message-ID").unwrap().ends_with(".confirmation@sportello>"));
+    let text = mail.part("text/plain").unwrap();
+    assert!(
+        text.contains(&code)
+            && text.contains("Sede, Via Roma 1")
+            && text.contains("https://prenota.sportello.test/t/prova/b/"),
+        "{text}"
+    );
+    let html = mail.part("text/html").unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains(&code), "{html}");
+    assert!(!html.contains("<img") && !html.contains("src=\"http"), "no remote images or trackers");
+    let calendar = mail.part("text/calendar").unwrap();
+    assert!(
+        calendar.contains("BEGIN:VCALENDAR")
+            && calendar.contains(&format!("UID:{}@prova.sportello", code.replace('-', ""))),
+        "{calendar}"
+    );
+
+    // Cancelled: the citizen is told, in Italian this time for an Italian booking.
+    let other = book_at(&s, "2026-12-02T09:30:00+01:00", "luca@example.it", "it").await;
+    let url = s.url("prova", &format!("/bookings/{}/cancel", other["code"].as_str().unwrap()));
+    assert_eq!(s.post(&url, &json!({"email": "luca@example.it"})).await.0, 200);
+    assert_eq!(s.deliver_mail(&mailer).await, 2);
+    let subjects: Vec<String> = sink.messages().iter().map(|m| m.header("Subject").unwrap()).collect();
+    assert!(
+        subjects[1].starts_with("Appuntamento confermato: Visita, mercoledì 2 dicembre 2026 alle 09:30"),
+        "{subjects:?}"
+    );
+    assert!(subjects[2].starts_with("Appuntamento annullato"), "{subjects:?}");
+}
+
+/// The SMTP server is down while 50 bookings are made: every confirmation waits and is retried,
+/// and once the server is back each arrives exactly once.
+async fn nothing_is_lost_while_smtp_is_down(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let mut sink = SmtpSink::not_yet(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    for n in 0..50 {
+        book_at(&s, &place(n), &format!("c{n}@example.it"), "it").await;
+    }
+    assert_eq!(s.deliver_mail(&mailer).await, 50, "each tried once");
+    assert_eq!(s.deliver_mail(&mailer).await, 0, "and not again before its delay");
+    let ready: Value = s.http.get(format!("{}/readyz", s.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ready["outbox"]["waiting"], 0, "waiting for a retry is not due: {ready}");
+    s.clock.advance(TimeDelta::seconds(13));
+    assert_eq!(s.deliver_mail(&mailer).await, 50, "tried again after ten seconds (and jitter)");
+    sink.launch();
+    assert_eq!(s.deliver_mail(&mailer).await, 0, "the next try waits thirty seconds more");
+    s.clock.advance(TimeDelta::seconds(37));
+    assert_eq!(s.deliver_mail(&mailer).await, 50);
+    let ids: BTreeSet<String> = sink.messages().iter().map(|m| m.header("Message-ID").unwrap()).collect();
+    assert_eq!((sink.messages().len(), ids.len()), (50, 50), "each once");
+    // Half an hour on, before the first reminders (for 3 December) are due: nothing goes again.
+    s.clock.advance(TimeDelta::minutes(30));
+    assert_eq!(s.deliver_mail(&mailer).await, 0);
+}
+
+/// A server that refuses the recipient for good (5xx) fails the message at once: no retries.
+async fn a_permanent_refusal_is_not_retried(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let sink = SmtpSink::start(SINK, &["--reject-domain", "gone.example"]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    book_at(&s, &place(0), "nobody@gone.example", "it").await;
+    book_at(&s, &place(1), "someone@example.it", "it").await;
+    assert_eq!(s.deliver_mail(&mailer).await, 2);
+    s.clock.advance(TimeDelta::hours(3));
+    assert_eq!(s.deliver_mail(&mailer).await, 0, "the refused one is failed, not retried");
+    assert_eq!(sink.messages().len(), 1);
+}
+
+/// A reminder goes once, 48 hours before, only for a booking still confirmed.
+async fn reminders_go_once_and_only_for_kept_bookings(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    let kept = book_at(&s, "2026-12-10T09:00:00+01:00", "kept@example.it", "it").await;
+    let dropped = book_at(&s, "2026-12-10T09:30:00+01:00", "dropped@example.it", "it").await;
+    let url = s.url("prova", &format!("/bookings/{}/cancel", dropped["code"].as_str().unwrap()));
+    assert_eq!(s.post(&url, &json!({"email": "dropped@example.it"})).await.0, 200);
+    assert_eq!(s.deliver_mail(&mailer).await, 3, "two confirmations and a cancellation");
+    // 8 December 08:59 in Rome: one minute before the reminder is due.
+    s.clock.advance(TimeDelta::days(7) + TimeDelta::minutes(119));
+    assert_eq!(s.deliver_mail(&mailer).await, 0);
+    s.clock.advance(TimeDelta::minutes(2));
+    assert_eq!(s.deliver_mail(&mailer).await, 1);
+    s.clock.advance(TimeDelta::days(1));
+    assert_eq!(s.deliver_mail(&mailer).await, 0, "once");
+    let reminders: Vec<_> = sink
+        .messages()
+        .into_iter()
+        .filter(|m| m.header("Subject").is_some_and(|s| s.starts_with("Promemoria")))
+        .collect();
+    assert_eq!(reminders.len(), 1);
+    assert_eq!(reminders[0].header("To").as_deref(), Some("kept@example.it"));
+    assert!(reminders[0].part("text/plain").unwrap().contains(kept["code"].as_str().unwrap()));
+}
+
+/// Two instances on one database, each with its worker, deliver 60 confirmations: each once.
+async fn two_workers_share_the_outbox(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let other = s.another_instance().await;
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    for n in 0..60 {
+        book_at(&s, &place(n), &format!("c{n}@example.it"), "it").await;
+    }
+    let (a, b) = tokio::join!(s.deliver_mail(&mailer), other.deliver_mail(&mailer));
+    assert_eq!(a + b, 60, "every message claimed once ({a} + {b})");
+    let ids: BTreeSet<String> = sink.messages().iter().map(|m| m.header("Message-ID").unwrap()).collect();
+    assert_eq!((sink.messages().len(), ids.len()), (60, 60));
+}
+
+/// The e-mail's links carry a signed token, never the address: the manage link opens the booking;
+/// the cancel link only asks when opened (a mail scanner cancels nothing), cancels once when the
+/// button is pressed, and is refused when changed, replayed or expired.
+async fn links_in_the_e_mail_manage_and_cancel(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    let booking = book_at(&s, "2026-12-03T09:00:00+01:00", "anna@example.it", "it").await;
+    let code = booking["code"].as_str().unwrap().to_owned();
+    s.deliver_mail(&mailer).await;
+    let text = sink.messages()[0].part("text/plain").unwrap();
+    let links: Vec<&str> =
+        text.split_whitespace().filter(|w| w.starts_with("https://prenota.sportello.test/")).collect();
+    assert!(links.iter().all(|l| !l.contains("anna") && !l.contains("%40") && !l.contains('@')), "{links:?}");
+    let path = |prefix: &str| {
+        let link = links.iter().find(|l| l.contains(prefix)).unwrap_or_else(|| panic!("{prefix} in {links:?}"));
+        link.trim_start_matches("https://prenota.sportello.test").to_owned()
+    };
+    let (manage, cancel) = (path("/t/prova/b/"), path("/t/prova/cancel/"));
+    let page = |path: String| {
+        let s = &s;
+        async move {
+            let response = s.http.get(format!("{}{path}", s.base)).send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let press = |path: String| {
+        let s = &s;
+        async move {
+            let response = s.http.post(format!("{}{path}", s.base)).form(&[("confirmed", "yes")]).send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let (status, shown) = page(manage.clone()).await;
+    assert!(status == 200 && shown.contains(&code), "{shown}");
+    let (status, calendar) = page(format!("{manage}/calendar.ics")).await;
+    assert!(status == 200 && calendar.contains("BEGIN:VCALENDAR"), "{calendar}");
+    // Opening the cancel link, as a mail scanner does, cancels nothing.
+    let (status, asked) = page(cancel.clone()).await;
+    assert!(status == 200 && asked.contains(&code), "{asked}");
+    let (_, still) = s.get(&s.url("prova", &format!("/bookings/{code}?email=anna@example.it"))).await;
+    assert_eq!(still["status"], "confirmed");
+    // A changed token is not ours.
+    let mut forged = cancel.clone();
+    forged.pop();
+    forged.push(if cancel.ends_with('A') { 'B' } else { 'A' });
+    assert_eq!(press(forged).await.0, 404);
+    let (status, done) = press(cancel.clone()).await;
+    assert!(status == 200 && done.contains(&code), "{done}");
+    let (_, gone) = s.get(&s.url("prova", &format!("/bookings/{code}?email=anna@example.it"))).await;
+    assert_eq!(gone["status"], "cancelled");
+    assert_eq!(press(cancel.clone()).await.0, 409, "cancelled once; a replay changes nothing");
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the cancellation is told once");
+
+    // A cancel link stops working when the appointment begins.
+    let later = book_at(&s, "2026-12-03T09:30:00+01:00", "bruno@example.it", "it").await;
+    s.deliver_mail(&mailer).await;
+    let mail = sink
+        .messages()
+        .into_iter()
+        .find(|m| m.part("text/plain").unwrap().contains(later["code"].as_str().unwrap()))
+        .unwrap();
+    let text = mail.part("text/plain").unwrap();
+    let cancel = text
+        .split_whitespace()
+        .find(|w| w.contains("/t/prova/cancel/"))
+        .unwrap()
+        .trim_start_matches("https://prenota.sportello.test")
+        .to_owned();
+    s.clock.advance(TimeDelta::days(3));
+    assert_eq!(press(cancel).await.0, 410);
+}
+
+on_databases!(
+    links_in_the_e_mail_manage_and_cancel,
+    a_booking_is_confirmed_by_e_mail,
+    nothing_is_lost_while_smtp_is_down,
+    a_permanent_refusal_is_not_retried,
+    reminders_go_once_and_only_for_kept_bookings,
+    two_workers_share_the_outbox,
+);
