@@ -5,7 +5,7 @@
 //! target/release/outbox                      # SQLite
 //! target/release/outbox --postgres postgres://postgres@127.0.0.1:5432
 //! ```
-//! Makes 1,000 bookings (each writes its confirmation into the outbox in its transaction), then
+//! Makes 600 bookings (each writes its confirmation into the outbox in its transaction), then
 //! delivers them to a local SMTP server process (`smtp-sink`) as one worker does, and prints, as
 //! JSON: messages per second delivered, the p50/p99 of a booking's confirmation request, and the
 //! cost of composing one message.
@@ -19,12 +19,19 @@ use sportello_bench::percentiles;
 use sportello_tests::mail::SmtpSink;
 use sportello_tests::{Backend, TestServer, citizen_booking};
 
-const BOOKINGS: usize = 1_000;
+/// As many as `prova`'s `visita` offers at `sede` within its 30-day horizon.
+const BOOKINGS: usize = 600;
 
-/// The `n`-th place of `prova`'s `sede`: three desks, eight half-hour slots a day.
+/// The `n`-th place of `prova`'s `sede`: three desks, eight half-hour slots a day, national
+/// holidays closed.
 fn place(n: usize) -> String {
     let (day, slot) = (n / 24, (n % 24) / 3);
-    let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap() + chrono::Days::new(day as u64);
+    let holidays = ["12-08", "12-25", "12-26", "01-01", "01-06"];
+    let date = (0..)
+        .map(|d| chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap() + chrono::Days::new(d))
+        .filter(|d| !holidays.contains(&d.format("%m-%d").to_string().as_str()))
+        .nth(day)
+        .unwrap();
     let minutes = 8 * 60 + 30 * slot;
     format!("{date}T{:02}:{:02}:00+01:00", minutes / 60, minutes % 60)
 }

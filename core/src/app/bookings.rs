@@ -130,6 +130,25 @@ impl Sportello {
         let units = slot.units(tenant.config.grid_minutes);
         let booking = retry(|| async {
             let code = BookingCode::generate(&mut rand::rng());
+            // Its e-mails are composed before the transaction, which then only writes them.
+            let provisional = Booking {
+                id: 0,
+                code: code.clone(),
+                status: BookingStatus::Confirmed,
+                service: offer.service.slug.clone(),
+                office: offer.office.slug.clone(),
+                mode: offer.mode,
+                start: slot.start,
+                end: slot.end,
+                timezone: offer.office.timezone,
+                details: details.clone(),
+                privacy_version: tenant.config.privacy_notice_version.clone(),
+                summary: summary.clone(),
+                created_at: now,
+                updated_at: now,
+            };
+            let messages =
+                self.prepare_with_reminder((tenant.id, &tenant.config), &provisional, &Topic::Confirmation)?;
             let tx = self.store.begin_write().await?;
             if let Some(max) = offer.service.max_active_bookings_per_person {
                 let citizen = &details.citizen;
@@ -163,14 +182,13 @@ impl Sportello {
                 IdempotencyKeys::record(tx.conn(), tenant.id, key, hash, booking.id, now).await?;
             }
             claim(&tx, tenant, &hold, booking.id, now).await?;
+            // The confirmation and the reminder go with the booking, or not at all.
+            self.write_mail(&tx, booking.id, &messages).await?;
             // Capacity last: the ledger rows are the hot spot of a click day, so they stay locked
             // only from this write to the commit. A full slot rolls the whole transaction back.
             if !Ledger::take(tx.conn(), tenant.id, offer.office.slug.as_str(), &units, slot.desks).await? {
                 return Err(WriteFailure::Full);
             }
-            // The confirmation and the reminder go with the booking, or not at all.
-            self.enqueue_mail(&tx, (tenant.id, &tenant.config), &booking, &Topic::Confirmation, now).await?;
-            self.enqueue_reminder(&tx, tenant, &booking).await?;
             tx.commit().await?;
             Ok(booking)
         })
@@ -291,6 +309,9 @@ impl Sportello {
         let now = self.clock.now();
         ensure_changeable(&booking, now)?;
         let units = units_between(booking.start, booking.end, tenant.config.grid_minutes);
+        let cancelled = Booking { status: BookingStatus::Cancelled, updated_at: now, ..booking.clone() };
+        let topic = Topic::Cancelled { by_office: false, reason: None };
+        let message = self.prepare_mail((tenant.id, &tenant.config), &cancelled, &topic, now)?;
         retry(|| async {
             let tx = self.store.begin_write().await?;
             if !Bookings::change_status(
@@ -306,9 +327,7 @@ impl Sportello {
                 return Err(WriteFailure::Changed);
             }
             Ledger::release(tx.conn(), tenant.id, booking.office.as_str(), &units).await?;
-            let cancelled = Booking { status: BookingStatus::Cancelled, updated_at: now, ..booking.clone() };
-            let topic = Topic::Cancelled { by_office: false, reason: None };
-            self.enqueue_mail(&tx, (tenant.id, &tenant.config), &cancelled, &topic, now).await?;
+            self.write_mail(&tx, booking.id, message.as_slice()).await?;
             self.drop_reminder(&tx, &tenant, booking.id).await?;
             tx.commit().await?;
             self.full_units.forget(tenant.id, booking.office.as_str(), &units);
@@ -346,6 +365,9 @@ impl Sportello {
         let grid = tenant.config.grid_minutes;
         let (old_units, new_units) = (units_between(booking.start, booking.end, grid), slot.units(grid));
         let office = booking.office.as_str();
+        let moved = Booking { start: slot.start, end: slot.end, updated_at: now, ..booking.clone() };
+        let topic = Topic::Rescheduled { previous: booking.start };
+        let messages = self.prepare_with_reminder((tenant.id, &tenant.config), &moved, &topic)?;
         let written = retry(|| async {
             let tx = self.store.begin_write().await?;
             // The booking must still be where it was read: a concurrent move or cancel wins.
@@ -362,23 +384,19 @@ impl Sportello {
                 return Err(WriteFailure::Changed);
             }
             claim(&tx, &tenant, &hold, booking.id, now).await?;
+            self.drop_reminder(&tx, &tenant, booking.id).await?;
+            self.write_mail(&tx, booking.id, &messages).await?;
             Ledger::release(tx.conn(), tenant.id, office, &old_units).await?;
             if !Ledger::take(tx.conn(), tenant.id, office, &new_units, slot.desks).await? {
                 return Err(WriteFailure::Full);
             }
-            let moved = Booking { start: slot.start, end: slot.end, updated_at: now, ..booking.clone() };
-            let topic = Topic::Rescheduled { previous: booking.start };
-            self.enqueue_mail(&tx, (tenant.id, &tenant.config), &moved, &topic, now).await?;
-            self.drop_reminder(&tx, &tenant, booking.id).await?;
-            self.enqueue_reminder(&tx, &tenant, &moved).await?;
             tx.commit().await?;
             self.full_units.forget(tenant.id, office, &old_units);
             Ok(())
         })
         .await;
         self.settle_claim(&tenant, &hold, hold_token, written).await?;
-        let booking = Booking { start: slot.start, end: slot.end, updated_at: now, ..booking };
-        Ok(Changed { booking, tenant })
+        Ok(Changed { booking: moved, tenant })
     }
 
     /// Counts a tenant's bookings in a status (for audits, benchmarks and tests).

@@ -1,4 +1,5 @@
-//! Links in e-mails that need no e-mail address: a token that names a booking and one purpose
+//! Links in e-mails that need no e-mail address: a token that names a booking (by its code, known
+//! before the booking is written, so its e-mail is composed outside the transaction) and one purpose
 //! (manage it, or cancel it), with an expiry, signed with the server's secret (HMAC-SHA-256).
 //! Nothing personal is in it, so it may stand in a URL. A secret can be rotated: tokens are
 //! signed with the current one and accepted with the current or the previous one.
@@ -10,7 +11,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::{AppError, Sportello, TenantSnapshot};
-use crate::domain::{Booking, BookingStatus, TenantId};
+use crate::domain::{Booking, BookingCode, BookingStatus, TenantId};
 use crate::store::Bookings;
 
 /// The shortest secret accepted: 32 bytes, as many as the hash.
@@ -64,15 +65,20 @@ impl LinkKeys {
         }
     }
 
-    /// `<payload>.<signature>`, both base64url: `tenant.booking.purpose.expiry`.
-    pub fn sign(&self, tenant: TenantId, booking: i32, purpose: LinkPurpose, expires: DateTime<Utc>) -> String {
-        let payload = format!("{}.{booking}.{}.{}", tenant.get(), purpose.code(), expires.timestamp());
+    /// `<payload>.<signature>`, both base64url: `tenant.code.purpose.expiry`.
+    pub fn sign(&self, tenant: TenantId, code: &BookingCode, purpose: LinkPurpose, expires: DateTime<Utc>) -> String {
+        let payload = format!("{}.{}.{}.{}", tenant.get(), code.as_str(), purpose.code(), expires.timestamp());
         let tag = Self::tag(&self.current, &payload);
         format!("{}.{}", URL_SAFE_NO_PAD.encode(payload), URL_SAFE_NO_PAD.encode(tag))
     }
 
-    /// The tenant and booking a token names, if it is ours, for `purpose`, and not expired.
-    pub fn verify(&self, token: &str, purpose: LinkPurpose, now: DateTime<Utc>) -> Result<(TenantId, i32), AppError> {
+    /// The tenant and booking code a token names, if it is ours, for `purpose`, and not expired.
+    pub fn verify(
+        &self,
+        token: &str,
+        purpose: LinkPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<(TenantId, BookingCode), AppError> {
         let (payload, tag) = token.split_once('.').ok_or(AppError::LinkInvalid)?;
         let payload = URL_SAFE_NO_PAD.decode(payload).ok().and_then(|p| String::from_utf8(p).ok());
         let tag = URL_SAFE_NO_PAD.decode(tag).ok();
@@ -92,7 +98,9 @@ impl LinkKeys {
         if *code != purpose.code() {
             return Err(AppError::LinkInvalid);
         }
-        let (Ok(tenant), Ok(booking), Ok(expires)) = (tenant.parse(), booking.parse(), expires.parse::<i64>()) else {
+        let (Ok(tenant), Some(booking), Ok(expires)) =
+            (tenant.parse(), BookingCode::parse(booking), expires.parse::<i64>())
+        else {
             return Err(AppError::LinkInvalid);
         };
         if now.timestamp() >= expires {
@@ -111,12 +119,12 @@ impl Sportello {
         let keys = self.link_keys.as_ref()?;
         let manage = keys.sign(
             tenant,
-            booking.id,
+            &booking.code,
             LinkPurpose::Manage,
             booking.end + chrono::TimeDelta::days(MANAGE_AFTER_DAYS),
         );
         let cancel = (booking.status == BookingStatus::Confirmed)
-            .then(|| keys.sign(tenant, booking.id, LinkPurpose::Cancel, booking.start));
+            .then(|| keys.sign(tenant, &booking.code, LinkPurpose::Cancel, booking.start));
         Some((manage, cancel))
     }
 
@@ -135,12 +143,12 @@ impl Sportello {
     ) -> Result<(std::sync::Arc<TenantSnapshot>, Booking), AppError> {
         let keys = self.link_keys.as_ref().ok_or(AppError::LinkInvalid)?;
         let tenant = self.tenant(slug).await?;
-        let (named, id) = keys.verify(token, purpose, self.clock.now())?;
+        let (named, code) = keys.verify(token, purpose, self.clock.now())?;
         // A token of another tenant is not valid here.
         if named != tenant.id {
             return Err(AppError::LinkInvalid);
         }
-        let booking = Bookings::by_id(self.store.reader(), tenant.id, id).await?.ok_or(AppError::LinkInvalid)?;
+        let booking = Bookings::by_code(self.store.reader(), tenant.id, &code).await?.ok_or(AppError::LinkInvalid)?;
         Ok((tenant, booking))
     }
 }
@@ -160,9 +168,10 @@ mod tests {
     #[test]
     fn a_token_names_one_booking_for_one_purpose_until_it_expires() {
         let (tenant, now) = (TenantId::from_stored(3), at("2026-12-01T08:00:00Z"));
-        let token = keys().sign(tenant, 42, LinkPurpose::Cancel, at("2026-12-02T08:00:00Z"));
+        let code = BookingCode::parse("ABCD-EFGH").unwrap();
+        let token = keys().sign(tenant, &code, LinkPurpose::Cancel, at("2026-12-02T08:00:00Z"));
         assert!(!token.contains('@') && token.len() < 120, "{token}");
-        assert_eq!(keys().verify(&token, LinkPurpose::Cancel, now).unwrap(), (tenant, 42));
+        assert_eq!(keys().verify(&token, LinkPurpose::Cancel, now).unwrap(), (tenant, code));
         assert!(matches!(keys().verify(&token, LinkPurpose::Manage, now), Err(AppError::LinkInvalid)));
         assert!(matches!(
             keys().verify(&token, LinkPurpose::Cancel, at("2026-12-02T08:00:00Z")),
@@ -172,7 +181,7 @@ mod tests {
         let other = LinkKeys::new(vec![8; 32], None).unwrap();
         assert!(matches!(other.verify(&token, LinkPurpose::Cancel, now), Err(AppError::LinkInvalid)));
         let (payload, tag) = token.split_once('.').unwrap();
-        let forged = URL_SAFE_NO_PAD.encode("3.43.c.1796198400");
+        let forged = URL_SAFE_NO_PAD.encode("3.ABCDEFGJ.c.1796198400");
         for bad in [format!("{forged}.{tag}"), payload.to_owned(), format!("{payload}.{}", &tag[..10]), "x".into()] {
             assert!(matches!(keys().verify(&bad, LinkPurpose::Cancel, now), Err(AppError::LinkInvalid)), "{bad}");
         }
@@ -180,7 +189,8 @@ mod tests {
 
     #[test]
     fn a_rotated_secret_still_accepts_the_previous_one() {
-        let token = keys().sign(TenantId::from_stored(1), 1, LinkPurpose::Manage, at("2027-01-01T00:00:00Z"));
+        let code = BookingCode::parse("ABCD-EFGH").unwrap();
+        let token = keys().sign(TenantId::from_stored(1), &code, LinkPurpose::Manage, at("2027-01-01T00:00:00Z"));
         let rotated = LinkKeys::new(vec![9; 32], Some(vec![7; 32])).unwrap();
         assert!(rotated.verify(&token, LinkPurpose::Manage, at("2026-12-01T00:00:00Z")).is_ok());
         assert!(LinkKeys::new(vec![1; 16], None).is_err(), "too short");

@@ -13,7 +13,7 @@ use rand::Rng;
 
 use super::{AppError, Sportello, TenantSnapshot};
 use crate::domain::{Booking, TenantConfig, TenantId};
-use crate::mail::{Composer, Links, Mailer, OutgoingMail, SendError, Topic};
+use crate::mail::{Composed, Composer, Links, Mailer, OutgoingMail, SendError, Topic};
 use crate::store::{Backlog, NewMessage, Outbox, StoreError, StoredMessage, WriteTx};
 
 /// What the platform says about its e-mails: where its pages are (for the links) and who sends
@@ -28,6 +28,17 @@ pub struct MailSetup {
     pub reminder_hours: u32,
 }
 
+/// A message composed, waiting for the transaction of its change.
+pub(super) struct Prepared {
+    tenant: TenantId,
+    topic: &'static str,
+    message_id: String,
+    sender: String,
+    recipient: String,
+    composed: Composed,
+    due: DateTime<Utc>,
+}
+
 /// Delays before each retry; after the last, every hour until `MAX_ATTEMPTS`.
 const BACKOFF_SECONDS: [i64; 5] = [10, 30, 60, 300, 900];
 const HOURLY: i64 = 3600;
@@ -36,8 +47,10 @@ pub const MAX_ATTEMPTS: u32 = 53;
 /// A claim lapses after this long: a worker that died leaves its messages to another.
 const LEASE: TimeDelta = TimeDelta::minutes(2);
 const BATCH: u32 = 50;
-/// Messages sent at once by one worker (the SMTP pool has as many connections).
-const PARALLEL: usize = 4;
+/// Messages sent at once by one worker, each on a connection of the SMTP pool (as many): lettre
+/// writes a message's final dot on its own, so each message waits out the server's delayed
+/// acknowledgement (about 40 ms) and throughput comes from connections in parallel.
+const PARALLEL: usize = 16;
 
 /// When to try a message again after its `attempts`-th attempt failed: growing, with jitter so
 /// that a backlog does not come back all at once.
@@ -49,20 +62,18 @@ pub fn retry_delay(attempts: u32, jitter: f64) -> TimeDelta {
 }
 
 impl Sportello {
-    /// Composes the e-mail about `booking` for `topic` (with `config`'s names) and writes it into
-    /// the outbox within `tx`, to go at `due` (now, or a reminder's time). Without mail set up,
-    /// nothing is written.
-    pub(super) async fn enqueue_mail(
+    /// Composes the e-mail about `booking` for `topic` (with `config`'s names), to go at `due`
+    /// (now, or a reminder's time). Done before the transaction that writes it, which then only
+    /// inserts a row; `None` without mail set up.
+    pub(super) fn prepare_mail(
         &self,
-        tx: &WriteTx,
         (tenant, config): (TenantId, &TenantConfig),
         booking: &Booking,
         topic: &Topic,
         due: DateTime<Utc>,
-    ) -> Result<(), AppError> {
-        let Some(mail) = &self.mail else { return Ok(()) };
-        let slug = config.slug.as_str();
-        let base = format!("{}/t/{slug}", mail.public_url);
+    ) -> Result<Option<Prepared>, AppError> {
+        let Some(mail) = &self.mail else { return Ok(None) };
+        let base = format!("{}/t/{}", mail.public_url, config.slug);
         let links = match self.link_tokens(tenant, booking) {
             Some((manage, cancel)) => Links {
                 manage: format!("{base}/b/{manage}"),
@@ -73,42 +84,58 @@ impl Sportello {
         };
         let composed =
             mail.composer.compose(config, booking, topic, &links).map_err(|e| AppError::Internal(e.to_string()))?;
-        let sender = sender(&config.branding.display_name, &mail.sender_address);
-        let message_id = format!("<{}.{}@sportello>", uuid::Uuid::new_v4(), topic.code());
-        let now = self.clock.now();
-        let new = NewMessage {
+        Ok(Some(Prepared {
             tenant,
-            booking: Some(booking.id),
             topic: topic.code(),
-            message_id: &message_id,
-            sender: &sender,
-            reply_to: None,
-            recipient: booking.details.citizen.email().as_str(),
-            subject: &composed.subject,
-            text: &composed.text,
-            html: &composed.html,
-            attachment: composed.attachment.as_deref(),
+            message_id: format!("<{}.{}@sportello>", uuid::Uuid::new_v4(), topic.code()),
+            sender: sender(&config.branding.display_name, &mail.sender_address),
+            recipient: booking.details.citizen.email().as_str().to_owned(),
+            composed,
             due,
-            now,
-        };
-        Outbox::enqueue(tx.conn(), new).await?;
-        Ok(())
+        }))
     }
 
-    /// The reminder of a new or moved booking, at the tenant's offset before it; none when that
-    /// time has passed already (a booking made for tomorrow needs none).
-    pub(super) async fn enqueue_reminder(
+    /// A new or moved booking's confirmation (or `topic`) and its reminder, at the tenant's offset
+    /// before it (none when that time has passed: a booking made for tomorrow needs none).
+    pub(super) fn prepare_with_reminder(
         &self,
-        tx: &WriteTx,
-        tenant: &TenantSnapshot,
+        tenant: (TenantId, &TenantConfig),
         booking: &Booking,
-    ) -> Result<(), AppError> {
-        let Some(mail) = &self.mail else { return Ok(()) };
-        let at = booking.start - TimeDelta::hours(i64::from(mail.reminder_hours));
-        if at <= self.clock.now() {
-            return Ok(());
+        topic: &Topic,
+    ) -> Result<Vec<Prepared>, AppError> {
+        let now = self.clock.now();
+        let mut prepared: Vec<Prepared> = self.prepare_mail(tenant, booking, topic, now)?.into_iter().collect();
+        if let Some(mail) = &self.mail {
+            let at = booking.start - TimeDelta::hours(i64::from(mail.reminder_hours));
+            if at > now {
+                prepared.extend(self.prepare_mail(tenant, booking, &Topic::Reminder, at)?);
+            }
         }
-        self.enqueue_mail(tx, (tenant.id, &tenant.config), booking, &Topic::Reminder, at).await
+        Ok(prepared)
+    }
+
+    /// Writes prepared messages about booking `booking` into the outbox within `tx`.
+    pub(super) async fn write_mail(&self, tx: &WriteTx, booking: i32, prepared: &[Prepared]) -> Result<(), AppError> {
+        let now = self.clock.now();
+        for message in prepared {
+            let new = NewMessage {
+                tenant: message.tenant,
+                booking: Some(booking),
+                topic: message.topic,
+                message_id: &message.message_id,
+                sender: &message.sender,
+                reply_to: None,
+                recipient: &message.recipient,
+                subject: &message.composed.subject,
+                text: &message.composed.text,
+                html: &message.composed.html,
+                attachment: message.composed.attachment.as_deref(),
+                due: message.due,
+                now,
+            };
+            Outbox::enqueue(tx.conn(), new).await?;
+        }
+        Ok(())
     }
 
     /// Stops a booking's reminder that has not gone yet (the booking was cancelled or moved).
@@ -142,16 +169,21 @@ impl Sportello {
         })
         .await?;
         let count = claimed.len();
-        futures::stream::iter(claimed)
-            .for_each_concurrent(PARALLEL, |message| async move {
+        // A few sends at a time; each outcome recorded as soon as it is known, one write after
+        // another (SQLite has one writer: concurrent records would only wait for each other).
+        let mut sent = futures::stream::iter(claimed)
+            .map(|message| async move {
                 let outcome = mailer.send(&outgoing(&message)).await;
-                if let Err(error) = self.settle(&message, outcome).await {
-                    // Left in flight: its lease lapses and it is tried again (SMTP may then see it
-                    // twice, with the same Message-ID).
-                    tracing::warn!(message = message.id, %error, "could not record a delivery");
-                }
+                (message, outcome)
             })
-            .await;
+            .buffer_unordered(PARALLEL);
+        while let Some((message, outcome)) = sent.next().await {
+            if let Err(error) = self.settle(&message, outcome).await {
+                // Left in flight: its lease lapses and it is tried again (SMTP may then see it
+                // twice, with the same Message-ID).
+                tracing::warn!(message = message.id, %error, "could not record a delivery");
+            }
+        }
         Ok(count)
     }
 

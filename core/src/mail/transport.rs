@@ -95,7 +95,7 @@ impl SmtpMailer {
     pub fn new(url: &str) -> Result<Self, SendError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| SendError::Permanent(format!("the SMTP URL does not read: {e}")))?
-            .pool_config(PoolConfig::new().max_size(4).idle_timeout(Duration::from_secs(30)))
+            .pool_config(PoolConfig::new().max_size(16).idle_timeout(Duration::from_secs(30)))
             .timeout(Some(Duration::from_secs(20)))
             .build();
         Ok(Self { transport })

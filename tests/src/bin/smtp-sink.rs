@@ -69,6 +69,8 @@ async fn main() -> Result<(), Failure> {
 
 impl Sink {
     async fn serve(&self, stream: TcpStream) -> Result<(), Failure> {
+        // Replies go at once, as a real server's do (no Nagle delay waiting for more to send).
+        stream.set_nodelay(true)?;
         let (read, mut write) = stream.into_split();
         let mut lines = BufReader::new(read);
         write.write_all(b"220 localhost smtp-sink ready\r\n").await?;
