@@ -235,7 +235,44 @@ async fn links_in_the_e_mail_manage_and_cancel(backend: Backend) {
     assert_eq!(press(cancel).await.0, 410);
 }
 
+/// Sends through the real SMTP server, then never returns: a worker that dies between handing a
+/// message to SMTP and recording it.
+struct DiesAfterSending(SmtpMailer);
+
+#[async_trait::async_trait]
+impl sportello::mail::Mailer for DiesAfterSending {
+    async fn send(&self, mail: &sportello::mail::OutgoingMail<'_>) -> Result<(), sportello::mail::SendError> {
+        self.0.send(mail).await?;
+        std::future::pending().await
+    }
+}
+
+/// A worker dies while delivering: its claims lapse after two minutes and another worker sends the
+/// messages again. None is lost; those SMTP had already taken arrive twice, with the same
+/// Message-ID (as much as SMTP allows), and nothing more.
+async fn a_worker_that_dies_loses_nothing(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    for n in 0..5 {
+        book_at(&s, &place(n), &format!("c{n}@example.it"), "it").await;
+    }
+    let dying = DiesAfterSending(SmtpMailer::new(&sink.url()).unwrap());
+    let died = tokio::time::timeout(std::time::Duration::from_secs(2), s.deliver_mail(&dying)).await;
+    assert!(died.is_err(), "the worker never recorded its sends");
+    assert_eq!(sink.messages().len(), 5, "SMTP took them");
+    assert_eq!(s.deliver_mail(&mailer).await, 0, "still claimed by the dead worker");
+    s.clock.advance(TimeDelta::minutes(2) + TimeDelta::seconds(1));
+    assert_eq!(s.deliver_mail(&mailer).await, 5, "the lapsed claims are taken over");
+    let received = sink.messages();
+    let ids: BTreeSet<String> = received.iter().map(|m| m.header("Message-ID").unwrap()).collect();
+    assert_eq!((received.len(), ids.len()), (10, 5), "each twice, under one Message-ID");
+    s.clock.advance(TimeDelta::minutes(10));
+    assert_eq!(s.deliver_mail(&mailer).await, 0, "and then recorded as sent");
+}
+
 on_databases!(
+    a_worker_that_dies_loses_nothing,
     links_in_the_e_mail_manage_and_cancel,
     a_booking_is_confirmed_by_e_mail,
     nothing_is_lost_while_smtp_is_down,
