@@ -193,13 +193,14 @@ impl Sportello {
         let jitter = rand::rng().random_range(-1.0..=1.0);
         patiently(|| async {
             match &outcome {
-                Ok(()) => Outbox::mark_sent(conn, message.id, now).await,
-                Err(SendError::Permanent(reason)) => Outbox::mark_failed(conn, message.id, reason).await,
+                Ok(()) => Outbox::mark_sent(conn, message.claim(), now).await,
+                Err(SendError::Permanent(reason)) => Outbox::mark_failed(conn, message.claim(), reason).await,
                 Err(SendError::Transient(_)) if message.attempts >= MAX_ATTEMPTS => {
-                    Outbox::mark_failed(conn, message.id, "gave up after repeated temporary failures").await
+                    Outbox::mark_failed(conn, message.claim(), "gave up after repeated temporary failures").await
                 }
                 Err(SendError::Transient(reason)) => {
-                    Outbox::mark_retry(conn, message.id, now + retry_delay(message.attempts, jitter), reason).await
+                    let next = now + retry_delay(message.attempts, jitter);
+                    Outbox::mark_retry(conn, message.claim(), next, reason).await
                 }
             }
         })

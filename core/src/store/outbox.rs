@@ -113,6 +113,19 @@ impl TryFrom<Model> for StoredMessage {
     }
 }
 
+/// One claim of a message: its id and the attempt it was claimed for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Claim {
+    pub id: i32,
+    pub attempt: u32,
+}
+
+impl StoredMessage {
+    pub fn claim(&self) -> Claim {
+        Claim { id: self.id, attempt: self.attempts }
+    }
+}
+
 /// How many messages wait, and since when the oldest does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Backlog {
@@ -192,28 +205,29 @@ impl Outbox {
         Ok(claimed)
     }
 
-    pub async fn mark_sent(conn: &impl ConnectionTrait, id: i32, now: DateTime<Utc>) -> Result<(), StoreError> {
-        Self::settle(conn, id, DeliveryState::Sent, None, None, Some(now)).await
+    pub async fn mark_sent(conn: &impl ConnectionTrait, claim: Claim, now: DateTime<Utc>) -> Result<(), StoreError> {
+        Self::settle(conn, claim, DeliveryState::Sent, None, None, Some(now)).await
     }
 
     pub async fn mark_retry(
         conn: &impl ConnectionTrait,
-        id: i32,
+        claim: Claim,
         next: DateTime<Utc>,
         error: &str,
     ) -> Result<(), StoreError> {
-        Self::settle(conn, id, DeliveryState::Retrying, Some(next), Some(error), None).await
+        Self::settle(conn, claim, DeliveryState::Retrying, Some(next), Some(error), None).await
     }
 
-    pub async fn mark_failed(conn: &impl ConnectionTrait, id: i32, error: &str) -> Result<(), StoreError> {
-        Self::settle(conn, id, DeliveryState::Failed, None, Some(error), None).await
+    pub async fn mark_failed(conn: &impl ConnectionTrait, claim: Claim, error: &str) -> Result<(), StoreError> {
+        Self::settle(conn, claim, DeliveryState::Failed, None, Some(error), None).await
     }
 
-    /// Ends a claim: only a message still in flight changes (a lapsed claim taken over by another
-    /// worker is that worker's to settle).
+    /// Ends a claim: only the message still in flight under *this* claim changes. A claim that
+    /// lapsed and was taken over by another worker (its attempt number moved on) is that worker's
+    /// to settle; a message skipped meanwhile (a reminder of a cancelled booking) stays skipped.
     async fn settle(
         conn: &impl ConnectionTrait,
-        id: i32,
+        Claim { id, attempt }: Claim,
         state: DeliveryState,
         next: Option<DateTime<Utc>>,
         error: Option<&str>,
@@ -223,6 +237,7 @@ impl Outbox {
             .col_expr(Column::State, Expr::value(state.code()))
             .col_expr(Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
             .filter(Column::Id.eq(id))
+            .filter(Column::Attempts.eq(i32::try_from(attempt).unwrap_or(i32::MAX)))
             .filter(Column::State.eq(DeliveryState::InFlight.code()));
         if let Some(next) = next {
             update = update.col_expr(Column::NextAttemptAt, Expr::value(next));
@@ -238,14 +253,15 @@ impl Outbox {
     }
 
     /// Stops the messages of `topic` for a booking that have not gone yet (its reminder, when
-    /// the booking is cancelled or moved).
+    /// the booking is cancelled or moved), in flight included: a worker sending one now may still
+    /// get it out, but it is never retried or taken over.
     pub async fn skip_waiting(
         conn: &impl ConnectionTrait,
         tenant: TenantId,
         booking: i32,
         topic: &str,
     ) -> Result<u64, StoreError> {
-        let waiting = [DeliveryState::Queued.code(), DeliveryState::Retrying.code()];
+        let waiting = [DeliveryState::Queued.code(), DeliveryState::Retrying.code(), DeliveryState::InFlight.code()];
         let result = Entity::update_many()
             .col_expr(Column::State, Expr::value(DeliveryState::Skipped.code()))
             .filter(Column::TenantId.eq(tenant.get()))

@@ -271,7 +271,77 @@ async fn a_worker_that_dies_loses_nothing(backend: Backend) {
     assert_eq!(s.deliver_mail(&mailer).await, 0, "and then recorded as sent");
 }
 
+/// Holds every send until let go; then sends through `then`, or reports a temporary failure: a
+/// worker on a slow SMTP server.
+struct Stalled(std::sync::Arc<tokio::sync::Notify>, Option<SmtpMailer>);
+
+#[async_trait::async_trait]
+impl sportello::mail::Mailer for Stalled {
+    async fn send(&self, mail: &sportello::mail::OutgoingMail<'_>) -> Result<(), sportello::mail::SendError> {
+        self.0.notified().await;
+        match &self.1 {
+            Some(then) => then.send(mail).await,
+            None => Err(sportello::mail::SendError::Transient("timed out".into())),
+        }
+    }
+}
+
+/// Starts `mailer`'s worker round in the background, and lets it claim before going on.
+async fn stalled_round(s: &TestServer, mailer: Stalled) -> tokio::task::JoinHandle<usize> {
+    let app = s.app.clone();
+    let round = tokio::spawn(async move { app.deliver_due(&mailer).await.unwrap() });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    round
+}
+
+/// A slow worker's claim lapses and a second worker takes the message over; the first then
+/// reports a failure while the second is still sending. Only the claim in force counts: the
+/// message ends sent, and goes once.
+async fn a_lapsed_claim_is_settled_only_by_its_new_worker(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let sink = SmtpSink::start(SINK, &[]);
+    book_at(&s, &place(0), "slow@example.it", "it").await;
+    let (first, second) =
+        (std::sync::Arc::new(tokio::sync::Notify::new()), std::sync::Arc::new(tokio::sync::Notify::new()));
+    let slow = stalled_round(&s, Stalled(first.clone(), None)).await;
+    s.clock.advance(TimeDelta::minutes(2) + TimeDelta::seconds(1));
+    let takeover = stalled_round(&s, Stalled(second.clone(), Some(SmtpMailer::new(&sink.url()).unwrap()))).await;
+    first.notify_waiters();
+    assert_eq!(slow.await.unwrap(), 1);
+    second.notify_waiters();
+    assert_eq!(takeover.await.unwrap(), 1, "taken over");
+    s.clock.advance(TimeDelta::hours(1));
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    assert_eq!(s.deliver_mail(&mailer).await, 0, "the stale failure did not put it back to retry");
+    assert_eq!(sink.messages().len(), 1);
+}
+
+/// A reminder being sent when its booking is cancelled is never retried or taken over, and does
+/// not hold back the cancellation.
+async fn a_reminder_in_flight_is_dropped_with_its_booking(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    let booking = book_at(&s, "2026-12-10T09:00:00+01:00", "late@example.it", "it").await;
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the confirmation");
+    s.clock.advance(TimeDelta::days(7) + TimeDelta::hours(3));
+    let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+    let slow = stalled_round(&s, Stalled(gate.clone(), None)).await;
+    let url = s.url("prova", &format!("/bookings/{}/cancel", booking["code"].as_str().unwrap()));
+    assert_eq!(s.post(&url, &json!({"email": "late@example.it"})).await.0, 200);
+    gate.notify_waiters();
+    assert_eq!(slow.await.unwrap(), 1, "the reminder was in flight");
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the cancellation goes at once");
+    s.clock.advance(TimeDelta::hours(3));
+    assert_eq!(s.deliver_mail(&mailer).await, 0, "the reminder is not retried");
+    let subjects: Vec<String> = sink.messages().iter().map(|m| m.header("Subject").unwrap()).collect();
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    assert!(subjects[1].starts_with("Appuntamento annullato"), "{subjects:?}");
+}
+
 on_databases!(
+    a_lapsed_claim_is_settled_only_by_its_new_worker,
+    a_reminder_in_flight_is_dropped_with_its_booking,
     a_worker_that_dies_loses_nothing,
     links_in_the_e_mail_manage_and_cancel,
     a_booking_is_confirmed_by_e_mail,
