@@ -212,7 +212,7 @@ impl Manifest {
         let list = self.list("services")?;
         let index = place(list, original, &draft.slug, next)?;
         let table = list.get_mut(index).ok_or(EditError::Missing)?;
-        write_service(table, draft);
+        write_service(table, draft)?;
         let lists = Kept {
             reasons: draft.reasons.is_none(),
             fields: draft.fields.is_none(),
@@ -400,7 +400,7 @@ fn set_unless_default(table: &mut Table, key: &str, new: Value, is_default: bool
     }
 }
 
-fn write_service(table: &mut Table, draft: &ServiceDraft) {
+fn write_service(table: &mut Table, draft: &ServiceDraft) -> Result<(), EditError> {
     set(table, "slug", Some(draft.slug.as_str().into()));
     set(table, "name", Some(localized(&draft.name)));
     set(table, "description", Some(localized(&draft.description)));
@@ -441,10 +441,10 @@ fn write_service(table: &mut Table, draft: &ServiceDraft) {
             set(table, "fields", (!fields.is_empty()).then_some(new));
         }
     }
-    write_plugin(table, &draft.plugin);
+    write_plugin(table, &draft.plugin)
 }
 
-fn write_plugin(table: &mut Table, choice: &PluginChoice) {
+fn write_plugin(table: &mut Table, choice: &PluginChoice) -> Result<(), EditError> {
     match choice {
         PluginChoice::Keep => {}
         PluginChoice::Without => {
@@ -453,7 +453,7 @@ fn write_plugin(table: &mut Table, choice: &PluginChoice) {
         }
         PluginChoice::With { id, config } => {
             set(table, "plugin", Some(id.as_str().into()));
-            let new = inline(config);
+            let new = inline(config)?;
             let current = table.get("plugin_config").cloned().and_then(|item| item.into_value().ok());
             if current.as_ref().is_none_or(|c| !same(c, &new)) {
                 // Inline, in place of any `[services.plugin_config]` table: no header can stray.
@@ -462,12 +462,16 @@ fn write_plugin(table: &mut Table, choice: &PluginChoice) {
             }
         }
     }
+    Ok(())
 }
 
-/// A TOML table as an inline table value.
-fn inline(config: &toml::Table) -> Value {
+/// A TOML table as an inline table value; a table that cannot be written inline is refused, never
+/// saved empty.
+fn inline(config: &toml::Table) -> Result<Value, EditError> {
     let written = toml::Value::Table(config.clone()).to_string();
-    written.parse::<Value>().unwrap_or_else(|_| InlineTable::new().into())
+    written.parse::<Value>().map_err(|e| {
+        EditError::Unreadable(PackError::new(MANIFEST, "plugin_config", format!("cannot be written inline: {e}")))
+    })
 }
 
 fn question(f: &FieldDraft) -> InlineTable {
