@@ -241,15 +241,16 @@ impl Cli {
                     ..Overrides::default()
                 };
                 let settings = Settings::resolve(flags, file);
-                // Applying a pack touches no holds. Bookings it cancels are told by the outbox
-                // of a running server.
-                let mut app = server::application(server::open_store(&settings.database_url).await?, None, None)?
-                    .with_mail(server::mail_setup(&settings, &settings.bind)?);
-                if let Some(keys) = server::link_keys(&settings, false)? {
-                    app = app.with_link_keys(keys);
-                }
                 let policy =
                     StrandPolicy::parse(stranded.as_deref(), cancel_reason.as_deref(), None).map_err(explain)?;
+                // Applying a pack touches no holds. Bookings it cancels are told by the outbox of
+                // a running server, with links signed by the servers' secret to their address.
+                let mut app = server::application(server::open_store(&settings.database_url).await?, None, None)?;
+                if matches!(policy, StrandPolicy::Cancel { .. }) {
+                    app = app
+                        .with_mail(server::mail_setup(&settings, &settings.bind, false)?)
+                        .with_link_keys(server::link_keys(&settings, false)?);
+                }
                 print_report(&app.apply_pack_with(&dir, &policy).await.map_err(explain)?);
                 Ok(())
             }
@@ -285,11 +286,9 @@ async fn serve(settings: Settings, demo: bool, platform_two_factor: bool) -> Res
         .with_platform_two_factor(platform_two_factor);
     let holds = if settings.redis_url.is_some() { "Redis" } else { "this process" };
     tracing::info!(holds, "holds are kept in {holds}");
-    let mut app = app.with_mail(server::mail_setup(&settings, &settings.bind)?);
-    match server::link_keys(&settings, demo)? {
-        Some(keys) => app = app.with_link_keys(keys),
-        None => tracing::warn!("no SPORTELLO_SECRET_KEY: links in e-mails lead to the booking search page"),
-    }
+    let app = app
+        .with_mail(server::mail_setup(&settings, &settings.bind, demo)?)
+        .with_link_keys(server::link_keys(&settings, demo)?);
     if demo {
         let reports = app.apply_all_packs(&settings.tenants_dir).await?;
         for report in &reports {

@@ -33,16 +33,22 @@ pub fn application(
     Ok(Sportello::new(store, holds, PluginHost::new(plugin_cache)?, Arc::new(SystemClock)))
 }
 
-/// How e-mails to citizens are written: links to `public_url` (or the bound address), from the
-/// configured address, reminders two days ahead.
-pub fn mail_setup(settings: &Settings, bind: &str) -> Result<MailSetup, StartError> {
+/// How e-mails to citizens are written: links to `public_url` (which a server outside the demo
+/// must be given: the bound address is rarely what citizens reach), from the configured address,
+/// reminders two days ahead.
+pub fn mail_setup(settings: &Settings, bind: &str, demo: bool) -> Result<MailSetup, StartError> {
     let composer = Composer::new().map_err(|e| StartError::Mail(e.to_string()))?;
-    Ok(MailSetup {
-        composer,
-        public_url: settings.public_url.clone().unwrap_or_else(|| format!("http://{bind}")),
-        sender_address: settings.mail_from.clone(),
-        reminder_hours: 48,
-    })
+    let public_url = match (&settings.public_url, demo) {
+        (Some(url), _) => url.clone(),
+        (None, true) => format!("http://{bind}"),
+        (None, false) => {
+            return Err(StartError::Required(
+                "SPORTELLO_PUBLIC_URL",
+                "the address citizens open the links in e-mails at",
+            ));
+        }
+    };
+    Ok(MailSetup { composer, public_url, sender_address: settings.mail_from.clone(), reminder_hours: 48 })
 }
 
 /// Where the outbox delivers: the SMTP server, or the mailbox folder.
@@ -53,17 +59,22 @@ pub fn mailer(settings: &Settings) -> Result<Arc<dyn Mailer>, StartError> {
     })
 }
 
-/// The secret that signs links in e-mails: the configured one, or (demo only) one kept in
-/// `data/secret.key`; `None` without either.
-pub fn link_keys(settings: &Settings, demo: bool) -> Result<Option<LinkKeys>, StartError> {
+/// The secret that signs links in e-mails and pages: the configured one, or (demo only) one kept
+/// in `data/secret.key`.
+pub fn link_keys(settings: &Settings, demo: bool) -> Result<LinkKeys, StartError> {
     let current = match (&settings.secret_key, demo) {
         (Some(key), _) => key.clone(),
         (None, true) => crate::config::demo_secret(std::path::Path::new(crate::config::DEMO_SECRET_FILE))
             .map_err(|e| StartError::Mail(format!("the demo's link secret: {e}")))?,
-        (None, false) => return Ok(None),
+        (None, false) => {
+            return Err(StartError::Required(
+                "SPORTELLO_SECRET_KEY",
+                "it signs the links in e-mails and pages, the same on every instance (e.g. `openssl rand -hex 32`)",
+            ));
+        }
     };
     let previous = settings.secret_key_previous.as_ref().map(|k| k.as_bytes().to_vec());
-    LinkKeys::new(current.into_bytes(), previous).map(Some).map_err(|e| StartError::Mail(e.to_string()))
+    LinkKeys::new(current.into_bytes(), previous).map_err(|e| StartError::Mail(e.to_string()))
 }
 
 /// Why the application could not be put together.
@@ -75,6 +86,8 @@ pub enum StartError {
     Plugins(#[from] PluginError),
     #[error("e-mail: {0}")]
     Mail(String),
+    #[error("{0} is required outside the demo: {1}")]
+    Required(&'static str, &'static str),
 }
 
 /// A server bound and ready to run; `addr` is known before it starts (port 0 picks a free one).

@@ -201,6 +201,12 @@ impl TestServer {
         read(response).await
     }
 
+    /// `GET /bookings/{code}` of `tenant`, proved by `email` (in the `Booking-Email` header).
+    pub async fn booking(&self, tenant: &str, code: &str, email: &str) -> (u16, serde_json::Value) {
+        let url = self.url(tenant, &format!("/bookings/{code}"));
+        read(self.http.get(url).header("Booking-Email", email).send().await.expect("GET")).await
+    }
+
     pub async fn post(&self, url: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
         let response = self.http.post(url).json(body).send().await.expect("POST");
         read(response).await

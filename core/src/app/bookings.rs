@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::availability::Offer;
-use super::{AppError, Sportello, TenantSnapshot};
+use super::{AppError, BookingProof, Sportello, TenantSnapshot};
 use crate::domain::booking::SummaryLine;
 use crate::domain::slots::{Slot, units_between};
 use crate::domain::{Booking, BookingCode, BookingDetails, BookingStatus, DetailsForm};
@@ -276,25 +276,9 @@ impl Sportello {
         Ok((details, summary))
     }
 
-    /// The booking with `code`, if `email` is the one it was made with. Unknown code and wrong
-    /// e-mail give the same answer, so codes cannot be probed.
-    pub async fn find_booking(
-        &self,
-        tenant_slug: &str,
-        code: &str,
-        email: &str,
-    ) -> Result<(Arc<TenantSnapshot>, Booking), AppError> {
-        let tenant = self.tenant(tenant_slug).await?;
-        let code = BookingCode::parse(code).ok_or(AppError::NotFound("booking"))?;
-        let booking = Bookings::by_code(self.store.reader(), tenant.id, &code).await?;
-        match booking {
-            Some(b) if b.details.citizen.email().matches(email) => Ok((tenant, b)),
-            _ => Err(AppError::NotFound("booking")),
-        }
-    }
-
-    pub async fn cancel(&self, tenant_slug: &str, code: &str, email: &str) -> Result<Changed, AppError> {
-        let (tenant, booking) = self.find_booking(tenant_slug, code, email).await?;
+    /// Cancels a booking its citizen proved to be theirs.
+    pub async fn cancel(&self, tenant_slug: &str, proof: &BookingProof<'_>) -> Result<Changed, AppError> {
+        let (tenant, booking) = self.find_booking(tenant_slug, proof).await?;
         self.cancel_proven(tenant, booking).await
     }
 
@@ -344,12 +328,11 @@ impl Sportello {
     pub async fn reschedule(
         &self,
         tenant_slug: &str,
-        code: &str,
-        email: &str,
+        proof: &BookingProof<'_>,
         hold_id: Uuid,
         hold_token: &HoldToken,
     ) -> Result<Changed, AppError> {
-        let (tenant, booking) = self.find_booking(tenant_slug, code, email).await?;
+        let (tenant, booking) = self.find_booking(tenant_slug, proof).await?;
         let now = self.clock.now();
         ensure_changeable(&booking, now)?;
         let hold = self.owned_hold(&tenant, hold_id, hold_token).await?;

@@ -4,6 +4,8 @@
 //! Nothing personal is in it, so it may stand in a URL. A secret can be rotated: tokens are
 //! signed with the current one and accepted with the current or the previous one.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -52,6 +54,12 @@ impl LinkKeys {
             return Err(ShortSecret);
         }
         Ok(Self { current, previous })
+    }
+
+    /// A random secret for this process alone: links it signs stop working when it ends, so a
+    /// server is always given its own (`server::link_keys`).
+    pub fn ephemeral() -> Self {
+        Self { current: (0..MIN_SECRET_BYTES).map(|_| rand::random::<u8>()).collect(), previous: None }
     }
 
     fn tag(key: &[u8], payload: &str) -> Vec<u8> {
@@ -114,24 +122,19 @@ impl LinkKeys {
 const MANAGE_AFTER_DAYS: i64 = 30;
 
 impl Sportello {
-    /// The manage and cancel links' tokens for a booking, when the server has a link secret.
-    pub(super) fn link_tokens(&self, tenant: TenantId, booking: &Booking) -> Option<(String, Option<String>)> {
-        let keys = self.link_keys.as_ref()?;
-        let manage = keys.sign(
-            tenant,
-            &booking.code,
-            LinkPurpose::Manage,
-            booking.end + chrono::TimeDelta::days(MANAGE_AFTER_DAYS),
-        );
+    /// The manage link's token of a booking, and its one-click cancel link's while it is confirmed.
+    pub(super) fn link_tokens(&self, tenant: TenantId, booking: &Booking) -> (String, Option<String>) {
+        let expires = booking.end + chrono::TimeDelta::days(MANAGE_AFTER_DAYS);
+        let manage = self.link_keys.sign(tenant, &booking.code, LinkPurpose::Manage, expires);
         let cancel = (booking.status == BookingStatus::Confirmed)
-            .then(|| keys.sign(tenant, &booking.code, LinkPurpose::Cancel, booking.start));
-        Some((manage, cancel))
+            .then(|| self.link_keys.sign(tenant, &booking.code, LinkPurpose::Cancel, booking.start));
+        (manage, cancel)
     }
 
-    /// The token of a booking's manage link, for the pages' own links (its calendar entry), so
-    /// that the e-mail address never goes into a URL.
-    pub fn manage_token(&self, tenant: TenantId, booking: &Booking) -> Option<String> {
-        self.link_tokens(tenant, booking).map(|(manage, _)| manage)
+    /// The token of a booking's manage link: what the pages' forms and links and the API carry
+    /// instead of the e-mail address, which never goes into a URL or a page it did not come from.
+    pub fn manage_token(&self, tenant: TenantId, booking: &Booking) -> String {
+        self.link_tokens(tenant, booking).0
     }
 
     /// The booking a link of tenant `slug` names, for `purpose`.
@@ -140,10 +143,9 @@ impl Sportello {
         slug: &str,
         token: &str,
         purpose: LinkPurpose,
-    ) -> Result<(std::sync::Arc<TenantSnapshot>, Booking), AppError> {
-        let keys = self.link_keys.as_ref().ok_or(AppError::LinkInvalid)?;
+    ) -> Result<(Arc<TenantSnapshot>, Booking), AppError> {
         let tenant = self.tenant(slug).await?;
-        let (named, code) = keys.verify(token, purpose, self.clock.now())?;
+        let (named, code) = self.link_keys.verify(token, purpose, self.clock.now())?;
         // A token of another tenant is not valid here.
         if named != tenant.id {
             return Err(AppError::LinkInvalid);
@@ -151,6 +153,48 @@ impl Sportello {
         let booking = Bookings::by_code(self.store.reader(), tenant.id, &code).await?.ok_or(AppError::LinkInvalid)?;
         Ok((tenant, booking))
     }
+
+    /// The booking a citizen proves to be theirs: its code with the e-mail it was made with, or
+    /// with its manage token. An unknown code and a wrong e-mail give the same answer, so codes
+    /// cannot be probed; a token for another booking is not valid for this one.
+    pub async fn find_booking(
+        &self,
+        slug: &str,
+        proof: &BookingProof<'_>,
+    ) -> Result<(Arc<TenantSnapshot>, Booking), AppError> {
+        let code = BookingCode::parse(proof.code).ok_or(AppError::NotFound("booking"))?;
+        match proof.by {
+            ProofBy::Email(email) => {
+                let tenant = self.tenant(slug).await?;
+                match Bookings::by_code(self.store.reader(), tenant.id, &code).await? {
+                    Some(b) if b.details.citizen.email().matches(email) => Ok((tenant, b)),
+                    _ => Err(AppError::NotFound("booking")),
+                }
+            }
+            ProofBy::Token(token) => {
+                let (tenant, booking) = self.booking_by_link(slug, token, LinkPurpose::Manage).await?;
+                if booking.code != code {
+                    return Err(AppError::LinkInvalid);
+                }
+                Ok((tenant, booking))
+            }
+        }
+    }
+}
+
+/// What shows that a booking is the citizen's.
+#[derive(Clone, Copy, Debug)]
+pub struct BookingProof<'a> {
+    pub code: &'a str,
+    pub by: ProofBy<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum ProofBy<'a> {
+    /// The e-mail address the booking was made with.
+    Email(&'a str),
+    /// Its manage token (from an e-mail's link, a page, or the API's answer).
+    Token(&'a str),
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ pub use availability::{Availability, AvailabilityRequest, AvailableDay, Availabl
 pub use bookings::{ConfirmRequest, Confirmed};
 pub use catalog::TenantSnapshot;
 pub use holds::{HoldRequest, PlacedHold};
-pub use links::{LinkKeys, LinkPurpose, MIN_SECRET_BYTES, ShortSecret};
+pub use links::{BookingProof, LinkKeys, LinkPurpose, MIN_SECRET_BYTES, ProofBy, ShortSecret};
 pub use outbox::{MAX_ATTEMPTS, MailSetup, retry_delay, run_worker};
 pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::LookupResult;
@@ -184,8 +184,9 @@ pub struct Sportello {
     platform_two_factor: bool,
     /// How messages to citizens are composed; without it none are written (a bare CLI run).
     mail: Option<Arc<outbox::MailSetup>>,
-    /// The secret that signs the links in e-mails; without it they lead to the search page.
-    link_keys: Option<Arc<links::LinkKeys>>,
+    /// The secret that signs the links in e-mails and pages: the server's, or (until one is
+    /// given) a random one that dies with the process.
+    link_keys: Arc<links::LinkKeys>,
 }
 
 impl Sportello {
@@ -200,7 +201,7 @@ impl Sportello {
             rule_metrics: Arc::new(rule_metrics::RuleMetrics::default()),
             platform_two_factor: false,
             mail: None,
-            link_keys: None,
+            link_keys: Arc::new(links::LinkKeys::ephemeral()),
             clock,
         }
     }
@@ -213,7 +214,7 @@ impl Sportello {
 
     /// Signs the links in e-mails (manage, one-click cancel) with `keys`.
     pub fn with_link_keys(mut self, keys: links::LinkKeys) -> Self {
-        self.link_keys = Some(Arc::new(keys));
+        self.link_keys = Arc::new(keys);
         self
     }
 

@@ -74,13 +74,11 @@ impl Sportello {
     ) -> Result<Option<Prepared>, AppError> {
         let Some(mail) = &self.mail else { return Ok(None) };
         let base = format!("{}/t/{}", mail.public_url, config.slug);
-        let links = match self.link_tokens(tenant, booking) {
-            Some((manage, cancel)) => Links {
-                manage: format!("{base}/b/{manage}"),
-                cancel: cancel.map(|token| format!("{base}/cancel/{token}")),
-                book_again: format!("{base}/"),
-            },
-            None => Links { manage: format!("{base}/booking"), cancel: None, book_again: format!("{base}/") },
+        let (manage, cancel) = self.link_tokens(tenant, booking);
+        let links = Links {
+            manage: format!("{base}/b/{manage}"),
+            cancel: cancel.map(|token| format!("{base}/cancel/{token}")),
+            book_again: format!("{base}/"),
         };
         let composed =
             mail.composer.compose(config, booking, topic, &links).map_err(|e| AppError::Internal(e.to_string()))?;

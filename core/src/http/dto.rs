@@ -281,13 +281,18 @@ impl BookingRequest {
 }
 
 #[derive(Object)]
-pub struct EmailProof {
-    pub email: String,
+pub struct ProofBody {
+    /// The e-mail address the booking was made with…
+    pub email: Option<String>,
+    /// …or its `manage_token`.
+    pub token: Option<String>,
 }
 
 #[derive(Object)]
 pub struct RescheduleRequest {
-    pub email: String,
+    /// The e-mail address the booking was made with, or its `manage_token`.
+    pub email: Option<String>,
+    pub token: Option<String>,
     pub hold_id: String,
     /// The `hold_token` given with the hold.
     pub hold_token: String,
@@ -359,10 +364,13 @@ pub struct BookingView {
     pub summary: Vec<SummaryItem>,
     pub created_at: String,
     pub updated_at: String,
+    /// Proves the booking instead of the e-mail address (`?token=`, or `token` in a body), until 30
+    /// days after it; the citizen's page is `/t/{tenant}/b/{manage_token}`.
+    pub manage_token: String,
 }
 
 impl BookingView {
-    pub fn from(tenant: &TenantSnapshot, b: &Booking) -> Self {
+    pub fn from(tenant: &TenantSnapshot, b: &Booking, manage_token: String) -> Self {
         let config = &tenant.config;
         let tz = b.timezone;
         let locale = b.details.locale;
@@ -403,6 +411,7 @@ impl BookingView {
                 .collect(),
             created_at: b.created_at.with_timezone(&tz).to_rfc3339(),
             updated_at: b.updated_at.with_timezone(&tz).to_rfc3339(),
+            manage_token,
         }
     }
 }

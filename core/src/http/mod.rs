@@ -172,7 +172,7 @@ async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<E::O
     next.call(req).await
 }
 
-/// Logs method, path, status and latency. Never the query string: it may carry an e-mail; nor the
+/// Logs method, path, status and latency. Never the query string: it may carry a booking's token; nor the
 /// secret of an invitation link, which would let whoever reads the log redeem it.
 async fn log_request<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let (method, path, started) = (req.method().clone(), loggable(req.uri().path()), Instant::now());

@@ -10,13 +10,15 @@ use uuid::Uuid;
 
 use super::dto;
 use super::dto::{
-    AvailabilityInfo, BookingRequest, BookingView, EmailProof, HoldCreated, LookupRequest, LookupView, OfficeInfo,
+    AvailabilityInfo, BookingRequest, BookingView, HoldCreated, LookupRequest, LookupView, OfficeInfo, ProofBody,
     RescheduleRequest, ServiceInfo, SummaryItem, TenantInfo,
 };
 use super::problem::ProblemResponse;
-use crate::app::{AppError, AvailabilityRequest, ConfirmRequest, HoldRequest, Sportello};
+use crate::app::{
+    AppError, AvailabilityRequest, BookingProof, ConfirmRequest, HoldRequest, ProofBy, Sportello, TenantSnapshot,
+};
 use crate::calendar::booking_calendar;
-use crate::domain::{FieldErrors, OfferKey};
+use crate::domain::{Booking, FieldErrors, OfferKey};
 use crate::holds::HoldToken;
 use crate::web::client_address;
 
@@ -45,6 +47,10 @@ pub struct HttpOptions {
 }
 
 impl PublicApi {
+    fn view(&self, tenant: &TenantSnapshot, booking: &Booking) -> BookingView {
+        BookingView::from(tenant, booking, self.app.manage_token(tenant.id, booking))
+    }
+
     fn client(&self, request: &poem::Request) -> Option<String> {
         client_address(request, self.options.trust_forwarded_for)
     }
@@ -92,6 +98,22 @@ fn parse_date(field: &str, raw: Option<&str>) -> ApiResult<Option<NaiveDate>> {
             .map_err(|_| invalid(field, "invalid_date", "Use a date like 2026-12-01."))
     })
     .transpose()
+}
+
+/// The proof of a booking: its e-mail address or its manage token, one of the two.
+fn proof<'a>(code: &'a str, email: Option<&'a str>, token: Option<&'a str>) -> ApiResult<BookingProof<'a>> {
+    let by = match (email.map(str::trim).filter(|e| !e.is_empty()), token.map(str::trim).filter(|t| !t.is_empty())) {
+        (Some(email), None) => ProofBy::Email(email),
+        (None, Some(token)) => ProofBy::Token(token),
+        _ => {
+            return Err(invalid(
+                "proof",
+                "proof_required",
+                "Give the booking's e-mail address (the Booking-Email header) or its manage_token, one of the two.",
+            ));
+        }
+    };
+    Ok(BookingProof { code, by })
 }
 
 fn parse_uuid(field: &str, raw: &str) -> ApiResult<Uuid> {
@@ -246,19 +268,22 @@ impl PublicApi {
         };
         let confirmed = self.app.confirm(&tenant, confirm).await?;
         let replayed = confirmed.replayed.then(|| "true".to_owned());
-        Ok(BookingCreated::Created(Json(BookingView::from(&confirmed.tenant, &confirmed.booking)), replayed))
+        Ok(BookingCreated::Created(Json(self.view(&confirmed.tenant, &confirmed.booking)), replayed))
     }
 
-    /// A booking, for whoever knows its code and e-mail address.
+    /// A booking, for whoever knows its code and proves it: the e-mail address it was made with
+    /// in the `Booking-Email` header (never in the URL), or its `manage_token`.
     #[oai(path = "/t/:tenant/bookings/:code", method = "get", tag = "Tag::Booking")]
     async fn booking(
         &self,
         tenant: Path<String>,
         code: Path<String>,
-        email: Query<String>,
+        #[oai(name = "Booking-Email")] email: Header<Option<String>>,
+        token: Query<Option<String>>,
     ) -> ApiResult<Json<BookingView>> {
-        let (tenant, booking) = self.app.find_booking(&tenant, &code, &email).await?;
-        Ok(Json(BookingView::from(&tenant, &booking)))
+        let (tenant, booking) =
+            self.app.find_booking(&tenant, &proof(&code, email.as_deref(), token.as_deref())?).await?;
+        Ok(Json(self.view(&tenant, &booking)))
     }
 
     /// Cancels a booking and frees its place.
@@ -267,10 +292,11 @@ impl PublicApi {
         &self,
         tenant: Path<String>,
         code: Path<String>,
-        body: Json<EmailProof>,
+        body: Json<ProofBody>,
     ) -> ApiResult<Json<BookingView>> {
-        let cancelled = self.app.cancel(&tenant, &code, &body.email).await?;
-        Ok(Json(BookingView::from(&cancelled.tenant, &cancelled.booking)))
+        let proof = proof(&code, body.email.as_deref(), body.token.as_deref())?;
+        let cancelled = self.app.cancel(&tenant, &proof).await?;
+        Ok(Json(self.view(&cancelled.tenant, &cancelled.booking)))
     }
 
     /// Moves a booking to a newly held slot of the same service, office and mode.
@@ -283,19 +309,22 @@ impl PublicApi {
     ) -> ApiResult<Json<BookingView>> {
         let hold_id = parse_uuid("hold_id", &body.hold_id)?;
         let token = parse_token("hold_token", &body.hold_token)?;
-        let moved = self.app.reschedule(&tenant, &code, &body.email, hold_id, &token).await?;
-        Ok(Json(BookingView::from(&moved.tenant, &moved.booking)))
+        let proof = proof(&code, body.email.as_deref(), body.token.as_deref())?;
+        let moved = self.app.reschedule(&tenant, &proof, hold_id, &token).await?;
+        Ok(Json(self.view(&moved.tenant, &moved.booking)))
     }
 
-    /// The booking as a calendar event.
+    /// The booking as a calendar event, with the same proof as the booking.
     #[oai(path = "/t/:tenant/bookings/:code/calendar.ics", method = "get", tag = "Tag::Booking")]
     async fn calendar(
         &self,
         tenant: Path<String>,
         code: Path<String>,
-        email: Query<String>,
+        #[oai(name = "Booking-Email")] email: Header<Option<String>>,
+        token: Query<Option<String>>,
     ) -> ApiResult<CalendarFile> {
-        let (tenant, booking) = self.app.find_booking(&tenant, &code, &email).await?;
+        let (tenant, booking) =
+            self.app.find_booking(&tenant, &proof(&code, email.as_deref(), token.as_deref())?).await?;
         let disposition = format!("attachment; filename=\"{}.ics\"", booking.code.as_str());
         Ok(CalendarFile::Ok(PlainText(booking_calendar(&tenant.config, &booking)), disposition))
     }

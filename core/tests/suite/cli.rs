@@ -57,6 +57,29 @@ fn migrate_and_apply_packs() {
     assert!(stderr.contains("tenant.toml: services[0].horizon_days: must be between 1 and 365"), "{stderr}");
 }
 
+/// Outside the demo a server needs the secret that signs citizens' links and the address they
+/// point to: without them it refuses to start (and says which), instead of sending unusable links.
+#[test]
+fn a_server_without_its_link_secret_refuses_to_start() {
+    let db = temp_db();
+    let serve = |extra: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sportello"));
+        command.current_dir(repo()).args(["--database-url", &db, "serve", "--bind", "127.0.0.1:0"]);
+        for variable in ["SPORTELLO_SECRET_KEY", "SPORTELLO_PUBLIC_URL", "SPORTELLO_DATABASE_URL"] {
+            command.env_remove(variable);
+        }
+        command.envs(extra.iter().copied()).output().expect("run sportello")
+    };
+    let out = serve(&[("SPORTELLO_PUBLIC_URL", "https://prenota.example.it")]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("SPORTELLO_SECRET_KEY is required"), "{}", text(&out.stderr));
+    let out = serve(&[("SPORTELLO_SECRET_KEY", &"k".repeat(32))]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("SPORTELLO_PUBLIC_URL is required"), "{}", text(&out.stderr));
+    let out = serve(&[("SPORTELLO_SECRET_KEY", "short"), ("SPORTELLO_PUBLIC_URL", "https://prenota.example.it")]);
+    assert!(text(&out.stderr).contains("at least 32 bytes"), "{}", text(&out.stderr));
+}
+
 /// A pack exported as an archive applies with `tenant apply`, and gives the same configuration
 /// as its folder: applying the folder afterwards changes nothing.
 #[test]
@@ -161,13 +184,8 @@ fn serve_demo_books_without_logging_personal_data() {
     );
     let (status, body) = http(&addr, "POST", "/api/v1/t/comune-esempio/bookings", Some(&booking));
     assert_eq!(status, 201, "{body}");
-    let code = json_field(&body, "code");
-    let (status, _) = http(
-        &addr,
-        "GET",
-        &format!("/api/v1/t/comune-esempio/bookings/{code}?email=giuseppina.verdissima@example.it"),
-        None,
-    );
+    let (code, token) = (json_field(&body, "code"), json_field(&body, "manage_token"));
+    let (status, _) = http(&addr, "GET", &format!("/api/v1/t/comune-esempio/bookings/{code}?token={token}"), None);
     assert_eq!(status, 200);
     drop(server);
     let logs = logs.join().unwrap();

@@ -733,7 +733,7 @@ pub(super) async fn booked(s: &TestServer, start: &str, email: &str) -> String {
 }
 
 pub(super) async fn status_of(s: &TestServer, code: &str, email: &str) -> String {
-    let (_, booking) = s.get(&s.url(TENANT, &format!("/bookings/{code}?email={email}"))).await;
+    let (_, booking) = s.booking(TENANT, code, email).await;
     booking["status"].as_str().unwrap().to_owned()
 }
 

@@ -211,22 +211,30 @@ async fn booking_lifecycle(backend: Backend) {
     assert_eq!(booking["privacy_notice_version"], "test-1");
     assert_eq!(s.remaining("prova", "visita", "sede", SLOT).await, Some(2));
 
-    let lookup = |code: &str, email: &str| s.url("prova", &format!("/bookings/{code}?email={email}"));
-    let (status, found) = s.get(&lookup(&code.to_lowercase().replace('-', ""), "MARIA.BIANCHI@example.it")).await;
+    let lookup = |code: &str, email: &str| {
+        s.http.get(s.url("prova", &format!("/bookings/{code}"))).header("Booking-Email", email).send()
+    };
+    let (status, found) = s.booking("prova", &code.to_lowercase().replace('-', ""), "MARIA.BIANCHI@example.it").await;
     assert_eq!((status, found["code"].as_str()), (200, Some(code.as_str())));
-    let wrong_email = problem(&s, s.http.get(lookup(&code, "other@example.it")).send().await.unwrap()).await;
-    let unknown_code =
-        problem(&s, s.http.get(lookup("ZZZZ-ZZZZ", "maria.bianchi@example.it")).send().await.unwrap()).await;
-    let malformed = problem(&s, s.http.get(lookup("0", "maria.bianchi@example.it")).send().await.unwrap()).await;
+    let wrong_email = problem(&s, lookup(&code, "other@example.it").await.unwrap()).await;
+    let unknown_code = problem(&s, lookup("ZZZZ-ZZZZ", "maria.bianchi@example.it").await.unwrap()).await;
+    let malformed = problem(&s, lookup("0", "maria.bianchi@example.it").await.unwrap()).await;
     assert_eq!(wrong_email, unknown_code, "no enumeration: the same answer");
     assert_eq!(malformed, unknown_code);
+    // The e-mail never goes in a URL: the old query parameter proves nothing.
+    let (status, body) = s.get(&s.url("prova", &format!("/bookings/{code}?email=maria.bianchi@example.it"))).await;
+    assert_eq!((status, field_errors(&body)), (422, vec!["proof".to_owned()]), "{body}");
+    // The manage token the booking came with proves it too, for this booking only.
+    let token = booking["manage_token"].as_str().unwrap();
+    assert!(!token.contains('@') && !token.contains("maria"), "{token}");
+    let (status, found) = s.get(&s.url("prova", &format!("/bookings/{code}?token={token}"))).await;
+    assert_eq!((status, found["code"].as_str()), (200, Some(code.as_str())));
+    let (status, _) = s.get(&s.url("prova", &format!("/bookings/ZZZZ-ZZZZ?token={token}"))).await;
+    assert_eq!(status, 404, "a token proves only its own booking");
+    let (status, _) = s.get(&s.url("altro", &format!("/bookings/{code}?token={token}"))).await;
+    assert_eq!(status, 404, "nor in another tenant");
 
-    let ics = s
-        .http
-        .get(s.url("prova", &format!("/bookings/{code}/calendar.ics?email=maria.bianchi@example.it")))
-        .send()
-        .await
-        .unwrap();
+    let ics = s.http.get(s.url("prova", &format!("/bookings/{code}/calendar.ics?token={token}"))).send().await.unwrap();
     assert_eq!(ics.status(), 200);
     assert!(ics.headers()["content-type"].to_str().unwrap().starts_with("text/calendar"));
     let ics = ics.text().await.unwrap();
@@ -312,9 +320,8 @@ async fn booking_validation(backend: Backend) {
     with_contact["contact"] = json!("347 000 1111");
     let (status, booking) = s.post(&s.url("prova", "/bookings"), &with_contact).await;
     assert_eq!((status, booking["contact"].as_str()), (201, Some("+393470001111")));
-    let ics_url =
-        s.url("prova", &format!("/bookings/{}/calendar.ics?email=w@example.it", booking["code"].as_str().unwrap()));
-    let ics = s.http.get(ics_url).send().await.unwrap().text().await.unwrap();
+    let ics_url = s.url("prova", &format!("/bookings/{}/calendar.ics", booking["code"].as_str().unwrap()));
+    let ics = s.http.get(ics_url).header("Booking-Email", "w@example.it").send().await.unwrap().text().await.unwrap();
     assert!(ics.contains("LOCATION:Videochiamata WhatsApp"), "{ics}");
 
     let unknown = json!({"hold_id": "2b1ec1d2-0000-4000-8000-000000000000", "hold_token": "a".repeat(64)});
@@ -453,12 +460,12 @@ async fn tenant_isolation(backend: Backend) {
     assert_eq!(s.remaining("prova", "visita", "sede", tuesday).await, None);
     assert_eq!(s.remaining("altro", "visita", "sede", tuesday).await, Some(3), "same slugs, separate capacity");
 
-    let (status, _) = s.get(&s.url("altro", &format!("/bookings/{code}?email=p2@example.it"))).await;
+    let (status, _) = s.booking("altro", &code, "p2@example.it").await;
     assert_eq!(status, 404, "tenant B cannot read tenant A's booking");
     let (status, _) =
         s.post(&s.url("altro", &format!("/bookings/{code}/cancel")), &json!({"email": "p2@example.it"})).await;
     assert_eq!(status, 404, "tenant B cannot cancel tenant A's booking");
-    let (status, still) = s.get(&s.url("prova", &format!("/bookings/{code}?email=p2@example.it"))).await;
+    let (status, still) = s.booking("prova", &code, "p2@example.it").await;
     assert_eq!((status, still["status"].as_str()), (200, Some("confirmed")));
 
     let hold = held(&s, "visita", "sede", "in_person", "2026-12-01T10:00:00+01:00").await;
@@ -490,10 +497,8 @@ async fn dst_week(backend: Backend) {
     assert_eq!((status, booking["start"].as_str()), (201, Some("2027-03-28T08:00:00+02:00")));
     let ics = s
         .http
-        .get(s.url(
-            "prova",
-            &format!("/bookings/{}/calendar.ics?email=dst@example.it", booking["code"].as_str().unwrap()),
-        ))
+        .get(s.url("prova", &format!("/bookings/{}/calendar.ics", booking["code"].as_str().unwrap())))
+        .header("Booking-Email", "dst@example.it")
         .send()
         .await
         .unwrap()

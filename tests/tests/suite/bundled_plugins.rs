@@ -102,8 +102,7 @@ async fn payment_notices_are_checked_before_booking(backend: Backend) {
     ]);
     assert_eq!(booking["summary"], summary);
     let code = booking["code"].as_str().unwrap();
-    let (status, fetched) =
-        s.get(&s.url("cbtoscananord", &format!("/bookings/{code}?email=citizen3@example.it"))).await;
+    let (status, fetched) = s.booking("cbtoscananord", code, "citizen3@example.it").await;
     assert_eq!(status, 200, "{fetched}");
     assert_eq!(fetched["summary"], summary, "the summary is stored with the booking");
     assert_eq!(fetched["answers"]["notice_number"], DEMO_NOTICE);

@@ -243,7 +243,7 @@ async fn concurrent_reschedules(backend: Backend) {
     assert_eq!(tally(&statuses), BTreeMap::from([(200, 3), (409, 9)]), "{}", s.backend);
     let mut moved = 0;
     for (code, email, original) in &bookings {
-        let (_, booking) = s.get(&s.url("prova", &format!("/bookings/{code}?email={email}"))).await;
+        let (_, booking) = s.booking("prova", code, email).await;
         let start = booking["start"].as_str().unwrap();
         assert!(start == SLOT || start == original, "{code}: {start}");
         moved += usize::from(start == SLOT);

@@ -202,7 +202,7 @@ async fn links_in_the_e_mail_manage_and_cancel(backend: Backend) {
     // Opening the cancel link, as a mail scanner does, cancels nothing.
     let (status, asked) = page(cancel.clone()).await;
     assert!(status == 200 && asked.contains(&code), "{asked}");
-    let (_, still) = s.get(&s.url("prova", &format!("/bookings/{code}?email=anna@example.it"))).await;
+    let (_, still) = s.booking("prova", &code, "anna@example.it").await;
     assert_eq!(still["status"], "confirmed");
     // A changed token is not ours.
     let mut forged = cancel.clone();
@@ -211,7 +211,7 @@ async fn links_in_the_e_mail_manage_and_cancel(backend: Backend) {
     assert_eq!(press(forged).await.0, 404);
     let (status, done) = press(cancel.clone()).await;
     assert!(status == 200 && done.contains(&code), "{done}");
-    let (_, gone) = s.get(&s.url("prova", &format!("/bookings/{code}?email=anna@example.it"))).await;
+    let (_, gone) = s.booking("prova", &code, "anna@example.it").await;
     assert_eq!(gone["status"], "cancelled");
     assert_eq!(press(cancel.clone()).await.0, 409, "cancelled once; a replay changes nothing");
     assert_eq!(s.deliver_mail(&mailer).await, 1, "the cancellation is told once");

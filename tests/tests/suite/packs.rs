@@ -66,7 +66,7 @@ async fn removing_a_booked_service_needs_a_choice(backend: Backend) {
     let report = s.app.apply_pack_with(&pack, &StrandPolicy::Keep).await.unwrap();
     assert_eq!(report.version, 2);
     let code = booking["code"].as_str().unwrap();
-    let (_, kept) = s.get(&s.url("prova", &format!("/bookings/{code}?email=keep@example.it"))).await;
+    let (_, kept) = s.booking("prova", code, "keep@example.it").await;
     assert_eq!(kept["status"], "confirmed", "{kept}");
 }
 

@@ -130,7 +130,7 @@ async fn book_without_javascript(backend: Backend) {
     let (status, _, conflict) = post(&client, &confirm_url, &edited).await;
     assert_eq!(status, 409, "{conflict}");
     assert!(conflict.contains("Prenotazione già confermata") && conflict.contains(&code), "{conflict}");
-    let (_, booking) = s.get(&s.url("prova", &format!("/bookings/{code}?email=lucia.verdi@example.it"))).await;
+    let (_, booking) = s.booking("prova", &code, "lucia.verdi@example.it").await;
     assert_eq!(
         (booking["status"].as_str(), booking["start"].as_str()),
         (Some("confirmed"), Some("2026-12-02T08:00:00+01:00"))
@@ -152,10 +152,13 @@ async fn manage_reschedule_and_cancel(backend: Backend) {
     let (status, _, not_found) = post(&client, &manage, &[("code", &code), ("email", "someone@example.it")]).await;
     assert_eq!(status, 404);
     assert!(not_found.contains("Nessuna prenotazione"), "{not_found}");
-    let proof = [("code", code.as_str()), ("email", "lucia.verdi@example.it")];
-    let (status, _, page) = post(&client, &manage, &proof).await;
+    let (status, _, page) = post(&client, &manage, &[("code", &code), ("email", "lucia.verdi@example.it")]).await;
     assert_eq!(status, 200);
     assert!(page.contains("confermata") && page.contains("Sposta l&#x27;appuntamento"), "{page}");
+    // From here the forms carry the booking's manage token: the e-mail is not echoed into the page.
+    assert!(!page.contains("lucia.verdi") && !page.contains("name=\"email\""), "{page}");
+    let token = page.split("name=\"token\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("token");
+    let proof = [("code", code.as_str()), ("token", token)];
 
     // Reschedule to 10:00 the same day: the month's free days, then that day's times.
     let reschedule = format!("{manage}/reschedule");
@@ -169,26 +172,24 @@ async fn manage_reschedule_and_cancel(backend: Backend) {
     let (_, _, choices) = post(&client, &reschedule, &day).await;
     let new_start = "2026-12-02T10:00:00+01:00";
     assert!(choices.contains(&format!("value=\"{new_start}\"")), "{choices}");
-    let (_, _, moved) = post(
-        &client,
-        &reschedule,
-        &[("code", &code), ("email", "lucia.verdi@example.it"), ("confirmed", "yes"), ("start", new_start)],
-    )
-    .await;
+    let (_, _, moved) =
+        post(&client, &reschedule, &[proof[0], proof[1], ("confirmed", "yes"), ("start", new_start)]).await;
     assert!(moved.contains("Appuntamento spostato"), "{moved}");
-    let (_, booking) = s.get(&s.url("prova", &format!("/bookings/{code}?email=lucia.verdi@example.it"))).await;
+    let (_, booking) = s.booking("prova", &code, "lucia.verdi@example.it").await;
     assert_eq!(booking["start"], Value::from(new_start));
 
     // Cancel asks first, then cancels.
     let cancel = format!("{manage}/cancel");
     let (_, _, question) = post(&client, &cancel, &proof).await;
     assert!(question.contains("Vuoi davvero annullare"), "{question}");
-    let (_, booking) = s.get(&s.url("prova", &format!("/bookings/{code}?email=lucia.verdi@example.it"))).await;
+    let (_, booking) = s.booking("prova", &code, "lucia.verdi@example.it").await;
     assert_eq!(booking["status"], "confirmed", "asking is not cancelling");
-    let (_, _, done) =
-        post(&client, &cancel, &[("code", &code), ("email", "lucia.verdi@example.it"), ("confirmed", "yes")]).await;
+    // A token of another booking does not prove this one.
+    let (status, _, _) = post(&client, &cancel, &[("code", "ZZZZ-ZZZZ"), ("token", token), ("confirmed", "yes")]).await;
+    assert_eq!(status, 404);
+    let (_, _, done) = post(&client, &cancel, &[proof[0], proof[1], ("confirmed", "yes")]).await;
     assert!(done.contains("Appuntamento annullato"), "{done}");
-    let (_, booking) = s.get(&s.url("prova", &format!("/bookings/{code}?email=lucia.verdi@example.it"))).await;
+    let (_, booking) = s.booking("prova", &code, "lucia.verdi@example.it").await;
     assert_eq!(booking["status"], "cancelled");
 }
 

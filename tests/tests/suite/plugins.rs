@@ -121,9 +121,7 @@ async fn rules_decide_before_booking(backend: Backend) {
     let (status, booking) = book(&s, "ok", accepted).await;
     assert_eq!(status, 201, "{booking}");
     assert_eq!(booking["summary"], json!([{"label": "Importo", "value": "€ 123,45"}]));
-    let (_, fetched) = s
-        .get(&s.url("regole", &format!("/bookings/{}?email=rule@example.it", booking["code"].as_str().unwrap())))
-        .await;
+    let (_, fetched) = s.booking("regole", booking["code"].as_str().unwrap(), "rule@example.it").await;
     assert_eq!(fetched["summary"][0]["value"], "€ 123,45", "the summary is stored with the booking");
 
     let mut refused = citizen_booking(&Value::Null, "refused@example.it");

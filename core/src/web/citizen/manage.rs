@@ -1,5 +1,5 @@
-//! A booking after it is made: found by code and e-mail (sent in POST bodies, never in a URL),
-//! shown, cancelled or moved.
+//! A booking after it is made: found by code and e-mail (sent in a POST body, never in a URL),
+//! shown, cancelled or moved; the forms after the search carry its manage token, not the e-mail.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::http::StatusCode;
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::month::{MonthWindow, time_choices};
 use super::views::{BookingView, ManageView, RescheduleView};
 use super::{Page, Visit, WebData, mode_key, stop, summary_lines, time};
-use crate::app::{AppError, AvailabilityRequest, HoldRequest};
+use crate::app::{AppError, AvailabilityRequest, BookingProof, HoldRequest, ProofBy};
 use crate::domain::{Booking, Mode};
 use crate::web::Web;
 
@@ -23,8 +23,7 @@ impl Web {
         let service = config
             .service(booking.service.as_str())
             .map_or(booking.service.to_string(), |s| s.name.get(visit.locale).to_owned());
-        let email = booking.details.citizen.email().as_str();
-        let query = serde_urlencoded::to_string([("email", email)]).unwrap_or_default();
+        let token = self.app.manage_token(visit.tenant.id, booking);
         let stamp = |t: DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
         let mode_label = self.render.text(visit.locale, &mode_key(booking.mode), &[]);
         let location = match (booking.mode, office) {
@@ -59,11 +58,8 @@ impl Web {
             contact: booking.details.contact.as_str().map(str::to_owned),
             rule_summary: summary_lines(visit.locale, &booking.summary),
             when: format!("{day} {}–{}", time(booking.start, tz), time(booking.end, tz)),
-            email: email.to_owned(),
-            ics_url: match self.app.manage_token(visit.tenant.id, booking) {
-                Some(token) => format!("/t/{}/b/{token}/calendar.ics", config.slug),
-                None => format!("/api/v1/t/{}/bookings/{}/calendar.ics?{query}", config.slug, booking.code.as_str()),
-            },
+            ics_url: format!("/t/{}/b/{token}/calendar.ics", config.slug),
+            token,
             google_url: format!("https://calendar.google.com/calendar/render?{google}"),
             outlook_url: format!("https://outlook.live.com/calendar/0/deeplink/compose?{outlook}"),
             manage_url: format!("/t/{}/booking", config.slug),
@@ -83,7 +79,7 @@ impl Web {
     }
 
     async fn proven(&self, visit: &Visit, proof: &Proof) -> Page<Booking> {
-        match self.app.find_booking(visit.slug(), &proof.code, &proof.email).await {
+        match self.app.find_booking(visit.slug(), &proof.proof()).await {
             Ok((_, booking)) => Ok(booking),
             Err(AppError::NotFound(_)) => {
                 let view = ManageView {
@@ -112,8 +108,11 @@ pub async fn manage_page(web: WebData<'_>, request: &Request, Path(tenant): Path
 pub struct Proof {
     #[serde(default)]
     code: String,
+    /// Typed into the search form; the pages after it carry the manage `token` instead.
     #[serde(default)]
     email: String,
+    #[serde(default)]
+    token: String,
     #[serde(default)]
     confirmed: Option<String>,
     #[serde(default)]
@@ -123,6 +122,13 @@ pub struct Proof {
     month: Option<String>,
     #[serde(default)]
     day: Option<String>,
+}
+
+impl Proof {
+    fn proof(&self) -> BookingProof<'_> {
+        let by = if self.token.is_empty() { ProofBy::Email(&self.email) } else { ProofBy::Token(&self.token) };
+        BookingProof { code: &self.code, by }
+    }
 }
 
 /// Manage: the booking, with cancel and reschedule.
@@ -150,7 +156,7 @@ pub async fn cancel_booking(
         let view = BookingView { ask_cancel: true, ..web.booking_view(&visit, &booking) };
         return Ok(web.show(&visit, "booking", &view));
     }
-    Ok(match web.app.cancel(&tenant, &proof.code, &proof.email).await {
+    Ok(match web.app.cancel(&tenant, &proof.proof()).await {
         Ok(cancelled) => web.show(&visit, "cancelled", &web.booking_view(&visit, &cancelled.booking)),
         Err(error) => web.failure(&visit, &error, None),
     })
@@ -178,7 +184,7 @@ pub async fn reschedule_booking(
             client: client.as_deref(),
         };
         let moved = match web.app.place_hold(&tenant, asked).await {
-            Ok(placed) => web.app.reschedule(&tenant, &proof.code, &proof.email, placed.hold.id, &placed.token).await,
+            Ok(placed) => web.app.reschedule(&tenant, &proof.proof(), placed.hold.id, &placed.token).await,
             Err(e) => Err(e),
         };
         match moved {
@@ -197,7 +203,7 @@ pub async fn reschedule_booking(
     Ok(reschedule_page(&web, &visit, &tenant, &booking, &proof, error).await)
 }
 
-/// The same month view as step 3, driven by forms: the e-mail that proves the booking travels
+/// The same month view as step 3, driven by forms: the token that proves the booking travels
 /// in POST bodies, never in a URL.
 async fn reschedule_page(
     web: &Web,

@@ -257,7 +257,8 @@ pub struct BookingView {
     pub contact: Option<String>,
     pub rule_summary: Vec<SummaryItem>,
     pub when: String,
-    pub email: String,
+    /// The manage token that the page's forms carry as proof.
+    pub token: String,
     pub ics_url: String,
     pub google_url: String,
     pub outlook_url: String,
