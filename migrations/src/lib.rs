@@ -11,6 +11,7 @@ mod m20261130_000006_cancel_reason;
 mod m20261130_000007_api_keys;
 mod m20261130_000008_two_factor;
 mod m20261130_000009_outbox;
+mod m20261130_000010_booking_revision;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_api_keys::Migration),
             Box::new(m20261130_000008_two_factor::Migration),
             Box::new(m20261130_000009_outbox::Migration),
+            Box::new(m20261130_000010_booking_revision::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ use sportello::app::{Clock, Sportello};
 use sportello::holds::{HoldStore, MemoryHolds, RedisHolds};
 use tokio::sync::oneshot;
 
+pub mod ics;
 pub mod mail;
 pub mod packs;
 pub mod staff;

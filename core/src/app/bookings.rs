@@ -146,6 +146,7 @@ impl Sportello {
                 summary: summary.clone(),
                 created_at: now,
                 updated_at: now,
+                revision: 0,
             };
             let messages =
                 self.prepare_with_reminder((tenant.id, &tenant.config), &provisional, &Topic::Confirmation)?;
@@ -293,7 +294,7 @@ impl Sportello {
         let now = self.clock.now();
         ensure_changeable(&booking, now)?;
         let units = units_between(booking.start, booking.end, tenant.config.grid_minutes);
-        let cancelled = Booking { status: BookingStatus::Cancelled, updated_at: now, ..booking.clone() };
+        let cancelled = Booking { status: BookingStatus::Cancelled, ..booking.changed(now) };
         let topic = Topic::Cancelled { by_office: false, reason: None };
         let message = self.prepare_mail((tenant.id, &tenant.config), &cancelled, &topic, now)?;
         retry(|| async {
@@ -319,8 +320,7 @@ impl Sportello {
         })
         .await?;
         // Answered from what was written: a read after the commit could fail and disguise it.
-        let booking = Booking { status: BookingStatus::Cancelled, updated_at: now, ..booking };
-        Ok(Changed { booking, tenant })
+        Ok(Changed { booking: cancelled, tenant })
     }
 
     /// Moves a booking to the slot of `hold_id` (same service, office and mode), atomically:
@@ -348,7 +348,7 @@ impl Sportello {
         let grid = tenant.config.grid_minutes;
         let (old_units, new_units) = (units_between(booking.start, booking.end, grid), slot.units(grid));
         let office = booking.office.as_str();
-        let moved = Booking { start: slot.start, end: slot.end, updated_at: now, ..booking.clone() };
+        let moved = Booking { start: slot.start, end: slot.end, ..booking.changed(now) };
         let topic = Topic::Rescheduled { previous: booking.start };
         let messages = self.prepare_with_reminder((tenant.id, &tenant.config), &moved, &topic)?;
         let written = retry(|| async {

@@ -80,8 +80,10 @@ impl Sportello {
             cancel: cancel.map(|token| format!("{base}/cancel/{token}")),
             book_again: format!("{base}/"),
         };
-        let composed =
-            mail.composer.compose(config, booking, topic, &links).map_err(|e| AppError::Internal(e.to_string()))?;
+        let composed = mail
+            .composer
+            .compose(config, booking, topic, &links, bare_address(&mail.sender_address))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(Some(Prepared {
             tenant,
             topic: topic.code(),
@@ -230,8 +232,13 @@ where
 }
 
 /// The tenant's name before the platform's sending address.
+/// `noreply@ente.example` of `Prenotazioni <noreply@ente.example>`.
+fn bare_address(address: &str) -> &str {
+    address.rsplit_once('<').map_or(address, |(_, rest)| rest.trim_end_matches('>')).trim()
+}
+
 fn sender(display_name: &str, address: &str) -> String {
-    let bare = address.rsplit_once('<').map_or(address, |(_, rest)| rest.trim_end_matches('>')).trim();
+    let bare = bare_address(address);
     let name: String =
         display_name.chars().filter(|c| !matches!(c, '"' | '\\' | '<' | '>') && !c.is_control()).collect();
     format!("\"{name}\" <{bare}>")

@@ -317,7 +317,7 @@ impl Sportello {
                     let units = units_between(booking.start, booking.end, grid);
                     Ledger::release(tx.conn(), stored.id, booking.office.as_str(), &units).await?;
                     // Composed here, inside the save's transaction: a rare save, not a click day.
-                    let cancelled = Booking { status: BookingStatus::Cancelled, updated_at: now, ..(*booking).clone() };
+                    let cancelled = Booking { status: BookingStatus::Cancelled, ..booking.changed(now) };
                     let message = self.prepare_mail((stored.id, names), &cancelled, &topic, now)?;
                     self.write_mail(tx, booking.id, message.as_slice()).await?;
                     self.drop_reminder_of(tx, stored.id, booking.id).await?;

@@ -215,11 +215,18 @@ pub struct Booking {
     pub summary: Vec<SummaryLine>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How many times it changed since it was made (moved, cancelled).
+    pub revision: u32,
 }
 
 const MAX_NAME_CHARS: usize = 100;
 
 impl Booking {
+    /// The booking as it is after a change at `now`.
+    pub fn changed(&self, now: DateTime<Utc>) -> Self {
+        Self { updated_at: now, revision: self.revision.saturating_add(1), ..self.clone() }
+    }
+
     /// The service, office and mode booked.
     pub fn offer(&self) -> super::OfferKey {
         super::OfferKey { service: self.service.clone(), office: self.office.clone(), mode: self.mode }

@@ -17,7 +17,7 @@ use super::problem::ProblemResponse;
 use crate::app::{
     AppError, AvailabilityRequest, BookingProof, ConfirmRequest, HoldRequest, ProofBy, Sportello, TenantSnapshot,
 };
-use crate::calendar::booking_calendar;
+use crate::calendar::{CalendarUse, booking_calendar};
 use crate::domain::{Booking, FieldErrors, OfferKey};
 use crate::holds::HoldToken;
 use crate::web::client_address;
@@ -326,6 +326,6 @@ impl PublicApi {
         let (tenant, booking) =
             self.app.find_booking(&tenant, &proof(&code, email.as_deref(), token.as_deref())?).await?;
         let disposition = format!("attachment; filename=\"{}.ics\"", booking.code.as_str());
-        Ok(CalendarFile::Ok(PlainText(booking_calendar(&tenant.config, &booking)), disposition))
+        Ok(CalendarFile::Ok(PlainText(booking_calendar(&tenant.config, &booking, CalendarUse::Download)), disposition))
     }
 }

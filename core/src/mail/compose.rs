@@ -6,6 +6,7 @@ use chrono::{DateTime, Datelike, Utc};
 use handlebars::Handlebars;
 use serde::Serialize;
 
+use crate::calendar::{CalendarUse, booking_calendar};
 use crate::domain::{Booking, Locale, Mode, ModeContact, TenantConfig};
 use crate::i18n::{TranslationError, Translations};
 
@@ -131,6 +132,7 @@ impl Composer {
         booking: &Booking,
         topic: &Topic,
         links: &Links,
+        organizer: &str,
     ) -> Result<Composed, ComposeError> {
         let locale = booking.details.locale;
         let t = |key: &str, args: &[(&str, String)]| self.strings.get(locale, key, args);
@@ -192,7 +194,7 @@ impl Composer {
         };
         let html = self.html.render("message", &view).map_err(|e| ComposeError("html", e.to_string()))?;
         let text = self.text.render("message", &view).map_err(|e| ComposeError("text", e.to_string()))?;
-        let attachment = Some(crate::calendar::booking_calendar(tenant, booking));
+        let attachment = Some(booking_calendar(tenant, booking, CalendarUse::Invitation { organizer }));
         Ok(Composed { subject, text, html, attachment })
     }
 

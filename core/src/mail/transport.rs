@@ -74,7 +74,14 @@ pub fn build(mail: &OutgoingMail<'_>) -> Result<Message, SendError> {
     let alternative = MultiPart::alternative_plain_html(mail.text.to_owned(), mail.html.to_owned());
     let body = match mail.attachment {
         Some(ics) => {
-            let calendar = ContentType::parse("text/calendar; charset=utf-8")
+            // Mail clients offer an invitation's buttons only when the part names its method.
+            let method = ics
+                .lines()
+                .find_map(|line| line.strip_prefix("METHOD:"))
+                .filter(|m| m.chars().all(|c| c.is_ascii_alphabetic()))
+                .map(|m| format!("; method={m}"))
+                .unwrap_or_default();
+            let calendar = ContentType::parse(&format!("text/calendar; charset=utf-8{method}"))
                 .map_err(|e| SendError::Permanent(format!("calendar type: {e}")))?;
             MultiPart::mixed()
                 .multipart(alternative)

@@ -95,6 +95,7 @@ impl Bookings {
             summary: Set(summary_json(new.summary)),
             created_at: Set(new.now),
             updated_at: Set(new.now),
+            revision: Set(0),
             ..Default::default()
         };
         to_domain(model.insert(conn).await?)
@@ -131,6 +132,7 @@ impl Bookings {
         let result = Entity::update_many()
             .col_expr(Column::Status, to.code().into())
             .col_expr(Column::UpdatedAt, now.into())
+            .col_expr(Column::Revision, Expr::col(Column::Revision).add(1))
             .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Id.eq(id))
             .filter(Column::Status.eq(from.code()))
@@ -153,6 +155,7 @@ impl Bookings {
             .col_expr(Column::StartsAt, start.into())
             .col_expr(Column::EndsAt, end.into())
             .col_expr(Column::UpdatedAt, now.into())
+            .col_expr(Column::Revision, Expr::col(Column::Revision).add(1))
             .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Id.eq(id))
             .filter(Column::Status.eq(BookingStatus::Confirmed.code()))
@@ -193,6 +196,7 @@ impl Bookings {
             .col_expr(Column::Status, BookingStatus::Cancelled.code().into())
             .col_expr(Column::CancelReason, reason.into())
             .col_expr(Column::UpdatedAt, now.into())
+            .col_expr(Column::Revision, Expr::col(Column::Revision).add(1))
             .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Id.eq(id))
             .filter(Column::Status.eq(BookingStatus::Confirmed.code()))
@@ -339,5 +343,6 @@ fn to_domain(m: booking::Model) -> Result<Booking, StoreError> {
         summary: summary_from_json(m.summary.as_deref()),
         created_at: m.created_at,
         updated_at: m.updated_at,
+        revision: u32::try_from(m.revision).map_err(|_| corrupt("revision", &m.revision.to_string()))?,
     })
 }

@@ -240,8 +240,9 @@ async fn booking_lifecycle(backend: Backend) {
     let ics = ics.text().await.unwrap();
     assert!(
         ics.contains("BEGIN:VEVENT")
-            && ics.contains("DTSTART:20261202T070000Z")
-            && ics.contains("DTEND:20261202T073000Z"),
+            && ics.contains("DTSTART;TZID=Europe/Rome:20261202T080000")
+            && ics.contains("DTEND;TZID=Europe/Rome:20261202T083000")
+            && ics.contains("SEQUENCE:0"),
         "{ics}"
     );
     assert!(ics.contains(&format!("UID:{}@prova.sportello", code.replace('-', ""))), "{ics}");
@@ -505,7 +506,14 @@ async fn dst_week(backend: Backend) {
         .text()
         .await
         .unwrap();
-    assert!(ics.contains("DTSTART:20270328T060000Z"), "{ics}");
+    // The wall time with the office's zone, which another parser resolves to the right instant
+    // on the day the clocks change.
+    assert!(ics.contains("DTSTART;TZID=Europe/Rome:20270328T080000"), "{ics}");
+    if let Some(read) = sportello_tests::ics::read_calendar(&ics) {
+        assert_eq!(read["method"], "PUBLISH");
+        assert_eq!(read["events"][0]["start"], "2027-03-28T06:00:00Z", "{read}");
+        assert_eq!(read["events"][0]["end"], "2027-03-28T06:30:00Z", "{read}");
+    }
     assert_eq!(
         s.remaining("prova", "visita", "sede", "2027-03-27T08:00:00+01:00").await,
         Some(3),

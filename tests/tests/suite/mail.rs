@@ -81,6 +81,59 @@ async fn a_booking_is_confirmed_by_e_mail(backend: Backend) {
     assert!(subjects[2].starts_with("Appuntamento annullato"), "{subjects:?}");
 }
 
+/// The calendar entry in each e-mail, read by another parser: an invitation from the body to the
+/// citizen at the office's wall time with its VTIMEZONE, replaced on a move (SEQUENCE 1) and
+/// withdrawn on cancellation (METHOD:CANCEL, SEQUENCE 2), always under one UID.
+async fn calendar_entries_follow_the_booking(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    let booking = book_at(&s, "2026-12-02T09:00:00+01:00", "maria@example.it", "it").await;
+    let (code, token) = (booking["code"].as_str().unwrap(), booking["manage_token"].as_str().unwrap());
+    let (status, hold) = s.hold("prova", "visita", "sede", "in_person", "2026-12-03T10:30:00+01:00").await;
+    assert_eq!(status, 201, "{hold}");
+    let moved = json!({"token": token, "hold_id": hold["hold_id"], "hold_token": hold["hold_token"]});
+    let (status, body) = s.post(&s.url("prova", &format!("/bookings/{code}/reschedule")), &moved).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = s.post(&s.url("prova", &format!("/bookings/{code}/cancel")), &json!({"token": token})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(s.deliver_mail(&mailer).await, 3);
+
+    let mut entries = Vec::new();
+    for mail in sink.messages() {
+        let ics = mail.part("text/calendar").expect("a calendar entry");
+        let Some(read) = sportello_tests::ics::read_calendar(&ics) else { return };
+        let method = read["method"].as_str().unwrap().to_owned();
+        let part_type = mail
+            .parsed()
+            .subparts
+            .iter()
+            .find(|p| p.ctype.mimetype == "text/calendar")
+            .map(|p| p.ctype.params.get("method").cloned());
+        assert_eq!(part_type, Some(Some(method.clone())), "the MIME part names the method");
+        assert_eq!(read["timezones"], json!(["Europe/Rome"]));
+        entries.push((method, read["events"][0].clone()));
+    }
+    let uid = format!("{}@prova.sportello", code.replace('-', ""));
+    let expected = [
+        ("REQUEST", 0, "CONFIRMED", "2026-12-02T08:00:00Z", "2026-12-02T08:30:00Z"),
+        ("REQUEST", 1, "CONFIRMED", "2026-12-03T09:30:00Z", "2026-12-03T10:00:00Z"),
+        ("CANCEL", 2, "CANCELLED", "2026-12-03T09:30:00Z", "2026-12-03T10:00:00Z"),
+    ];
+    for ((method, event), (want_method, sequence, status, start, end)) in entries.iter().zip(expected) {
+        assert_eq!(method, want_method, "{event}");
+        assert_eq!(
+            (event["uid"].as_str(), event["sequence"].as_u64(), event["status"].as_str()),
+            (Some(uid.as_str()), Some(sequence), Some(status)),
+            "{event}"
+        );
+        assert_eq!((event["start"].as_str(), event["end"].as_str()), (Some(start), Some(end)), "{event}");
+        assert_eq!(event["tzid"], "Europe/Rome");
+        assert_eq!(event["organizer"], "mailto:noreply@sportello.test");
+        assert_eq!(event["attendee"], "mailto:maria@example.it");
+    }
+}
+
 /// The SMTP server is down while 50 bookings are made: every confirmation waits and is retried,
 /// and once the server is back each arrives exactly once.
 async fn nothing_is_lost_while_smtp_is_down(backend: Backend) {
@@ -340,6 +393,7 @@ async fn a_reminder_in_flight_is_dropped_with_its_booking(backend: Backend) {
 }
 
 on_databases!(
+    calendar_entries_follow_the_booking,
     a_lapsed_claim_is_settled_only_by_its_new_worker,
     a_reminder_in_flight_is_dropped_with_its_booking,
     a_worker_that_dies_loses_nothing,

@@ -30,6 +30,8 @@ pub struct Model {
     pub summary: Option<String>,
     /// Why the public body cancelled it, when it did.
     pub cancel_reason: Option<String>,
+    /// How many times it changed since it was made (the calendar's `SEQUENCE`).
+    pub revision: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -9,6 +9,7 @@ use poem::{Request, Response, handler};
 use super::views::BookingView;
 use super::{Page, Visit, WebData, stop};
 use crate::app::{AppError, LinkPurpose};
+use crate::calendar::{CalendarUse, booking_calendar};
 use crate::domain::Booking;
 use crate::web::Web;
 
@@ -49,7 +50,7 @@ pub async fn linked_calendar(
     Path((tenant, token)): Path<(String, String)>,
 ) -> Page {
     let (visit, booking) = web.linked(request, &tenant, &token, LinkPurpose::Manage).await?;
-    let ics = crate::calendar::booking_calendar(&visit.tenant.config, &booking);
+    let ics = booking_calendar(&visit.tenant.config, &booking, CalendarUse::Download);
     Ok(Response::builder()
         .content_type("text/calendar; charset=utf-8")
         .header("Content-Disposition", format!("attachment; filename=\"{}.ics\"", booking.code.as_str()))
