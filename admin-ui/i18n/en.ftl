@@ -330,3 +330,15 @@ admin-question-min = At least (characters)
 admin-question-max = At most (characters)
 admin-question-required = An answer is required
 admin-password-again = Password again
+
+admin-mail = E-mails to citizens
+admin-sender-name = Sender name
+admin-sender-name-help = Shown as the sender of every e-mail. Empty: the name on the pages.
+admin-sender-address = Sender address
+admin-sender-address-help = Used only if the platform may send for its domain; otherwise e-mails come from the platform's address.
+admin-reply-to = Reply-to address
+admin-reply-to-help = Where citizens' replies go, e.g. your front office. Empty: replies are not expected.
+admin-reminder-hours = Reminder, hours before the appointment
+admin-reminder-hours-help = Empty: 48 hours. 0 sends no reminder; at most 336 (two weeks).
+admin-bring = What to bring
+admin-bring-help = Said in the e-mails, e.g. "an identity document and the notice to pay". Empty: nothing.

@@ -330,3 +330,15 @@ admin-question-min = Almeno (caratteri)
 admin-question-max = Al massimo (caratteri)
 admin-question-required = La risposta è obbligatoria
 admin-password-again = Ripeti la password
+
+admin-mail = E-mail ai cittadini
+admin-sender-name = Nome del mittente
+admin-sender-name-help = Appare come mittente di ogni e-mail. Vuoto: il nome mostrato nelle pagine.
+admin-sender-address = Indirizzo del mittente
+admin-sender-address-help = Usato solo se la piattaforma può inviare per il suo dominio; altrimenti le e-mail partono dall'indirizzo della piattaforma.
+admin-reply-to = Indirizzo per le risposte
+admin-reply-to-help = Dove arrivano le risposte dei cittadini, ad esempio l'URP. Vuoto: non si attendono risposte.
+admin-reminder-hours = Promemoria, ore prima dell'appuntamento
+admin-reminder-hours-help = Vuoto: 48 ore. 0 non invia promemoria; al massimo 336 (due settimane).
+admin-bring = Cosa portare
+admin-bring-help = Indicato nelle e-mail, ad esempio «un documento di identità e l'avviso di pagamento». Vuoto: nulla.

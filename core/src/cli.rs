@@ -129,6 +129,10 @@ struct MailArgs {
     /// The address e-mails come from; each public body's name goes before it.
     #[arg(long, env = "SPORTELLO_MAIL_FROM")]
     mail_from: Option<String>,
+    /// Domains the SMTP relay may send for (SPF, DKIM), comma-separated: a tenant's own sender
+    /// address in one of them is used; any other falls back to --mail-from.
+    #[arg(long, env = "SPORTELLO_MAIL_SENDER_DOMAINS", value_delimiter = ',')]
+    mail_sender_domains: Option<Vec<String>>,
     /// The pages' public address for links in e-mails, e.g. https://prenota.example.it.
     #[arg(long, env = "SPORTELLO_PUBLIC_URL")]
     public_url: Option<String>,
@@ -218,6 +222,7 @@ impl Cli {
                     smtp_url: mail.smtp_url,
                     mail_dir: mail.mail_dir,
                     mail_from: mail.mail_from,
+                    mail_sender_domains: mail.mail_sender_domains,
                     public_url: mail.public_url,
                     secret_key: mail.secret_key,
                     secret_key_previous: mail.secret_key_previous,
@@ -235,6 +240,7 @@ impl Cli {
                 let flags = Overrides {
                     database_url: self.database_url,
                     mail_from: mail.mail_from,
+                    mail_sender_domains: mail.mail_sender_domains,
                     public_url: mail.public_url,
                     secret_key: mail.secret_key,
                     secret_key_previous: mail.secret_key_previous,

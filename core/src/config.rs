@@ -30,6 +30,7 @@ pub struct FileConfig {
     pub smtp_url: Option<String>,
     pub mail_dir: Option<PathBuf>,
     pub mail_from: Option<String>,
+    pub mail_sender_domains: Option<Vec<String>>,
     pub public_url: Option<String>,
     pub secret_key: Option<String>,
     pub secret_key_previous: Option<String>,
@@ -89,6 +90,8 @@ pub struct Settings {
     pub mail_dir: PathBuf,
     /// The address e-mails come from (each tenant's name goes before it).
     pub mail_from: String,
+    /// Domains a tenant's own sender address may be in (the relay may send for them).
+    pub mail_sender_domains: Vec<String>,
     /// The pages' public address, for the links in e-mails; by default the bound address.
     pub public_url: Option<String>,
     /// Signs the links in e-mails (at least 32 characters); the previous one is still accepted.
@@ -111,6 +114,7 @@ pub struct Overrides {
     pub smtp_url: Option<String>,
     pub mail_dir: Option<PathBuf>,
     pub mail_from: Option<String>,
+    pub mail_sender_domains: Option<Vec<String>>,
     pub public_url: Option<String>,
     pub secret_key: Option<String>,
     pub secret_key_previous: Option<String>,
@@ -130,6 +134,14 @@ impl Settings {
             smtp_url: flags.smtp_url.or(file.smtp_url).filter(|u| !u.trim().is_empty()),
             mail_dir: flags.mail_dir.or(file.mail_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_MAIL_DIR)),
             mail_from: flags.mail_from.or(file.mail_from).unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
+            mail_sender_domains: flags
+                .mail_sender_domains
+                .or(file.mail_sender_domains)
+                .unwrap_or_default()
+                .iter()
+                .map(|d| d.trim().to_ascii_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect(),
             public_url: flags
                 .public_url
                 .or(file.public_url)
@@ -159,6 +171,7 @@ mod tests {
             smtp_url: None,
             mail_dir: None,
             mail_from: Some("Comune <noreply@comune.example>".into()),
+            mail_sender_domains: Some(vec![" Comune.Example ".into(), "".into()]),
             public_url: Some("https://prenota.example.it/".into()),
             secret_key: None,
             secret_key_previous: None,
@@ -171,6 +184,7 @@ mod tests {
         assert_eq!(settings.redis_url.as_deref(), Some("redis://cache"));
         assert!(settings.trust_forwarded_for && !settings.plain_http);
         assert_eq!(settings.public_url.as_deref(), Some("https://prenota.example.it"));
+        assert_eq!(settings.mail_sender_domains, ["comune.example"]);
         assert_eq!((settings.smtp_url, settings.mail_dir), (None, PathBuf::from(DEFAULT_MAIL_DIR)));
         let defaults = Settings::resolve(Overrides::default(), FileConfig::default());
         assert_eq!((defaults.database_url.as_str(), defaults.redis_url), (DEFAULT_DATABASE_URL, None));

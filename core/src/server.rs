@@ -34,8 +34,8 @@ pub fn application(
 }
 
 /// How e-mails to citizens are written: links to `public_url` (which a server outside the demo
-/// must be given: the bound address is rarely what citizens reach), from the configured address,
-/// reminders two days ahead.
+/// must be given: the bound address is rarely what citizens reach), from the configured address
+/// or a tenant's own in the domains the platform may send for.
 pub fn mail_setup(settings: &Settings, bind: &str, demo: bool) -> Result<MailSetup, StartError> {
     let composer = Composer::new().map_err(|e| StartError::Mail(e.to_string()))?;
     let public_url = match (&settings.public_url, demo) {
@@ -48,7 +48,12 @@ pub fn mail_setup(settings: &Settings, bind: &str, demo: bool) -> Result<MailSet
             ));
         }
     };
-    Ok(MailSetup { composer, public_url, sender_address: settings.mail_from.clone(), reminder_hours: 48 })
+    Ok(MailSetup {
+        composer,
+        public_url,
+        sender_address: settings.mail_from.clone(),
+        sender_domains: settings.mail_sender_domains.clone(),
+    })
 }
 
 /// Where the outbox delivers: the SMTP server, or the mailbox folder.

@@ -12,6 +12,7 @@ pub struct Pack {
     color: String,
     settings: Vec<String>,
     limits: Option<[u32; 3]>,
+    mail: Vec<String>,
     plugins: Vec<String>,
     services: Vec<Service>,
     offices: Vec<Office>,
@@ -47,6 +48,7 @@ impl Pack {
             color: "#123456".to_owned(),
             settings: Vec::new(),
             limits: None,
+            mail: Vec::new(),
             plugins: Vec::new(),
             services: Vec::new(),
             offices: Vec::new(),
@@ -72,6 +74,12 @@ impl Pack {
     /// The anti-hoarding limits: live holds per client, holds and bookings per minute (0: none).
     pub fn limits(mut self, holds_per_client: u32, holds_per_minute: u32, bookings_per_minute: u32) -> Self {
         self.limits = Some([holds_per_client, holds_per_minute, bookings_per_minute]);
+        self
+    }
+
+    /// How its e-mails go out: lines of `[mail]` (`reply_to = "urp@ente.test"`).
+    pub fn mail(mut self, lines: &[&str]) -> Self {
+        self.mail = lines.iter().map(|l| (*l).to_owned()).collect();
         self
     }
 
@@ -127,6 +135,9 @@ impl Pack {
                 text,
                 "[limits]\nholds_per_client = {per_client}\nholds_per_minute = {holds}\nbookings_per_minute = {bookings}"
             );
+        }
+        if !self.mail.is_empty() {
+            let _ = writeln!(text, "[mail]\n{}", self.mail.join("\n"));
         }
         self.plugins.iter().for_each(|p| text.push_str(p));
         for service in &self.services {

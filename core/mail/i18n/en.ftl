@@ -16,6 +16,7 @@ mail-reason = Reason: { $reason }
 mail-book-again = Book a new appointment
 mail-code = Code
 mail-service = Service
+mail-bring = What to bring
 mail-when = When
 mail-where = Where
 mail-how = How

@@ -16,6 +16,7 @@ mail-reason = Motivo: { $reason }
 mail-book-again = Prenota un nuovo appuntamento
 mail-code = Codice
 mail-service = Servizio
+mail-bring = Cosa portare
 mail-when = Quando
 mail-where = Dove
 mail-how = Come

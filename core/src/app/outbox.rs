@@ -24,8 +24,25 @@ pub struct MailSetup {
     pub public_url: String,
     /// `Name <address>` or an address; a tenant's display name goes before the address.
     pub sender_address: String,
-    /// Hours before the appointment the reminder goes, unless the tenant says otherwise.
-    pub reminder_hours: u32,
+    /// Domains the platform may send for (its relay is in their SPF and signs for them): a
+    /// tenant's own sender address is used only in one of these, lower-case.
+    pub sender_domains: Vec<String>,
+}
+
+impl MailSetup {
+    /// The bare address e-mails of `config` come from: its own where the platform may send for its
+    /// domain, else the platform's.
+    pub fn sender_for<'a>(&'a self, config: &'a TenantConfig) -> &'a str {
+        match &config.mail.sender_address {
+            Some(own) if self.may_send_as(own.as_str()) => own.as_str(),
+            _ => bare_address(&self.sender_address),
+        }
+    }
+
+    pub fn may_send_as(&self, address: &str) -> bool {
+        let domain = address.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
+        domain.is_some_and(|d| self.sender_domains.contains(&d))
+    }
 }
 
 /// A message composed, waiting for the transaction of its change.
@@ -34,6 +51,7 @@ pub(super) struct Prepared {
     topic: &'static str,
     message_id: String,
     sender: String,
+    reply_to: Option<String>,
     recipient: String,
     composed: Composed,
     due: DateTime<Utc>,
@@ -80,15 +98,18 @@ impl Sportello {
             cancel: cancel.map(|token| format!("{base}/cancel/{token}")),
             book_again: format!("{base}/"),
         };
+        let address = mail.sender_for(config);
         let composed = mail
             .composer
-            .compose(config, booking, topic, &links, bare_address(&mail.sender_address))
+            .compose(config, booking, topic, &links, address)
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        let name = config.mail.sender_name.as_deref().unwrap_or(&config.branding.display_name);
         Ok(Some(Prepared {
             tenant,
             topic: topic.code(),
             message_id: format!("<{}.{}@sportello>", uuid::Uuid::new_v4(), topic.code()),
-            sender: sender(&config.branding.display_name, &mail.sender_address),
+            sender: sender(name, address),
+            reply_to: config.mail.reply_to.as_ref().map(|a| a.as_str().to_owned()),
             recipient: booking.details.citizen.email().as_str().to_owned(),
             composed,
             due,
@@ -105,11 +126,10 @@ impl Sportello {
     ) -> Result<Vec<Prepared>, AppError> {
         let now = self.clock.now();
         let mut prepared: Vec<Prepared> = self.prepare_mail(tenant, booking, topic, now)?.into_iter().collect();
-        if let Some(mail) = &self.mail {
-            let at = booking.start - TimeDelta::hours(i64::from(mail.reminder_hours));
-            if at > now {
-                prepared.extend(self.prepare_mail(tenant, booking, &Topic::Reminder, at)?);
-            }
+        let hours = tenant.1.mail.reminder_hours;
+        let at = booking.start - TimeDelta::hours(i64::from(hours));
+        if hours > 0 && at > now {
+            prepared.extend(self.prepare_mail(tenant, booking, &Topic::Reminder, at)?);
         }
         Ok(prepared)
     }
@@ -124,7 +144,7 @@ impl Sportello {
                 topic: message.topic,
                 message_id: &message.message_id,
                 sender: &message.sender,
-                reply_to: None,
+                reply_to: message.reply_to.as_deref(),
                 recipient: &message.recipient,
                 subject: &message.composed.subject,
                 text: &message.composed.text,

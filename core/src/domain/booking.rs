@@ -425,6 +425,7 @@ mod tests {
             }],
             reasons: vec![Reason { key: "info".into(), label: text("Informazioni") }],
             active: true,
+            bring: None,
             max_active_bookings_per_person: None,
             plugin: None,
         }

@@ -3,6 +3,7 @@
 
 use chrono_tz::Tz;
 
+use super::contact::Email;
 use super::mode::Mode;
 use super::schedule::{Closure, HolidayPolicy, WeeklyHours};
 use super::text::{Locale, Localized, Slug};
@@ -23,6 +24,8 @@ pub struct TenantConfig {
     /// The privacy notice's text, when the body writes it here rather than only linking to it.
     pub privacy_notice: Option<Localized>,
     pub limits: Limits,
+    /// How its e-mails to citizens go out.
+    pub mail: MailSettings,
     /// Its staff must sign in with a second factor to work on its pages and API.
     pub require_two_factor: bool,
     /// WebAssembly plugins the pack brings, bound to services by id.
@@ -31,6 +34,30 @@ pub struct TenantConfig {
     pub datasets: Vec<(Slug, String)>,
     pub services: Vec<Service>,
     pub offices: Vec<Office>,
+}
+
+/// How a body's e-mails to citizens go out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailSettings {
+    /// The name in `From`; the body's display name when unset.
+    pub sender_name: Option<String>,
+    /// Its own `From` address, used only where the platform may send for its domain (SPF, DKIM).
+    pub sender_address: Option<Email>,
+    /// Where citizens' replies go (its front office), since the sender takes none.
+    pub reply_to: Option<Email>,
+    /// How many hours before the appointment the reminder goes; 0 sends none.
+    pub reminder_hours: u16,
+}
+
+/// A reminder two days ahead, as Vicenza's cut no-shows.
+pub const DEFAULT_REMINDER_HOURS: u16 = 48;
+/// Two weeks: a reminder earlier than that reminds nobody.
+pub const MAX_REMINDER_HOURS: u16 = 336;
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self { sender_name: None, sender_address: None, reply_to: None, reminder_hours: DEFAULT_REMINDER_HOURS }
+    }
 }
 
 /// Anti-hoarding limits against bots and paid "saltafila" agencies. Zero switches a limit off.
@@ -83,6 +110,8 @@ pub struct Service {
     pub active: bool,
     /// The tenant rule checked before a booking is confirmed, if any.
     pub plugin: Option<ServicePlugin>,
+    /// What the citizen should bring (documents, a notice to pay), said in the e-mails.
+    pub bring: Option<Localized>,
     /// Confirmed future bookings of this service one person (same e-mail, phone or fiscal code)
     /// may have at once; `None` for no limit.
     pub max_active_bookings_per_person: Option<u16>,

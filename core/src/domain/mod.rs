@@ -16,8 +16,8 @@ pub mod text;
 
 pub use booking::{Booking, BookingCode, BookingDetails, BookingStatus, Citizen, DetailsForm, FieldError, FieldErrors};
 pub use catalog::{
-    Branding, CitizenField, FieldKind, FieldSpec, Limits, OfferKey, OfferKeyError, Office, PluginSpec, Service,
-    ServicePlugin, TenantConfig,
+    Branding, CitizenField, FieldKind, FieldSpec, Limits, MailSettings, OfferKey, OfferKeyError, Office, PluginSpec,
+    Service, ServicePlugin, TenantConfig,
 };
 pub use contact::{Email, FiscalCode, Phone, SkypeName};
 pub use mode::{ContactKind, Mode, ModeContact};

@@ -141,6 +141,7 @@ mod tests {
             fields: vec![],
             reasons: vec![],
             active: true,
+            bring: None,
             max_active_bookings_per_person: None,
             plugin: None,
         }

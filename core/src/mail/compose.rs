@@ -164,6 +164,9 @@ impl Composer {
         ];
         if !cancelled {
             details.push(self.place(tenant, booking, locale));
+            if let Some(bring) = tenant.service(booking.service.as_str()).and_then(|s| s.bring.as_ref()) {
+                details.push(Detail { label: t("mail-bring", &[]), value: bring.get(locale).to_owned(), link: None });
+            }
             details.extend(booking.summary.iter().map(|line| Detail {
                 label: line.label.get(locale).to_owned(),
                 value: line.value.clone(),

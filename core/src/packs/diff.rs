@@ -16,7 +16,7 @@ pub enum Item {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
     TenantCreated,
-    /// Name, zone, languages, branding, limits, plugins or datasets.
+    /// Name, zone, languages, branding, limits, e-mail, plugins or datasets.
     Settings,
     Added(Item, Slug),
     /// What changed in it, e.g. `["hours", "closures"]`.
@@ -70,6 +70,7 @@ pub fn diff(old: &TenantConfig, new: &TenantConfig) -> Vec<Change> {
             c.require_two_factor,
             c.grid_minutes,
             c.limits,
+            c.mail.clone(),
             c.plugins.clone(),
             c.datasets.clone(),
         )
@@ -96,6 +97,7 @@ fn service_aspects(a: &Service, b: &Service) -> Vec<&'static str> {
         ("questions", a.fields != b.fields || a.fiscal_code_required != b.fiscal_code_required),
         ("reasons", a.reasons != b.reasons),
         ("offered", a.active != b.active),
+        ("what to bring", a.bring != b.bring),
         ("rule", a.plugin != b.plugin),
         ("limit per person", a.max_active_bookings_per_person != b.max_active_bookings_per_person),
     ]

@@ -26,6 +26,8 @@ pub struct ServiceDraft {
     pub fiscal_code_required: bool,
     pub max_active_bookings_per_person: Option<u16>,
     pub active: bool,
+    /// What to bring, by language; empty for nothing to say.
+    pub bring: BTreeMap<String, String>,
     /// The reasons a citizen chooses from; `None` keeps the ones the text has.
     pub reasons: Option<Vec<ReasonDraft>>,
     /// The questions the booking form asks beside the citizen's details; `None` keeps them.
@@ -135,6 +137,7 @@ impl From<ServiceFile> for ServiceDraft {
             fiscal_code_required: file.fiscal_code_required,
             max_active_bookings_per_person: file.max_active_bookings_per_person,
             active: file.active,
+            bring: file.bring.unwrap_or_default(),
             reasons: Some(file.reasons.into_iter().map(|r| ReasonDraft { key: r.key, label: r.label }).collect()),
             fields: Some(
                 file.fields
@@ -413,6 +416,9 @@ fn write_service(table: &mut Table, draft: &ServiceDraft) -> Result<(), EditErro
     set_unless_default(table, "fiscal_code_required", fiscal_code.into(), !fiscal_code);
     set(table, "max_active_bookings_per_person", draft.max_active_bookings_per_person.map(|n| i64::from(n).into()));
     set_unless_default(table, "active", draft.active.into(), draft.active);
+    let bring: BTreeMap<String, String> =
+        draft.bring.iter().filter(|(_, t)| !t.trim().is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect();
+    set(table, "bring", (!bring.is_empty()).then(|| localized(&bring)));
     if let Some(reasons) = &draft.reasons {
         let written: Vec<InlineTable> = reasons
             .iter()

@@ -30,6 +30,8 @@ pub struct PackFile {
     #[serde(default)]
     pub limits: LimitsFile,
     #[serde(default)]
+    pub mail: MailFile,
+    #[serde(default)]
     pub plugins: Vec<PluginFile>,
     #[serde(default)]
     pub datasets: Vec<DatasetFile>,
@@ -49,6 +51,16 @@ pub struct BrandingFile {
     pub contacts: Option<String>,
     pub privacy_notice_url: Option<String>,
     pub accessibility_url: Option<String>,
+}
+
+/// How the body's e-mails go out; absent keys take the defaults.
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct MailFile {
+    pub sender_name: Option<String>,
+    pub sender_address: Option<String>,
+    pub reply_to: Option<String>,
+    pub reminder_hours: Option<u16>,
 }
 
 /// Absent keys take the platform defaults.
@@ -82,6 +94,8 @@ pub struct ServiceFile {
     #[serde(default = "yes")]
     pub active: bool,
     pub max_active_bookings_per_person: Option<u16>,
+    /// What to bring, by language.
+    pub bring: Option<LocalizedFile>,
     pub plugin: Option<String>,
     pub plugin_config: Option<toml::Table>,
 }

@@ -21,7 +21,7 @@ pub use edit::{
     WEEKDAYS, drafts,
 };
 pub use logo::{LogoError, LogoKind, MAX_LOGO_BYTES, check_logo};
-pub use settings::{LimitsDraft, SettingsDraft, settings};
+pub use settings::{LimitsDraft, MailDraft, SettingsDraft, settings};
 pub use validate::parse_config;
 
 /// A pack problem, located precisely: the file, the key inside it, and why.

@@ -31,6 +31,16 @@ pub struct SettingsDraft {
     pub privacy_notice_url: Option<String>,
     pub accessibility_url: Option<String>,
     pub limits: LimitsDraft,
+    pub mail: MailDraft,
+}
+
+/// How the body's e-mails go out; `None`: the default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MailDraft {
+    pub sender_name: Option<String>,
+    pub sender_address: Option<String>,
+    pub reply_to: Option<String>,
+    pub reminder_hours: Option<u16>,
 }
 
 /// `None`: the platform default; 0 switches a limit off.
@@ -46,7 +56,7 @@ pub struct LimitsDraft {
 pub fn settings(manifest: &str) -> Result<SettingsDraft, PackError> {
     let file: PackFile =
         toml::from_str(manifest).map_err(|e| PackError::new(MANIFEST, "(syntax)", e.message().to_owned()))?;
-    let (b, l) = (file.branding, file.limits);
+    let (b, l, m) = (file.branding, file.limits, file.mail);
     Ok(SettingsDraft {
         name: file.name,
         timezone: file.timezone,
@@ -67,6 +77,12 @@ pub fn settings(manifest: &str) -> Result<SettingsDraft, PackError> {
             holds_per_minute: l.holds_per_minute,
             bookings_per_minute: l.bookings_per_minute,
             lookups_per_minute: l.lookups_per_minute,
+        },
+        mail: MailDraft {
+            sender_name: m.sender_name,
+            sender_address: m.sender_address,
+            reply_to: m.reply_to,
+            reminder_hours: m.reminder_hours,
         },
     })
 }
@@ -128,6 +144,15 @@ impl Manifest {
             number(limits, "bookings_per_minute", l.bookings_per_minute);
             number(limits, "lookups_per_minute", l.lookups_per_minute);
         }
+        let m = &draft.mail;
+        if *m == MailDraft::default() {
+            root.remove("mail");
+        } else if let Some(mail) = section(root, "mail") {
+            text(mail, "sender_name", m.sender_name.as_deref());
+            text(mail, "sender_address", m.sender_address.as_deref());
+            text(mail, "reply_to", m.reply_to.as_deref());
+            number(mail, "reminder_hours", m.reminder_hours.map(u32::from));
+        }
     }
 
     /// Names the logo file in `[branding]`, or removes it.
@@ -153,6 +178,12 @@ mod tests {
         draft.hold_seconds = Some(90);
         draft.contacts = None;
         draft.limits = LimitsDraft::default();
+        draft.mail = MailDraft {
+            sender_name: Some("Prenotazioni del Consorzio".into()),
+            reply_to: Some("urp@cbtoscananord.it".into()),
+            reminder_hours: Some(24),
+            ..MailDraft::default()
+        };
         let mut manifest = Manifest::parse(PACK).unwrap();
         manifest.put_settings(&draft);
         manifest.put_logo(Some("logo.png"));
@@ -160,6 +191,8 @@ mod tests {
         assert!(text.contains("# Tenant rules (docs/plugins.md)."), "comments stay:\n{text}");
         let config = parse_config(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(config.hold_seconds, 90);
+        assert_eq!(config.mail.reminder_hours, 24);
+        assert_eq!(config.mail.reply_to.map(|a| a.to_string()).as_deref(), Some("urp@cbtoscananord.it"));
         assert_eq!(config.services.len(), 4);
         assert_eq!(config.branding.logo.as_deref(), Some("logo.png"));
         assert_eq!(settings(&text).unwrap(), draft);

@@ -8,13 +8,14 @@ use chrono_tz::Tz;
 use super::file::{FieldFile, HoursFile, IntervalFile, LocalizedFile, OfficeFile, PackFile, ServiceFile};
 use super::{MANIFEST, PackError};
 use crate::domain::catalog::{
-    CitizenField, Limits, MAX_HORIZON_DAYS, MAX_PLUGIN_FUEL, PluginSpec, Reason, ServicePlugin,
+    CitizenField, DEFAULT_REMINDER_HOURS, Limits, MAX_HORIZON_DAYS, MAX_PLUGIN_FUEL, MAX_REMINDER_HOURS, MailSettings,
+    PluginSpec, Reason, ServicePlugin,
 };
 use crate::domain::schedule::ScheduleError;
 use crate::domain::text::single_line;
 use crate::domain::{
-    Branding, Closure, FieldKind, FieldSpec, HolidayPolicy, Locale, Localized, Mode, Office, OpeningInterval, Service,
-    Slug, TenantConfig, WeeklyHours,
+    Branding, Closure, Email, FieldKind, FieldSpec, HolidayPolicy, Locale, Localized, Mode, Office, OpeningInterval,
+    Service, Slug, TenantConfig, WeeklyHours,
 };
 
 const GRIDS: [u16; 6] = [5, 10, 15, 20, 30, 60];
@@ -155,6 +156,7 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
         privacy_notice_version,
         privacy_notice,
         limits: parse_limits(&file.limits)?,
+        mail: parse_mail(&file.mail)?,
         require_two_factor: file.require_two_factor,
         plugins,
         datasets,
@@ -306,6 +308,11 @@ fn parse_service(key: &str, raw: &ServiceFile, grid: u16, default_locale: Locale
         fields,
         reasons,
         active: raw.active,
+        bring: raw
+            .bring
+            .as_ref()
+            .map(|b| parse_localized(&format!("{key}.bring"), b, default_locale, 500))
+            .transpose()?,
         plugin: None,
         max_active_bookings_per_person: match raw.max_active_bookings_per_person {
             Some(0) => {
@@ -343,6 +350,29 @@ fn parse_plugin(key: &str, raw: &super::file::PluginFile) -> Result<PluginSpec, 
         citizen_fields.push(parsed);
     }
     Ok(PluginSpec { id, file: raw.file.clone(), fuel: raw.fuel, citizen_fields })
+}
+
+fn parse_mail(raw: &super::file::MailFile) -> Result<MailSettings, PackError> {
+    let address = |key: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|a| Email::parse(a).ok_or_else(|| err(format!("mail.{key}"), "must be an e-mail address")))
+            .transpose()
+    };
+    let reminder_hours = raw.reminder_hours.unwrap_or(DEFAULT_REMINDER_HOURS);
+    if reminder_hours > MAX_REMINDER_HOURS {
+        return Err(err("mail.reminder_hours", format!("must be at most {MAX_REMINDER_HOURS} (0: no reminder)")));
+    }
+    Ok(MailSettings {
+        sender_name: raw
+            .sender_name
+            .as_deref()
+            .map(|n| single_line(n, 100).ok_or_else(|| err("mail.sender_name", "must be one line of 1-100 characters")))
+            .transpose()?,
+        sender_address: address("sender_address", &raw.sender_address)?,
+        reply_to: address("reply_to", &raw.reply_to)?,
+        reminder_hours,
+    })
 }
 
 fn parse_limits(raw: &super::file::LimitsFile) -> Result<Limits, PackError> {

@@ -300,20 +300,36 @@ async fn settings_and_logo_through_the_api(backend: Backend) {
     settings["primary_color"] = json!("rosso");
     let (status, refused) = s.admin_send(&admin, "PUT", &path, Some("\"2\""), Some(&settings)).await;
     assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("branding.primary_color")), "{refused}");
+    settings["primary_color"] = json!("#123456");
 
-    let (status, refused) = put_logo(&s, &admin, "\"2\"", SCRIPTED_SVG.into()).await;
+    // E-mails: its own sender only in a domain the platform may send for.
+    settings["mail"] = json!({"sender_address": "prenotazioni@altrove.test", "reminder_hours": 24});
+    let (status, refused) = s.admin_send(&admin, "PUT", &path, Some("\"2\""), Some(&settings)).await;
+    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("sender_address")), "{refused}");
+    assert!(refused["errors"][0]["message"].as_str().unwrap().contains("ente.test"), "{refused}");
+    settings["mail"] = json!({"sender_address": "prenotazioni@ente.test", "reply_to": "urp", "reminder_hours": 24});
+    let (status, refused) = s.admin_send(&admin, "PUT", &path, Some("\"2\""), Some(&settings)).await;
+    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("mail.reply_to")), "{refused}");
+    settings["mail"]["reply_to"] = json!("urp@ente.test");
+    let (status, saved) = s.admin_send(&admin, "PUT", &path, Some("\"2\""), Some(&settings)).await;
+    assert_eq!(status, 200, "{saved}");
+    let (_, read) = s.admin_get(&admin, &path).await;
+    assert_eq!(read["mail"]["reminder_hours"], 24, "{read}");
+    assert_eq!(read["mail"]["reply_to"], "urp@ente.test", "{read}");
+
+    let (status, refused) = put_logo(&s, &admin, "\"3\"", SCRIPTED_SVG.into()).await;
     assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("logo")), "{refused}");
     assert!(refused["errors"][0]["message"].as_str().unwrap().contains("a script"), "{refused}");
-    let (status, _) = put_logo(&s, &admin, "\"2\"", vec![b' '; 600 * 1024]).await;
+    let (status, _) = put_logo(&s, &admin, "\"3\"", vec![b' '; 600 * 1024]).await;
     assert_eq!(status, 413, "refused by its declared length, before it is read");
-    let (status, saved) = put_logo(&s, &admin, "\"2\"", SAFE_SVG.into()).await;
-    assert_eq!((status, saved["version"].as_i64()), (200, Some(3)), "{saved}");
+    let (status, saved) = put_logo(&s, &admin, "\"3\"", SAFE_SVG.into()).await;
+    assert_eq!((status, saved["version"].as_i64()), (200, Some(4)), "{saved}");
     let logo = s.http.get(s.url(TENANT, "/logo")).send().await.unwrap();
     assert_eq!(logo.headers()["content-type"], "image/svg+xml");
     assert!(logo.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
     assert_eq!(logo.text().await.unwrap(), SAFE_SVG);
     let (status, _) =
-        s.admin_send(&admin, "DELETE", &format!("/api/v1/admin/t/{TENANT}/logo"), Some("\"3\""), None).await;
+        s.admin_send(&admin, "DELETE", &format!("/api/v1/admin/t/{TENANT}/logo"), Some("\"4\""), None).await;
     assert_eq!(status, 200);
     assert_eq!(s.http.get(s.url(TENANT, "/logo")).send().await.unwrap().status().as_u16(), 404);
 }

@@ -9,6 +9,7 @@ use chrono::TimeDelta;
 use serde_json::{Value, json};
 use sportello::mail::SmtpMailer;
 use sportello_tests::mail::SmtpSink;
+use sportello_tests::packs::{Office, Pack, Service};
 use sportello_tests::{Backend, TestServer, citizen_booking, on_databases};
 
 const SINK: &str = env!("CARGO_BIN_EXE_smtp-sink");
@@ -132,6 +133,56 @@ async fn calendar_entries_follow_the_booking(backend: Backend) {
         assert_eq!(event["organizer"], "mailto:noreply@sportello.test");
         assert_eq!(event["attendee"], "mailto:maria@example.it");
     }
+}
+
+/// A body's e-mails come in its own name, from its own address where the platform may send for
+/// its domain (else the platform's), with its Reply-To, what to bring, and the reminder at its
+/// own offset.
+async fn a_body_sends_in_its_own_name(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let ente = |slug: &str, sender: &str| {
+        Pack::new(slug, "Ente di prova")
+            .mail(&[
+                "sender_name = \"Prenotazioni dell'Ente\"",
+                &format!("sender_address = {sender:?}"),
+                "reply_to = \"urp@ente.test\"",
+                "reminder_hours = 24",
+            ])
+            .service(Service::new("visita", "Visita").with("bring = { it = \"Un documento di identità\" }"))
+            .office(Office::new("sede", "Sede", "Via Roma 1", &["visita"]).every_day("08:00", "12:00", 1))
+    };
+    s.app.apply_pack(&ente("ente", "prenotazioni@ente.test").write()).await.unwrap();
+    s.app.apply_pack(&ente("altro-ente", "prenotazioni@altrove.test").write()).await.unwrap();
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    for (tenant, email) in [("ente", "anna@example.it"), ("altro-ente", "bruno@example.it")] {
+        let hold =
+            json!({"service": "visita", "office": "sede", "mode": "in_person", "start": "2026-12-04T09:00:00+01:00"});
+        let (status, hold) = s.post(&s.url(tenant, "/holds"), &hold).await;
+        assert_eq!(status, 201, "{hold}");
+        let (status, booking) = s.book(tenant, &hold, email).await;
+        assert_eq!(status, 201, "{booking}");
+    }
+    assert_eq!(s.deliver_mail(&mailer).await, 2, "the confirmations; the reminders wait");
+    // Sent side by side: found by recipient, not by order.
+    let messages = sink.messages();
+    let to = |email: &str| messages.iter().find(|m| m.header("To").as_deref() == Some(email)).unwrap();
+    let own = to("anna@example.it");
+    assert_eq!(own.header("From").as_deref(), Some("Prenotazioni dell'Ente <prenotazioni@ente.test>"));
+    assert_eq!(own.header("Reply-To").as_deref(), Some("urp@ente.test"));
+    let text = own.part("text/plain").unwrap();
+    assert!(text.contains("Cosa portare") && text.contains("Un documento di identità"), "{text}");
+    let elsewhere = to("bruno@example.it");
+    assert_eq!(
+        elsewhere.header("From").as_deref(),
+        Some("Prenotazioni dell'Ente <noreply@sportello.test>"),
+        "a domain the platform may not send for falls back to its own address"
+    );
+    // 4 December 09:00 in Rome, 24 hours ahead: 3 December 08:00 UTC, not 48 hours ahead.
+    s.clock.advance(TimeDelta::hours(26));
+    assert_eq!(s.deliver_mail(&mailer).await, 0, "not two days ahead");
+    s.clock.advance(TimeDelta::hours(24));
+    assert_eq!(s.deliver_mail(&mailer).await, 2, "the reminders, a day ahead");
 }
 
 /// The SMTP server is down while 50 bookings are made: every confirmation waits and is retried,
@@ -393,6 +444,7 @@ async fn a_reminder_in_flight_is_dropped_with_its_booking(backend: Backend) {
 }
 
 on_databases!(
+    a_body_sends_in_its_own_name,
     calendar_entries_follow_the_booking,
     a_lapsed_claim_is_settled_only_by_its_new_worker,
     a_reminder_in_flight_is_dropped_with_its_booking,

@@ -41,6 +41,7 @@ impl Sportello {
         draft: &SettingsDraft,
         policy: &StrandPolicy,
     ) -> Result<ApplyReport, AppError> {
+        self.check_sender(draft)?;
         self.edit_configuration(session, slug, expected, policy, |stored| {
             let lowers = settings(stored).is_ok_and(|now| now.require_two_factor && !draft.require_two_factor);
             if lowers && session.api_key().is_some() {
@@ -52,6 +53,22 @@ impl Sportello {
             Ok(Edited::whole(manifest.text()))
         })
         .await
+    }
+
+    /// A body's own sender address is refused where the platform may not send for its domain:
+    /// its messages would be rejected or marked as forged (SPF, DMARC).
+    fn check_sender(&self, draft: &SettingsDraft) -> Result<(), AppError> {
+        let (Some(mail), Some(address)) = (&self.mail, draft.mail.sender_address.as_deref()) else { return Ok(()) };
+        if mail.may_send_as(address.trim()) {
+            return Ok(());
+        }
+        let reason = match mail.sender_domains.as_slice() {
+            [] => "This platform sends only from its own address: leave it empty.".to_owned(),
+            domains => {
+                format!("This platform may send only for {}: ask its operator to add yours.", domains.join(", "))
+            }
+        };
+        Err(AppError::field("sender_address", "sender_domain_not_allowed", reason))
     }
 
     /// Replaces the logo with `bytes`, judged by their content (PNG, JPEG, WebP, or an SVG with

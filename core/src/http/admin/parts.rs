@@ -42,6 +42,9 @@ pub struct ServiceDocument {
     /// An inactive service is not offered to citizens.
     #[oai(default = "yes")]
     pub active: bool,
+    /// What to bring, by language code, said in the e-mails; `{}` or left out for nothing.
+    #[oai(default)]
+    pub bring: BTreeMap<String, String>,
     /// The reasons a citizen chooses from; left out, the service keeps its own.
     pub reasons: Option<Vec<ReasonDocument>>,
     /// The questions its booking form asks; left out, the service keeps its own.
@@ -183,6 +186,7 @@ impl TryFrom<ServiceDocument> for ServiceDraft {
             fiscal_code_required: d.fiscal_code_required,
             max_active_bookings_per_person: d.max_active_bookings_per_person,
             active: d.active,
+            bring: d.bring,
             reasons: d.reasons.map(|r| r.into_iter().map(|r| ReasonDraft { key: r.key, label: r.label }).collect()),
             fields: d.fields.map(|f| {
                 f.into_iter()
@@ -215,6 +219,7 @@ impl From<ServiceDraft> for ServiceDocument {
             fiscal_code_required: d.fiscal_code_required,
             max_active_bookings_per_person: d.max_active_bookings_per_person,
             active: d.active,
+            bring: d.bring,
             reasons: d.reasons.map(|r| r.into_iter().map(|r| ReasonDocument { key: r.key, label: r.label }).collect()),
             fields: d.fields.map(|f| {
                 f.into_iter()

@@ -9,7 +9,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::{AdminApi, AdminTag, ApiResult, Saved, StaffToken, etag, if_match, saved};
 use crate::domain::Role;
-use crate::packs::{LimitsDraft, SettingsDraft};
+use crate::packs::{LimitsDraft, MailDraft, SettingsDraft};
 
 pub struct SettingsApi {
     pub admin: AdminApi,
@@ -45,6 +45,43 @@ pub struct SettingsDocument {
     pub accessibility_url: Option<String>,
     #[oai(default)]
     pub limits: LimitsDocument,
+    /// How the body's e-mails go out. Left out: as it is.
+    pub mail: Option<MailDocument>,
+}
+
+/// How the body's e-mails go out; absent keys take the defaults.
+#[derive(Object, Clone, Default)]
+pub struct MailDocument {
+    /// The name in `From` (default: the display name).
+    pub sender_name: Option<String>,
+    /// Its own `From` address, used only where the platform may send for its domain.
+    pub sender_address: Option<String>,
+    /// Where citizens' replies go.
+    pub reply_to: Option<String>,
+    /// Hours before the appointment for the reminder (default 48; 0: none; at most 336).
+    pub reminder_hours: Option<u16>,
+}
+
+impl From<MailDraft> for MailDocument {
+    fn from(m: MailDraft) -> Self {
+        Self {
+            sender_name: m.sender_name,
+            sender_address: m.sender_address,
+            reply_to: m.reply_to,
+            reminder_hours: m.reminder_hours,
+        }
+    }
+}
+
+impl From<MailDocument> for MailDraft {
+    fn from(m: MailDocument) -> Self {
+        Self {
+            sender_name: m.sender_name,
+            sender_address: m.sender_address,
+            reply_to: m.reply_to,
+            reminder_hours: m.reminder_hours,
+        }
+    }
 }
 
 /// Anti-hoarding limits; absent takes the platform default, 0 switches one off.
@@ -83,6 +120,7 @@ impl SettingsDocument {
                 bookings_per_minute: l.bookings_per_minute,
                 lookups_per_minute: l.lookups_per_minute,
             },
+            mail: d.mail.map_or(current.mail, MailDraft::from),
         }
     }
 }
@@ -111,6 +149,7 @@ impl From<SettingsDraft> for SettingsDocument {
                 bookings_per_minute: l.bookings_per_minute,
                 lookups_per_minute: l.lookups_per_minute,
             },
+            mail: Some(d.mail.into()),
         }
     }
 }

@@ -20,6 +20,8 @@ struct ServiceForm {
     name_en: String,
     description_it: String,
     description_en: String,
+    bring_it: String,
+    bring_en: String,
     duration_minutes: String,
     min_notice_hours: String,
     horizon_days: String,
@@ -97,6 +99,8 @@ impl ServiceForm {
             name_en: text(&draft.name, "en"),
             description_it: text(&draft.description, "it"),
             description_en: text(&draft.description, "en"),
+            bring_it: text(&draft.bring, "it"),
+            bring_en: text(&draft.bring, "en"),
             duration_minutes: draft.duration_minutes.to_string(),
             min_notice_hours: draft.min_notice_hours.to_string(),
             horizon_days: draft.horizon_days.to_string(),
@@ -141,6 +145,8 @@ impl ServiceForm {
             name_en: one("name_en"),
             description_it: one("description_it"),
             description_en: one("description_en"),
+            bring_it: one("bring_it"),
+            bring_en: one("bring_en"),
             duration_minutes: one("duration_minutes"),
             min_notice_hours: one("min_notice_hours"),
             horizon_days: one("horizon_days"),
@@ -207,6 +213,7 @@ impl ServiceForm {
             slug: self.slug.clone(),
             name: texts(&self.name_it, &self.name_en),
             description: texts(&self.description_it, &self.description_en),
+            bring: texts(&self.bring_it, &self.bring_en),
             duration_minutes,
             modes: self.modes.clone(),
             min_notice_hours,
@@ -291,7 +298,7 @@ pub(super) fn number<T: std::str::FromStr + Default>(errors: &mut FieldErrors, f
 }
 
 /// The form's fields that errors can name.
-const FIELDS: [&str; 16] = [
+const FIELDS: [&str; 18] = [
     "plugin",
     "plugin_config",
     "reasons",
@@ -301,6 +308,8 @@ const FIELDS: [&str; 16] = [
     "name_en",
     "description_it",
     "description_en",
+    "bring_it",
+    "bring_en",
     "duration_minutes",
     "modes",
     "min_notice_hours",

@@ -11,7 +11,7 @@ use super::services::number;
 use super::{Fields, Page, StaffVisit, WebData, stop};
 use crate::app::AppError;
 use crate::domain::FieldErrors;
-use crate::packs::{LimitsDraft, MAX_LOGO_BYTES, SettingsDraft};
+use crate::packs::{LimitsDraft, MAX_LOGO_BYTES, MailDraft, SettingsDraft};
 use crate::web::Web;
 
 /// The form's fields as typed.
@@ -38,6 +38,10 @@ struct SettingsForm {
     holds_per_minute: String,
     bookings_per_minute: String,
     lookups_per_minute: String,
+    sender_name: String,
+    sender_address: String,
+    reply_to: String,
+    reminder_hours: String,
 }
 
 fn shown<T: ToString>(value: Option<T>) -> String {
@@ -68,6 +72,10 @@ impl SettingsForm {
             holds_per_minute: shown(l.holds_per_minute),
             bookings_per_minute: shown(l.bookings_per_minute),
             lookups_per_minute: shown(l.lookups_per_minute),
+            sender_name: shown(d.mail.sender_name.as_ref()),
+            sender_address: shown(d.mail.sender_address.as_ref()),
+            reply_to: shown(d.mail.reply_to.as_ref()),
+            reminder_hours: shown(d.mail.reminder_hours),
         }
     }
 
@@ -94,6 +102,10 @@ impl SettingsForm {
             holds_per_minute: one("holds_per_minute"),
             bookings_per_minute: one("bookings_per_minute"),
             lookups_per_minute: one("lookups_per_minute"),
+            sender_name: one("sender_name"),
+            sender_address: one("sender_address"),
+            reply_to: one("reply_to"),
+            reminder_hours: one("reminder_hours"),
         }
     }
 
@@ -110,6 +122,8 @@ impl SettingsForm {
             lookups_per_minute: optional("lookups_per_minute", &self.lookups_per_minute),
         };
         let hold = optional(if self.in_seconds { "hold_seconds" } else { "hold_minutes" }, &self.hold);
+        let reminder_hours =
+            optional("reminder_hours", &self.reminder_hours).map(|h| u16::try_from(h).unwrap_or(u16::MAX));
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
@@ -139,12 +153,18 @@ impl SettingsForm {
             privacy_notice_url: text(&self.privacy_notice_url),
             accessibility_url: text(&self.accessibility_url),
             limits,
+            mail: MailDraft {
+                sender_name: text(&self.sender_name),
+                sender_address: text(&self.sender_address),
+                reply_to: text(&self.reply_to),
+                reminder_hours,
+            },
         })
     }
 }
 
 /// The form's fields that errors can name.
-const FIELDS: [&str; 20] = [
+const FIELDS: [&str; 24] = [
     "privacy_notice",
     "privacy_notice_it",
     "privacy_notice_en",
@@ -164,6 +184,10 @@ const FIELDS: [&str; 20] = [
     "holds_per_minute",
     "bookings_per_minute",
     "lookups_per_minute",
+    "sender_name",
+    "sender_address",
+    "reply_to",
+    "reminder_hours",
     "logo",
 ];
 
