@@ -342,3 +342,44 @@ admin-reminder-hours = Reminder, hours before the appointment
 admin-reminder-hours-help = Empty: 48 hours. 0 sends no reminder; at most 336 (two weeks).
 admin-bring = What to bring
 admin-bring-help = Said in the e-mails, e.g. "an identity document and the notice to pay". Empty: nothing.
+
+admin-webhooks-title = Webhooks
+admin-webhooks-intro = Your systems (a CRM, the protocol register) are told of each booking made, moved or cancelled, signed per the Standard Webhooks specification.
+admin-webhooks-none = No webhooks yet.
+admin-webhook-new = Add a webhook
+admin-webhook-url = Address
+admin-webhook-url-help = An https:// address of your system on the internet; private networks are not reached.
+admin-webhook-events = Events
+admin-webhook-state = State
+admin-webhook-personal-data = Send the citizen's details (name, e-mail, phone, fiscal code)
+admin-webhook-personal-data-help = Only if your system needs them: the receiver becomes a recipient of personal data. Recorded in the audit log.
+admin-webhook-with-personal-data = with the citizen's details
+admin-webhook-add = Add the webhook
+admin-webhook-secret-for = Signing secret of { $url }:
+admin-webhook-secret = Signing secret
+admin-webhook-secret-once = Copy it into your system now: it is not shown again. After a new secret, the previous one keeps signing for 24 hours.
+admin-webhook-active = active since { $when }
+admin-webhook-disabled = switched off on { $when }
+admin-webhook-rotate = New secret
+admin-webhook-enable = Switch on again
+admin-webhook-remove = Remove
+admin-deliveries-title = Delivery log
+admin-deliveries-intro = E-mails to citizens and webhooks, newest first. A failed message can be sent again.
+admin-deliveries-none = Nothing sent yet.
+admin-delivery-when = Written
+admin-delivery-what = Message
+admin-delivery-to = To
+admin-delivery-attempts = { $count ->
+    [one] 1 attempt
+   *[other] { $count } attempts
+}
+admin-delivery-retry = Send again
+admin-delivery-older = Older messages
+admin-channel-email = E-mail
+admin-channel-webhook = Webhook
+admin-delivery-queued = waiting
+admin-delivery-in-flight = being sent
+admin-delivery-sent = sent
+admin-delivery-retrying = will be retried
+admin-delivery-failed = failed
+admin-delivery-skipped = not needed any more

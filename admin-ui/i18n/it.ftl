@@ -342,3 +342,44 @@ admin-reminder-hours = Promemoria, ore prima dell'appuntamento
 admin-reminder-hours-help = Vuoto: 48 ore. 0 non invia promemoria; al massimo 336 (due settimane).
 admin-bring = Cosa portare
 admin-bring-help = Indicato nelle e-mail, ad esempio «un documento di identità e l'avviso di pagamento». Vuoto: nulla.
+
+admin-webhooks-title = Webhook
+admin-webhooks-intro = I vostri sistemi (un CRM, il protocollo) ricevono notizia di ogni prenotazione fatta, spostata o annullata, firmata secondo la specifica Standard Webhooks.
+admin-webhooks-none = Nessun webhook.
+admin-webhook-new = Aggiungi un webhook
+admin-webhook-url = Indirizzo
+admin-webhook-url-help = Un indirizzo https:// del vostro sistema su internet; le reti private non sono raggiunte.
+admin-webhook-events = Eventi
+admin-webhook-state = Stato
+admin-webhook-personal-data = Invia i dati del cittadino (nome, e-mail, telefono, codice fiscale)
+admin-webhook-personal-data-help = Solo se il vostro sistema ne ha bisogno: chi riceve diventa destinatario di dati personali. Registrato nel registro attività.
+admin-webhook-with-personal-data = con i dati del cittadino
+admin-webhook-add = Aggiungi il webhook
+admin-webhook-secret-for = Segreto di firma di { $url }:
+admin-webhook-secret = Segreto di firma
+admin-webhook-secret-once = Copiatelo ora nel vostro sistema: non sarà più mostrato. Dopo un nuovo segreto, il precedente firma ancora per 24 ore.
+admin-webhook-active = attivo dal { $when }
+admin-webhook-disabled = disattivato il { $when }
+admin-webhook-rotate = Nuovo segreto
+admin-webhook-enable = Riattiva
+admin-webhook-remove = Rimuovi
+admin-deliveries-title = Registro degli invii
+admin-deliveries-intro = E-mail ai cittadini e webhook, dai più recenti. Un messaggio non consegnato può essere inviato di nuovo.
+admin-deliveries-none = Ancora nessun invio.
+admin-delivery-when = Scritto
+admin-delivery-what = Messaggio
+admin-delivery-to = A
+admin-delivery-attempts = { $count ->
+    [one] 1 tentativo
+   *[other] { $count } tentativi
+}
+admin-delivery-retry = Invia di nuovo
+admin-delivery-older = Messaggi precedenti
+admin-channel-email = E-mail
+admin-channel-webhook = Webhook
+admin-delivery-queued = in attesa
+admin-delivery-in-flight = in invio
+admin-delivery-sent = inviato
+admin-delivery-retrying = sarà ritentato
+admin-delivery-failed = non consegnato
+admin-delivery-skipped = non più necessario

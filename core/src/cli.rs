@@ -52,6 +52,10 @@ enum Command {
         /// demo on 127.0.0.1). Never in production.
         #[arg(long, env = "SPORTELLO_PLAIN_HTTP")]
         plain_http: bool,
+        /// Let webhooks reach loopback and private networks (tests, an intranet install). Off by
+        /// default: a body's admin could otherwise make the server call its own network.
+        #[arg(long, env = "SPORTELLO_WEBHOOKS_ALLOW_PRIVATE")]
+        webhooks_allow_private: bool,
         /// Platform admins must sign in with a second factor to act as such.
         #[arg(long, env = "SPORTELLO_PLATFORM_TWO_FACTOR")]
         platform_two_factor: bool,
@@ -208,6 +212,7 @@ impl Cli {
                 redis_url,
                 trust_forwarded_for,
                 plain_http,
+                webhooks_allow_private,
                 platform_two_factor,
                 mail,
             } => {
@@ -219,6 +224,7 @@ impl Cli {
                     redis_url,
                     trust_forwarded_for,
                     plain_http,
+                    webhooks_allow_private,
                     smtp_url: mail.smtp_url,
                     mail_dir: mail.mail_dir,
                     mail_from: mail.mail_from,
@@ -294,7 +300,8 @@ async fn serve(settings: Settings, demo: bool, platform_two_factor: bool) -> Res
     tracing::info!(holds, "holds are kept in {holds}");
     let app = app
         .with_mail(server::mail_setup(&settings, &settings.bind, demo)?)
-        .with_link_keys(server::link_keys(&settings, demo)?);
+        .with_link_keys(server::link_keys(&settings, demo)?)
+        .with_webhooks(server::webhook_client(&settings)?);
     if demo {
         let reports = app.apply_all_packs(&settings.tenants_dir).await?;
         for report in &reports {

@@ -27,6 +27,7 @@ pub struct FileConfig {
     pub redis_url: Option<String>,
     pub trust_forwarded_for: Option<bool>,
     pub plain_http: Option<bool>,
+    pub webhooks_allow_private: Option<bool>,
     pub smtp_url: Option<String>,
     pub mail_dir: Option<PathBuf>,
     pub mail_from: Option<String>,
@@ -85,6 +86,8 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// Staff cookies without `Secure`: the server is reached over plain http on purpose.
     pub plain_http: bool,
+    /// Webhooks may reach loopback and private networks (tests, an intranet install).
+    pub webhooks_allow_private: bool,
     /// Where e-mails go: `smtp://…`/`smtps://…`; `None` writes them to `mail_dir`.
     pub smtp_url: Option<String>,
     pub mail_dir: PathBuf,
@@ -111,6 +114,8 @@ pub struct Overrides {
     pub trust_forwarded_for: bool,
     /// `true` when the flag is given; otherwise the file decides.
     pub plain_http: bool,
+    /// `true` when the flag is given; otherwise the file decides.
+    pub webhooks_allow_private: bool,
     pub smtp_url: Option<String>,
     pub mail_dir: Option<PathBuf>,
     pub mail_from: Option<String>,
@@ -131,6 +136,7 @@ impl Settings {
             redis_url: flags.redis_url.or(file.redis_url).filter(|u| !u.trim().is_empty()),
             trust_forwarded_for: flags.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false),
             plain_http: flags.plain_http || file.plain_http.unwrap_or(false),
+            webhooks_allow_private: flags.webhooks_allow_private || file.webhooks_allow_private.unwrap_or(false),
             smtp_url: flags.smtp_url.or(file.smtp_url).filter(|u| !u.trim().is_empty()),
             mail_dir: flags.mail_dir.or(file.mail_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_MAIL_DIR)),
             mail_from: flags.mail_from.or(file.mail_from).unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
@@ -168,6 +174,7 @@ mod tests {
             redis_url: Some("redis://cache".into()),
             trust_forwarded_for: Some(true),
             plain_http: None,
+            webhooks_allow_private: None,
             smtp_url: None,
             mail_dir: None,
             mail_from: Some("Comune <noreply@comune.example>".into()),

@@ -16,3 +16,4 @@ pub mod plugin_host;
 pub mod server;
 pub mod store;
 pub mod web;
+pub mod webhooks;

@@ -17,6 +17,7 @@ use crate::mail::{Composer, MailboxMailer, Mailer, SmtpMailer};
 use crate::plugin_host::{PluginError, PluginHost};
 use crate::store::{Store, StoreError};
 pub use crate::web::WebOptions;
+use crate::webhooks::{TargetPolicy, WebhookClient};
 
 /// The application over `store`, with holds in Redis when `redis_url` is given and in this
 /// process otherwise (the embedded default).
@@ -31,6 +32,12 @@ pub fn application(
         None => Arc::new(MemoryHolds::new()),
     };
     Ok(Sportello::new(store, holds, PluginHost::new(plugin_cache)?, Arc::new(SystemClock)))
+}
+
+/// The webhook sender: public targets only, unless the platform allows private ones.
+pub fn webhook_client(settings: &Settings) -> Result<WebhookClient, StartError> {
+    let policy = if settings.webhooks_allow_private { TargetPolicy::AllowPrivate } else { TargetPolicy::PublicOnly };
+    WebhookClient::new(policy).map_err(StartError::Webhooks)
 }
 
 /// How e-mails to citizens are written: links to `public_url` (which a server outside the demo
@@ -91,6 +98,8 @@ pub enum StartError {
     Plugins(#[from] PluginError),
     #[error("e-mail: {0}")]
     Mail(String),
+    #[error("webhooks: {0}")]
+    Webhooks(String),
     #[error("{0} is required outside the demo: {1}")]
     Required(&'static str, &'static str),
 }

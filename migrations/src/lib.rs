@@ -12,6 +12,7 @@ mod m20261130_000007_api_keys;
 mod m20261130_000008_two_factor;
 mod m20261130_000009_outbox;
 mod m20261130_000010_booking_revision;
+mod m20261130_000011_webhooks;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_two_factor::Migration),
             Box::new(m20261130_000009_outbox::Migration),
             Box::new(m20261130_000010_booking_revision::Migration),
+            Box::new(m20261130_000011_webhooks::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ pub mod ics;
 pub mod mail;
 pub mod packs;
 pub mod staff;
+pub mod webhooks;
 
 /// The database a test runs against.
 pub struct Backend {
@@ -157,7 +158,13 @@ impl TestServer {
             sender_domains: vec!["ente.test".into()],
         };
         let keys = sportello::app::LinkKeys::new(b"the tests' link secret, 32 bytes+".to_vec(), None).expect("keys");
-        let app = configure(Sportello::new(store, holds, plugins, clock.clone()).with_mail(mail).with_link_keys(keys));
+        let app = configure(
+            Sportello::new(store, holds, plugins, clock.clone()).with_mail(mail).with_link_keys(keys).with_webhooks(
+                // The tests' receivers listen on loopback.
+                sportello::webhooks::WebhookClient::new(sportello::webhooks::TargetPolicy::AllowPrivate)
+                    .expect("webhooks"),
+            ),
+        );
         let packs = packs::write_test_packs();
         for dir in &packs {
             app.apply_pack(dir).await.expect("apply test pack");
@@ -177,6 +184,7 @@ impl TestServer {
                 })
                 .await;
         });
+        sportello::webhooks::install_tls_provider();
         let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
         Self { base, app, clock, http, backend: backend.name, tenants_dir, database_url: backend.url, stop: Some(stop) }
     }

@@ -285,6 +285,7 @@ async fn main() {
         (database, vec![base])
     };
 
+    sportello::webhooks::install_tls_provider();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.connections)
         .timeout(Duration::from_secs(60))

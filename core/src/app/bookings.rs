@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::availability::Offer;
-use super::{AppError, BookingProof, Sportello, TenantSnapshot};
+use super::{AppError, BookingEvent, BookingProof, Sportello, TenantSnapshot};
 use crate::domain::booking::SummaryLine;
 use crate::domain::slots::{Slot, units_between};
 use crate::domain::{Booking, BookingCode, BookingDetails, BookingStatus, DetailsForm};
@@ -150,6 +150,7 @@ impl Sportello {
             };
             let messages =
                 self.prepare_with_reminder((tenant.id, &tenant.config), &provisional, &Topic::Confirmation)?;
+            let event = self.prepare_event((tenant.id, &tenant.config), &provisional, BookingEvent::Created, None);
             let tx = self.store.begin_write().await?;
             if let Some(max) = offer.service.max_active_bookings_per_person {
                 let citizen = &details.citizen;
@@ -185,6 +186,7 @@ impl Sportello {
             claim(&tx, tenant, &hold, booking.id, now).await?;
             // The confirmation and the reminder go with the booking, or not at all.
             self.write_mail(&tx, booking.id, &messages).await?;
+            self.write_event(&tx, booking.id, &event).await?;
             // Capacity last: the ledger rows are the hot spot of a click day, so they stay locked
             // only from this write to the commit. A full slot rolls the whole transaction back.
             if !Ledger::take(tx.conn(), tenant.id, offer.office.slug.as_str(), &units, slot.desks).await? {
@@ -297,6 +299,7 @@ impl Sportello {
         let cancelled = Booking { status: BookingStatus::Cancelled, ..booking.changed(now) };
         let topic = Topic::Cancelled { by_office: false, reason: None };
         let message = self.prepare_mail((tenant.id, &tenant.config), &cancelled, &topic, now)?;
+        let event = self.prepare_event((tenant.id, &tenant.config), &cancelled, BookingEvent::Cancelled, None);
         retry(|| async {
             let tx = self.store.begin_write().await?;
             if !Bookings::change_status(
@@ -313,6 +316,7 @@ impl Sportello {
             }
             Ledger::release(tx.conn(), tenant.id, booking.office.as_str(), &units).await?;
             self.write_mail(&tx, booking.id, message.as_slice()).await?;
+            self.write_event(&tx, booking.id, &event).await?;
             self.drop_reminder(&tx, &tenant, booking.id).await?;
             tx.commit().await?;
             self.full_units.forget(tenant.id, booking.office.as_str(), &units);
@@ -351,6 +355,8 @@ impl Sportello {
         let moved = Booking { start: slot.start, end: slot.end, ..booking.changed(now) };
         let topic = Topic::Rescheduled { previous: booking.start };
         let messages = self.prepare_with_reminder((tenant.id, &tenant.config), &moved, &topic)?;
+        let event =
+            self.prepare_event((tenant.id, &tenant.config), &moved, BookingEvent::Rescheduled, Some(booking.start));
         let written = retry(|| async {
             let tx = self.store.begin_write().await?;
             // The booking must still be where it was read: a concurrent move or cancel wins.
@@ -369,6 +375,7 @@ impl Sportello {
             claim(&tx, &tenant, &hold, booking.id, now).await?;
             self.drop_reminder(&tx, &tenant, booking.id).await?;
             self.write_mail(&tx, booking.id, &messages).await?;
+            self.write_event(&tx, booking.id, &event).await?;
             Ledger::release(tx.conn(), tenant.id, office, &old_units).await?;
             if !Ledger::take(tx.conn(), tenant.id, office, &new_units, slot.desks).await? {
                 return Err(WriteFailure::Full);

@@ -14,6 +14,7 @@ mod rule_metrics;
 mod rules;
 mod staff;
 pub(crate) mod tenants;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -35,11 +36,13 @@ pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::LookupResult;
 pub(crate) use staff::secrets;
 pub use staff::{
-    ApiKeyMade, AuditFilter, AuditPage, ConfigurationView, Enrolment, ExportedPack, InvitationLink, InvitationView,
-    LoggedIn, NewApiKeyRequest, NewStaff, NewTenant, OfficeLoad, Parts, PluginUpload, SettingsView, StaffChange,
-    StaffList, StaffSession, TenantOverview, TenantSummary, TwoFactorStatus,
+    ApiKeyMade, AuditFilter, AuditPage, ConfigurationView, DELIVERY_PAGE, Enrolment, ExportedPack, InvitationLink,
+    InvitationView, LoggedIn, NewApiKeyRequest, NewStaff, NewTenant, NewWebhookRequest, OfficeLoad, Parts,
+    PluginUpload, SettingsView, StaffChange, StaffList, StaffSession, TenantOverview, TenantSummary, TwoFactorStatus,
+    WebhookKeyed,
 };
 pub use tenants::{ApplyReport, StrandPolicy, StrandedBooking};
+pub use webhooks::{BookingEvent, ROTATION_OVERLAP};
 
 /// Where "now" comes from; tests of the domain pass instants directly instead.
 pub trait Clock: Send + Sync + 'static {
@@ -187,6 +190,8 @@ pub struct Sportello {
     /// The secret that signs the links in e-mails and pages: the server's, or (until one is
     /// given) a random one that dies with the process.
     link_keys: Arc<links::LinkKeys>,
+    /// Sends webhooks; without it they wait in the outbox (a bare CLI run).
+    webhooks: Option<Arc<crate::webhooks::WebhookClient>>,
 }
 
 impl Sportello {
@@ -202,6 +207,7 @@ impl Sportello {
             platform_two_factor: false,
             mail: None,
             link_keys: Arc::new(links::LinkKeys::ephemeral()),
+            webhooks: None,
             clock,
         }
     }
@@ -215,6 +221,12 @@ impl Sportello {
     /// Signs the links in e-mails (manage, one-click cancel) with `keys`.
     pub fn with_link_keys(mut self, keys: links::LinkKeys) -> Self {
         self.link_keys = Arc::new(keys);
+        self
+    }
+
+    /// Sends webhooks with `client` (which also says which targets are allowed).
+    pub fn with_webhooks(mut self, client: crate::webhooks::WebhookClient) -> Self {
+        self.webhooks = Some(Arc::new(client));
         self
     }
 

@@ -150,6 +150,7 @@ impl Sportello {
                 text: &message.composed.text,
                 html: &message.composed.html,
                 attachment: message.composed.attachment.as_deref(),
+                webhook: None,
                 due: message.due,
                 now,
             };
@@ -193,7 +194,10 @@ impl Sportello {
         // another (SQLite has one writer: concurrent records would only wait for each other).
         let mut sent = futures::stream::iter(claimed)
             .map(|message| async move {
-                let outcome = mailer.send(&outgoing(&message)).await;
+                let outcome = match message.webhook {
+                    Some(hook) => self.send_webhook(&message, hook).await,
+                    None => mailer.send(&outgoing(&message)).await,
+                };
                 (message, outcome)
             })
             .buffer_unordered(PARALLEL);

@@ -320,6 +320,9 @@ impl Sportello {
                     let cancelled = Booking { status: BookingStatus::Cancelled, ..booking.changed(now) };
                     let message = self.prepare_mail((stored.id, names), &cancelled, &topic, now)?;
                     self.write_mail(tx, booking.id, message.as_slice()).await?;
+                    let event =
+                        self.prepare_event((stored.id, names), &cancelled, super::BookingEvent::Cancelled, None);
+                    self.write_event(tx, booking.id, &event).await?;
                     self.drop_reminder_of(tx, stored.id, booking.id).await?;
                 }
                 Ok(json!({ "cancelled": codes, "reason": reason.trim() }))

@@ -17,6 +17,7 @@ mod sessions;
 mod staff;
 mod tenants;
 mod versions;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -40,6 +41,7 @@ pub use sessions::{SessionKind, Sessions, StoredSession};
 pub use staff::{Invitations, StaffAccounts, StoredAccount, StoredInvitation, TenantStaff};
 pub use tenants::{PackFile, StoredTenant, TenantRow, Tenants};
 pub use versions::{NewVersion, StoredVersion, VersionSummary, Versions};
+pub use webhooks::{NewWebhook, StoredWebhook, Webhooks};
 
 const SQLITE_BUSY: i64 = 5;
 const SQLITE_LOCKED: i64 = 6;

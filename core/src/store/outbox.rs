@@ -58,6 +58,8 @@ pub struct NewMessage<'a> {
     pub text: &'a str,
     pub html: &'a str,
     pub attachment: Option<&'a str>,
+    /// A webhook to this subscription (`text` is its payload), not an e-mail.
+    pub webhook: Option<i32>,
     /// When it may go: now, or later (a reminder).
     pub due: DateTime<Utc>,
     pub now: DateTime<Utc>,
@@ -84,6 +86,7 @@ pub struct StoredMessage {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    pub webhook: Option<i32>,
 }
 
 impl TryFrom<Model> for StoredMessage {
@@ -109,6 +112,7 @@ impl TryFrom<Model> for StoredMessage {
             last_error: m.last_error,
             created_at: m.created_at,
             sent_at: m.sent_at,
+            webhook: m.webhook_id,
         })
     }
 }
@@ -133,12 +137,13 @@ pub struct Backlog {
     pub oldest: Option<DateTime<Utc>>,
 }
 
-/// Due messages, oldest first, except those of a booking with an earlier message still on its way:
-/// a citizen never reads "cancelled" before "confirmed".
+/// Due messages, oldest first, except those of a booking with an earlier message to the same
+/// recipient still on its way: a citizen never reads "cancelled" before "confirmed", nor does a
+/// webhook receiver; a receiver that is down holds back only its own messages.
 const CLAIM_POSTGRES: &str = "UPDATE outbox_messages SET state = 'in_flight', lease_until = $1, attempts = attempts + 1 \
     WHERE id IN (SELECT m.id FROM outbox_messages m \
       WHERE ((m.state IN ('queued', 'retrying') AND m.next_attempt_at <= $2) OR (m.state = 'in_flight' AND m.lease_until < $2)) \
-        AND NOT EXISTS (SELECT 1 FROM outbox_messages e WHERE e.booking_id = m.booking_id AND e.id < m.id \
+        AND NOT EXISTS (SELECT 1 FROM outbox_messages e WHERE e.booking_id = m.booking_id AND e.recipient = m.recipient AND e.id < m.id \
           AND (e.state IN ('in_flight', 'retrying') OR (e.state = 'queued' AND e.next_attempt_at <= $2))) \
       ORDER BY m.next_attempt_at, m.id LIMIT $3 FOR UPDATE SKIP LOCKED) \
     RETURNING *";
@@ -147,7 +152,7 @@ const CLAIM_POSTGRES: &str = "UPDATE outbox_messages SET state = 'in_flight', le
 const CLAIM_SQLITE: &str = "UPDATE outbox_messages SET state = 'in_flight', lease_until = ?1, attempts = attempts + 1 \
     WHERE id IN (SELECT m.id FROM outbox_messages m \
       WHERE ((m.state IN ('queued', 'retrying') AND m.next_attempt_at <= ?2) OR (m.state = 'in_flight' AND m.lease_until < ?2)) \
-        AND NOT EXISTS (SELECT 1 FROM outbox_messages e WHERE e.booking_id = m.booking_id AND e.id < m.id \
+        AND NOT EXISTS (SELECT 1 FROM outbox_messages e WHERE e.booking_id = m.booking_id AND e.recipient = m.recipient AND e.id < m.id \
           AND (e.state IN ('in_flight', 'retrying') OR (e.state = 'queued' AND e.next_attempt_at <= ?2))) \
       ORDER BY m.next_attempt_at, m.id LIMIT ?3) \
     RETURNING *";
@@ -175,6 +180,7 @@ impl Outbox {
             last_error: Set(None),
             created_at: Set(new.now),
             sent_at: Set(None),
+            webhook_id: Set(new.webhook),
             ..Default::default()
         }
         .insert(conn)
@@ -329,6 +335,8 @@ impl Outbox {
         let result = Entity::update_many()
             .col_expr(Column::State, Expr::value(DeliveryState::Queued.code()))
             .col_expr(Column::NextAttemptAt, Expr::value(now))
+            // A fresh series of retries: one that gave up would otherwise give up at once.
+            .col_expr(Column::Attempts, Expr::value(0))
             .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Id.eq(id))
             .filter(Column::State.eq(DeliveryState::Failed.code()))

@@ -34,7 +34,7 @@ const TEMPLATES: [(&str, &str); 14] = [
 
 /// The admin pages' templates (`admin-ui/templates`), registered as `admin-<name>`; tenants do
 /// not replace these.
-const ADMIN_TEMPLATES: [(&str, &str); 20] = [
+const ADMIN_TEMPLATES: [(&str, &str); 22] = [
     ("admin-layout", include_str!("../../../admin-ui/templates/layout.hbs")),
     ("admin-error", include_str!("../../../admin-ui/templates/error.hbs")),
     ("admin-login", include_str!("../../../admin-ui/templates/login.hbs")),
@@ -50,6 +50,8 @@ const ADMIN_TEMPLATES: [(&str, &str); 20] = [
     ("admin-settings", include_str!("../../../admin-ui/templates/settings.hbs")),
     ("admin-member", include_str!("../../../admin-ui/templates/member.hbs")),
     ("admin-api-keys", include_str!("../../../admin-ui/templates/api-keys.hbs")),
+    ("admin-webhooks", include_str!("../../../admin-ui/templates/webhooks.hbs")),
+    ("admin-deliveries", include_str!("../../../admin-ui/templates/deliveries.hbs")),
     ("admin-login-code", include_str!("../../../admin-ui/templates/login-code.hbs")),
     ("admin-two-factor", include_str!("../../../admin-ui/templates/two-factor.hbs")),
     ("admin-field", include_str!("../../../admin-ui/templates/field.hbs")),

@@ -81,6 +81,12 @@ fn only_mail_knows_lettre() {
 }
 
 #[test]
+fn only_webhooks_know_reqwest_and_rustls() {
+    assert_eq!(offenders("reqwest", &["webhooks/"]), Vec::<String>::new());
+    assert_eq!(offenders("rustls", &["webhooks/"]), Vec::<String>::new());
+}
+
+#[test]
 fn the_pages_never_use_the_api_layer() {
     // `http` composes every route and may use `web`; the other way would be a cycle.
     assert_eq!(offenders("crate::http", &["http/", "server.rs", "lib.rs"]), Vec::<String>::new());

@@ -201,6 +201,7 @@ async fn assert_consistent(database_url: &str, tallies: &[&Tally]) {
 }
 
 fn client() -> reqwest::Client {
+    sportello::webhooks::install_tls_provider();
     reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client")
 }
 

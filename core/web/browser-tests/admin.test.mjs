@@ -158,6 +158,20 @@ test("a tenant admin changes the hours in the week grid, sees the history, and r
   assert.match(await page.inputValue("#new-key"), /^sportello_key_[0-9a-f]{64}$/);
   await assertAccessible(page, "API key made");
 
+  // Webhooks: an address on a private network is refused; a public one is added, its secret shown once.
+  await page.goto(`${env.server.base}/admin/t/comune-esempio/webhooks`);
+  await assertAccessible(page, "webhooks");
+  await page.fill("#f-url", "http://169.254.169.254/latest/meta-data/");
+  await page.click('button:has-text("Add the webhook")');
+  assert.match(await page.textContent(".error-summary"), /private or reserved network/);
+  await assertAccessible(page, "webhook refused");
+  await page.fill("#f-url", "https://crm.comune-esempio.example/hooks");
+  await page.click('button:has-text("Add the webhook")');
+  assert.match(await page.inputValue("#new-secret"), /^whsec_/);
+  await assertAccessible(page, "webhook added");
+  await page.click('a:has-text("Delivery log")');
+  await assertAccessible(page, "delivery log");
+
   // The whole body as one file: downloaded, and imported back unchanged.
   await page.goto(`${env.server.base}/admin/t/comune-esempio/configuration`);
   const [download] = await Promise.all([page.waitForEvent("download"), page.click('a:has-text("Download the pack")')]);

@@ -53,6 +53,8 @@ fn fill(path: &str) -> String {
         (["{key}", ":key"], "1"),
         (["{name}", ":name"], "avvisi"),
         (["{plugin}", ":plugin"], "regola"),
+        (["{webhook}", ":webhook"], "1"),
+        (["{message}", ":message"], "1"),
     ] {
         for name in names {
             filled = filled.replace(name, value);
@@ -63,6 +65,9 @@ fn fill(path: &str) -> String {
 
 /// A body the admin operation on `path` accepts the shape of (unknown fields are ignored).
 fn any_body(path: &str) -> Value {
+    if path.ends_with("/webhooks") {
+        return json!({"url": "https://crm.ente.example/hooks", "events": ["booking.created"]});
+    }
     if path.contains("/services/") {
         return json!({"slug": "visita", "name": {"it": "Visita"}, "description": {"it": "Una visita"},
                       "duration_minutes": 30, "modes": ["in_person"]});

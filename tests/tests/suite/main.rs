@@ -14,3 +14,4 @@ mod mail;
 mod packs;
 mod pages;
 mod plugins;
+mod webhooks;

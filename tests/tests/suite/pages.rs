@@ -6,6 +6,7 @@ use sportello_tests::{Backend, TestServer, on_both_backends};
 
 /// A citizen's browser: follows redirects and keeps cookies (a hold's secret lives in one).
 fn browser() -> reqwest::Client {
+    sportello::webhooks::install_tls_provider();
     reqwest::Client::builder().cookie_store(true).build().expect("client")
 }
 

@@ -6,6 +6,7 @@ mod accounts;
 mod api_keys;
 mod audit;
 mod configuration;
+mod deliveries;
 mod members;
 mod onboarding;
 mod overview;
@@ -18,6 +19,7 @@ mod throttle;
 mod transfer;
 mod two_factor;
 mod uploads;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -31,6 +33,7 @@ pub use api_keys::{ApiKeyMade, NewApiKeyRequest};
 pub(crate) use audit::Actor;
 pub use audit::{AuditFilter, AuditPage};
 pub use configuration::ConfigurationView;
+pub use deliveries::DELIVERY_PAGE;
 pub use members::StaffChange;
 pub use onboarding::NewTenant;
 pub use overview::{OfficeLoad, TenantOverview, TenantSummary};
@@ -40,6 +43,7 @@ pub use settings::SettingsView;
 pub use transfer::ExportedPack;
 pub use two_factor::{Enrolment, TwoFactorStatus};
 pub use uploads::PluginUpload;
+pub use webhooks::{NewWebhookRequest, WebhookKeyed};
 
 /// A signed-in staff member's session, as every admin use case receives it.
 #[derive(Clone, Debug)]

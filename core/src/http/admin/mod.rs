@@ -8,11 +8,13 @@ mod parts;
 mod settings;
 mod staff;
 mod transfer;
+mod webhooks;
 
 pub use parts::PartsApi;
 pub use settings::SettingsApi;
 pub use staff::{ApiKeysApi, StaffApi};
 pub use transfer::PacksApi;
+pub use webhooks::WebhooksApi;
 
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Header, Path, Query};

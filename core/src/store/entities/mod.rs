@@ -17,3 +17,4 @@ pub mod staff_recovery_code;
 pub mod staff_session;
 pub mod tenant;
 pub mod tenant_version;
+pub mod webhook;

@@ -18,6 +18,7 @@ mod staff;
 mod tenants;
 mod two_factor;
 mod views;
+mod webhooks;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -103,6 +104,13 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/api-keys", M::GET, TenantAdmin, api_keys::keys_page),
         page("/admin/t/:tenant/api-keys", M::POST, TenantAdmin, api_keys::create_key),
         page("/admin/t/:tenant/api-keys/:key/revocation", M::POST, TenantAdmin, api_keys::revoke_key),
+        page("/admin/t/:tenant/webhooks", M::GET, TenantAdmin, webhooks::hooks_page),
+        page("/admin/t/:tenant/webhooks", M::POST, TenantAdmin, webhooks::add_hook),
+        page("/admin/t/:tenant/webhooks/:webhook/secret", M::POST, TenantAdmin, webhooks::rotate_hook),
+        page("/admin/t/:tenant/webhooks/:webhook/enable", M::POST, TenantAdmin, webhooks::enable_hook),
+        page("/admin/t/:tenant/webhooks/:webhook/removal", M::POST, TenantAdmin, webhooks::remove_hook),
+        page("/admin/t/:tenant/deliveries", M::GET, TenantAdmin, webhooks::deliveries_page),
+        page("/admin/t/:tenant/deliveries/:message/retry", M::POST, TenantAdmin, webhooks::retry_delivery),
         page("/admin/t/:tenant/configuration", M::GET, TenantAdmin, configuration::configuration_page),
         page("/admin/t/:tenant/configuration", M::POST, TenantAdmin, configuration::save_configuration),
         page("/admin/t/:tenant/versions/:version/restore", M::POST, TenantAdmin, configuration::restore_version),

@@ -138,6 +138,7 @@ pub struct OverviewView {
     pub staff_url: String,
     pub audit_url: String,
     pub keys_url: String,
+    pub webhooks_url: String,
     pub configuration_url: String,
     pub public_url: String,
 }
