@@ -383,3 +383,15 @@ admin-delivery-sent = sent
 admin-delivery-retrying = will be retried
 admin-delivery-failed = failed
 admin-delivery-skipped = not needed any more
+
+admin-feeds-title = Calendar feeds
+admin-feeds-intro = Each office's appointments in your staff's calendar (Outlook, Teams, Google): subscribe to the office's secret address. It shows the service, the citizen's name, the code and the contact for a video call, nothing more.
+admin-feed-made = New address of the feed of { $office }:
+admin-feed-address = Feed address
+admin-feed-once = Copy it into the calendar now: it is not shown again. Anyone with it sees the office's appointments; a new address revokes this one.
+admin-feed-state = Feed
+admin-feed-active = made on { $when }
+admin-feed-none = none
+admin-feed-make = Make an address
+admin-feed-replace = New address
+admin-feed-revoke = Revoke

@@ -383,3 +383,15 @@ admin-delivery-sent = inviato
 admin-delivery-retrying = sarà ritentato
 admin-delivery-failed = non consegnato
 admin-delivery-skipped = non più necessario
+
+admin-feeds-title = Calendari degli uffici
+admin-feeds-intro = Gli appuntamenti di ogni ufficio nel calendario del personale (Outlook, Teams, Google): sottoscrivete l'indirizzo segreto dell'ufficio. Mostra il servizio, il nome del cittadino, il codice e il contatto per la videochiamata, nient'altro.
+admin-feed-made = Nuovo indirizzo del calendario di { $office }:
+admin-feed-address = Indirizzo del calendario
+admin-feed-once = Copiatelo ora nel calendario: non sarà più mostrato. Chi lo ha vede gli appuntamenti dell'ufficio; un nuovo indirizzo revoca questo.
+admin-feed-state = Calendario
+admin-feed-active = creato il { $when }
+admin-feed-none = nessuno
+admin-feed-make = Crea un indirizzo
+admin-feed-replace = Nuovo indirizzo
+admin-feed-revoke = Revoca

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 use icalendar::{Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus, Property};
 
-use crate::domain::{Booking, BookingStatus, Locale, Mode, TenantConfig};
+use crate::domain::{Booking, BookingStatus, Locale, Mode, Office, TenantConfig};
 
 /// What a calendar file is for.
 #[derive(Clone, Copy, Debug)]
@@ -21,29 +21,12 @@ pub enum CalendarUse<'a> {
 /// A one-event calendar for `booking`.
 pub fn booking_calendar(tenant: &TenantConfig, booking: &Booking, purpose: CalendarUse<'_>) -> String {
     let locale = booking.details.locale;
-    let service = tenant.service(booking.service.as_str()).map_or(booking.service.as_str(), |s| s.name.get(locale));
-    let office = tenant.office(booking.office.as_str());
-    let location = match (booking.mode, office) {
-        (Mode::InPerson, Some(o)) => format!("{}, {}", o.name, o.address),
-        (mode, _) => video_call(mode, locale),
-    };
     let cancelled = booking.status == BookingStatus::Cancelled;
-    let zone = booking.timezone;
-    let wall = |at: DateTime<Utc>| CalendarDateTime::WithTimezone {
-        date_time: at.with_timezone(&zone).naive_local(),
-        tzid: zone.name().to_owned(),
-    };
-    let mut event = Event::new();
+    let mut event = event_of(tenant, booking);
     event
-        .uid(&format!("{}@{}.sportello", booking.code.as_str(), tenant.slug))
-        .summary(&format!("{service} – {}", tenant.branding.display_name))
+        .summary(&format!("{} – {}", service_name(tenant, booking), tenant.branding.display_name))
         .description(&format!("Codice prenotazione / booking code: {}", booking.code))
-        .location(&location)
-        .starts(wall(booking.start))
-        .ends(wall(booking.end))
-        .timestamp(booking.updated_at)
-        .add_property("SEQUENCE", booking.revision.to_string())
-        .status(if cancelled { EventStatus::Cancelled } else { EventStatus::Confirmed });
+        .location(&place(tenant, booking, locale));
     let method = match purpose {
         CalendarUse::Download => "PUBLISH",
         CalendarUse::Invitation { organizer } => {
@@ -66,11 +49,74 @@ pub fn booking_calendar(tenant: &TenantConfig, booking: &Booking, purpose: Calen
     };
     let mut calendar = Calendar::new();
     calendar.name(&tenant.branding.display_name).append_property(Property::new("METHOD", method));
-    let text = calendar.push(event.done()).done().to_string();
-    // The event names its zone; the zone's definition goes before it.
-    let timezone = vtimezone(zone, booking.start);
+    calendar.push(event.done());
+    with_zone(calendar.done().to_string(), booking.timezone, booking.start)
+}
+
+/// An office's private feed for its staff's calendars: each confirmed booking with what the
+/// operator needs — the service, the citizen's name, the code, how the call happens and the
+/// contact for it — and nothing else (no e-mail address, no fiscal code).
+pub fn office_feed(tenant: &TenantConfig, office: &Office, bookings: &[Booking], now: DateTime<Utc>) -> String {
+    let mut calendar = Calendar::new();
+    calendar
+        .name(&format!("{} – {}", office.name, tenant.branding.display_name))
+        .append_property(Property::new("METHOD", "PUBLISH"))
+        // Calendar programs poll a feed; ask for every 15 minutes.
+        .append_property(Property::new("REFRESH-INTERVAL", "PT15M").add_parameter("VALUE", "DURATION").done());
+    for booking in bookings {
+        let locale = tenant.default_locale();
+        let citizen = &booking.details.citizen;
+        let mut lines = vec![format!("Codice / code: {}", booking.code)];
+        if let Some(contact) = booking.details.contact.as_str() {
+            lines.push(format!("{}: {contact}", video_call(booking.mode, locale)));
+        }
+        let mut event = event_of(tenant, booking);
+        event
+            .summary(&format!("{} – {} {}", service_name(tenant, booking), citizen.first_name(), citizen.last_name()))
+            .description(&lines.join("\n"))
+            .location(&place(tenant, booking, locale));
+        calendar.push(event.done());
+    }
+    with_zone(calendar.done().to_string(), office.timezone, now)
+}
+
+/// What every entry of a booking has: its UID, times at the office's wall time, when it last
+/// changed and how many times (`SEQUENCE`), its status.
+fn event_of(tenant: &TenantConfig, booking: &Booking) -> Event {
+    let zone = booking.timezone;
+    let wall = |at: DateTime<Utc>| CalendarDateTime::WithTimezone {
+        date_time: at.with_timezone(&zone).naive_local(),
+        tzid: zone.name().to_owned(),
+    };
+    let cancelled = booking.status == BookingStatus::Cancelled;
+    let mut event = Event::new();
+    event
+        .uid(&format!("{}@{}.sportello", booking.code.as_str(), tenant.slug))
+        .starts(wall(booking.start))
+        .ends(wall(booking.end))
+        .timestamp(booking.updated_at)
+        .add_property("SEQUENCE", booking.revision.to_string())
+        .status(if cancelled { EventStatus::Cancelled } else { EventStatus::Confirmed });
+    event
+}
+
+fn service_name<'a>(tenant: &'a TenantConfig, booking: &'a Booking) -> &'a str {
+    let locale = booking.details.locale;
+    tenant.service(booking.service.as_str()).map_or(booking.service.as_str(), |s| s.name.get(locale))
+}
+
+/// The office's name and address in person; how the call happens otherwise.
+fn place(tenant: &TenantConfig, booking: &Booking, locale: Locale) -> String {
+    match (booking.mode, tenant.office(booking.office.as_str())) {
+        (Mode::InPerson, Some(o)) => format!("{}, {}", o.name, o.address),
+        (mode, _) => video_call(mode, locale),
+    }
+}
+
+/// The events name their zone; its definition goes before the first of them.
+fn with_zone(text: String, zone: Tz, around: DateTime<Utc>) -> String {
     match text.find("BEGIN:VEVENT") {
-        Some(at) => format!("{}{timezone}{}", &text[..at], &text[at..]),
+        Some(at) => format!("{}{}{}", &text[..at], vtimezone(zone, around), &text[at..]),
         None => text,
     }
 }

@@ -298,8 +298,12 @@ async fn serve(settings: Settings, demo: bool, platform_two_factor: bool) -> Res
         .with_platform_two_factor(platform_two_factor);
     let holds = if settings.redis_url.is_some() { "Redis" } else { "this process" };
     tracing::info!(holds, "holds are kept in {holds}");
+    // Bound first: with port 0 only the bound address tells where the demo's links lead.
+    let bound =
+        server::bind(&settings.bind).await.map_err(|source| CliError::Bind { addr: settings.bind.clone(), source })?;
+    let address = bound.addr.to_string();
     let app = app
-        .with_mail(server::mail_setup(&settings, &settings.bind, demo)?)
+        .with_mail(server::mail_setup(&settings, &address, demo)?)
         .with_link_keys(server::link_keys(&settings, demo)?)
         .with_webhooks(server::webhook_client(&settings)?);
     if demo {
@@ -307,7 +311,7 @@ async fn serve(settings: Settings, demo: bool, platform_two_factor: bool) -> Res
         for report in &reports {
             print_report(report);
         }
-        demo_accounts(&app, &reports, &settings.bind).await?;
+        demo_accounts(&app, &reports, &address).await?;
     }
     let mailer = server::mailer(&settings)?;
     // Said before the listening line: whoever reads that line may stop reading the output.
@@ -315,8 +319,6 @@ async fn serve(settings: Settings, demo: bool, platform_two_factor: bool) -> Res
         Some(_) => println!("E-mails go out by SMTP."),
         None => println!("E-mails are written to {} (no SMTP server is set).", settings.mail_dir.display()),
     }
-    let bound =
-        server::bind(&settings.bind).await.map_err(|source| CliError::Bind { addr: settings.bind.clone(), source })?;
     println!("Sportello is listening on http://{}  (API docs: http://{}/api/docs)", bound.addr, bound.addr);
     let options =
         server::HttpOptions { trust_forwarded_for: settings.trust_forwarded_for, plain_http: settings.plain_http };

@@ -13,6 +13,7 @@ mod m20261130_000008_two_factor;
 mod m20261130_000009_outbox;
 mod m20261130_000010_booking_revision;
 mod m20261130_000011_webhooks;
+mod m20261130_000012_office_feeds;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_outbox::Migration),
             Box::new(m20261130_000010_booking_revision::Migration),
             Box::new(m20261130_000011_webhooks::Migration),
+            Box::new(m20261130_000012_office_feeds::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 mod availability;
 mod bookings;
 mod catalog;
+mod feeds;
 mod full_units;
 mod holds;
 mod links;
@@ -228,6 +229,11 @@ impl Sportello {
     pub fn with_webhooks(mut self, client: crate::webhooks::WebhookClient) -> Self {
         self.webhooks = Some(Arc::new(client));
         self
+    }
+
+    /// `path` on the pages' public address, when the server knows it (it does when it sends mail).
+    pub fn public_address(&self, path: &str) -> String {
+        self.mail.as_ref().map_or_else(|| path.to_owned(), |mail| format!("{}{path}", mail.public_url))
     }
 
     /// Writes messages to citizens into the outbox with each change that causes one.

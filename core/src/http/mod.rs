@@ -63,6 +63,7 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
         admin::ApiKeysApi { admin: admin() },
         admin::PacksApi { admin: admin() },
         admin::WebhooksApi { admin: admin() },
+        admin::FeedsApi { admin: admin() },
     );
     let api = OpenApiService::new(apis, "Sportello", env!("CARGO_PKG_VERSION"))
         .description("Appointment booking for public bodies. Errors are RFC 9457 problem details.")
@@ -185,10 +186,14 @@ async fn log_request<E: Endpoint>(next: E, req: Request) -> poem::Result<Respons
 /// `path` with the secret segment of an invitation or booking link replaced.
 fn loggable(path: &str) -> String {
     let mut segments: Vec<&str> = path.split('/').collect();
-    // `/t/{tenant}/b/{token}` and `/t/{tenant}/cancel/{token}` carry a booking link's token.
-    let booking_link = segments.get(1) == Some(&"t") && matches!(segments.get(3), Some(&"b" | &"cancel"));
-    let secret_after =
-        if booking_link { Some(3) } else { segments.iter().position(|s| *s == "invitation" || *s == "invitations") };
+    // `/t/{tenant}/b/{token}` and `/t/{tenant}/cancel/{token}` carry a booking link's token,
+    // `/t/{tenant}/feeds/{office}/{token}.ics` an office feed's.
+    let tenant_page = segments.get(1) == Some(&"t");
+    let secret_after = match segments.get(3) {
+        Some(&"b" | &"cancel") if tenant_page => Some(3),
+        Some(&"feeds") if tenant_page => Some(4),
+        _ => segments.iter().position(|s| *s == "invitation" || *s == "invitations"),
+    };
     if let Some(secret) = secret_after.and_then(|i| segments.get_mut(i + 1)).filter(|s| !s.is_empty()) {
         *secret = ":token";
     }
@@ -257,6 +262,7 @@ mod tests {
         assert_eq!(loggable("/api/v1/admin/invitations"), "/api/v1/admin/invitations");
         assert_eq!(loggable("/t/prova/b/abc.def/calendar.ics"), "/t/prova/b/:token/calendar.ics");
         assert_eq!(loggable("/t/prova/cancel/abc.def"), "/t/prova/cancel/:token");
+        assert_eq!(loggable("/t/prova/feeds/sede/0123abcd.ics"), "/t/prova/feeds/sede/:token");
         assert_eq!(loggable("/t/prova/booking/cancel"), "/t/prova/booking/cancel");
         assert_eq!(loggable("/t/prova/booking"), "/t/prova/booking");
     }

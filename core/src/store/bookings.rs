@@ -182,6 +182,25 @@ impl Bookings {
         rows.into_iter().map(to_domain).collect()
     }
 
+    /// An office's confirmed bookings that start in `[from, to)`, soonest first.
+    pub async fn of_office_between(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        office: &str,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<Vec<Booking>, StoreError> {
+        let rows = Entity::find()
+            .filter(Column::TenantId.eq(tenant.get()))
+            .filter(Column::Office.eq(office))
+            .filter(Column::Status.eq(BookingStatus::Confirmed.code()))
+            .filter(Column::StartsAt.gte(from))
+            .filter(Column::StartsAt.lt(to))
+            .order_by_asc(Column::StartsAt)
+            .all(conn)
+            .await?;
+        rows.into_iter().map(to_domain).collect()
+    }
+
     /// Cancels a confirmed booking on the public body's side, recording why, only if it is still
     /// confirmed at `(start, end)`; `false` if it was cancelled or moved meanwhile.
     pub async fn cancel_with_reason(

@@ -7,6 +7,7 @@ mod api_keys;
 mod audit;
 mod bookings;
 mod entities;
+mod feeds;
 mod hold_claims;
 mod idempotency;
 mod ledger;
@@ -31,6 +32,7 @@ use sea_orm::{
 pub use api_keys::{ApiKeys, NewApiKey, StoredApiKey};
 pub use audit::{AuditEntry, AuditLog, AuditQuery};
 pub use bookings::{Bookings, NewBooking};
+pub use feeds::{OfficeFeeds, StoredFeed};
 pub use hold_claims::{HoldClaim, HoldClaims};
 pub use idempotency::IdempotencyKeys;
 pub use ledger::{Ledger, UnitUsage};

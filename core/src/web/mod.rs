@@ -8,6 +8,7 @@ mod admin;
 mod assets;
 mod citizen;
 mod client;
+mod feeds;
 mod hold_cookie;
 mod language;
 mod render;
@@ -67,7 +68,8 @@ pub(crate) fn routes(
         .at("/t/:tenant/privacy", get(citizen::privacy_page))
         .at("/t/:tenant/b/:token", get(citizen::linked_booking))
         .at("/t/:tenant/b/:token/calendar.ics", get(citizen::linked_calendar))
-        .at("/t/:tenant/cancel/:token", get(citizen::cancel_link_page).post(citizen::cancel_by_link));
+        .at("/t/:tenant/cancel/:token", get(citizen::cancel_link_page).post(citizen::cancel_by_link))
+        .at("/t/:tenant/feeds/:office/:token", get(feeds::office_feed));
     Ok((admin::routes(route), web))
 }
 

@@ -34,7 +34,7 @@ const TEMPLATES: [(&str, &str); 14] = [
 
 /// The admin pages' templates (`admin-ui/templates`), registered as `admin-<name>`; tenants do
 /// not replace these.
-const ADMIN_TEMPLATES: [(&str, &str); 22] = [
+const ADMIN_TEMPLATES: [(&str, &str); 23] = [
     ("admin-layout", include_str!("../../../admin-ui/templates/layout.hbs")),
     ("admin-error", include_str!("../../../admin-ui/templates/error.hbs")),
     ("admin-login", include_str!("../../../admin-ui/templates/login.hbs")),
@@ -52,6 +52,7 @@ const ADMIN_TEMPLATES: [(&str, &str); 22] = [
     ("admin-api-keys", include_str!("../../../admin-ui/templates/api-keys.hbs")),
     ("admin-webhooks", include_str!("../../../admin-ui/templates/webhooks.hbs")),
     ("admin-deliveries", include_str!("../../../admin-ui/templates/deliveries.hbs")),
+    ("admin-feeds", include_str!("../../../admin-ui/templates/feeds.hbs")),
     ("admin-login-code", include_str!("../../../admin-ui/templates/login-code.hbs")),
     ("admin-two-factor", include_str!("../../../admin-ui/templates/two-factor.hbs")),
     ("admin-field", include_str!("../../../admin-ui/templates/field.hbs")),

@@ -172,6 +172,17 @@ test("a tenant admin changes the hours in the week grid, sees the history, and r
   await page.click('a:has-text("Delivery log")');
   await assertAccessible(page, "delivery log");
 
+  // An office's calendar feed: a secret address, shown once, that serves the calendar.
+  await page.goto(`${env.server.base}/admin/t/comune-esempio/feeds`);
+  await assertAccessible(page, "calendar feeds");
+  await page.click('button:has-text("Make an address") >> nth=0');
+  const feedUrl = await page.inputValue("#new-feed");
+  assert.match(feedUrl, /\/t\/comune-esempio\/feeds\/[a-z0-9-]+\/[0-9a-f]{64}\.ics$/);
+  await assertAccessible(page, "feed made");
+  const feedResponse = await page.request.get(feedUrl);
+  assert.equal(feedResponse.status(), 200);
+  assert.match(await feedResponse.text(), /^BEGIN:VCALENDAR/);
+
   // The whole body as one file: downloaded, and imported back unchanged.
   await page.goto(`${env.server.base}/admin/t/comune-esempio/configuration`);
   const [download] = await Promise.all([page.waitForEvent("download"), page.click('a:has-text("Download the pack")')]);

@@ -7,6 +7,7 @@ mod api_keys;
 mod audit;
 mod configuration;
 mod deliveries;
+mod feeds;
 mod members;
 mod onboarding;
 mod overview;

@@ -4,12 +4,14 @@
 //! without credentials, from another tenant and with a lesser role.
 
 mod dto;
+mod feeds;
 mod parts;
 mod settings;
 mod staff;
 mod transfer;
 mod webhooks;
 
+pub use feeds::FeedsApi;
 pub use parts::PartsApi;
 pub use settings::SettingsApi;
 pub use staff::{ApiKeysApi, StaffApi};

@@ -7,6 +7,7 @@ pub mod hold_claim;
 pub mod idempotency_key;
 pub mod ledger;
 pub mod login_attempt;
+pub mod office_feed;
 pub mod outbox_message;
 pub mod pack_blob;
 pub mod pack_file;

@@ -10,6 +10,7 @@ mod api_keys;
 mod audit;
 mod configuration;
 mod edits;
+mod feeds;
 mod files;
 mod offices;
 mod services;
@@ -111,6 +112,9 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/webhooks/:webhook/removal", M::POST, TenantAdmin, webhooks::remove_hook),
         page("/admin/t/:tenant/deliveries", M::GET, TenantAdmin, webhooks::deliveries_page),
         page("/admin/t/:tenant/deliveries/:message/retry", M::POST, TenantAdmin, webhooks::retry_delivery),
+        page("/admin/t/:tenant/feeds", M::GET, TenantAdmin, feeds::feeds_page),
+        page("/admin/t/:tenant/feeds/:office", M::POST, TenantAdmin, feeds::make_feed),
+        page("/admin/t/:tenant/feeds/:office/revocation", M::POST, TenantAdmin, feeds::revoke_feed),
         page("/admin/t/:tenant/configuration", M::GET, TenantAdmin, configuration::configuration_page),
         page("/admin/t/:tenant/configuration", M::POST, TenantAdmin, configuration::save_configuration),
         page("/admin/t/:tenant/versions/:version/restore", M::POST, TenantAdmin, configuration::restore_version),

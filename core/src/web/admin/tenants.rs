@@ -121,6 +121,7 @@ pub async fn overview(web: WebData<'_>, request: &Request, Path(tenant): Path<St
         audit_url: format!("{base}/audit"),
         keys_url: format!("{base}/api-keys"),
         webhooks_url: format!("{base}/webhooks"),
+        feeds_url: format!("{base}/feeds"),
         public_url: format!("/t/{}/", overview.slug),
         is_admin: overview.role >= Role::TenantAdmin,
         role_key: role_key(overview.role),

@@ -139,6 +139,7 @@ pub struct OverviewView {
     pub audit_url: String,
     pub keys_url: String,
     pub webhooks_url: String,
+    pub feeds_url: String,
     pub configuration_url: String,
     pub public_url: String,
 }
