@@ -395,3 +395,6 @@ admin-feed-none = none
 admin-feed-make = Make an address
 admin-feed-replace = New address
 admin-feed-revoke = Revoke
+
+admin-jitsi-server = Jitsi server
+admin-jitsi-server-help = For Jitsi video calls: the https:// address of your server. Empty: Jitsi's public one, https://meet.jit.si.

@@ -395,3 +395,6 @@ admin-feed-none = nessuno
 admin-feed-make = Crea un indirizzo
 admin-feed-replace = Nuovo indirizzo
 admin-feed-revoke = Revoca
+
+admin-jitsi-server = Server Jitsi
+admin-jitsi-server-help = Per le videochiamate Jitsi: l'indirizzo https:// del vostro server. Vuoto: quello pubblico di Jitsi, https://meet.jit.si.

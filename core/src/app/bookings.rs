@@ -13,7 +13,7 @@ use super::availability::Offer;
 use super::{AppError, BookingEvent, BookingProof, Sportello, TenantSnapshot};
 use crate::domain::booking::SummaryLine;
 use crate::domain::slots::{Slot, units_between};
-use crate::domain::{Booking, BookingCode, BookingDetails, BookingStatus, DetailsForm};
+use crate::domain::{Booking, BookingCode, BookingDetails, BookingStatus, DetailsForm, JitsiRoom, Mode, ModeContact};
 use crate::holds::{Acquired, Hold, HoldToken};
 use crate::mail::Topic;
 use crate::store::{Bookings, HoldClaims, IdempotencyKeys, Ledger, NewBooking, StoreError};
@@ -121,8 +121,12 @@ impl Sportello {
     async fn confirm_once(&self, tenant: &Arc<TenantSnapshot>, request: &ConfirmRequest) -> Result<Booking, AppError> {
         let hold = self.owned_hold(tenant, request.hold_id, &request.hold_token).await?;
         let offer = Offer::resolve(tenant, &hold.offer())?;
-        let details =
+        let mut details =
             request.form.parse(offer.service, offer.mode, tenant.config.default_locale()).map_err(AppError::Invalid)?;
+        if offer.mode == Mode::Jitsi {
+            // A room of its own, named at random: nobody finds the call by trying names.
+            details.contact = ModeContact::Room(JitsiRoom::generate(&mut rand::rng()));
+        }
         let now = self.clock.now();
         let slot = self.held_slot(tenant, &offer, &hold, now).await?;
         // The tenant's rule (a plugin) has the last word on the details, before anything is written.

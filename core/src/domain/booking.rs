@@ -386,7 +386,7 @@ impl DetailsForm {
 
 fn contact_label(mode: Mode) -> &'static str {
     match mode {
-        Mode::InPerson => "Contact",
+        Mode::InPerson | Mode::Jitsi => "Contact",
         Mode::WhatsApp => "WhatsApp number",
         Mode::Skype => "Skype name",
         Mode::Teams => "Teams e-mail address",

@@ -26,6 +26,8 @@ pub struct TenantConfig {
     pub limits: Limits,
     /// How its e-mails to citizens go out.
     pub mail: MailSettings,
+    /// The Jitsi server of its `jitsi` video calls, e.g. `https://meet.jit.si` (no trailing slash).
+    pub jitsi_server: String,
     /// Its staff must sign in with a second factor to work on its pages and API.
     pub require_two_factor: bool,
     /// WebAssembly plugins the pack brings, bound to services by id.
@@ -48,6 +50,9 @@ pub struct MailSettings {
     /// How many hours before the appointment the reminder goes; 0 sends none.
     pub reminder_hours: u16,
 }
+
+/// Jitsi's public server, when a body names none of its own.
+pub const DEFAULT_JITSI_SERVER: &str = "https://meet.jit.si";
 
 /// A reminder two days ahead, as Vicenza's cut no-shows.
 pub const DEFAULT_REMINDER_HOURS: u16 = 48;
@@ -250,6 +255,14 @@ impl TenantConfig {
     /// How long a hold keeps its place.
     pub fn hold_length(&self) -> chrono::TimeDelta {
         chrono::TimeDelta::seconds(i64::from(self.hold_seconds))
+    }
+
+    /// The address of a booking's video call, when it has one of its own (a Jitsi room).
+    pub fn call_link(&self, contact: &super::ModeContact) -> Option<String> {
+        match contact {
+            super::ModeContact::Room(room) => Some(format!("{}/{}", self.jitsi_server, room.as_str())),
+            _ => None,
+        }
     }
 
     pub fn service(&self, slug: &str) -> Option<&Service> {

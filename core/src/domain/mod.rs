@@ -20,7 +20,7 @@ pub use catalog::{
     Service, ServicePlugin, TenantConfig,
 };
 pub use contact::{Email, FiscalCode, Phone, SkypeName};
-pub use mode::{ContactKind, Mode, ModeContact};
+pub use mode::{ContactKind, JitsiRoom, Mode, ModeContact};
 pub use schedule::{Closure, HolidayPolicy, OpeningInterval, WeeklyHours};
 pub use slots::{Slot, SlotQuery};
 pub use staff::{Denied, Grant, NewPassword, PasswordError, Role, StaffEmail, StaffMember};

@@ -2,13 +2,16 @@
 
 use super::contact::{Email, Phone, SkypeName};
 
-/// The seed's four modes. New ones are added here with the contact they need.
+/// The seed's four modes and Jitsi. New ones are added here with the contact they need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Mode {
     InPerson,
     Skype,
     WhatsApp,
     Teams,
+    /// A video call in a room of its own on the body's Jitsi server: the citizen leaves nothing,
+    /// the booking gets an unguessable room.
+    Jitsi,
 }
 
 /// What the citizen must leave so that the office can start the appointment.
@@ -27,10 +30,37 @@ pub enum ModeContact {
     Phone(Phone),
     Skype(SkypeName),
     Email(Email),
+    Room(JitsiRoom),
+}
+
+/// A Jitsi room's name: `sportello-` and 24 random letters and digits (about 124 bits), so that
+/// nobody finds a citizen's call by trying names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JitsiRoom(String);
+
+const ROOM_PREFIX: &str = "sportello-";
+const ROOM_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+const ROOM_LENGTH: usize = 24;
+
+impl JitsiRoom {
+    pub fn generate(rng: &mut impl rand::Rng) -> Self {
+        use rand::seq::IndexedRandom;
+        let name: String = (0..ROOM_LENGTH).filter_map(|_| ROOM_CHARS.choose(rng).copied().map(char::from)).collect();
+        Self(format!("{ROOM_PREFIX}{name}"))
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let name = raw.strip_prefix(ROOM_PREFIX)?;
+        (name.len() == ROOM_LENGTH && name.bytes().all(|b| ROOM_CHARS.contains(&b))).then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl Mode {
-    pub const ALL: [Mode; 4] = [Mode::InPerson, Mode::Skype, Mode::WhatsApp, Mode::Teams];
+    pub const ALL: [Mode; 5] = [Mode::InPerson, Mode::Skype, Mode::WhatsApp, Mode::Teams, Mode::Jitsi];
 
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|m| m.code() == raw)
@@ -42,12 +72,13 @@ impl Mode {
             Self::Skype => "skype",
             Self::WhatsApp => "whatsapp",
             Self::Teams => "teams",
+            Self::Jitsi => "jitsi",
         }
     }
 
     pub fn contact_kind(self) -> ContactKind {
         match self {
-            Self::InPerson => ContactKind::None,
+            Self::InPerson | Self::Jitsi => ContactKind::None,
             Self::WhatsApp => ContactKind::Phone,
             Self::Skype => ContactKind::SkypeName,
             Self::Teams => ContactKind::Email,
@@ -76,6 +107,7 @@ impl ModeContact {
             Self::Phone(p) => Some(p.as_str()),
             Self::Skype(s) => Some(s.as_str()),
             Self::Email(e) => Some(e.as_str()),
+            Self::Room(r) => Some(r.as_str()),
         }
     }
 }
@@ -105,6 +137,19 @@ mod tests {
         assert!(matches!(Mode::Skype.parse_contact(Some("mario.rossi85")), Ok(ModeContact::Skype(_))));
         assert_eq!(Mode::Teams.parse_contact(Some("not-an-email")), Err(ContactError::InvalidEmail));
         assert!(matches!(Mode::Teams.parse_contact(Some("m@example.it")), Ok(ModeContact::Email(_))));
+    }
+
+    #[test]
+    fn jitsi_rooms_are_long_random_names() {
+        let mut rng = rand::rng();
+        let (a, b) = (JitsiRoom::generate(&mut rng), JitsiRoom::generate(&mut rng));
+        assert_ne!(a, b);
+        assert_eq!(JitsiRoom::parse(a.as_str()), Some(a.clone()));
+        assert_eq!(a.as_str().len(), ROOM_PREFIX.len() + ROOM_LENGTH);
+        for bad in ["sportello-short", "other-abcdefghijklmnopqrstuvwx", "sportello-ABCDEFGHIJKLMNOPQRSTUVWX"] {
+            assert_eq!(JitsiRoom::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Mode::Jitsi.parse_contact(Some("anything")), Ok(ModeContact::None), "the citizen leaves nothing");
     }
 
     #[test]

@@ -355,6 +355,8 @@ pub struct BookingView {
     pub timezone: String,
     pub citizen: CitizenView,
     pub contact: Option<String>,
+    /// The video call's own address (a `jitsi` booking's room), for the citizen and the office.
+    pub call_link: Option<String>,
     pub answers: BTreeMap<String, String>,
     pub reason: Option<String>,
     pub details: Option<String>,
@@ -399,6 +401,7 @@ impl BookingView {
                 fiscal_code: citizen.fiscal_code().as_ref().map(ToString::to_string),
             },
             contact: b.details.contact.as_str().map(str::to_owned),
+            call_link: config.call_link(&b.details.contact),
             answers: b.details.answers.clone(),
             reason: b.details.reason.clone(),
             details: b.details.details.clone(),

@@ -217,7 +217,7 @@ impl Composer {
             ModeContact::Phone(phone) => phone.as_str().to_owned(),
             ModeContact::Skype(name) => name.as_str().to_owned(),
             ModeContact::Email(email) => email.as_str().to_owned(),
-            ModeContact::None => String::new(),
+            ModeContact::Room(_) | ModeContact::None => String::new(),
         };
         match (booking.mode, tenant.office(booking.office.as_str())) {
             (Mode::InPerson, Some(office)) => {
@@ -235,6 +235,13 @@ impl Composer {
                 Detail { label: t("mail-where", &[]), value: booking.office.to_string(), link: None }
             }
             (Mode::Teams, _) => Detail { label: t("mail-how", &[]), value: t("mail-how-teams", &[]), link: None },
+            (Mode::Jitsi, _) => Detail {
+                label: t("mail-how", &[]),
+                value: t("mail-how-jitsi", &[]),
+                link: tenant
+                    .call_link(&booking.details.contact)
+                    .map(|url| Link { label: t("mail-join-call", &[]), url }),
+            },
             (Mode::WhatsApp, _) => {
                 Detail { label: t("mail-how", &[]), value: t("mail-how-whatsapp", &[("contact", contact)]), link: None }
             }

@@ -31,6 +31,8 @@ pub struct PackFile {
     pub limits: LimitsFile,
     #[serde(default)]
     pub mail: MailFile,
+    /// The Jitsi server of `jitsi` video calls (default https://meet.jit.si).
+    pub jitsi_server: Option<String>,
     #[serde(default)]
     pub plugins: Vec<PluginFile>,
     #[serde(default)]

@@ -32,6 +32,8 @@ pub struct SettingsDraft {
     pub accessibility_url: Option<String>,
     pub limits: LimitsDraft,
     pub mail: MailDraft,
+    /// The Jitsi server of `jitsi` video calls; `None`: Jitsi's public one.
+    pub jitsi_server: Option<String>,
 }
 
 /// How the body's e-mails go out; `None`: the default.
@@ -78,6 +80,7 @@ pub fn settings(manifest: &str) -> Result<SettingsDraft, PackError> {
             bookings_per_minute: l.bookings_per_minute,
             lookups_per_minute: l.lookups_per_minute,
         },
+        jitsi_server: file.jitsi_server,
         mail: MailDraft {
             sender_name: m.sender_name,
             sender_address: m.sender_address,
@@ -124,6 +127,7 @@ impl Manifest {
                 text(table, code, Some(&words.replace("\r\n", "\n")));
             }
         }
+        text(root, "jitsi_server", draft.jitsi_server.as_deref());
         if draft.require_two_factor || root.contains_key("require_two_factor") {
             set(root, "require_two_factor", Some(Value::from(draft.require_two_factor)));
         }

@@ -8,8 +8,8 @@ use chrono_tz::Tz;
 use super::file::{FieldFile, HoursFile, IntervalFile, LocalizedFile, OfficeFile, PackFile, ServiceFile};
 use super::{MANIFEST, PackError};
 use crate::domain::catalog::{
-    CitizenField, DEFAULT_REMINDER_HOURS, Limits, MAX_HORIZON_DAYS, MAX_PLUGIN_FUEL, MAX_REMINDER_HOURS, MailSettings,
-    PluginSpec, Reason, ServicePlugin,
+    CitizenField, DEFAULT_JITSI_SERVER, DEFAULT_REMINDER_HOURS, Limits, MAX_HORIZON_DAYS, MAX_PLUGIN_FUEL,
+    MAX_REMINDER_HOURS, MailSettings, PluginSpec, Reason, ServicePlugin,
 };
 use crate::domain::schedule::ScheduleError;
 use crate::domain::text::single_line;
@@ -157,6 +157,20 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
         privacy_notice,
         limits: parse_limits(&file.limits)?,
         mail: parse_mail(&file.mail)?,
+        jitsi_server: match file.jitsi_server.as_deref().map(str::trim) {
+            None => DEFAULT_JITSI_SERVER.to_owned(),
+            Some(server) => {
+                let bare = server.trim_end_matches('/');
+                let host = bare.strip_prefix("https://").unwrap_or_default();
+                if host.is_empty() || host.contains(['/', '?', '#']) || parse_url("jitsi_server", bare).is_err() {
+                    return Err(err(
+                        "jitsi_server",
+                        "must be the https:// address of a Jitsi server, e.g. https://meet.jit.si",
+                    ));
+                }
+                bare.to_owned()
+            }
+        },
         require_two_factor: file.require_two_factor,
         plugins,
         datasets,
@@ -250,7 +264,7 @@ fn parse_modes(key: &str, raw: &[String]) -> Result<Vec<Mode>, PackError> {
     let mut modes = Vec::new();
     for (i, code) in raw.iter().enumerate() {
         let mode = Mode::parse(code).ok_or_else(|| {
-            err(format!("{key}[{i}]"), format!("{code:?} is not a mode (in_person, skype, whatsapp, teams)"))
+            err(format!("{key}[{i}]"), format!("{code:?} is not a mode (in_person, skype, whatsapp, teams, jitsi)"))
         })?;
         if !modes.contains(&mode) {
             modes.push(mode);

@@ -13,8 +13,8 @@ use super::StoreError;
 use super::entities::booking::{self, Column, Entity};
 use crate::domain::booking::SummaryLine;
 use crate::domain::{
-    Booking, BookingCode, BookingDetails, BookingStatus, Citizen, Email, FiscalCode, Locale, Localized, Mode,
-    ModeContact, Phone, SkypeName, Slug, TenantId,
+    Booking, BookingCode, BookingDetails, BookingStatus, Citizen, Email, FiscalCode, JitsiRoom, Locale, Localized,
+    Mode, ModeContact, Phone, SkypeName, Slug, TenantId,
 };
 
 /// A booking about to be written.
@@ -325,6 +325,7 @@ fn to_domain(m: booking::Model) -> Result<Booking, StoreError> {
         (Mode::WhatsApp, Some(c)) => Phone::parse(c).map(ModeContact::Phone).ok_or_else(|| corrupt("contact", c))?,
         (Mode::Skype, Some(c)) => SkypeName::parse(c).map(ModeContact::Skype).ok_or_else(|| corrupt("contact", c))?,
         (Mode::Teams, Some(c)) => Email::parse(c).map(ModeContact::Email).ok_or_else(|| corrupt("contact", c))?,
+        (Mode::Jitsi, Some(c)) => JitsiRoom::parse(c).map(ModeContact::Room).ok_or_else(|| corrupt("contact", c))?,
         (_, None) => return Err(corrupt("contact", "")),
     };
     let answers: BTreeMap<String, String> =

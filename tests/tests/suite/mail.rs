@@ -185,6 +185,51 @@ async fn a_body_sends_in_its_own_name(backend: Backend) {
     assert_eq!(s.deliver_mail(&mailer).await, 2, "the reminders, a day ahead");
 }
 
+/// A Jitsi booking gets a room of its own on the body's server, unguessable and different for
+/// each booking, in the answer, the e-mail, its calendar entry and the confirmation page; the
+/// citizen leaves no contact for it.
+async fn a_jitsi_call_has_a_room_of_its_own(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let pack = Pack::new("video", "Ente in video")
+        .setting("jitsi_server = \"https://video.ente.test/\"")
+        .service(Service::new("colloquio", "Colloquio").modes(&["jitsi"]))
+        .office(
+            Office::new("remoto", "Ufficio remoto", "Via Roma 1", &["colloquio"])
+                .modes(&["jitsi"])
+                .every_day("08:00", "12:00", 2),
+        );
+    s.app.apply_pack(&pack.write()).await.unwrap();
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    let mut rooms = Vec::new();
+    for email in ["anna@example.it", "bruno@example.it"] {
+        let hold =
+            json!({"service": "colloquio", "office": "remoto", "mode": "jitsi", "start": "2026-12-02T09:00:00+01:00"});
+        let (status, hold) = s.post(&s.url("video", "/holds"), &hold).await;
+        assert_eq!(status, 201, "{hold}");
+        let (status, booking) = s.book("video", &hold, email).await;
+        assert_eq!(status, 201, "{booking}");
+        let link = booking["call_link"].as_str().unwrap().to_owned();
+        assert!(link.starts_with("https://video.ente.test/sportello-") && link.len() == 58, "{link}");
+        let page = s
+            .http
+            .get(format!("{}/t/video/b/{}", s.base, booking["manage_token"].as_str().unwrap()))
+            .send()
+            .await
+            .unwrap();
+        assert!(page.text().await.unwrap().contains(&format!("href=\"{link}\"")), "the booking's page links the room");
+        rooms.push(link);
+    }
+    assert_ne!(rooms[0], rooms[1], "a room per booking");
+    assert_eq!(s.deliver_mail(&mailer).await, 2);
+    let mail = sink.messages().into_iter().find(|m| m.header("To").as_deref() == Some("anna@example.it")).unwrap();
+    assert!(mail.part("text/plain").unwrap().contains(&rooms[0]), "the e-mail carries the room");
+    let ics = mail.part("text/calendar").unwrap();
+    if let Some(read) = sportello_tests::ics::read_calendar(&ics) {
+        assert_eq!(read["events"][0]["location"], rooms[0].as_str());
+    }
+}
+
 /// The SMTP server is down while 50 bookings are made: every confirmation waits and is retried,
 /// and once the server is back each arrives exactly once.
 async fn nothing_is_lost_while_smtp_is_down(backend: Backend) {
@@ -444,6 +489,7 @@ async fn a_reminder_in_flight_is_dropped_with_its_booking(backend: Backend) {
 }
 
 on_databases!(
+    a_jitsi_call_has_a_room_of_its_own,
     a_body_sends_in_its_own_name,
     calendar_entries_follow_the_booking,
     a_lapsed_claim_is_settled_only_by_its_new_worker,

@@ -47,6 +47,8 @@ pub struct SettingsDocument {
     pub limits: LimitsDocument,
     /// How the body's e-mails go out. Left out: as it is.
     pub mail: Option<MailDocument>,
+    /// The https:// address of the Jitsi server of `jitsi` video calls (default https://meet.jit.si).
+    pub jitsi_server: Option<String>,
 }
 
 /// How the body's e-mails go out; absent keys take the defaults.
@@ -121,6 +123,7 @@ impl SettingsDocument {
                 lookups_per_minute: l.lookups_per_minute,
             },
             mail: d.mail.map_or(current.mail, MailDraft::from),
+            jitsi_server: d.jitsi_server,
         }
     }
 }
@@ -150,6 +153,7 @@ impl From<SettingsDraft> for SettingsDocument {
                 lookups_per_minute: l.lookups_per_minute,
             },
             mail: Some(d.mail.into()),
+            jitsi_server: d.jitsi_server,
         }
     }
 }

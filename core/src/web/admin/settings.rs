@@ -42,6 +42,7 @@ struct SettingsForm {
     sender_address: String,
     reply_to: String,
     reminder_hours: String,
+    jitsi_server: String,
 }
 
 fn shown<T: ToString>(value: Option<T>) -> String {
@@ -76,6 +77,7 @@ impl SettingsForm {
             sender_address: shown(d.mail.sender_address.as_ref()),
             reply_to: shown(d.mail.reply_to.as_ref()),
             reminder_hours: shown(d.mail.reminder_hours),
+            jitsi_server: shown(d.jitsi_server.as_ref()),
         }
     }
 
@@ -106,6 +108,7 @@ impl SettingsForm {
             sender_address: one("sender_address"),
             reply_to: one("reply_to"),
             reminder_hours: one("reminder_hours"),
+            jitsi_server: one("jitsi_server"),
         }
     }
 
@@ -153,6 +156,7 @@ impl SettingsForm {
             privacy_notice_url: text(&self.privacy_notice_url),
             accessibility_url: text(&self.accessibility_url),
             limits,
+            jitsi_server: text(&self.jitsi_server),
             mail: MailDraft {
                 sender_name: text(&self.sender_name),
                 sender_address: text(&self.sender_address),
@@ -164,7 +168,7 @@ impl SettingsForm {
 }
 
 /// The form's fields that errors can name.
-const FIELDS: [&str; 24] = [
+const FIELDS: [&str; 25] = [
     "privacy_notice",
     "privacy_notice_it",
     "privacy_notice_en",
@@ -188,6 +192,7 @@ const FIELDS: [&str; 24] = [
     "sender_address",
     "reply_to",
     "reminder_hours",
+    "jitsi_server",
     "logo",
 ];
 

@@ -78,7 +78,7 @@ impl Web {
             fields.push(CitizenField { lookup_field: lookup.then_some("fiscal_code"), ..fiscal_code });
         }
         let contact_key = match hold.mode {
-            Mode::InPerson => None,
+            Mode::InPerson | Mode::Jitsi => None,
             Mode::WhatsApp => Some(("field-contact-whatsapp", "tel")),
             Mode::Skype => Some(("field-contact-skype", "text")),
             Mode::Teams => Some(("field-contact-teams", "email")),

@@ -255,6 +255,8 @@ pub struct BookingView {
     pub mode_key: String,
     pub mode_label: String,
     pub contact: Option<String>,
+    /// The video call's own address (a Jitsi room).
+    pub call_link: Option<String>,
     pub rule_summary: Vec<SummaryItem>,
     pub when: String,
     /// The manage token that the page's forms carry as proof.
