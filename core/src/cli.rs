@@ -59,6 +59,9 @@ enum Command {
         /// Platform admins must sign in with a second factor to act as such.
         #[arg(long, env = "SPORTELLO_PLATFORM_TWO_FACTOR")]
         platform_two_factor: bool,
+        /// Writes no e-mails at all: the click-day benchmark's baseline, never for citizens.
+        #[arg(long, hide = true)]
+        without_mail: bool,
         #[command(flatten)]
         mail: MailArgs,
     },
@@ -214,6 +217,7 @@ impl Cli {
                 plain_http,
                 webhooks_allow_private,
                 platform_two_factor,
+                without_mail,
                 mail,
             } => {
                 let flags = Overrides {
@@ -233,7 +237,7 @@ impl Cli {
                     secret_key: mail.secret_key,
                     secret_key_previous: mail.secret_key_previous,
                 };
-                serve(Settings::resolve(flags, file), demo, platform_two_factor).await
+                serve(Settings::resolve(flags, file), demo, platform_two_factor, without_mail).await
             }
             Command::Migrate => {
                 let settings =
@@ -292,7 +296,7 @@ fn print_report(report: &crate::app::ApplyReport) {
     }
 }
 
-async fn serve(settings: Settings, demo: bool, platform_two_factor: bool) -> Result<(), CliError> {
+async fn serve(settings: Settings, demo: bool, platform_two_factor: bool, without_mail: bool) -> Result<(), CliError> {
     let store = server::open_store(&settings.database_url).await?;
     let app = server::application(store, settings.redis_url.as_deref(), Some(settings.plugin_cache_dir.clone()))?
         .with_platform_two_factor(platform_two_factor);
@@ -306,6 +310,7 @@ async fn serve(settings: Settings, demo: bool, platform_two_factor: bool) -> Res
         .with_mail(server::mail_setup(&settings, &address, demo)?)
         .with_link_keys(server::link_keys(&settings, demo)?)
         .with_webhooks(server::webhook_client(&settings)?);
+    let app = if without_mail { app.without_mail() } else { app };
     if demo {
         let reports = app.apply_all_packs(&settings.tenants_dir).await?;
         for report in &reports {

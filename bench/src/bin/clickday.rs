@@ -4,7 +4,10 @@
 //! cargo build --release -p sportello -p sportello-bench
 //! target/release/clickday --mode embedded            # one process, SQLite, holds in process
 //! target/release/clickday --mode cluster --postgres postgres://postgres@127.0.0.1:5432
+//! target/release/clickday --mode embedded --mail off   # the baseline: no e-mails written
 //! ```
+//! By default every confirmation goes by e-mail to a local SMTP server (`smtp-sink`, built with
+//! `cargo build --release -p sportello-tests --bin smtp-sink`), as in production.
 //! Each citizen: availability → hold (on 409 another free slot, up to 5 tries) → confirm.
 //! Prints, and writes to `target/clickday-<mode>.json`: confirmed/s, p50/p95/p99 of hold and
 //! confirm, 409s and 5xx, and the oversold count read from the database afterwards.
@@ -67,6 +70,8 @@ struct Args {
     connections: usize,
     postgres: String,
     sportello: PathBuf,
+    /// `smtp` (to a local SMTP server) or `off`.
+    mail: String,
 }
 
 fn args() -> Args {
@@ -79,6 +84,7 @@ fn args() -> Args {
         connections: value("--connections").and_then(|v| v.parse().ok()).unwrap_or(256),
         postgres: value("--postgres").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".into()),
         sportello: value("--sportello").map(PathBuf::from).or(sibling).expect("path of the sportello binary"),
+        mail: value("--mail").unwrap_or_else(|| "smtp".into()),
     }
 }
 
@@ -97,7 +103,27 @@ impl Drop for Processes {
     }
 }
 
-fn start_instance(args: &Args, database: &str, redis: Option<&str>, packs: &PathBuf) -> (String, Child) {
+/// A local SMTP server for the confirmations: its URL and process.
+fn start_smtp_sink(args: &Args, dir: &std::path::Path) -> (String, Child) {
+    let binary = args.sportello.with_file_name("smtp-sink");
+    let mut child = Command::new(&binary)
+        .arg("--dir")
+        .arg(dir)
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start smtp-sink (cargo build --release -p sportello-tests --bin smtp-sink)");
+    let line = BufReader::new(child.stdout.take().expect("stdout")).lines().next().expect("a line").expect("line");
+    (format!("smtp://{}", line.trim_start_matches("listening on ")), child)
+}
+
+fn start_instance(
+    args: &Args,
+    database: &str,
+    redis: Option<&str>,
+    packs: &PathBuf,
+    smtp: Option<&str>,
+) -> (String, Child) {
     let mut command = Command::new(&args.sportello);
     command
         .env("SPORTELLO_LOG", "warn")
@@ -117,6 +143,10 @@ fn start_instance(args: &Args, database: &str, redis: Option<&str>, packs: &Path
     if let Some(redis) = redis {
         command.args(["--redis-url", redis]);
     }
+    match smtp {
+        Some(url) => command.args(["--smtp-url", url]),
+        None => command.arg("--without-mail"),
+    };
     let mut child = command.spawn().expect("start sportello (build it with --release first)");
     let stdout = child.stdout.take().expect("stdout");
     let line = BufReader::new(stdout)
@@ -257,6 +287,11 @@ async fn main() {
     std::fs::create_dir_all(packs.join("clickday")).expect("packs");
     std::fs::write(packs.join("clickday/tenant.toml"), pack()).expect("pack");
     let mut processes = Processes(Vec::new());
+    let smtp = (args.mail != "off").then(|| {
+        let (url, sink) = start_smtp_sink(&args, &scratch.join("mail"));
+        processes.0.push(sink);
+        url
+    });
     let (database, bases) = if args.mode == "cluster" {
         let redis_port = free_port();
         let redis = Command::new("redis-server")
@@ -273,14 +308,14 @@ async fn main() {
         let redis_url = format!("redis://127.0.0.1:{redis_port}");
         let mut bases = Vec::new();
         for _ in 0..2 {
-            let (base, child) = start_instance(&args, &database, Some(&redis_url), &packs);
+            let (base, child) = start_instance(&args, &database, Some(&redis_url), &packs, smtp.as_deref());
             processes.0.push(child);
             bases.push(base);
         }
         (database, bases)
     } else {
         let database = format!("sqlite://{}?mode=rwc", scratch.join("clickday.db").display());
-        let (base, child) = start_instance(&args, &database, None, &packs);
+        let (base, child) = start_instance(&args, &database, None, &packs, smtp.as_deref());
         processes.0.push(child);
         (database, vec![base])
     };
@@ -308,6 +343,7 @@ async fn main() {
     let report = json!({
         "benchmark": "clickday",
         "mode": args.mode,
+        "mail": args.mail,
         "instances": bases.len(),
         "places": SLOTS * DESKS,
         "citizens": args.citizens,
@@ -328,7 +364,7 @@ async fn main() {
     });
     let text = serde_json::to_string_pretty(&report).expect("json");
     println!("{text}");
-    let out = PathBuf::from("target").join(format!("clickday-{}.json", args.mode));
+    let out = PathBuf::from("target").join(format!("clickday-{}-mail-{}.json", args.mode, args.mail));
     if std::fs::write(&out, &text).is_ok() {
         eprintln!("written to {}", out.display());
     }
