@@ -20,6 +20,9 @@ pub async fn metrics(app: Data<&Sportello>) -> Response {
         let _ = writeln!(text, "# HELP sportello_outbox_oldest_seconds Age of the oldest message waiting.");
         let _ = writeln!(text, "# TYPE sportello_outbox_oldest_seconds gauge");
         let _ = writeln!(text, "sportello_outbox_oldest_seconds {age}");
+        let _ = writeln!(text, "# HELP sportello_outbox_failed Messages given up on (see the delivery logs).");
+        let _ = writeln!(text, "# TYPE sportello_outbox_failed gauge");
+        let _ = writeln!(text, "sportello_outbox_failed {}", backlog.failed);
     }
     Response::builder().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
 }

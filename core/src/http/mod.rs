@@ -219,6 +219,7 @@ async fn readyz(app: poem::web::Data<&Sportello>) -> Response {
         Ok(backlog) => serde_json::json!({
             "waiting": backlog.waiting,
             "oldest_seconds": backlog.oldest.map(|at| (chrono::Utc::now() - at).num_seconds().max(0)),
+            "failed": backlog.failed,
         }),
         Err(_) => serde_json::Value::Null,
     };

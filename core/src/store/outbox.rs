@@ -5,8 +5,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement,
 };
 
 use super::StoreError;
@@ -135,7 +135,12 @@ impl StoredMessage {
 pub struct Backlog {
     pub waiting: u64,
     pub oldest: Option<DateTime<Utc>>,
+    /// Given up on (refused for good, or after every retry): each needs a person.
+    pub failed: u64,
 }
+
+/// The topic of reminders, which wait in the outbox until their time (`mail::Topic::Reminder`).
+const REMINDER_TOPIC: &str = "reminder";
 
 /// Due messages, oldest first, except those of a booking with an earlier message to the same
 /// recipient still on its way: a citizen never reads "cancelled" before "confirmed", nor does a
@@ -279,20 +284,26 @@ impl Outbox {
         Ok(result.rows_affected)
     }
 
-    /// Messages not yet delivered for good (queued, in flight or to be retried), for `/readyz`
-    /// and `/metrics`: due now or overdue, not reminders waiting for their time.
+    /// Messages not yet delivered for good, for `/readyz` and `/metrics`: in flight, to be retried
+    /// (an SMTP outage shows here), or queued and due (not reminders waiting for their time); the
+    /// moment the oldest of them became due (a reminder when its time came); and the failed ones.
     pub async fn backlog(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Backlog, StoreError> {
-        let pending = [DeliveryState::Queued.code(), DeliveryState::InFlight.code(), DeliveryState::Retrying.code()];
-        let due = Entity::find().filter(Column::State.is_in(pending)).filter(Column::NextAttemptAt.lte(now));
-        let waiting = due.clone().count(conn).await?;
-        let oldest = due
-            .select_only()
-            .column(Column::CreatedAt)
-            .order_by_asc(Column::CreatedAt)
-            .into_tuple::<DateTime<Utc>>()
-            .one(conn)
-            .await?;
-        Ok(Backlog { waiting, oldest })
+        let started = [DeliveryState::InFlight.code(), DeliveryState::Retrying.code()];
+        let queued_due =
+            Condition::all().add(Column::State.eq(DeliveryState::Queued.code())).add(Column::NextAttemptAt.lte(now));
+        let pending = Condition::any().add(Column::State.is_in(started)).add(queued_due.clone());
+        let waiting = Entity::find().filter(pending.clone()).count(conn).await?;
+        let first = |query: sea_orm::Select<Entity>, column: Column| {
+            query.select_only().column(column).order_by_asc(column).into_tuple::<DateTime<Utc>>().one(conn)
+        };
+        let reminder = REMINDER_TOPIC;
+        let oldest_message =
+            first(Entity::find().filter(pending).filter(Column::Topic.ne(reminder)), Column::CreatedAt).await?;
+        let oldest_reminder =
+            first(Entity::find().filter(queued_due).filter(Column::Topic.eq(reminder)), Column::NextAttemptAt).await?;
+        let oldest = oldest_message.into_iter().chain(oldest_reminder).min();
+        let failed = Entity::find().filter(Column::State.eq(DeliveryState::Failed.code())).count(conn).await?;
+        Ok(Backlog { waiting, oldest, failed })
     }
 
     /// A tenant's messages, newest first, before message `before` (the delivery log's pages).

@@ -242,7 +242,10 @@ async fn nothing_is_lost_while_smtp_is_down(backend: Backend) {
     assert_eq!(s.deliver_mail(&mailer).await, 50, "each tried once");
     assert_eq!(s.deliver_mail(&mailer).await, 0, "and not again before its delay");
     let ready: Value = s.http.get(format!("{}/readyz", s.base)).send().await.unwrap().json().await.unwrap();
-    assert_eq!(ready["outbox"]["waiting"], 0, "waiting for a retry is not due: {ready}");
+    // An outage shows: the messages waiting for a retry are the backlog; the reminders waiting for
+    // their time are not.
+    assert_eq!(ready["outbox"]["waiting"], 50, "{ready}");
+    assert!(ready["outbox"]["oldest_seconds"].is_number(), "{ready}");
     s.clock.advance(TimeDelta::seconds(13));
     assert_eq!(s.deliver_mail(&mailer).await, 50, "tried again after ten seconds (and jitter)");
     sink.launch();
@@ -251,6 +254,12 @@ async fn nothing_is_lost_while_smtp_is_down(backend: Backend) {
     assert_eq!(s.deliver_mail(&mailer).await, 50);
     let ids: BTreeSet<String> = sink.messages().iter().map(|m| m.header("Message-ID").unwrap()).collect();
     assert_eq!((sink.messages().len(), ids.len()), (50, 50), "each once");
+    let ready: Value = s.http.get(format!("{}/readyz", s.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (ready["outbox"]["waiting"].as_u64(), ready["outbox"]["failed"].as_u64()),
+        (Some(0), Some(0)),
+        "{ready}"
+    );
     // Half an hour on, before the first reminders (for 3 December) are due: nothing goes again.
     s.clock.advance(TimeDelta::minutes(30));
     assert_eq!(s.deliver_mail(&mailer).await, 0);
@@ -267,6 +276,8 @@ async fn a_permanent_refusal_is_not_retried(backend: Backend) {
     s.clock.advance(TimeDelta::hours(3));
     assert_eq!(s.deliver_mail(&mailer).await, 0, "the refused one is failed, not retried");
     assert_eq!(sink.messages().len(), 1);
+    let metrics = s.http.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("sportello_outbox_failed 1\n"), "{metrics}");
 }
 
 /// A reminder goes once, 48 hours before, only for a booking still confirmed.
