@@ -57,6 +57,11 @@ impl Catalog {
         }
     }
 
+    /// The snapshot this instance has of `slug`, if any (however old).
+    pub(super) fn known(&self, slug: &str) -> Option<Arc<TenantSnapshot>> {
+        self.cached(slug).map(|(snapshot, _)| snapshot)
+    }
+
     pub(super) fn forget(&self, slug: &str) {
         if let Ok(mut cache) = self.cache.write() {
             cache.remove(slug);

@@ -13,7 +13,9 @@ use rand::Rng;
 
 use super::{AppError, Sportello, TenantSnapshot};
 use crate::domain::{Booking, TenantConfig, TenantId};
-use crate::mail::{Composed, Composer, Links, Mailer, OutgoingMail, SendError, Topic};
+use crate::mail::{
+    Composed, Composer, HTML_TEMPLATE, Links, MailTemplates, Mailer, OutgoingMail, SendError, TEXT_TEMPLATE, Topic,
+};
 use crate::store::{Backlog, NewMessage, Outbox, StoreError, StoredMessage, WriteTx};
 
 /// What the platform says about its e-mails: where its pages are (for the links) and who sends
@@ -99,9 +101,17 @@ impl Sportello {
             book_again: format!("{base}/"),
         };
         let address = mail.sender_for(config);
+        // The body's own templates, as this instance knows its configuration.
+        let snapshot = self.catalog.known(config.slug.as_str()).filter(|s| s.id == tenant);
+        let own = snapshot.as_deref().map(|s| MailTemplates {
+            tenant,
+            version: s.version,
+            html: s.templates.get(HTML_TEMPLATE).map(String::as_str),
+            text: s.templates.get(TEXT_TEMPLATE).map(String::as_str),
+        });
         let composed = mail
             .composer
-            .compose(config, booking, topic, &links, address)
+            .compose(config, booking, topic, &links, address, own)
             .map_err(|e| AppError::Internal(e.to_string()))?;
         let name = config.mail.sender_name.as_deref().unwrap_or(&config.branding.display_name);
         Ok(Some(Prepared {

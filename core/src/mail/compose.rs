@@ -6,6 +6,7 @@ use chrono::{DateTime, Datelike, Utc};
 use handlebars::Handlebars;
 use serde::Serialize;
 
+use super::overrides::{MailTemplates, Overrides};
 use crate::calendar::{CalendarUse, booking_calendar};
 use crate::domain::{Booking, Locale, Mode, ModeContact, TenantConfig};
 use crate::i18n::{TranslationError, Translations};
@@ -68,6 +69,7 @@ pub struct Composer {
     html: Handlebars<'static>,
     text: Handlebars<'static>,
     strings: Translations,
+    overrides: Overrides,
 }
 
 #[derive(Serialize)]
@@ -123,7 +125,7 @@ impl Composer {
         text.register_escape_fn(handlebars::no_escape);
         text.register_template_string("message", TEXT)
             .map_err(|e| TranslationError::new("mail/templates/message.txt.hbs", e.to_string()))?;
-        Ok(Self { html, text, strings: Translations::mail()? })
+        Ok(Self { html, text, strings: Translations::mail()?, overrides: Overrides::default() })
     }
 
     pub fn compose(
@@ -133,6 +135,7 @@ impl Composer {
         topic: &Topic,
         links: &Links,
         organizer: &str,
+        own: Option<MailTemplates<'_>>,
     ) -> Result<Composed, ComposeError> {
         let locale = booking.details.locale;
         let t = |key: &str, args: &[(&str, String)]| self.strings.get(locale, key, args);
@@ -195,8 +198,11 @@ impl Composer {
             footer: t("mail-footer", &[("body", body.clone())]),
             contacts: tenant.branding.contacts.as_ref().map(|c| t("mail-contacts", &[("contacts", c.clone())])),
         };
-        let html = self.html.render("message", &view).map_err(|e| ComposeError("html", e.to_string()))?;
-        let text = self.text.render("message", &view).map_err(|e| ComposeError("text", e.to_string()))?;
+        let own = own.and_then(|t| self.overrides.compiled(&t));
+        let html = render(own.as_ref().and_then(|o| o.html.as_ref()), &self.html, &view)
+            .map_err(|e| ComposeError("html", e.to_string()))?;
+        let text = render(own.as_ref().and_then(|o| o.text.as_ref()), &self.text, &view)
+            .map_err(|e| ComposeError("text", e.to_string()))?;
         let attachment = Some(booking_calendar(tenant, booking, CalendarUse::Invitation { organizer }));
         Ok(Composed { subject, text, html, attachment })
     }
@@ -250,4 +256,19 @@ impl Composer {
             }
         }
     }
+}
+
+/// The body's template when it has one that renders; otherwise the built-in one.
+fn render<T: Serialize>(
+    own: Option<&Handlebars<'static>>,
+    built_in: &Handlebars<'static>,
+    view: &T,
+) -> Result<String, handlebars::RenderError> {
+    if let Some(own) = own {
+        match own.render("message", view) {
+            Ok(rendered) => return Ok(rendered),
+            Err(error) => tracing::warn!(%error, "a body's e-mail template does not render: the built-in one is used"),
+        }
+    }
+    built_in.render("message", view)
 }

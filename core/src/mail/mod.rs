@@ -4,7 +4,9 @@
 //! decides when.
 
 mod compose;
+mod overrides;
 mod transport;
 
 pub use compose::{ComposeError, Composed, Composer, Links, Topic};
+pub use overrides::{HTML_TEMPLATE, MailTemplates, TEXT_TEMPLATE};
 pub use transport::{MailboxMailer, Mailer, OutgoingMail, SendError, SmtpMailer, build};

@@ -230,6 +230,38 @@ async fn a_jitsi_call_has_a_room_of_its_own(backend: Backend) {
     }
 }
 
+/// A body's own e-mail templates replace the built-in ones; one that does not render gives way
+/// to the built-in one rather than stop the booking.
+async fn a_body_writes_its_own_e_mails(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let text =
+        "CUSTOM {{heading}}\n{{#each details}}{{label}}: {{value}}\n{{/each}}{{#each actions}}{{url}}\n{{/each}}";
+    let broken_html = "<p>{{no_such_helper heading}}</p>";
+    let pack = Pack::new("proprio", "Ente con modelli")
+        .service(Service::new("visita", "Visita"))
+        .office(Office::new("sede", "Sede", "Via Roma 1", &["visita"]).every_day("08:00", "12:00", 1));
+    let files = [
+        ("templates/mail-text.hbs", text.as_bytes().to_vec()),
+        ("templates/mail-html.hbs", broken_html.as_bytes().to_vec()),
+    ];
+    s.app.apply_pack(&pack.write_with(&files)).await.unwrap();
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    let hold =
+        json!({"service": "visita", "office": "sede", "mode": "in_person", "start": "2026-12-02T09:00:00+01:00"});
+    let (status, hold) = s.post(&s.url("proprio", "/holds"), &hold).await;
+    assert_eq!(status, 201, "{hold}");
+    let (status, booking) = s.book("proprio", &hold, "anna@example.it").await;
+    assert_eq!(status, 201, "a template of the body's never stops a booking: {booking}");
+    assert_eq!(s.deliver_mail(&mailer).await, 1);
+    let mail = &sink.messages()[0];
+    let plain = mail.part("text/plain").unwrap();
+    assert!(plain.starts_with("CUSTOM ") && plain.contains(booking["code"].as_str().unwrap()), "{plain}");
+    assert!(plain.contains("https://prenota.sportello.test/t/proprio/b/"), "{plain}");
+    let html = mail.part("text/html").unwrap();
+    assert!(html.contains("<html lang=\"it\">") && !html.contains("no_such_helper"), "the built-in HTML: {html}");
+}
+
 /// The SMTP server is down while 50 bookings are made: every confirmation waits and is retried,
 /// and once the server is back each arrives exactly once.
 async fn nothing_is_lost_while_smtp_is_down(backend: Backend) {
@@ -500,6 +532,7 @@ async fn a_reminder_in_flight_is_dropped_with_its_booking(backend: Backend) {
 }
 
 on_databases!(
+    a_body_writes_its_own_e_mails,
     a_jitsi_call_has_a_room_of_its_own,
     a_body_sends_in_its_own_name,
     calendar_entries_follow_the_booking,
