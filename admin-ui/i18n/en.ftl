@@ -398,3 +398,8 @@ admin-feed-revoke = Revoke
 
 admin-jitsi-server = Jitsi server
 admin-jitsi-server-help = For Jitsi video calls: the https:// address of your server. Empty: Jitsi's public one, https://meet.jit.si.
+
+admin-teams-link = Teams meeting link
+admin-teams-link-help = For Teams appointments: the https:// link of the office's meeting, given to the citizen and the staff.
+admin-skype-contact = Skype name of the office
+admin-skype-contact-help = For Skype appointments: given to the citizen, who may call it at the appointment time.

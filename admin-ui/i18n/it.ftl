@@ -398,3 +398,8 @@ admin-feed-revoke = Revoca
 
 admin-jitsi-server = Server Jitsi
 admin-jitsi-server-help = Per le videochiamate Jitsi: l'indirizzo https:// del vostro server. Vuoto: quello pubblico di Jitsi, https://meet.jit.si.
+
+admin-teams-link = Collegamento alla riunione Teams
+admin-teams-link-help = Per gli appuntamenti Teams: il collegamento https:// alla riunione dell'ufficio, dato al cittadino e al personale.
+admin-skype-contact = Nome Skype dell'ufficio
+admin-skype-contact-help = Per gli appuntamenti Skype: dato al cittadino, che può chiamarlo all'orario dell'appuntamento.

@@ -67,8 +67,9 @@ pub fn office_feed(tenant: &TenantConfig, office: &Office, bookings: &[Booking],
         let locale = tenant.default_locale();
         let citizen = &booking.details.citizen;
         let mut lines = vec![format!("Codice / code: {}", booking.code)];
-        let contact =
-            tenant.call_link(&booking.details.contact).or_else(|| booking.details.contact.as_str().map(str::to_owned));
+        let contact = tenant
+            .call_link(booking.office.as_str(), &booking.details.contact)
+            .or_else(|| booking.details.contact.as_str().map(str::to_owned));
         if let Some(contact) = contact {
             lines.push(format!("{}: {contact}", video_call(booking.mode, locale)));
         }
@@ -111,7 +112,9 @@ fn service_name<'a>(tenant: &'a TenantConfig, booking: &'a Booking) -> &'a str {
 fn place(tenant: &TenantConfig, booking: &Booking, locale: Locale) -> String {
     match (booking.mode, tenant.office(booking.office.as_str())) {
         (Mode::InPerson, Some(o)) => format!("{}, {}", o.name, o.address),
-        (mode, _) => tenant.call_link(&booking.details.contact).unwrap_or_else(|| video_call(mode, locale)),
+        (mode, _) => tenant
+            .call_link(booking.office.as_str(), &booking.details.contact)
+            .unwrap_or_else(|| video_call(mode, locale)),
     }
 }
 

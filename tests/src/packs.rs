@@ -233,6 +233,12 @@ impl Office {
         }
     }
 
+    /// Any other key of the office, as a TOML line (`teams_link = "https://…"`).
+    pub fn with(mut self, line: &str) -> Self {
+        self.lines.push(line.to_owned());
+        self
+    }
+
     pub fn modes(mut self, modes: &[&str]) -> Self {
         self.lines.retain(|l| !l.starts_with("modes = "));
         self.lines.push(format!("modes = [{}]", quoted(modes)));

@@ -3,7 +3,7 @@
 
 use chrono_tz::Tz;
 
-use super::contact::Email;
+use super::contact::{Email, SkypeName};
 use super::mode::Mode;
 use super::schedule::{Closure, HolidayPolicy, WeeklyHours};
 use super::text::{Locale, Localized, Slug};
@@ -244,6 +244,10 @@ pub struct Office {
     pub hours: WeeklyHours,
     pub closures: Vec<Closure>,
     pub holidays: HolidayPolicy,
+    /// The office's Teams meeting, given to citizens and staff for `teams` appointments.
+    pub teams_link: Option<String>,
+    /// The office's Skype name, given to citizens for `skype` appointments.
+    pub skype_contact: Option<SkypeName>,
 }
 
 /// The most days a service may be booked ahead, whatever a pack says.
@@ -257,10 +261,12 @@ impl TenantConfig {
         chrono::TimeDelta::seconds(i64::from(self.hold_seconds))
     }
 
-    /// The address of a booking's video call, when it has one of its own (a Jitsi room).
-    pub fn call_link(&self, contact: &super::ModeContact) -> Option<String> {
+    /// The address of a booking's video call, when it has one: its Jitsi room, or the Teams
+    /// meeting of its office.
+    pub fn call_link(&self, office: &str, contact: &super::ModeContact) -> Option<String> {
         match contact {
             super::ModeContact::Room(room) => Some(format!("{}/{}", self.jitsi_server, room.as_str())),
+            super::ModeContact::Email(_) => self.office(office).and_then(|o| o.teams_link.clone()),
             _ => None,
         }
     }

@@ -161,6 +161,8 @@ mod tests {
             intervals.iter().map(|(s, e, d)| OpeningInterval::new(*s, *e, *d).unwrap()).collect();
         let days: [Vec<OpeningInterval>; 7] = std::array::from_fn(|_| day.clone());
         Office {
+            teams_link: None,
+            skype_contact: None,
             slug: Slug::parse("sede").unwrap(),
             name: "Sede".into(),
             address: "Via Roma 1".into(),

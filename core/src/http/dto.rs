@@ -401,7 +401,7 @@ impl BookingView {
                 fiscal_code: citizen.fiscal_code().as_ref().map(ToString::to_string),
             },
             contact: b.details.contact.as_str().map(str::to_owned),
-            call_link: config.call_link(&b.details.contact),
+            call_link: config.call_link(b.office.as_str(), &b.details.contact),
             answers: b.details.answers.clone(),
             reason: b.details.reason.clone(),
             details: b.details.details.clone(),

@@ -240,19 +240,30 @@ impl Composer {
             (Mode::InPerson, None) => {
                 Detail { label: t("mail-where", &[]), value: booking.office.to_string(), link: None }
             }
-            (Mode::Teams, _) => Detail { label: t("mail-how", &[]), value: t("mail-how-teams", &[]), link: None },
+            (Mode::Teams, office) => match office.and_then(|o| o.teams_link.clone()) {
+                Some(url) => Detail {
+                    label: t("mail-how", &[]),
+                    value: t("mail-how-teams-meeting", &[]),
+                    link: Some(Link { label: t("mail-join-call", &[]), url }),
+                },
+                None => Detail { label: t("mail-how", &[]), value: t("mail-how-teams", &[]), link: None },
+            },
             (Mode::Jitsi, _) => Detail {
                 label: t("mail-how", &[]),
                 value: t("mail-how-jitsi", &[]),
                 link: tenant
-                    .call_link(&booking.details.contact)
+                    .call_link(booking.office.as_str(), &booking.details.contact)
                     .map(|url| Link { label: t("mail-join-call", &[]), url }),
             },
             (Mode::WhatsApp, _) => {
                 Detail { label: t("mail-how", &[]), value: t("mail-how-whatsapp", &[("contact", contact)]), link: None }
             }
-            (Mode::Skype, _) => {
-                Detail { label: t("mail-how", &[]), value: t("mail-how-skype", &[("contact", contact)]), link: None }
+            (Mode::Skype, office) => {
+                let mut value = t("mail-how-skype", &[("contact", contact)]);
+                if let Some(own) = office.and_then(|o| o.skype_contact.as_ref()) {
+                    value = format!("{value} {}", t("mail-how-skype-office", &[("office", own.as_str().to_owned())]));
+                }
+                Detail { label: t("mail-how", &[]), value, link: None }
             }
         }
     }

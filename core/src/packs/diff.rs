@@ -116,6 +116,7 @@ fn office_aspects(a: &Office, b: &Office) -> Vec<&'static str> {
         ("services", a.services != b.services),
         ("hours", a.hours != b.hours),
         ("closures", a.closures != b.closures || a.holidays != b.holidays),
+        ("video contacts", a.teams_link != b.teams_link || a.skype_contact != b.skype_contact),
     ]
     .into_iter()
     .filter_map(|(name, differs)| differs.then_some(name))

@@ -85,6 +85,8 @@ pub struct OfficeDraft {
     /// "MM-DD"
     pub patron_saint_day: Option<String>,
     pub national_holidays: bool,
+    pub teams_link: Option<String>,
+    pub skype_contact: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,6 +183,8 @@ impl From<OfficeFile> for OfficeDraft {
                 .collect(),
             patron_saint_day: file.patron_saint_day,
             national_holidays: file.national_holidays,
+            teams_link: file.teams_link,
+            skype_contact: file.skype_contact,
         }
     }
 }
@@ -537,6 +541,8 @@ fn write_office(table: &mut Table, draft: &OfficeDraft, previous: Option<&Office
     set(table, "patron_saint_day", draft.patron_saint_day.as_deref().map(Value::from));
     let holidays = draft.national_holidays;
     set_unless_default(table, "national_holidays", holidays.into(), holidays);
+    set(table, "teams_link", draft.teams_link.as_deref().map(Value::from));
+    set(table, "skype_contact", draft.skype_contact.as_deref().map(Value::from));
     if previous.is_none_or(|p| p.hours != draft.hours) {
         write_hours(table, &draft.hours, fresh);
     }
@@ -635,6 +641,8 @@ mon = [{ from = "09:00", to = "12:00", desks = 2 }]
             closures: vec![ClosureDraft { from: "2026-12-24".into(), to: None, reason: "Vigilia".into() }],
             patron_saint_day: Some("06-24".into()),
             national_holidays: true,
+            teams_link: Some("https://teams.microsoft.com/l/meetup-join/nord".into()),
+            skype_contact: None,
         }
     }
 

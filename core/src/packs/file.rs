@@ -155,6 +155,10 @@ pub struct OfficeFile {
     pub patron_saint_day: Option<String>,
     #[serde(default = "yes")]
     pub national_holidays: bool,
+    /// The office's Teams meeting link, for `teams` appointments.
+    pub teams_link: Option<String>,
+    /// The office's Skype name, for `skype` appointments.
+    pub skype_contact: Option<String>,
 }
 
 #[derive(Deserialize, Default, Debug)]

@@ -15,7 +15,7 @@ use crate::domain::schedule::ScheduleError;
 use crate::domain::text::single_line;
 use crate::domain::{
     Branding, Closure, Email, FieldKind, FieldSpec, HolidayPolicy, Locale, Localized, Mode, Office, OpeningInterval,
-    Service, Slug, TenantConfig, WeeklyHours,
+    Service, SkypeName, Slug, TenantConfig, WeeklyHours,
 };
 
 const GRIDS: [u16; 6] = [5, 10, 15, 20, 30, 60];
@@ -493,6 +493,12 @@ fn parse_office(
         hours,
         closures,
         holidays: HolidayPolicy { national: raw.national_holidays, patron_saint },
+        teams_link: raw.teams_link.as_deref().map(|l| parse_url(&format!("{key}.teams_link"), l.trim())).transpose()?,
+        skype_contact: raw
+            .skype_contact
+            .as_deref()
+            .map(|c| SkypeName::parse(c).ok_or_else(|| err(format!("{key}.skype_contact"), "must be a Skype name")))
+            .transpose()?,
     })
 }
 

@@ -186,9 +186,10 @@ async fn a_body_sends_in_its_own_name(backend: Backend) {
 }
 
 /// A Jitsi booking gets a room of its own on the body's server, unguessable and different for
-/// each booking, in the answer, the e-mail, its calendar entry and the confirmation page; the
-/// citizen leaves no contact for it.
-async fn a_jitsi_call_has_a_room_of_its_own(backend: Backend) {
+/// each booking, in the answer, the e-mail, its calendar entry and the booking's page; the
+/// citizen leaves no contact for it. A Teams booking gets its office's meeting link; a Skype one
+/// the office's Skype name.
+async fn each_video_call_says_how_it_happens(backend: Backend) {
     let s = TestServer::start(backend).await;
     let pack = Pack::new("video", "Ente in video")
         .setting("jitsi_server = \"https://video.ente.test/\"")
@@ -221,6 +222,7 @@ async fn a_jitsi_call_has_a_room_of_its_own(backend: Backend) {
         rooms.push(link);
     }
     assert_ne!(rooms[0], rooms[1], "a room per booking");
+
     assert_eq!(s.deliver_mail(&mailer).await, 2);
     let mail = sink.messages().into_iter().find(|m| m.header("To").as_deref() == Some("anna@example.it")).unwrap();
     assert!(mail.part("text/plain").unwrap().contains(&rooms[0]), "the e-mail carries the room");
@@ -228,6 +230,42 @@ async fn a_jitsi_call_has_a_room_of_its_own(backend: Backend) {
     if let Some(read) = sportello_tests::ics::read_calendar(&ics) {
         assert_eq!(read["events"][0]["location"], rooms[0].as_str());
     }
+    // Teams: the office's meeting; Skype: the office's Skype name beside the citizen's.
+    let pack = Pack::new("riunioni", "Ente in riunione")
+        .service(Service::new("colloquio", "Colloquio").modes(&["teams", "skype"]))
+        .office(
+            Office::new("remoto", "Ufficio remoto", "Via Roma 1", &["colloquio"])
+                .modes(&["teams", "skype"])
+                .with("teams_link = \"https://teams.microsoft.com/l/meetup-join/ufficio\"")
+                .with("skype_contact = \"ufficio.remoto\"")
+                .every_day("08:00", "12:00", 2),
+        );
+    s.app.apply_pack(&pack.write()).await.unwrap();
+    for (mode, contact, email) in
+        [("teams", "carla@example.it", "carla@example.it"), ("skype", "carla.rossi85", "dario@example.it")]
+    {
+        let hold =
+            json!({"service": "colloquio", "office": "remoto", "mode": mode, "start": "2026-12-02T09:00:00+01:00"});
+        let (status, hold) = s.post(&s.url("riunioni", "/holds"), &hold).await;
+        assert_eq!(status, 201, "{hold}");
+        let mut body = citizen_booking(&hold, email);
+        body["contact"] = json!(contact);
+        let (status, booking) = s.post(&s.url("riunioni", "/bookings"), &body).await;
+        assert_eq!(status, 201, "{booking}");
+        let expected = (mode == "teams").then_some("https://teams.microsoft.com/l/meetup-join/ufficio");
+        assert_eq!(booking["call_link"].as_str(), expected, "{booking}");
+    }
+    assert_eq!(s.deliver_mail(&mailer).await, 2);
+    let text_to = |email: &str| {
+        sink.messages()
+            .into_iter()
+            .find(|m| m.header("To").as_deref() == Some(email))
+            .unwrap()
+            .part("text/plain")
+            .unwrap()
+    };
+    assert!(text_to("carla@example.it").contains("https://teams.microsoft.com/l/meetup-join/ufficio"));
+    assert!(text_to("dario@example.it").contains("ufficio.remoto"));
 }
 
 /// A body's own e-mail templates replace the built-in ones; one that does not render gives way
@@ -533,7 +571,7 @@ async fn a_reminder_in_flight_is_dropped_with_its_booking(backend: Backend) {
 
 on_databases!(
     a_body_writes_its_own_e_mails,
-    a_jitsi_call_has_a_room_of_its_own,
+    each_video_call_says_how_it_happens,
     a_body_sends_in_its_own_name,
     calendar_entries_follow_the_booking,
     a_lapsed_claim_is_settled_only_by_its_new_worker,

@@ -158,6 +158,10 @@ pub struct OfficeDocument {
     /// Closed on Italy's national holidays.
     #[oai(default = "yes")]
     pub national_holidays: bool,
+    /// The office's Teams meeting link, given to citizens and staff for `teams` appointments.
+    pub teams_link: Option<String>,
+    /// The office's Skype name, given to citizens for `skype` appointments.
+    pub skype_contact: Option<String>,
 }
 
 impl TryFrom<ServiceDocument> for ServiceDraft {
@@ -265,6 +269,8 @@ impl From<OfficeDocument> for OfficeDraft {
                 .collect(),
             patron_saint_day: d.patron_saint_day,
             national_holidays: d.national_holidays,
+            teams_link: d.teams_link,
+            skype_contact: d.skype_contact,
         }
     }
 }
@@ -289,6 +295,8 @@ impl From<OfficeDraft> for OfficeDocument {
                 .collect(),
             patron_saint_day: d.patron_saint_day,
             national_holidays: d.national_holidays,
+            teams_link: d.teams_link,
+            skype_contact: d.skype_contact,
         }
     }
 }

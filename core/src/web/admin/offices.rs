@@ -74,6 +74,8 @@ fn sent(fields: &[(String, String)]) -> (OfficeDraft, FieldErrors) {
         closures,
         patron_saint_day: optional("patron_saint_day"),
         national_holidays: form_field(fields, "national_holidays").is_some(),
+        teams_link: optional("teams_link"),
+        skype_contact: optional("skype_contact"),
     };
     (draft, errors)
 }
@@ -92,8 +94,19 @@ fn field_of(key: &str) -> Option<String> {
 }
 
 /// The form's fields that errors can name besides the grid's days and the closures' rows.
-const FIELDS: [&str; 9] =
-    ["slug", "name", "address", "modes", "services", "hours", "patron_saint_day", "timezone", "cancel_reason"];
+const FIELDS: [&str; 11] = [
+    "slug",
+    "name",
+    "address",
+    "modes",
+    "services",
+    "hours",
+    "patron_saint_day",
+    "timezone",
+    "cancel_reason",
+    "teams_link",
+    "skype_contact",
+];
 
 /// More than anyone opens in a day or closes in a year: a form with more was not sent by a person.
 const MAX_INTERVALS_A_DAY: usize = 12;
@@ -152,6 +165,8 @@ struct OfficePage {
     tenant_timezone: String,
     patron_saint_day: String,
     national_holidays: bool,
+    teams_link: String,
+    skype_contact: String,
     mode_choices: Vec<Choice>,
     service_choices: Vec<Choice>,
     /// The grid's intervals per day (columns).
@@ -188,6 +203,8 @@ fn blank_office() -> OfficeDraft {
         closures: Vec::new(),
         patron_saint_day: None,
         national_holidays: true,
+        teams_link: None,
+        skype_contact: None,
     }
 }
 
@@ -307,6 +324,8 @@ impl Web {
             tenant_timezone: overview.timezone.name().to_owned(),
             patron_saint_day: draft.patron_saint_day.unwrap_or_default(),
             national_holidays: draft.national_holidays,
+            teams_link: draft.teams_link.unwrap_or_default(),
+            skype_contact: draft.skype_contact.unwrap_or_default(),
             state,
         };
         Ok(self.staff_page(visit, "admin-office", status, &view))

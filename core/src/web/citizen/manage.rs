@@ -28,7 +28,9 @@ impl Web {
         let mode_label = self.render.text(visit.locale, &mode_key(booking.mode), &[]);
         let location = match (booking.mode, office) {
             (Mode::InPerson, Some(o)) => format!("{}, {}", o.name, o.address),
-            _ => config.call_link(&booking.details.contact).unwrap_or_else(|| mode_label.clone()),
+            _ => config
+                .call_link(booking.office.as_str(), &booking.details.contact)
+                .unwrap_or_else(|| mode_label.clone()),
         };
         let google = serde_urlencoded::to_string([
             ("action", "TEMPLATE".to_owned()),
@@ -56,7 +58,7 @@ impl Web {
             mode_key: mode_key(booking.mode),
             mode_label,
             contact: booking.details.contact.as_str().map(str::to_owned),
-            call_link: config.call_link(&booking.details.contact),
+            call_link: config.call_link(booking.office.as_str(), &booking.details.contact),
             rule_summary: summary_lines(visit.locale, &booking.summary),
             when: format!("{day} {}–{}", time(booking.start, tz), time(booking.end, tz)),
             ics_url: format!("/t/{}/b/{token}/calendar.ics", config.slug),
