@@ -2,7 +2,10 @@
 //! `VTIMEZONE`, a `UID` that stays with the booking and a `SEQUENCE` that counts its changes, so
 //! that a calendar replaces the entry it already has when a booking moves or is cancelled.
 
-use chrono::{DateTime, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use chrono::{DateTime, Datelike, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 use icalendar::{Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus, Property};
 
@@ -132,11 +135,28 @@ fn quoted_name(name: &str) -> String {
     format!("\"{kept}\"")
 }
 
-/// The zone's `VTIMEZONE`: its offset a year before `around`, then each change of offset until a
-/// year after it (found by sampling every six hours, then to the second), as observances with
-/// explicit onsets. Zones without changes get one observance.
+/// The zone's `VTIMEZONE` for entries in `around`'s year, made once per zone and year (every
+/// e-mail carries one: a click day must not compute it a thousand times).
 fn vtimezone(zone: Tz, around: DateTime<Utc>) -> String {
-    let (from, to) = (around - TimeDelta::days(366), around + TimeDelta::days(366));
+    static MADE: OnceLock<Mutex<HashMap<(Tz, i32), String>>> = OnceLock::new();
+    let year = around.year();
+    let made = MADE.get_or_init(Mutex::default);
+    if let Some(text) = made.lock().ok().and_then(|m| m.get(&(zone, year)).cloned()) {
+        return text;
+    }
+    let text = observances(zone, year);
+    if let Ok(mut made) = made.lock() {
+        made.insert((zone, year), text.clone());
+    }
+    text
+}
+
+/// The zone's offset at the start of the year before `year`, then each change of offset until the
+/// end of the year after it (found by sampling every six hours, then to the second), as
+/// observances with explicit onsets. Zones without changes get one observance.
+fn observances(zone: Tz, year: i32) -> String {
+    let start = |y: i32| Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single().unwrap_or_default();
+    let (from, to) = (start(year - 1), start(year + 2));
     let mut observances = vec![observance(zone, None, from)];
     let step = TimeDelta::hours(6);
     let mut at = from;
@@ -221,7 +241,7 @@ mod tests {
             text.contains("BEGIN:STANDARD\r\nDTSTART:20261025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100"),
             "{text}"
         );
-        assert_eq!(text.matches("BEGIN:DAYLIGHT").count(), 2, "2026 and 2027: {text}");
+        assert_eq!(text.matches("BEGIN:DAYLIGHT").count(), 3, "2025 to 2027: {text}");
         assert_eq!(utc_offset(-12_600), "-0330");
         assert_eq!(utc_offset(2_079), "+003439");
     }

@@ -16,7 +16,7 @@ use crate::domain::{Booking, TenantConfig, TenantId};
 use crate::mail::{
     Composed, Composer, HTML_TEMPLATE, Links, MailTemplates, Mailer, OutgoingMail, SendError, TEXT_TEMPLATE, Topic,
 };
-use crate::store::{Backlog, NewMessage, Outbox, StoreError, StoredMessage, WriteTx};
+use crate::store::{Backlog, Lane, NewMessage, Outbox, StoreError, StoredMessage, WriteTx};
 
 /// What the platform says about its e-mails: where its pages are (for the links) and who sends
 /// when a tenant names no sender of its own.
@@ -189,12 +189,19 @@ impl Sportello {
         Ok(Outbox::backlog(self.store.reader(), self.clock.now()).await?)
     }
 
-    /// Claims and sends one batch of due messages; how many were claimed.
+    /// Claims and sends one batch of due messages of each lane; how many were claimed.
     pub async fn deliver_due(&self, mailer: &dyn Mailer) -> Result<usize, AppError> {
+        let (mail, hooks) =
+            tokio::join!(self.deliver_lane(Lane::Mail, mailer), self.deliver_lane(Lane::Webhooks, mailer));
+        Ok(mail? + hooks?)
+    }
+
+    /// Claims and sends one batch of due messages of `lane`; how many were claimed.
+    pub async fn deliver_lane(&self, lane: Lane, mailer: &dyn Mailer) -> Result<usize, AppError> {
         let now = self.clock.now();
         let claimed = patiently(|| async {
             let tx = self.store.begin_write().await?;
-            let claimed = Outbox::claim(tx.conn(), now, LEASE, BATCH).await?;
+            let claimed = Outbox::claim(tx.conn(), lane, now, LEASE, BATCH).await?;
             tx.commit().await?;
             Ok(claimed)
         })
@@ -291,16 +298,28 @@ fn outgoing(message: &StoredMessage) -> OutgoingMail<'_> {
     }
 }
 
-/// The worker of one `sportello serve`: delivers due messages until `stop` says so, looking
-/// again every `poll` when there is nothing to do.
+/// The worker of one `sportello serve`: delivers due messages until `stop` says so, e-mails and
+/// webhooks each in a loop of its own (a slow receiver never holds back the citizens' e-mails),
+/// looking again every `poll` when there is nothing to do.
 pub async fn run_worker(
     app: Sportello,
     mailer: Arc<dyn Mailer>,
     poll: Duration,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let lane = |lane: Lane| run_lane(app.clone(), mailer.clone(), lane, poll, stop.clone());
+    tokio::join!(lane(Lane::Mail), lane(Lane::Webhooks));
+}
+
+async fn run_lane(
+    app: Sportello,
+    mailer: Arc<dyn Mailer>,
+    lane: Lane,
+    poll: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
-        let idle = match app.deliver_due(mailer.as_ref()).await {
+        let idle = match app.deliver_lane(lane, mailer.as_ref()).await {
             Ok(claimed) => claimed == 0,
             Err(error) => {
                 // A busy or unreachable database: the messages wait in it, nothing is lost.

@@ -144,9 +144,13 @@ impl Sportello {
             Delivery::Failed(reason) => Err(SendError::Permanent(reason)),
             Delivery::Gone => {
                 let why = "the receiver answered 410 Gone";
-                if let Err(error) =
-                    Webhooks::set_disabled(self.store.reader(), message.tenant, hook.id, Some((now, why))).await
-                {
+                let conn = self.store.reader();
+                let switched_off = match Webhooks::set_disabled(conn, message.tenant, hook.id, Some((now, why))).await {
+                    // Its other messages waiting are not needed any more (they are not failures).
+                    Ok(_) => Outbox::skip_for_webhook(conn, message.tenant, hook.id).await.map(|_| ()),
+                    Err(error) => Err(error),
+                };
+                if let Err(error) = switched_off {
                     tracing::warn!(webhook = hook.id, %error, "could not switch off a gone webhook");
                 }
                 Err(SendError::Permanent(format!("{why}: the subscription is switched off")))

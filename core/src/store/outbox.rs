@@ -150,6 +150,7 @@ const CLAIM_POSTGRES: &str = "UPDATE outbox_messages SET state = 'in_flight', le
       WHERE ((m.state IN ('queued', 'retrying') AND m.next_attempt_at <= $2) OR (m.state = 'in_flight' AND m.lease_until < $2)) \
         AND NOT EXISTS (SELECT 1 FROM outbox_messages e WHERE e.booking_id = m.booking_id AND e.recipient = m.recipient AND e.id < m.id \
           AND (e.state IN ('in_flight', 'retrying') OR (e.state = 'queued' AND e.next_attempt_at <= $2))) \
+        AND (m.webhook_id IS NOT NULL) = $4 \
       ORDER BY m.next_attempt_at, m.id LIMIT $3 FOR UPDATE SKIP LOCKED) \
     RETURNING *";
 
@@ -159,8 +160,17 @@ const CLAIM_SQLITE: &str = "UPDATE outbox_messages SET state = 'in_flight', leas
       WHERE ((m.state IN ('queued', 'retrying') AND m.next_attempt_at <= ?2) OR (m.state = 'in_flight' AND m.lease_until < ?2)) \
         AND NOT EXISTS (SELECT 1 FROM outbox_messages e WHERE e.booking_id = m.booking_id AND e.recipient = m.recipient AND e.id < m.id \
           AND (e.state IN ('in_flight', 'retrying') OR (e.state = 'queued' AND e.next_attempt_at <= ?2))) \
+        AND (m.webhook_id IS NOT NULL) = ?4 \
       ORDER BY m.next_attempt_at, m.id LIMIT ?3) \
     RETURNING *";
+
+/// Which messages a worker's loop sends: e-mails and webhooks are claimed apart, so that a slow
+/// or dead receiver never holds back the citizens' e-mails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    Mail,
+    Webhooks,
+}
 
 pub struct Outbox;
 
@@ -193,9 +203,10 @@ impl Outbox {
         Ok(row.id)
     }
 
-    /// Claims up to `limit` messages that are due (or whose claim lapsed) for `lease`.
+    /// Claims up to `limit` messages of `lane` that are due (or whose claim lapsed) for `lease`.
     pub async fn claim(
         conn: &impl ConnectionTrait,
+        lane: Lane,
         now: DateTime<Utc>,
         lease: TimeDelta,
         limit: u32,
@@ -203,12 +214,9 @@ impl Outbox {
         let backend = conn.get_database_backend();
         let until = now + lease;
         let limit = i64::from(limit);
-        let statement = match backend {
-            DbBackend::Postgres => {
-                Statement::from_sql_and_values(backend, CLAIM_POSTGRES, [until.into(), now.into(), limit.into()])
-            }
-            _ => Statement::from_sql_and_values(backend, CLAIM_SQLITE, [until.into(), now.into(), limit.into()]),
-        };
+        let values = [until.into(), now.into(), limit.into(), (lane == Lane::Webhooks).into()];
+        let sql = if backend == DbBackend::Postgres { CLAIM_POSTGRES } else { CLAIM_SQLITE };
+        let statement = Statement::from_sql_and_values(backend, sql, values);
         let rows = Entity::find().from_raw_sql(statement).all(conn).await?;
         let mut claimed: Vec<StoredMessage> =
             rows.into_iter().map(StoredMessage::try_from).collect::<Result<_, _>>()?;
@@ -334,6 +342,23 @@ impl Outbox {
             .all(conn)
             .await?;
         rows.into_iter().map(StoredMessage::try_from).collect()
+    }
+
+    /// A removed or switched-off subscription's messages not yet sent are not to be sent.
+    pub async fn skip_for_webhook(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        webhook: i32,
+    ) -> Result<u64, StoreError> {
+        let waiting = [DeliveryState::Queued.code(), DeliveryState::Retrying.code()];
+        let result = Entity::update_many()
+            .col_expr(Column::State, Expr::value(DeliveryState::Skipped.code()))
+            .filter(Column::TenantId.eq(tenant.get()))
+            .filter(Column::WebhookId.eq(webhook))
+            .filter(Column::State.is_in(waiting))
+            .exec(conn)
+            .await?;
+        Ok(result.rows_affected)
     }
 
     /// Sends a failed message again at once; `false` if it is not a failed message of the tenant.

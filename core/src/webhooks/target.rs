@@ -3,7 +3,7 @@
 //! every address its name resolves to when it is sent must be public too (`client.rs` connects
 //! only to those). The platform may allow private targets (its tests, an intranet install).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
 /// Whether targets on loopback, private, link-local and other non-public addresses are allowed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -38,7 +38,9 @@ impl Target {
             return Err(TargetError::Malformed);
         }
         let url = reqwest::Url::parse(raw).map_err(|_| TargetError::Malformed)?;
-        if !matches!(url.scheme(), "http" | "https")
+        // Punycode and percent-encoding can lengthen it: judged as it will be stored.
+        if url.as_str().len() > 500
+            || !matches!(url.scheme(), "http" | "https")
             || !url.username().is_empty()
             || url.password().is_some()
             || url.fragment().is_some()
@@ -79,17 +81,25 @@ pub fn is_public(ip: IpAddr) -> bool {
                 return is_public_v4(v4);
             }
             let s = v6.segments();
-            // NAT64 (64:ff9b::/96) carries an IPv4 address in its last 32 bits.
+            let low_v4 = || Ipv4Addr::from((u32::from(s[6]) << 16) | u32::from(s[7]));
+            // Addresses that carry an IPv4 address are judged by it: NAT64 (64:ff9b::/96, and the
+            // local-use 64:ff9b:1::/48) and IPv4-compatible (::/96) in their last 32 bits, 6to4
+            // (2002::/16) in the 32 bits after the prefix.
             if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-                return is_public_v4(Ipv4Addr::from((u32::from(s[6]) << 16) | u32::from(s[7])));
+                return is_public_v4(low_v4());
             }
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00 // unique local
-                || (s[0] & 0xffc0) == 0xfe80 // link-local
-                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-                || v6 == Ipv6Addr::from(0u128))
+            if s[..3] == [0x64, 0xff9b, 1] {
+                return false;
+            }
+            if s[..6] == [0, 0, 0, 0, 0, 0] {
+                return !v6.is_loopback() && !v6.is_unspecified() && is_public_v4(low_v4());
+            }
+            if s[0] == 0x2002 {
+                return is_public_v4(Ipv4Addr::from((u32::from(s[1]) << 16) | u32::from(s[2])));
+            }
+            // Otherwise only global unicast (2000::/3), without the documentation, Teredo and
+            // other special-purpose blocks of 2001::/23.
+            (s[0] & 0xe000) == 0x2000 && !(s[0] == 0x2001 && (s[1] < 0x0200 || s[1] == 0x0db8))
         }
     }
 }
@@ -133,10 +143,20 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "64:ff9b::a9fe:a9fe",
+            "::7f00:1",
+            "2002:7f00:1::1",
+            "2002:a00:1::1",
+            "64:ff9b:1::a00:1",
+            "2001::1",
+            "2001:db8::1",
+            "fec0::1",
+            "100::1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        for public in ["93.184.216.34", "8.8.8.8", "2a00:1450:4002::1", "64:ff9b::808:808"] {
+        for public in
+            ["93.184.216.34", "8.8.8.8", "2a00:1450:4002::1", "64:ff9b::808:808", "2002:808:808::1", "2001:4860::8888"]
+        {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }

@@ -20,7 +20,9 @@ fn place(n: usize) -> String {
     let (day, rest) = (n / 24, n % 24);
     let (slot, _desk) = (rest / 3, rest % 3);
     let minutes = 8 * 60 + 30 * slot;
-    format!("2026-12-{:02}T{:02}:{:02}:00+01:00", 2 + day, minutes / 60, minutes % 60)
+    // 8 December is a national holiday: the office is closed.
+    let date = if 2 + day >= 8 { 3 + day } else { 2 + day };
+    format!("2026-12-{date:02}T{:02}:{:02}:00+01:00", minutes / 60, minutes % 60)
 }
 
 async fn book_at(s: &TestServer, start: &str, email: &str, locale: &str) -> Value {
@@ -383,13 +385,13 @@ async fn two_workers_share_the_outbox(backend: Backend) {
     let other = s.another_instance().await;
     let sink = SmtpSink::start(SINK, &[]);
     let mailer = SmtpMailer::new(&sink.url()).unwrap();
-    for n in 0..60 {
+    for n in 0..200 {
         book_at(&s, &place(n), &format!("c{n}@example.it"), "it").await;
     }
     let (a, b) = tokio::join!(s.deliver_mail(&mailer), other.deliver_mail(&mailer));
-    assert_eq!(a + b, 60, "every message claimed once ({a} + {b})");
+    assert_eq!(a + b, 200, "every message claimed once ({a} + {b})");
     let ids: BTreeSet<String> = sink.messages().iter().map(|m| m.header("Message-ID").unwrap()).collect();
-    assert_eq!((sink.messages().len(), ids.len()), (60, 60));
+    assert_eq!((sink.messages().len(), ids.len()), (200, 200));
 }
 
 /// The e-mail's links carry a signed token, never the address: the manage link opens the booking;
@@ -432,6 +434,8 @@ async fn links_in_the_e_mail_manage_and_cancel(backend: Backend) {
     // Opening the cancel link, as a mail scanner does, cancels nothing.
     let (status, asked) = page(cancel.clone()).await;
     assert!(status == 200 && asked.contains(&code), "{asked}");
+    let manage_token = manage.rsplit('/').next().unwrap();
+    assert!(!asked.contains(manage_token) && !asked.contains("/b/"), "a cancel link opens no management: {asked}");
     let (_, still) = s.booking("prova", &code, "anna@example.it").await;
     assert_eq!(still["status"], "confirmed");
     // A changed token is not ours.

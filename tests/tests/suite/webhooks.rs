@@ -244,6 +244,10 @@ async fn the_webhooks_pages(backend: Backend) {
     assert!(status == 303 || status == 200, "{status}");
     let (_, listed) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/webhooks")).await;
     assert_eq!(listed, json!([]));
+    // Its message not yet sent is not needed any more: skipped, not failed.
+    let (_, log) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/deliveries")).await;
+    let hook = log.as_array().unwrap().iter().find(|m| m["channel"] == "webhook").unwrap();
+    assert_eq!(hook["state"], "skipped", "{hook}");
 }
 
 on_databases!(

@@ -26,7 +26,10 @@ impl Sportello {
         }
         let token = new_secret();
         let by = session.member.email.to_string();
-        OfficeFeeds::replace(self.store.reader(), tenant.id, office, &digest(&token), &by, self.clock.now()).await?;
+        // In one transaction: a failed insert does not leave the office's feed revoked.
+        let tx = self.store.begin_write().await?;
+        OfficeFeeds::replace(tx.conn(), tenant.id, office, &digest(&token), &by, self.clock.now()).await?;
+        tx.commit().await?;
         self.audit(Some(tenant.id), &Actor::of(session), "feed.made", json!({ "office": office })).await?;
         Ok(format!("/t/{slug}/feeds/{office}/{token}.ics"))
     }

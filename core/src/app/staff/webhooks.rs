@@ -10,7 +10,7 @@ use super::StaffSession;
 use super::audit::Actor;
 use crate::app::{AppError, BookingEvent, ROTATION_OVERLAP, Sportello};
 use crate::domain::Role;
-use crate::store::{NewWebhook, StoredWebhook, Webhooks};
+use crate::store::{NewWebhook, Outbox, StoredWebhook, Webhooks};
 use crate::webhooks::{Secret, Target};
 
 /// What an admin asks for.
@@ -83,9 +83,13 @@ impl Sportello {
 
     pub async fn remove_webhook(&self, session: &StaffSession, slug: &str, id: i32) -> Result<(), AppError> {
         let tenant = self.tenant_for(session, slug, Role::TenantAdmin).await?;
-        if !Webhooks::delete(self.store.reader(), tenant.id, id).await? {
+        let tx = self.store.begin_write().await?;
+        if !Webhooks::delete(tx.conn(), tenant.id, id).await? {
             return Err(AppError::NotFound("webhook"));
         }
+        // Its messages not yet sent are not needed any more (they are not failures).
+        Outbox::skip_for_webhook(tx.conn(), tenant.id, id).await?;
+        tx.commit().await?;
         self.audit(Some(tenant.id), &Actor::of(session), "webhook.removed", json!({ "webhook": id })).await?;
         Ok(())
     }

@@ -69,9 +69,11 @@ pub async fn cancel_link_page(
     if !booking.status.is_changeable() {
         return Ok(web.failure(&visit, &AppError::NotChangeable, Some(visit.home())));
     }
+    // The cancel link's holder may cancel, not manage: the page carries no manage token.
     let view = BookingView {
         ask_cancel: true,
         cancel_action: format!("/t/{tenant}/cancel/{token}"),
+        token: String::new(),
         ..web.booking_view(&visit, &booking)
     };
     Ok(web.show(&visit, "booking", &view))
