@@ -14,8 +14,8 @@ use crate::domain::slots::units_between;
 use crate::domain::stranding::{StrandReason, stranded};
 use crate::domain::{Booking, BookingStatus, TenantConfig};
 use crate::mail::Topic;
-use crate::packs::{Change, PackError, PackSource, diff, parse_config};
-use crate::store::{Bookings, Ledger, NewVersion, StoredTenant, Tenants, Versions, WriteTx};
+use crate::packs::{Change, Item, PackError, PackSource, diff, parse_config};
+use crate::store::{Bookings, Ledger, NewVersion, OfficeFeeds, StoredTenant, Tenants, Versions, WriteTx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplyReport {
@@ -184,6 +184,12 @@ impl Sportello {
             .await?
             .ok_or_else(|| stale(previous.unwrap_or(0)))?;
         Tenants::replace_files(tx.conn(), saved.id, &source.files).await?;
+        // A removed office's feed goes with it: the same slug added again later starts without one.
+        for change in &changes {
+            if let Change::Removed(Item::Office, office) = change {
+                OfficeFeeds::remove(tx.conn(), saved.id, office.as_str()).await?;
+            }
+        }
         let sentences: Vec<String> = changes.iter().map(ToString::to_string).collect();
         let version = NewVersion {
             tenant: saved.id,

@@ -1,5 +1,5 @@
 //! An office's calendar feed at its secret address, for calendar programs: the calendar, or a
-//! bare status (404 for any wrong part of the address, 503 when the database is away).
+//! bare status (not found for any wrong part of the address; unavailable when the database is away).
 
 use std::sync::Arc;
 

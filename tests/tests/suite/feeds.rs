@@ -84,6 +84,26 @@ async fn an_office_feed_shows_its_appointments_at_a_secret_address(backend: Back
         page.contains("id=\"new-feed\" readonly value=\"https://prenota.sportello.test/t/prova/feeds/sede/"),
         "{page}"
     );
+
+    // An office removed takes its feed with it: added again, it starts without one.
+    let (status, small) =
+        s.admin_send(&admin, "POST", &format!("/api/v1/admin/t/{TENANT}/feeds/piccolo"), None, None).await;
+    assert_eq!(status, 201, "{small}");
+    let small = small["url"].as_str().unwrap().strip_prefix("https://prenota.sportello.test").unwrap().to_owned();
+    let (_, tenant) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}")).await;
+    let version = format!("\"{}\"", tenant["config_version"]);
+    let office = format!("/api/v1/admin/t/{TENANT}/offices/piccolo");
+    let (status, body) = s.admin_send(&admin, "DELETE", &office, Some(&version), None).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, listed) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/feeds")).await;
+    assert!(!listed.to_string().contains("piccolo"), "{listed}");
+    let (_, tenant) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}")).await;
+    let version = format!("\"{}\"", tenant["config_version"]);
+    let again = json!({"slug": "piccolo", "name": "Sportello piccolo", "address": "Via Verdi 2", "modes": ["in_person"],
+        "services": ["visita"], "hours": {"wed": [{"from": "08:00", "to": "10:00", "desks": 1}]}});
+    let (status, body) = s.admin_send(&admin, "PUT", &office, Some(&version), Some(&again)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(feed(&s, &small).await.0, 404, "the old address does not come back with the slug");
 }
 
 on_databases!(an_office_feed_shows_its_appointments_at_a_secret_address);
