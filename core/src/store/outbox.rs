@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::StoreError;
+use super::entities::booking;
 use super::entities::outbox_message::{ActiveModel, Column, Entity, Model};
 use crate::domain::TenantId;
 
@@ -376,6 +377,18 @@ impl Outbox {
             .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Id.eq(id))
             .filter(Column::State.eq(DeliveryState::Failed.code()))
+            // A reminder only while its booking is still confirmed.
+            .filter(
+                Condition::any().add(Column::Topic.ne(REMINDER_TOPIC)).add(
+                    Column::BookingId.in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(booking::Column::Id)
+                            .from(booking::Entity)
+                            .and_where(booking::Column::Status.eq("confirmed"))
+                            .to_owned(),
+                    ),
+                ),
+            )
             .exec(conn)
             .await?;
         Ok(result.rows_affected == 1)

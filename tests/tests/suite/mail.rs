@@ -352,6 +352,25 @@ async fn a_permanent_refusal_is_not_retried(backend: Backend) {
     assert!(metrics.contains("sportello_outbox_failed 1\n"), "{metrics}");
 }
 
+/// A failed reminder is sent again from the delivery log only while its booking is confirmed.
+async fn a_failed_reminder_of_a_cancelled_booking_is_not_sent_again(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let sink = SmtpSink::start(SINK, &["--reject-domain", "gone.example"]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    let booking = book_at(&s, "2026-12-10T09:00:00+01:00", "someone@gone.example", "it").await;
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the confirmation, refused for good");
+    s.clock.advance(TimeDelta::days(7) + TimeDelta::hours(3));
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the reminder, refused for good");
+    // Signed in now: a session from a week ago would have lapsed.
+    let admin = s.staff("admin@prova.example.it", sportello::domain::Role::TenantAdmin, Some("prova"), &[]).await;
+    let (_, log) = s.admin_get(&admin, "/api/v1/admin/t/prova/deliveries").await;
+    let reminder = log.as_array().unwrap().iter().find(|m| m["topic"] == "reminder").unwrap()["id"].clone();
+    let retry = format!("/api/v1/admin/t/prova/deliveries/{reminder}/retry");
+    let url = s.url("prova", &format!("/bookings/{}/cancel", booking["code"].as_str().unwrap()));
+    assert_eq!(s.post(&url, &json!({"email": "someone@gone.example"})).await.0, 200);
+    assert_eq!(s.admin_send(&admin, "POST", &retry, None, None).await.0, 404, "the booking is cancelled");
+}
+
 /// A reminder goes once, 48 hours before, only for a booking still confirmed.
 async fn reminders_go_once_and_only_for_kept_bookings(backend: Backend) {
     let s = TestServer::start(backend).await;
@@ -574,6 +593,7 @@ async fn a_reminder_in_flight_is_dropped_with_its_booking(backend: Backend) {
 }
 
 on_databases!(
+    a_failed_reminder_of_a_cancelled_booking_is_not_sent_again,
     a_body_writes_its_own_e_mails,
     each_video_call_says_how_it_happens,
     a_body_sends_in_its_own_name,
