@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::StoreError;
-use super::entities::office_feed::{ActiveModel, Column, Entity};
+use super::entities::office_feed::{ActiveModel, Column, Entity, Model};
 use crate::domain::TenantId;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,6 +13,12 @@ pub struct StoredFeed {
     pub token_digest: String,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+}
+
+impl From<Model> for StoredFeed {
+    fn from(m: Model) -> Self {
+        Self { office: m.office, token_digest: m.token_digest, created_by: m.created_by, created_at: m.created_at }
+    }
 }
 
 pub struct OfficeFeeds;
@@ -61,25 +67,12 @@ impl OfficeFeeds {
             .filter(Column::Office.eq(office))
             .one(conn)
             .await?;
-        Ok(row.map(|m| StoredFeed {
-            office: m.office,
-            token_digest: m.token_digest,
-            created_by: m.created_by,
-            created_at: m.created_at,
-        }))
+        Ok(row.map(StoredFeed::from))
     }
 
     pub async fn list(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<StoredFeed>, StoreError> {
         let rows =
             Entity::find().filter(Column::TenantId.eq(tenant.get())).order_by_asc(Column::Office).all(conn).await?;
-        Ok(rows
-            .into_iter()
-            .map(|m| StoredFeed {
-                office: m.office,
-                token_digest: m.token_digest,
-                created_by: m.created_by,
-                created_at: m.created_at,
-            })
-            .collect())
+        Ok(rows.into_iter().map(StoredFeed::from).collect())
     }
 }

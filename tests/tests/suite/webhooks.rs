@@ -238,6 +238,8 @@ async fn the_webhooks_pages(backend: Backend) {
         log.contains("booking.created") && log.contains("anna@example.it") && log.contains("confirmation"),
         "{log}"
     );
+    let (_, audit) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/audit?action=deliveries.")).await;
+    assert!(audit.to_string().contains("deliveries.viewed"), "looking at citizens' addresses is recorded: {audit}");
 
     let remove = rotate.replace("/secret", "/removal");
     let (status, _) = s.admin_form(&admin, &remove, &[]).await;

@@ -1,5 +1,6 @@
 //! The delivery log: what the outbox sent to a body's citizens and webhooks, failed to send or
-//! still holds, newest first; a failed message can be sent again.
+//! still holds, newest first (each look at it audited: it shows citizens' addresses); a failed
+//! message can be sent again.
 
 use serde_json::json;
 
@@ -21,7 +22,11 @@ impl Sportello {
         before: Option<i32>,
     ) -> Result<Vec<StoredMessage>, AppError> {
         let tenant = self.tenant_for(session, slug, Role::TenantAdmin).await?;
-        Ok(Outbox::list(self.store.reader(), tenant.id, before, DELIVERY_PAGE).await?)
+        let page = Outbox::list(self.store.reader(), tenant.id, before, DELIVERY_PAGE).await?;
+        // The log shows citizens' addresses: who looked, and at which page, is recorded.
+        let detail = json!({ "before": before, "messages": page.len() });
+        self.audit(Some(tenant.id), &Actor::of(session), "deliveries.viewed", detail).await?;
+        Ok(page)
     }
 
     /// Sends a failed message again at once (the SMTP server or receiver is back).

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use poem::http::StatusCode;
-use poem::web::{Form, Path};
+use poem::web::{Form, Path, Query};
 use poem::{Request, handler};
 use serde::Serialize;
 
@@ -217,14 +217,22 @@ pub async fn remove_hook(
     change_hook(&web, request, &tenant, &hook, &fields, Change::Remove).await
 }
 
+/// A page of the delivery log: the messages before `before`, or the newest.
+#[derive(serde::Deserialize, Default)]
+pub struct LogQuery {
+    before: Option<i32>,
+}
+
 #[handler]
-pub async fn deliveries_page(web: WebData<'_>, request: &Request, Path(tenant): Path<String>) -> Page {
+pub async fn deliveries_page(
+    web: WebData<'_>,
+    request: &Request,
+    Path(tenant): Path<String>,
+    Query(query): Query<LogQuery>,
+) -> Page {
     let visit = web.staff_visit(request).await?;
     let fail = |e: AppError| stop(web.admin_failure(&visit, &e));
-    let before = request.uri().query().and_then(|q| {
-        serde_urlencoded::from_str::<BTreeMap<String, String>>(q).ok()?.get("before")?.parse::<i32>().ok()
-    });
-    let log = web.app.delivery_log(&visit.session, &tenant, before).await.map_err(fail)?;
+    let log = web.app.delivery_log(&visit.session, &tenant, query.before).await.map_err(fail)?;
     let overview = web.app.tenant_overview(&visit.session, &tenant).await.map_err(fail)?;
     let tz = overview.timezone;
     let when = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%d/%m/%Y %H:%M:%S").to_string();
