@@ -10,7 +10,8 @@
 //! `cargo build --release -p sportello-tests --bin smtp-sink`), as in production.
 //! Each citizen: availability → hold (on 409 another free slot, up to 5 tries) → confirm.
 //! Prints, and writes to `target/clickday-<mode>.json`: confirmed/s, p50/p95/p99 of hold and
-//! confirm, 409s and 5xx, and the oversold count read from the database afterwards.
+//! confirm, 409s and 5xx, the oversold count read from the database afterwards, and with mail
+//! on, when the last confirmation e-mail reached the SMTP server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // a benchmark program: fail loudly
 
 use std::io::{BufRead, BufReader};
@@ -279,6 +280,26 @@ async fn oversold(database: &str) -> (i64, i64) {
     (over, counts.iter().sum())
 }
 
+/// Waits (up to a minute) until `expected` e-mails are in the sink's folder: how many arrived,
+/// and when the last did. The worker steps aside during the rush, so they arrive after it.
+async fn all_mail(dir: &std::path::Path, expected: usize) -> (usize, Option<Instant>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let arrived = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "eml")).count()
+            })
+            .unwrap_or(0);
+        if arrived >= expected {
+            return (arrived, Some(Instant::now()));
+        }
+        if Instant::now() > deadline {
+            return (arrived, None);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args = args();
@@ -340,6 +361,12 @@ async fn main() {
     let mut holds: Vec<Duration> = results.iter().flat_map(|c| c.hold_latencies.clone()).collect();
     let mut confirms: Vec<Duration> = results.iter().flat_map(|c| c.confirm_latencies.clone()).collect();
     let (oversold, stored) = oversold(&database).await;
+    let mails = if smtp.is_some() {
+        let arrived = all_mail(&scratch.join("mail"), confirmed).await;
+        json!({"delivered": arrived.0, "seconds_to_last_email": arrived.1.map(|t| (t - started).as_secs_f64())})
+    } else {
+        Value::Null
+    };
     let report = json!({
         "benchmark": "clickday",
         "mode": args.mode,
@@ -360,6 +387,7 @@ async fn main() {
         "server_errors_5xx": results.iter().map(|c| c.server_errors).sum::<usize>(),
         "other_failures": results.iter().map(|c| c.other).sum::<usize>(),
         "oversold": oversold,
+        "confirmation_emails": mails,
         "measured_at": Utc::now().to_rfc3339(),
     });
     let text = serde_json::to_string_pretty(&report).expect("json");

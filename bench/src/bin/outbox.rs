@@ -92,7 +92,21 @@ async fn main() {
         delivered += s.deliver_mail(&mailer).await;
     }
     let elapsed = started.elapsed();
-    assert_eq!(sink.messages().len(), BOOKINGS, "every message arrived once");
+    let arrived = sink.messages().len();
+    if arrived != BOOKINGS {
+        let db = sea_orm::Database::connect(&s.database_url).await.unwrap();
+        let backend = sea_orm::ConnectionTrait::get_database_backend(&db);
+        let sql = "SELECT state, last_error, COUNT(*) FROM outbox_messages GROUP BY state, last_error";
+        let rows =
+            sea_orm::ConnectionTrait::query_all_raw(&db, sea_orm::Statement::from_string(backend, sql)).await.unwrap();
+        for row in rows {
+            let state: String = row.try_get_by_index(0).unwrap();
+            let error: Option<String> = row.try_get_by_index(1).unwrap();
+            let count: i64 = row.try_get_by_index(2).unwrap();
+            eprintln!("{count} {state}: {error:?}");
+        }
+    }
+    assert_eq!(arrived, BOOKINGS, "every message arrived once");
     println!(
         "{}",
         serde_json::to_string_pretty(&json!({

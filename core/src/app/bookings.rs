@@ -81,6 +81,7 @@ impl From<StoreError> for WriteFailure {
 impl Sportello {
     /// Turns a hold and the citizen's details into a confirmed booking.
     pub async fn confirm(&self, tenant_slug: &str, request: ConfirmRequest) -> Result<Confirmed, AppError> {
+        let _busy = self.pressure.enter();
         let tenant = self.tenant(tenant_slug).await?;
         if let Some(booking) = self.replay(&tenant, request.idempotency.as_ref()).await? {
             self.drop_replayed_hold(&tenant, &request).await;
@@ -340,6 +341,7 @@ impl Sportello {
         hold_id: Uuid,
         hold_token: &HoldToken,
     ) -> Result<Changed, AppError> {
+        let _busy = self.pressure.enter();
         let (tenant, booking) = self.find_booking(tenant_slug, proof).await?;
         let now = self.clock.now();
         ensure_changeable(&booking, now)?;

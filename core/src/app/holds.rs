@@ -49,6 +49,7 @@ impl Sportello {
     /// A client may name the hold (`id`): asking again with the same id is the same hold, so a
     /// retried request never takes a second place.
     pub async fn place_hold(&self, tenant_slug: &str, request: HoldRequest<'_>) -> Result<PlacedHold, AppError> {
+        let _busy = self.pressure.enter();
         let HoldRequest { offer, start, id, token, client } = request;
         let tenant = self.tenant(tenant_slug).await?;
         let offer = Offer::resolve(&tenant, offer)?;

@@ -10,6 +10,7 @@ mod full_units;
 mod holds;
 mod links;
 mod outbox;
+mod pressure;
 mod rule_lanes;
 mod rule_metrics;
 mod rules;
@@ -193,6 +194,8 @@ pub struct Sportello {
     link_keys: Arc<links::LinkKeys>,
     /// Sends webhooks; without it they wait in the outbox (a bare CLI run).
     webhooks: Option<Arc<crate::webhooks::WebhookClient>>,
+    /// The booking requests in progress, which the outbox worker steps aside for.
+    pressure: Arc<pressure::Pressure>,
 }
 
 impl Sportello {
@@ -209,6 +212,7 @@ impl Sportello {
             mail: None,
             link_keys: Arc::new(links::LinkKeys::ephemeral()),
             webhooks: None,
+            pressure: Arc::default(),
             clock,
         }
     }

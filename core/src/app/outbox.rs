@@ -1,6 +1,9 @@
-//! The outbox's two ends. Every message to a citizen is composed and written in the transaction
-//! of the change that causes it (a booking made, moved, cancelled), so it is never lost and never
-//! sent for a change that rolled back. Every `sportello serve` runs a worker that claims due
+//! The outbox's two ends. Every message to a citizen is written in the transaction of the change
+//! that causes it (a booking made, moved, cancelled), so it is never lost and never sent for a
+//! change that rolled back. A message that says what changed (the previous time, the reason) is
+//! composed with the change; a confirmation or a reminder, which need only the booking, is
+//! composed when it goes: the booking's transaction, which every other booking waits for on
+//! SQLite, then writes a few short strings, and a reminder tells what is true days later. Every `sportello serve` runs a worker that claims due
 //! messages (one worker per message, however many instances run), sends them, and retries with
 //! growing delays; a permanent refusal (SMTP 5xx) fails the message at once.
 
@@ -12,11 +15,15 @@ use futures::StreamExt;
 use rand::Rng;
 
 use super::{AppError, Sportello, TenantSnapshot};
+use crate::domain::BookingStatus;
 use crate::domain::{Booking, TenantConfig, TenantId};
 use crate::mail::{
-    Composed, Composer, HTML_TEMPLATE, Links, MailTemplates, Mailer, OutgoingMail, SendError, TEXT_TEMPLATE, Topic,
+    Composed, Composer, HTML_TEMPLATE, Links, MailTemplates, Mailer, OutgoingMail, SMTP_CONNECTIONS, SendError,
+    TEXT_TEMPLATE, Topic,
 };
-use crate::store::{Backlog, Lane, NewMessage, Outbox, StoreError, StoredMessage, WriteTx};
+use crate::store::{
+    Backlog, Bookings, Lane, NewMessage, Outbox, Settled, Settlement, StoreError, StoredMessage, Tenants, WriteTx,
+};
 
 /// What the platform says about its e-mails: where its pages are (for the links) and who sends
 /// when a tenant names no sender of its own.
@@ -55,7 +62,8 @@ pub(super) struct Prepared {
     sender: String,
     reply_to: Option<String>,
     recipient: String,
-    composed: Composed,
+    /// `None` for a confirmation or a reminder: composed when it goes (`Sportello::compose_due`).
+    composed: Option<Composed>,
     due: DateTime<Utc>,
 }
 
@@ -67,10 +75,13 @@ pub const MAX_ATTEMPTS: u32 = 53;
 /// A claim lapses after this long: a worker that died leaves its messages to another.
 const LEASE: TimeDelta = TimeDelta::minutes(2);
 const BATCH: u32 = 50;
-/// Messages sent at once by one worker, each on a connection of the SMTP pool (as many): lettre
-/// writes a message's final dot on its own, so each message waits out the server's delayed
-/// acknowledgement (about 40 ms) and throughput comes from connections in parallel.
-const PARALLEL: usize = 16;
+/// Messages sent at once by one worker, each on a connection of the SMTP pool.
+const PARALLEL: usize = SMTP_CONNECTIONS as usize;
+/// How long a lane waits for this instance's booking requests to pause: during a click day the
+/// e-mails go a few seconds later instead of taking CPU and the writer from the bookings. Under
+/// load that never pauses this long, the lane stops waiting until it has caught up: messages are
+/// late by this much at most, never starved.
+const STEP_ASIDE: Duration = Duration::from_secs(10);
 
 /// When to try a message again after its `attempts`-th attempt failed: growing, with jitter so
 /// that a backlog does not come back all at once.
@@ -93,6 +104,32 @@ impl Sportello {
         due: DateTime<Utc>,
     ) -> Result<Option<Prepared>, AppError> {
         let Some(mail) = &self.mail else { return Ok(None) };
+        let composed = match topic {
+            Topic::Confirmation | Topic::Reminder => None,
+            _ => Some(self.compose(mail, (tenant, config), booking, topic)?),
+        };
+        let name = config.mail.sender_name.as_deref().unwrap_or(&config.branding.display_name);
+        Ok(Some(Prepared {
+            tenant,
+            topic: topic.code(),
+            message_id: format!("<{}.{}@sportello>", uuid::Uuid::new_v4(), topic.code()),
+            sender: sender(name, mail.sender_for(config)),
+            reply_to: config.mail.reply_to.as_ref().map(|a| a.as_str().to_owned()),
+            recipient: booking.details.citizen.email().as_str().to_owned(),
+            composed,
+            due,
+        }))
+    }
+
+    /// What an e-mail about `booking` says, with the body's own templates as this instance knows
+    /// its configuration.
+    fn compose(
+        &self,
+        mail: &MailSetup,
+        (tenant, config): (TenantId, &TenantConfig),
+        booking: &Booking,
+        topic: &Topic,
+    ) -> Result<Composed, AppError> {
         let base = format!("{}/t/{}", mail.public_url, config.slug);
         let (manage, cancel) = self.link_tokens(tenant, booking);
         let links = Links {
@@ -109,21 +146,39 @@ impl Sportello {
             html: s.templates.get(HTML_TEMPLATE).map(String::as_str),
             text: s.templates.get(TEXT_TEMPLATE).map(String::as_str),
         });
-        let composed = mail
-            .composer
+        mail.composer
             .compose(config, booking, topic, &links, address, own)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let name = config.mail.sender_name.as_deref().unwrap_or(&config.branding.display_name);
-        Ok(Some(Prepared {
-            tenant,
-            topic: topic.code(),
-            message_id: format!("<{}.{}@sportello>", uuid::Uuid::new_v4(), topic.code()),
-            sender: sender(name, address),
-            reply_to: config.mail.reply_to.as_ref().map(|a| a.as_str().to_owned()),
-            recipient: booking.details.citizen.email().as_str().to_owned(),
-            composed,
-            due,
-        }))
+            .map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    /// A confirmation or reminder composed as it goes, from the booking and the body's
+    /// configuration as they are then (the office may have moved, the body changed its
+    /// templates); `None` when the booking is no longer confirmed (cancelled before its
+    /// confirmation went: the cancellation follows, and says all there is to say).
+    async fn compose_due(&self, message: &StoredMessage) -> Result<Option<Composed>, SendError> {
+        let topic = match message.topic.as_str() {
+            "confirmation" => Topic::Confirmation,
+            "reminder" => Topic::Reminder,
+            other => return Err(SendError::Permanent(format!("a {other} message cannot be composed later"))),
+        };
+        let Some(mail) = &self.mail else {
+            return Err(SendError::Transient("e-mail is not set up on this server".into()));
+        };
+        let reader = self.store.reader();
+        let transient = |e: &dyn std::fmt::Display| SendError::Transient(e.to_string());
+        let slug = Tenants::slug_of(reader, message.tenant).await.map_err(|e| transient(&e))?;
+        let slug = slug.ok_or_else(|| SendError::Permanent("the body was removed".into()))?;
+        let tenant = self.tenant_snapshot(&slug).await.map_err(|e| transient(&e))?;
+        let booking = match message.booking {
+            Some(id) => Bookings::by_id(reader, tenant.id, id).await.map_err(|e| transient(&e))?,
+            None => None,
+        };
+        let booking = booking.ok_or_else(|| SendError::Permanent("the booking was removed".into()))?;
+        if booking.status != BookingStatus::Confirmed {
+            return Ok(None);
+        }
+        let composed = self.compose(mail, (tenant.id, &tenant.config), &booking, &topic).map_err(|e| transient(&e))?;
+        Ok(Some(composed))
     }
 
     /// A new or moved booking's confirmation (or `topic`) and its reminder, at the tenant's offset
@@ -147,26 +202,29 @@ impl Sportello {
     /// Writes prepared messages about booking `booking` into the outbox within `tx`.
     pub(super) async fn write_mail(&self, tx: &WriteTx, booking: i32, prepared: &[Prepared]) -> Result<(), AppError> {
         let now = self.clock.now();
-        for message in prepared {
-            let new = NewMessage {
-                tenant: message.tenant,
-                booking: Some(booking),
-                topic: message.topic,
-                message_id: &message.message_id,
-                sender: &message.sender,
-                reply_to: message.reply_to.as_deref(),
-                recipient: &message.recipient,
-                subject: &message.composed.subject,
-                text: &message.composed.text,
-                html: &message.composed.html,
-                attachment: message.composed.attachment.as_deref(),
-                webhook: None,
-                due: message.due,
-                now,
-            };
-            Outbox::enqueue(tx.conn(), new).await?;
-        }
-        Ok(())
+        let messages: Vec<NewMessage<'_>> = prepared
+            .iter()
+            .map(|message| {
+                let composed = message.composed.as_ref();
+                NewMessage {
+                    tenant: message.tenant,
+                    booking: Some(booking),
+                    topic: message.topic,
+                    message_id: &message.message_id,
+                    sender: &message.sender,
+                    reply_to: message.reply_to.as_deref(),
+                    recipient: &message.recipient,
+                    subject: composed.map_or("", |c| c.subject.as_str()),
+                    text: composed.map_or("", |c| c.text.as_str()),
+                    html: composed.map_or("", |c| c.html.as_str()),
+                    attachment: composed.and_then(|c| c.attachment.as_deref()),
+                    webhook: None,
+                    due: message.due,
+                    now,
+                }
+            })
+            .collect();
+        Ok(Outbox::enqueue(tx.conn(), &messages).await?)
     }
 
     /// Stops a booking's reminder that has not gone yet (the booking was cancelled or moved).
@@ -207,50 +265,97 @@ impl Sportello {
         })
         .await?;
         let count = claimed.len();
-        // A few sends at a time; each outcome recorded as soon as it is known, one write after
-        // another (SQLite has one writer: concurrent records would only wait for each other).
-        let mut sent = futures::stream::iter(claimed)
-            .map(|message| async move {
-                let outcome = match message.webhook {
-                    Some(hook) => self.send_webhook(&message, hook).await,
-                    None => mailer.send(&outgoing(&message)).await,
-                };
-                (message, outcome)
-            })
-            .buffer_unordered(PARALLEL);
-        while let Some((message, outcome)) = sent.next().await {
-            if let Err(error) = self.settle(&message, outcome).await {
-                // Left in flight: its lease lapses and it is tried again (SMTP may then see it
-                // twice, with the same Message-ID).
-                tracing::warn!(message = message.id, %error, "could not record a delivery");
+        // A few sends at a time, their outcomes recorded as they come, all that came during the
+        // previous write in one write (SQLite has one writer, which the bookings need more than
+        // the worker does). Sending and recording run side by side: a send that holds a pooled
+        // connection is never left waiting on a write that waits for that connection.
+        let (outcomes, mut settled) = tokio::sync::mpsc::unbounded_channel();
+        let send_all = async move {
+            let mut sent = futures::stream::iter(claimed)
+                .map(|message| async move {
+                    let outcome = match message.webhook {
+                        Some(hook) => self.send_webhook(&message, hook).await.map(|()| Delivered::Sent),
+                        None => self.send_mail(&message, mailer).await,
+                    };
+                    settlement(&message, outcome, self.clock.now())
+                })
+                .buffer_unordered(PARALLEL);
+            while let Some(settlement) = sent.next().await {
+                // The receiver lives until every sender is gone.
+                let _ = outcomes.send(settlement);
             }
-        }
+        };
+        let record_all = async {
+            let mut pending = Vec::with_capacity(PARALLEL);
+            while settled.recv_many(&mut pending, PARALLEL).await > 0 {
+                self.record(&mut pending).await;
+            }
+        };
+        tokio::join!(send_all, record_all);
         Ok(count)
     }
 
-    async fn settle(&self, message: &StoredMessage, outcome: Result<(), SendError>) -> Result<(), AppError> {
-        let conn = self.store.reader();
-        let now = self.clock.now();
-        let jitter = rand::rng().random_range(-1.0..=1.0);
-        patiently(|| async {
-            match &outcome {
-                Ok(()) => Outbox::mark_sent(conn, message.claim(), now).await,
-                Err(SendError::Permanent(reason)) => Outbox::mark_failed(conn, message.claim(), reason).await,
-                Err(SendError::Transient(_)) if message.attempts >= MAX_ATTEMPTS => {
-                    Outbox::mark_failed(conn, message.claim(), "gave up after repeated temporary failures").await
-                }
-                Err(SendError::Transient(reason)) => {
-                    let next = now + retry_delay(message.attempts, jitter);
-                    Outbox::mark_retry(conn, message.claim(), next, reason).await
-                }
-            }
-        })
-        .await?;
-        if let Err(SendError::Permanent(_)) = outcome {
-            tracing::warn!(message = message.id, topic = %message.topic, "a message was refused for good");
+    /// Sends an e-mail as written, or as composed now when it was written to be composed when due.
+    async fn send_mail(&self, message: &StoredMessage, mailer: &dyn Mailer) -> Result<Delivered, SendError> {
+        if !message.composed_when_due() {
+            let written =
+                outgoing(message, &message.subject, &message.text, &message.html, message.attachment.as_deref());
+            return mailer.send(&written).await.map(|()| Delivered::Sent);
         }
-        Ok(())
+        let Some(c) = self.compose_due(message).await? else {
+            return Ok(Delivered::NotNeeded("the booking is no longer confirmed"));
+        };
+        mailer.send(&outgoing(message, &c.subject, &c.text, &c.html, c.attachment.as_deref())).await?;
+        Ok(Delivered::Sent)
     }
+
+    /// Writes the outcomes in `pending` and empties it.
+    async fn record(&self, pending: &mut Vec<Settlement>) {
+        if pending.is_empty() {
+            return;
+        }
+        let now = self.clock.now();
+        let written = patiently(|| async {
+            let tx = self.store.begin_write().await?;
+            Outbox::settle_all(tx.conn(), pending, now).await?;
+            tx.commit().await
+        })
+        .await;
+        if let Err(error) = written {
+            // Left in flight: their leases lapse and they are tried again (SMTP may then see them
+            // twice, with the same Message-ID).
+            tracing::warn!(messages = pending.len(), %error, "could not record deliveries");
+        }
+        pending.clear();
+    }
+}
+
+/// How an attempt that did not fail ended.
+enum Delivered {
+    Sent,
+    /// Nothing to send any more, for this reason.
+    NotNeeded(&'static str),
+}
+
+/// What to record of one attempt: sent; not needed any more; refused for good (said in the log,
+/// without the address); or to be tried again later, unless it has been tried too often.
+fn settlement(message: &StoredMessage, outcome: Result<Delivered, SendError>, now: DateTime<Utc>) -> Settlement {
+    let outcome = match outcome {
+        Ok(Delivered::Sent) => Settled::Sent,
+        Ok(Delivered::NotNeeded(reason)) => Settled::Skipped { reason: reason.to_owned() },
+        Err(SendError::Permanent(reason)) => {
+            tracing::warn!(message = message.id, topic = %message.topic, "a message was refused for good");
+            Settled::Failed { error: reason }
+        }
+        Err(SendError::Transient(_)) if message.attempts >= MAX_ATTEMPTS => {
+            Settled::Failed { error: "gave up after repeated temporary failures".to_owned() }
+        }
+        Err(SendError::Transient(reason)) => {
+            let jitter = rand::rng().random_range(-1.0..=1.0);
+            Settled::Retry { next: now + retry_delay(message.attempts, jitter), error: reason }
+        }
+    };
+    Settlement { claim: message.claim(), outcome }
 }
 
 /// Runs a short write again while the database is busy (SQLite has one writer at a time; the
@@ -285,22 +390,29 @@ fn sender(display_name: &str, address: &str) -> String {
     format!("\"{name}\" <{bare}>")
 }
 
-fn outgoing(message: &StoredMessage) -> OutgoingMail<'_> {
+fn outgoing<'a>(
+    message: &'a StoredMessage,
+    subject: &'a str,
+    text: &'a str,
+    html: &'a str,
+    attachment: Option<&'a str>,
+) -> OutgoingMail<'a> {
     OutgoingMail {
         message_id: &message.message_id,
         sender: &message.sender,
         reply_to: message.reply_to.as_deref(),
         recipient: &message.recipient,
-        subject: &message.subject,
-        text: &message.text,
-        html: &message.html,
-        attachment: message.attachment.as_deref(),
+        subject,
+        text,
+        html,
+        attachment,
     }
 }
 
 /// The worker of one `sportello serve`: delivers due messages until `stop` says so, e-mails and
 /// webhooks each in a loop of its own (a slow receiver never holds back the citizens' e-mails),
-/// looking again every `poll` when there is nothing to do.
+/// looking again every `poll` when there is nothing to do, and stepping aside while this
+/// instance's booking requests keep it busy.
 pub async fn run_worker(
     app: Sportello,
     mailer: Arc<dyn Mailer>,
@@ -318,7 +430,17 @@ async fn run_lane(
     poll: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let mut catching_up = false;
     loop {
+        if !catching_up {
+            tokio::select! {
+                paused = app.pressure.quiet(STEP_ASIDE) => catching_up = !paused,
+                _ = stop.changed() => {}
+            }
+        }
+        if *stop.borrow() {
+            return;
+        }
         let idle = match app.deliver_lane(lane, mailer.as_ref()).await {
             Ok(claimed) => claimed == 0,
             Err(error) => {
@@ -328,6 +450,7 @@ async fn run_lane(
             }
         };
         if idle {
+            catching_up = false;
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}
                 _ = stop.changed() => {}

@@ -96,17 +96,22 @@ impl Sportello {
     /// One message per subscription to the event, in the change's transaction.
     pub(super) async fn write_event(&self, tx: &WriteTx, booking: i32, event: &PreparedEvent) -> Result<(), AppError> {
         let now = self.clock.now();
-        for hook in Webhooks::subscribed(tx.conn(), event.tenant, event.event.code()).await? {
+        let hooks = Webhooks::subscribed(tx.conn(), event.tenant, event.event.code()).await?;
+        let names: Vec<(String, String)> = hooks
+            .iter()
+            .map(|hook| (format!("msg_{}", uuid::Uuid::new_v4().simple()), format!("webhook:{}", hook.id)))
+            .collect();
+        let mut messages = Vec::with_capacity(hooks.len());
+        for (hook, (id, recipient)) in hooks.iter().zip(&names) {
             let payload = if hook.personal_data { &event.personal } else { &event.minimal };
-            let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-            let new = NewMessage {
+            messages.push(NewMessage {
                 tenant: event.tenant,
                 booking: Some(booking),
                 topic: event.event.code(),
-                message_id: &id,
+                message_id: id,
                 sender: "",
                 reply_to: None,
-                recipient: &format!("webhook:{}", hook.id),
+                recipient,
                 subject: event.event.code(),
                 text: payload,
                 html: "",
@@ -114,10 +119,9 @@ impl Sportello {
                 webhook: Some(hook.id),
                 due: now,
                 now,
-            };
-            Outbox::enqueue(tx.conn(), new).await?;
+            });
         }
-        Ok(())
+        Ok(Outbox::enqueue(tx.conn(), &messages).await?)
     }
 
     /// Sends one claimed webhook message to its subscription, signed now.

@@ -9,4 +9,4 @@ mod transport;
 
 pub use compose::{ComposeError, Composed, Composer, Links, Topic};
 pub use overrides::{HTML_TEMPLATE, MailTemplates, TEXT_TEMPLATE};
-pub use transport::{MailboxMailer, Mailer, OutgoingMail, SendError, SmtpMailer, build};
+pub use transport::{MailboxMailer, Mailer, OutgoingMail, SMTP_CONNECTIONS, SendError, SmtpMailer, build};

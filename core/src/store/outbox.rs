@@ -5,8 +5,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement,
 };
 
 use super::StoreError;
@@ -129,6 +129,35 @@ impl StoredMessage {
     pub fn claim(&self) -> Claim {
         Claim { id: self.id, attempt: self.attempts }
     }
+
+    /// Written without its text, to be composed when it goes (a confirmation, a reminder). A
+    /// webhook always carries its payload.
+    pub fn composed_when_due(&self) -> bool {
+        self.webhook.is_none() && self.text.is_empty() && self.html.is_empty()
+    }
+}
+
+/// How a claimed message's attempt ended, to be recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settlement {
+    pub claim: Claim,
+    pub outcome: Settled,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Settled {
+    Sent,
+    Retry {
+        next: DateTime<Utc>,
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
+    /// Not needed any more (its booking was cancelled before it went).
+    Skipped {
+        reason: String,
+    },
 }
 
 /// How many messages wait, and since when the oldest does.
@@ -176,8 +205,18 @@ pub enum Lane {
 pub struct Outbox;
 
 impl Outbox {
-    pub async fn enqueue(conn: &impl ConnectionTrait, new: NewMessage<'_>) -> Result<i32, StoreError> {
-        let row = ActiveModel {
+    /// Writes `messages` in one statement: they go in the transaction of a booking, whose writer
+    /// every other booking waits for.
+    pub async fn enqueue(conn: &impl ConnectionTrait, messages: &[NewMessage<'_>]) -> Result<(), StoreError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        Entity::insert_many(messages.iter().map(Self::row)).exec_without_returning(conn).await?;
+        Ok(())
+    }
+
+    fn row(new: &NewMessage<'_>) -> ActiveModel {
+        ActiveModel {
             tenant_id: Set(new.tenant.get()),
             booking_id: Set(new.booking),
             topic: Set(new.topic.to_owned()),
@@ -199,9 +238,6 @@ impl Outbox {
             webhook_id: Set(new.webhook),
             ..Default::default()
         }
-        .insert(conn)
-        .await?;
-        Ok(row.id)
     }
 
     /// Claims up to `limit` messages of `lane` that are due (or whose claim lapsed) for `lease`.
@@ -225,51 +261,57 @@ impl Outbox {
         Ok(claimed)
     }
 
-    pub async fn mark_sent(conn: &impl ConnectionTrait, claim: Claim, now: DateTime<Utc>) -> Result<(), StoreError> {
-        Self::settle(conn, claim, DeliveryState::Sent, None, None, Some(now)).await
-    }
-
-    pub async fn mark_retry(
+    /// Ends claims (delivered ones at `now`) in one write: the delivered messages in a single statement, the others (rare:
+    /// a retry or a failure, each with its own reason) beside it in the same transaction. A worker
+    /// sending a batch thus takes the writer a few times instead of once per message.
+    pub async fn settle_all(
         conn: &impl ConnectionTrait,
-        claim: Claim,
-        next: DateTime<Utc>,
-        error: &str,
+        settlements: &[Settlement],
+        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        Self::settle(conn, claim, DeliveryState::Retrying, Some(next), Some(error), None).await
+        let delivered: Vec<Claim> =
+            settlements.iter().filter(|s| s.outcome == Settled::Sent).map(|s| s.claim).collect();
+        if !delivered.is_empty() {
+            Self::ending(delivered.into_iter(), DeliveryState::Sent)
+                .col_expr(Column::SentAt, Expr::value(now))
+                .exec(conn)
+                .await?;
+        }
+        for settlement in settlements {
+            let claim = std::iter::once(settlement.claim);
+            let update =
+                match &settlement.outcome {
+                    Settled::Sent => continue,
+                    Settled::Retry { next, error } => Self::ending(claim, DeliveryState::Retrying)
+                        .col_expr(Column::NextAttemptAt, Expr::value(*next))
+                        .col_expr(Column::LastError, Expr::value(error.clone())),
+                    Settled::Failed { error } => Self::ending(claim, DeliveryState::Failed)
+                        .col_expr(Column::LastError, Expr::value(error.clone())),
+                    Settled::Skipped { reason } => Self::ending(claim, DeliveryState::Skipped)
+                        .col_expr(Column::LastError, Expr::value(reason.clone())),
+                };
+            update.exec(conn).await?;
+        }
+        Ok(())
     }
 
-    pub async fn mark_failed(conn: &impl ConnectionTrait, claim: Claim, error: &str) -> Result<(), StoreError> {
-        Self::settle(conn, claim, DeliveryState::Failed, None, Some(error), None).await
-    }
-
-    /// Ends a claim: only the message still in flight under *this* claim changes. A claim that
-    /// lapsed and was taken over by another worker (its attempt number moved on) is that worker's
-    /// to settle; a message skipped meanwhile (a reminder of a cancelled booking) stays skipped.
-    async fn settle(
-        conn: &impl ConnectionTrait,
-        Claim { id, attempt }: Claim,
-        state: DeliveryState,
-        next: Option<DateTime<Utc>>,
-        error: Option<&str>,
-        sent: Option<DateTime<Utc>>,
-    ) -> Result<(), StoreError> {
-        let mut update = Entity::update_many()
+    /// Ends `claims` in `state`: only a message still in flight under *its* claim changes. A claim
+    /// that lapsed and was taken over by another worker (its attempt number moved on) is that
+    /// worker's to settle; a message skipped meanwhile (a reminder of a cancelled booking) stays
+    /// skipped.
+    fn ending(claims: impl Iterator<Item = Claim>, state: DeliveryState) -> sea_orm::UpdateMany<Entity> {
+        let mine = claims.fold(Condition::any(), |any, Claim { id, attempt }| {
+            any.add(
+                Condition::all()
+                    .add(Column::Id.eq(id))
+                    .add(Column::Attempts.eq(i32::try_from(attempt).unwrap_or(i32::MAX))),
+            )
+        });
+        Entity::update_many()
             .col_expr(Column::State, Expr::value(state.code()))
             .col_expr(Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-            .filter(Column::Id.eq(id))
-            .filter(Column::Attempts.eq(i32::try_from(attempt).unwrap_or(i32::MAX)))
-            .filter(Column::State.eq(DeliveryState::InFlight.code()));
-        if let Some(next) = next {
-            update = update.col_expr(Column::NextAttemptAt, Expr::value(next));
-        }
-        if let Some(error) = error {
-            update = update.col_expr(Column::LastError, Expr::value(error.to_owned()));
-        }
-        if let Some(sent) = sent {
-            update = update.col_expr(Column::SentAt, Expr::value(sent));
-        }
-        update.exec(conn).await?;
-        Ok(())
+            .filter(mine)
+            .filter(Column::State.eq(DeliveryState::InFlight.code()))
     }
 
     /// Stops the messages of `topic` for a booking that have not gone yet (its reminder, when

@@ -73,15 +73,41 @@ async fn a_booking_is_confirmed_by_e_mail(backend: Backend) {
 
     // Cancelled: the citizen is told, in Italian this time for an Italian booking.
     let other = book_at(&s, "2026-12-02T09:30:00+01:00", "luca@example.it", "it").await;
+    assert_eq!(s.deliver_mail(&mailer).await, 1);
     let url = s.url("prova", &format!("/bookings/{}/cancel", other["code"].as_str().unwrap()));
     assert_eq!(s.post(&url, &json!({"email": "luca@example.it"})).await.0, 200);
-    assert_eq!(s.deliver_mail(&mailer).await, 2);
+    assert_eq!(s.deliver_mail(&mailer).await, 1);
     let subjects: Vec<String> = sink.messages().iter().map(|m| m.header("Subject").unwrap()).collect();
     assert!(
         subjects[1].starts_with("Appuntamento confermato: Visita, mercoledì 2 dicembre 2026 alle 09:30"),
         "{subjects:?}"
     );
     assert!(subjects[2].starts_with("Appuntamento annullato"), "{subjects:?}");
+
+    // Cancelled before its confirmation went (the confirmation is composed as it goes): only
+    // the cancellation arrives, and the confirmation is recorded as not needed, not as a failure.
+    let hasty = book_at(&s, "2026-12-02T10:00:00+01:00", "sara@example.it", "it").await;
+    let url = s.url("prova", &format!("/bookings/{}/cancel", hasty["code"].as_str().unwrap()));
+    assert_eq!(s.post(&url, &json!({"email": "sara@example.it"})).await.0, 200);
+    assert_eq!(s.deliver_mail(&mailer).await, 2, "both claimed");
+    let to_sara: Vec<String> = sink
+        .messages()
+        .iter()
+        .filter(|m| m.header("To").as_deref() == Some("sara@example.it"))
+        .map(|m| m.header("Subject").unwrap())
+        .collect();
+    assert_eq!(to_sara.len(), 1, "{to_sara:?}");
+    assert!(to_sara[0].starts_with("Appuntamento annullato"), "{to_sara:?}");
+    let admin = s.staff("admin@prova.example.it", sportello::domain::Role::TenantAdmin, Some("prova"), &[]).await;
+    let (_, log) = s.admin_get(&admin, "/api/v1/admin/t/prova/deliveries").await;
+    let confirmation = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["topic"] == "confirmation" && m["recipient"] == "sara@example.it")
+        .unwrap_or_else(|| panic!("{log}"));
+    assert_eq!(confirmation["state"], "skipped", "{confirmation}");
+    assert_eq!(s.app.outbox_backlog().await.unwrap().failed, 0);
 }
 
 /// The calendar entry in each e-mail, read by another parser: an invitation from the body to the
@@ -93,14 +119,19 @@ async fn calendar_entries_follow_the_booking(backend: Backend) {
     let mailer = SmtpMailer::new(&sink.url()).unwrap();
     let booking = book_at(&s, "2026-12-02T09:00:00+01:00", "maria@example.it", "it").await;
     let (code, token) = (booking["code"].as_str().unwrap(), booking["manage_token"].as_str().unwrap());
+    // Each message goes before the next change (a confirmation composed as it goes would find
+    // the booking already cancelled).
+    assert_eq!(s.deliver_mail(&mailer).await, 1);
     let (status, hold) = s.hold("prova", "visita", "sede", "in_person", "2026-12-03T10:30:00+01:00").await;
     assert_eq!(status, 201, "{hold}");
     let moved = json!({"token": token, "hold_id": hold["hold_id"], "hold_token": hold["hold_token"]});
     let (status, body) = s.post(&s.url("prova", &format!("/bookings/{code}/reschedule")), &moved).await;
     assert_eq!(status, 200, "{body}");
+    assert_eq!(s.deliver_mail(&mailer).await, 1);
     let (status, body) = s.post(&s.url("prova", &format!("/bookings/{code}/cancel")), &json!({"token": token})).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(s.deliver_mail(&mailer).await, 3);
+    assert_eq!(s.deliver_mail(&mailer).await, 1);
+    assert_eq!(sink.messages().len(), 3);
 
     let mut entries = Vec::new();
     for mail in sink.messages() {
@@ -185,6 +216,37 @@ async fn a_body_sends_in_its_own_name(backend: Backend) {
     assert_eq!(s.deliver_mail(&mailer).await, 0, "not two days ahead");
     s.clock.advance(TimeDelta::hours(24));
     assert_eq!(s.deliver_mail(&mailer).await, 2, "the reminders, a day ahead");
+}
+
+/// A reminder is composed when it goes: it gives the office's address as it is then, not as it
+/// was when the booking was made.
+async fn a_reminder_says_what_is_true_when_it_goes(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let ente = |address: &str| {
+        Pack::new("ente", "Ente di prova")
+            .service(Service::new("visita", "Visita"))
+            .office(Office::new("sede", "Sede", address, &["visita"]).every_day("08:00", "12:00", 1))
+            .write()
+    };
+    s.app.apply_pack(&ente("Via Roma 1")).await.unwrap();
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    let hold =
+        json!({"service": "visita", "office": "sede", "mode": "in_person", "start": "2026-12-10T09:00:00+01:00"});
+    let (status, hold) = s.post(&s.url("ente", "/holds"), &hold).await;
+    assert_eq!(status, 201, "{hold}");
+    let (status, booking) = s.book("ente", &hold, "anna@example.it").await;
+    assert_eq!(status, 201, "{booking}");
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the confirmation");
+    s.app.apply_pack(&ente("Via Garibaldi 2")).await.unwrap();
+    s.clock.advance(TimeDelta::days(7) + TimeDelta::hours(2));
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the reminder");
+    let messages = sink.messages();
+    let text = |i: usize| messages[i].part("text/plain").unwrap();
+    assert!(text(0).contains("Via Roma 1"), "{}", text(0));
+    assert!(messages[1].header("Subject").unwrap().starts_with("Promemoria"), "{:?}", messages[1].header("Subject"));
+    assert!(text(1).contains("Via Garibaldi 2") && !text(1).contains("Via Roma 1"), "{}", text(1));
+    assert!(text(1).contains(booking["code"].as_str().unwrap()), "{}", text(1));
 }
 
 /// A Jitsi booking gets a room of its own on the body's server, unguessable and different for
@@ -597,6 +659,7 @@ on_databases!(
     a_body_writes_its_own_e_mails,
     each_video_call_says_how_it_happens,
     a_body_sends_in_its_own_name,
+    a_reminder_says_what_is_true_when_it_goes,
     calendar_entries_follow_the_booking,
     a_lapsed_claim_is_settled_only_by_its_new_worker,
     a_reminder_in_flight_is_dropped_with_its_booking,
