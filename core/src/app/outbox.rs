@@ -3,9 +3,10 @@
 //! change that rolled back. A message that says what changed (the previous time, the reason) is
 //! composed with the change; a confirmation or a reminder, which need only the booking, is
 //! composed when it goes: the booking's transaction, which every other booking waits for on
-//! SQLite, then writes a few short strings, and a reminder tells what is true days later. Every `sportello serve` runs a worker that claims due
-//! messages (one worker per message, however many instances run), sends them, and retries with
-//! growing delays; a permanent refusal (SMTP 5xx) fails the message at once.
+//! SQLite, then writes a few short strings, and a reminder tells what is true days later. Every
+//! `sportello serve` runs a worker that claims due messages (one worker per message, however many
+//! instances run), sends them, and retries with growing delays; a permanent refusal (SMTP 5xx)
+//! fails the message at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,8 +16,7 @@ use futures::StreamExt;
 use rand::Rng;
 
 use super::{AppError, Sportello, TenantSnapshot};
-use crate::domain::BookingStatus;
-use crate::domain::{Booking, TenantConfig, TenantId};
+use crate::domain::{Booking, BookingStatus, TenantConfig, TenantId};
 use crate::mail::{
     Composed, Composer, HTML_TEMPLATE, Links, MailTemplates, Mailer, OutgoingMail, SMTP_CONNECTIONS, SendError,
     TEXT_TEMPLATE, Topic,

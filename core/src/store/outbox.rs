@@ -261,8 +261,8 @@ impl Outbox {
         Ok(claimed)
     }
 
-    /// Ends claims (delivered ones at `now`) in one write: the delivered messages in a single statement, the others (rare:
-    /// a retry or a failure, each with its own reason) beside it in the same transaction. A worker
+    /// Ends claims in one write: the delivered messages (sent at `now`) in a single statement, the
+    /// others (rare: a retry, a failure or a skip, each with its own reason) beside it. A worker
     /// sending a batch thus takes the writer a few times instead of once per message.
     pub async fn settle_all(
         conn: &impl ConnectionTrait,
