@@ -3,17 +3,31 @@
 //! e-mail can leave a few seconds later. Each instance knows only its own load, which is the load
 //! that competes with its worker for CPU and for SQLite's one writer.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 /// How often a waiting worker looks again.
 const LOOK_AGAIN: Duration = Duration::from_millis(20);
+/// How long no booking request must have been in progress for a pause: during a rush the count
+/// touches zero between two requests many times a second, and that is no pause.
+const CALM: Duration = Duration::from_millis(250);
+/// `last_busy` before any request.
+const NEVER: u64 = u64::MAX;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Pressure {
     in_flight: AtomicUsize,
+    /// When a booking request last started or ended, in milliseconds since `epoch`.
+    last_busy: AtomicU64,
+    epoch: Instant,
+}
+
+impl Default for Pressure {
+    fn default() -> Self {
+        Self { in_flight: AtomicUsize::new(0), last_busy: AtomicU64::new(NEVER), epoch: Instant::now() }
+    }
 }
 
 /// A booking request in progress; it counts until dropped (however the request ends).
@@ -23,21 +37,38 @@ pub struct Busy<'a>(&'a Pressure);
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.touch();
     }
 }
 
 impl Pressure {
     pub fn enter(&self) -> Busy<'_> {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.touch();
         Busy(self)
     }
 
-    pub fn is_quiet(&self) -> bool {
-        self.in_flight.load(Ordering::Relaxed) == 0
+    fn touch(&self) {
+        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(NEVER - 1);
+        self.last_busy.store(now, Ordering::Relaxed);
     }
 
-    /// Waits until no booking request is in progress (`true`), or `at_most` (`false`): work
-    /// that steps aside is delayed, never starved.
+    /// No booking request in progress, and none for a moment (`CALM`).
+    pub fn is_quiet(&self) -> bool {
+        if self.in_flight.load(Ordering::Relaxed) != 0 {
+            return false;
+        }
+        match self.last_busy.load(Ordering::Relaxed) {
+            NEVER => true,
+            last => {
+                let since = self.epoch.elapsed().saturating_sub(Duration::from_millis(last));
+                since >= CALM
+            }
+        }
+    }
+
+    /// Waits until no booking request has been in progress for a moment (`true`), or `at_most`
+    /// (`false`): work that steps aside is delayed, never starved.
     pub async fn quiet(&self, at_most: Duration) -> bool {
         let until = Instant::now() + at_most;
         loop {
@@ -78,21 +109,39 @@ mod tests {
             pressure.quiet(Duration::from_secs(60)),
         );
         let waited = started.elapsed();
-        assert!(
-            waited >= Duration::from_millis(300) && waited < Duration::from_millis(300) + 2 * LOOK_AGAIN,
-            "{waited:?}"
-        );
+        let pause = Duration::from_millis(300) + CALM;
+        assert!(waited >= pause && waited < pause + 2 * LOOK_AGAIN, "a pause, not a gap between requests: {waited:?}");
         assert!(paused && pressure.is_quiet());
     }
 
-    #[test]
-    fn a_request_counts_until_it_ends_however_it_ends() {
+    #[tokio::test(start_paused = true)]
+    async fn a_request_counts_until_it_ends_however_it_ends() {
         let pressure = Pressure::default();
         let first = pressure.enter();
         let second = pressure.enter();
         drop(first);
         assert!(!pressure.is_quiet());
         drop(second);
+        assert!(!pressure.is_quiet(), "just ended");
+        tokio::time::advance(CALM).await;
         assert!(pressure.is_quiet());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_one_after_another_are_no_pause() {
+        let pressure = Pressure::default();
+        let started = Instant::now();
+        let (_, paused) = tokio::join!(
+            async {
+                // A request every 100 ms for two seconds, none in progress between them.
+                for _ in 0..20 {
+                    drop(pressure.enter());
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            pressure.quiet(Duration::from_secs(60)),
+        );
+        assert!(paused);
+        assert!(started.elapsed() >= Duration::from_millis(1900) + CALM, "{:?}", started.elapsed());
     }
 }
