@@ -14,6 +14,7 @@ mod m20261130_000009_outbox;
 mod m20261130_000010_booking_revision;
 mod m20261130_000011_webhooks;
 mod m20261130_000012_office_feeds;
+mod m20261201_000013_booking_mail;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_booking_revision::Migration),
             Box::new(m20261130_000011_webhooks::Migration),
             Box::new(m20261130_000012_office_feeds::Migration),
+            Box::new(m20261201_000013_booking_mail::Migration),
         ]
     }
 }

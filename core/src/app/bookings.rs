@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::availability::Offer;
+use super::booking_mail::reminder_at;
 use super::{AppError, BookingEvent, BookingProof, Sportello, TenantSnapshot};
 use crate::domain::booking::SummaryLine;
 use crate::domain::slots::{Slot, units_between};
@@ -135,7 +136,7 @@ impl Sportello {
         let units = slot.units(tenant.config.grid_minutes);
         let booking = retry(|| async {
             let code = BookingCode::generate(&mut rand::rng());
-            // Its e-mails are composed before the transaction, which then only writes them.
+            // Its webhook events are composed before the transaction, which then only writes them.
             let provisional = Booking {
                 id: 0,
                 code: code.clone(),
@@ -153,8 +154,6 @@ impl Sportello {
                 updated_at: now,
                 revision: 0,
             };
-            let messages =
-                self.prepare_with_reminder((tenant.id, &tenant.config), &provisional, &Topic::Confirmation)?;
             let event = self.prepare_event((tenant.id, &tenant.config), &provisional, BookingEvent::Created, None);
             let tx = self.store.begin_write().await?;
             if let Some(max) = offer.service.max_active_bookings_per_person {
@@ -178,6 +177,8 @@ impl Sportello {
                 details: &details,
                 privacy_version: &tenant.config.privacy_notice_version,
                 summary: &summary,
+                // Its confirmation and reminder are owed by its row, queued later by the worker.
+                owes_mail: self.mail.is_some(),
                 now,
             };
             let booking = match Bookings::insert(tx.conn(), new).await {
@@ -189,8 +190,6 @@ impl Sportello {
                 IdempotencyKeys::record(tx.conn(), tenant.id, key, hash, booking.id, now).await?;
             }
             claim(&tx, tenant, &hold, booking.id, now).await?;
-            // The confirmation and the reminder go with the booking, or not at all.
-            self.write_mail(&tx, booking.id, &messages).await?;
             self.write_event(&tx, booking.id, &event).await?;
             // Capacity last: the ledger rows are the hot spot of a click day, so they stay locked
             // only from this write to the commit. A full slot rolls the whole transaction back.
@@ -360,7 +359,8 @@ impl Sportello {
         let office = booking.office.as_str();
         let moved = Booking { start: slot.start, end: slot.end, ..booking.changed(now) };
         let topic = Topic::Rescheduled { previous: booking.start };
-        let messages = self.prepare_with_reminder((tenant.id, &tenant.config), &moved, &topic)?;
+        let message = self.prepare_mail((tenant.id, &tenant.config), &moved, &topic, now)?;
+        let reminder = reminder_at(&tenant.config, moved.start, now);
         let event =
             self.prepare_event((tenant.id, &tenant.config), &moved, BookingEvent::Rescheduled, Some(booking.start));
         let written = retry(|| async {
@@ -380,7 +380,10 @@ impl Sportello {
             }
             claim(&tx, &tenant, &hold, booking.id, now).await?;
             self.drop_reminder(&tx, &tenant, booking.id).await?;
-            self.write_mail(&tx, booking.id, &messages).await?;
+            // A booking whose confirmation has not gone yet is confirmed at its new time, once.
+            if !self.follow_move(&tx, tenant.id, booking.id, reminder).await? {
+                self.write_mail(&tx, booking.id, message.as_slice()).await?;
+            }
             self.write_event(&tx, booking.id, &event).await?;
             Ledger::release(tx.conn(), tenant.id, office, &old_units).await?;
             if !Ledger::take(tx.conn(), tenant.id, office, &new_units, slot.desks).await? {

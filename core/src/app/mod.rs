@@ -3,6 +3,7 @@
 //! Depends on the domain and on the `HoldStore` port, never on a concrete hold adapter or on HTTP.
 
 mod availability;
+mod booking_mail;
 mod bookings;
 mod catalog;
 mod feeds;

@@ -22,7 +22,8 @@ use crate::mail::{
     TEXT_TEMPLATE, Topic,
 };
 use crate::store::{
-    Backlog, Bookings, Lane, NewMessage, Outbox, Settled, Settlement, StoreError, StoredMessage, Tenants, WriteTx,
+    Backlog, BookingMail, Bookings, Lane, NewMessage, Outbox, Settled, Settlement, StoreError, StoredMessage, Tenants,
+    WriteTx,
 };
 
 /// What the platform says about its e-mails: where its pages are (for the links) and who sends
@@ -65,6 +66,29 @@ pub(super) struct Prepared {
     /// `None` for a confirmation or a reminder: composed when it goes (`Sportello::compose_due`).
     composed: Option<Composed>,
     due: DateTime<Utc>,
+}
+
+impl Prepared {
+    /// The outbox row of this message about booking `booking`.
+    pub(super) fn to_write(&self, booking: i32, now: DateTime<Utc>) -> NewMessage<'_> {
+        let composed = self.composed.as_ref();
+        NewMessage {
+            tenant: self.tenant,
+            booking: Some(booking),
+            topic: self.topic,
+            message_id: &self.message_id,
+            sender: &self.sender,
+            reply_to: self.reply_to.as_deref(),
+            recipient: &self.recipient,
+            subject: composed.map_or("", |c| c.subject.as_str()),
+            text: composed.map_or("", |c| c.text.as_str()),
+            html: composed.map_or("", |c| c.html.as_str()),
+            attachment: composed.and_then(|c| c.attachment.as_deref()),
+            webhook: None,
+            due: self.due,
+            now,
+        }
+    }
 }
 
 /// Delays before each retry; after the last, every hour until `MAX_ATTEMPTS`.
@@ -181,49 +205,10 @@ impl Sportello {
         Ok(Some(composed))
     }
 
-    /// A new or moved booking's confirmation (or `topic`) and its reminder, at the tenant's offset
-    /// before it (none when that time has passed: a booking made for tomorrow needs none).
-    pub(super) fn prepare_with_reminder(
-        &self,
-        tenant: (TenantId, &TenantConfig),
-        booking: &Booking,
-        topic: &Topic,
-    ) -> Result<Vec<Prepared>, AppError> {
-        let now = self.clock.now();
-        let mut prepared: Vec<Prepared> = self.prepare_mail(tenant, booking, topic, now)?.into_iter().collect();
-        let hours = tenant.1.mail.reminder_hours;
-        let at = booking.start - TimeDelta::hours(i64::from(hours));
-        if hours > 0 && at > now {
-            prepared.extend(self.prepare_mail(tenant, booking, &Topic::Reminder, at)?);
-        }
-        Ok(prepared)
-    }
-
     /// Writes prepared messages about booking `booking` into the outbox within `tx`.
     pub(super) async fn write_mail(&self, tx: &WriteTx, booking: i32, prepared: &[Prepared]) -> Result<(), AppError> {
-        let now = self.clock.now();
-        let messages: Vec<NewMessage<'_>> = prepared
-            .iter()
-            .map(|message| {
-                let composed = message.composed.as_ref();
-                NewMessage {
-                    tenant: message.tenant,
-                    booking: Some(booking),
-                    topic: message.topic,
-                    message_id: &message.message_id,
-                    sender: &message.sender,
-                    reply_to: message.reply_to.as_deref(),
-                    recipient: &message.recipient,
-                    subject: composed.map_or("", |c| c.subject.as_str()),
-                    text: composed.map_or("", |c| c.text.as_str()),
-                    html: composed.map_or("", |c| c.html.as_str()),
-                    attachment: composed.and_then(|c| c.attachment.as_deref()),
-                    webhook: None,
-                    due: message.due,
-                    now,
-                }
-            })
-            .collect();
+        let messages: Vec<NewMessage<'_>> =
+            prepared.iter().map(|message| message.to_write(booking, self.clock.now())).collect();
         Ok(Outbox::enqueue(tx.conn(), &messages).await?)
     }
 
@@ -244,7 +229,13 @@ impl Sportello {
 
     /// The messages waiting to go, for `/readyz` and `/metrics`.
     pub async fn outbox_backlog(&self) -> Result<Backlog, AppError> {
-        Ok(Outbox::backlog(self.store.reader(), self.clock.now()).await?)
+        let (reader, now) = (self.store.reader(), self.clock.now());
+        let mut backlog = Outbox::backlog(reader, now).await?;
+        // Owed by bookings and not yet queued: due all the same.
+        let (owed, oldest_owed) = BookingMail::backlog(reader, now).await?;
+        backlog.waiting += owed;
+        backlog.oldest = backlog.oldest.into_iter().chain(oldest_owed).min();
+        Ok(backlog)
     }
 
     /// Claims and sends one batch of due messages of each lane; how many were claimed.
@@ -256,6 +247,12 @@ impl Sportello {
 
     /// Claims and sends one batch of due messages of `lane`; how many were claimed.
     pub async fn deliver_lane(&self, lane: Lane, mailer: &dyn Mailer) -> Result<usize, AppError> {
+        if lane == Lane::Mail
+            && let Err(error) = self.queue_owed_mail().await
+        {
+            // What bookings owe stays on their rows for the next round; what is queued still goes.
+            tracing::warn!(%error, "could not queue the e-mails bookings owe");
+        }
         let now = self.clock.now();
         let claimed = patiently(|| async {
             let tx = self.store.begin_write().await?;
@@ -360,7 +357,7 @@ fn settlement(message: &StoredMessage, outcome: Result<Delivered, SendError>, no
 
 /// Runs a short write again while the database is busy (SQLite has one writer at a time; the
 /// worker's writes must not be lost to a booking's).
-async fn patiently<T, F, Fut>(mut write: F) -> Result<T, AppError>
+pub(super) async fn patiently<T, F, Fut>(mut write: F) -> Result<T, AppError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, StoreError>>,

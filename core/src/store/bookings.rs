@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::StoreError;
+use super::booking_mail::OwedMail;
 use super::entities::booking::{self, Column, Entity};
 use crate::domain::booking::SummaryLine;
 use crate::domain::{
@@ -30,6 +31,9 @@ pub struct NewBooking<'a> {
     pub details: &'a BookingDetails,
     pub privacy_version: &'a str,
     pub summary: &'a [SummaryLine],
+    /// Whether it owes its citizen a confirmation e-mail (and later a reminder): false when this
+    /// server sends no e-mail.
+    pub owes_mail: bool,
     pub now: DateTime<Utc>,
 }
 
@@ -96,6 +100,8 @@ impl Bookings {
             created_at: Set(new.now),
             updated_at: Set(new.now),
             revision: Set(0),
+            mail_next: Set(new.owes_mail.then(|| OwedMail::Confirmation.code().to_owned())),
+            mail_due_at: Set(new.owes_mail.then_some(new.now)),
             ..Default::default()
         };
         to_domain(model.insert(conn).await?)
@@ -129,10 +135,14 @@ impl Bookings {
         to: BookingStatus,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let result = Entity::update_many()
+        let mut update = Entity::update_many()
             .col_expr(Column::Status, to.code().into())
             .col_expr(Column::UpdatedAt, now.into())
-            .col_expr(Column::Revision, Expr::col(Column::Revision).add(1))
+            .col_expr(Column::Revision, Expr::col(Column::Revision).add(1));
+        if to != BookingStatus::Confirmed {
+            update = owes_no_more_mail(update);
+        }
+        let result = update
             .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Id.eq(id))
             .filter(Column::Status.eq(from.code()))
@@ -211,7 +221,7 @@ impl Bookings {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let result = Entity::update_many()
+        let result = owes_no_more_mail(Entity::update_many())
             .col_expr(Column::Status, BookingStatus::Cancelled.code().into())
             .col_expr(Column::CancelReason, reason.into())
             .col_expr(Column::UpdatedAt, now.into())
@@ -314,11 +324,19 @@ impl Bookings {
     }
 }
 
+/// A booking no longer confirmed is owed neither its confirmation nor its reminder: the
+/// cancellation says all there is to say.
+fn owes_no_more_mail(update: sea_orm::UpdateMany<Entity>) -> sea_orm::UpdateMany<Entity> {
+    update
+        .col_expr(Column::MailNext, Expr::value(Option::<String>::None))
+        .col_expr(Column::MailDueAt, Expr::value(Option::<DateTime<Utc>>::None))
+}
+
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("booking {what} {value:?}"))
 }
 
-fn to_domain(m: booking::Model) -> Result<Booking, StoreError> {
+pub(super) fn to_domain(m: booking::Model) -> Result<Booking, StoreError> {
     let mode = Mode::parse(&m.mode).ok_or_else(|| corrupt("mode", &m.mode))?;
     let contact = match (mode, m.contact.as_deref()) {
         (Mode::InPerson, _) => ModeContact::None,

@@ -5,6 +5,7 @@
 
 mod api_keys;
 mod audit;
+mod booking_mail;
 mod bookings;
 mod entities;
 mod feeds;
@@ -31,6 +32,7 @@ use sea_orm::{
 
 pub use api_keys::{ApiKeys, NewApiKey, StoredApiKey};
 pub use audit::{AuditEntry, AuditLog, AuditQuery};
+pub use booking_mail::{BookingMail, DueMail, NextMail, OwedMail};
 pub use bookings::{Bookings, NewBooking};
 pub use feeds::{OfficeFeeds, StoredFeed};
 pub use hold_claims::{HoldClaim, HoldClaims};

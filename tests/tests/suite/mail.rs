@@ -43,6 +43,8 @@ async fn a_booking_is_confirmed_by_e_mail(backend: Backend) {
     let mailer = SmtpMailer::new(&sink.url()).unwrap();
     let booking = book_at(&s, "2026-12-02T09:00:00+01:00", "maria@example.it", "en").await;
     let code = booking["code"].as_str().unwrap().to_owned();
+    let backlog = s.app.outbox_backlog().await.unwrap();
+    assert_eq!((backlog.waiting, backlog.oldest.is_some()), (1, true), "owed by the booking, not yet queued");
     assert_eq!(s.deliver_mail(&mailer).await, 1, "the confirmation; a booking two days ahead has no reminder");
     assert_eq!(s.deliver_mail(&mailer).await, 0, "nothing goes twice");
     let received = sink.messages();
@@ -84,30 +86,82 @@ async fn a_booking_is_confirmed_by_e_mail(backend: Backend) {
     );
     assert!(subjects[2].starts_with("Appuntamento annullato"), "{subjects:?}");
 
-    // Cancelled before its confirmation went (the confirmation is composed as it goes): only
-    // the cancellation arrives, and the confirmation is recorded as not needed, not as a failure.
+    // Cancelled before its confirmation was queued (the booking's row owes it until the worker
+    // queues it): only the cancellation arrives, and no confirmation is in the log.
     let hasty = book_at(&s, "2026-12-02T10:00:00+01:00", "sara@example.it", "it").await;
     let url = s.url("prova", &format!("/bookings/{}/cancel", hasty["code"].as_str().unwrap()));
     assert_eq!(s.post(&url, &json!({"email": "sara@example.it"})).await.0, 200);
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the cancellation alone");
+    // Cancelled after its confirmation was queued, before it went (it is composed as it goes):
+    // the confirmation is recorded as not needed, not as a failure.
+    let queued = book_at(&s, "2026-12-02T10:30:00+01:00", "paolo@example.it", "it").await;
+    assert_eq!(s.app.queue_owed_mail().await.unwrap(), 1);
+    let url = s.url("prova", &format!("/bookings/{}/cancel", queued["code"].as_str().unwrap()));
+    assert_eq!(s.post(&url, &json!({"email": "paolo@example.it"})).await.0, 200);
     assert_eq!(s.deliver_mail(&mailer).await, 2, "both claimed");
-    let to_sara: Vec<String> = sink
-        .messages()
-        .iter()
-        .filter(|m| m.header("To").as_deref() == Some("sara@example.it"))
-        .map(|m| m.header("Subject").unwrap())
-        .collect();
-    assert_eq!(to_sara.len(), 1, "{to_sara:?}");
-    assert!(to_sara[0].starts_with("Appuntamento annullato"), "{to_sara:?}");
+    for email in ["sara@example.it", "paolo@example.it"] {
+        let to: Vec<String> = sink
+            .messages()
+            .iter()
+            .filter(|m| m.header("To").as_deref() == Some(email))
+            .map(|m| m.header("Subject").unwrap())
+            .collect();
+        assert_eq!(to.len(), 1, "{to:?}");
+        assert!(to[0].starts_with("Appuntamento annullato"), "{to:?}");
+    }
     let admin = s.staff("admin@prova.example.it", sportello::domain::Role::TenantAdmin, Some("prova"), &[]).await;
     let (_, log) = s.admin_get(&admin, "/api/v1/admin/t/prova/deliveries").await;
-    let confirmation = log
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["topic"] == "confirmation" && m["recipient"] == "sara@example.it")
-        .unwrap_or_else(|| panic!("{log}"));
+    let confirmation_to = |email: &str| {
+        log.as_array().unwrap().iter().find(|m| m["topic"] == "confirmation" && m["recipient"] == email).cloned()
+    };
+    assert_eq!(confirmation_to("sara@example.it"), None, "{log}");
+    let confirmation = confirmation_to("paolo@example.it").unwrap_or_else(|| panic!("{log}"));
     assert_eq!(confirmation["state"], "skipped", "{confirmation}");
     assert_eq!(s.app.outbox_backlog().await.unwrap().failed, 0);
+}
+
+/// Moves `booking` of `email` to `start` by its manage token.
+async fn move_to(s: &TestServer, booking: &Value, start: &str) {
+    let (code, token) = (booking["code"].as_str().unwrap(), booking["manage_token"].as_str().unwrap());
+    let (status, hold) = s.hold("prova", "visita", "sede", "in_person", start).await;
+    assert_eq!(status, 201, "{hold}");
+    let moved = json!({"token": token, "hold_id": hold["hold_id"], "hold_token": hold["hold_token"]});
+    let (status, body) = s.post(&s.url("prova", &format!("/bookings/{code}/reschedule")), &moved).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// A booking moved before its confirmation went is confirmed once, at its new time (no "moved"
+/// e-mail about a time the citizen was never written to); moved later, it gets the "moved"
+/// e-mail; its reminder follows it each time, and goes once, for the last time.
+async fn the_reminder_follows_a_moved_booking(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    // Made on 1 December at 07:00 in Rome, for Thursday 10 December at 09:00.
+    let booking = book_at(&s, "2026-12-10T09:00:00+01:00", "anna@example.it", "it").await;
+    move_to(&s, &booking, "2026-12-11T10:00:00+01:00").await;
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "one confirmation");
+    move_to(&s, &booking, "2026-12-14T09:00:00+01:00").await;
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the move");
+    // Past the reminder times of 10 and 11 December (48 hours before each).
+    s.clock.advance(TimeDelta::days(8) + TimeDelta::hours(4));
+    assert_eq!(s.deliver_mail(&mailer).await, 0, "no reminder for a time the booking left");
+    // 12 December 09:01 in Rome: 48 hours before 14 December at 09:00, and a minute.
+    s.clock.advance(TimeDelta::days(3) - TimeDelta::hours(2) + TimeDelta::minutes(1));
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the reminder");
+    s.clock.advance(TimeDelta::days(1));
+    assert_eq!(s.deliver_mail(&mailer).await, 0, "once");
+    let subjects: Vec<String> = sink.messages().iter().map(|m| m.header("Subject").unwrap()).collect();
+    assert_eq!(subjects.len(), 3, "{subjects:?}");
+    assert!(
+        subjects[0].starts_with("Appuntamento confermato: Visita, venerdì 11 dicembre 2026 alle 10:00"),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects[1].starts_with("Appuntamento spostato: Visita, lunedì 14 dicembre 2026 alle 09:00"),
+        "{subjects:?}"
+    );
+    assert!(subjects[2].starts_with("Promemoria: Visita, lunedì 14 dicembre 2026 alle 09:00"), "{subjects:?}");
 }
 
 /// The calendar entry in each e-mail, read by another parser: an invitation from the body to the
@@ -442,7 +496,11 @@ async fn reminders_go_once_and_only_for_kept_bookings(backend: Backend) {
     let dropped = book_at(&s, "2026-12-10T09:30:00+01:00", "dropped@example.it", "it").await;
     let url = s.url("prova", &format!("/bookings/{}/cancel", dropped["code"].as_str().unwrap()));
     assert_eq!(s.post(&url, &json!({"email": "dropped@example.it"})).await.0, 200);
-    assert_eq!(s.deliver_mail(&mailer).await, 3, "two confirmations and a cancellation");
+    assert_eq!(
+        s.deliver_mail(&mailer).await,
+        2,
+        "a confirmation and a cancellation (the other confirmation was not queued yet)"
+    );
     // 8 December 08:59 in Rome: one minute before the reminder is due.
     s.clock.advance(TimeDelta::days(7) + TimeDelta::minutes(119));
     assert_eq!(s.deliver_mail(&mailer).await, 0);
@@ -460,7 +518,22 @@ async fn reminders_go_once_and_only_for_kept_bookings(backend: Backend) {
     assert!(reminders[0].part("text/plain").unwrap().contains(kept["code"].as_str().unwrap()));
 }
 
-/// Two instances on one database, each with its worker, deliver 60 confirmations: each once.
+/// Workers that were down until after an appointment began send no reminder for it.
+async fn no_reminder_after_the_appointment_began(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    // Made on 1 December at 07:00 in Rome for 3 December at 09:00: reminded at 09:00 today.
+    book_at(&s, "2026-12-03T09:00:00+01:00", "anna@example.it", "it").await;
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the confirmation");
+    s.clock.advance(TimeDelta::days(2) + TimeDelta::hours(3));
+    assert_eq!(s.deliver_mail(&mailer).await, 0, "the appointment began an hour ago");
+    assert_eq!(s.app.outbox_backlog().await.unwrap().waiting, 0, "and nothing is left owed");
+    assert_eq!(sink.messages().len(), 1);
+}
+
+/// Two instances on one database, each with its worker, queue and deliver 200 confirmations at the
+/// same time: each once.
 async fn two_workers_share_the_outbox(backend: Backend) {
     let s = TestServer::start(backend).await;
     let other = s.another_instance().await;
@@ -666,6 +739,8 @@ on_databases!(
     a_worker_that_dies_loses_nothing,
     links_in_the_e_mail_manage_and_cancel,
     a_booking_is_confirmed_by_e_mail,
+    the_reminder_follows_a_moved_booking,
+    no_reminder_after_the_appointment_began,
     nothing_is_lost_while_smtp_is_down,
     a_permanent_refusal_is_not_retried,
     reminders_go_once_and_only_for_kept_bookings,

@@ -225,6 +225,8 @@ async fn the_webhooks_pages(backend: Backend) {
     assert!(new_secret.starts_with("whsec_") && new_secret != secret);
 
     book(&s, "2026-12-02T09:00:00+01:00", "anna@example.it").await;
+    // The worker queues the confirmation the booking's row owes (no mail is sent here).
+    assert_eq!(s.app.queue_owed_mail().await.unwrap(), 1);
     let log = s
         .http
         .get(format!("{}/admin/t/{TENANT}/deliveries", s.base))

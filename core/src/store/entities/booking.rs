@@ -32,6 +32,10 @@ pub struct Model {
     pub cancel_reason: Option<String>,
     /// How many times it changed since it was made (the calendar's `SEQUENCE`).
     pub revision: i32,
+    /// The e-mail it still owes (`confirmation`, then `reminder`), due at `mail_due_at`; none
+    /// once both went, or when it was cancelled.
+    pub mail_next: Option<String>,
+    pub mail_due_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
