@@ -1,12 +1,12 @@
 //! The outbox's two ends. Every message to a citizen is written in the transaction of the change
-//! that causes it (a booking made, moved, cancelled), so it is never lost and never sent for a
-//! change that rolled back. A message that says what changed (the previous time, the reason) is
-//! composed with the change; a confirmation or a reminder, which need only the booking, is
-//! composed when it goes: the booking's transaction, which every other booking waits for on
-//! SQLite, then writes a few short strings, and a reminder tells what is true days later. Every
-//! `sportello serve` runs a worker that claims due messages (one worker per message, however many
-//! instances run), sends them, and retries with growing delays; a permanent refusal (SMTP 5xx)
-//! fails the message at once.
+//! that causes it (a booking moved, cancelled), or owed by the row that change wrote (a booking
+//! made owes its confirmation and reminder: `booking_mail.rs` queues them), so it is never lost
+//! and never sent for a change that rolled back. A message that says what changed (the previous
+//! time, the reason) is composed with the change; a confirmation or a reminder, which need only
+//! the booking, is composed when it goes, and so tells what is true then. Every `sportello serve`
+//! runs a worker that claims due messages (one worker per message, however many instances run),
+//! sends them, and retries with growing delays; a permanent refusal (SMTP 5xx) fails the message
+//! at once.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -14,12 +14,13 @@ const LOOK_AGAIN: Duration = Duration::from_millis(20);
 /// touches zero between two requests many times a second, and that is no pause.
 const CALM: Duration = Duration::from_millis(250);
 /// `last_busy` before any request.
-const NEVER: u64 = u64::MAX;
+const NEVER: u64 = 0;
 
 #[derive(Debug)]
 pub struct Pressure {
     in_flight: AtomicUsize,
-    /// When a booking request last started or ended, in milliseconds since `epoch`.
+    /// When a booking request last started or ended, in milliseconds since `epoch`, plus one.
+    /// Only grows (`fetch_max`): a thread that read the clock earlier never moves it back.
     last_busy: AtomicU64,
     epoch: Instant,
 }
@@ -36,8 +37,9 @@ pub struct Busy<'a>(&'a Pressure);
 
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        // Seen busy until the count drops: a long request never looks like a pause.
         self.0.touch();
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -49,8 +51,8 @@ impl Pressure {
     }
 
     fn touch(&self) {
-        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(NEVER - 1);
-        self.last_busy.store(now, Ordering::Relaxed);
+        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX).saturating_add(1);
+        self.last_busy.fetch_max(now, Ordering::Relaxed);
     }
 
     /// No booking request in progress, and none for a moment (`CALM`).
@@ -61,7 +63,7 @@ impl Pressure {
         match self.last_busy.load(Ordering::Relaxed) {
             NEVER => true,
             last => {
-                let since = self.epoch.elapsed().saturating_sub(Duration::from_millis(last));
+                let since = self.epoch.elapsed().saturating_sub(Duration::from_millis(last.saturating_sub(1)));
                 since >= CALM
             }
         }

@@ -4,8 +4,10 @@
 //! messages, many per transaction, each exactly once (`advance` compares and sets).
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{CaseStatement, Expr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::StoreError;
 use super::bookings::to_domain;
@@ -35,11 +37,23 @@ impl OwedMail {
 /// What a booking owes after the e-mail being queued, and when; `None`: nothing more.
 pub type NextMail = Option<(OwedMail, DateTime<Utc>)>;
 
-/// A booking whose e-mail is due.
+/// A booking whose e-mail is due, as read: its row may not make a valid booking (`booking` is
+/// then the error), which must hold back no other booking's e-mail.
 pub struct DueMail {
     pub tenant: TenantId,
-    pub booking: Booking,
+    pub id: i32,
+    /// The row's revision when read: a booking changed since is not advanced on what was read.
+    pub revision: i32,
     pub owed: OwedMail,
+    pub booking: Result<Booking, StoreError>,
+}
+
+/// A booking's e-mail queued (or put off): what it owes next, for the row as it was read.
+#[derive(Clone, Copy, Debug)]
+pub struct Advance {
+    pub id: i32,
+    pub revision: i32,
+    pub next: NextMail,
 }
 
 pub struct BookingMail;
@@ -48,44 +62,48 @@ impl BookingMail {
     /// Bookings whose e-mail is due at `now`, longest due first, across tenants (the worker's
     /// question, like the outbox's claim).
     pub async fn due(conn: &impl ConnectionTrait, now: DateTime<Utc>, limit: u64) -> Result<Vec<DueMail>, StoreError> {
+        let known = [OwedMail::Confirmation.code(), OwedMail::Reminder.code()];
         let rows = Entity::find()
             .filter(Column::MailDueAt.lte(now))
+            .filter(Column::MailNext.is_in(known))
             .order_by_asc(Column::MailDueAt)
             .limit(limit)
             .all(conn)
             .await?;
-        rows.into_iter()
-            .map(|row| {
-                let tenant = TenantId::from_stored(row.tenant_id);
-                let owed = row.mail_next.as_deref().and_then(OwedMail::parse);
-                let owed = owed.ok_or_else(|| StoreError::Corrupt(format!("booking mail {:?}", row.mail_next)))?;
-                Ok(DueMail { tenant, booking: to_domain(row)?, owed })
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let owed = row.mail_next.as_deref().and_then(OwedMail::parse)?;
+                let (tenant, id, revision) = (TenantId::from_stored(row.tenant_id), row.id, row.revision);
+                Some(DueMail { tenant, id, revision, owed, booking: to_domain(row) })
             })
-            .collect()
+            .collect())
     }
 
-    /// Records that the `owed` e-mails of a tenant's bookings were queued, and what each owes
-    /// next (`next`: booking id → its next e-mail and when), in one statement; the ids of those
-    /// that still owed it (not queued by another worker, nor cancelled, meanwhile).
+    /// Records that the `owed` e-mails of a tenant's bookings were queued (or put off), and what
+    /// each owes next, in one statement; the ids of those that still owed it as read (not queued
+    /// by another worker, nor cancelled or moved, meanwhile).
     pub async fn advance(
         conn: &impl ConnectionTrait,
         tenant: TenantId,
         owed: OwedMail,
-        next: &[(i32, NextMail)],
+        advances: &[Advance],
     ) -> Result<Vec<i32>, StoreError> {
-        if next.is_empty() {
+        if advances.is_empty() {
             return Ok(Vec::new());
         }
         let (mut mail, mut due) = (CaseStatement::new(), CaseStatement::new());
-        for (id, then) in next {
-            mail = mail.case(Column::Id.eq(*id), Expr::value(then.map(|(m, _)| m.code())));
-            due = due.case(Column::Id.eq(*id), Expr::value(then.map(|(_, at)| at)));
+        let mut as_read = Condition::any();
+        for advance in advances {
+            mail = mail.case(Column::Id.eq(advance.id), Expr::value(advance.next.map(|(m, _)| m.code())));
+            due = due.case(Column::Id.eq(advance.id), Expr::value(advance.next.map(|(_, at)| at)));
+            as_read = as_read.add(Column::Id.eq(advance.id).and(Column::Revision.eq(advance.revision)));
         }
         let advanced = Entity::update_many()
             .col_expr(Column::MailNext, mail.into())
             .col_expr(Column::MailDueAt, due.into())
             .filter(Column::TenantId.eq(tenant.get()))
-            .filter(Column::Id.is_in(next.iter().map(|(id, _)| *id)))
+            .filter(as_read)
             .filter(Column::MailNext.eq(owed.code()))
             .exec_with_returning(conn)
             .await?;

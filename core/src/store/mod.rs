@@ -32,7 +32,7 @@ use sea_orm::{
 
 pub use api_keys::{ApiKeys, NewApiKey, StoredApiKey};
 pub use audit::{AuditEntry, AuditLog, AuditQuery};
-pub use booking_mail::{BookingMail, DueMail, NextMail, OwedMail};
+pub use booking_mail::{Advance, BookingMail, DueMail, NextMail, OwedMail};
 pub use bookings::{Bookings, NewBooking};
 pub use feeds::{OfficeFeeds, StoredFeed};
 pub use hold_claims::{HoldClaim, HoldClaims};

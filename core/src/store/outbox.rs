@@ -205,8 +205,8 @@ pub enum Lane {
 pub struct Outbox;
 
 impl Outbox {
-    /// Writes `messages` in one statement: they go in the transaction of a booking, whose writer
-    /// every other booking waits for.
+    /// Writes `messages` in one statement (within the transaction of a change, or of the worker
+    /// queueing what bookings owe).
     pub async fn enqueue(conn: &impl ConnectionTrait, messages: &[NewMessage<'_>]) -> Result<(), StoreError> {
         if messages.is_empty() {
             return Ok(());

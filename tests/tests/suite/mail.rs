@@ -91,6 +91,7 @@ async fn a_booking_is_confirmed_by_e_mail(backend: Backend) {
     let hasty = book_at(&s, "2026-12-02T10:00:00+01:00", "sara@example.it", "it").await;
     let url = s.url("prova", &format!("/bookings/{}/cancel", hasty["code"].as_str().unwrap()));
     assert_eq!(s.post(&url, &json!({"email": "sara@example.it"})).await.0, 200);
+    assert_eq!(s.app.outbox_backlog().await.unwrap().waiting, 1, "the cancellation; the row owes nothing more");
     assert_eq!(s.deliver_mail(&mailer).await, 1, "the cancellation alone");
     // Cancelled after its confirmation was queued, before it went (it is composed as it goes):
     // the confirmation is recorded as not needed, not as a failure.
@@ -130,7 +131,7 @@ async fn move_to(s: &TestServer, booking: &Value, start: &str) {
     assert_eq!(status, 200, "{body}");
 }
 
-/// A booking moved before its confirmation went is confirmed once, at its new time (no "moved"
+/// A booking moved before its confirmation was queued is confirmed once, at its new time (no "moved"
 /// e-mail about a time the citizen was never written to); moved later, it gets the "moved"
 /// e-mail; its reminder follows it each time, and goes once, for the last time.
 async fn the_reminder_follows_a_moved_booking(backend: Backend) {
@@ -518,6 +519,62 @@ async fn reminders_go_once_and_only_for_kept_bookings(backend: Backend) {
     assert!(reminders[0].part("text/plain").unwrap().contains(kept["code"].as_str().unwrap()));
 }
 
+/// A worker that read a booking before it moved does not queue its e-mail on what it read: the
+/// booking is read again, and its reminder follows the new time.
+async fn a_worker_does_not_queue_on_a_stale_read(backend: Backend) {
+    use sportello::store::{Advance, BookingMail, OwedMail};
+    let s = TestServer::start(backend).await;
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    let booking = book_at(&s, "2026-12-10T09:00:00+01:00", "anna@example.it", "it").await;
+    let now = s.app.now();
+    let read = BookingMail::due(s.app.store().reader(), now, 100).await.unwrap();
+    let [due] = read.as_slice() else { panic!("one booking owes its confirmation") };
+    move_to(&s, &booking, "2026-12-11T10:00:00+01:00").await;
+    // What the worker would have written from its read: the reminder of 10 December.
+    let stale = Advance {
+        id: due.id,
+        revision: due.revision,
+        next: Some((OwedMail::Reminder, chrono::DateTime::parse_from_rfc3339("2026-12-08T08:00:00Z").unwrap().into())),
+    };
+    let tx = s.app.store().begin_write().await.unwrap();
+    let advanced = BookingMail::advance(tx.conn(), due.tenant, due.owed, &[stale]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(advanced.is_empty(), "moved since it was read: {advanced:?}");
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the confirmation, read again");
+    // 8 December 09:01 in Rome: past the old reminder time, not the new one.
+    s.clock.advance(TimeDelta::days(7) + TimeDelta::hours(2) + TimeDelta::minutes(1));
+    assert_eq!(s.deliver_mail(&mailer).await, 0, "no reminder at the old time");
+    s.clock.advance(TimeDelta::days(1) + TimeDelta::hours(1));
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the reminder, 48 hours before 11 December at 10:00");
+}
+
+/// A booking whose row cannot be read (here its mode mangled in the database) holds back
+/// no other booking's e-mail: it is put off and tried again later, and nothing is lost.
+async fn an_unreadable_booking_holds_back_no_other_e_mail(backend: Backend) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let s = TestServer::start(backend).await;
+    let sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    book_at(&s, &place(0), "anna@example.it", "it").await;
+    let db = sea_orm::Database::connect(&s.database_url).await.unwrap();
+    let mangle = |mode: &str| {
+        let sql = format!("UPDATE bookings SET mode = '{mode}' WHERE email = 'anna@example.it'");
+        Statement::from_string(db.get_database_backend(), sql)
+    };
+    db.execute_raw(mangle("pigeon")).await.unwrap();
+    // More bookings than one batch reads, all due after the unreadable one.
+    for n in 1..=120 {
+        book_at(&s, &place(n), &format!("c{n}@example.it"), "it").await;
+    }
+    assert_eq!(s.deliver_mail(&mailer).await, 120, "every other confirmation");
+    assert_eq!(s.app.outbox_backlog().await.unwrap().waiting, 0, "the unreadable one is put off");
+    db.execute_raw(mangle("in_person")).await.unwrap();
+    s.clock.advance(TimeDelta::minutes(16));
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "tried again once readable");
+    assert_eq!(sink.messages().len(), 121);
+}
+
 /// Workers that were down until after an appointment began send no reminder for it.
 async fn no_reminder_after_the_appointment_began(backend: Backend) {
     let s = TestServer::start(backend).await;
@@ -741,6 +798,8 @@ on_databases!(
     a_booking_is_confirmed_by_e_mail,
     the_reminder_follows_a_moved_booking,
     no_reminder_after_the_appointment_began,
+    a_worker_does_not_queue_on_a_stale_read,
+    an_unreadable_booking_holds_back_no_other_e_mail,
     nothing_is_lost_while_smtp_is_down,
     a_permanent_refusal_is_not_retried,
     reminders_go_once_and_only_for_kept_bookings,
