@@ -145,7 +145,7 @@ impl Sportello {
             }
             OwedMail::Reminder => Topic::Reminder,
         };
-        match self.prepare_mail((tenant.id, &tenant.config), booking, &topic, now) {
+        match self.prepare_mail((tenant.id, &tenant.config), booking, &topic) {
             Ok(message) => step.message = message,
             Err(error) => {
                 tracing::warn!(booking = owed.id, %error, "a booking's e-mail is put off");

@@ -302,7 +302,7 @@ impl Sportello {
         let units = units_between(booking.start, booking.end, tenant.config.grid_minutes);
         let cancelled = Booking { status: BookingStatus::Cancelled, ..booking.changed(now) };
         let topic = Topic::Cancelled { by_office: false, reason: None };
-        let message = self.prepare_mail((tenant.id, &tenant.config), &cancelled, &topic, now)?;
+        let message = self.prepare_mail((tenant.id, &tenant.config), &cancelled, &topic)?;
         let event = self.prepare_event((tenant.id, &tenant.config), &cancelled, BookingEvent::Cancelled, None);
         retry(|| async {
             let tx = self.store.begin_write().await?;
@@ -359,7 +359,7 @@ impl Sportello {
         let office = booking.office.as_str();
         let moved = Booking { start: slot.start, end: slot.end, ..booking.changed(now) };
         let topic = Topic::Rescheduled { previous: booking.start };
-        let message = self.prepare_mail((tenant.id, &tenant.config), &moved, &topic, now)?;
+        let message = self.prepare_mail((tenant.id, &tenant.config), &moved, &topic)?;
         let reminder = reminder_at(&tenant.config, moved.start, now);
         let event =
             self.prepare_event((tenant.id, &tenant.config), &moved, BookingEvent::Rescheduled, Some(booking.start));

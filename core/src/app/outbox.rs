@@ -65,11 +65,11 @@ pub(super) struct Prepared {
     recipient: String,
     /// `None` for a confirmation or a reminder: composed when it goes (`Sportello::compose_due`).
     composed: Option<Composed>,
-    due: DateTime<Utc>,
 }
 
 impl Prepared {
-    /// The outbox row of this message about booking `booking`.
+    /// The outbox row of this message about booking `booking`, due at once (a reminder is queued
+    /// at its time).
     pub(super) fn to_write(&self, booking: i32, now: DateTime<Utc>) -> NewMessage<'_> {
         let composed = self.composed.as_ref();
         NewMessage {
@@ -85,7 +85,7 @@ impl Prepared {
             html: composed.map_or("", |c| c.html.as_str()),
             attachment: composed.and_then(|c| c.attachment.as_deref()),
             webhook: None,
-            due: self.due,
+            due: now,
             now,
         }
     }
@@ -117,15 +117,13 @@ pub fn retry_delay(attempts: u32, jitter: f64) -> TimeDelta {
 }
 
 impl Sportello {
-    /// Composes the e-mail about `booking` for `topic` (with `config`'s names), to go at `due`
-    /// (now, or a reminder's time). Done before the transaction that writes it, which then only
-    /// inserts a row; `None` without mail set up.
+    /// Composes the e-mail about `booking` for `topic` (with `config`'s names). Done before the
+    /// transaction that writes it, which then only inserts a row; `None` without mail set up.
     pub(super) fn prepare_mail(
         &self,
         (tenant, config): (TenantId, &TenantConfig),
         booking: &Booking,
         topic: &Topic,
-        due: DateTime<Utc>,
     ) -> Result<Option<Prepared>, AppError> {
         let Some(mail) = &self.mail else { return Ok(None) };
         let composed = match topic {
@@ -141,7 +139,6 @@ impl Sportello {
             reply_to: config.mail.reply_to.as_ref().map(|a| a.as_str().to_owned()),
             recipient: booking.details.citizen.email().as_str().to_owned(),
             composed,
-            due,
         }))
     }
 

@@ -324,7 +324,7 @@ impl Sportello {
                     Ledger::release(tx.conn(), stored.id, booking.office.as_str(), &units).await?;
                     // Composed here, inside the save's transaction: a rare save, not a click day.
                     let cancelled = Booking { status: BookingStatus::Cancelled, ..booking.changed(now) };
-                    let message = self.prepare_mail((stored.id, names), &cancelled, &topic, now)?;
+                    let message = self.prepare_mail((stored.id, names), &cancelled, &topic)?;
                     self.write_mail(tx, booking.id, message.as_slice()).await?;
                     let event =
                         self.prepare_event((stored.id, names), &cancelled, super::BookingEvent::Cancelled, None);
