@@ -332,18 +332,21 @@ fn owes_no_more_mail(update: sea_orm::UpdateMany<Entity>) -> sea_orm::UpdateMany
         .col_expr(Column::MailDueAt, Expr::value(Option::<DateTime<Utc>>::None))
 }
 
+/// The error of a stored value that does not parse; a personal one (a contact, an address) is
+/// named, never shown: the error may be logged.
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("booking {what} {value:?}"))
 }
 
 pub(super) fn to_domain(m: booking::Model) -> Result<Booking, StoreError> {
     let mode = Mode::parse(&m.mode).ok_or_else(|| corrupt("mode", &m.mode))?;
+    let invalid_contact = || corrupt("contact", "(invalid)");
     let contact = match (mode, m.contact.as_deref()) {
         (Mode::InPerson, _) => ModeContact::None,
-        (Mode::WhatsApp, Some(c)) => Phone::parse(c).map(ModeContact::Phone).ok_or_else(|| corrupt("contact", c))?,
-        (Mode::Skype, Some(c)) => SkypeName::parse(c).map(ModeContact::Skype).ok_or_else(|| corrupt("contact", c))?,
-        (Mode::Teams, Some(c)) => Email::parse(c).map(ModeContact::Email).ok_or_else(|| corrupt("contact", c))?,
-        (Mode::Jitsi, Some(c)) => JitsiRoom::parse(c).map(ModeContact::Room).ok_or_else(|| corrupt("contact", c))?,
+        (Mode::WhatsApp, Some(c)) => Phone::parse(c).map(ModeContact::Phone).ok_or_else(invalid_contact)?,
+        (Mode::Skype, Some(c)) => SkypeName::parse(c).map(ModeContact::Skype).ok_or_else(invalid_contact)?,
+        (Mode::Teams, Some(c)) => Email::parse(c).map(ModeContact::Email).ok_or_else(invalid_contact)?,
+        (Mode::Jitsi, Some(c)) => JitsiRoom::parse(c).map(ModeContact::Room).ok_or_else(invalid_contact)?,
         (_, None) => return Err(corrupt("contact", "")),
     };
     let answers: BTreeMap<String, String> =
