@@ -15,6 +15,7 @@ mod m20261130_000010_booking_revision;
 mod m20261130_000011_webhooks;
 mod m20261130_000012_office_feeds;
 mod m20261201_000013_booking_mail;
+mod m20261201_000014_booking_drafts;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_webhooks::Migration),
             Box::new(m20261130_000012_office_feeds::Migration),
             Box::new(m20261201_000013_booking_mail::Migration),
+            Box::new(m20261201_000014_booking_drafts::Migration),
         ]
     }
 }

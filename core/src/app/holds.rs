@@ -40,7 +40,7 @@ pub struct PlacedHold {
 impl PlacedHold {
     /// The office's time zone, to show the hold's times in.
     pub fn timezone(&self) -> chrono_tz::Tz {
-        self.tenant.config.office(self.hold.office.as_str()).map_or(self.tenant.config.timezone, |o| o.timezone)
+        self.tenant.config.timezone_of(self.hold.office.as_str())
     }
 }
 

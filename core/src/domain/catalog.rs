@@ -279,6 +279,11 @@ impl TenantConfig {
         self.offices.iter().find(|o| o.slug.as_str() == slug)
     }
 
+    /// The time zone of office `slug` (the body's own for an office no longer configured).
+    pub fn timezone_of(&self, office: &str) -> Tz {
+        self.office(office).map_or(self.timezone, |o| o.timezone)
+    }
+
     /// Offices that offer `service` in at least one mode both allow.
     pub fn offices_for<'a>(&'a self, service: &'a Service) -> impl Iterator<Item = &'a Office> + 'a {
         self.offices.iter().filter(move |o| o.offers(service))

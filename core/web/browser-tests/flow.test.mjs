@@ -98,6 +98,45 @@ test("books with JavaScript disabled", async () => {
   page.assertSameOrigin();
 });
 
+// A citizen who changes their mind twice still books, holding one place at a time; once booked, Back
+// and reload show the receipt instead of "Confirm form resubmission".
+for (const [lang, js] of [["it", true], ["en", false]]) {
+  test(`Back twice, a third time books, Back after booking shows the receipt (${lang}, ${js ? "with" : "without"} JavaScript)`, async () => {
+    const page = await openPage(env.browser, env.server.base, { ...phone, javaScriptEnabled: js });
+    await toDetails(page, env.server.base, { tenant: "comune-esempio", service: "certificati-anagrafici", choice: "anagrafe:in_person", lang });
+    const firstDetails = page.url();
+    await fillCitizen(page);
+    await page.selectOption("#f-reason", "residenza");
+    await page.check("#f-privacy");
+    await page.click("form button[type=submit]");
+    assert.match(page.url(), /\/review\//);
+    for (const nth of [1, 2]) {
+      await page.goBack();
+      if (/\/details\//.test(page.url())) await page.goBack();
+      assert.match(page.url(), /day=/);
+      await page.check(`input[name="start"] >> nth=${nth}`);
+      await page.click("form#times button[type=submit]");
+      assert.match(page.url(), /\/details\//);
+      assert.notEqual(page.url(), firstDetails);
+      // What was typed follows the new time.
+      assert.equal(await page.inputValue("#f-email"), "giulia.neri@example.it");
+    }
+    await assertAccessible(page, `details after two changes (${lang})`);
+    await page.click("form button[type=submit]");
+    await assertAccessible(page, `review (${lang})`);
+    await page.click('form[action*="/confirm/"] button');
+    assert.match(page.url(), /\/booked\//);
+    const code = (await page.textContent("#booking-code")).trim();
+    await page.goBack();
+    assert.match(page.url(), /\/booked\//, "Back from the receipt lands on the receipt again");
+    assert.equal((await page.textContent("#booking-code")).trim(), code);
+    await page.reload();
+    assert.equal((await page.textContent("#booking-code")).trim(), code);
+    await assertAccessible(page, `receipt after Back (${lang})`);
+    page.assertSameOrigin();
+  });
+}
+
 /** Presses Tab until `selector` has the focus. */
 async function tabTo(page, selector, limit = 80) {
   for (let i = 0; i < limit; i++) {

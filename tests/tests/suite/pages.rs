@@ -104,17 +104,29 @@ async fn book_without_javascript(backend: Backend) {
     );
     assert!(with_errors.contains("aria-invalid=\"true\" aria-describedby=\"f-email-error\""), "{with_errors}");
 
-    // Review, then confirm.
-    let (status, _, review) = post(&client, &details_url, &DETAILS).await;
+    // Review (a page of its own: the form was sent once, and redirected), then confirm.
+    let (status, review_url, review) = post(&client, &details_url, &DETAILS).await;
     assert_eq!(status, 200, "{review}");
+    assert!(review_url.contains("/t/prova/review/"), "{review_url}");
     assert!(review.contains("Verifica i dati") && review.contains("lucia.verdi@example.it"), "{review}");
+    assert!(!review.contains("type=\"hidden\""), "the details travel no more: {review}");
+    let (_, _, reloaded) = get(&client, &review_url).await;
+    assert!(reloaded.contains("lucia.verdi@example.it"), "reload shows the review again: {reloaded}");
     let confirm_action = attribute(&review, "/confirm/", "action");
     let confirm_url = format!("{}{}", s.base, confirm_action.expect("confirm form"));
-    let (status, _, confirmed) = post(&client, &confirm_url, &DETAILS).await;
+    let (status, receipt_url, confirmed) = post(&client, &confirm_url, &[]).await;
     assert_eq!(status, 200, "{confirmed}");
     assert!(confirmed.contains("Appuntamento confermato"), "{confirmed}");
+    assert!(receipt_url.contains("/t/prova/booked/") && !receipt_url.contains("lucia"), "{receipt_url}");
     let code =
         confirmed.split("id=\"booking-code\">").nth(1).and_then(|r| r.split('<').next()).expect("code").to_owned();
+    // Back and reload after booking show the receipt, never a form to send again.
+    for url in [&review_url, &details_url, &receipt_url] {
+        let (status, landed, page) = get(&client, url).await;
+        assert_eq!(status, 200, "{url}: {page}");
+        assert!(landed.contains("/booked/") && page.contains(&code), "{url} → {landed}");
+    }
+    assert_eq!(get(&browser(), &receipt_url).await.0, 410, "another browser does not see the receipt");
     // The calendar entry's link carries a signed token, not the e-mail address.
     let ics = attribute(&confirmed, "/calendar.ics", "href").expect("calendar link");
     assert!(ics.starts_with("/t/prova/b/") && !unescape(&confirmed).contains("email="), "{ics}");
@@ -123,18 +135,18 @@ async fn book_without_javascript(backend: Backend) {
     assert!(calendar.contains("BEGIN:VCALENDAR") && calendar.contains("UID:"), "{calendar}");
 
     // Pressing confirm again does not book twice.
-    let (_, _, again) = post(&client, &confirm_url, &DETAILS).await;
+    let (_, _, again) = post(&client, &confirm_url, &[]).await;
     assert!(again.contains(&code), "the same booking: {again}");
-    // Nor does sending it again with edited details: the citizen is told the booking exists.
+    // Nor does sending the details again, edited: the citizen is shown the booking that exists.
     let mut edited = DETAILS;
     edited[0] = ("first_name", "Lucilla");
-    let (status, _, conflict) = post(&client, &confirm_url, &edited).await;
-    assert_eq!(status, 409, "{conflict}");
-    assert!(conflict.contains("Prenotazione già confermata") && conflict.contains(&code), "{conflict}");
+    let (status, _, shown) = post(&client, &details_url, &edited).await;
+    assert_eq!(status, 200, "{shown}");
+    assert!(shown.contains("Appuntamento confermato") && shown.contains(&code), "{shown}");
     let (_, booking) = s.booking("prova", &code, "lucia.verdi@example.it").await;
     assert_eq!(
-        (booking["status"].as_str(), booking["start"].as_str()),
-        (Some("confirmed"), Some("2026-12-02T08:00:00+01:00"))
+        (booking["status"].as_str(), booking["start"].as_str(), booking["citizen"]["first_name"].as_str()),
+        (Some("confirmed"), Some("2026-12-02T08:00:00+01:00"), Some("Lucia"))
     );
     assert_eq!(s.remaining("prova", "visita", "sede", "2026-12-02T08:00:00+01:00").await, Some(2));
 }
@@ -325,9 +337,12 @@ async fn expired_hold_offers_the_next_free_time(backend: Backend) {
         [("service", "visita"), ("office", "piccolo"), ("mode", "in_person"), ("start", "2026-12-02T08:00:00+01:00")];
     let (_, details_url, _) = post(&client, &hold_url, &first).await;
     assert!(details_url.contains("/details/"), "{details_url}");
-    post(&client, &details_url, &DETAILS).await;
-    // The citizen is slow; the hold lapses and someone else books the place.
+    let (_, review_url, review) = post(&client, &details_url, &DETAILS).await;
+    assert!(review.contains("Il posto è riservato fino alle 07:10"), "{review}");
+    // The citizen is slow; the hold lapses (and the review says so), and someone else books the place.
     s.clock.advance(chrono::TimeDelta::minutes(15));
+    let (_, _, lapsed) = get(&client, &review_url).await;
+    assert!(lapsed.contains("Il posto era riservato fino alle 07:10: conferma ora"), "{lapsed}");
     let (_, hold) = s.hold("prova", "visita", "piccolo", "in_person", "2026-12-02T08:00:00+01:00").await;
     assert_eq!(s.book("prova", &hold, "quick@example.it").await.0, 201);
     let (status, _, page) = post(&client, &details_url.replace("/details/", "/confirm/"), &DETAILS).await;
@@ -340,7 +355,66 @@ async fn expired_hold_offers_the_next_free_time(backend: Backend) {
     assert!(next_details.contains("/details/"), "one click holds the next time: {next_details}");
 }
 
+/// A browser books one thing at a time: another choice of time (after Back) gives the earlier place
+/// back and keeps what was typed; the same time again is the same hold; "release" gives the place
+/// back at once. Where a client may hold two places, a third choice still books.
+async fn one_hold_per_booking_in_progress(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let client = browser();
+    let hold_url = format!("{}/t/limitato/hold", s.base);
+    let at = |start| [("service", "visita"), ("office", "sede"), ("mode", "in_person"), ("start", start)];
+    let times = ["2026-12-02T08:00:00+01:00", "2026-12-02T08:30:00+01:00", "2026-12-02T09:00:00+01:00"];
+    let free = async |start| s.remaining("limitato", "visita", "sede", start).await;
+
+    let (_, first, _) = post(&client, &hold_url, &at(times[0])).await;
+    assert!(first.contains("/t/limitato/details/"), "{first}");
+    let (_, review, _) = post(&client, &first, &DETAILS).await;
+    assert!(review.contains("/review/"), "{review}");
+    assert_eq!(free(times[0]).await, Some(4));
+    // Back twice, another time: the first place is free again and what was typed follows.
+    let (_, second, page) = post(&client, &hold_url, &at(times[1])).await;
+    assert!(second.contains("/details/") && second != first, "{second}");
+    assert!(page.contains("value=\"lucia.verdi@example.it\""), "{page}");
+    assert_eq!((free(times[0]).await, free(times[1]).await), (Some(5), Some(4)));
+    assert_eq!(get(&client, &first).await.0, 410, "the replaced hold is gone");
+    // The same time again is the same hold, not a second place.
+    let (_, again, _) = post(&client, &hold_url, &at(times[1])).await;
+    assert_eq!(again, second);
+    assert_eq!(free(times[1]).await, Some(4));
+    // A third choice books.
+    let (_, third, _) = post(&client, &hold_url, &at(times[2])).await;
+    let (_, review, _) = post(&client, &third, &DETAILS).await;
+    let (status, receipt, _) = post(&client, &review.replace("/review/", "/confirm/"), &[]).await;
+    assert!(status == 200 && receipt.contains("/booked/"), "{status} {receipt}");
+    assert_eq!((free(times[1]).await, free(times[2]).await), (Some(5), Some(4)));
+}
+
+/// "Release this time" gives the place back at once and returns to that day's times; what was
+/// typed goes with it, and the next booking in that browser starts with an empty form.
+async fn releasing_a_time(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let client = browser();
+    let hold_url = format!("{}/t/prova/hold", s.base);
+    let at = |start| [("service", "visita"), ("office", "sede"), ("mode", "in_person"), ("start", start)];
+    let start = "2026-12-02T08:00:00+01:00";
+    let (_, details, _) = post(&client, &hold_url, &at(start)).await;
+    let (_, review, _) = post(&client, &details, &DETAILS).await;
+    assert_eq!(s.remaining("prova", "visita", "sede", start).await, Some(2));
+    let release = attribute(&get(&client, &review).await.2, "/release/", "action").expect("release form");
+    let (status, landed, day) = post(&client, &format!("{}{release}", s.base), &[]).await;
+    assert_eq!(status, 200, "{day}");
+    assert!(landed.contains("/s/visita/o/sede/m/in_person?month=2026-12&day=2026-12-02"), "{landed}");
+    assert!(day.contains("Orari liberi di mercoledì 2 dicembre 2026"), "{day}");
+    assert_eq!(s.remaining("prova", "visita", "sede", start).await, Some(3));
+    assert_eq!(get(&client, &details).await.0, 410);
+    let (_, fresh, form) = post(&client, &hold_url, &at(start)).await;
+    assert!(fresh.contains("/details/") && fresh != details, "{fresh}");
+    assert!(!form.contains("lucia.verdi"), "{form}");
+}
+
 on_both_backends!(
+    one_hold_per_booking_in_progress,
+    releasing_a_time,
     database_outage_is_said_as_such,
     expired_hold_offers_the_next_free_time,
     book_without_javascript,

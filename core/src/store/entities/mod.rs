@@ -3,6 +3,7 @@
 pub mod api_key;
 pub mod audit_event;
 pub mod booking;
+pub mod booking_draft;
 pub mod hold_claim;
 pub mod idempotency_key;
 pub mod ledger;

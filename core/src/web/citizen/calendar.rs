@@ -5,13 +5,14 @@ use poem::http::StatusCode;
 use poem::web::{Form, Path, Query};
 use poem::{Request, Response, handler};
 use serde::Deserialize;
+use uuid::Uuid;
 
 use super::month::{MonthWindow, time_choices};
 use super::views::{Alternative, CalendarView, NextFree};
-use super::{Page, Visit, WebData, mode_key, see_other, step, time};
+use super::{Page, Visit, WebData, mode_key, see_other, step, stop, time};
 use crate::app::{AppError, AvailabilityRequest, HoldRequest};
 use crate::domain::OfferKey;
-use crate::holds::Hold;
+use crate::holds::{Hold, HoldToken};
 use crate::web::{Web, hold_cookie};
 
 #[derive(Deserialize, Default)]
@@ -143,7 +144,9 @@ pub struct HoldForm {
     start: Option<String>,
 }
 
-/// Step 3's form: keep the chosen time (its secret in a cookie), then ask for the details.
+/// Step 3's form: keep the chosen time (its secret in a cookie), then ask for the details. A
+/// browser books one thing at a time: a new choice replaces its earlier hold (Back, "Indietro" or
+/// another time), keeping the booking in progress's secret and what was typed.
 #[handler]
 pub async fn hold_slot(
     web: WebData<'_>,
@@ -160,24 +163,92 @@ pub async fn hold_slot(
     let Ok(offer) = OfferKey::parse(&form.service, &form.office, &form.mode) else {
         return Ok(see_other(&format!("/t/{tenant}/")));
     };
+    let visit = web.visit(request, &tenant).await?;
+    let start = start.with_timezone(&Utc);
+    let (previous, token) = web.in_progress(&visit, request).await?;
+    if let Some(held) = previous.as_ref().filter(|h| h.offer() == offer && h.start == start)
+        && held.is_live(web.app.now())
+    {
+        return Ok(see_other(&format!("/t/{tenant}/details/{}", held.id)));
+    }
     let client = web.client(request);
-    let asked = HoldRequest {
-        offer: &offer,
-        start: start.with_timezone(&Utc),
-        id: None,
-        token: None,
-        client: client.as_deref(),
-    };
-    Ok(match web.app.place_hold(&tenant, asked).await {
-        Ok(placed) => Response::builder()
-            .status(StatusCode::SEE_OTHER)
-            .header("Location", format!("/t/{tenant}/details/{}", placed.hold.id))
-            .header("Set-Cookie", hold_cookie::set(request, &placed, web.app.now()))
-            .finish(),
+    let asked =
+        |token: Option<HoldToken>| HoldRequest { offer: &offer, start, id: None, token, client: client.as_deref() };
+    let mut placed = web.app.place_hold(&tenant, asked(token.clone())).await;
+    // At the per-client limit, the earlier hold is what is in the way: give it back first.
+    if let (Err(AppError::TooManyHolds(_)), Some(held), Some(secret)) = (&placed, &previous, &token) {
+        web.give_back(&visit, held, secret).await;
+        placed = web.app.place_hold(&tenant, asked(token.clone())).await;
+    }
+    Ok(match placed {
+        Ok(placed) => {
+            if let (Some(held), Some(secret)) = (&previous, &token) {
+                web.give_back(&visit, held, secret).await;
+            }
+            Response::builder()
+                .status(StatusCode::SEE_OTHER)
+                .header("Location", format!("/t/{tenant}/details/{}", placed.hold.id))
+                .header("Set-Cookie", hold_cookie::set(request, &placed, web.app.now()))
+                .finish()
+        }
         Err(AppError::SlotTaken | AppError::Invalid(_)) => back_to_day("taken"),
         Err(AppError::TooManyHolds(_)) => back_to_day("limit"),
         Err(AppError::RateLimited { .. }) => back_to_day("busy"),
         Err(AppError::NotFound(_) | AppError::ServiceInactive) => see_other(&format!("/t/{tenant}/")),
-        Err(error) => web.failure(&web.visit(request, &tenant).await?, &error, None),
+        Err(error) => web.failure(&visit, &error, None),
     })
+}
+
+/// "Release this time": the place goes back at once, and the citizen back to the day's times.
+#[handler]
+pub async fn release_slot(web: WebData<'_>, request: &Request, Path((tenant, hold)): Path<(String, String)>) -> Page {
+    let visit = web.visit(request, &tenant).await?;
+    let held = web.held(&visit, request, &hold).await?;
+    if let Some(token) = Uuid::parse_str(&hold).ok().and_then(|id| hold_cookie::read(request, id)) {
+        web.give_back(&visit, &held, &token).await;
+        if let Err(error) = web.app.forget_draft(&visit.tenant, &token).await {
+            return Ok(web.failure(&visit, &error, None));
+        }
+    }
+    Ok(Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header("Location", day_url(&tenant, &held, visit.tenant.config.timezone_of(held.office.as_str())))
+        .header("Set-Cookie", hold_cookie::clear(request, &tenant))
+        .finish())
+}
+
+/// Step 3 at the day of `hold`, its times in view.
+pub(super) fn day_url(tenant: &str, hold: &Hold, tz: chrono_tz::Tz) -> String {
+    let day = hold.start.with_timezone(&tz).date_naive();
+    format!(
+        "/t/{tenant}/s/{}/o/{}/m/{}?month={}&day={day}#times",
+        hold.service,
+        hold.office,
+        hold.mode.code(),
+        day.format("%Y-%m")
+    )
+}
+
+impl Web {
+    /// The browser's booking in progress: its current hold (live, or lapsed but not yet gone) and
+    /// the secret to keep for the next one. A finished booking, or a secret that proves nothing,
+    /// starts anew.
+    async fn in_progress(&self, visit: &Visit, request: &Request) -> Page<(Option<Hold>, Option<HoldToken>)> {
+        let Some((id, token)) = hold_cookie::current(request) else { return Ok((None, None)) };
+        match self.app.owned_hold(&visit.tenant, id, &token).await {
+            Ok(hold) => Ok((Some(hold), Some(token))),
+            Err(AppError::HoldUnknown) => Ok((None, Some(token))),
+            Err(AppError::HoldUsed(_) | AppError::NotFound(_)) => Ok((None, None)),
+            Err(error) => Err(stop(self.failure(visit, &error, None))),
+        }
+    }
+
+    /// Gives `hold`'s place back; one already gone or booked needs nothing more.
+    async fn give_back(&self, visit: &Visit, hold: &Hold, token: &HoldToken) {
+        match self.app.release_hold(visit.slug(), hold.id, token).await {
+            Ok(()) | Err(AppError::NotFound(_) | AppError::HoldUnknown | AppError::HoldUsed(_)) => {}
+            // The place comes back when the hold expires anyway.
+            Err(error) => tracing::warn!(%error, "could not give a replaced hold back"),
+        }
+    }
 }

@@ -9,19 +9,17 @@ use poem::{Request, Response, handler};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::views::{
-    CitizenField, DetailsView, ErrorLink, ErrorView, ExtraField, HiddenValue, ReasonChoice, ReviewView, ShownValue,
-};
-use super::{Fields, Page, Visit, WebData, mode_key, step, stop, summary_lines, time};
+use super::views::{CitizenField, DetailsView, ErrorLink, ErrorView, ExtraField, ReasonChoice, ReviewView, ShownValue};
+use super::{Fields, Page, Visit, WebData, mode_key, see_other, step, stop, summary_lines, time};
 use crate::app::{AppError, ConfirmRequest};
 use crate::domain::booking::SummaryLine;
 use crate::domain::{DetailsForm, FieldErrors, FieldKind, Mode};
-use crate::holds::Hold;
+use crate::holds::{Hold, HoldToken};
 use crate::web::{Web, hold_cookie};
 
 impl Web {
     /// The hold of a details page, if this browser placed it, or the page that says it is gone.
-    async fn held(&self, visit: &Visit, request: &Request, id: &str) -> Page<Hold> {
+    pub(super) async fn held(&self, visit: &Visit, request: &Request, id: &str) -> Page<Hold> {
         let gone =
             || stop(self.error(visit, StatusCode::GONE, "hold-gone-title", "hold-gone-body", Some(visit.home())));
         let id = Uuid::parse_str(id).map_err(|_| gone())?;
@@ -29,6 +27,8 @@ impl Web {
         match self.app.owned_hold(&visit.tenant, id, &token).await {
             Ok(hold) => Ok(hold),
             Err(AppError::NotFound(_) | AppError::HoldUnknown) => Err(gone()),
+            // Back, or reload, after booking: the receipt.
+            Err(AppError::HoldUsed(_)) => Err(stop(see_other(&receipt_url(visit, id)))),
             Err(error) => Err(stop(self.failure(visit, &error, Some(visit.home())))),
         }
     }
@@ -39,7 +39,7 @@ impl Web {
         let Some(service) = config.service(hold.service.as_str()) else {
             return self.error(visit, StatusCode::GONE, "hold-gone-title", "hold-gone-body", None);
         };
-        let tz = config.office(hold.office.as_str()).map_or(config.timezone, |o| o.timezone);
+        let tz = config.timezone_of(hold.office.as_str());
         let value = |key: &str| values.get(key).cloned().unwrap_or_default();
         // The text of a field's error: a tenant rule words its own (already in the page's
         // language); every other error has a message of ours.
@@ -142,6 +142,7 @@ impl Web {
                 time(hold.start, tz)
             ),
             held_until: time(hold.expires_at, tz),
+            expired: !hold.is_live(self.app.now()),
             expires_at: hold.expires_at.to_rfc3339(),
             fields,
             extra,
@@ -154,7 +155,8 @@ impl Web {
             errors: summary,
             action: format!("/t/{}/details/{}", config.slug, hold.id),
             lookup_url: lookup.then(|| format!("/api/v1/t/{}/services/{}/lookup", config.slug, service.slug)),
-            back: format!("/t/{}/s/{}/o/{}/m/{}", config.slug, hold.service, hold.office, hold.mode.code()),
+            back: super::calendar::day_url(config.slug.as_str(), hold, tz),
+            release_action: format!("/t/{}/release/{}", config.slug, hold.id),
         };
         let status = if errors.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
         self.page(&self.frame(visit), "details", status, &view)
@@ -162,16 +164,13 @@ impl Web {
 
     fn review_page(&self, visit: &Visit, hold: &Hold, values: &Fields, summary: &[SummaryLine]) -> Response {
         let config = &visit.tenant.config;
-        let tz = config.office(hold.office.as_str()).map_or(config.timezone, |o| o.timezone);
+        let tz = config.timezone_of(hold.office.as_str());
         let office = config.office(hold.office.as_str());
-        let mut hidden: Vec<HiddenValue> =
-            values.iter().map(|(name, value)| HiddenValue { name: name.clone(), value: value.clone() }).collect();
-        hidden.sort_by(|a, b| a.name.cmp(&b.name));
         let service = config.service(hold.service.as_str());
         let order = ["first_name", "last_name", "email", "phone", "fiscal_code", "contact", "reason", "details"];
         let mut shown: Vec<(usize, ShownValue)> = values
             .iter()
-            .filter(|(k, v)| !v.trim().is_empty() && k.as_str() != "privacy_accepted" && k.as_str() != "edit")
+            .filter(|(k, v)| !v.trim().is_empty() && k.as_str() != "privacy_accepted")
             .map(|(k, v)| {
                 let position = order.iter().position(|o| o == k).unwrap_or(order.len());
                 // Extra answers and reasons are named by the service, in the page's language.
@@ -198,11 +197,12 @@ impl Web {
             mode_key: mode_key(hold.mode),
             when: format!("{day} {}–{}", time(hold.start, tz), time(hold.end, tz)),
             held_until: time(hold.expires_at, tz),
+            expired: !hold.is_live(self.app.now()),
             shown: shown.into_iter().map(|(_, v)| v).collect(),
             rule_summary: summary_lines(visit.locale, summary),
-            hidden,
             confirm_action: format!("/t/{}/confirm/{}", config.slug, hold.id),
-            edit_action: format!("/t/{}/details/{}", config.slug, hold.id),
+            edit_url: format!("/t/{}/details/{}", config.slug, hold.id),
+            release_action: format!("/t/{}/release/{}", config.slug, hold.id),
         };
         self.show(visit, "review", &view)
     }
@@ -230,15 +230,42 @@ fn details_form(values: &Fields, visit: &Visit) -> DetailsForm {
     }
 }
 
-/// Step 4: the details form.
+fn receipt_url(visit: &Visit, hold: Uuid) -> String {
+    format!("/t/{}/booked/{hold}", visit.slug())
+}
+
+/// The secret of hold `id` this browser keeps.
+fn secret(request: &Request, id: &str) -> Option<(Uuid, HoldToken)> {
+    let id = Uuid::parse_str(id).ok()?;
+    Some((id, hold_cookie::read(request, id)?))
+}
+
+impl Web {
+    /// What this browser typed for the booking in progress, or the page that says why it cannot
+    /// be read.
+    async fn typed(&self, visit: &Visit, token: &HoldToken) -> Page<Option<Fields>> {
+        match self.app.draft(&visit.tenant, token).await {
+            Ok(draft) => Ok(draft.map(|d| d.into_iter().collect())),
+            Err(error) => Err(stop(self.failure(visit, &error, None))),
+        }
+    }
+}
+
+/// Step 4: the details form, with what was typed before (after "Modifica", or after choosing
+/// another time).
 #[handler]
 pub async fn details_step(web: WebData<'_>, request: &Request, Path((tenant, hold)): Path<(String, String)>) -> Page {
     let visit = web.visit(request, &tenant).await?;
-    let hold = web.held(&visit, request, &hold).await?;
-    Ok(web.details_page(&visit, &hold, &Fields::new(), None))
+    let held = web.held(&visit, request, &hold).await?;
+    let typed = match secret(request, &hold) {
+        Some((_, token)) => web.typed(&visit, &token).await?,
+        None => None,
+    };
+    Ok(web.details_page(&visit, &held, &typed.unwrap_or_default(), None))
 }
 
-/// Step 4's form: check the details, then show them for review (or the form again, annotated).
+/// Step 4's form: check the details, keep them, and show them for review on a page of its own (or
+/// the form again, annotated).
 #[handler]
 pub async fn review_step(
     web: WebData<'_>,
@@ -247,30 +274,48 @@ pub async fn review_step(
     Form(values): Form<Fields>,
 ) -> Page {
     let visit = web.visit(request, &tenant).await?;
-    let hold = web.held(&visit, request, &hold).await?;
-    if values.contains_key("edit") {
-        return Ok(web.details_page(&visit, &hold, &values, None));
-    }
-    Ok(match web.app.check_details(&visit.tenant, &hold, &details_form(&values, &visit)).await {
-        Ok((_, summary)) => web.review_page(&visit, &hold, &values, &summary),
-        Err(AppError::Invalid(errors)) => web.details_page(&visit, &hold, &values, Some(&errors)),
+    let held = web.held(&visit, request, &hold).await?;
+    let Some((id, token)) = secret(request, &hold) else { return Ok(see_other(&visit.home())) };
+    Ok(match web.app.check_details(&visit.tenant, &held, &details_form(&values, &visit)).await {
+        Ok(_) => {
+            let draft = values.into_iter().collect();
+            match web.app.keep_draft(&visit.tenant, &held, &token, &draft).await {
+                Ok(()) => see_other(&format!("/t/{tenant}/review/{id}")),
+                Err(error) => web.failure(&visit, &error, None),
+            }
+        }
+        Err(AppError::Invalid(errors)) => web.details_page(&visit, &held, &values, Some(&errors)),
         Err(error) => web.failure(&visit, &error, None),
     })
 }
 
-/// The review's form: book. A repeated submission books once (the hold is the idempotency key),
-/// so the hold is looked up only when the form must be shown again.
+/// The review: what was typed, checked again, and the button that books.
 #[handler]
-pub async fn confirm_step(
-    web: WebData<'_>,
-    request: &Request,
-    Path((tenant, hold_id)): Path<(String, String)>,
-    Form(values): Form<Fields>,
-) -> Page {
+pub async fn review_page(web: WebData<'_>, request: &Request, Path((tenant, hold)): Path<(String, String)>) -> Page {
     let visit = web.visit(request, &tenant).await?;
-    let Some((id, token)) = Uuid::parse_str(&hold_id).ok().and_then(|id| Some((id, hold_cookie::read(request, id)?)))
-    else {
+    let held = web.held(&visit, request, &hold).await?;
+    let Some((_, token)) = secret(request, &hold) else { return Ok(see_other(&visit.home())) };
+    let Some(values) = web.typed(&visit, &token).await? else {
+        return Ok(see_other(&format!("/t/{tenant}/details/{hold}")));
+    };
+    Ok(match web.app.check_details(&visit.tenant, &held, &details_form(&values, &visit)).await {
+        Ok((_, summary)) => web.review_page(&visit, &held, &values, &summary),
+        Err(AppError::Invalid(errors)) => web.details_page(&visit, &held, &values, Some(&errors)),
+        Err(error) => web.failure(&visit, &error, None),
+    })
+}
+
+/// The review's button: book what was typed, then show the receipt at its own URL. A repeated
+/// submission books once (the hold is the idempotency key).
+#[handler]
+pub async fn confirm_step(web: WebData<'_>, request: &Request, Path((tenant, hold)): Path<(String, String)>) -> Page {
+    let visit = web.visit(request, &tenant).await?;
+    let Some((id, token)) = secret(request, &hold) else {
         return Ok(web.error(&visit, StatusCode::GONE, "hold-gone-title", "hold-gone-body", Some(visit.home())));
+    };
+    // Nothing typed: either it was booked a moment ago (a second click), or never filled in.
+    let Some(values) = web.typed(&visit, &token).await? else {
+        return Ok(see_other(&format!("/t/{tenant}/details/{hold}")));
     };
     let fingerprint = serde_json::to_string(&values.iter().collect::<BTreeMap<_, _>>()).unwrap_or_default();
     let idempotency = Some((format!("web-{id}"), format!("{:x}", Sha256::digest(fingerprint.as_bytes()))));
@@ -278,22 +323,24 @@ pub async fn confirm_step(
     let confirm =
         ConfirmRequest { hold_id: id, hold_token: token.clone(), form, idempotency, client: web.client(request) };
     Ok(match web.app.confirm(&tenant, confirm).await {
-        Ok(confirmed) => {
-            let view = web.booking_view(&visit, &confirmed.booking);
-            web.show(&visit, "confirmed", &super::views::BookingView { just_booked: true, ..view })
+        Ok(_) | Err(AppError::IdempotencyMismatch | AppError::HoldUsed(_)) => {
+            if let Err(error) = web.app.forget_draft(&visit.tenant, &token).await {
+                tracing::warn!(%error, "could not forget a booked draft; it expires on its own");
+            }
+            see_other(&receipt_url(&visit, id))
         }
         Err(AppError::Invalid(errors)) => {
-            let hold = web.held(&visit, request, &hold_id).await?;
-            web.details_page(&visit, &hold, &values, Some(&errors))
+            let held = web.held(&visit, request, &hold).await?;
+            web.details_page(&visit, &held, &values, Some(&errors))
         }
         Err(AppError::SlotTaken | AppError::HoldUnknown) => {
             // Say so, and offer the next free time of the same service, office and mode.
-            let hold = web.app.owned_hold(&visit.tenant, id, &token).await.ok();
-            let next = match &hold {
+            let held = web.app.owned_hold(&visit.tenant, id, &token).await.ok();
+            let next = match &held {
                 Some(h) => web.next_free(&visit, h).await,
                 None => None,
             };
-            let back = hold
+            let back = held
                 .as_ref()
                 .map(|h| format!("/t/{tenant}/s/{}/o/{}/m/{}", h.service, h.office, h.mode.code()))
                 .or(Some(visit.home()));
@@ -306,11 +353,24 @@ pub async fn confirm_step(
             };
             web.page(&web.frame(&visit), "error", StatusCode::CONFLICT, &view)
         }
-        // Sent again, with the same details or edited ones: say which booking the hold became.
-        Err(AppError::IdempotencyMismatch) => match web.app.owned_hold(&visit.tenant, id, &token).await {
-            Err(used @ AppError::HoldUsed(_)) => web.failure(&visit, &used, None),
-            _ => web.failure(&visit, &AppError::HoldUsed(None), None),
-        },
+        Err(error) => web.failure(&visit, &error, None),
+    })
+}
+
+/// The receipt of the booking this browser just made: a URL of its own without personal data, so
+/// that Back and reload show it again instead of sending a form twice.
+#[handler]
+pub async fn receipt_page(web: WebData<'_>, request: &Request, Path((tenant, hold)): Path<(String, String)>) -> Page {
+    let visit = web.visit(request, &tenant).await?;
+    let gone = || web.error(&visit, StatusCode::GONE, "hold-gone-title", "hold-gone-body", Some(visit.home()));
+    let Some((id, token)) = secret(request, &hold) else { return Ok(gone()) };
+    Ok(match web.app.booking_of_hold(&visit.tenant, id, &token).await {
+        Ok(Some(booking)) => {
+            let view = web.booking_view(&visit, &booking);
+            web.show(&visit, "confirmed", &super::views::BookingView { just_booked: true, ..view })
+        }
+        // Not booked yet: the review is where that happens.
+        Ok(None) => see_other(&format!("/t/{tenant}/review/{id}")),
         Err(error) => web.failure(&visit, &error, None),
     })
 }

@@ -22,9 +22,9 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Request, Response};
 
-pub(super) use calendar::{calendar_step, hold_slot};
+pub(super) use calendar::{calendar_step, hold_slot, release_slot};
 pub(super) use choose::{choose_office, home_page, offices_step, services_page};
-pub(super) use details::{confirm_step, details_step, review_step};
+pub(super) use details::{confirm_step, details_step, receipt_page, review_page, review_step};
 pub(super) use links::{cancel_by_link, cancel_link_page, linked_booking, linked_calendar};
 pub(super) use manage::{cancel_booking, find_booking, manage_page, reschedule_booking};
 pub(super) use privacy::privacy_page;

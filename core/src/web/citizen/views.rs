@@ -146,6 +146,8 @@ pub struct DetailsView {
     pub service_name: String,
     pub when: String,
     pub held_until: String,
+    /// The hold lapsed (a confirmation may still renew it while its place is free).
+    pub expired: bool,
     pub expires_at: String,
     pub fields: Vec<CitizenField>,
     pub extra: Vec<ExtraField>,
@@ -159,6 +161,7 @@ pub struct DetailsView {
     pub action: String,
     pub lookup_url: Option<String>,
     pub back: String,
+    pub release_action: String,
 }
 
 /// A citizen's own field (name, e-mail, phone, fiscal code, the mode's contact).
@@ -215,23 +218,18 @@ pub struct ReviewView {
     pub mode_key: String,
     pub when: String,
     pub held_until: String,
+    pub expired: bool,
     pub shown: Vec<ShownValue>,
     pub rule_summary: Vec<SummaryItem>,
-    pub hidden: Vec<HiddenValue>,
     pub confirm_action: String,
-    pub edit_action: String,
+    pub edit_url: String,
+    pub release_action: String,
 }
 
 #[derive(Serialize)]
 pub struct ShownValue {
     pub label: Option<String>,
     pub label_key: String,
-    pub value: String,
-}
-
-#[derive(Serialize)]
-pub struct HiddenValue {
-    pub name: String,
     pub value: String,
 }
 
