@@ -31,7 +31,7 @@ use crate::plugin_host::PluginHost;
 use crate::store::{Store, StoreError};
 
 pub use crate::store::DraftFields;
-pub use availability::{Availability, AvailabilityRequest, AvailableDay, AvailableSlot};
+pub use availability::{Availability, AvailabilityRequest, AvailableDay, AvailableSlot, MAX_RANGE_DAYS};
 pub use bookings::{ConfirmRequest, Confirmed};
 pub use catalog::TenantSnapshot;
 pub use drafts::DRAFT_GRACE;

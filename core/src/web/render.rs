@@ -15,13 +15,14 @@ use crate::domain::{Locale, TenantId};
 use crate::i18n::{TranslationError, Translations};
 
 /// Template names and their built-in text; a tenant may replace any of them.
-const TEMPLATES: [(&str, &str); 14] = [
+const TEMPLATES: [(&str, &str); 15] = [
     ("home", include_str!("../../web/templates/home.hbs")),
     ("layout", include_str!("../../web/templates/layout.hbs")),
     ("error", include_str!("../../web/templates/error.hbs")),
     ("services", include_str!("../../web/templates/services.hbs")),
     ("offices", include_str!("../../web/templates/offices.hbs")),
     ("calendar", include_str!("../../web/templates/calendar.hbs")),
+    ("month-grid", include_str!("../../web/templates/month-grid.hbs")),
     ("details", include_str!("../../web/templates/details.hbs")),
     ("review", include_str!("../../web/templates/review.hbs")),
     ("confirmed", include_str!("../../web/templates/confirmed.hbs")),

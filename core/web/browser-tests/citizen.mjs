@@ -4,10 +4,10 @@ import { assertAccessible } from "./browser.mjs";
 
 /** Opens the first day with free places, moving to the next month when this one has none left. */
 export async function pickFirstDay(page) {
-  for (let months = 0; months < 3 && (await page.locator("ul.days a").count()) === 0; months++) {
+  for (let months = 0; months < 3 && (await page.locator("table.month a.free").count()) === 0; months++) {
     await page.click('a[rel="next"]');
   }
-  await page.click("ul.days a >> nth=0");
+  await page.click("table.month a.free >> nth=0");
 }
 
 /** Service → office and mode → first free day and time → details page. */

@@ -98,6 +98,44 @@ test("books with JavaScript disabled", async () => {
   page.assertSameOrigin();
 });
 
+// Step 3 on a phone: a month grid with the first free time on top; tapping a day brings its times
+// into view, with or without JavaScript.
+for (const [lang, js] of [["it", true], ["en", false], ["en", true], ["it", false]]) {
+  test(`the month grid puts a day's times in view on a phone (${lang}, ${js ? "with" : "without"} JavaScript)`, async () => {
+    const page = await openPage(env.browser, env.server.base, { ...phone, javaScriptEnabled: js });
+    await page.goto(`${env.server.base}/t/comune-esempio/s/certificati-anagrafici/o/anagrafe/m/in_person?lang=${lang}`);
+    assert.equal(await page.locator("table.month thead th").count(), 7);
+    assert.ok(await page.isVisible("form.first-free button"), "the first free time is offered");
+    await assertAccessible(page, `month grid (${lang})`);
+    // Every free day is a target of at least 44 × 44 px.
+    for (const box of await page.locator("table.month a.free").evaluateAll((days) => days.map((d) => d.getBoundingClientRect()))) {
+      assert.ok(box.width >= 44 && box.height >= 44, `a day of ${box.width}×${box.height} px`);
+    }
+    await page.click("table.month a.free >> nth=1");
+    await page.waitForURL(/day=/);
+    // The browser scrolls to #times once the page has loaded; give it that moment, no more.
+    await page.waitForFunction(() => {
+      const button = document.querySelector("form#times button[type=submit]")?.getBoundingClientRect();
+      return button && button.top >= 0 && button.bottom <= innerHeight;
+    }, null, { timeout: 2000 }).catch(() => {});
+    const [first, button] = await page.evaluate(() => [
+      document.querySelector('input[name="start"]').closest(".time").getBoundingClientRect(),
+      document.querySelector("form#times button[type=submit]").getBoundingClientRect(),
+    ].map((r) => ({ top: r.top, bottom: r.bottom, height: r.height })));
+    const viewport = phone.viewport.height;
+    assert.ok(first.top >= 0 && first.bottom <= viewport, `the first time is in view: ${JSON.stringify(first)}`);
+    assert.ok(first.height >= 44, `a time is a 44 px target: ${first.height}`);
+    assert.ok(button.top >= 0 && button.bottom <= viewport, `the button is in view too: ${JSON.stringify(button)}`);
+    console.log(`${lang}${js ? "" : " without JavaScript"}: first time at ${Math.round(first.top)} px, the button at ${Math.round(button.top)} px of ${viewport}`);
+    await assertAccessible(page, `a day's times (${lang})`);
+    // The first free time books in one tap from the month.
+    await page.goBack();
+    await page.click("form.first-free button");
+    assert.match(page.url(), /\/details\//);
+    page.assertSameOrigin();
+  });
+}
+
 // A citizen who changes their mind twice still books, holding one place at a time; once booked, Back
 // and reload show the receipt instead of "Confirm form resubmission".
 for (const [lang, js] of [["it", true], ["en", false]]) {
@@ -157,12 +195,12 @@ test("the whole flow works with the keyboard alone", async () => {
   await tabTo(page, "form#offices button");
   await page.keyboard.press("Enter");
   await page.waitForURL(/\/m\/in_person/);
-  if ((await page.locator("ul.days a").count()) === 0) {
+  if ((await page.locator("table.month a.free").count()) === 0) {
     await tabTo(page, 'a[rel="next"]');
     await page.keyboard.press("Enter");
     await page.waitForURL(/month=/);
   }
-  await tabTo(page, "ul.days a");
+  await tabTo(page, "table.month a.free");
   await page.keyboard.press("Enter");
   await page.waitForURL(/day=/);
   await tabTo(page, 'input[name="start"]');
@@ -208,10 +246,10 @@ async function manageFlow(page, lang, words) {
   await page.click(`text=${words.move}`);
   await assertAccessible(page, `reschedule: the month (${lang})`);
   // The same month view as step 3: a day first (the next month if this one is over), then a time.
-  if ((await page.locator('ul.days button[name="day"]').count()) === 0) {
+  if ((await page.locator('table.month button[name="day"]').count()) === 0) {
     await page.click('nav button[name="month"] >> nth=-1');
   }
-  await page.click('ul.days button[name="day"] >> nth=0');
+  await page.click('table.month button[name="day"] >> nth=0');
   await assertAccessible(page, `reschedule: the day's times (${lang})`);
   const times = page.locator('input[name="start"]');
   await page.check(`input[name="start"] >> nth=${(await times.count()) > 1 ? 1 : 0}`);

@@ -41,7 +41,14 @@ calendar-title = Choose date and time
 month-navigation = Months
 previous-month = Previous month
 next-month = Next month
-free-places = free places: { $count }
+free-times = { $count ->
+    [one] 1 free time
+   *[other] { $count } free times
+}
+grid-legend = Under each day, the number of free times.
+no-free-times = no free time
+first-free-time = First free time:
+book-first-free = Book the first free time
 no-free-slots = No free places this month. Bookings are open until { $horizon }.
 try-other-office = Try { $office }, which has free places
 times-title = Free times on { $day }

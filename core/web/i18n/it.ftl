@@ -41,7 +41,14 @@ calendar-title = Scegli data e orario
 month-navigation = Mesi
 previous-month = Mese precedente
 next-month = Mese successivo
-free-places = posti liberi: { $count }
+free-times = { $count ->
+    [one] 1 orario libero
+   *[other] { $count } orari liberi
+}
+grid-legend = Sotto ogni giorno, il numero degli orari liberi.
+no-free-times = nessun orario libero
+first-free-time = Primo orario libero:
+book-first-free = Prenota il primo orario libero
 no-free-slots = Nessun posto libero in questo mese. Si può prenotare fino al { $horizon }.
 try-other-office = Prova { $office }, che ha posti liberi
 times-title = Orari liberi di { $day }

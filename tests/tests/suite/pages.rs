@@ -57,7 +57,8 @@ async fn reach_details(s: &TestServer, client: &reqwest::Client, start: &str) ->
     let (status, calendar_url, calendar) = get(client, &format!("{}{action}?choice=sede:in_person", s.base)).await;
     assert_eq!(status, 200, "{calendar}");
     assert!(calendar.contains("Passo 3 di 4") && calendar.contains("dicembre 2026"), "{calendar}");
-    let day = attribute(&calendar, "mercoledì 2 dicembre 2026", "href").expect("day link");
+    assert!(calendar.contains(">mercoledì 2 dicembre 2026: "), "{calendar}");
+    let day = attribute(&calendar, "2026-12-02#times", "href").expect("day link");
     let (_, _, day_page) = get(client, &format!("{}{day}", s.base)).await;
     assert!(day_page.contains("Orari liberi di mercoledì 2 dicembre 2026"), "{calendar_url}: {day_page}");
     assert!(day_page.contains(&format!("value=\"{start}\"")), "{day_page}");
@@ -412,7 +413,40 @@ async fn releasing_a_time(backend: Backend) {
     assert!(!form.contains("lucia.verdi"), "{form}");
 }
 
+/// Step 3 is a month grid that opens on the first free time, bookable in one tap, and says times
+/// rather than desk-places; when the current month has nothing left it opens on the next.
+async fn step_three_opens_on_the_first_free_time(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let client = browser();
+    let url = format!("{}/t/prova/s/visita/o/sede/m/in_person", s.base);
+    let (_, _, page) = get(&client, &url).await;
+    assert!(page.contains(r#"<th scope="col"><abbr title="lunedì">lun</abbr></th>"#), "{page}");
+    // December 2026 begins on a Tuesday: Monday's cell is empty.
+    let first_week = page.split("<tbody>").nth(1).and_then(|b| b.split("</tr>").next()).expect("a week");
+    assert_eq!(first_week.matches("<td>").count(), 7, "{first_week}");
+    assert!(first_week.contains(r#"<td></td><td><a href"#), "{first_week}");
+    assert!(page.contains(">mercoledì 2 dicembre 2026: 8 orari liberi</span>"), "{page}");
+    assert!(!page.contains("posti liberi"), "times, not desk-places");
+    assert!(page.contains("Primo orario libero: <strong>martedì 1 dicembre 2026 08:00</strong>"), "{page}");
+    let start = attribute(&page, "name=\"start\"", "value").expect("the first free time's form");
+    assert_eq!(start, "2026-12-01T08:00:00+01:00");
+    let hold = [("service", "visita"), ("office", "sede"), ("mode", "in_person"), ("start", start.as_str())];
+    let (_, details, _) = post(&client, &format!("{}/t/prova/hold", s.base), &hold).await;
+    assert!(details.contains("/details/"), "one tap holds it: {details}");
+    // A day's link leads to its times, in view.
+    let day = attribute(&page, "2026-12-02#times", "href").expect("day link");
+    assert!(day.ends_with("?month=2026-12&day=2026-12-02#times"), "{day}");
+
+    // The last day of December after closing time: nothing is left this month (1 January is a holiday).
+    s.clock.advance(chrono::TimeDelta::days(30) + chrono::TimeDelta::hours(6));
+    let (_, _, later) = get(&client, &url).await;
+    assert!(later.contains("<h2 id=\"month-heading\">gennaio 2027</h2>"), "{later}");
+    assert!(later.contains("Primo orario libero: <strong>sabato 2 gennaio 2027 08:00"), "{later}");
+    assert!(later.contains("rel=\"prev\""), "December stays reachable");
+}
+
 on_both_backends!(
+    step_three_opens_on_the_first_free_time,
     one_hold_per_booking_in_progress,
     releasing_a_time,
     database_outage_is_said_as_such,

@@ -7,10 +7,10 @@ use poem::{Request, Response, handler};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::month::{MonthWindow, time_choices};
+use super::month::time_choices;
 use super::views::{Alternative, CalendarView, NextFree};
 use super::{Page, Visit, WebData, mode_key, see_other, step, stop, time};
-use crate::app::{AppError, AvailabilityRequest, HoldRequest};
+use crate::app::{AppError, Availability, AvailabilityRequest, HoldRequest};
 use crate::domain::OfferKey;
 use crate::holds::{Hold, HoldToken};
 use crate::web::{Web, hold_cookie};
@@ -37,25 +37,17 @@ pub async fn calendar_step(
     };
     let base = format!("/t/{tenant}/s/{service}/o/{office}/m/{mode}");
     let today = web.app.now().with_timezone(&visit.tenant.config.timezone).date_naive();
-    let month = MonthWindow::new(today, query.month.as_deref());
-    let range = AvailabilityRequest { offer: &offer, from: Some(month.from), to: Some(month.to) };
-    let availability = match web.app.availability(&tenant, range).await {
-        Ok(a) => a,
+    let (month, availability) = match web.month_availability(&tenant, &offer, today, query.month.as_deref()).await {
+        Ok(found) => found,
         Err(AppError::NotFound(_) | AppError::Invalid(_)) => return Ok(see_other(&format!("/t/{tenant}/s/{service}"))),
         Err(error) => return Ok(web.failure(&visit, &error, Some(visit.home()))),
     };
     let tz = availability.timezone;
     let chosen_day = query.day.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
     let month_param = month.param();
-    let days = availability
-        .days
-        .iter()
-        .map(|d| {
-            let mut day = web.day_choice(visit.locale, d, chosen_day);
-            day.url = Some(format!("{base}?month={month_param}&day={}", d.date));
-            day
-        })
-        .collect();
+    let weeks = web.month_grid(visit.locale, &month, &availability.days, chosen_day, |date| {
+        Some(format!("{base}?month={month_param}&day={date}#times"))
+    });
     let times = chosen_day
         .and_then(|day| availability.days.iter().find(|d| d.date == day))
         .map(|d| time_choices(d, tz))
@@ -64,13 +56,21 @@ pub async fn calendar_step(
     let next = month.following(availability.horizon_end).map(|m| format!("{base}?month={m}"));
     let alternative =
         if availability.days.is_empty() && next.is_none() { web.other_office(&visit, &offer).await } else { None };
+    // Opening the step (no month or day chosen yet): the first free time, one tap away.
+    let first_free = match (&query.month, chosen_day) {
+        (None, None) => web.first_free(&visit, &offer, &availability),
+        _ => None,
+    };
     let view = CalendarView {
         step: step(3),
         service_name: config.service(&service).map(|s| s.name.get(visit.locale).to_owned()).unwrap_or_default(),
         office_name: config.office(&office).map(|o| o.name.clone()).unwrap_or_default(),
         mode_key: mode_key(offer.mode),
         month_label: web.month_label(visit.locale, month.start),
-        days,
+        weekdays: web.weekday_names(visit.locale),
+        has_free_days: !availability.days.is_empty(),
+        weeks,
+        first_free,
         previous: month.previous().map(|m| format!("{base}?month={m}")),
         next,
         horizon_end: web.date(visit.locale, availability.horizon_end),
@@ -98,14 +98,19 @@ impl Web {
         let offer = hold.offer();
         let request = AvailabilityRequest { offer: &offer, from: None, to: None };
         let availability = self.app.availability(visit.slug(), request).await.ok()?;
+        self.first_free(visit, &offer, &availability)
+    }
+
+    /// The first free time in `availability`, as a ready-to-send hold form.
+    fn first_free(&self, visit: &Visit, offer: &OfferKey, availability: &Availability) -> Option<NextFree> {
         let tz = availability.timezone;
         let (day, slot) = availability.days.iter().find_map(|d| d.slots.first().map(|s| (d.date, s)))?;
         Some(NextFree {
             when: format!("{} {}", self.date(visit.locale, day), time(slot.start, tz)),
             action: format!("/t/{}/hold", visit.slug()),
-            service: hold.service.to_string(),
-            office: hold.office.to_string(),
-            mode: hold.mode.code(),
+            service: offer.service.to_string(),
+            office: offer.office.to_string(),
+            mode: offer.mode.code(),
             start: slot.start.with_timezone(&tz).to_rfc3339(),
         })
     }

@@ -7,10 +7,10 @@ use poem::web::{Form, Path};
 use poem::{Request, Response, handler};
 use serde::Deserialize;
 
-use super::month::{MonthWindow, time_choices};
+use super::month::time_choices;
 use super::views::{BookingView, ManageView, RescheduleView};
 use super::{Page, Visit, WebData, mode_key, stop, summary_lines, time};
-use crate::app::{AppError, AvailabilityRequest, BookingProof, HoldRequest, ProofBy};
+use crate::app::{AppError, BookingProof, HoldRequest, ProofBy};
 use crate::domain::{Booking, Mode};
 use crate::web::Web;
 
@@ -217,11 +217,9 @@ async fn reschedule_page(
     error: Option<&'static str>,
 ) -> Response {
     let today = web.app.now().with_timezone(&booking.timezone).date_naive();
-    let month = MonthWindow::new(today, proof.month.as_deref());
     let offer = booking.offer();
-    let range = AvailabilityRequest { offer: &offer, from: Some(month.from), to: Some(month.to) };
-    let availability = match web.app.availability(tenant, range).await {
-        Ok(availability) => availability,
+    let (month, availability) = match web.month_availability(tenant, &offer, today, proof.month.as_deref()).await {
+        Ok(found) => found,
         Err(error) => return web.failure(visit, &error, Some(visit.home())),
     };
     let chosen_day = proof.day.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
@@ -232,7 +230,9 @@ async fn reschedule_page(
         previous: month.previous(),
         next: month.following(availability.horizon_end),
         horizon_end: web.date(visit.locale, availability.horizon_end),
-        days: availability.days.iter().map(|d| web.day_choice(visit.locale, d, chosen_day)).collect(),
+        weekdays: web.weekday_names(visit.locale),
+        weeks: web.month_grid(visit.locale, &month, &availability.days, chosen_day, |_| None),
+        has_free_days: !availability.days.is_empty(),
         chosen_day: chosen_day.map(|d| web.date(visit.locale, d)),
         day: chosen_day.map(|d| d.to_string()),
         times: chosen_day

@@ -92,16 +92,30 @@ pub struct ModeChoice {
     pub id: String,
 }
 
-/// A day of a month view.
+/// A week of a month grid: seven cells, `None` before the first and after the last day.
 #[derive(Serialize)]
-pub struct DayChoice {
+pub struct WeekRow {
+    pub days: Vec<Option<GridDay>>,
+}
+
+/// A day of a month grid.
+#[derive(Serialize, Clone)]
+pub struct GridDay {
+    pub number: u32,
+    /// The whole date, for screen readers and the times' heading.
     pub label: String,
     pub value: String,
+    /// How many times are free that day (0: closed, full or past).
+    pub times: usize,
     pub current: bool,
-    /// Free places that day, over all its times.
-    pub free: u32,
     /// The day's link (step 3); rescheduling chooses days with a form instead.
     pub url: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct WeekdayName {
+    pub short: String,
+    pub long: String,
 }
 
 #[derive(Serialize)]
@@ -118,7 +132,11 @@ pub struct CalendarView {
     pub office_name: String,
     pub mode_key: String,
     pub month_label: String,
-    pub days: Vec<DayChoice>,
+    pub weekdays: Vec<WeekdayName>,
+    pub weeks: Vec<WeekRow>,
+    pub has_free_days: bool,
+    /// The first free time, bookable in one tap, when the citizen has not chosen a day yet.
+    pub first_free: Option<NextFree>,
     pub previous: Option<String>,
     pub next: Option<String>,
     pub horizon_end: String,
@@ -279,7 +297,9 @@ pub struct RescheduleView {
     pub previous: Option<String>,
     pub next: Option<String>,
     pub horizon_end: String,
-    pub days: Vec<DayChoice>,
+    pub weekdays: Vec<WeekdayName>,
+    pub weeks: Vec<WeekRow>,
+    pub has_free_days: bool,
     pub chosen_day: Option<String>,
     pub day: Option<String>,
     pub times: Vec<TimeChoice>,
