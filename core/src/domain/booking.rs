@@ -246,16 +246,24 @@ impl DetailsForm {
             errors.push("citizen.last_name", "required", "Enter your last name (up to 100 characters).");
         }
         let email = Email::parse(&self.email);
-        if email.is_none() {
+        if self.email.trim().is_empty() {
+            errors.push("citizen.email", "required", "Enter your e-mail address, such as name@example.it.");
+        } else if email.is_none() {
             errors.push("citizen.email", "invalid_email", "Enter an e-mail address such as name@example.it.");
         }
         let phone = Phone::parse(&self.phone);
-        if phone.is_none() {
+        if self.phone.trim().is_empty() {
+            errors.push("citizen.phone", "required", "Enter your phone number, such as +39 333 123 4567.");
+        } else if phone.is_none() {
             errors.push("citizen.phone", "invalid_phone", "Enter a phone number such as +39 333 123 4567.");
         }
         let fiscal_code = self.parse_fiscal_code(service, &mut errors);
         let contact = mode.parse_contact(self.contact.as_deref()).unwrap_or_else(|e| {
-            let code = if e == ContactError::Missing { "required" } else { "invalid_contact" };
+            let code = match e {
+                ContactError::Missing => "required",
+                ContactError::NotMobile => "not_mobile",
+                _ => "invalid_contact",
+            };
             errors.push("contact", code, format!("{} ({}): {e}.", contact_label(mode), mode.code()));
             ModeContact::None
         });

@@ -41,11 +41,53 @@ impl Email {
         valid.then(|| Self(format!("{local}@{}", domain.to_lowercase())))
     }
 
+    /// The address the citizen probably meant, when the domain is one letter or two away from a
+    /// common mailbox provider's (`mario@gmial.con` → `mario@gmail.com`): a hint, never a refusal.
+    pub fn likely_meant(&self) -> Option<Email> {
+        let (local, domain) = self.0.rsplit_once('@')?;
+        if COMMON_DOMAINS.contains(&domain) {
+            return None;
+        }
+        COMMON_DOMAINS
+            .iter()
+            .map(|known| (strsim::osa_distance(domain, known), known))
+            // Two edits only on a longer name: a short one two edits away is often another real one.
+            .filter(|(distance, _)| *distance == 1 || (*distance == 2 && domain.len() >= 9))
+            .min_by_key(|(distance, _)| *distance)
+            .map(|(_, known)| Self(format!("{local}@{known}")))
+    }
+
     /// Addresses compare case-insensitively when a citizen proves who they are.
     pub fn matches(&self, other: &str) -> bool {
         Email::parse(other).is_some_and(|o| o.0.eq_ignore_ascii_case(&self.0))
     }
 }
+
+/// Mailbox providers most citizens in Italy use, for the "did you mean" hint.
+const COMMON_DOMAINS: [&str; 22] = [
+    "gmail.com",
+    "tin.it",
+    "email.it",
+    "inwind.it",
+    "live.com",
+    "msn.com",
+    "gmx.com",
+    "libero.it",
+    "hotmail.it",
+    "hotmail.com",
+    "outlook.it",
+    "outlook.com",
+    "yahoo.it",
+    "yahoo.com",
+    "icloud.com",
+    "virgilio.it",
+    "alice.it",
+    "tiscali.it",
+    "live.it",
+    "tim.it",
+    "fastwebnet.it",
+    "pec.it",
+];
 
 /// A phone number in E.164 form (`+` and 8–15 digits). Italian numbers may be typed
 /// without the country code, as people do; spaces, dots, dashes and brackets are ignored.
@@ -67,6 +109,12 @@ impl Phone {
             && international.bytes().all(|b| b.is_ascii_digit())
             && !international.starts_with('0');
         valid.then(|| Self(format!("+{international}")))
+    }
+
+    /// Whether the number can be a mobile: Italian mobiles begin with 3 after +39; a number abroad
+    /// is given the benefit of the doubt.
+    pub fn may_be_mobile(&self) -> bool {
+        self.0.strip_prefix("+39").is_none_or(|national| national.starts_with('3'))
     }
 }
 
@@ -141,6 +189,24 @@ mod tests {
             assert!(Email::parse(bad).is_none(), "{bad}");
         }
         assert!(Email::parse("mario@example.it").unwrap().matches("MARIO@example.it"));
+    }
+
+    #[test]
+    fn a_mistyped_provider_gets_a_hint() {
+        let meant = |raw: &str| Email::parse(raw).and_then(|e| e.likely_meant()).map(|e| e.to_string());
+        assert_eq!(meant("mario@gmial.con").as_deref(), Some("mario@gmail.com"));
+        assert_eq!(meant("Mario@Libreo.it").as_deref(), Some("Mario@libero.it"));
+        assert_eq!(meant("mario@hotmail.co").as_deref(), Some("mario@hotmail.com"));
+        for fine in ["mario@gmail.com", "mario@comune.esempio.it", "m@example.it", "ufficio@pec.comune.it"] {
+            assert_eq!(meant(fine), None, "{fine}");
+        }
+    }
+
+    #[test]
+    fn italian_landlines_are_not_mobiles() {
+        assert!(Phone::parse("333 123 4567").unwrap().may_be_mobile());
+        assert!(!Phone::parse("06 1234 5678").unwrap().may_be_mobile());
+        assert!(Phone::parse("+44 7700 900123").unwrap().may_be_mobile());
     }
 
     #[test]

@@ -91,7 +91,11 @@ impl Mode {
         match (self.contact_kind(), raw) {
             (ContactKind::None, _) => Ok(ModeContact::None),
             (_, None) => Err(ContactError::Missing),
-            (ContactKind::Phone, Some(r)) => Phone::parse(r).map(ModeContact::Phone).ok_or(ContactError::InvalidPhone),
+            (ContactKind::Phone, Some(r)) => match Phone::parse(r) {
+                Some(phone) if phone.may_be_mobile() => Ok(ModeContact::Phone(phone)),
+                Some(_) => Err(ContactError::NotMobile),
+                None => Err(ContactError::InvalidPhone),
+            },
             (ContactKind::SkypeName, Some(r)) => {
                 SkypeName::parse(r).map(ModeContact::Skype).ok_or(ContactError::InvalidSkypeName)
             }
@@ -118,6 +122,9 @@ pub enum ContactError {
     Missing,
     #[error("must be a phone number in international form, e.g. +39 333 123 4567")]
     InvalidPhone,
+    /// A video call on WhatsApp needs a mobile number; an Italian landline cannot take it.
+    #[error("must be a mobile number, e.g. +39 333 123 4567")]
+    NotMobile,
     #[error("must be a Skype name (6-32 letters, digits, '.', ',', '-', '_', starting with a letter)")]
     InvalidSkypeName,
     #[error("must be an e-mail address")]
@@ -133,6 +140,10 @@ mod tests {
         assert_eq!(Mode::InPerson.parse_contact(None), Ok(ModeContact::None));
         assert_eq!(Mode::WhatsApp.parse_contact(None), Err(ContactError::Missing));
         assert_eq!(Mode::WhatsApp.parse_contact(Some("abc")), Err(ContactError::InvalidPhone));
+        assert_eq!(Mode::WhatsApp.parse_contact(Some("06 1234 5678")), Err(ContactError::NotMobile));
+        assert_eq!(Mode::WhatsApp.parse_contact(Some("+39 0584 123456")), Err(ContactError::NotMobile));
+        assert!(Mode::WhatsApp.parse_contact(Some("347 111 2222")).is_ok());
+        assert!(Mode::WhatsApp.parse_contact(Some("+44 7700 900123")).is_ok(), "abroad, any number may be a mobile");
         assert!(matches!(Mode::WhatsApp.parse_contact(Some("+39 333 1234567")), Ok(ModeContact::Phone(_))));
         assert!(matches!(Mode::Skype.parse_contact(Some("mario.rossi85")), Ok(ModeContact::Skype(_))));
         assert_eq!(Mode::Teams.parse_contact(Some("not-an-email")), Err(ContactError::InvalidEmail));

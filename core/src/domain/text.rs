@@ -120,14 +120,15 @@ pub enum TextError {
 /// Trims `raw` and checks it has at most `max` characters and no control characters but line
 /// breaks and tabs; `None` when it is empty.
 pub fn multi_line(raw: &str, max: usize) -> Result<Option<String>, TextError> {
-    let trimmed = raw.trim();
-    if trimmed.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+    // Forms send line breaks as CRLF: one break is one character, as the page's counter says.
+    let text = raw.trim().replace("\r\n", "\n").replace('\r', "\n");
+    if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t')) {
         return Err(TextError::ControlCharacter);
     }
-    if trimmed.chars().count() > max {
+    if text.chars().count() > max {
         return Err(TextError::TooLong);
     }
-    Ok((!trimmed.is_empty()).then(|| trimmed.to_owned()))
+    Ok((!text.is_empty()).then_some(text))
 }
 
 #[cfg(test)]
@@ -138,6 +139,7 @@ mod tests {
     fn multi_line_text_keeps_line_breaks_and_refuses_other_controls() {
         assert_eq!(multi_line("  due righe\nqui\t ", 20), Ok(Some("due righe\nqui".to_owned())));
         assert_eq!(multi_line("   ", 20), Ok(None));
+        assert_eq!(multi_line("uno\r\ndue\rtre", 11), Ok(Some("uno\ndue\ntre".to_owned())), "a break is one character");
         assert_eq!(multi_line("a\u{0}b", 20), Err(TextError::ControlCharacter));
         assert_eq!(multi_line("suona\u{7}", 20), Err(TextError::ControlCharacter));
         assert_eq!(multi_line("\u{1b}[31mrosso", 20), Err(TextError::ControlCharacter));

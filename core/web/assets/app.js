@@ -69,6 +69,38 @@
     }
   }
 
+  // A live count of a long text's characters (line breaks count one, as on the server, which
+  // refuses a text that is too long instead of cutting it).
+  function characters(area) {
+    var max = parseInt(area.getAttribute("data-max-chars"), 10);
+    var count = document.createElement("p");
+    count.className = "help char-count";
+    count.id = area.id + "-count";
+    count.setAttribute("aria-live", "polite");
+    area.after(count);
+    area.setAttribute("aria-describedby", ((area.getAttribute("aria-describedby") || "") + " " + count.id).trim());
+    function update() {
+      var used = Array.from(area.value.trim()).length;
+      var over = used > max;
+      count.textContent = area.getAttribute(over ? "data-counter-over" : "data-counter")
+        .replace("{used}", used).replace("{max}", max);
+      count.classList.toggle("field-error", over);
+    }
+    area.addEventListener("input", update);
+    update();
+  }
+
+  // A field needed only when its tick is off (the WhatsApp number when it is not the phone).
+  function unlessTicked(group) {
+    var tick = document.getElementById(group.getAttribute("data-unless-ticked"));
+    if (!tick) { return; }
+    function update() { group.hidden = tick.checked; }
+    tick.addEventListener("change", update);
+    update();
+  }
+
+  document.querySelectorAll("textarea[data-max-chars]").forEach(characters);
+  document.querySelectorAll("[data-unless-ticked]").forEach(unlessTicked);
   var notice = document.querySelector(".hold-notice[data-expires]");
   if (notice) { countdown(notice); }
   var form = document.querySelector("form[data-lookup]");

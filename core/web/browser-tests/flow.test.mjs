@@ -58,7 +58,9 @@ test("books a WhatsApp call at a desktop viewport in English", async () => {
   await toDetails(page, env.server.base, { tenant: "cbtoscananord", service: "avvisi-pagamento", choice: "sede-viareggio:whatsapp", lang: "en" });
   await fillCitizen(page);
   await page.fill("#f-fiscal_code", "RSSMRA85T10A562S");
-  await page.fill("#f-contact", "+39 347 111 2222");
+  // The phone is the WhatsApp number unless the citizen says otherwise.
+  assert.ok(await page.isChecked("#f-whatsapp_same"));
+  assert.equal(await page.isVisible("#f-contact"), false);
   // The notice is checked when the citizen leaves the field (the rule's lookup hook).
   await page.fill("#f-answers-notice_number", "3020 0000 0001 2345 58");
   await page.press("#f-answers-notice_number", "Tab");
@@ -132,6 +134,49 @@ for (const [lang, js] of [["it", true], ["en", false], ["en", true], ["it", fals
     await page.goBack();
     await page.click("form.first-free button");
     assert.match(page.url(), /\/details\//);
+    page.assertSameOrigin();
+  });
+}
+
+// The details form on a phone: one number for phone and WhatsApp (another only if the tick is
+// removed), a live count of the free text, a hint for a mistyped e-mail provider.
+for (const [lang, js] of [["it", true], ["en", false]]) {
+  test(`the details form: phone and WhatsApp, the counter, the e-mail hint (${lang}, ${js ? "with" : "without"} JavaScript)`, async () => {
+    const page = await openPage(env.browser, env.server.base, { ...phone, javaScriptEnabled: js });
+    await toDetails(page, env.server.base, { tenant: "cbtoscananord", service: "avvisi-pagamento", choice: "sede-viareggio:whatsapp", lang });
+    assert.ok(await page.isChecked("#f-whatsapp_same"), "ticked at first");
+    assert.equal(await page.isVisible("#f-contact"), !js, "the other number is needed only without the tick");
+    if (js) {
+      await page.uncheck("#f-whatsapp_same");
+      assert.ok(await page.isVisible("#f-contact"));
+      await page.check("#f-whatsapp_same");
+      assert.equal(await page.isVisible("#f-contact"), false);
+      await page.fill("#f-details", "x".repeat(190));
+      assert.match(await page.textContent("#f-details-count"), /190/);
+      await page.fill("#f-details", "x".repeat(205));
+      assert.match(await page.textContent("#f-details-count"), /205/);
+      assert.ok(await page.evaluate(() => document.querySelector("#f-details-count").classList.contains("field-error")));
+      await assertAccessible(page, `details with the counter over (${lang})`);
+      await page.fill("#f-details", "");
+    }
+    await fillCitizen(page);
+    await page.fill("#f-email", "giulia.neri@gmial.con");
+    await page.fill("#f-phone", "0584 123456");
+    await page.fill("#f-fiscal_code", "RSSMRA85T10A562S");
+    await page.fill("#f-answers-notice_number", "302000000001234559");
+    await page.selectOption("#f-reason", "rateizzazione");
+    await page.check("#f-privacy");
+    await page.click("form button[type=submit]");
+    // A landline cannot take a WhatsApp call: said on the phone field.
+    assert.ok(await page.isVisible("#f-phone-error"));
+    await assertAccessible(page, `details: a landline for WhatsApp (${lang})`);
+    await page.fill("#f-phone", "347 111 2222");
+    await page.click("form button[type=submit]");
+    assert.match(await page.textContent(".email-hint"), /gmail\.com/);
+    await assertAccessible(page, `details: the e-mail hint (${lang})`);
+    await page.click(".email-hint button");
+    assert.match(page.url(), /\/review\//);
+    assert.match(await page.textContent("main"), /giulia\.neri@gmail\.com/);
     page.assertSameOrigin();
   });
 }

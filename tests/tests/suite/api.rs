@@ -318,6 +318,13 @@ async fn booking_validation(backend: Backend) {
     let (status, body) = s.book("prova", &hold, "w@example.it").await;
     assert_eq!((status, field_errors(&body)), (422, vec!["contact".to_owned()]));
     let mut with_contact = citizen_booking(&hold, "w@example.it");
+    with_contact["contact"] = json!("+39 0584 123456");
+    let (status, body) = s.post(&s.url("prova", "/bookings"), &with_contact).await;
+    assert_eq!(
+        (status, body["errors"][0]["code"].as_str()),
+        (422, Some("not_mobile")),
+        "a landline takes no WhatsApp call"
+    );
     with_contact["contact"] = json!("347 000 1111");
     let (status, booking) = s.post(&s.url("prova", "/bookings"), &with_contact).await;
     assert_eq!((status, booking["contact"].as_str()), (201, Some("+393470001111")));

@@ -445,7 +445,62 @@ async fn step_three_opens_on_the_first_free_time(backend: Backend) {
     assert!(later.contains("rel=\"prev\""), "December stays reachable");
 }
 
+/// The details form asks for one phone (ticked for WhatsApp), says "required" for what is missing,
+/// suggests the address meant, and refuses a text that is too long instead of cutting it.
+async fn the_details_form_helps(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let client = browser();
+    let hold =
+        [("service", "visita"), ("office", "sede"), ("mode", "whatsapp"), ("start", "2026-12-02T09:00:00+01:00")];
+    let (_, details_url, form) = post(&client, &format!("{}/t/prova/hold", s.base), &hold).await;
+    assert!(form.contains(r#"name="whatsapp_same" value="yes" checked"#), "ticked at first: {form}");
+    assert!(form.contains(r#"data-unless-ticked="f-whatsapp_same""#), "{form}");
+    assert!(!form.contains("maxlength"), "nothing is cut silently: {form}");
+
+    let mut typed: Vec<(&str, String)> =
+        [("first_name", "Lucia"), ("last_name", "Verdi"), ("email", ""), ("phone", "06 1234 5678")]
+            .map(|(k, v)| (k, v.to_owned()))
+            .to_vec();
+    typed.extend([("whatsapp_same", "yes".to_owned()), ("privacy_accepted", "yes".to_owned())]);
+    typed.push(("details", "x".repeat(201)));
+    let send = async |fields: &Vec<(&str, String)>| {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        post(&client, &details_url, &fields).await
+    };
+    let (status, _, page) = send(&typed).await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("Scrivi il tuo indirizzo email, ad esempio nome@esempio.it"),
+        "required, not invalid: {page}"
+    );
+    assert!(page.contains("Per la videochiamata WhatsApp serve un numero di cellulare"), "on the phone: {page}");
+    assert!(page.contains("Il testo è troppo lungo") && page.contains(&"x".repeat(201)), "refused, kept whole");
+
+    // A mistyped provider: asked once, with the fix one tap away.
+    typed[2].1 = "lucia@gmial.con".to_owned();
+    typed[3].1 = "347 111 2222".to_owned();
+    typed.retain(|(k, _)| *k != "details");
+    let (status, _, hinted) = send(&typed).await;
+    assert_eq!(status, 200, "{hinted}");
+    assert!(hinted.contains("forse intendevi lucia@gmail.com?"), "{hinted}");
+    let mut fixed = typed.clone();
+    fixed.push(("email_fix", "lucia@gmail.com".to_owned()));
+    let (_, review_url, review) = send(&fixed).await;
+    assert!(review_url.contains("/review/"), "{review_url}");
+    assert!(review.contains("lucia@gmail.com"), "{review}");
+    assert!(
+        review.contains("Contatto per la videochiamata</dt><dd>347 111 2222</dd>"),
+        "the phone is the WhatsApp number: {review}"
+    );
+    // Kept as typed: the second press goes on.
+    let mut kept = typed.clone();
+    kept.push(("email_checked", "lucia@gmial.con".to_owned()));
+    let (_, _, review) = send(&kept).await;
+    assert!(review.contains("lucia@gmial.con") && review.contains("Verifica i dati"), "{review}");
+}
+
 on_both_backends!(
+    the_details_form_helps,
     step_three_opens_on_the_first_free_time,
     one_hold_per_booking_in_progress,
     releasing_a_time,

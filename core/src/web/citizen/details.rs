@@ -9,11 +9,13 @@ use poem::{Request, Response, handler};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::views::{CitizenField, DetailsView, ErrorLink, ErrorView, ExtraField, ReasonChoice, ReviewView, ShownValue};
+use super::views::{
+    CitizenField, DetailsView, EmailHint, ErrorLink, ErrorView, ExtraField, ReasonChoice, ReviewView, ShownValue, Tick,
+};
 use super::{Fields, Page, Visit, WebData, mode_key, see_other, step, stop, summary_lines, time};
 use crate::app::{AppError, ConfirmRequest};
 use crate::domain::booking::SummaryLine;
-use crate::domain::{DetailsForm, FieldErrors, FieldKind, Mode};
+use crate::domain::{DetailsForm, Email, FieldErrors, FieldKind, Mode};
 use crate::holds::{Hold, HoldToken};
 use crate::web::{Web, hold_cookie};
 
@@ -45,13 +47,20 @@ impl Web {
         // language); every other error has a message of ours.
         let error_for = |field: &str| -> Option<String> {
             errors.and_then(|e| e.0.iter().find(|f| f.field == field)).map(|f| {
-                if f.code == "rule" {
-                    f.message.clone()
-                } else {
-                    self.render.text(visit.locale, &format!("error-{}", f.code.replace('_', "-")), &[])
-                }
+                let key = match (f.code, field) {
+                    ("rule", _) => return f.message.clone(),
+                    // An empty address or number: say that it is needed, with an example.
+                    ("required", "citizen.email") => "error-required-email".to_owned(),
+                    ("required", "citizen.phone") => "error-required-phone".to_owned(),
+                    (code, _) => format!("error-{}", code.replace('_', "-")),
+                };
+                self.render.text(visit.locale, &key, &[])
             })
         };
+        // A WhatsApp call goes to the phone number unless the citizen gives another (ticked at
+        // first); the call's number must then be a mobile, and its error shows on the phone.
+        let whatsapp_same = (hold.mode == Mode::WhatsApp).then(|| values.is_empty() || ticked(values, WHATSAPP_SAME));
+        let contact_error = || error_for("contact");
         // With a `lookup` rule, the script checks the service's fields and the fiscal code as they are
         // typed (the server checks them again on submit either way).
         let lookup = visit.tenant.has_lookup(service);
@@ -66,12 +75,30 @@ impl Web {
                 error_text: error_for(path),
                 autocomplete,
                 lookup_field: None,
+                tick: None,
+                hint: None,
+                unless_ticked: None,
             };
+        // The hint comes once the form has no errors: one thing to look at at a time.
+        let email_hint = if errors.is_none() { self.email_hint(values) } else { None };
+        let phone = field("phone", "citizen.phone", "field-phone", "tel", "tel");
         let mut fields = vec![
             field("first_name", "citizen.first_name", "field-first-name", "text", "given-name"),
             field("last_name", "citizen.last_name", "field-last-name", "text", "family-name"),
-            field("email", "citizen.email", "field-email", "email", "email"),
-            field("phone", "citizen.phone", "field-phone", "tel", "tel"),
+            CitizenField { hint: email_hint, ..field("email", "citizen.email", "field-email", "email", "email") },
+            CitizenField {
+                error_text: phone
+                    .error_text
+                    .clone()
+                    .or_else(|| whatsapp_same.filter(|same| *same).and(contact_error())),
+                tick: whatsapp_same.map(|checked| Tick {
+                    name: WHATSAPP_SAME,
+                    id: "f-whatsapp_same".to_owned(),
+                    label_key: "whatsapp-same",
+                    checked,
+                }),
+                ..phone
+            },
         ];
         if service.fiscal_code_required {
             let fiscal_code = field("fiscal_code", "citizen.fiscal_code", "field-fiscal-code", "text", "off");
@@ -79,12 +106,21 @@ impl Web {
         }
         let contact_key = match hold.mode {
             Mode::InPerson | Mode::Jitsi => None,
-            Mode::WhatsApp => Some(("field-contact-whatsapp", "tel")),
+            Mode::WhatsApp => Some(("field-contact-whatsapp-other", "tel")),
             Mode::Skype => Some(("field-contact-skype", "text")),
             Mode::Teams => Some(("field-contact-teams", "email")),
         };
         if let Some((label, kind)) = contact_key {
-            fields.push(field("contact", "contact", label, kind, "off"));
+            let contact = field("contact", "contact", label, kind, "off");
+            fields.push(match whatsapp_same {
+                Some(same) => CitizenField {
+                    required: !same,
+                    error_text: if same { None } else { contact.error_text.clone() },
+                    unless_ticked: Some("f-whatsapp_same"),
+                    ..contact
+                },
+                None => contact,
+            });
         }
         let extra: Vec<ExtraField> = service
             .fields
@@ -170,7 +206,7 @@ impl Web {
         let order = ["first_name", "last_name", "email", "phone", "fiscal_code", "contact", "reason", "details"];
         let mut shown: Vec<(usize, ShownValue)> = values
             .iter()
-            .filter(|(k, v)| !v.trim().is_empty() && k.as_str() != "privacy_accepted")
+            .filter(|(k, v)| !v.trim().is_empty() && k.as_str() != "privacy_accepted" && k.as_str() != WHATSAPP_SAME)
             .map(|(k, v)| {
                 let position = order.iter().position(|o| o == k).unwrap_or(order.len());
                 // Extra answers and reasons are named by the service, in the page's language.
@@ -230,6 +266,41 @@ fn details_form(values: &Fields, visit: &Visit) -> DetailsForm {
     }
 }
 
+/// The tick that sends a WhatsApp call to the phone number given.
+const WHATSAPP_SAME: &str = "whatsapp_same";
+/// The address the citizen kept after the "did you mean" hint, so it is not asked again.
+const EMAIL_CHECKED: &str = "email_checked";
+/// The hint's button: the address it suggests.
+const EMAIL_FIX: &str = "email_fix";
+
+fn ticked(values: &Fields, name: &str) -> bool {
+    values.get(name).is_some_and(|v| !v.is_empty())
+}
+
+/// The form as the citizen meant it: the suggested address when they took it, and the phone
+/// number as the WhatsApp contact when they ticked that.
+fn as_typed(mut values: Fields, mode: Mode) -> Fields {
+    if let Some(fixed) = values.remove(EMAIL_FIX) {
+        values.insert("email".to_owned(), fixed);
+    }
+    if mode == Mode::WhatsApp && ticked(&values, WHATSAPP_SAME) {
+        let phone = values.get("phone").cloned().unwrap_or_default();
+        values.insert("contact".to_owned(), phone);
+    }
+    values
+}
+
+impl Web {
+    /// "Did you mean …?" for an address whose provider looks mistyped, unless the citizen already
+    /// kept it as typed.
+    fn email_hint(&self, values: &Fields) -> Option<EmailHint> {
+        let typed = values.get("email")?.trim();
+        let meant = Email::parse(typed)?.likely_meant()?;
+        (values.get(EMAIL_CHECKED).map(|v| v.trim()) != Some(typed))
+            .then(|| EmailHint { suggestion: meant.to_string(), typed: typed.to_owned() })
+    }
+}
+
 fn receipt_url(visit: &Visit, hold: Uuid) -> String {
     format!("/t/{}/booked/{hold}", visit.slug())
 }
@@ -276,9 +347,12 @@ pub async fn review_step(
     let visit = web.visit(request, &tenant).await?;
     let held = web.held(&visit, request, &hold).await?;
     let Some((id, token)) = secret(request, &hold) else { return Ok(see_other(&visit.home())) };
+    let values = as_typed(values, held.mode);
     Ok(match web.app.check_details(&visit.tenant, &held, &details_form(&values, &visit)).await {
+        // A likely mistyped address is asked about once before the review.
+        Ok(_) if web.email_hint(&values).is_some() => web.details_page(&visit, &held, &values, None),
         Ok(_) => {
-            let draft = values.into_iter().collect();
+            let draft = values.into_iter().filter(|(name, _)| name != EMAIL_CHECKED).collect();
             match web.app.keep_draft(&visit.tenant, &held, &token, &draft).await {
                 Ok(()) => see_other(&format!("/t/{tenant}/review/{id}")),
                 Err(error) => web.failure(&visit, &error, None),

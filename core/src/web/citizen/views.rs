@@ -195,6 +195,26 @@ pub struct CitizenField {
     pub error_text: Option<String>,
     pub autocomplete: &'static str,
     pub lookup_field: Option<&'static str>,
+    /// A checkbox under the field (the phone's "use it for WhatsApp").
+    pub tick: Option<Tick>,
+    /// "Did you mean …?" under the e-mail.
+    pub hint: Option<EmailHint>,
+    /// The id of the tick that makes this field unnecessary (scripts hide it while ticked).
+    pub unless_ticked: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+pub struct Tick {
+    pub name: &'static str,
+    pub id: String,
+    pub label_key: &'static str,
+    pub checked: bool,
+}
+
+#[derive(Serialize)]
+pub struct EmailHint {
+    pub suggestion: String,
+    pub typed: String,
 }
 
 /// A field the service asks for, labelled by the service.
