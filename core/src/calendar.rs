@@ -7,7 +7,7 @@ use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, Datelike, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
-use icalendar::{Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus, Property};
+use icalendar::{Alarm, Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus, Property};
 
 use crate::domain::{Booking, BookingStatus, Locale, Mode, Office, TenantConfig};
 
@@ -30,6 +30,11 @@ pub fn booking_calendar(tenant: &TenantConfig, booking: &Booking, purpose: Calen
         .summary(&format!("{} – {}", service_name(tenant, booking), tenant.branding.display_name))
         .description(&format!("Codice prenotazione / booking code: {}", booking.code))
         .location(&place(tenant, booking, locale));
+    if !cancelled {
+        // A reminder the day before, from the citizen's own calendar.
+        let reminder = format!("{} – {}", service_name(tenant, booking), booking.code);
+        event.alarm(Alarm::display(&reminder, -TimeDelta::days(1)));
+    }
     let method = match purpose {
         CalendarUse::Download => "PUBLISH",
         CalendarUse::Invitation { organizer } => {

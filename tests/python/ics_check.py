@@ -51,6 +51,8 @@ for event in calendar.walk("VEVENT"):
             "location": str(event.get("LOCATION", "")),
             "organizer": str(event.get("ORGANIZER", "")),
             "attendee": str(event.get("ATTENDEE", "")),
+            # Each alarm's trigger, in seconds from the start (negative: before).
+            "alarms": [int(alarm.decoded("TRIGGER").total_seconds()) for alarm in event.walk("VALARM")],
         }
     )
 print(json.dumps({"method": str(calendar.get("METHOD", "")), "timezones": sorted(zones), "events": events}))

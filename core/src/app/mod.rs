@@ -13,6 +13,7 @@ mod holds;
 mod links;
 mod outbox;
 mod pressure;
+mod qr;
 mod rule_lanes;
 mod rule_metrics;
 mod rules;
@@ -38,6 +39,7 @@ pub use drafts::DRAFT_GRACE;
 pub use holds::{HoldRequest, PlacedHold};
 pub use links::{BookingProof, LinkKeys, LinkPurpose, MIN_SECRET_BYTES, ProofBy, ShortSecret};
 pub use outbox::{MAX_ATTEMPTS, MailSetup, retry_delay, run_worker};
+pub use qr::qr_svg;
 pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::LookupResult;
 pub(crate) use staff::secrets;
@@ -245,6 +247,11 @@ impl Sportello {
     }
 
     /// Writes messages to citizens into the outbox with each change that causes one.
+    /// Whether citizens are e-mailed about their bookings (a server with mail set up).
+    pub fn sends_mail(&self) -> bool {
+        self.mail.is_some()
+    }
+
     pub fn with_mail(mut self, setup: outbox::MailSetup) -> Self {
         self.mail = Some(Arc::new(setup));
         self

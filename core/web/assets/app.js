@@ -99,6 +99,11 @@
     update();
   }
 
+  // Printing needs the script: the button shows only where it works.
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
   document.querySelectorAll("textarea[data-max-chars]").forEach(characters);
   document.querySelectorAll("[data-unless-ticked]").forEach(unlessTicked);
   var notice = document.querySelector(".hold-notice[data-expires]");

@@ -23,6 +23,13 @@ test("books at a phone viewport in Italian, with errors shown and fixed", async 
   await page.click("text=Conferma la prenotazione");
   assert.match(await page.textContent("h1"), /Appuntamento confermato/);
   assert.match(await page.textContent("#booking-code"), /^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+  // A receipt: success said, where the e-mail goes (masked), the code as a QR code, printable.
+  assert.match(await page.textContent(".success-banner"), /g…@example\.it/);
+  assert.ok(await page.isVisible(".qr-code svg"));
+  assert.ok(await page.isVisible("button[data-print]"));
+  for (const box of await page.locator(".calendar-buttons .btn").evaluateAll((links) => links.map((l) => l.getBoundingClientRect()))) {
+    assert.ok(box.height >= 44, `a calendar button of ${box.height} px`);
+  }
   await assertAccessible(page, "confirmation");
   page.assertSameOrigin();
 });
@@ -194,6 +201,7 @@ for (const [lang, js] of [["it", true], ["en", false]]) {
     await page.click("form button[type=submit]");
     assert.match(page.url(), /\/review\//);
     for (const nth of [1, 2]) {
+      await page.waitForLoadState("load");
       await page.goBack();
       if (/\/details\//.test(page.url())) await page.goBack();
       assert.match(page.url(), /day=/);
@@ -210,6 +218,8 @@ for (const [lang, js] of [["it", true], ["en", false]]) {
     await page.click('form[action*="/confirm/"] button');
     assert.match(page.url(), /\/booked\//);
     const code = (await page.textContent("#booking-code")).trim();
+    // Going back while a navigation is still settling detaches Playwright from the page.
+    await page.waitForLoadState("load");
     await page.goBack();
     assert.match(page.url(), /\/booked\//, "Back from the receipt lands on the receipt again");
     assert.equal((await page.textContent("#booking-code")).trim(), code);

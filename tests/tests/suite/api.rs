@@ -520,6 +520,7 @@ async fn dst_week(backend: Backend) {
         assert_eq!(read["method"], "PUBLISH");
         assert_eq!(read["events"][0]["start"], "2027-03-28T06:00:00Z", "{read}");
         assert_eq!(read["events"][0]["end"], "2027-03-28T06:30:00Z", "{read}");
+        assert_eq!(read["events"][0]["alarms"], serde_json::json!([-86_400]), "a reminder the day before: {read}");
     }
     assert_eq!(
         s.remaining("prova", "visita", "sede", "2027-03-27T08:00:00+01:00").await,

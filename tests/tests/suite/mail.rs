@@ -220,6 +220,8 @@ async fn calendar_entries_follow_the_booking(backend: Backend) {
         assert_eq!(event["tzid"], "Europe/Rome");
         assert_eq!(event["organizer"], "mailto:noreply@sportello.test");
         assert_eq!(event["attendee"], "mailto:maria@example.it");
+        let alarms = if status == "CANCELLED" { json!([]) } else { json!([-86_400]) };
+        assert_eq!(event["alarms"], alarms, "a reminder the day before, none for a cancelled one: {event}");
     }
 }
 

@@ -121,6 +121,15 @@ async fn book_without_javascript(backend: Backend) {
     assert!(receipt_url.contains("/t/prova/booked/") && !receipt_url.contains("lucia"), "{receipt_url}");
     let code =
         confirmed.split("id=\"booking-code\">").nth(1).and_then(|r| r.split('<').next()).expect("code").to_owned();
+    // A receipt: the code as a QR code for the counter, calendar entries that say what the
+    // citizen needs, and a way back to the booking without retyping anything.
+    assert!(confirmed.contains(r#"class="qr-code" role="img""#) && confirmed.contains("<svg"), "{confirmed}");
+    let google = attribute(&confirmed, "calendar.google.com", "href").expect("Google link");
+    assert!(google.contains("Comune+di+Prova") && google.contains(&code), "a full title and the code: {google}");
+    assert!(attribute(&confirmed, "calendar.google.com", "target").as_deref() == Some("_blank"));
+    let linked = attribute(&confirmed, "Sposta o annulla questa prenotazione", "href").expect("manage link");
+    let (status, _, booking_page) = get(&browser(), &format!("{}{linked}", s.base)).await;
+    assert!(status == 200 && booking_page.contains(&code), "no retyping: {booking_page}");
     // Back and reload after booking show the receipt, never a form to send again.
     for url in [&review_url, &details_url, &receipt_url] {
         let (status, landed, page) = get(&client, url).await;

@@ -75,13 +75,6 @@ fn new_recovery_codes() -> Vec<String> {
         .collect()
 }
 
-fn qr_svg(uri: &str) -> Result<String, AppError> {
-    let code = qrcode::QrCode::new(uri.as_bytes()).map_err(|e| AppError::Internal(format!("QR code: {e}")))?;
-    let svg = code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).build();
-    // Inline in the page: without the XML prolog.
-    Ok(svg.find("<svg").and_then(|start| svg.get(start..)).unwrap_or_default().to_owned())
-}
-
 impl Sportello {
     async fn own_account(&self, session: &StaffSession) -> Result<StoredAccount, AppError> {
         session.require_person()?;
@@ -112,7 +105,7 @@ impl Sportello {
         };
         let uri = authenticator(&secret, account.email.as_str())?.get_url();
         let grouped = secret.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>();
-        Ok(Enrolment { secret: grouped.join(" "), qr_svg: qr_svg(&uri)?, uri })
+        Ok(Enrolment { secret: grouped.join(" "), qr_svg: crate::app::qr_svg(&uri, 200)?, uri })
     }
 
     /// Turns the second factor on, if `code` comes from the secret just shown; the recovery codes,
@@ -242,6 +235,6 @@ mod tests {
         }
         let stale = totp.generate(((now - 3) * STEP_SECONDS) as u64);
         assert!(step_of(&totp, &stale, at).is_none_or(|step| step != now - 3));
-        assert!(qr_svg(&totp.get_url()).unwrap().starts_with("<svg"));
+        assert!(crate::app::qr_svg(&totp.get_url(), 200).unwrap().starts_with("<svg"));
     }
 }

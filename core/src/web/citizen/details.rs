@@ -301,6 +301,14 @@ impl Web {
     }
 }
 
+/// An address shown without most of it (`g…@example.it`): enough to recognise, little to leak.
+fn masked(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}…@{domain}", local.chars().next().unwrap_or('…')),
+        None => "…".to_owned(),
+    }
+}
+
 fn receipt_url(visit: &Visit, hold: Uuid) -> String {
     format!("/t/{}/booked/{hold}", visit.slug())
 }
@@ -440,8 +448,14 @@ pub async fn receipt_page(web: WebData<'_>, request: &Request, Path((tenant, hol
     let Some((id, token)) = secret(request, &hold) else { return Ok(gone()) };
     Ok(match web.app.booking_of_hold(&visit.tenant, id, &token).await {
         Ok(Some(booking)) => {
-            let view = web.booking_view(&visit, &booking);
-            web.show(&visit, "confirmed", &super::views::BookingView { just_booked: true, ..view })
+            let view = super::views::BookingView {
+                just_booked: true,
+                mailed_to: web.app.sends_mail().then(|| masked(booking.details.citizen.email().as_str())),
+                // The counter finds the booking by its code; a QR code saves typing it.
+                qr_svg: crate::app::qr_svg(&booking.code.to_string(), 160).ok(),
+                ..web.booking_view(&visit, &booking)
+            };
+            web.show(&visit, "confirmed", &view)
         }
         // Not booked yet: the review is where that happens.
         Ok(None) => see_other(&format!("/t/{tenant}/review/{id}")),

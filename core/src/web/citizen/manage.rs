@@ -32,17 +32,28 @@ impl Web {
                 .call_link(booking.office.as_str(), &booking.details.contact)
                 .unwrap_or_else(|| mode_label.clone()),
         };
+        let bring = config
+            .service(booking.service.as_str())
+            .and_then(|s| s.bring.as_ref())
+            .map(|b| b.get(visit.locale).to_owned());
+        // The calendar entry says what the citizen needs on the day: whose appointment, the code,
+        // where or how, and what to bring.
+        let title = format!("{service} – {}", config.branding.display_name);
+        let code_line = format!("{} {}", self.render.text(visit.locale, "your-code", &[]), booking.code);
+        let notes = [Some(code_line), Some(location.clone()), bring.clone()].into_iter().flatten().collect::<Vec<_>>();
         let google = serde_urlencoded::to_string([
             ("action", "TEMPLATE".to_owned()),
-            ("text", service.clone()),
+            ("text", title.clone()),
             ("dates", format!("{}/{}", stamp(booking.start), stamp(booking.end))),
+            ("details", notes.join("\n")),
             ("location", location.clone()),
         ])
         .unwrap_or_default();
         let outlook = serde_urlencoded::to_string([
-            ("subject", service.clone()),
+            ("subject", title),
             ("startdt", booking.start.to_rfc3339()),
             ("enddt", booking.end.to_rfc3339()),
+            ("body", notes.join("\n")),
             ("location", location),
         ])
         .unwrap_or_default();
@@ -62,6 +73,7 @@ impl Web {
             rule_summary: summary_lines(visit.locale, &booking.summary),
             when: format!("{day} {}–{}", time(booking.start, tz), time(booking.end, tz)),
             ics_url: format!("/t/{}/b/{token}/calendar.ics", config.slug),
+            linked_url: format!("/t/{}/b/{token}", config.slug),
             token,
             google_url: format!("https://calendar.google.com/calendar/render?{google}"),
             outlook_url: format!("https://outlook.live.com/calendar/0/deeplink/compose?{outlook}"),
@@ -71,6 +83,9 @@ impl Web {
             just_booked: false,
             just_moved: false,
             ask_cancel: false,
+            bring,
+            mailed_to: None,
+            qr_svg: None,
         }
     }
 

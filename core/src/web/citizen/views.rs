@@ -306,6 +306,13 @@ pub struct BookingView {
     pub just_booked: bool,
     pub just_moved: bool,
     pub ask_cancel: bool,
+    /// What to bring to the appointment (the service's text).
+    pub bring: Option<String>,
+    /// The page with this booking that needs no code or e-mail typed (its signed link).
+    pub linked_url: String,
+    /// The receipt's extras: where the confirmation e-mail goes (masked), the code as a QR code.
+    pub mailed_to: Option<String>,
+    pub qr_svg: Option<String>,
 }
 
 #[derive(Serialize)]
