@@ -49,14 +49,22 @@ const DETAILS: [(&str, &str); 5] = [
 async fn reach_details(s: &TestServer, client: &reqwest::Client, start: &str) -> (String, String) {
     let (status, _, services) = get(client, &format!("{}/t/prova/", s.base)).await;
     assert_eq!(status, 200);
-    assert!(services.contains("Passo 1 di 4") && services.contains(r#"<html lang="it">"#), "{services}");
+    assert!(
+        services.contains("Passo 1 di 5 · <span class=\"step-name\">Servizio</span>")
+            && services.contains(r#"<html lang="it">"#),
+        "{services}"
+    );
     let service = attribute(&services, ">Visita<", "href").expect("service link");
     let (_, _, offices) = get(client, &format!("{}{service}", s.base)).await;
-    assert!(offices.contains("Passo 2 di 4") && offices.contains("Sportello piccolo"), "{offices}");
+    assert!(offices.contains("Passo 2 di 5") && offices.contains("Sportello piccolo"), "{offices}");
     let action = attribute(&offices, "<form method=\"get\"", "action").expect("office form");
     let (status, calendar_url, calendar) = get(client, &format!("{}{action}?choice=sede:in_person", s.base)).await;
     assert_eq!(status, 200, "{calendar}");
-    assert!(calendar.contains("Passo 3 di 4") && calendar.contains("dicembre 2026"), "{calendar}");
+    assert!(
+        calendar.contains("Passo 3 di 5 · <span class=\"step-name\">Data e ora</span>")
+            && calendar.contains("dicembre 2026"),
+        "{calendar}"
+    );
     assert!(calendar.contains(">mercoledì 2 dicembre 2026: "), "{calendar}");
     let day = attribute(&calendar, "2026-12-02#times", "href").expect("day link");
     let (_, _, day_page) = get(client, &format!("{}{day}", s.base)).await;
@@ -73,7 +81,7 @@ async fn reach_details(s: &TestServer, client: &reqwest::Client, start: &str) ->
     assert!(details_url.contains("/t/prova/details/"), "{details_url}");
     let (status, _, _) = get(&browser(), &details_url).await;
     assert_eq!(status, 410, "another browser that learns the URL cannot use the hold");
-    assert!(details.contains("Passo 4 di 4") && details.contains("fino alle 07:10"), "{details}");
+    assert!(details.contains("Passo 4 di 5") && details.contains("fino alle 07:10"), "{details}");
     (details_url, details)
 }
 
@@ -227,7 +235,7 @@ async fn languages_and_friendly_errors(backend: Backend) {
     assert!(
         english.contains(r#"<html lang="en">"#)
             && english.contains("Choose a service")
-            && english.contains("Step 1 of 4")
+            && english.contains("Step 1 of 5")
     );
     let (_, _, remembered) = {
         let response =
@@ -446,6 +454,11 @@ async fn step_three_opens_on_the_first_free_time(backend: Backend) {
     let day = attribute(&page, "2026-12-02#times", "href").expect("day link");
     assert!(day.ends_with("?month=2026-12&day=2026-12-02#times"), "{day}");
 
+    // A service with one office and one mode skips step 2, and Back from step 3 skips it too.
+    let (_, landed, only) = get(&client, &format!("{}/t/limitato/s/visita", s.base)).await;
+    assert!(landed.ends_with("/t/limitato/s/visita/o/sede/m/in_person"), "{landed}");
+    assert!(only.contains(r#"<p><a href="/t/limitato/">Indietro</a></p>"#), "{only}");
+
     // The last day of December after closing time: nothing is left this month (1 January is a holiday).
     s.clock.advance(chrono::TimeDelta::days(30) + chrono::TimeDelta::hours(6));
     let (_, _, later) = get(&client, &url).await;
@@ -497,6 +510,7 @@ async fn the_details_form_helps(backend: Backend) {
     let (_, review_url, review) = send(&fixed).await;
     assert!(review_url.contains("/review/"), "{review_url}");
     assert!(review.contains("lucia@gmail.com"), "{review}");
+    assert!(!review.contains("Via Roma 1") && review.contains("<dt>Come</dt>"), "a call says how, not where: {review}");
     assert!(
         review.contains("Contatto per la videochiamata</dt><dd>347 111 2222</dd>"),
         "the phone is the WhatsApp number: {review}"

@@ -77,7 +77,11 @@ pub async fn calendar_step(
         chosen_day: chosen_day.map(|d| web.date(visit.locale, d)),
         times,
         hold_action: format!("/t/{tenant}/hold"),
-        back: format!("/t/{tenant}/s/{service}"),
+        // Back past a step that was skipped (one office, one mode) is the services' list.
+        back: match config.service(&service).and_then(|s| super::only_choice(config, s)) {
+            Some(_) => visit.home(),
+            None => format!("/t/{tenant}/s/{service}"),
+        },
         service,
         office,
         mode,

@@ -74,6 +74,9 @@ fn offices_page(web: &Web, visit: &Visit, service_slug: &str, error: Option<&'st
         let home = Some(visit.home());
         return web.error(visit, StatusCode::CONFLICT, "service-inactive-title", "service-inactive-body", home);
     }
+    if let (None, Some((office, mode))) = (error, super::only_choice(config, service)) {
+        return see_other(&format!("/t/{}/s/{}/o/{office}/m/{}", config.slug, service.slug, mode.code()));
+    }
     let offices = config
         .offices_for(service)
         .map(|o| {

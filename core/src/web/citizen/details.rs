@@ -226,10 +226,11 @@ impl Web {
         shown.sort_by_key(|(position, _)| *position);
         let day = self.date(visit.locale, hold.start.with_timezone(&tz).date_naive());
         let view = ReviewView {
-            step: step(4),
+            step: step(5),
             service_name: service.map(|s| s.name.get(visit.locale).to_owned()),
             office_name: office.map(|o| o.name.clone()),
             address: office.map(|o| o.address.clone()),
+            in_person: hold.mode == Mode::InPerson,
             mode_key: mode_key(hold.mode),
             when: format!("{day} {}–{}", time(hold.start, tz), time(hold.end, tz)),
             held_until: time(hold.expires_at, tz),

@@ -45,7 +45,8 @@ type Page<T = Response> = Result<T, poem::Error>;
 /// A submitted form, field by field.
 type Fields = HashMap<String, String>;
 
-const STEPS: u32 = 4;
+/// Service, office and mode, date and time, details, review.
+const STEPS: u32 = 5;
 
 /// A tenant page's request: the tenant, and the language to answer in.
 struct Visit {
@@ -168,7 +169,19 @@ fn summary_lines(locale: Locale, summary: &[SummaryLine]) -> Vec<SummaryItem> {
 }
 
 fn step(n: u32) -> Step {
-    Step { n, total: STEPS }
+    Step { n, total: STEPS, name_key: format!("step-name-{n}") }
+}
+
+/// The only office and mode a service is offered in, when there is no choice to make: step 2 is
+/// then skipped.
+fn only_choice(config: &crate::domain::TenantConfig, service: &crate::domain::Service) -> Option<(String, Mode)> {
+    let mut offices = config.offices_for(service);
+    let office = offices.next()?;
+    let modes = office.modes_for(service);
+    match (offices.next(), modes.as_slice()) {
+        (None, [mode]) => Some((office.slug.to_string(), *mode)),
+        _ => None,
+    }
 }
 
 fn mode_key(mode: Mode) -> String {

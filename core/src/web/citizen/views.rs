@@ -7,6 +7,8 @@ use serde::Serialize;
 pub struct Step {
     pub n: u32,
     pub total: u32,
+    /// The step's name (Servizio · Ufficio · Data e ora · Dati · Riepilogo), a message key.
+    pub name_key: String,
 }
 
 /// `error.hbs`: a title and a text (message keys), and ways on.
@@ -253,6 +255,8 @@ pub struct ReviewView {
     pub service_name: Option<String>,
     pub office_name: Option<String>,
     pub address: Option<String>,
+    /// An appointment at the office says where; a video call says how instead.
+    pub in_person: bool,
     pub mode_key: String,
     pub when: String,
     pub held_until: String,
