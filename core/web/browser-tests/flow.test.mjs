@@ -1,7 +1,10 @@
 // The citizen's flow in a real browser: phone and desktop, Italian and English, with and without
 // JavaScript, keyboard only; axe-core on every step; no request leaves the server's origin.
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { assertAccessible, desktop, openPage, phone, serverAndBrowser } from "./browser.mjs";
 import { fillCitizen, pickFirstDay, toDetails } from "./citizen.mjs";
 
@@ -379,4 +382,56 @@ test("each step stays light; footer shows the body's contacts and statements", a
     assert.equal(w.css + w.js + w.font, 0, `${step}: assets come from the cache`);
     assert.ok(w.html < 15_000, `${step}: ${w.html} bytes of HTML`);
   }
+});
+
+// The walk a citizen takes on a phone, measured: taps and typed fields from the body's page to the
+// receipt (a service without extra fields, the first free time), bytes and first paint per step,
+// and a screenshot of each step for reviewers (core/web/screenshots, kept out of git).
+test("the walk from the services to the receipt, measured on a phone", async () => {
+  const shots = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "screenshots");
+  fs.mkdirSync(shots, { recursive: true });
+  const page = await openPage(env.browser, env.server.base, phone);
+  const steps = [];
+  let taps = 0;
+  const tap = async (selector) => { taps += 1; await page.click(selector); };
+  const check = async (selector) => { taps += 1; await page.check(selector); };
+  const record = async (name) => {
+    await page.waitForLoadState("load");
+    const paint = await page.evaluate(() => new Promise((resolve) => {
+      new PerformanceObserver((list) => {
+        const entry = list.getEntriesByName("first-contentful-paint")[0];
+        if (entry) resolve(entry.startTime);
+      }).observe({ type: "paint", buffered: true });
+      setTimeout(() => resolve(null), 2000);
+    }));
+    const bytes = await weigh(page);
+    steps.push({ step: name, "first paint (ms)": paint === null ? null : Math.round(paint), "bytes": bytes.html + bytes.css + bytes.js + bytes.font });
+    await page.screenshot({ path: path.join(shots, `${String(steps.length).padStart(2, "0")}-${name}.png`), fullPage: true });
+    await assertAccessible(page, name);
+  };
+  await page.goto(`${env.server.base}/t/cbtoscananord/?lang=it`);
+  await record("servizi");
+  await tap('a[href="/t/cbtoscananord/s/irrigazione"]');
+  await record("ufficio-e-modalita");
+  await check('input[value="sede-viareggio:in_person"]');
+  await tap("form#offices button[type=submit]");
+  await record("data-e-ora");
+  await tap("form.first-free button");
+  await record("dati");
+  const typed = ["#f-first_name", "#f-last_name", "#f-email", "#f-phone"];
+  const required = await page.locator("form[action*='/details/'] [required]").count();
+  for (const [selector, value] of typed.map((s, i) => [s, ["Ada", "Bassi", "ada.bassi@example.it", "347 123 4567"][i]])) {
+    await page.fill(selector, value);
+  }
+  await check("#f-privacy");
+  await tap("form[action*='/details/'] button[type=submit]");
+  await record("riepilogo");
+  await tap('form[action*="/confirm/"] button');
+  await record("ricevuta");
+  assert.match(await page.textContent("h1"), /Appuntamento confermato/);
+  console.log(`the walk: ${taps} taps, ${typed.length} typed fields (${required} required inputs on the form)`);
+  console.table(steps);
+  assert.ok(taps <= 7, `${taps} taps from the services to the receipt`);
+  assert.equal(required, typed.length, "the typed fields are all the form requires");
+  page.assertSameOrigin();
 });
