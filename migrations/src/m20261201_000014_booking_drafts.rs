@@ -48,12 +48,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name(INDEX)
-                    .table(BookingDrafts::Table)
-                    .col(BookingDrafts::TenantId)
-                    .col(BookingDrafts::ExpiresAt)
-                    .to_owned(),
+                Index::create().name(INDEX).table(BookingDrafts::Table).col(BookingDrafts::ExpiresAt).to_owned(),
             )
             .await
     }

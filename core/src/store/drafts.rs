@@ -18,8 +18,9 @@ pub type DraftFields = BTreeMap<String, String>;
 pub struct Drafts;
 
 impl Drafts {
-    /// Keeps `fields` for `owner` until `expires_at`, replacing an earlier draft; the tenant's
-    /// expired drafts go at the same time, so that none outlives its hold by much.
+    /// Keeps `fields` for `owner` until `expires_at`, replacing an earlier draft. Every expired
+    /// draft (of any tenant: this is housekeeping, not a query of one body's data) goes at the same
+    /// time, so that none outlives its hold by much while citizens book.
     pub async fn save(
         conn: &impl ConnectionTrait,
         tenant: TenantId,
@@ -28,11 +29,7 @@ impl Drafts {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        Entity::delete_many()
-            .filter(Column::TenantId.eq(tenant.get()))
-            .filter(Column::ExpiresAt.lt(now))
-            .exec(conn)
-            .await?;
+        Entity::delete_many().filter(Column::ExpiresAt.lt(now)).exec(conn).await?;
         let row = booking_draft::ActiveModel {
             tenant_id: Set(tenant.get()),
             owner_digest: Set(owner.as_str().to_owned()),

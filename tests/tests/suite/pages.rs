@@ -113,8 +113,12 @@ async fn book_without_javascript(backend: Backend) {
     );
     assert!(with_errors.contains("aria-invalid=\"true\" aria-describedby=\"f-email-error\""), "{with_errors}");
 
-    // Review (a page of its own: the form was sent once, and redirected), then confirm.
-    let (status, review_url, review) = post(&client, &details_url, &DETAILS).await;
+    // Review (a page of its own: the form was sent once, and redirected), then confirm. A field
+    // the form does not have is not kept.
+    let mut sent = DETAILS.to_vec();
+    sent.push(("injected", "<b>nope</b>"));
+    let (status, review_url, review) = post(&client, &details_url, &sent).await;
+    assert!(!review.contains("nope"), "{review}");
     assert_eq!(status, 200, "{review}");
     assert!(review_url.contains("/t/prova/review/"), "{review_url}");
     assert!(review.contains("Verifica i dati") && review.contains("lucia.verdi@example.it"), "{review}");
@@ -399,8 +403,12 @@ async fn one_hold_per_booking_in_progress(backend: Backend) {
     let (_, again, _) = post(&client, &hold_url, &at(times[1])).await;
     assert_eq!(again, second);
     assert_eq!(free(times[1]).await, Some(4));
-    // A third choice books.
-    let (_, third, _) = post(&client, &hold_url, &at(times[2])).await;
+    // A third choice, tapped twice at once, is one hold; it books.
+    let third_time = at(times[2]);
+    let ((_, third, _), (_, twice, _)) =
+        tokio::join!(post(&client, &hold_url, &third_time), post(&client, &hold_url, &third_time));
+    assert_eq!(third, twice);
+    assert_eq!(free(times[2]).await, Some(4), "one place for a double tap");
     let (_, review, _) = post(&client, &third, &DETAILS).await;
     let (status, receipt, _) = post(&client, &review.replace("/review/", "/confirm/"), &[]).await;
     assert!(status == 200 && receipt.contains("/booked/"), "{status} {receipt}");

@@ -181,18 +181,23 @@ pub async fn hold_slot(
         return Ok(see_other(&format!("/t/{tenant}/details/{}", held.id)));
     }
     let client = web.client(request);
+    let kept = token.is_some();
+    let token = token.unwrap_or_else(|| HoldToken::generate(&mut rand::rng()));
+    // The hold's id follows from the secret and the time: the same choice sent twice (a double
+    // tap, a retry) is the same hold, not a second place.
+    let id = hold_id(&token, &offer, start);
     let asked =
-        |token: Option<HoldToken>| HoldRequest { offer: &offer, start, id: None, token, client: client.as_deref() };
-    let mut placed = web.app.place_hold(&tenant, asked(token.clone())).await;
+        || HoldRequest { offer: &offer, start, id: Some(id), token: Some(token.clone()), client: client.as_deref() };
+    let mut placed = web.app.place_hold(&tenant, asked()).await;
     // At the per-client limit, the earlier hold is what is in the way: give it back first.
-    if let (Err(AppError::TooManyHolds(_)), Some(held), Some(secret)) = (&placed, &previous, &token) {
-        web.give_back(&visit, held, secret).await;
-        placed = web.app.place_hold(&tenant, asked(token.clone())).await;
+    if let (Err(AppError::TooManyHolds(_)), Some(held), true) = (&placed, &previous, kept) {
+        web.give_back(&visit, held, &token).await;
+        placed = web.app.place_hold(&tenant, asked()).await;
     }
     Ok(match placed {
         Ok(placed) => {
-            if let (Some(held), Some(secret)) = (&previous, &token) {
-                web.give_back(&visit, held, secret).await;
+            if let Some(held) = previous.as_ref().filter(|h| h.id != placed.hold.id) {
+                web.give_back(&visit, held, &token).await;
             }
             Response::builder()
                 .status(StatusCode::SEE_OTHER)
@@ -224,6 +229,17 @@ pub async fn release_slot(web: WebData<'_>, request: &Request, Path((tenant, hol
         .header("Location", day_url(&tenant, &held, visit.tenant.config.timezone_of(held.office.as_str())))
         .header("Set-Cookie", hold_cookie::clear(request, &tenant))
         .finish())
+}
+
+/// The id of the hold that `token`'s booking in progress places on `start`.
+fn hold_id(token: &HoldToken, offer: &OfferKey, start: DateTime<Utc>) -> Uuid {
+    use sha2::{Digest, Sha256};
+    let seed =
+        format!("{}|{}|{}|{}|{}", token.as_str(), offer.service, offer.office, offer.mode.code(), start.timestamp());
+    let digest = Sha256::digest(seed.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(digest.get(..16).unwrap_or(&[0; 16]));
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
 /// Step 3 at the day of `hold`, its times in view.

@@ -267,6 +267,20 @@ fn details_form(values: &Fields, visit: &Visit) -> DetailsForm {
     }
 }
 
+/// The details form's own fields (besides the service's `answers.*`), the ones a draft keeps.
+const DRAFT_FIELDS: [&str; 10] = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "fiscal_code",
+    "contact",
+    "reason",
+    "details",
+    "privacy_accepted",
+    WHATSAPP_SAME,
+];
+
 /// The tick that sends a WhatsApp call to the phone number given.
 const WHATSAPP_SAME: &str = "whatsapp_same";
 /// The address the citizen kept after the "did you mean" hint, so it is not asked again.
@@ -361,7 +375,15 @@ pub async fn review_step(
         // A likely mistyped address is asked about once before the review.
         Ok(_) if web.email_hint(&values).is_some() => web.details_page(&visit, &held, &values, None),
         Ok(_) => {
-            let draft = values.into_iter().filter(|(name, _)| name != EMAIL_CHECKED).collect();
+            // Only the form's own fields are kept: anything else a tampered form sends is dropped.
+            let service = visit.tenant.config.service(held.service.as_str());
+            let asked = |name: &str| {
+                DRAFT_FIELDS.contains(&name)
+                    || name
+                        .strip_prefix("answers.")
+                        .is_some_and(|key| service.is_some_and(|s| s.fields.iter().any(|f| f.key == key)))
+            };
+            let draft = values.into_iter().filter(|(name, _)| asked(name)).collect();
             match web.app.keep_draft(&visit.tenant, &held, &token, &draft).await {
                 Ok(()) => see_other(&format!("/t/{tenant}/review/{id}")),
                 Err(error) => web.failure(&visit, &error, None),
