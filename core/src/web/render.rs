@@ -15,7 +15,7 @@ use crate::domain::{Locale, TenantId};
 use crate::i18n::{TranslationError, Translations};
 
 /// Template names and their built-in text; a tenant may replace any of them.
-const TEMPLATES: [(&str, &str); 15] = [
+const TEMPLATES: [(&str, &str); 16] = [
     ("home", include_str!("../../web/templates/home.hbs")),
     ("layout", include_str!("../../web/templates/layout.hbs")),
     ("error", include_str!("../../web/templates/error.hbs")),
@@ -30,6 +30,7 @@ const TEMPLATES: [(&str, &str); 15] = [
     ("booking", include_str!("../../web/templates/booking.hbs")),
     ("cancelled", include_str!("../../web/templates/cancelled.hbs")),
     ("reschedule", include_str!("../../web/templates/reschedule.hbs")),
+    ("move-review", include_str!("../../web/templates/move-review.hbs")),
     ("privacy", include_str!("../../web/templates/privacy.hbs")),
 ];
 

@@ -318,6 +318,9 @@ async function manageFlow(page, lang, words) {
   const times = page.locator('input[name="start"]');
   await page.check(`input[name="start"] >> nth=${(await times.count()) > 1 ? 1 : 0}`);
   await page.click("form#times button[type=submit]");
+  // The move is shown before it is made.
+  await assertAccessible(page, `move review (${lang})`);
+  await page.click(`text=${words.moveYes}`);
   assert.match(await page.textContent("h1"), words.moved);
   await assertAccessible(page, `moved (${lang})`);
 
@@ -333,8 +336,8 @@ async function manageFlow(page, lang, words) {
   page.assertSameOrigin();
 }
 
-const italian = { confirm: "Conferma la prenotazione", move: "Sposta l'appuntamento", moved: /Appuntamento spostato/, cancel: "Annulla l'appuntamento", yes: "Sì, annulla", cancelled: /Appuntamento annullato/ };
-const english = { confirm: "Confirm the booking", move: "Move the appointment", moved: /Appointment moved/, cancel: "Cancel the appointment", yes: "Yes, cancel it", cancelled: /Appointment cancelled/ };
+const italian = { confirm: "Conferma la prenotazione", move: "Sposta l'appuntamento", moveYes: "Sì, sposta l'appuntamento", moved: /Appuntamento spostato/, cancel: "Annulla l'appuntamento", yes: "Sì, annulla", cancelled: /Appuntamento annullato/ };
+const english = { confirm: "Confirm the booking", move: "Move the appointment", moveYes: "Yes, move the appointment", moved: /Appointment moved/, cancel: "Cancel the appointment", yes: "Yes, cancel it", cancelled: /Appointment cancelled/ };
 
 test("manages, moves and cancels a booking on a phone, in Italian", async () => {
   await manageFlow(await openPage(env.browser, env.server.base, phone), "it", italian);
@@ -413,6 +416,10 @@ test("the walk from the services to the receipt, measured on a phone", async () 
   await record("servizi");
   await tap('a[href="/t/cbtoscananord/s/irrigazione"]');
   await record("ufficio-e-modalita");
+  // Every choice on a phone is a 44 px target: the back link and each office's modes.
+  for (const box of await page.locator(".back-link, .office .radio").evaluateAll((all) => all.map((e) => e.getBoundingClientRect()))) {
+    assert.ok(box.height >= 44, `a target of ${box.height} px`);
+  }
   await check('input[value="sede-viareggio:in_person"]');
   await tap("form#offices button[type=submit]");
   await record("data-e-ora");

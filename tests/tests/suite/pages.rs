@@ -207,8 +207,13 @@ async fn manage_reschedule_and_cancel(backend: Backend) {
     let (_, _, choices) = post(&client, &reschedule, &day).await;
     let new_start = "2026-12-02T10:00:00+01:00";
     assert!(choices.contains(&format!("value=\"{new_start}\"")), "{choices}");
-    let (_, _, moved) =
+    // Choosing the time shows the move first; nothing moves until the citizen says so.
+    let (_, _, asked) =
         post(&client, &reschedule, &[proof[0], proof[1], ("confirmed", "yes"), ("start", new_start)]).await;
+    assert!(asked.contains("Controlla lo spostamento") && asked.contains("mercoledì 2 dicembre 2026 10:00"), "{asked}");
+    let (_, booking) = s.booking("prova", &code, "lucia.verdi@example.it").await;
+    assert_eq!(booking["start"], Value::from("2026-12-02T08:30:00+01:00"), "not moved yet");
+    let (_, _, moved) = post(&client, &reschedule, &[proof[0], proof[1], ("start", new_start), ("move", "yes")]).await;
     assert!(moved.contains("Appuntamento spostato"), "{moved}");
     let (_, booking) = s.booking("prova", &code, "lucia.verdi@example.it").await;
     assert_eq!(booking["start"], Value::from(new_start));
@@ -224,6 +229,10 @@ async fn manage_reschedule_and_cancel(backend: Backend) {
     assert_eq!(status, 404);
     let (_, _, done) = post(&client, &cancel, &[proof[0], proof[1], ("confirmed", "yes")]).await;
     assert!(done.contains("Appuntamento annullato"), "{done}");
+    // The calendar entry is said to go, and the updated file marks it cancelled.
+    let ics = attribute(&done, "/calendar.ics", "href").expect("the cancelled event");
+    let cancelled = client.get(format!("{}{ics}", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(cancelled.contains("STATUS:CANCELLED") && !cancelled.contains("BEGIN:VALARM"), "{cancelled}");
     let (_, booking) = s.booking("prova", &code, "lucia.verdi@example.it").await;
     assert_eq!(booking["status"], "cancelled");
 }
@@ -270,6 +279,9 @@ async fn languages_and_friendly_errors(backend: Backend) {
         Some("/t/prova/s/visita/o/sede/m/in_person"),
         "{dead_end}"
     );
+    // An office that does not offer the chosen mode is offered saying so, not silently.
+    let (_, _, skype) = get(&client, &format!("{}/t/prova/s/visita/o/sede/m/skype?month=2027-01", s.base)).await;
+    assert!(skype.contains("Prova Sportello piccolo (In presenza: non offre la modalità scelta)"), "{skype}");
     let (status, _, no_choice) = get(&client, &format!("{}/t/prova/s/visita/choose", s.base)).await;
     assert_eq!(status, 422);
     assert!(no_choice.contains("Scegli un ufficio e una modalità"), "{no_choice}");
@@ -465,7 +477,7 @@ async fn step_three_opens_on_the_first_free_time(backend: Backend) {
     // A service with one office and one mode skips step 2, and Back from step 3 skips it too.
     let (_, landed, only) = get(&client, &format!("{}/t/limitato/s/visita", s.base)).await;
     assert!(landed.ends_with("/t/limitato/s/visita/o/sede/m/in_person"), "{landed}");
-    assert!(only.contains(r#"<p><a href="/t/limitato/">Indietro</a></p>"#), "{only}");
+    assert!(only.contains(r#"<p><a class="back-link" href="/t/limitato/">Indietro</a></p>"#), "{only}");
 
     // The last day of December after closing time: nothing is left this month (1 January is a holiday).
     s.clock.advance(chrono::TimeDelta::days(30) + chrono::TimeDelta::hours(6));

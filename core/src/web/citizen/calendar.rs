@@ -134,6 +134,8 @@ impl Web {
                 return Some(Alternative {
                     name: other.name.clone(),
                     url: format!("/t/{}/s/{}/o/{}/m/{}", config.slug, offer.service, other.slug, try_mode.code()),
+                    other_mode: (*try_mode != offer.mode)
+                        .then(|| self.render.text(visit.locale, &mode_key(*try_mode), &[])),
                 });
             }
         }

@@ -8,7 +8,7 @@ use poem::{Request, Response, handler};
 use serde::Deserialize;
 
 use super::month::time_choices;
-use super::views::{BookingView, ManageView, RescheduleView};
+use super::views::{BookingView, ManageView, MoveReview, RescheduleView};
 use super::{Page, Visit, WebData, mode_key, stop, summary_lines, time};
 use crate::app::{AppError, BookingProof, HoldRequest, ProofBy};
 use crate::domain::{Booking, Mode};
@@ -135,6 +135,9 @@ pub struct Proof {
     confirmed: Option<String>,
     #[serde(default)]
     start: Option<String>,
+    /// The move was reviewed: make it.
+    #[serde(default, rename = "move")]
+    make_move: Option<String>,
     /// Rescheduling: the month shown (`YYYY-MM`) and the day chosen (`YYYY-MM-DD`).
     #[serde(default)]
     month: Option<String>,
@@ -191,7 +194,20 @@ pub async fn reschedule_booking(
 ) -> Page {
     let (visit, booking) = web.visit_booking(request, &tenant, &proof).await?;
     let mut error = None;
-    if let Some(start) = proof.start.as_deref().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
+    let start = proof.start.as_deref().and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+    if let (Some(start), None) = (start, &proof.make_move) {
+        // A time chosen: say what changes, and move only when the citizen says so.
+        let tz = booking.timezone;
+        let start = start.with_timezone(&Utc);
+        let day = web.date(visit.locale, start.with_timezone(&tz).date_naive());
+        let view = MoveReview {
+            booking: web.booking_view(&visit, &booking),
+            new_when: format!("{day} {}", time(start, tz)),
+            start: proof.start.clone().unwrap_or_default(),
+        };
+        return Ok(web.show(&visit, "move-review", &view));
+    }
+    if let Some(start) = start {
         let client = web.client(request);
         let offer = booking.offer();
         let asked = HoldRequest {

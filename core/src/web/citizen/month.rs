@@ -78,7 +78,7 @@ impl Web {
         }
         let ahead = today.checked_add_days(Days::new(MAX_RANGE_DAYS - 1)).unwrap_or(today);
         let mut further =
-            self.app.availability(tenant, AvailabilityRequest { offer, from: None, to: Some(ahead) }).await?;
+            self.app.availability(tenant, AvailabilityRequest { offer, from: Some(today), to: Some(ahead) }).await?;
         let Some(first) = further.days.first().map(|d| d.date) else { return Ok((month, availability)) };
         let month = MonthWindow::new(today, Some(&first.format("%Y-%m").to_string()));
         further.days.retain(|d| (month.from..=month.to).contains(&d.date));

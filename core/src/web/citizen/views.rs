@@ -158,6 +158,9 @@ pub struct CalendarView {
 pub struct Alternative {
     pub name: String,
     pub url: String,
+    /// The mode there, in the page's language, when it is not the one the citizen chose: said,
+    /// never switched silently.
+    pub other_mode: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -335,6 +338,15 @@ pub struct RescheduleView {
     pub day: Option<String>,
     pub times: Vec<TimeChoice>,
     pub error: Option<&'static str>,
+}
+
+/// `move-review.hbs`: the booking, the time it would move to, and the button that moves it.
+#[derive(Serialize)]
+pub struct MoveReview {
+    #[serde(flatten)]
+    pub booking: BookingView,
+    pub new_when: String,
+    pub start: String,
 }
 
 #[derive(Serialize)]
