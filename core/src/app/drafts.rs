@@ -23,9 +23,20 @@ impl Sportello {
         token: &HoldToken,
         fields: &DraftFields,
     ) -> Result<(), AppError> {
+        self.keep_draft_until(tenant, token, fields, hold.expires_at + DRAFT_GRACE).await
+    }
+
+    /// Keeps what the citizen gave for the booking in progress that `token` names until
+    /// `expires_at` (before any place is held: answers a service checks first).
+    pub async fn keep_draft_until(
+        &self,
+        tenant: &TenantSnapshot,
+        token: &HoldToken,
+        fields: &DraftFields,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), AppError> {
         let tx = self.store.begin_write().await?;
-        Drafts::save(tx.conn(), tenant.id, &token.digest(), fields, hold.expires_at + DRAFT_GRACE, self.clock.now())
-            .await?;
+        Drafts::save(tx.conn(), tenant.id, &token.digest(), fields, expires_at, self.clock.now()).await?;
         Ok(tx.commit().await?)
     }
 

@@ -41,7 +41,7 @@ pub use links::{BookingProof, LinkKeys, LinkPurpose, MIN_SECRET_BYTES, ProofBy, 
 pub use outbox::{MAX_ATTEMPTS, MailSetup, retry_delay, run_worker};
 pub use qr::qr_svg;
 pub use rule_metrics::{RuleCount, RuleOutcome};
-pub use rules::LookupResult;
+pub use rules::{LookupQuery, LookupResult};
 pub(crate) use staff::secrets;
 pub use staff::{
     ApiKeyMade, AuditFilter, AuditPage, ConfigurationView, DELIVERY_PAGE, Enrolment, ExportedPack, InvitationLink,

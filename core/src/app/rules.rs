@@ -10,7 +10,10 @@ use super::rule_metrics::RuleOutcome;
 use super::{AppError, Sportello, TenantSnapshot};
 use crate::domain::booking::SummaryLine;
 use crate::domain::slots::Slot;
-use crate::domain::{BookingDetails, CitizenField, FieldErrors, Locale, Localized, Mode, Office, Service};
+use crate::domain::text::single_line;
+use crate::domain::{
+    BookingDetails, CitizenField, Email, FieldErrors, FiscalCode, Locale, Localized, Mode, Office, Phone, Service,
+};
 use crate::plugin_host::{Hook, PluginError, PluginLimits};
 
 /// What the `validate` hook answers (docs/plugins.md).
@@ -77,6 +80,58 @@ pub(super) fn validate_input(
         "locale": details.locale.code(),
         "config": serde_json::from_str::<Value>(config_json).unwrap_or(Value::Null),
     })
+}
+
+/// One field to check with a service's `lookup` rule, as a caller sends it.
+#[derive(Clone, Copy)]
+pub struct LookupQuery<'a> {
+    pub service: &'a str,
+    pub field: &'a str,
+    pub value: &'a str,
+    pub locale: Option<&'a str>,
+    /// Citizen fields the rule may compare the value with (e.g. the fiscal code a notice must be
+    /// addressed to), by code; only those the rule declared it sees.
+    pub citizen: &'a BTreeMap<String, String>,
+}
+
+/// The citizen fields of a lookup, each parsed as the details form parses it; a field the
+/// service's rule does not see is refused rather than silently dropped.
+fn lookup_citizen(
+    tenant: &TenantSnapshot,
+    service: &Service,
+    given: &BTreeMap<String, String>,
+) -> Result<serde_json::Map<String, Value>, AppError> {
+    let declared = tenant.config.rule_sees(service);
+    let mut errors = FieldErrors::default();
+    let mut shared = serde_json::Map::new();
+    for (code, raw) in given {
+        let path = format!("citizen.{code}");
+        let Some(field) = declared.iter().find(|f| f.code() == code) else {
+            errors.push(path, "not_used", "This service's rule does not use this field.");
+            continue;
+        };
+        let (parsed, code_of_error, message) = match field {
+            CitizenField::FirstName | CitizenField::LastName => {
+                (single_line(raw, 100), "invalid_name", "Enter a name of up to 100 characters.")
+            }
+            CitizenField::Email => {
+                (Email::parse(raw).map(|e| e.to_string()), "invalid_email", "Enter an e-mail address.")
+            }
+            CitizenField::Phone => (Phone::parse(raw).map(|p| p.to_string()), "invalid_phone", "Enter a phone number."),
+            CitizenField::FiscalCode => (
+                FiscalCode::parse(raw).map(|f| f.to_string()),
+                "invalid_fiscal_code",
+                "Enter a valid 16-character fiscal code.",
+            ),
+        };
+        match parsed {
+            Some(value) => {
+                shared.insert(code.clone(), Value::String(value));
+            }
+            None => errors.push(path, code_of_error, message),
+        }
+    }
+    errors.into_result(|| Some(shared)).map_err(AppError::Invalid)
 }
 
 /// What the `lookup` hook found for one field.
@@ -174,14 +229,8 @@ impl Sportello {
         details: &BookingDetails,
     ) -> Result<Vec<SummaryLine>, AppError> {
         let Some(binding) = &service.plugin else { return Ok(Vec::new()) };
-        let fields = tenant
-            .config
-            .plugins
-            .iter()
-            .find(|p| p.id == binding.id)
-            .map(|p| p.citizen_fields.clone())
-            .unwrap_or_default();
-        let input = validate_input(service, office, mode, slot, details, &fields, &binding.config_json);
+        let fields = tenant.config.rule_sees(service);
+        let input = validate_input(service, office, mode, slot, details, fields, &binding.config_json);
         match self.run_rule(tenant, service, Hook::Validate, input).await? {
             None => Ok(Vec::new()),
             Some(verdict) if verdict.ok => Ok(summary(&verdict)),
@@ -194,12 +243,10 @@ impl Sportello {
     pub async fn lookup(
         &self,
         tenant_slug: &str,
-        service_slug: &str,
-        field: &str,
-        value: &str,
-        locale: Option<&str>,
+        query: &LookupQuery<'_>,
         client: Option<&str>,
     ) -> Result<LookupResult, AppError> {
+        let LookupQuery { service: service_slug, field, value, locale, citizen } = *query;
         let tenant = self.tenant(tenant_slug).await?;
         let service = tenant.config.service(service_slug).ok_or(AppError::NotFound("service"))?;
         if !tenant.has_lookup(service) {
@@ -215,6 +262,7 @@ impl Sportello {
         if value.chars().any(char::is_control) {
             return Err(AppError::field("value", "control_character", "Remove the invisible control characters."));
         }
+        let shared = lookup_citizen(&tenant, service, citizen)?;
         if let Some(client) = client {
             let per_minute = tenant.config.limits.lookups_per_minute;
             self.throttle(&tenant, "lookups", client, per_minute, self.clock.now()).await?;
@@ -224,7 +272,8 @@ impl Sportello {
             .plugin
             .as_ref()
             .map_or(Value::Null, |b| serde_json::from_str(&b.config_json).unwrap_or(Value::Null));
-        let input = json!({"field": field, "value": value, "locale": locale.code(), "config": config});
+        let input =
+            json!({"field": field, "value": value, "citizen": shared, "locale": locale.code(), "config": config});
         match self.run_rule(&tenant, service, Hook::Lookup, input).await? {
             None => Err(AppError::NotFound("lookup rule")),
             Some(verdict) if verdict.ok => {

@@ -147,12 +147,28 @@ impl Sportello {
         }
         // A module that does not compile, speaks another ABI or imports what we do not provide
         // is refused here, precisely, and changes nothing.
+        let mut lookups = Vec::new();
         for (index, spec) in config.plugins.iter().enumerate() {
             let bytes = source.files.iter().find(|(path, _)| *path == spec.file).map(|(_, b)| b.clone());
-            if let Err(error) = self.load_plugin(spec.id.as_str(), bytes.unwrap_or_default()).await {
-                return Err(
-                    PackError::new(file, format!("plugins[{index}].file"), format!("{}: {error}", spec.file)).into()
-                );
+            match self.load_plugin(spec.id.as_str(), bytes.unwrap_or_default()).await {
+                Ok(plugin) if plugin.implements(crate::plugin_host::Hook::Lookup) => lookups.push(&spec.id),
+                Ok(_) => {}
+                Err(error) => {
+                    return Err(PackError::new(
+                        file,
+                        format!("plugins[{index}].file"),
+                        format!("{}: {error}", spec.file),
+                    )
+                    .into());
+                }
+            }
+        }
+        // Fields checked before the calendar are checked by the rule's `lookup`.
+        for (index, service) in config.services.iter().enumerate() {
+            let looks_up = service.plugin.as_ref().is_some_and(|p| lookups.contains(&&p.id));
+            if !service.check_first.is_empty() && !looks_up {
+                let problem = "the service's plugin has no lookup hook to check these fields with";
+                return Err(PackError::new(file, format!("services[{index}].check_first"), problem).into());
             }
         }
         let slug = config.slug.to_string();

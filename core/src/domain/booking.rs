@@ -436,6 +436,7 @@ mod tests {
             bring: None,
             max_active_bookings_per_person: None,
             plugin: None,
+            check_first: vec![],
         }
     }
 

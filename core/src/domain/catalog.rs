@@ -115,6 +115,9 @@ pub struct Service {
     pub active: bool,
     /// The tenant rule checked before a booking is confirmed, if any.
     pub plugin: Option<ServicePlugin>,
+    /// Keys of the service's fields its rule checks before the calendar (with the citizen fields
+    /// the rule sees that the service asks for), so that nobody holds a place they cannot book.
+    pub check_first: Vec<String>,
     /// What the citizen should bring (documents, a notice to pay), said in the e-mails.
     pub bring: Option<Localized>,
     /// Confirmed future bookings of this service one person (same e-mail, phone or fiscal code)
@@ -291,6 +294,16 @@ impl TenantConfig {
 
     pub fn default_locale(&self) -> Locale {
         self.locales.first().copied().unwrap_or(Locale::It)
+    }
+
+    /// The citizen fields `service`'s rule is given (none without a rule).
+    pub fn rule_sees(&self, service: &Service) -> &[CitizenField] {
+        service
+            .plugin
+            .as_ref()
+            .and_then(|b| self.plugins.iter().find(|p| p.id == b.id))
+            .map(|p| p.citizen_fields.as_slice())
+            .unwrap_or_default()
     }
 }
 

@@ -327,6 +327,10 @@ pub struct LookupRequest {
     pub value: String,
     /// `it` or `en`, for the messages; defaults to the tenant's first language.
     pub locale: Option<String>,
+    /// Citizen fields the rule compares the value with, by code (e.g. `{"fiscal_code": "…"}`:
+    /// a notice's details show only to its holder); only fields the service's rule uses.
+    #[oai(default)]
+    pub citizen: BTreeMap<String, String>,
 }
 
 #[derive(Object)]

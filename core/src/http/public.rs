@@ -15,7 +15,8 @@ use super::dto::{
 };
 use super::problem::ProblemResponse;
 use crate::app::{
-    AppError, AvailabilityRequest, BookingProof, ConfirmRequest, HoldRequest, ProofBy, Sportello, TenantSnapshot,
+    AppError, AvailabilityRequest, BookingProof, ConfirmRequest, HoldRequest, LookupQuery, ProofBy, Sportello,
+    TenantSnapshot,
 };
 use crate::calendar::{CalendarUse, booking_calendar};
 use crate::domain::{Booking, FieldErrors, OfferKey};
@@ -159,10 +160,14 @@ impl PublicApi {
         request: &poem::Request,
     ) -> ApiResult<Json<LookupView>> {
         let client = self.client(request);
-        let found = self
-            .app
-            .lookup(&tenant, &service, &body.field, &body.value, body.locale.as_deref(), client.as_deref())
-            .await?;
+        let query = LookupQuery {
+            service: &service,
+            field: &body.field,
+            value: &body.value,
+            locale: body.locale.as_deref(),
+            citizen: &body.citizen,
+        };
+        let found = self.app.lookup(&tenant, &query, client.as_deref()).await?;
         let summary = found
             .summary
             .iter()

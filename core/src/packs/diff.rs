@@ -94,7 +94,10 @@ fn service_aspects(a: &Service, b: &Service) -> Vec<&'static str> {
         ("duration", a.duration_minutes != b.duration_minutes),
         ("modes", a.modes != b.modes),
         ("booking window", a.min_notice_hours != b.min_notice_hours || a.horizon_days != b.horizon_days),
-        ("questions", a.fields != b.fields || a.fiscal_code_required != b.fiscal_code_required),
+        (
+            "questions",
+            a.fields != b.fields || a.fiscal_code_required != b.fiscal_code_required || a.check_first != b.check_first,
+        ),
         ("reasons", a.reasons != b.reasons),
         ("offered", a.active != b.active),
         ("what to bring", a.bring != b.bring),

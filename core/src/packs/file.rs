@@ -100,6 +100,9 @@ pub struct ServiceFile {
     pub bring: Option<LocalizedFile>,
     pub plugin: Option<String>,
     pub plugin_config: Option<toml::Table>,
+    /// Fields the plugin's `lookup` checks before the calendar.
+    #[serde(default)]
+    pub check_first: Vec<String>,
 }
 
 #[derive(Deserialize, Debug)]

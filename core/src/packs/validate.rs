@@ -132,6 +132,7 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
                 Some(ServicePlugin { id: parse_slug(&format!("services[{index}].plugin"), id)?, config_json })
             }
         };
+        parsed.check_first = parse_check_first(&format!("services[{index}]"), service, &parsed)?;
         if services.iter().any(|s: &Service| s.slug == parsed.slug) {
             return Err(err(format!("services[{index}].slug"), format!("{:?} is used twice", service.slug)));
         }
@@ -328,6 +329,7 @@ fn parse_service(key: &str, raw: &ServiceFile, grid: u16, default_locale: Locale
             .map(|b| parse_localized(&format!("{key}.bring"), b, default_locale, 500))
             .transpose()?,
         plugin: None,
+        check_first: Vec::new(),
         max_active_bookings_per_person: match raw.max_active_bookings_per_person {
             Some(0) => {
                 return Err(err(
@@ -338,6 +340,25 @@ fn parse_service(key: &str, raw: &ServiceFile, grid: u16, default_locale: Locale
             other => other,
         },
     })
+}
+
+/// The fields checked before the calendar: the service's own, by its rule.
+fn parse_check_first(key: &str, raw: &super::file::ServiceFile, service: &Service) -> Result<Vec<String>, PackError> {
+    let key = format!("{key}.check_first");
+    if !raw.check_first.is_empty() && service.plugin.is_none() {
+        return Err(err(key, "needs the service's plugin, which checks these fields"));
+    }
+    let mut keys: Vec<String> = Vec::new();
+    for field in &raw.check_first {
+        if !service.fields.iter().any(|f| &f.key == field) {
+            return Err(err(key, format!("{field:?} is not one of the service's fields")));
+        }
+        if keys.contains(field) {
+            return Err(err(key, format!("{field:?} is listed twice")));
+        }
+        keys.push(field.clone());
+    }
+    Ok(keys)
 }
 
 fn parse_plugin(key: &str, raw: &super::file::PluginFile) -> Result<PluginSpec, PackError> {

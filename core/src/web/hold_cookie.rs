@@ -41,6 +41,18 @@ pub fn set(request: &Request, placed: &PlacedHold, now: chrono::DateTime<chrono:
     )
 }
 
+/// A `Set-Cookie` value that starts a booking in progress before any place is held (a service
+/// that checks answers first): the secret, with no hold yet (the nil id).
+pub fn start(request: &Request, tenant: &str, token: &HoldToken, lasts: chrono::TimeDelta) -> String {
+    format!(
+        "{NAME}={}.{}; Path=/t/{tenant}/; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        Uuid::nil().simple(),
+        token.as_str(),
+        lasts.num_seconds().max(0),
+        secure(request),
+    )
+}
+
 /// A `Set-Cookie` value that forgets the booking in progress (its place was given back).
 pub fn clear(request: &Request, tenant: &str) -> String {
     format!("{NAME}=; Path=/t/{tenant}/; Max-Age=0; HttpOnly; SameSite=Lax{}", secure(request))

@@ -57,6 +57,7 @@ pub(crate) fn routes(
         .at("/t/:tenant", get(citizen::services_page))
         .at("/t/:tenant/", get(citizen::services_page))
         .at("/t/:tenant/s/:service", get(citizen::offices_step))
+        .at("/t/:tenant/s/:service/check", get(citizen::check_page).post(citizen::check_form))
         .at("/t/:tenant/s/:service/choose", get(citizen::choose_office))
         .at("/t/:tenant/s/:service/o/:office/m/:mode", get(citizen::calendar_step))
         .at("/t/:tenant/hold", post(citizen::hold_slot))

@@ -15,12 +15,14 @@ use crate::domain::{Locale, TenantId};
 use crate::i18n::{TranslationError, Translations};
 
 /// Template names and their built-in text; a tenant may replace any of them.
-const TEMPLATES: [(&str, &str); 16] = [
+const TEMPLATES: [(&str, &str); 18] = [
     ("home", include_str!("../../web/templates/home.hbs")),
     ("layout", include_str!("../../web/templates/layout.hbs")),
     ("error", include_str!("../../web/templates/error.hbs")),
     ("services", include_str!("../../web/templates/services.hbs")),
     ("offices", include_str!("../../web/templates/offices.hbs")),
+    ("check", include_str!("../../web/templates/check.hbs")),
+    ("checked", include_str!("../../web/templates/checked.hbs")),
     ("calendar", include_str!("../../web/templates/calendar.hbs")),
     ("month-grid", include_str!("../../web/templates/month-grid.hbs")),
     ("details", include_str!("../../web/templates/details.hbs")),

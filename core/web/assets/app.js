@@ -26,10 +26,13 @@
   }
 
   // The service's rule checks a field when the citizen leaves it: what it found (a notice's
-  // amount, a date of birth) or what is wrong shows below the field. The server checks again
-  // on submit, so a failed request simply shows nothing.
+  // amount, a date of birth) or what is wrong shows below the field. Fields the rule compares
+  // with (the fiscal code a notice must be addressed to) go along, and a change to them checks
+  // again. The server checks again on submit, so a failed request simply shows nothing.
   function lookups(form) {
     var url = form.getAttribute("data-lookup");
+    var shared = (form.getAttribute("data-lookup-citizen") || "").split(" ").filter(Boolean);
+    var checks = [];
     form.querySelectorAll("input[data-lookup-field]").forEach(function (input) {
       var result = document.createElement("div");
       result.className = "lookup-result";
@@ -37,14 +40,28 @@
       result.id = input.id + "-lookup";
       input.after(result);
       input.setAttribute("aria-describedby", ((input.getAttribute("aria-describedby") || "") + " " + result.id).trim());
-      input.addEventListener("change", function () {
+      function check() {
         result.textContent = "";
         if (!input.value.trim()) { return; }
-        var body = { field: input.getAttribute("data-lookup-field"), value: input.value, locale: document.documentElement.lang };
+        var citizen = {};
+        shared.forEach(function (name) {
+          var field = form.elements[name];
+          if (name !== input.name && field && field.value.trim()) { citizen[name] = field.value.trim(); }
+        });
+        var body = { field: input.getAttribute("data-lookup-field"), value: input.value, citizen: citizen, locale: document.documentElement.lang };
         fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
           .then(function (response) { return response.json().then(function (json) { return [response.status, json]; }); })
           .then(function (answer) { show(result, answer[0], answer[1]); })
           .catch(function () { result.textContent = ""; });
+      }
+      checks.push({ input: input, check: check });
+      input.addEventListener("change", check);
+    });
+    shared.forEach(function (name) {
+      var field = form.elements[name];
+      if (!field || !field.addEventListener) { return; }
+      field.addEventListener("change", function () {
+        checks.forEach(function (c) { if (c.input !== field) { c.check(); } });
       });
     });
   }
@@ -99,6 +116,45 @@
     update();
   }
 
+  // A day's times in place: a day of the month grid fetches that day's page and takes its times
+  // (and the grid, which marks the chosen day), then moves the focus to them. The address follows,
+  // so Back, reload and a shared link give what the page gives without the script.
+  function daysInPlace(region) {
+    function show(url, push) {
+      return fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) { throw new Error(String(response.status)); }
+          return response.text();
+        })
+        .then(function (html) {
+          var next = new DOMParser().parseFromString(html, "text/html");
+          var times = next.getElementById("day-times"), grid = next.querySelector("table.month");
+          var shownGrid = document.querySelector("table.month");
+          if (!times || !grid || !shownGrid) { throw new Error("another page"); }
+          region.replaceChildren.apply(region, Array.from(times.childNodes));
+          shownGrid.replaceWith(grid);
+          // The month's first free time is offered only until a day is chosen.
+          var banner = document.querySelector(".first-free");
+          if (banner) { banner.hidden = !next.querySelector(".first-free"); }
+          if (push) { history.pushState({ day: true }, "", url); }
+          var form = document.getElementById("times");
+          if (form) { form.scrollIntoView({ block: "start", behavior: "instant" }); form.focus({ preventScroll: true }); }
+        });
+    }
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("table.month a.day");
+      if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) { return; }
+      event.preventDefault();
+      pushed = true;
+      show(link.href, true).catch(function () { location.href = link.href; });
+    });
+    // Back and Forward between days of this page: the same swap, without a new entry.
+    var pushed = false;
+    window.addEventListener("popstate", function () {
+      if (pushed) { show(location.href, false).catch(function () { location.reload(); }); }
+    });
+  }
+
   // Printing needs the script: the button shows only where it works.
   document.querySelectorAll("button[data-print]").forEach(function (button) {
     button.hidden = false;
@@ -108,6 +164,8 @@
   document.querySelectorAll("[data-unless-ticked]").forEach(unlessTicked);
   var notice = document.querySelector(".hold-notice[data-expires]");
   if (notice) { countdown(notice); }
+  var dayTimes = document.getElementById("day-times");
+  if (dayTimes && document.querySelector("table.month a.day")) { daysInPlace(dayTimes); }
   var form = document.querySelector("form[data-lookup]");
   if (form) { lookups(form); }
 })();

@@ -10,12 +10,21 @@ export async function pickFirstDay(page) {
   await page.click("table.month a.free >> nth=0");
 }
 
-/** Service → office and mode → first free day and time → details page. */
+/** The demo notice and its holder's fiscal code, which the consortium checks before the calendar. */
+export const DEMO_NOTICE = { number: "3020 0000 0001 2345 59", fiscalCode: "RSSMRA85T10A562S" };
+
+/** Service → (its checked answers) → office and mode → first free day and time → details page. */
 export async function toDetails(page, base, { tenant, service, choice, lang }) {
   await page.goto(`${base}/t/${tenant}/?lang=${lang}`);
   assert.equal(await page.getAttribute("html", "lang"), lang);
   await assertAccessible(page, "services");
-  await page.click(`a[href="/t/${tenant}/s/${service}"]`);
+  await page.click(`a[href^="/t/${tenant}/s/${service}"]`);
+  if (page.url().endsWith("/check")) {
+    await assertAccessible(page, "check");
+    await page.fill("#f-answers-notice_number", DEMO_NOTICE.number);
+    await page.fill("#f-fiscal_code", DEMO_NOTICE.fiscalCode);
+    await page.click("form button[type=submit]");
+  }
   // A service with one office and one mode skips step 2.
   const [office, mode] = choice.split(":");
   if (!page.url().includes(`/o/${office}/m/${mode}`)) {
@@ -27,7 +36,7 @@ export async function toDetails(page, base, { tenant, service, choice, lang }) {
   await assertAccessible(page, "calendar");
   await pickFirstDay(page);
   await assertAccessible(page, "times");
-  await page.check('input[name="start"] >> nth=0');
+  await page.check('#times input[name="start"] >> nth=0');
   await page.click("form#times button[type=submit]");
   assert.match(page.url(), /\/details\//);
   await assertAccessible(page, "details");

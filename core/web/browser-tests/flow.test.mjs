@@ -6,7 +6,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { assertAccessible, desktop, openPage, phone, serverAndBrowser } from "./browser.mjs";
-import { fillCitizen, pickFirstDay, toDetails } from "./citizen.mjs";
+import { DEMO_NOTICE, fillCitizen, pickFirstDay, toDetails } from "./citizen.mjs";
 
 const env = serverAndBrowser();
 
@@ -96,6 +96,35 @@ test("books a WhatsApp call at a desktop viewport in English", async () => {
   page.assertSameOrigin();
 });
 
+// A service that checks answers first: the notice and its holder before the calendar, the notice's
+// details only to its holder, and the details form starting with what passed.
+for (const [lang, js] of [["it", false], ["en", true]]) {
+  test(`the pagoPA notice is checked before the calendar (${lang}, ${js ? "with" : "without"} JavaScript)`, async () => {
+    const page = await openPage(env.browser, env.server.base, { ...phone, javaScriptEnabled: js });
+    await page.goto(`${env.server.base}/t/cbtoscananord/s/avvisi-pagamento/o/sede-viareggio/m/in_person?lang=${lang}`);
+    assert.match(page.url(), /\/s\/avvisi-pagamento\/check$/, "no calendar before the check");
+    await page.fill("#f-answers-notice_number", DEMO_NOTICE.number);
+    await page.fill("#f-fiscal_code", "BNCGNN80A01H501T");
+    await page.click("form button[type=submit]");
+    assert.ok(await page.isVisible("#f-answers-notice_number-error"));
+    assert.doesNotMatch(await page.textContent("main"), /123[.,]45/, "nothing of someone else's notice");
+    await assertAccessible(page, `check refused (${lang})`);
+    await page.fill("#f-fiscal_code", DEMO_NOTICE.fiscalCode);
+    await page.click("form button[type=submit]");
+    assert.match(page.url(), /\/s\/avvisi-pagamento$/);
+    assert.match(await page.textContent(".checked"), /123[.,]45/);
+    await assertAccessible(page, `offices after the check (${lang})`);
+    await page.check('input[value="sede-viareggio:in_person"]');
+    await page.click("form#offices button[type=submit]");
+    await pickFirstDay(page);
+    await page.check('#times input[name="start"] >> nth=0');
+    await page.click("form#times button[type=submit]");
+    assert.equal(await page.inputValue("#f-answers-notice_number"), "302000000001234559");
+    assert.equal(await page.inputValue("#f-fiscal_code"), DEMO_NOTICE.fiscalCode);
+    page.assertSameOrigin();
+  });
+}
+
 test("books with JavaScript disabled", async () => {
   const page = await openPage(env.browser, env.server.base, { ...phone, javaScriptEnabled: false });
   await toDetails(page, env.server.base, { tenant: "comune-esempio", service: "carta-identita", choice: "anagrafe:in_person", lang: "it" });
@@ -123,15 +152,23 @@ for (const [lang, js] of [["it", true], ["en", false], ["en", true], ["it", fals
     for (const box of await page.locator("table.month a.free").evaluateAll((days) => days.map((d) => d.getBoundingClientRect()))) {
       assert.ok(box.width >= 44 && box.height >= 44, `a day of ${box.width}×${box.height} px`);
     }
+    // With the script the times come in place: the page is not loaded again, and the focus is on them.
+    await page.evaluate(() => { window.notReloaded = true; });
     await page.click("table.month a.free >> nth=1");
     await page.waitForURL(/day=/);
+    await page.waitForSelector("form#times");
+    if (js) {
+      assert.equal(await page.evaluate(() => window.notReloaded), true, "the times came in place");
+      assert.equal(await page.evaluate(() => document.activeElement?.id), "times");
+      assert.equal(await page.locator("table.month a[aria-current=date]").count(), 1, "the grid marks the day");
+    }
     // The browser scrolls to #times once the page has loaded; give it that moment, no more.
     await page.waitForFunction(() => {
       const button = document.querySelector("form#times button[type=submit]")?.getBoundingClientRect();
       return button && button.top >= 0 && button.bottom <= innerHeight;
     }, null, { timeout: 2000 }).catch(() => {});
     const [first, button] = await page.evaluate(() => [
-      document.querySelector('input[name="start"]').closest(".time").getBoundingClientRect(),
+      document.querySelector('#times input[name="start"]').closest(".time").getBoundingClientRect(),
       document.querySelector("form#times button[type=submit]").getBoundingClientRect(),
     ].map((r) => ({ top: r.top, bottom: r.bottom, height: r.height })));
     const viewport = phone.viewport.height;
@@ -140,8 +177,9 @@ for (const [lang, js] of [["it", true], ["en", false], ["en", true], ["it", fals
     assert.ok(button.top >= 0 && button.bottom <= viewport, `the button is in view too: ${JSON.stringify(button)}`);
     console.log(`${lang}${js ? "" : " without JavaScript"}: first time at ${Math.round(first.top)} px, the button at ${Math.round(button.top)} px of ${viewport}`);
     await assertAccessible(page, `a day's times (${lang})`);
-    // The first free time books in one tap from the month.
+    // Back returns to the month (in place too); the first free time books in one tap from there.
     await page.goBack();
+    await page.waitForSelector("form#times", { state: "detached" });
     await page.click("form.first-free button");
     assert.match(page.url(), /\/details\//);
     page.assertSameOrigin();
@@ -211,7 +249,7 @@ for (const [lang, js] of [["it", true], ["en", false]]) {
       // Another day (the last free one: earlier tests took times of the first days).
       await page.click("table.month a.free >> nth=-1");
       await page.waitForURL(/day=/);
-      await page.check(`input[name="start"] >> nth=${nth}`);
+      await page.check(`#times input[name="start"] >> nth=${nth}`);
       await page.click("form#times button[type=submit]");
       assert.match(page.url(), /\/details\//);
       assert.notEqual(page.url(), firstDetails);
@@ -267,7 +305,7 @@ test("the whole flow works with the keyboard alone", async () => {
   await tabTo(page, "table.month a.free");
   await page.keyboard.press("Enter");
   await page.waitForURL(/day=/);
-  await tabTo(page, 'input[name="start"]');
+  await tabTo(page, '#times input[name="start"]');
   await page.keyboard.press("Space");
   await tabTo(page, "form#times button");
   await page.keyboard.press("Enter");
@@ -315,8 +353,8 @@ async function manageFlow(page, lang, words) {
   }
   await page.click('table.month button[name="day"] >> nth=0');
   await assertAccessible(page, `reschedule: the day's times (${lang})`);
-  const times = page.locator('input[name="start"]');
-  await page.check(`input[name="start"] >> nth=${(await times.count()) > 1 ? 1 : 0}`);
+  const times = page.locator('#times input[name="start"]');
+  await page.check(`#times input[name="start"] >> nth=${(await times.count()) > 1 ? 1 : 0}`);
   await page.click("form#times button[type=submit]");
   // The move is shown before it is made.
   await assertAccessible(page, `move review (${lang})`);
@@ -374,7 +412,7 @@ test("each step stays light; footer shows the body's contacts and statements", a
   weights["3 data"] = await weigh(page);
   await pickFirstDay(page);
   weights["3 orario"] = await weigh(page);
-  await page.check('input[name="start"] >> nth=0');
+  await page.check('#times input[name="start"] >> nth=0');
   await page.click("form#times button[type=submit]");
   weights["4 dati"] = await weigh(page);
   console.log("bytes transferred per step (phone, gzip):");

@@ -47,37 +47,54 @@ pub fn validate(input: &ValidateInput, datasets: &dyn Datasets) -> Verdict {
         Err(verdict) => return verdict,
     };
     if settings.check_holder {
-        match input.citizen("fiscal_code") {
-            None => {
-                return Verdict::reject(
-                    "citizen.fiscal_code",
-                    "Scrivi il codice fiscale dell'intestatario dell'avviso.",
-                    "Enter the fiscal code of the person the notice is addressed to.",
-                )
-            }
-            Some(fiscal_code) if !notice.belongs_to(fiscal_code) => {
-                return Verdict::reject(
-                    &field,
-                    "Questo avviso non è intestato al codice fiscale che hai scritto.",
-                    "This notice is not addressed to the fiscal code you entered.",
-                )
-            }
-            Some(_) => {}
+        if let Err(verdict) = holder_matches(&notice, input.citizen("fiscal_code"), &field) {
+            return verdict;
         }
     }
     notice.summarise(Verdict::accept(), &input.locale)
 }
 
-/// As the citizen types: the number normalised and what the notice is (never whose it is).
+/// As the citizen types: the number normalised and what the notice is (never whose it is). When
+/// the service checks the holder, what the notice is shows only with the holder's fiscal code:
+/// without one the number is only said to be well formed and known.
 pub fn lookup(input: &LookupInput, datasets: &dyn Datasets) -> Verdict {
     let settings = Settings::from_config(&input.config);
     // Errors name the fields of the lookup request itself.
     if input.field != settings.field {
         return Verdict::reject("field", "Questo campo non si verifica qui.", "This field is not checked here.");
     }
-    match find(&settings, "value", &input.value, datasets) {
-        Ok((number, notice)) => notice.summarise(Verdict::accept().with_value(number.as_str()), &input.locale),
-        Err(verdict) => verdict,
+    let (number, notice) = match find(&settings, "value", &input.value, datasets) {
+        Ok(found) => found,
+        Err(verdict) => return verdict,
+    };
+    let accepted = Verdict::accept().with_value(number.as_str());
+    if !settings.check_holder {
+        return notice.summarise(accepted, &input.locale);
+    }
+    match input.citizen("fiscal_code") {
+        None => accepted,
+        Some(given) => match holder_matches(&notice, Some(given), "value") {
+            Ok(()) => notice.summarise(accepted, &input.locale),
+            Err(verdict) => verdict,
+        },
+    }
+}
+
+/// Whether `fiscal_code` is the notice's holder, or the verdict that says what is wrong: no
+/// fiscal code, or another one (on `notice_field`).
+fn holder_matches(notice: &Notice, fiscal_code: Option<&str>, notice_field: &str) -> Result<(), Verdict> {
+    match fiscal_code {
+        None => Err(Verdict::reject(
+            "citizen.fiscal_code",
+            "Scrivi il codice fiscale dell'intestatario dell'avviso.",
+            "Enter the fiscal code of the person the notice is addressed to.",
+        )),
+        Some(fiscal_code) if !notice.belongs_to(fiscal_code) => Err(Verdict::reject(
+            notice_field,
+            "Questo avviso non è intestato al codice fiscale che hai scritto.",
+            "This notice is not addressed to the fiscal code you entered.",
+        )),
+        Some(_) => Ok(()),
     }
 }
 

@@ -157,13 +157,17 @@ fn the_field_and_dataset_names_come_from_the_configuration() {
     assert!(validate(&input, &datasets).ok);
 }
 
+fn lookup_input(value: &str, fiscal_code: Option<&str>, config: Value) -> LookupInput {
+    serde_json::from_value(json!({
+        "field": "notice_number", "value": value, "locale": "it", "config": config,
+        "citizen": fiscal_code.map_or_else(|| json!({}), |code| json!({"fiscal_code": code})),
+    }))
+    .unwrap()
+}
+
 #[test]
 fn lookup_normalises_and_describes_without_the_holder() {
-    let input: LookupInput = serde_json::from_value(json!({
-        "field": "notice_number", "value": "3020 0000 0001 2345 59", "locale": "it", "config": {"check_holder": true}
-    }))
-    .unwrap();
-    let verdict = lookup(&input, &demo_datasets());
+    let verdict = lookup(&lookup_input("3020 0000 0001 2345 59", None, json!({})), &demo_datasets());
     assert!(verdict.ok);
     assert_eq!(verdict.value.as_deref(), Some(DEMO_NOTICE));
     assert_eq!(summary(&verdict, "it")[1], ("Importo".to_string(), "€ 123,45".to_string()));
@@ -177,4 +181,22 @@ fn lookup_normalises_and_describes_without_the_holder() {
     let other_field: LookupInput =
         serde_json::from_value(json!({"field": "phone", "value": "1", "locale": "en"})).unwrap();
     assert_eq!(error_fields(&lookup(&other_field, &demo_datasets())), ["field"]);
+}
+
+#[test]
+fn when_the_holder_is_checked_a_lookup_describes_the_notice_only_to_its_holder() {
+    let checked = || json!({"check_holder": true});
+    let anonymous = lookup(&lookup_input(DEMO_NOTICE, None, checked()), &demo_datasets());
+    assert!(anonymous.ok, "a known number is said to be well formed");
+    assert_eq!(anonymous.value.as_deref(), Some(DEMO_NOTICE));
+    assert!(anonymous.summary.is_empty(), "but not what it is: {anonymous:?}");
+
+    let stranger = lookup(&lookup_input(DEMO_NOTICE, Some("BNCGNN80A01H501T"), checked()), &demo_datasets());
+    assert!(!stranger.ok);
+    assert_eq!(error_fields(&stranger), ["value"]);
+    assert!(stranger.summary.is_empty());
+
+    let holder = lookup(&lookup_input(DEMO_NOTICE, Some("rssmra85t10a562s"), checked()), &demo_datasets());
+    assert!(holder.ok, "{holder:?}");
+    assert_eq!(summary(&holder, "it")[1], ("Importo".to_string(), "€ 123,45".to_string()));
 }

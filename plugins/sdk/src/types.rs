@@ -58,8 +58,19 @@ pub struct LookupInput {
     pub field: String,
     pub value: String,
     pub locale: String,
+    /// Of the citizen fields the plugin's pack entry declares, those the caller gave with the
+    /// value (e.g. the fiscal code a notice must be addressed to).
+    #[serde(default)]
+    pub citizen: BTreeMap<String, Option<String>>,
     #[serde(default)]
     pub config: Value,
+}
+
+impl LookupInput {
+    /// The citizen field `name`, if declared and given.
+    pub fn citizen(&self, name: &str) -> Option<&str> {
+        self.citizen.get(name).and_then(|v| v.as_deref())
+    }
 }
 
 /// An error about one field, e.g. `answers.notice_number` or `citizen.fiscal_code`.

@@ -111,12 +111,27 @@ async fn payment_notices_are_checked_before_booking(backend: Backend) {
 async fn a_notice_is_looked_up_as_it_is_typed(backend: Backend) {
     let s = with_demo_tenants(backend).await;
     let url = s.url("cbtoscananord", "/services/avvisi-pagamento/lookup");
+    // The service checks the holder: without the holder's fiscal code, only "well formed, known".
     let (status, found) =
         s.post(&url, &json!({"field": "notice_number", "value": "3020 0000 0001 2345 59", "locale": "it"})).await;
     assert_eq!(status, 200, "{found}");
     assert_eq!(found["value"], DEMO_NOTICE);
+    assert_eq!(found["summary"], json!([]), "what the notice is shows only to its holder");
+    let with_code = |code: &str| json!({"field": "notice_number", "value": DEMO_NOTICE, "locale": "it", "citizen": {"fiscal_code": code}});
+    let (status, found) = s.post(&url, &with_code("rssmra85t10a562s")).await;
+    assert_eq!(status, 200, "{found}");
     assert_eq!(found["summary"][1], json!({"label": "Importo", "value": "€ 123,45"}));
     assert!(!found.to_string().contains(HOLDER));
+    let (status, problem) = s.post(&url, &with_code("BNCGNN80A01H501T")).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(rule_errors(&problem)[0].0, "value");
+    assert!(!problem.to_string().contains("123,45"), "nothing of the notice to a stranger: {problem}");
+    let (status, problem) = s.post(&url, &with_code("RSSMRA85T10A562X")).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("citizen.fiscal_code")), "{problem}");
+    // The rule sees only the fiscal code: other personal data is refused, not passed on.
+    let email = json!({"field": "notice_number", "value": DEMO_NOTICE, "citizen": {"email": "a@example.it"}});
+    let (status, problem) = s.post(&url, &email).await;
+    assert_eq!((status, &problem["errors"][0]["code"]), (422, &json!("not_used")), "{problem}");
     let (status, problem) =
         s.post(&url, &json!({"field": "notice_number", "value": "302000000001234558", "locale": "it"})).await;
     assert_eq!(status, 422, "{problem}");

@@ -470,6 +470,10 @@ async fn step_three_opens_on_the_first_free_time(backend: Backend) {
     let hold = [("service", "visita"), ("office", "sede"), ("mode", "in_person"), ("start", start.as_str())];
     let (_, details, _) = post(&client, &format!("{}/t/prova/hold", s.base), &hold).await;
     assert!(details.contains("/details/"), "one tap holds it: {details}");
+    // Step 2 offers the first free time of any office and mode, saying which, one tap away.
+    let (_, _, offices) = get(&client, &format!("{}/t/prova/s/visita", s.base)).await;
+    let offered = offices.split("class=\"first-free\"").nth(1).expect("the first free time on step 2");
+    assert!(offered.contains("martedì 1 dicembre 2026 08:00</strong> · Sede · In presenza"), "{offered}");
     // A day's link leads to its times, in view.
     let day = attribute(&page, "2026-12-02#times", "href").expect("day link");
     assert!(day.ends_with("?month=2026-12&day=2026-12-02#times"), "{day}");
@@ -542,7 +546,68 @@ async fn the_details_form_helps(backend: Backend) {
     assert!(review.contains("lucia@gmial.con") && review.contains("Verifica i dati"), "{review}");
 }
 
+/// A service that checks answers first (the consortium's pagoPA notices): the notice and its
+/// holder's fiscal code are checked before any place is held, the notice's details show only to
+/// its holder, and the details form starts with what passed.
+async fn a_service_checks_its_answers_before_the_calendar(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.app.apply_all_packs(&sportello_tests::demo_packs_dir()).await.expect("the demo packs");
+    let client = browser();
+    let base = format!("{}/t/cbtoscananord", s.base);
+    let (_, _, services) = get(&client, &format!("{base}/")).await;
+    assert!(services.contains(r#"href="/t/cbtoscananord/s/avvisi-pagamento/check""#), "{services}");
+    // Neither the calendar nor a hold is reached without the check.
+    let calendar = format!("{base}/s/avvisi-pagamento/o/sede-viareggio/m/in_person");
+    let (_, landed, check) = get(&client, &calendar).await;
+    assert!(landed.ends_with("/s/avvisi-pagamento/check"), "{landed}");
+    assert!(check.contains("Passo 2 di 6 · <span class=\"step-name\">Verifica</span>"), "{check}");
+    let start = "2026-12-02T08:30:00+01:00";
+    let hold = [("service", "avvisi-pagamento"), ("office", "sede-viareggio"), ("mode", "in_person"), ("start", start)];
+    let (_, landed, _) = post(&client, &format!("{base}/hold"), &hold).await;
+    assert!(landed.ends_with("/check"), "{landed}");
+    assert_eq!(s.remaining("cbtoscananord", "avvisi-pagamento", "sede-viareggio", start).await, Some(3));
+
+    let check_url = format!("{base}/s/avvisi-pagamento/check");
+    let answers = |code| [("answers.notice_number", "3020 0000 0001 2345 59"), ("fiscal_code", code)];
+    let (status, _, refused) = post(&client, &check_url, &answers("BNCGNN80A01H501T")).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.contains("Questo avviso non è intestato al codice fiscale che hai scritto"), "{refused}");
+    assert!(!refused.contains("123,45"), "nothing of the notice to a stranger");
+    let (status, _, refused) = post(&client, &check_url, &answers("RSSMRA85T10A562X")).await;
+    assert_eq!(status, 422);
+    assert!(refused.contains("Il codice fiscale non è valido"), "{refused}");
+
+    let (status, landed, offices) = post(&client, &check_url, &answers("rssmra85t10a562s")).await;
+    assert_eq!(status, 200, "{offices}");
+    assert!(landed.ends_with("/s/avvisi-pagamento"), "{landed}");
+    assert!(offices.contains("Passo 3 di 6") && offices.contains("Dati verificati."), "{offices}");
+    assert!(offices.contains("<dd>€ 123,45</dd>"), "what the rule found: {offices}");
+    let (_, _, calendar_page) = get(&client, &calendar).await;
+    assert!(calendar_page.contains("Passo 4 di 6") && calendar_page.contains("Dati verificati."), "{calendar_page}");
+    let (_, details_url, details) = post(&client, &format!("{base}/hold"), &hold).await;
+    assert!(details_url.contains("/details/"), "{details_url}");
+    assert!(details.contains(r#"value="302000000001234559""#), "the checked notice, normalised: {details}");
+    assert!(details.contains(r#"value="RSSMRA85T10A562S""#), "{details}");
+    let mut form: Vec<(&str, &str)> = DETAILS.to_vec();
+    form.extend([
+        ("answers.notice_number", "302000000001234559"),
+        ("fiscal_code", "RSSMRA85T10A562S"),
+        ("reason", "chiarimenti"),
+    ]);
+    let (_, review_url, review) = post(&client, &details_url, &form).await;
+    assert!(review_url.contains("/review/") && review.contains("€ 123,45"), "{review}");
+    assert!(!review.contains("checked"), "the check's marks are not answers: {review}");
+    // Back to another time keeps the check: no second trip through it.
+    let later = [("start", "2026-12-02T09:00:00+01:00"), hold[0], hold[1], hold[2]];
+    let (_, moved, _) = post(&client, &format!("{base}/hold"), &later).await;
+    assert!(moved.contains("/details/"), "{moved}");
+    let (_, review_url, _) = post(&client, &moved, &form).await;
+    let (status, receipt, _) = post(&client, &review_url.replace("/review/", "/confirm/"), &[]).await;
+    assert!(status == 200 && receipt.contains("/booked/"), "{status} {receipt}");
+}
+
 on_both_backends!(
+    a_service_checks_its_answers_before_the_calendar,
     the_details_form_helps,
     step_three_opens_on_the_first_free_time,
     one_hold_per_booking_in_progress,

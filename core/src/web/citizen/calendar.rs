@@ -11,7 +11,7 @@ use super::month::time_choices;
 use super::views::{Alternative, CalendarView, NextFree};
 use super::{Page, Visit, WebData, mode_key, see_other, step, stop, time};
 use crate::app::{AppError, Availability, AvailabilityRequest, HoldRequest};
-use crate::domain::OfferKey;
+use crate::domain::{OfferKey, Office, Service};
 use crate::holds::{Hold, HoldToken};
 use crate::web::{Web, hold_cookie};
 
@@ -35,6 +35,7 @@ pub async fn calendar_step(
     let Ok(offer) = OfferKey::parse(&service, &office, &mode) else {
         return Ok(see_other(&format!("/t/{tenant}/s/{service}")));
     };
+    let checked = web.require_checked(&visit, request, &service).await?;
     let base = format!("/t/{tenant}/s/{service}/o/{office}/m/{mode}");
     let today = web.app.now().with_timezone(&visit.tenant.config.timezone).date_naive();
     let (month, availability) = match web.month_availability(&tenant, &offer, today, query.month.as_deref()).await {
@@ -62,7 +63,8 @@ pub async fn calendar_step(
         _ => None,
     };
     let view = CalendarView {
-        step: step(3),
+        step: step(3, config.service(&service)),
+        checked,
         service_name: config.service(&service).map(|s| s.name.get(visit.locale).to_owned()).unwrap_or_default(),
         office_name: config.office(&office).map(|o| o.name.clone()).unwrap_or_default(),
         mode_key: mode_key(offer.mode),
@@ -117,6 +119,33 @@ impl Web {
             mode: offer.mode.code(),
             start: slot.start.with_timezone(&tz).to_rfc3339(),
         })
+    }
+
+    /// The first free time of `service` at any office in any mode (within the next month), with
+    /// the office and mode it is at, as a ready-to-send hold form.
+    pub(super) async fn first_free_anywhere(&self, visit: &Visit, service: &Service) -> Option<(NextFree, String)> {
+        let config = &visit.tenant.config;
+        let offers: Vec<(&Office, OfferKey)> = config
+            .offices_for(service)
+            .flat_map(|o| {
+                o.modes_for(service)
+                    .into_iter()
+                    .map(move |mode| (o, OfferKey { service: service.slug.clone(), office: o.slug.clone(), mode }))
+            })
+            .collect();
+        let found = futures::future::join_all(offers.iter().map(|(_, offer)| async move {
+            let request = AvailabilityRequest { offer, from: None, to: None };
+            self.app.availability(visit.slug(), request).await.ok()
+        }))
+        .await;
+        let (office, offer, availability) = offers
+            .iter()
+            .zip(found)
+            .filter_map(|((office, offer), a)| Some((*office, offer, a?)))
+            .filter(|(_, _, a)| a.days.iter().any(|d| !d.slots.is_empty()))
+            .min_by_key(|(_, _, a)| a.days.iter().find_map(|d| d.slots.first().map(|s| s.start)))?;
+        let place = format!("{} · {}", office.name, self.render.text(visit.locale, &mode_key(offer.mode), &[]));
+        Some((self.first_free(visit, offer, &availability)?, place))
     }
 
     /// Another office offering the service in some mode with free slots soon, for a dead end.
@@ -175,6 +204,7 @@ pub async fn hold_slot(
         return Ok(see_other(&format!("/t/{tenant}/")));
     };
     let visit = web.visit(request, &tenant).await?;
+    web.require_checked(&visit, request, offer.service.as_str()).await?;
     let start = start.with_timezone(&Utc);
     let (previous, token) = web.in_progress(&visit, request).await?;
     if let Some(held) = previous.as_ref().filter(|h| h.offer() == offer && h.start == start)
@@ -262,6 +292,10 @@ impl Web {
     /// starts anew.
     async fn in_progress(&self, visit: &Visit, request: &Request) -> Page<(Option<Hold>, Option<HoldToken>)> {
         let Some((id, token)) = hold_cookie::current(request) else { return Ok((None, None)) };
+        if id.is_nil() {
+            // Answers checked, no place held yet.
+            return Ok((None, Some(token)));
+        }
         match self.app.owned_hold(&visit.tenant, id, &token).await {
             Ok(hold) => Ok((Some(hold), Some(token))),
             Err(AppError::HoldUnknown) => Ok((None, Some(token))),

@@ -6,7 +6,7 @@ use poem::{Request, Response, handler};
 use serde::Deserialize;
 
 use super::views::{
-    HomeView, ModeChoice, NamedSlug, OfficeChoice, OfficesView, PublicBody, ServiceChoice, ServicesView,
+    CheckedView, HomeView, ModeChoice, NamedSlug, OfficeChoice, OfficesView, PublicBody, ServiceChoice, ServicesView,
 };
 use super::{Page, Visit, WebData, mode_key, see_other, step};
 use crate::domain::Locale;
@@ -47,11 +47,15 @@ pub async fn services_page(web: WebData<'_>, request: &Request, Path(tenant): Pa
             name: s.name.get(visit.locale).to_owned(),
             description: s.description.get(visit.locale).to_owned(),
             active: s.active,
-            url: format!("/t/{}/s/{}", config.slug, s.slug),
+            // A service that checks answers first starts with them.
+            url: match s.check_first.is_empty() {
+                true => format!("/t/{}/s/{}", config.slug, s.slug),
+                false => format!("/t/{}/s/{}/check", config.slug, s.slug),
+            },
             duration: s.duration_minutes,
         })
         .collect();
-    Ok(web.show(&visit, "services", &ServicesView { step: step(1), services }))
+    Ok(web.show(&visit, "services", &ServicesView { step: step(1, None), services }))
 }
 
 /// Step 2: offices that offer the service, and the mode (a deep link may start here).
@@ -62,10 +66,17 @@ pub async fn offices_step(
     Path((tenant, service)): Path<(String, String)>,
 ) -> Page {
     let visit = web.visit(request, &tenant).await?;
-    Ok(offices_page(&web, &visit, &service, None))
+    let checked = web.require_checked(&visit, request, &service).await?;
+    Ok(offices_page(&web, &visit, &service, None, checked).await)
 }
 
-fn offices_page(web: &Web, visit: &Visit, service_slug: &str, error: Option<&'static str>) -> Response {
+async fn offices_page(
+    web: &Web,
+    visit: &Visit,
+    service_slug: &str,
+    error: Option<&'static str>,
+    checked: Option<CheckedView>,
+) -> Response {
     let config = &visit.tenant.config;
     let Some(service) = config.service(service_slug) else {
         return web.error(visit, StatusCode::NOT_FOUND, "not-found-title", "service-not-found", Some(visit.home()));
@@ -98,13 +109,21 @@ fn offices_page(web: &Web, visit: &Visit, service_slug: &str, error: Option<&'st
             }
         })
         .collect();
+    // Whoever just wants the first appointment takes it in one tap, whatever the office and mode.
+    let first_free = match error {
+        None => web.first_free_anywhere(visit, service).await,
+        Some(_) => None,
+    };
     let view = OfficesView {
-        step: step(2),
+        first_free: first_free.as_ref().map(|(time, _)| time),
+        first_free_place: first_free.as_ref().map(|(_, place)| place.as_str()),
+        step: step(2, Some(service)),
         service: NamedSlug { name: service.name.get(visit.locale).to_owned(), slug: service.slug.to_string() },
         offices,
         action: format!("/t/{}/s/{}/choose", config.slug, service.slug),
         back: visit.home(),
         error,
+        checked,
     };
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     web.page(&web.frame(visit), "offices", status, &view)
@@ -126,6 +145,9 @@ pub async fn choose_office(
     let visit = web.visit(request, &tenant).await?;
     Ok(match choice.choice.as_deref().and_then(|c| c.split_once(':')) {
         Some((office, mode)) => see_other(&format!("/t/{tenant}/s/{service}/o/{office}/m/{mode}")),
-        None => offices_page(&web, &visit, &service, Some("choose-office-error")),
+        None => {
+            let checked = web.checked(&visit, request, &service).await?;
+            offices_page(&web, &visit, &service, Some("choose-office-error"), checked).await
+        }
     })
 }

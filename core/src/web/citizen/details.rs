@@ -9,14 +9,16 @@ use poem::{Request, Response, handler};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::check::{CHECKED, CHECKED_SUMMARY};
 use super::views::{
     CitizenField, DetailsView, EmailHint, ErrorLink, ErrorView, ExtraField, ReasonChoice, ReviewView, ShownValue, Tick,
 };
 use super::{Fields, Page, Visit, WebData, mode_key, see_other, step, stop, summary_lines, time};
 use crate::app::{AppError, ConfirmRequest};
 use crate::domain::booking::SummaryLine;
-use crate::domain::{DetailsForm, Email, FieldErrors, FieldKind, Mode};
+use crate::domain::{DetailsForm, Email, FieldErrors, Mode};
 use crate::holds::{Hold, HoldToken};
+use crate::store::DraftFields;
 use crate::web::{Web, hold_cookie};
 
 impl Web {
@@ -59,7 +61,9 @@ impl Web {
         };
         // A WhatsApp call goes to the phone number unless the citizen gives another (ticked at
         // first); the call's number must then be a mobile, and its error shows on the phone.
-        let whatsapp_same = (hold.mode == Mode::WhatsApp).then(|| values.is_empty() || ticked(values, WHATSAPP_SAME));
+        // (A form never sent has no phone, even with answers checked before the calendar.)
+        let whatsapp_same =
+            (hold.mode == Mode::WhatsApp).then(|| !values.contains_key("phone") || ticked(values, WHATSAPP_SAME));
         let contact_error = || error_for("contact");
         // With a `lookup` rule, the script checks the service's fields and the fiscal code as they are
         // typed (the server checks them again on submit either way).
@@ -128,15 +132,10 @@ impl Web {
             .map(|f| {
                 let name = format!("answers.{}", f.key);
                 ExtraField {
-                    id: format!("f-answers-{}", f.key),
-                    label: f.label.get(visit.locale).to_owned(),
-                    help: f.help.as_ref().map(|h| h.get(visit.locale).to_owned()),
-                    required: f.required,
                     value: value(&name),
-                    inputmode: if matches!(f.kind, FieldKind::Digits { .. }) { "numeric" } else { "text" },
                     error_text: error_for(&name),
                     lookup_field: lookup.then(|| f.key.clone()),
-                    name,
+                    ..ExtraField::of(f, visit.locale)
                 }
             })
             .collect();
@@ -170,7 +169,7 @@ impl Web {
         });
         let summary = own.chain(asked).chain(rest).collect();
         let view = DetailsView {
-            step: step(4),
+            step: step(4, Some(service)),
             service_name: service.name.get(visit.locale).to_owned(),
             when: format!(
                 "{} {}",
@@ -191,6 +190,7 @@ impl Web {
             errors: summary,
             action: format!("/t/{}/details/{}", config.slug, hold.id),
             lookup_url: lookup.then(|| format!("/api/v1/t/{}/services/{}/lookup", config.slug, service.slug)),
+            lookup_citizen: lookup_citizen(config, service),
             back: super::calendar::day_url(config.slug.as_str(), hold, tz),
             release_action: format!("/t/{}/release/{}", config.slug, hold.id),
         };
@@ -206,7 +206,7 @@ impl Web {
         let order = ["first_name", "last_name", "email", "phone", "fiscal_code", "contact", "reason", "details"];
         let mut shown: Vec<(usize, ShownValue)> = values
             .iter()
-            .filter(|(k, v)| !v.trim().is_empty() && k.as_str() != "privacy_accepted" && k.as_str() != WHATSAPP_SAME)
+            .filter(|(k, v)| !v.trim().is_empty() && !NOT_REVIEWED.contains(&k.as_str()))
             .map(|(k, v)| {
                 let position = order.iter().position(|o| o == k).unwrap_or(order.len());
                 // Extra answers and reasons are named by the service, in the page's language.
@@ -226,7 +226,7 @@ impl Web {
         shown.sort_by_key(|(position, _)| *position);
         let day = self.date(visit.locale, hold.start.with_timezone(&tz).date_naive());
         let view = ReviewView {
-            step: step(5),
+            step: step(5, service),
             service_name: service.map(|s| s.name.get(visit.locale).to_owned()),
             office_name: office.map(|o| o.name.clone()),
             address: office.map(|o| o.address.clone()),
@@ -267,6 +267,14 @@ fn details_form(values: &Fields, visit: &Visit) -> DetailsForm {
     }
 }
 
+/// The fields of the details form that the service's rule sees, as names of its inputs.
+fn lookup_citizen(config: &crate::domain::TenantConfig, service: &crate::domain::Service) -> String {
+    let asked = |f: &&crate::domain::CitizenField| {
+        **f != crate::domain::CitizenField::FiscalCode || service.fiscal_code_required
+    };
+    config.rule_sees(service).iter().filter(asked).map(|f| f.code()).collect::<Vec<_>>().join(" ")
+}
+
 /// The details form's own fields (besides the service's `answers.*`), the ones a draft keeps.
 const DRAFT_FIELDS: [&str; 10] = [
     "first_name",
@@ -280,6 +288,9 @@ const DRAFT_FIELDS: [&str; 10] = [
     "privacy_accepted",
     WHATSAPP_SAME,
 ];
+
+/// Draft entries that are not answers to show on the review.
+const NOT_REVIEWED: [&str; 4] = ["privacy_accepted", WHATSAPP_SAME, CHECKED, CHECKED_SUMMARY];
 
 /// The tick that sends a WhatsApp call to the phone number given.
 const WHATSAPP_SAME: &str = "whatsapp_same";
@@ -383,7 +394,12 @@ pub async fn review_step(
                         .strip_prefix("answers.")
                         .is_some_and(|key| service.is_some_and(|s| s.fields.iter().any(|f| f.key == key)))
             };
-            let draft = values.into_iter().filter(|(name, _)| asked(name)).collect();
+            let mut draft: DraftFields = values.into_iter().filter(|(name, _)| asked(name)).collect();
+            // What the check step accepted stays accepted (the rule checks again at booking).
+            if let Some(before) = web.typed(&visit, &token).await? {
+                draft
+                    .extend(before.into_iter().filter(|(name, _)| [CHECKED, CHECKED_SUMMARY].contains(&name.as_str())));
+            }
             match web.app.keep_draft(&visit.tenant, &held, &token, &draft).await {
                 Ok(()) => see_other(&format!("/t/{tenant}/review/{id}")),
                 Err(error) => web.failure(&visit, &error, None),

@@ -5,6 +5,7 @@
 //! back to where those are made. Each page's data is a typed view (`views`).
 
 mod calendar;
+mod check;
 mod choose;
 mod details;
 mod links;
@@ -23,6 +24,7 @@ use poem::web::Data;
 use poem::{Request, Response};
 
 pub(super) use calendar::{calendar_step, hold_slot, release_slot};
+pub(super) use check::{check_form, check_page};
 pub(super) use choose::{choose_office, home_page, offices_step, services_page};
 pub(super) use details::{confirm_step, details_step, receipt_page, review_page, review_step};
 pub(super) use links::{cancel_by_link, cancel_link_page, linked_booking, linked_calendar};
@@ -45,7 +47,8 @@ type Page<T = Response> = Result<T, poem::Error>;
 /// A submitted form, field by field.
 type Fields = HashMap<String, String>;
 
-/// Service, office and mode, date and time, details, review.
+/// Service, office and mode, date and time, details, review (and a check after the service, for
+/// a service that checks answers first).
 const STEPS: u32 = 5;
 
 /// A tenant page's request: the tenant, and the language to answer in.
@@ -168,8 +171,16 @@ fn summary_lines(locale: Locale, summary: &[SummaryLine]) -> Vec<SummaryItem> {
         .collect()
 }
 
-fn step(n: u32) -> Step {
-    Step { n, total: STEPS, name_key: format!("step-name-{n}") }
+/// Step `n` of the flow of `service`: after a check step, the later steps count one more.
+fn step(n: u32, service: Option<&crate::domain::Service>) -> Step {
+    let checks_first = service.is_some_and(|s| !s.check_first.is_empty());
+    let (shown, total) = if checks_first { (if n >= 2 { n + 1 } else { n }, STEPS + 1) } else { (n, STEPS) };
+    Step { n: shown, total, name_key: format!("step-name-{n}") }
+}
+
+/// The check step of a service that checks answers first.
+fn the_check_step() -> Step {
+    Step { n: 2, total: STEPS + 1, name_key: "step-name-check".to_owned() }
 }
 
 /// The only office and mode a service is offered in, when there is no choice to make: step 2 is

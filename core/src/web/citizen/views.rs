@@ -63,13 +63,34 @@ pub struct ServiceChoice {
 }
 
 #[derive(Serialize)]
-pub struct OfficesView {
+pub struct OfficesView<'a> {
     pub step: Step,
+    pub first_free: Option<&'a NextFree>,
+    pub first_free_place: Option<&'a str>,
     pub service: NamedSlug,
     pub offices: Vec<OfficeChoice>,
     pub action: String,
     pub back: String,
     pub error: Option<&'static str>,
+    pub checked: Option<CheckedView>,
+}
+
+/// `check.hbs`: the answers a service's rule checks before the calendar.
+#[derive(Serialize)]
+pub struct CheckView {
+    pub step: Step,
+    pub service_name: String,
+    pub fields: Vec<ExtraField>,
+    pub errors: Vec<ErrorLink>,
+    pub action: String,
+    pub back: String,
+}
+
+/// What the check step accepted (e.g. a notice's description and amount), and where to change it.
+#[derive(Serialize)]
+pub struct CheckedView {
+    pub summary: Vec<SummaryItem>,
+    pub change_url: String,
 }
 
 #[derive(Serialize)]
@@ -130,6 +151,7 @@ pub struct TimeChoice {
 #[derive(Serialize)]
 pub struct CalendarView {
     pub step: Step,
+    pub checked: Option<CheckedView>,
     pub service_name: String,
     pub office_name: String,
     pub mode_key: String,
@@ -183,6 +205,8 @@ pub struct DetailsView {
     pub errors: Vec<ErrorLink>,
     pub action: String,
     pub lookup_url: Option<String>,
+    /// The form's citizen fields the rule compares a looked-up value with (space-separated names).
+    pub lookup_citizen: String,
     pub back: String,
     pub release_action: String,
 }
@@ -234,6 +258,23 @@ pub struct ExtraField {
     pub inputmode: &'static str,
     pub error_text: Option<String>,
     pub lookup_field: Option<String>,
+}
+
+impl ExtraField {
+    /// Service field `spec` as an empty input of the page, in `locale`.
+    pub fn of(spec: &crate::domain::FieldSpec, locale: crate::domain::Locale) -> Self {
+        Self {
+            name: format!("answers.{}", spec.key),
+            id: format!("f-answers-{}", spec.key),
+            label: spec.label.get(locale).to_owned(),
+            help: spec.help.as_ref().map(|h| h.get(locale).to_owned()),
+            required: spec.required,
+            value: String::new(),
+            inputmode: if matches!(spec.kind, crate::domain::FieldKind::Digits { .. }) { "numeric" } else { "text" },
+            error_text: None,
+            lookup_field: None,
+        }
+    }
 }
 
 #[derive(Serialize)]
