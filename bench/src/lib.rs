@@ -15,3 +15,12 @@ pub fn percentiles(samples: &mut [Duration]) -> serde_json::Value {
         "max_us": at(1.0).round(),
     })
 }
+
+/// The database a benchmark runs on: PostgreSQL when the arguments say `--postgres <server URL>`
+/// (a fresh database is made there), else SQLite.
+pub async fn backend_from_args() -> sportello_tests::Backend {
+    match std::env::args().skip_while(|a| a != "--postgres").nth(1) {
+        Some(server) => sportello_tests::Backend::postgres_on(&server).await,
+        None => sportello_tests::Backend::sqlite(),
+    }
+}

@@ -62,6 +62,10 @@ enum Command {
         /// Writes no e-mails at all: the click-day benchmark's baseline, never for citizens.
         #[arg(long, hide = true)]
         without_mail: bool,
+        /// With --demo: books a few fictitious citizens at each demo body's first office on its
+        /// next open day (once per day), so that the desk's agenda has someone to receive.
+        #[arg(long, requires = "demo")]
+        demo_bookings: bool,
         #[command(flatten)]
         mail: MailArgs,
     },
@@ -218,6 +222,7 @@ impl Cli {
                 webhooks_allow_private,
                 platform_two_factor,
                 without_mail,
+                demo_bookings,
                 mail,
             } => {
                 let flags = Overrides {
@@ -237,6 +242,7 @@ impl Cli {
                     secret_key: mail.secret_key,
                     secret_key_previous: mail.secret_key_previous,
                 };
+                let demo = Demo { packs: demo, bookings: demo_bookings };
                 serve(Settings::resolve(flags, file), demo, platform_two_factor, without_mail).await
             }
             Command::Migrate => {
@@ -296,7 +302,15 @@ fn print_report(report: &crate::app::ApplyReport) {
     }
 }
 
-async fn serve(settings: Settings, demo: bool, platform_two_factor: bool, without_mail: bool) -> Result<(), CliError> {
+/// What `serve` sets up for a demonstration.
+struct Demo {
+    /// The tenants folder's packs and the demo staff accounts.
+    packs: bool,
+    /// A day of fictitious bookings at each demo body's first office.
+    bookings: bool,
+}
+
+async fn serve(settings: Settings, demo: Demo, platform_two_factor: bool, without_mail: bool) -> Result<(), CliError> {
     let store = server::open_store(&settings.database_url).await?;
     let app = server::application(store, settings.redis_url.as_deref(), Some(settings.plugin_cache_dir.clone()))?
         .with_platform_two_factor(platform_two_factor);
@@ -307,16 +321,25 @@ async fn serve(settings: Settings, demo: bool, platform_two_factor: bool, withou
         server::bind(&settings.bind).await.map_err(|source| CliError::Bind { addr: settings.bind.clone(), source })?;
     let address = bound.addr.to_string();
     let app = app
-        .with_mail(server::mail_setup(&settings, &address, demo)?)
-        .with_link_keys(server::link_keys(&settings, demo)?)
+        .with_mail(server::mail_setup(&settings, &address, demo.packs)?)
+        .with_link_keys(server::link_keys(&settings, demo.packs)?)
         .with_webhooks(server::webhook_client(&settings)?);
     let app = if without_mail { app.without_mail() } else { app };
-    if demo {
+    if demo.packs {
         let reports = app.apply_all_packs(&settings.tenants_dir).await?;
         for report in &reports {
             print_report(report);
         }
         demo_accounts(&app, &reports, &address).await?;
+        for report in reports.iter().filter(|_| demo.bookings) {
+            let booked = app.book_demo_day(&report.slug).await?;
+            if booked > 0 {
+                println!(
+                    "Demo bookings at {}: {booked} citizens on the next open day (see the desk's agenda)",
+                    report.slug
+                );
+            }
+        }
     }
     let mailer = server::mailer(&settings)?;
     // Said before the listening line: whoever reads that line may stop reading the output.

@@ -121,6 +121,13 @@ impl Outcome {
             AppError::HoldIdTaken => {
                 Self::client(409, "hold-id-taken", "Hold id in use", detail, ("hold-gone-title", "hold-gone-body"))
             }
+            AppError::DeskRefused(_) => Self::client(
+                409,
+                "desk-step-refused",
+                "Desk step not possible",
+                detail,
+                ("desk-refused-title", "desk-refused-body"),
+            ),
             AppError::NotChangeable => Self::client(
                 409,
                 "booking-not-changeable",

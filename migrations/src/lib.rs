@@ -16,6 +16,7 @@ mod m20261130_000011_webhooks;
 mod m20261130_000012_office_feeds;
 mod m20261201_000013_booking_mail;
 mod m20261201_000014_booking_drafts;
+mod m20261201_000015_desk;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_office_feeds::Migration),
             Box::new(m20261201_000013_booking_mail::Migration),
             Box::new(m20261201_000014_booking_drafts::Migration),
+            Box::new(m20261201_000015_desk::Migration),
         ]
     }
 }

@@ -12,7 +12,7 @@ use sportello::app::{AvailabilityRequest, Clock, ConfirmRequest, HoldRequest};
 use sportello::domain::{DetailsForm, OfferKey, SlotQuery};
 use sportello_bench::percentiles;
 use sportello_tests::packs::{Office, Pack, Service};
-use sportello_tests::{Backend, TestServer};
+use sportello_tests::TestServer;
 
 /// Weekday mornings with 3 desks, afternoons but Friday's with 2, 60 days ahead.
 fn pack() -> Pack {
@@ -29,10 +29,7 @@ const ITERATIONS: usize = 2000;
 
 #[tokio::main]
 async fn main() {
-    let backend = match std::env::args().skip_while(|a| a != "--postgres").nth(1) {
-        Some(server) => Backend::postgres_on(&server).await,
-        None => Backend::sqlite(),
-    };
+    let backend = sportello_bench::backend_from_args().await;
     let backend_name = backend.name;
     let server = TestServer::start(backend).await;
     server.app.apply_pack(&pack().write()).await.expect("bench pack");

@@ -297,25 +297,37 @@ impl Sportello {
 
     /// Cancels a booking whose owner has proved who they are.
     async fn cancel_proven(&self, tenant: Arc<TenantSnapshot>, booking: Booking) -> Result<Changed, AppError> {
+        self.cancel_booking(tenant, booking, None).await
+    }
+
+    /// Cancels a confirmed booking still to come, by its citizen or (with the reason the citizen
+    /// is told) by the public body; the e-mail, the event and the place given back go with it.
+    pub(super) async fn cancel_booking(
+        &self,
+        tenant: Arc<TenantSnapshot>,
+        booking: Booking,
+        by_office: Option<&str>,
+    ) -> Result<Changed, AppError> {
         let now = self.clock.now();
         ensure_changeable(&booking, now)?;
         let units = units_between(booking.start, booking.end, tenant.config.grid_minutes);
         let cancelled = Booking { status: BookingStatus::Cancelled, ..booking.changed(now) };
-        let topic = Topic::Cancelled { by_office: false, reason: None };
+        let topic = Topic::Cancelled { by_office: by_office.is_some(), reason: by_office.map(str::to_owned) };
         let message = self.prepare_mail((tenant.id, &tenant.config), &cancelled, &topic)?;
         let event = self.prepare_event((tenant.id, &tenant.config), &cancelled, BookingEvent::Cancelled, None);
         retry(|| async {
             let tx = self.store.begin_write().await?;
-            if !Bookings::change_status(
-                tx.conn(),
-                tenant.id,
-                booking.id,
-                BookingStatus::Confirmed,
-                BookingStatus::Cancelled,
-                now,
-            )
-            .await?
-            {
+            let written = match by_office {
+                Some(reason) => {
+                    let when = (booking.start, booking.end);
+                    Bookings::cancel_with_reason(tx.conn(), tenant.id, booking.id, when, reason, now).await?
+                }
+                None => {
+                    let statuses = (BookingStatus::Confirmed, BookingStatus::Cancelled);
+                    Bookings::change_status(tx.conn(), tenant.id, booking.id, statuses.0, statuses.1, now).await?
+                }
+            };
+            if !written {
                 return Err(WriteFailure::Changed);
             }
             Ledger::release(tx.conn(), tenant.id, booking.office.as_str(), &units).await?;

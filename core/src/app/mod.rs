@@ -6,6 +6,7 @@ mod availability;
 mod booking_mail;
 mod bookings;
 mod catalog;
+mod demo;
 mod drafts;
 mod feeds;
 mod full_units;
@@ -44,10 +45,10 @@ pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::{LookupQuery, LookupResult};
 pub(crate) use staff::secrets;
 pub use staff::{
-    ApiKeyMade, AuditFilter, AuditPage, ConfigurationView, DELIVERY_PAGE, Enrolment, ExportedPack, InvitationLink,
-    InvitationView, LoggedIn, NewApiKeyRequest, NewStaff, NewTenant, NewWebhookRequest, OfficeLoad, Parts,
-    PluginUpload, SettingsView, StaffChange, StaffList, StaffSession, TenantOverview, TenantSummary, TwoFactorStatus,
-    WebhookKeyed,
+    Agenda, AgendaQuery, ApiKeyMade, AuditFilter, AuditPage, ConfigurationView, DELIVERY_PAGE, DeskBooking, Enrolment,
+    ExportedPack, InvitationLink, InvitationView, LoggedIn, NewApiKeyRequest, NewStaff, NewTenant, NewWebhookRequest,
+    OfficeLoad, Parts, PluginUpload, SettingsView, Span, StaffChange, StaffList, StaffSession, TenantOverview,
+    TenantSummary, TwoFactorStatus, WebhookKeyed,
 };
 pub use tenants::{ApplyReport, StrandPolicy, StrandedBooking};
 pub use webhooks::{BookingEvent, ROTATION_OVERLAP};
@@ -86,6 +87,9 @@ pub enum AppError {
     HoldIdTaken,
     #[error("the booking can no longer be changed")]
     NotChangeable,
+    /// A step at the counter that the booking's status or time does not allow.
+    #[error("{}", desk_refusal(*.0))]
+    DeskRefused(crate::domain::desk::DeskRefusal),
     #[error("too many requests; try again in {retry_after} seconds")]
     RateLimited { retry_after: u32 },
     #[error("you already keep {0} slots on hold; confirm or release one first")]
@@ -150,6 +154,16 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Holds(#[from] HoldStoreError),
+}
+
+fn desk_refusal(refusal: crate::domain::desk::DeskRefusal) -> String {
+    use crate::domain::desk::DeskRefusal as R;
+    match refusal {
+        R::NotFrom(status) => format!("not possible for a booking that is {}", status.code().replace('_', " ")),
+        R::NotToday => "a citizen checks in on the appointment's day".to_owned(),
+        R::NotYetDue => "a no-show is marked once the appointment's time has come".to_owned(),
+        R::NothingToUndo => "there is no desk step to undo (or it is too late to)".to_owned(),
+    }
 }
 
 impl From<crate::domain::OfferKeyError> for AppError {

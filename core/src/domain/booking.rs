@@ -52,19 +52,22 @@ pub enum BookingStatus {
     Confirmed,
     Cancelled,
     CheckedIn,
+    /// Called to a desk (after checking in).
+    Called,
     NoShow,
     Completed,
 }
 
 impl BookingStatus {
-    pub const ALL: [BookingStatus; 5] =
-        [Self::Confirmed, Self::Cancelled, Self::CheckedIn, Self::NoShow, Self::Completed];
+    pub const ALL: [BookingStatus; 6] =
+        [Self::Confirmed, Self::Cancelled, Self::CheckedIn, Self::Called, Self::NoShow, Self::Completed];
 
     pub fn code(self) -> &'static str {
         match self {
             Self::Confirmed => "confirmed",
             Self::Cancelled => "cancelled",
             Self::CheckedIn => "checked_in",
+            Self::Called => "called",
             Self::NoShow => "no_show",
             Self::Completed => "completed",
         }

@@ -6,6 +6,7 @@
 pub mod booking;
 pub mod catalog;
 pub mod contact;
+pub mod desk;
 pub mod holidays;
 pub mod mode;
 pub mod schedule;

@@ -64,6 +64,7 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
         admin::PacksApi { admin: admin() },
         admin::WebhooksApi { admin: admin() },
         admin::FeedsApi { admin: admin() },
+        admin::DeskApi { admin: admin() },
     );
     let api = OpenApiService::new(apis, "Sportello", env!("CARGO_PKG_VERSION"))
         .description("Appointment booking for public bodies. Errors are RFC 9457 problem details.")

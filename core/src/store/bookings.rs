@@ -326,7 +326,7 @@ impl Bookings {
 
 /// A booking no longer confirmed is owed neither its confirmation nor its reminder: the
 /// cancellation says all there is to say.
-fn owes_no_more_mail(update: sea_orm::UpdateMany<Entity>) -> sea_orm::UpdateMany<Entity> {
+pub(super) fn owes_no_more_mail(update: sea_orm::UpdateMany<Entity>) -> sea_orm::UpdateMany<Entity> {
     update
         .col_expr(Column::MailNext, Expr::value(Option::<String>::None))
         .col_expr(Column::MailDueAt, Expr::value(Option::<DateTime<Utc>>::None))

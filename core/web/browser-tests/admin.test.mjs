@@ -299,3 +299,47 @@ test("an admin turns on the second factor, keeps the recovery codes, and signs i
   assert.equal(new URL(page.url()).pathname, "/admin/");
   page.assertSameOrigin();
 });
+
+test("an operator finds a citizen's booking at the desk, notes it, and cancels it with a reason", async () => {
+  // A citizen books (one browser) ...
+  const citizen = await openPage(env.browser, env.server.base, desktop);
+  await toDetails(citizen, env.server.base, { tenant: "comune-esempio", service: "certificati-anagrafici", choice: "anagrafe:in_person", lang: "it" });
+  await fillCitizen(citizen);
+  await citizen.selectOption("#f-reason", "residenza");
+  await citizen.check("#f-privacy");
+  await citizen.click("form button[type=submit]");
+  await citizen.click("text=Conferma la prenotazione");
+  const code = (await citizen.textContent("#booking-code")).trim();
+
+  // ... and the office's operator (another) receives it.
+  const operator = env.server.staff["operatore@comune-esempio.example"];
+  const page = await openPage(env.browser, env.server.base, tablet);
+  await signIn(page, operator.email, operator.password);
+  await page.click('a[href="/admin/t/comune-esempio/"] >> nth=0');
+  await page.click('main a[href="/admin/t/comune-esempio/desk/anagrafe"]');
+  await assertAccessible(page, "agenda");
+  assert.match(await page.textContent("h1"), /Agenda/);
+  await page.click('a[rel="next"]');
+  assert.match(page.url(), /date=\d{4}-\d{2}-\d{2}/);
+  await page.fill("#f-q", code);
+  await page.click("form.desk-filters button[type=submit]");
+  assert.match(await page.textContent(".desk-count"), /Trovata dal codice/);
+  assert.match(await page.textContent("table.desk-agenda"), /Giulia Neri/);
+  await assertAccessible(page, "agenda found by code");
+  await page.click(`table.desk-agenda a:has-text("${code}")`);
+  assert.match(await page.textContent("main"), /giulia\.neri@example\.it/);
+  await assertAccessible(page, "booking at the desk");
+
+  await page.fill("#f-note", "Porta il vecchio documento");
+  await page.click('button:has-text("Salva la nota")');
+  assert.equal(await page.inputValue("#f-note"), "Porta il vecchio documento");
+  // A cancellation needs its reason, which the citizen will read.
+  await page.click('button:has-text("Annulla e avvisa il cittadino")');
+  assert.ok(await page.isVisible("#f-reason-error"));
+  await assertAccessible(page, "cancellation without a reason");
+  await page.fill("#f-reason", "Ufficio chiuso per un guasto");
+  await page.click('button:has-text("Annulla e avvisa il cittadino")');
+  assert.match(await page.textContent(".status-badge"), /Annullata/);
+  await assertAccessible(page, "booking cancelled at the desk");
+  page.assertSameOrigin();
+});

@@ -211,6 +211,8 @@ booking-limit-body = You already have as many upcoming appointments for this ser
 rate-limited-title = Too many requests
 not-changeable-title = Booking cannot be changed
 not-changeable-body = This booking is already cancelled or past.
+desk-refused-title = Step not possible
+desk-refused-body = This step is not possible for the booking's status or time: reload the agenda.
 already-confirmed-title = Booking already confirmed
 already-confirmed-body = This time was already booked with the details sent the first time{ $code ->
     [none] .

@@ -211,6 +211,8 @@ booking-limit-body = Per questo servizio hai già il numero massimo di appuntame
 rate-limited-title = Troppe richieste
 not-changeable-title = Prenotazione non modificabile
 not-changeable-body = Questa prenotazione è già annullata o è passata.
+desk-refused-title = Passo non possibile
+desk-refused-body = Questo passo non è possibile per lo stato o l'orario della prenotazione: ricarica l'agenda.
 already-confirmed-title = Prenotazione già confermata
 already-confirmed-body = Questo orario è già stato prenotato con i dati inviati la prima volta{ $code ->
     [none] .

@@ -23,6 +23,8 @@ struct Cast {
     outsider: Staff,
     /// The operator's account id, for the routes about one member of the staff.
     account: String,
+    /// A booking at the operator's office, for the desk's routes about one booking.
+    code: String,
 }
 
 async fn cast(s: &TestServer) -> Cast {
@@ -37,6 +39,7 @@ async fn cast(s: &TestServer) -> Cast {
         operator,
         outsider: s.staff("admin@altro.example.it", Role::TenantAdmin, Some("altro"), &[]).await,
         account,
+        code: booked(s, "2026-12-01T08:00:00+01:00", "desk@example.it").await,
     }
 }
 
@@ -78,7 +81,8 @@ fn any_body(path: &str) -> Value {
     }
     json!({"email": "nuovo@example.it", "password": "x", "role": "operator", "offices": ["sede"], "pack": "x",
            "current_password": "x", "new_password": "x", "slug": "nuovo", "name": "Nuovo", "admin_email": "a@example.it",
-           "timezone": "Europe/Rome", "locales": ["it"], "privacy_notice_version": "1", "primary_color": "#000000"})
+           "timezone": "Europe/Rome", "locales": ["it"], "privacy_notice_version": "1", "primary_color": "#000000",
+           "reason": "x", "note": "x"})
 }
 
 async fn api_call(s: &TestServer, method: &str, path: &str, who: Option<&Staff>) -> (u16, String) {
@@ -111,7 +115,7 @@ async fn every_admin_api_route_checks_credentials_tenant_and_role(backend: Backe
         if !path.starts_with("/admin") {
             continue;
         }
-        let path = &path.replace("{account}", &c.account);
+        let path = &path.replace("{account}", &c.account).replace("{code}", &c.code);
         for (method, operation) in operations.as_object().unwrap() {
             let tags: Vec<&str> = operation["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
             let [tag] = tags.as_slice() else { panic!("{method} {path} needs exactly one role tag, has {tags:?}") };
@@ -187,7 +191,7 @@ async fn every_admin_page_checks_session_tenant_and_role(backend: Backend) {
     let table = admin_route_table();
     assert!(table.len() >= 10, "the admin page table has only {} routes", table.len());
     for (path, method, need) in table {
-        let path = &path.replace(":account", &c.account);
+        let path = &path.replace(":account", &c.account).replace(":code", &c.code);
         let method = method.as_str();
         let what = format!("{method} {path}");
         if need == Need::Public {

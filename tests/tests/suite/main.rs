@@ -9,6 +9,7 @@ mod admin_two_factor;
 mod api;
 mod bundled_plugins;
 mod concurrency;
+mod desk;
 mod feeds;
 mod limits;
 mod mail;

@@ -71,7 +71,25 @@ impl Sportello {
         action: &str,
         detail: Value,
     ) -> Result<(), AppError> {
-        let entry = AuditEntry {
+        AuditLog::append(self.store.reader(), &self.audit_entry(tenant, actor, action, detail)).await?;
+        Ok(())
+    }
+
+    /// As `audit`, inside `tx`: the entry commits with the change it records, or neither does.
+    pub(crate) async fn audit_in(
+        &self,
+        tx: &crate::store::WriteTx,
+        tenant: Option<TenantId>,
+        actor: &Actor,
+        action: &str,
+        detail: Value,
+    ) -> Result<(), AppError> {
+        AuditLog::append(tx.conn(), &self.audit_entry(tenant, actor, action, detail)).await?;
+        Ok(())
+    }
+
+    fn audit_entry(&self, tenant: Option<TenantId>, actor: &Actor, action: &str, detail: Value) -> AuditEntry {
+        AuditEntry {
             id: 0,
             tenant,
             at: self.clock.now(),
@@ -80,9 +98,7 @@ impl Sportello {
             client_address: actor.client.clone(),
             action: action.to_owned(),
             detail,
-        };
-        AuditLog::append(self.store.reader(), &entry).await?;
-        Ok(())
+        }
     }
 
     /// An event about an account itself (login, logout, password): in the log of every tenant it

@@ -3,6 +3,7 @@
 //! route-table test reads the tags from the OpenAPI document and checks every operation
 //! without credentials, from another tenant and with a lesser role.
 
+mod desk;
 mod dto;
 mod feeds;
 mod parts;
@@ -11,6 +12,7 @@ mod staff;
 mod transfer;
 mod webhooks;
 
+pub use desk::DeskApi;
 pub use feeds::FeedsApi;
 pub use parts::PartsApi;
 pub use settings::SettingsApi;

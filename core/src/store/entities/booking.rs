@@ -36,6 +36,15 @@ pub struct Model {
     /// once both went, or when it was cancelled.
     pub mail_next: Option<String>,
     pub mail_due_at: Option<DateTimeUtc>,
+    /// The counter's record (see `store::desk`).
+    pub checked_in_at: Option<DateTimeUtc>,
+    pub called_at: Option<DateTimeUtc>,
+    pub completed_at: Option<DateTimeUtc>,
+    /// The status before the last desk action, and when that was: what "undo" goes back to.
+    pub previous_status: Option<String>,
+    pub status_changed_at: Option<DateTimeUtc>,
+    /// Staff's internal note; never shown to the citizen.
+    pub staff_note: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

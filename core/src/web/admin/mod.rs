@@ -9,6 +9,7 @@ mod account;
 mod api_keys;
 mod audit;
 mod configuration;
+mod desk;
 mod edits;
 mod feeds;
 mod files;
@@ -95,6 +96,12 @@ fn table() -> Vec<PageRoute> {
         page("/admin/tenants/:tenant/suspension", M::POST, Platform, tenants::set_suspension),
         page("/admin/audit", M::GET, Platform, audit::platform_log),
         page("/admin/t/:tenant/", M::GET, TenantStaff, tenants::overview),
+        page("/admin/t/:tenant/desk", M::GET, TenantStaff, desk::desk_home),
+        page("/admin/t/:tenant/desk/:office", M::GET, TenantStaff, desk::agenda_page),
+        page("/admin/t/:tenant/bookings/:code", M::GET, TenantStaff, desk::booking_page),
+        page("/admin/t/:tenant/bookings/:code/actions", M::POST, TenantStaff, desk::booking_action),
+        page("/admin/t/:tenant/bookings/:code/note", M::POST, TenantStaff, desk::booking_note),
+        page("/admin/t/:tenant/bookings/:code/cancel", M::POST, TenantStaff, desk::booking_cancel),
         page("/admin/t/:tenant/staff", M::GET, TenantAdmin, staff::staff_page),
         page("/admin/t/:tenant/staff", M::POST, TenantAdmin, staff::invite),
         page("/admin/t/:tenant/staff/:account", M::GET, TenantAdmin, staff::member_page),

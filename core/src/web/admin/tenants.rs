@@ -132,7 +132,11 @@ pub async fn overview(web: WebData<'_>, request: &Request, Path(tenant): Path<St
         offices: overview
             .offices
             .into_iter()
-            .map(|o| OfficeRow { name: o.name, upcoming_bookings: o.upcoming_bookings })
+            .map(|o| OfficeRow {
+                agenda_url: format!("{base}/desk/{}", o.slug),
+                name: o.name,
+                upcoming_bookings: o.upcoming_bookings,
+            })
             .collect(),
     };
     Ok(web.staff_page(&visit, "admin-tenant", StatusCode::OK, &view))

@@ -147,6 +147,8 @@ pub struct OverviewView {
 #[derive(Serialize)]
 pub struct OfficeRow {
     pub name: String,
+    /// The office's agenda at the desk.
+    pub agenda_url: String,
     pub upcoming_bookings: u64,
 }
 

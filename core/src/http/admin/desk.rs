@@ -1,0 +1,263 @@
+//! The operator's desk in the admin API: an office's bookings of a day or week, one booking, and
+//! the counter's steps on it (the same use cases as the desk pages).
+
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use super::{AdminApi, AdminTag, ApiResult, Done, StaffToken};
+use crate::app::{AgendaQuery, AppError, DeskBooking};
+use crate::domain::desk::DeskAction;
+use crate::domain::{BookingStatus, Mode};
+
+pub struct DeskApi {
+    pub admin: AdminApi,
+}
+
+/// A booking as the counter sees it: the citizen's data included (each opening is audited).
+#[derive(Object)]
+pub struct DeskBookingView {
+    pub code: String,
+    /// `confirmed`, `checked_in`, `called`, `completed`, `no_show` or `cancelled`.
+    pub status: String,
+    pub service: String,
+    pub office: String,
+    pub mode: String,
+    pub start: String,
+    pub end: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: String,
+    pub fiscal_code: Option<String>,
+    /// How to reach the citizen for a video call (phone, Skype name, Teams address, Jitsi room).
+    pub contact: Option<String>,
+    pub answers: std::collections::BTreeMap<String, String>,
+    pub reason: Option<String>,
+    pub details: Option<String>,
+    pub checked_in_at: Option<String>,
+    pub called_at: Option<String>,
+    pub completed_at: Option<String>,
+    /// The staff's internal note (never shown to the citizen).
+    pub note: Option<String>,
+    /// The desk steps possible now: `check-in`, `call`, `complete`, `no-show`.
+    pub actions: Vec<String>,
+    /// Whether the last desk step can still be undone.
+    pub undoable: bool,
+    pub cancellable: bool,
+}
+
+impl From<DeskBooking> for DeskBookingView {
+    fn from(entry: DeskBooking) -> Self {
+        let b = entry.booking;
+        let citizen = &b.details.citizen;
+        let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339());
+        Self {
+            code: b.code.to_string(),
+            status: b.status.code().to_owned(),
+            service: b.service.to_string(),
+            office: b.office.to_string(),
+            mode: b.mode.code().to_owned(),
+            start: b.start.to_rfc3339(),
+            end: b.end.to_rfc3339(),
+            first_name: citizen.first_name().to_owned(),
+            last_name: citizen.last_name().to_owned(),
+            email: citizen.email().to_string(),
+            phone: citizen.phone().to_string(),
+            fiscal_code: citizen.fiscal_code().map(ToString::to_string),
+            contact: entry.contact,
+            answers: b.details.answers.clone(),
+            reason: b.details.reason.clone(),
+            details: b.details.details.clone(),
+            checked_in_at: time(entry.record.checked_in_at),
+            called_at: time(entry.record.called_at),
+            completed_at: time(entry.record.completed_at),
+            note: entry.record.note,
+            actions: entry.actions.iter().map(|a| a.code().to_owned()).collect(),
+            undoable: entry.undoable,
+            cancellable: entry.cancellable,
+        }
+    }
+}
+
+#[derive(Object)]
+pub struct CancelBody {
+    /// Why, on one line: the citizen receives it by e-mail.
+    pub reason: String,
+}
+
+#[derive(Object)]
+pub struct NoteBody {
+    /// Up to 1,000 characters; empty removes the note.
+    pub note: String,
+}
+
+impl DeskApi {
+    async fn step(
+        &self,
+        request: &poem::Request,
+        auth: &StaffToken,
+        (tenant, code): (&str, &str),
+        action: DeskAction,
+    ) -> ApiResult<Json<DeskBookingView>> {
+        let session = self.admin.session(auth, request).await?;
+        Ok(Json(self.admin.app.desk_step(&session, tenant, code, action).await?.into()))
+    }
+}
+
+fn parsed<T>(raw: Option<&str>, parse: impl Fn(&str) -> Option<T>, field: &'static str) -> Result<Option<T>, AppError> {
+    match raw.filter(|r| !r.is_empty()) {
+        None => Ok(None),
+        Some(raw) => {
+            parse(raw).map(Some).ok_or_else(|| AppError::field(field, "invalid", format!("Not a valid {field}.")))
+        }
+    }
+}
+
+#[OpenApi(prefix_path = "/admin")]
+impl DeskApi {
+    /// An office's bookings of a day (or, with `week=true`, of that day's week), every status,
+    /// soonest first; `q` finds a booking by its code (any day) or by part of the name. Operators
+    /// see their own offices only.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/t/:tenant/bookings", method = "get", tag = "AdminTag::TenantStaff")]
+    async fn agenda(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        /// The office's slug; the viewer's first office by default.
+        office: Query<Option<String>>,
+        /// `YYYY-MM-DD` in the office's zone; today by default.
+        date: Query<Option<String>>,
+        week: Query<Option<bool>>,
+        service: Query<Option<String>>,
+        mode: Query<Option<String>>,
+        status: Query<Option<String>>,
+        q: Query<Option<String>>,
+    ) -> ApiResult<Json<Vec<DeskBookingView>>> {
+        let session = self.admin.session(&auth, request).await?;
+        let office = match office.0 {
+            Some(office) => office,
+            None => {
+                let overview = self.admin.app.tenant_overview(&session, &tenant).await?;
+                overview.offices.first().map(|o| o.slug.to_string()).ok_or(AppError::NotFound("office"))?
+            }
+        };
+        let date = parsed(date.0.as_deref(), |d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(), "date")?;
+        let query = AgendaQuery {
+            office,
+            date,
+            week: week.0.unwrap_or(false),
+            service: service.0.filter(|s| !s.is_empty()),
+            mode: parsed(mode.0.as_deref(), Mode::parse, "mode")?,
+            status: parsed(status.0.as_deref(), BookingStatus::parse, "status")?,
+            search: q.0.filter(|q| !q.trim().is_empty()),
+        };
+        let agenda = self.admin.app.agenda(&session, &tenant, &query).await?;
+        Ok(Json(agenda.bookings.into_iter().map(Into::into).collect()))
+    }
+
+    /// One booking with the citizen's data; the opening is written to the audit log.
+    #[oai(path = "/t/:tenant/bookings/:code", method = "get", tag = "AdminTag::TenantStaff")]
+    async fn booking(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        code: Path<String>,
+    ) -> ApiResult<Json<DeskBookingView>> {
+        let session = self.admin.session(&auth, request).await?;
+        Ok(Json(self.admin.app.desk_booking(&session, &tenant, &code).await?.1.into()))
+    }
+
+    /// The citizen arrived (on the appointment's day; from `confirmed`).
+    #[oai(path = "/t/:tenant/bookings/:code/check-in", method = "post", tag = "AdminTag::TenantStaff")]
+    async fn check_in(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        code: Path<String>,
+    ) -> ApiResult<Json<DeskBookingView>> {
+        self.step(request, &auth, (&tenant, &code), DeskAction::CheckIn).await
+    }
+
+    /// Called to a desk (from `checked_in`, or again from `called`).
+    #[oai(path = "/t/:tenant/bookings/:code/call", method = "post", tag = "AdminTag::TenantStaff")]
+    async fn call(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        code: Path<String>,
+    ) -> ApiResult<Json<DeskBookingView>> {
+        self.step(request, &auth, (&tenant, &code), DeskAction::Call).await
+    }
+
+    /// Served (from `checked_in` or `called`).
+    #[oai(path = "/t/:tenant/bookings/:code/complete", method = "post", tag = "AdminTag::TenantStaff")]
+    async fn complete(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        code: Path<String>,
+    ) -> ApiResult<Json<DeskBookingView>> {
+        self.step(request, &auth, (&tenant, &code), DeskAction::Complete).await
+    }
+
+    /// Nobody came (from `confirmed`, once the appointment's time has come).
+    #[oai(path = "/t/:tenant/bookings/:code/no-show", method = "post", tag = "AdminTag::TenantStaff")]
+    async fn no_show(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        code: Path<String>,
+    ) -> ApiResult<Json<DeskBookingView>> {
+        self.step(request, &auth, (&tenant, &code), DeskAction::NoShow).await
+    }
+
+    /// Undoes the booking's last desk step, within five minutes of it.
+    #[oai(path = "/t/:tenant/bookings/:code/undo", method = "post", tag = "AdminTag::TenantStaff")]
+    async fn undo(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        code: Path<String>,
+    ) -> ApiResult<Json<DeskBookingView>> {
+        let session = self.admin.session(&auth, request).await?;
+        Ok(Json(self.admin.app.desk_undo(&session, &tenant, &code).await?.into()))
+    }
+
+    /// Cancels the booking on the office's side; the citizen is told by e-mail, with the reason.
+    #[oai(path = "/t/:tenant/bookings/:code/cancel", method = "post", tag = "AdminTag::TenantStaff")]
+    async fn cancel(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        code: Path<String>,
+        body: Json<CancelBody>,
+    ) -> ApiResult<Json<DeskBookingView>> {
+        let session = self.admin.session(&auth, request).await?;
+        Ok(Json(self.admin.app.desk_cancel(&session, &tenant, &code, &body.reason).await?.into()))
+    }
+
+    /// Sets the staff's internal note (empty removes it).
+    #[oai(path = "/t/:tenant/bookings/:code/note", method = "put", tag = "AdminTag::TenantStaff")]
+    async fn note(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        code: Path<String>,
+        body: Json<NoteBody>,
+    ) -> ApiResult<Done> {
+        let session = self.admin.session(&auth, request).await?;
+        self.admin.app.desk_note(&session, &tenant, &code, &body.note).await?;
+        Ok(Done::NoContent)
+    }
+}
