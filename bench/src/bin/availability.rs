@@ -11,8 +11,8 @@ use chrono::{DateTime, Days, Utc};
 use sportello::app::{AvailabilityRequest, Clock, ConfirmRequest, HoldRequest};
 use sportello::domain::{DetailsForm, OfferKey, SlotQuery};
 use sportello_bench::percentiles;
-use sportello_tests::packs::{Office, Pack, Service};
 use sportello_tests::TestServer;
+use sportello_tests::packs::{Office, Pack, Service};
 
 /// Weekday mornings with 3 desks, afternoons but Friday's with 2, 60 days ahead.
 fn pack() -> Pack {

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use sportello::app::{AvailabilityRequest, ConfirmRequest, HoldRequest};
 use sportello::domain::{DetailsForm, OfferKey, Role};
 use sportello_bench::percentiles;
-use sportello_tests::packs::{Office, Pack, Service};
 use sportello_tests::TestServer;
+use sportello_tests::packs::{Office, Pack, Service};
 
 const BOOKINGS: usize = 300;
 const ITERATIONS: usize = 300;
