@@ -107,4 +107,17 @@ mod tests {
         assert_eq!(t.get(Locale::En, "step-of", &[("step", "2".into()), ("total", "4".into())]), "Step 2 of 4");
         assert_eq!(t.get(Locale::En, "no-such-key", &[]), "no-such-key");
     }
+
+    #[test]
+    fn every_booking_status_is_named_for_citizens_and_staff() {
+        let t = Translations::load().unwrap();
+        for status in crate::domain::BookingStatus::ALL {
+            let code = status.code().replace('_', "-");
+            for key in [format!("status-{code}"), format!("admin-status-{code}")] {
+                for locale in Locale::ALL {
+                    assert_ne!(t.get(locale, &key, &[]), key, "{key} in {locale:?}");
+                }
+            }
+        }
+    }
 }

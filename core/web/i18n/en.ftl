@@ -174,6 +174,7 @@ booking-title = Your booking
 status-confirmed = confirmed
 status-cancelled = cancelled
 status-checked-in = checked in
+status-called = called to the desk
 status-no-show = did not attend
 status-completed = completed
 cancel-question = Do you really want to cancel this appointment?

@@ -174,6 +174,7 @@ booking-title = La tua prenotazione
 status-confirmed = confermata
 status-cancelled = annullata
 status-checked-in = presentato allo sportello
+status-called = chiamato allo sportello
 status-no-show = non presentato
 status-completed = conclusa
 cancel-question = Vuoi davvero annullare questo appuntamento?
