@@ -44,14 +44,17 @@ pub fn booking_calendar(tenant: &TenantConfig, booking: &Booking, purpose: Calen
             event.append_property(
                 Property::new("ORGANIZER", format!("mailto:{organizer}")).add_parameter("CN", &name).done(),
             );
-            event.append_property(
-                Property::new("ATTENDEE", format!("mailto:{}", citizen.email().as_str()))
-                    .add_parameter("CN", &citizen_name)
-                    .add_parameter("ROLE", "REQ-PARTICIPANT")
-                    .add_parameter("PARTSTAT", if cancelled { "DECLINED" } else { "ACCEPTED" })
-                    .add_parameter("RSVP", "FALSE")
-                    .done(),
-            );
+            // An invitation goes by e-mail, so its citizen has an address.
+            if let Some(email) = citizen.email() {
+                event.append_property(
+                    Property::new("ATTENDEE", format!("mailto:{}", email.as_str()))
+                        .add_parameter("CN", &citizen_name)
+                        .add_parameter("ROLE", "REQ-PARTICIPANT")
+                        .add_parameter("PARTSTAT", if cancelled { "DECLINED" } else { "ACCEPTED" })
+                        .add_parameter("RSVP", "FALSE")
+                        .done(),
+                );
+            }
             if cancelled { "CANCEL" } else { "REQUEST" }
         }
     };

@@ -121,6 +121,13 @@ impl Outcome {
             AppError::HoldIdTaken => {
                 Self::client(409, "hold-id-taken", "Hold id in use", detail, ("hold-gone-title", "hold-gone-body"))
             }
+            AppError::NothingFreeToday => Self::client(
+                409,
+                "nothing-free-today",
+                "Nothing free today",
+                detail,
+                ("nothing-free-today-title", "nothing-free-today-body"),
+            ),
             AppError::DeskRefused(_) => Self::client(
                 409,
                 "desk-step-refused",

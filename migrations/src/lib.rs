@@ -17,6 +17,7 @@ mod m20261130_000012_office_feeds;
 mod m20261201_000013_booking_mail;
 mod m20261201_000014_booking_drafts;
 mod m20261201_000015_desk;
+mod m20261201_000016_booking_channel;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_booking_mail::Migration),
             Box::new(m20261201_000014_booking_drafts::Migration),
             Box::new(m20261201_000015_desk::Migration),
+            Box::new(m20261201_000016_booking_channel::Migration),
         ]
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Days, Utc};
 use sportello::app::{AvailabilityRequest, Clock, ConfirmRequest, HoldRequest};
-use sportello::domain::{DetailsForm, OfferKey, SlotQuery};
+use sportello::domain::{Channel, DetailsForm, OfferKey, SlotQuery};
 use sportello_bench::percentiles;
 use sportello_tests::TestServer;
 use sportello_tests::packs::{Office, Pack, Service};
@@ -66,6 +66,7 @@ async fn main() {
                         form,
                         idempotency: None,
                         client: None,
+                        channel: Channel::Api,
                     },
                 )
                 .await
@@ -93,7 +94,7 @@ async fn main() {
     // The pure part: generating the 60 days of slots, without the database or holds.
     let tenant = server.app.tenant("bench").await.expect("tenant");
     let (service, office) = (&tenant.config.services[0], &tenant.config.offices[0]);
-    let query = SlotQuery { service, office, grid_minutes: tenant.config.grid_minutes, now };
+    let query = SlotQuery { service, office, grid_minutes: tenant.config.grid_minutes, now, by_staff: false };
     let mut domain = Vec::with_capacity(ITERATIONS);
     for _ in 0..ITERATIONS {
         let started = Instant::now();

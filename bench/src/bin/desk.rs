@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use sportello::app::{AvailabilityRequest, ConfirmRequest, HoldRequest};
-use sportello::domain::{DetailsForm, OfferKey, Role};
+use sportello::domain::{Channel, DetailsForm, OfferKey, Role};
 use sportello_bench::percentiles;
 use sportello_tests::TestServer;
 use sportello_tests::packs::{Office, Pack, Service};
@@ -48,8 +48,14 @@ async fn main() {
             privacy_accepted: true,
             ..DetailsForm::default()
         };
-        let request =
-            ConfirmRequest { hold_id: placed.hold.id, hold_token: placed.token, form, idempotency: None, client: None };
+        let request = ConfirmRequest {
+            hold_id: placed.hold.id,
+            hold_token: placed.token,
+            form,
+            idempotency: None,
+            client: None,
+            channel: Channel::Api,
+        };
         server.app.confirm("bench", request).await.expect("confirm");
     }
     let operator = server.staff("operatore@bench.example.it", Role::Operator, Some("bench"), &["sede"]).await;

@@ -64,8 +64,15 @@ impl<'a> Offer<'a> {
         Ok(Self { service, office, mode })
     }
 
+    /// The slots a citizen may book.
     pub(super) fn slots(&self, tenant: &TenantSnapshot, now: DateTime<Utc>) -> SlotQuery<'a> {
-        SlotQuery { service: self.service, office: self.office, grid_minutes: tenant.config.grid_minutes, now }
+        self.slots_for(tenant, now, false)
+    }
+
+    /// The slots a citizen may book, or staff for them (`by_staff`: see `SlotQuery::by_staff`).
+    pub(super) fn slots_for(&self, tenant: &TenantSnapshot, now: DateTime<Utc>, by_staff: bool) -> SlotQuery<'a> {
+        let grid_minutes = tenant.config.grid_minutes;
+        SlotQuery { service: self.service, office: self.office, grid_minutes, now, by_staff }
     }
 }
 
@@ -94,8 +101,19 @@ impl Sportello {
                 format!("Ask for at most {MAX_RANGE_DAYS} days at a time."),
             ));
         }
+        let days = self.free_days(&tenant, &query, (from, to)).await?;
+        Ok(Availability { timezone: offer.office.timezone, horizon_end: query.last_bookable_date(), days })
+    }
+
+    /// The slots of `query` in `from..=to` with a free place, by day.
+    pub(super) async fn free_days(
+        &self,
+        tenant: &Arc<TenantSnapshot>,
+        query: &SlotQuery<'_>,
+        (from, to): (NaiveDate, NaiveDate),
+    ) -> Result<Vec<AvailableDay>, AppError> {
         let slots = query.slots_between(from, to);
-        let used = self.usage(&tenant, offer.office, &slots, now).await?;
+        let used = self.usage(tenant, query.office, &slots, query.now).await?;
         let grid = tenant.config.grid_minutes;
         let mut days: Vec<AvailableDay> = Vec::new();
         for slot in slots {
@@ -109,7 +127,7 @@ impl Sportello {
                 _ => days.push(AvailableDay { date: slot.local_date, slots: vec![free] }),
             }
         }
-        Ok(Availability { timezone: offer.office.timezone, horizon_end: query.last_bookable_date(), days })
+        Ok(days)
     }
 
     /// Bookings plus live holds per unit over the span of `slots`: one ledger query, one hold query.

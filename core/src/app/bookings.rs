@@ -14,7 +14,9 @@ use super::booking_mail::reminder_at;
 use super::{AppError, BookingEvent, BookingProof, Sportello, TenantSnapshot};
 use crate::domain::booking::SummaryLine;
 use crate::domain::slots::{Slot, units_between};
-use crate::domain::{Booking, BookingCode, BookingDetails, BookingStatus, DetailsForm, JitsiRoom, Mode, ModeContact};
+use crate::domain::{
+    Booking, BookingCode, BookingDetails, BookingStatus, Channel, DetailsForm, JitsiRoom, Mode, ModeContact,
+};
 use crate::holds::{Acquired, Hold, HoldToken};
 use crate::mail::Topic;
 use crate::store::{Bookings, HoldClaims, IdempotencyKeys, Ledger, NewBooking, StoreError};
@@ -31,6 +33,8 @@ pub struct ConfirmRequest {
     pub idempotency: Option<(String, String)>,
     /// Who asks (an IP address), for the tenant's rate limit; `None` is not limited.
     pub client: Option<String>,
+    /// How it came: the pages or the API (staff book through `book_for_citizen`).
+    pub channel: Channel,
 }
 
 pub struct Confirmed {
@@ -92,7 +96,7 @@ impl Sportello {
             let per_minute = tenant.config.limits.bookings_per_minute;
             self.throttle(&tenant, "bookings", client, per_minute, self.clock.now()).await?;
         }
-        match self.confirm_once(&tenant, &request).await {
+        match self.confirm_once(&tenant, &request, None).await {
             Ok(booking) => Ok(Confirmed { booking, replayed: false, tenant }),
             Err(e @ (AppError::SlotTaken | AppError::HoldUnknown | AppError::HoldUsed(_) | AppError::Store(_))) => {
                 // A concurrent twin of this request may have won: answer as it did. A key now
@@ -107,7 +111,7 @@ impl Sportello {
         }
     }
 
-    async fn replay(
+    pub(in crate::app) async fn replay(
         &self,
         tenant: &TenantSnapshot,
         idempotency: Option<&(String, String)>,
@@ -120,17 +124,26 @@ impl Sportello {
         }
     }
 
-    async fn confirm_once(&self, tenant: &Arc<TenantSnapshot>, request: &ConfirmRequest) -> Result<Booking, AppError> {
+    /// Books the place of a hold; `booked_by` is the staff member who books for the citizen.
+    pub(super) async fn confirm_once(
+        &self,
+        tenant: &Arc<TenantSnapshot>,
+        request: &ConfirmRequest,
+        booked_by: Option<i32>,
+    ) -> Result<Booking, AppError> {
         let hold = self.owned_hold(tenant, request.hold_id, &request.hold_token).await?;
         let offer = Offer::resolve(tenant, &hold.offer())?;
-        let mut details =
-            request.form.parse(offer.service, offer.mode, tenant.config.default_locale()).map_err(AppError::Invalid)?;
+        let channel = request.channel;
+        let mut details = request
+            .form
+            .parse_for(offer.service, offer.mode, tenant.config.default_locale(), channel)
+            .map_err(AppError::Invalid)?;
         if offer.mode == Mode::Jitsi {
             // A room of its own, named at random: nobody finds the call by trying names.
             details.contact = ModeContact::Room(JitsiRoom::generate(&mut rand::rng()));
         }
         let now = self.clock.now();
-        let slot = self.held_slot(tenant, &offer, &hold, now).await?;
+        let slot = self.held_slot(tenant, &offer, &hold, now, channel.by_staff()).await?;
         // The tenant's rule (a plugin) has the last word on the details, before anything is written.
         let summary = self.check_rules(tenant, offer.service, offer.office, offer.mode, &slot, &details).await?;
         let units = slot.units(tenant.config.grid_minutes);
@@ -150,6 +163,7 @@ impl Sportello {
                 details: details.clone(),
                 privacy_version: tenant.config.privacy_notice_version.clone(),
                 summary: summary.clone(),
+                channel,
                 created_at: now,
                 updated_at: now,
                 revision: 0,
@@ -177,8 +191,10 @@ impl Sportello {
                 details: &details,
                 privacy_version: &tenant.config.privacy_notice_version,
                 summary: &summary,
+                channel,
+                booked_by,
                 // Its confirmation and reminder are owed by its row, queued later by the worker.
-                owes_mail: self.mail.is_some(),
+                owes_mail: self.mail.is_some() && details.citizen.email().is_some(),
                 now,
             };
             let booking = match Bookings::insert(tx.conn(), new).await {
@@ -226,16 +242,18 @@ impl Sportello {
         }
     }
 
-    /// The slot a hold names, still bookable now; an expired hold is renewed if there is room.
+    /// The slot a hold names, still bookable now (by staff: see `SlotQuery::by_staff`); an
+    /// expired hold is renewed if there is room.
     async fn held_slot(
         &self,
         tenant: &TenantSnapshot,
         offer: &Offer<'_>,
         hold: &Hold,
         now: DateTime<Utc>,
+        by_staff: bool,
     ) -> Result<Slot, AppError> {
         // The configuration may have changed since the hold (a closure, a shorter horizon).
-        let slot = offer.slots(tenant, now).find(hold.start).ok_or(AppError::SlotTaken)?;
+        let slot = offer.slots_for(tenant, now, by_staff).find(hold.start).ok_or(AppError::SlotTaken)?;
         if !hold.is_live(now) {
             let renewed = Hold { expires_at: now + tenant.config.hold_length(), ..hold.clone() };
             // Renewing the hold being confirmed is not a new hold: no per-client limit.
@@ -365,7 +383,7 @@ impl Sportello {
             ));
         }
         let offer = Offer::resolve(&tenant, &hold.offer())?;
-        let slot = self.held_slot(&tenant, &offer, &hold, now).await?;
+        let slot = self.held_slot(&tenant, &offer, &hold, now, false).await?;
         let grid = tenant.config.grid_minutes;
         let (old_units, new_units) = (units_between(booking.start, booking.end, grid), slot.units(grid));
         let office = booking.office.as_str();

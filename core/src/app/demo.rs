@@ -5,7 +5,7 @@
 use chrono::{NaiveTime, TimeDelta, TimeZone};
 
 use super::{AppError, AvailabilityRequest, ConfirmRequest, HoldRequest, Sportello};
-use crate::domain::{DetailsForm, Mode, OfferKey};
+use crate::domain::{Channel, DetailsForm, Mode, OfferKey};
 use crate::store::Desk;
 
 /// Fictitious citizens (the e-mails are in a domain reserved for examples).
@@ -60,6 +60,7 @@ impl Sportello {
                 form,
                 idempotency: None,
                 client: None,
+                channel: Channel::Web,
             };
             self.confirm(slug, request).await?;
             made += 1;

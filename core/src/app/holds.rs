@@ -44,6 +44,32 @@ impl PlacedHold {
     }
 }
 
+impl Offer<'_> {
+    /// A hold of `slot` named `id`, owned by whoever shows `token`, for the tenant's hold length.
+    pub(super) fn hold(
+        &self,
+        tenant: &TenantSnapshot,
+        slot: &Slot,
+        (id, token): (Uuid, &HoldToken),
+        client: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Hold {
+        Hold {
+            id,
+            tenant: tenant.id,
+            service: self.service.slug.clone(),
+            office: self.office.slug.clone(),
+            mode: self.mode,
+            start: slot.start,
+            end: slot.end,
+            units: slot.units(tenant.config.grid_minutes),
+            expires_at: now + tenant.config.hold_length(),
+            client: client.map(str::to_owned),
+            owner: token.digest(),
+        }
+    }
+}
+
 impl Sportello {
     /// Keeps one place of the slot starting at `start` for the tenant's hold duration.
     /// A client may name the hold (`id`): asking again with the same id is the same hold, so a
@@ -67,19 +93,7 @@ impl Sportello {
             self.throttle(&tenant, "holds", client, limits.holds_per_minute, now).await?;
         }
         let token = token.unwrap_or_else(|| HoldToken::generate(&mut rand::rng()));
-        let hold = Hold {
-            id: id.unwrap_or_else(Uuid::new_v4),
-            tenant: tenant.id,
-            service: offer.service.slug.clone(),
-            office: offer.office.slug.clone(),
-            mode: offer.mode,
-            start: slot.start,
-            end: slot.end,
-            units,
-            expires_at: now + tenant.config.hold_length(),
-            client: client.map(str::to_owned),
-            owner: token.digest(),
-        };
+        let hold = offer.hold(&tenant, &slot, (id.unwrap_or_else(Uuid::new_v4), &token), client, now);
         let max_per_client = (limits.holds_per_client > 0).then_some(limits.holds_per_client);
         match self.acquire(&tenant, &slot, &hold, max_per_client, now).await? {
             // A client-chosen id that already became a booking is spent: checked once the place is

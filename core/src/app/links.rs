@@ -167,7 +167,7 @@ impl Sportello {
             ProofBy::Email(email) => {
                 let tenant = self.tenant(slug).await?;
                 match Bookings::by_code(self.store.reader(), tenant.id, &code).await? {
-                    Some(b) if b.details.citizen.email().matches(email) => Ok((tenant, b)),
+                    Some(b) if b.details.citizen.email().is_some_and(|e| e.matches(email)) => Ok((tenant, b)),
                     _ => Err(AppError::NotFound("booking")),
                 }
             }

@@ -46,9 +46,9 @@ pub use rules::{LookupQuery, LookupResult};
 pub(crate) use staff::secrets;
 pub use staff::{
     Agenda, AgendaQuery, ApiKeyMade, AuditFilter, AuditPage, ConfigurationView, DELIVERY_PAGE, DeskBooking, Enrolment,
-    ExportedPack, InvitationLink, InvitationView, LoggedIn, NewApiKeyRequest, NewStaff, NewTenant, NewWebhookRequest,
-    OfficeLoad, Parts, PluginUpload, SettingsView, Span, StaffChange, StaffList, StaffSession, TenantOverview,
-    TenantSummary, TwoFactorStatus, WebhookKeyed,
+    Export, ExportedPack, InvitationLink, InvitationView, LoggedIn, MAX_EXPORT_DAYS, NewApiKeyRequest, NewStaff,
+    NewTenant, NewWebhookRequest, OfficeLoad, Parts, PluginUpload, SettingsView, Span, StaffBooked, StaffBooking,
+    StaffChange, StaffList, StaffSession, TenantOverview, TenantSummary, TwoFactorStatus, WebhookKeyed, When,
 };
 pub use tenants::{ApplyReport, StrandPolicy, StrandedBooking};
 pub use webhooks::{BookingEvent, ROTATION_OVERLAP};
@@ -87,6 +87,9 @@ pub enum AppError {
     HoldIdTaken,
     #[error("the booking can no longer be changed")]
     NotChangeable,
+    /// A walk-in for now: no slot of this service is free at this office for the rest of the day.
+    #[error("no place is free at this office for the rest of the day; book a later day")]
+    NothingFreeToday,
     /// A step at the counter that the booking's status or time does not allow.
     #[error("{}", desk_refusal(*.0))]
     DeskRefused(crate::domain::desk::DeskRefusal),

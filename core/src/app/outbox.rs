@@ -118,7 +118,8 @@ pub fn retry_delay(attempts: u32, jitter: f64) -> TimeDelta {
 
 impl Sportello {
     /// Composes the e-mail about `booking` for `topic` (with `config`'s names). Done before the
-    /// transaction that writes it, which then only inserts a row; `None` without mail set up.
+    /// transaction that writes it, which then only inserts a row; `None` without mail set up, or
+    /// for a citizen without an e-mail address.
     pub(super) fn prepare_mail(
         &self,
         (tenant, config): (TenantId, &TenantConfig),
@@ -126,6 +127,7 @@ impl Sportello {
         topic: &Topic,
     ) -> Result<Option<Prepared>, AppError> {
         let Some(mail) = &self.mail else { return Ok(None) };
+        let Some(recipient) = booking.details.citizen.email() else { return Ok(None) };
         let composed = match topic {
             Topic::Confirmation | Topic::Reminder => None,
             _ => Some(self.compose(mail, (tenant, config), booking, topic)?),
@@ -137,7 +139,7 @@ impl Sportello {
             message_id: format!("<{}.{}@sportello>", uuid::Uuid::new_v4(), topic.code()),
             sender: sender(name, mail.sender_for(config)),
             reply_to: config.mail.reply_to.as_ref().map(|a| a.as_str().to_owned()),
-            recipient: booking.details.citizen.email().as_str().to_owned(),
+            recipient: recipient.as_str().to_owned(),
             composed,
         }))
     }

@@ -64,7 +64,7 @@ pub(super) fn validate_input(
         let value = match field {
             CitizenField::FirstName => Some(citizen.first_name().to_owned()),
             CitizenField::LastName => Some(citizen.last_name().to_owned()),
-            CitizenField::Email => Some(citizen.email().to_string()),
+            CitizenField::Email => citizen.email().map(ToString::to_string),
             CitizenField::Phone => Some(citizen.phone().to_string()),
             CitizenField::FiscalCode => citizen.fiscal_code().map(ToString::to_string),
         };

@@ -18,16 +18,24 @@ pub enum BookingEvent {
     Created,
     Rescheduled,
     Cancelled,
+    /// At the desk: the citizen arrived, was served, or did not come.
+    CheckedIn,
+    Completed,
+    NoShow,
 }
 
 impl BookingEvent {
-    pub const ALL: [Self; 3] = [Self::Created, Self::Rescheduled, Self::Cancelled];
+    pub const ALL: [Self; 6] =
+        [Self::Created, Self::Rescheduled, Self::Cancelled, Self::CheckedIn, Self::Completed, Self::NoShow];
 
     pub fn code(self) -> &'static str {
         match self {
             Self::Created => "booking.created",
             Self::Rescheduled => "booking.rescheduled",
             Self::Cancelled => "booking.cancelled",
+            Self::CheckedIn => "booking.checked_in",
+            Self::Completed => "booking.completed",
+            Self::NoShow => "booking.no_show",
         }
     }
 
@@ -83,7 +91,7 @@ impl Sportello {
                 json!({
                     "first_name": citizen.first_name(),
                     "last_name": citizen.last_name(),
-                    "email": citizen.email().as_str(),
+                    "email": citizen.email().map(|e| e.as_str()),
                     "phone": citizen.phone().to_string(),
                     "fiscal_code": citizen.fiscal_code().map(ToString::to_string),
                 }),

@@ -88,11 +88,45 @@ impl BookingStatus {
     }
 }
 
+/// How a booking was made: by the citizen (on the pages or through the API) or by staff for a
+/// citizen who came to the counter or called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Web,
+    Api,
+    Counter,
+    Phone,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [Self::Web, Self::Api, Self::Counter, Self::Phone];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Web => "web",
+            Self::Api => "api",
+            Self::Counter => "counter",
+            Self::Phone => "phone",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == raw)
+    }
+
+    /// Staff book for the citizen: no minimum notice, a slot under way may still be taken, and
+    /// a citizen without an e-mail address can be booked.
+    pub fn by_staff(self) -> bool {
+        matches!(self, Self::Counter | Self::Phone)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Citizen {
     first_name: String,
     last_name: String,
-    email: Email,
+    /// None only for a booking staff made for someone without one (at the counter, by phone).
+    email: Option<Email>,
     phone: Phone,
     fiscal_code: Option<FiscalCode>,
 }
@@ -103,7 +137,7 @@ impl Citizen {
     pub fn new(
         first_name: &str,
         last_name: &str,
-        email: Email,
+        email: Option<Email>,
         phone: Phone,
         fiscal_code: Option<FiscalCode>,
     ) -> Option<Self> {
@@ -124,8 +158,8 @@ impl Citizen {
         &self.last_name
     }
 
-    pub fn email(&self) -> &Email {
-        &self.email
+    pub fn email(&self) -> Option<&Email> {
+        self.email.as_ref()
     }
 
     pub fn phone(&self) -> &Phone {
@@ -216,6 +250,7 @@ pub struct Booking {
     pub privacy_version: String,
     /// What the service's rule reported when the booking was made.
     pub summary: Vec<SummaryLine>,
+    pub channel: Channel,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// How many times it changed since it was made (moved, cancelled).
@@ -237,8 +272,20 @@ impl Booking {
 }
 
 impl DetailsForm {
-    /// Parses the form for `service` booked in `mode`, reporting every problem at once.
+    /// Parses the form for `service` booked in `mode` by a citizen, reporting every problem at once.
     pub fn parse(&self, service: &Service, mode: Mode, default_locale: Locale) -> Result<BookingDetails, FieldErrors> {
+        self.parse_for(service, mode, default_locale, Channel::Web)
+    }
+
+    /// Parses the form as it came through `channel`: staff may leave out the e-mail address of
+    /// a citizen who has none.
+    pub fn parse_for(
+        &self,
+        service: &Service,
+        mode: Mode,
+        default_locale: Locale,
+        channel: Channel,
+    ) -> Result<BookingDetails, FieldErrors> {
         let mut errors = FieldErrors::default();
         let first_name = single_line(&self.first_name, MAX_NAME_CHARS);
         if first_name.is_none() {
@@ -249,9 +296,10 @@ impl DetailsForm {
             errors.push("citizen.last_name", "required", "Enter your last name (up to 100 characters).");
         }
         let email = Email::parse(&self.email);
-        if self.email.trim().is_empty() {
+        let no_email = self.email.trim().is_empty();
+        if no_email && !channel.by_staff() {
             errors.push("citizen.email", "required", "Enter your e-mail address, such as name@example.it.");
-        } else if email.is_none() {
+        } else if !no_email && email.is_none() {
             errors.push("citizen.email", "invalid_email", "Enter an e-mail address such as name@example.it.");
         }
         let phone = Phone::parse(&self.phone);
@@ -298,7 +346,7 @@ impl DetailsForm {
                 citizen: Citizen {
                     first_name: first_name?,
                     last_name: last_name?,
-                    email: email?,
+                    email: if no_email { None } else { Some(email?) },
                     phone: phone?,
                     fiscal_code,
                 },

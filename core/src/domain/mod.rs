@@ -15,7 +15,9 @@ pub mod staff;
 pub mod stranding;
 pub mod text;
 
-pub use booking::{Booking, BookingCode, BookingDetails, BookingStatus, Citizen, DetailsForm, FieldError, FieldErrors};
+pub use booking::{
+    Booking, BookingCode, BookingDetails, BookingStatus, Channel, Citizen, DetailsForm, FieldError, FieldErrors,
+};
 pub use catalog::{
     Branding, CitizenField, FieldKind, FieldSpec, Limits, MailSettings, OfferKey, OfferKeyError, Office, PluginSpec,
     Service, ServicePlugin, TenantConfig,

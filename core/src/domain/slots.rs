@@ -49,6 +49,9 @@ pub struct SlotQuery<'a> {
     pub office: &'a Office,
     pub grid_minutes: u16,
     pub now: DateTime<Utc>,
+    /// Staff booking for a citizen at the counter or on the phone: no minimum notice, and a slot
+    /// already under way can still be taken (a walk-in served now).
+    pub by_staff: bool,
 }
 
 impl SlotQuery<'_> {
@@ -72,13 +75,17 @@ impl SlotQuery<'_> {
         office.holidays.closes(date)
     }
 
-    /// Bookable slots on `date`: open hours, not closed, after the minimum notice, within the horizon.
+    /// Bookable slots on `date`: open hours, not closed, after the minimum notice (for staff: not
+    /// over yet), within the horizon.
     pub fn slots_on(&self, date: NaiveDate) -> Vec<Slot> {
         if date < self.today() || date > self.last_bookable_date() || self.closed_reason(date).is_some() {
             return Vec::new();
         }
-        let earliest = self.now + TimeDelta::hours(i64::from(self.service.min_notice_hours));
         let duration = TimeDelta::minutes(i64::from(self.service.duration_minutes));
+        let bookable = |start: DateTime<Utc>| match self.by_staff {
+            true => start + duration > self.now,
+            false => start >= self.now + TimeDelta::hours(i64::from(self.service.min_notice_hours)) && start > self.now,
+        };
         let tz = self.office.timezone;
         let mut slots = Vec::new();
         for interval in self.office.hours.on(chrono::Datelike::weekday(&date)) {
@@ -88,7 +95,7 @@ impl SlotQuery<'_> {
                 // A start in the spring-forward gap does not exist; in the autumn overlap take the first.
                 if let Some(start) = tz.from_local_datetime(&local_start).earliest() {
                     let start = start.with_timezone(&Utc);
-                    if start >= earliest && start > self.now {
+                    if bookable(start) {
                         slots.push(Slot { local_date: date, start, end: start + duration, desks: interval.desks() });
                     }
                 }
@@ -181,7 +188,7 @@ mod tests {
     }
 
     fn query<'a>(service: &'a Service, office: &'a Office, now: &str) -> SlotQuery<'a> {
-        SlotQuery { service, office, grid_minutes: 15, now: utc(now) }
+        SlotQuery { service, office, grid_minutes: 15, now: utc(now), by_staff: false }
     }
 
     #[test]
@@ -251,6 +258,22 @@ mod tests {
         assert!(q.slots_on(date(2026, 12, 13)).is_empty());
         assert!(q.find(utc("2026-12-12T08:00:00Z")).is_some());
         assert!(q.find(utc("2026-12-12T08:15:00Z")).is_none(), "not on the service's step");
+    }
+
+    #[test]
+    fn staff_book_without_notice_and_into_the_slot_under_way() {
+        let (mut svc, off) = (service(30), office(&[(t(9, 0), t(12, 0), 1)]));
+        svc.min_notice_hours = 24;
+        // 10:10 Rome on 2 Dec: the 10:00 slot is under way.
+        let citizen = query(&svc, &off, "2026-12-02T09:10:00Z");
+        let staff = SlotQuery { by_staff: true, ..citizen };
+        let starts = |q: &SlotQuery<'_>| -> Vec<_> {
+            q.slots_on(date(2026, 12, 2)).iter().map(|s| s.start.with_timezone(&Rome).time()).collect()
+        };
+        assert!(starts(&citizen).is_empty(), "a citizen gives a day's notice");
+        assert_eq!(starts(&staff), vec![t(10, 0), t(10, 30), t(11, 0), t(11, 30)], "not the slots already over");
+        assert!(staff.find(utc("2026-12-02T09:00:00Z")).is_some());
+        assert!(staff.find(utc("2026-12-02T08:30:00Z")).is_none(), "09:30 ended at 10:00");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use poem_openapi::Object;
 
-use crate::app::{Availability, TenantSnapshot};
+use crate::app::{AppError, Availability, TenantSnapshot};
 use crate::domain::catalog::{FieldKind, MAX_DETAILS_CHARS};
 use crate::domain::{Booking, DetailsForm, Locale, Localized, Office, Service};
 
@@ -238,7 +238,8 @@ pub struct HoldCreated {
 pub struct CitizenInput {
     pub first_name: String,
     pub last_name: String,
-    pub email: String,
+    /// Required when the citizen books; staff may leave it out for a citizen who has none.
+    pub email: Option<String>,
     pub phone: String,
     pub fiscal_code: Option<String>,
 }
@@ -264,18 +265,60 @@ pub struct BookingRequest {
 
 impl BookingRequest {
     pub fn form(&self) -> DetailsForm {
+        self.details_form().form(&self.citizen)
+    }
+
+    fn details_form(&self) -> DetailsInput<'_> {
+        DetailsInput {
+            contact: &self.contact,
+            answers: &self.answers,
+            reason: &self.reason,
+            details: &self.details,
+            privacy_accepted: self.privacy_accepted,
+            locale: &self.locale,
+        }
+    }
+}
+
+/// What a booking request says besides its place and its citizen (a citizen's or staff's).
+pub struct DetailsInput<'a> {
+    pub contact: &'a Option<String>,
+    pub answers: &'a Option<BTreeMap<String, String>>,
+    pub reason: &'a Option<String>,
+    pub details: &'a Option<String>,
+    pub privacy_accepted: bool,
+    pub locale: &'a Option<String>,
+}
+
+impl DetailsInput<'_> {
+    pub fn form(&self, citizen: &CitizenInput) -> DetailsForm {
         DetailsForm {
-            first_name: self.citizen.first_name.clone(),
-            last_name: self.citizen.last_name.clone(),
-            email: self.citizen.email.clone(),
-            phone: self.citizen.phone.clone(),
-            fiscal_code: self.citizen.fiscal_code.clone(),
+            first_name: citizen.first_name.clone(),
+            last_name: citizen.last_name.clone(),
+            email: citizen.email.clone().unwrap_or_default(),
+            phone: citizen.phone.clone(),
+            fiscal_code: citizen.fiscal_code.clone(),
             contact: self.contact.clone(),
             answers: self.answers.clone().unwrap_or_default(),
             reason: self.reason.clone(),
             details: self.details.clone(),
             privacy_accepted: self.privacy_accepted,
             locale: self.locale.clone(),
+        }
+    }
+}
+
+/// The `Idempotency-Key` header with a digest of the request's body, for `ConfirmRequest`.
+pub fn idempotency(key: Option<&str>, body: &impl serde::Serialize) -> Result<Option<(String, String)>, AppError> {
+    use sha2::Digest;
+    match key.map(str::trim) {
+        None => Ok(None),
+        Some(key) if key.is_empty() || key.len() > 255 => {
+            Err(AppError::field("Idempotency-Key", "invalid_key", "Use 1-255 characters."))
+        }
+        Some(key) => {
+            let json = serde_json::to_string(body).unwrap_or_default();
+            Ok(Some((key.to_owned(), format!("{:x}", sha2::Sha256::digest(json.as_bytes())))))
         }
     }
 }
@@ -315,7 +358,8 @@ pub struct OfficeRef {
 pub struct CitizenView {
     pub first_name: String,
     pub last_name: String,
-    pub email: String,
+    /// Absent only when staff booked a citizen who has no e-mail address.
+    pub email: Option<String>,
     pub phone: String,
     pub fiscal_code: Option<String>,
 }
@@ -400,7 +444,7 @@ impl BookingView {
             citizen: CitizenView {
                 first_name: citizen.first_name().to_owned(),
                 last_name: citizen.last_name().to_owned(),
-                email: citizen.email().to_string(),
+                email: citizen.email().map(ToString::to_string),
                 phone: citizen.phone().to_string(),
                 fiscal_code: citizen.fiscal_code().as_ref().map(ToString::to_string),
             },

@@ -3,9 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Json, PlainText};
-use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::dto;
@@ -19,7 +17,7 @@ use crate::app::{
     TenantSnapshot,
 };
 use crate::calendar::{CalendarUse, booking_calendar};
-use crate::domain::{Booking, FieldErrors, OfferKey};
+use crate::domain::{Booking, Channel, FieldErrors, OfferKey};
 use crate::holds::HoldToken;
 use crate::web::client_address;
 
@@ -254,22 +252,14 @@ impl PublicApi {
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
     ) -> ApiResult<BookingCreated> {
-        let idempotency = match idempotency_key.0.as_deref().map(str::trim) {
-            None => None,
-            Some(key) if key.is_empty() || key.len() > 255 => {
-                return Err(invalid("Idempotency-Key", "invalid_key", "Use 1-255 characters."));
-            }
-            Some(key) => {
-                let hash = Sha256::digest(body.to_json_string().as_bytes());
-                Some((key.to_owned(), format!("{hash:x}")))
-            }
-        };
+        let idempotency = super::dto::idempotency(idempotency_key.0.as_deref(), &body.0)?;
         let confirm = ConfirmRequest {
             hold_id: parse_uuid("hold_id", &body.hold_id)?,
             hold_token: parse_token("hold_token", &body.hold_token)?,
             form: body.form(),
             idempotency,
             client: self.client(request),
+            channel: Channel::Api,
         };
         let confirmed = self.app.confirm(&tenant, confirm).await?;
         let replayed = confirmed.replayed.then(|| "true".to_owned());

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, Statement,
+    QueryOrder, Set,
 };
 
 use super::StoreError;
@@ -14,8 +14,8 @@ use super::booking_mail::OwedMail;
 use super::entities::booking::{self, Column, Entity};
 use crate::domain::booking::SummaryLine;
 use crate::domain::{
-    Booking, BookingCode, BookingDetails, BookingStatus, Citizen, Email, FiscalCode, JitsiRoom, Locale, Localized,
-    Mode, ModeContact, Phone, SkypeName, Slug, TenantId,
+    Booking, BookingCode, BookingDetails, BookingStatus, Channel, Citizen, Email, FiscalCode, JitsiRoom, Locale,
+    Localized, Mode, ModeContact, Phone, SkypeName, Slug, TenantId,
 };
 
 /// A booking about to be written.
@@ -31,6 +31,9 @@ pub struct NewBooking<'a> {
     pub details: &'a BookingDetails,
     pub privacy_version: &'a str,
     pub summary: &'a [SummaryLine],
+    pub channel: Channel,
+    /// The staff member who made it for the citizen (at the counter, by phone).
+    pub booked_by: Option<i32>,
     /// Whether it owes its citizen a confirmation e-mail (and later a reminder): false when this
     /// server sends no e-mail.
     pub owes_mail: bool,
@@ -87,7 +90,8 @@ impl Bookings {
             timezone: Set(new.timezone.name().to_owned()),
             first_name: Set(citizen.first_name().to_owned()),
             last_name: Set(citizen.last_name().to_owned()),
-            email: Set(citizen.email().to_string()),
+            // No address (staff booked someone who has none) is stored empty: the column predates it.
+            email: Set(citizen.email().map(ToString::to_string).unwrap_or_default()),
             phone: Set(citizen.phone().to_string()),
             fiscal_code: Set(citizen.fiscal_code().map(ToString::to_string)),
             contact: Set(new.details.contact.as_str().map(str::to_owned)),
@@ -97,6 +101,8 @@ impl Bookings {
             locale: Set(new.details.locale.code().to_owned()),
             privacy_version: Set(new.privacy_version.to_owned()),
             summary: Set(summary_json(new.summary)),
+            channel: Set(new.channel.code().to_owned()),
+            booked_by: Set(new.booked_by),
             created_at: Set(new.now),
             updated_at: Set(new.now),
             revision: Set(0),
@@ -270,18 +276,12 @@ impl Bookings {
         if conn.get_database_backend() != DbBackend::Postgres {
             return Ok(());
         }
-        let mut identities =
-            vec![format!("e:{}", citizen.email().as_str().to_lowercase()), format!("p:{}", citizen.phone())];
+        let mut identities = vec![format!("p:{}", citizen.phone())];
+        identities.extend(citizen.email().map(|e| format!("e:{}", e.as_str().to_lowercase())));
         identities.extend(citizen.fiscal_code().map(|f| format!("f:{f}")));
         identities.sort();
         for identity in identities {
-            let key = format!("sportello:{}:{}:{identity}", tenant.get(), service);
-            conn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                [key.into()],
-            ))
-            .await?;
+            super::lock_key(conn, format!("sportello:{}:{}:{identity}", tenant.get(), service)).await?;
         }
         Ok(())
     }
@@ -295,8 +295,11 @@ impl Bookings {
         citizen: &Citizen,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let same_email = Expr::expr(Func::lower(Expr::col(Column::Email))).eq(citizen.email().as_str().to_lowercase());
-        let mut same_person = Condition::any().add(same_email).add(Column::Phone.eq(citizen.phone().as_str()));
+        let mut same_person = Condition::any().add(Column::Phone.eq(citizen.phone().as_str()));
+        if let Some(email) = citizen.email() {
+            same_person =
+                same_person.add(Expr::expr(Func::lower(Expr::col(Column::Email))).eq(email.as_str().to_lowercase()));
+        }
         if let Some(fiscal_code) = &citizen.fiscal_code() {
             same_person = same_person.add(Column::FiscalCode.eq(fiscal_code.as_str()));
         }
@@ -369,7 +372,10 @@ pub(super) fn to_domain(m: booking::Model) -> Result<Booking, StoreError> {
             citizen: Citizen::new(
                 &m.first_name,
                 &m.last_name,
-                Email::parse(&m.email).ok_or_else(|| corrupt("e-mail", "(invalid)"))?,
+                match m.email.as_str() {
+                    "" => None,
+                    email => Some(Email::parse(email).ok_or_else(|| corrupt("e-mail", "(invalid)"))?),
+                },
                 Phone::parse(&m.phone).ok_or_else(|| corrupt("phone", "(invalid)"))?,
                 fiscal_code,
             )
@@ -382,6 +388,7 @@ pub(super) fn to_domain(m: booking::Model) -> Result<Booking, StoreError> {
         },
         privacy_version: m.privacy_version,
         summary: summary_from_json(m.summary.as_deref()),
+        channel: Channel::parse(&m.channel).ok_or_else(|| corrupt("channel", &m.channel))?,
         created_at: m.created_at,
         updated_at: m.updated_at,
         revision: u32::try_from(m.revision).map_err(|_| corrupt("revision", &m.revision.to_string()))?,

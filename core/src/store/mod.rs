@@ -169,6 +169,20 @@ impl WriteTx {
     }
 }
 
+/// Within a write transaction on PostgreSQL: waits for any other transaction holding `key` (an
+/// advisory lock, released at commit). SQLite needs none: its write transactions run one at a time.
+async fn lock_key(conn: &impl sea_orm::ConnectionTrait, key: String) -> Result<(), StoreError> {
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// The file behind a SQLite URL (`sqlite://data/x.db?mode=rwc` → `data/x.db`).
 fn sqlite_file(url: &str) -> Option<String> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;

@@ -78,6 +78,36 @@ pub(crate) fn routes(
 }
 
 /// The status an outcome is answered with.
+/// The citizen's details as a booking form sent them (the citizen's step 4, the desk's booking for
+/// a citizen): its named fields, and the service's answers as `answers.<key>`; `locale` is the
+/// caller's to say.
+fn details_form<'a>(
+    fields: impl Iterator<Item = (&'a String, &'a String)>,
+    locale: Option<String>,
+) -> crate::domain::DetailsForm {
+    let mut form = crate::domain::DetailsForm { locale, ..Default::default() };
+    for (name, value) in fields {
+        let optional = || Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+        match name.as_str() {
+            "first_name" => form.first_name = value.clone(),
+            "last_name" => form.last_name = value.clone(),
+            "email" => form.email = value.clone(),
+            "phone" => form.phone = value.clone(),
+            "fiscal_code" => form.fiscal_code = optional(),
+            "contact" => form.contact = optional(),
+            "reason" => form.reason = optional(),
+            "details" => form.details = optional(),
+            "privacy_accepted" => form.privacy_accepted = true,
+            other => {
+                if let (Some(key), Some(answer)) = (other.strip_prefix("answers."), optional()) {
+                    form.answers.insert(key.to_owned(), answer);
+                }
+            }
+        }
+    }
+    form
+}
+
 fn status_of(outcome: &crate::outcome::Outcome) -> poem::http::StatusCode {
     poem::http::StatusCode::from_u16(outcome.status).unwrap_or(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
 }

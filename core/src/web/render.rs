@@ -38,7 +38,7 @@ const TEMPLATES: [(&str, &str); 18] = [
 
 /// The admin pages' templates (`admin-ui/templates`), registered as `admin-<name>`; tenants do
 /// not replace these.
-const ADMIN_TEMPLATES: [(&str, &str); 25] = [
+const ADMIN_TEMPLATES: [(&str, &str); 26] = [
     ("admin-layout", include_str!("../../../admin-ui/templates/layout.hbs")),
     ("admin-error", include_str!("../../../admin-ui/templates/error.hbs")),
     ("admin-login", include_str!("../../../admin-ui/templates/login.hbs")),
@@ -59,6 +59,7 @@ const ADMIN_TEMPLATES: [(&str, &str); 25] = [
     ("admin-feeds", include_str!("../../../admin-ui/templates/feeds.hbs")),
     ("admin-desk", include_str!("../../../admin-ui/templates/desk.hbs")),
     ("admin-booking", include_str!("../../../admin-ui/templates/booking.hbs")),
+    ("admin-walk-in", include_str!("../../../admin-ui/templates/walk-in.hbs")),
     ("admin-login-code", include_str!("../../../admin-ui/templates/login-code.hbs")),
     ("admin-two-factor", include_str!("../../../admin-ui/templates/two-factor.hbs")),
     ("admin-field", include_str!("../../../admin-ui/templates/field.hbs")),

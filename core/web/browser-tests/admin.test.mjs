@@ -343,3 +343,39 @@ test("an operator finds a citizen's booking at the desk, notes it, and cancels i
   await assertAccessible(page, "booking cancelled at the desk");
   page.assertSameOrigin();
 });
+
+test("an operator books a citizen who phoned, from the agenda", async () => {
+  const operator = env.server.staff["operatore@comune-esempio.example"];
+  const page = await openPage(env.browser, env.server.base, tablet);
+  await signIn(page, operator.email, operator.password);
+  await page.goto(`${env.server.base}/admin/t/comune-esempio/desk/anagrafe`);
+  await page.click('a:has-text("Prenota per un cittadino")');
+  await assertAccessible(page, "booking for a citizen: the choice");
+  await page.selectOption("#c-service", "certificati-anagrafici");
+  await page.check("#c-channel-phone");
+  // The first open day from tomorrow on (weekends and holidays have no free time).
+  let day = new Date();
+  for (let tries = 0; tries < 14; tries += 1) {
+    day = new Date(day.getTime() + 24 * 3600 * 1000);
+    await page.fill("#c-date", day.toISOString().slice(0, 10));
+    await page.click('form.walk-in-choice button[type=submit]');
+    if (await page.isVisible("#f-when-0")) break;
+  }
+  assert.ok(await page.isVisible("#f-when-0"), "a day with free times");
+  assert.equal(await page.isVisible('input[value="now"]'), false, "no 'now' on another day");
+  await assertAccessible(page, "booking for a citizen: times and details");
+  await page.click('button:has-text("Prenota")');
+  assert.ok(await page.isVisible("#error-summary"));
+  assert.match(await page.textContent("#error-summary"), /telefono/);
+  await assertAccessible(page, "booking for a citizen: errors");
+  await page.fill("#f-first_name", "Giovanni");
+  await page.fill("#f-last_name", "Esposito");
+  await page.fill("#f-phone", "333 765 4321");
+  await page.selectOption("#f-reason", "residenza");
+  await page.check("#f-privacy_accepted");
+  await page.click('button:has-text("Prenota")');
+  assert.match(await page.textContent("main"), /Giovanni Esposito/);
+  assert.match(await page.textContent("main"), /Al telefono/);
+  await assertAccessible(page, "the booking made by phone");
+  page.assertSameOrigin();
+});

@@ -75,6 +75,11 @@ fn any_body(path: &str) -> Value {
         return json!({"slug": "visita", "name": {"it": "Visita"}, "description": {"it": "Una visita"},
                       "duration_minutes": 30, "modes": ["in_person"]});
     }
+    if path.ends_with("/bookings") {
+        return json!({"service": "visita", "office": "sede", "mode": "in_person", "channel": "phone",
+                      "start": "2026-12-02T09:00:00+01:00", "privacy_accepted": true,
+                      "citizen": {"first_name": "Nuovo", "last_name": "Cittadino", "phone": "333 123 4567"}});
+    }
     if path.contains("/offices/") {
         return json!({"slug": "sede", "name": "Sede", "address": "Via Roma 1", "modes": ["in_person"],
                       "services": ["visita"], "hours": {"mon": [{"from": "08:00", "to": "12:00"}]}});

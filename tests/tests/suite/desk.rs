@@ -7,6 +7,8 @@
 use chrono::TimeDelta;
 use serde_json::{Value, json};
 use sportello::domain::Role;
+use sportello::mail::SmtpMailer;
+use sportello_tests::mail::SmtpSink;
 use sportello_tests::staff::Staff;
 use sportello_tests::{Backend, TestServer, on_databases};
 
@@ -131,6 +133,14 @@ async fn the_office_cancels_with_a_reason_and_notes(backend: Backend) {
     let (_, seen) = s.booking(TENANT, &code, "lucia@example.it").await;
     assert_eq!(seen["status"], "cancelled");
     assert_eq!(cancel("again").await.0, 409);
+    // The citizen is told why, by e-mail (the confirmation, not yet gone, is not sent any more).
+    let sink = SmtpSink::start(env!("CARGO_BIN_EXE_smtp-sink"), &[]);
+    s.deliver_mail(&SmtpMailer::new(&sink.url()).unwrap()).await;
+    let received = sink.messages();
+    assert_eq!(received.len(), 1, "the cancellation only");
+    assert_eq!(received[0].header("To").as_deref(), Some("lucia@example.it"));
+    let text = received[0].part("text/plain").unwrap();
+    assert!(text.contains("Ufficio chiuso per un guasto") && text.contains(&code), "{text}");
 
     let note = desk(&format!("/{code}/note"));
     let (status, _) = s.admin_send(operator, "PUT", &note, None, Some(&json!({"note": "Ha telefonato"}))).await;

@@ -16,4 +16,5 @@ mod mail;
 mod packs;
 mod pages;
 mod plugins;
+mod walk_ins;
 mod webhooks;

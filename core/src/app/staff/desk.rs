@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::StaffSession;
 use super::audit::Actor;
-use crate::app::{AppError, Sportello, TenantSnapshot};
+use crate::app::{AppError, BookingEvent, Sportello, TenantSnapshot};
 use crate::domain::desk::{self, DeskAction, DeskRefusal, MAX_NOTE_CHARS};
 use crate::domain::text::multi_line;
 use crate::domain::{Booking, BookingCode, BookingStatus, Mode, ModeContact, Office, Role, Slug, TenantConfig};
@@ -82,7 +82,7 @@ fn refused(refusal: DeskRefusal) -> AppError {
 
 impl Sportello {
     /// The tenant, and the offices `session` may see there (all for an admin).
-    async fn desk_of(
+    pub(super) async fn desk_of(
         &self,
         session: &StaffSession,
         slug: &str,
@@ -105,7 +105,7 @@ impl Sportello {
         Ok((tenant, offices))
     }
 
-    fn desk_view(&self, config: &TenantConfig, booking: Booking, record: DeskRecord, tz: Tz) -> DeskBooking {
+    pub(super) fn desk_view(&self, config: &TenantConfig, booking: Booking, record: DeskRecord, tz: Tz) -> DeskBooking {
         let now = self.clock.now();
         let on_its_day = booking.start.with_timezone(&tz).date_naive() == now.with_timezone(&tz).date_naive();
         let actions = DeskAction::ALL
@@ -222,15 +222,26 @@ impl Sportello {
         let now = self.clock.now();
         let on_its_day = booking.start.with_timezone(&tz).date_naive() == now.with_timezone(&tz).date_naive();
         let to = action.apply(booking.status, booking.start, on_its_day, now).map_err(refused)?;
+        let stepped = Booking { status: to, ..booking.changed(now) };
+        let event = match action {
+            DeskAction::CheckIn => Some(BookingEvent::CheckedIn),
+            DeskAction::Complete => Some(BookingEvent::Completed),
+            DeskAction::NoShow => Some(BookingEvent::NoShow),
+            DeskAction::Call => None,
+        };
+        let event = event.map(|e| self.prepare_event((tenant.id, &tenant.config), &stepped, e, None));
         let tx = self.store.begin_write().await?;
         if !Desk::step(tx.conn(), tenant.id, booking.id, (booking.status, to), now).await? {
             return Err(AppError::NotChangeable);
+        }
+        if let Some(event) = &event {
+            self.write_event(&tx, booking.id, event).await?;
         }
         let detail = json!({ "booking": booking.code.to_string(), "from": booking.status.code(), "to": to.code() });
         self.audit_in(&tx, Some(tenant.id), &Actor::of(session), &format!("booking.{}", action.code()), detail).await?;
         tx.commit().await?;
         let stamped = stamp(record, booking.status, to, now);
-        Ok(self.desk_view(&tenant.config, Booking { status: to, ..booking.changed(now) }, stamped, tz))
+        Ok(self.desk_view(&tenant.config, stepped, stamped, tz))
     }
 
     /// Undoes the last desk step of a booking, within `desk::UNDO_WINDOW`.
@@ -283,7 +294,7 @@ impl Sportello {
 }
 
 /// Midnight of `day` in `tz` (the first instant of the day, around a DST change too).
-fn local_midnight(day: NaiveDate, tz: Tz) -> Result<DateTime<Utc>, AppError> {
+pub(super) fn local_midnight(day: NaiveDate, tz: Tz) -> Result<DateTime<Utc>, AppError> {
     use chrono::TimeZone;
     let midnight = day.and_hms_opt(0, 0, 0).ok_or_else(|| AppError::Internal("midnight".into()))?;
     tz.from_local_datetime(&midnight)

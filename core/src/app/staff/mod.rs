@@ -8,6 +8,7 @@ mod audit;
 mod configuration;
 mod deliveries;
 mod desk;
+mod export;
 mod feeds;
 mod members;
 mod onboarding;
@@ -21,6 +22,7 @@ mod throttle;
 mod transfer;
 mod two_factor;
 mod uploads;
+mod walk_ins;
 mod webhooks;
 
 use std::sync::Arc;
@@ -37,6 +39,7 @@ pub use audit::{AuditFilter, AuditPage};
 pub use configuration::ConfigurationView;
 pub use deliveries::DELIVERY_PAGE;
 pub use desk::{Agenda, AgendaQuery, DeskBooking, Span};
+pub use export::{Export, MAX_EXPORT_DAYS};
 pub use members::StaffChange;
 pub use onboarding::NewTenant;
 pub use overview::{OfficeLoad, TenantOverview, TenantSummary};
@@ -46,6 +49,7 @@ pub use settings::SettingsView;
 pub use transfer::ExportedPack;
 pub use two_factor::{Enrolment, TwoFactorStatus};
 pub use uploads::PluginUpload;
+pub use walk_ins::{StaffBooked, StaffBooking, When};
 pub use webhooks::{NewWebhookRequest, WebhookKeyed};
 
 /// A signed-in staff member's session, as every admin use case receives it.

@@ -1,14 +1,17 @@
 //! The operator's desk in the admin API: an office's bookings of a day or week, one booking, and
 //! the counter's steps on it (the same use cases as the desk pages).
 
-use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use std::collections::BTreeMap;
+
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::{AdminApi, AdminTag, ApiResult, Done, StaffToken};
-use crate::app::{AgendaQuery, AppError, DeskBooking};
+use crate::app::{AgendaQuery, AppError, DeskBooking, StaffBooking, StaffSession, When};
 use crate::domain::desk::DeskAction;
-use crate::domain::{BookingStatus, Mode};
+use crate::domain::{BookingStatus, Channel, Mode, OfferKey};
+use crate::http::dto::{CitizenInput, DetailsInput, idempotency};
 
 pub struct DeskApi {
     pub admin: AdminApi,
@@ -27,7 +30,8 @@ pub struct DeskBookingView {
     pub end: String,
     pub first_name: String,
     pub last_name: String,
-    pub email: String,
+    /// Absent when the citizen, booked by staff, has no e-mail address.
+    pub email: Option<String>,
     pub phone: String,
     pub fiscal_code: Option<String>,
     /// How to reach the citizen for a video call (phone, Skype name, Teams address, Jitsi room).
@@ -35,6 +39,8 @@ pub struct DeskBookingView {
     pub answers: std::collections::BTreeMap<String, String>,
     pub reason: Option<String>,
     pub details: Option<String>,
+    /// How it was made: `web`, `api`, `counter` or `phone`.
+    pub channel: String,
     pub checked_in_at: Option<String>,
     pub called_at: Option<String>,
     pub completed_at: Option<String>,
@@ -62,12 +68,13 @@ impl From<DeskBooking> for DeskBookingView {
             end: b.end.to_rfc3339(),
             first_name: citizen.first_name().to_owned(),
             last_name: citizen.last_name().to_owned(),
-            email: citizen.email().to_string(),
+            email: citizen.email().map(ToString::to_string),
             phone: citizen.phone().to_string(),
             fiscal_code: citizen.fiscal_code().map(ToString::to_string),
             contact: entry.contact,
             answers: b.details.answers.clone(),
             reason: b.details.reason.clone(),
+            channel: b.channel.code().to_owned(),
             details: b.details.details.clone(),
             checked_in_at: time(entry.record.checked_in_at),
             called_at: time(entry.record.called_at),
@@ -78,6 +85,45 @@ impl From<DeskBooking> for DeskBookingView {
             cancellable: entry.cancellable,
         }
     }
+}
+
+/// A booking staff make for a citizen at the counter or on the phone.
+#[derive(Object, serde::Serialize)]
+pub struct StaffBookingRequest {
+    pub service: String,
+    pub office: String,
+    pub mode: String,
+    /// The slot's start (RFC 3339). Absent for a walk-in served now: the slot under way if it
+    /// has room, else the next free one today.
+    pub start: Option<String>,
+    /// `counter` (the citizen is at the office) or `phone`.
+    pub channel: String,
+    /// The e-mail address may be left out for a citizen who has none (then nothing is e-mailed).
+    pub citizen: CitizenInput,
+    pub contact: Option<String>,
+    pub answers: Option<BTreeMap<String, String>>,
+    pub reason: Option<String>,
+    pub details: Option<String>,
+    /// The citizen was given the privacy notice.
+    pub privacy_accepted: bool,
+    /// The citizen's language, `it` or `en`.
+    pub locale: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum StaffBookingCreated {
+    /// Booked. A retried request with the same `Idempotency-Key` gets the same booking, marked by
+    /// `Idempotent-Replayed: true`.
+    #[oai(status = 201)]
+    Created(Json<DeskBookingView>, #[oai(header = "Idempotent-Replayed")] Option<String>),
+}
+
+#[derive(ApiResponse)]
+pub enum BookingsCsv {
+    /// The bookings as CSV (UTF-8, a header row; cells that would run as a spreadsheet formula
+    /// start with an apostrophe).
+    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
+    Ok(PlainText<String>, #[oai(header = "Content-Disposition")] String),
 }
 
 #[derive(Object)]
@@ -93,6 +139,20 @@ pub struct NoteBody {
 }
 
 impl DeskApi {
+    /// The office named, or the viewer's first.
+    async fn office_or_first(
+        &self,
+        session: &StaffSession,
+        tenant: &str,
+        office: Option<String>,
+    ) -> Result<String, AppError> {
+        if let Some(office) = office {
+            return Ok(office);
+        }
+        let overview = self.admin.app.tenant_overview(session, tenant).await?;
+        overview.offices.first().map(|o| o.slug.to_string()).ok_or(AppError::NotFound("office"))
+    }
+
     async fn step(
         &self,
         request: &poem::Request,
@@ -137,13 +197,7 @@ impl DeskApi {
         q: Query<Option<String>>,
     ) -> ApiResult<Json<Vec<DeskBookingView>>> {
         let session = self.admin.session(&auth, request).await?;
-        let office = match office.0 {
-            Some(office) => office,
-            None => {
-                let overview = self.admin.app.tenant_overview(&session, &tenant).await?;
-                overview.offices.first().map(|o| o.slug.to_string()).ok_or(AppError::NotFound("office"))?
-            }
-        };
+        let office = self.office_or_first(&session, &tenant, office.0).await?;
         let date = parsed(date.0.as_deref(), |d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(), "date")?;
         let query = AgendaQuery {
             office,
@@ -156,6 +210,88 @@ impl DeskApi {
         };
         let agenda = self.admin.app.agenda(&session, &tenant, &query).await?;
         Ok(Json(agenda.bookings.into_iter().map(Into::into).collect()))
+    }
+
+    /// Books for a citizen at the counter (a walk-in) or on the phone, through the citizen's own
+    /// path: the same capacity, per-person and plugin rules, without the minimum notice.
+    #[oai(path = "/t/:tenant/bookings", method = "post", tag = "AdminTag::TenantStaff")]
+    async fn book(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        body: Json<StaffBookingRequest>,
+        /// Any unique string; a retry with the same key and body returns the first booking.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+    ) -> ApiResult<StaffBookingCreated> {
+        let session = self.admin.session(&auth, request).await?;
+        // Who may book here is settled before what was sent is judged.
+        self.admin.app.desk_office(&session, &tenant, &body.office).await?;
+        let offer = OfferKey::parse(&body.service, &body.office, &body.mode).map_err(AppError::from)?;
+        let when = match body.start.as_deref() {
+            None => When::Now,
+            Some(raw) => When::At(
+                chrono::DateTime::parse_from_rfc3339(raw)
+                    .map_err(|_| {
+                        AppError::field(
+                            "start",
+                            "invalid_time",
+                            "Use an RFC 3339 time, such as 2026-12-01T09:00:00+01:00.",
+                        )
+                    })?
+                    .to_utc(),
+            ),
+        };
+        let channel = Channel::parse(&body.channel)
+            .filter(|c| c.by_staff())
+            .ok_or_else(|| AppError::field("channel", "not_staff_channel", "Use 'counter' or 'phone'."))?;
+        let input = DetailsInput {
+            contact: &body.contact,
+            answers: &body.answers,
+            reason: &body.reason,
+            details: &body.details,
+            privacy_accepted: body.privacy_accepted,
+            locale: &body.locale,
+        };
+        let booking = StaffBooking {
+            offer,
+            when,
+            channel,
+            form: input.form(&body.citizen),
+            idempotency: idempotency(idempotency_key.0.as_deref(), &body.0)?,
+        };
+        let booked = self.admin.app.book_for_citizen(&session, &tenant, booking).await?;
+        let replayed = booked.replayed.then(|| "true".to_owned());
+        Ok(StaffBookingCreated::Created(Json(booked.booking.into()), replayed))
+    }
+
+    /// An office's bookings (every status) of `from..=to` (at most 92 days, in the office's zone)
+    /// as CSV, with the citizens' data: written to the audit log.
+    #[oai(path = "/t/:tenant/export/bookings", method = "get", tag = "AdminTag::TenantStaff")]
+    async fn export(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        /// The office's slug; the viewer's first office by default.
+        office: Query<Option<String>>,
+        /// `YYYY-MM-DD`; today by default.
+        from: Query<Option<String>>,
+        /// `YYYY-MM-DD`; `from` by default.
+        to: Query<Option<String>>,
+    ) -> ApiResult<BookingsCsv> {
+        let session = self.admin.session(&auth, request).await?;
+        let office = self.office_or_first(&session, &tenant, office.0).await?;
+        // Who may export is settled before the dates are judged.
+        let (_, found) = self.admin.app.desk_office(&session, &tenant, &office).await?;
+        let today = self.admin.app.now().with_timezone(&found.timezone).date_naive();
+        let from = parsed(from.0.as_deref(), |d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(), "from")?;
+        let from = from.unwrap_or(today);
+        let to = parsed(to.0.as_deref(), |d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(), "to")?;
+        let export = self.admin.app.export_bookings(&session, &tenant, &office, (from, to.unwrap_or(from))).await?;
+        let disposition = format!("attachment; filename=\"{}\"", export.file_name);
+        Ok(BookingsCsv::Ok(PlainText(export.csv), disposition))
     }
 
     /// One booking with the citizen's data; the opening is written to the audit log.

@@ -16,6 +16,7 @@ pub struct Model {
     pub timezone: String,
     pub first_name: String,
     pub last_name: String,
+    /// Empty when staff booked a citizen who has no e-mail address.
     pub email: String,
     pub phone: String,
     pub fiscal_code: Option<String>,
@@ -45,6 +46,10 @@ pub struct Model {
     pub status_changed_at: Option<DateTimeUtc>,
     /// Staff's internal note; never shown to the citizen.
     pub staff_note: Option<String>,
+    /// How it was made: `web`, `api`, `counter`, `phone` (bookings made before it was kept: `web`).
+    pub channel: String,
+    /// The staff member who made it for the citizen.
+    pub booked_by: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

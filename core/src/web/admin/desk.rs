@@ -25,11 +25,12 @@ pub struct AgendaParams {
     q: Option<String>,
 }
 
+/// One option of a select or a radio group.
 #[derive(Serialize)]
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
+pub(super) struct Choice {
+    pub(super) value: String,
+    pub(super) label: String,
+    pub(super) selected: bool,
 }
 
 #[derive(Serialize)]
@@ -86,6 +87,11 @@ struct AgendaPage {
     found_by_code: bool,
     /// Where an action's form comes back to: this very page.
     back_here: String,
+    new_booking_url: String,
+    export_action: String,
+    /// The shown days, as the export form's default range.
+    export_from: String,
+    export_to: String,
 }
 
 #[derive(Serialize)]
@@ -296,6 +302,10 @@ impl Web {
             found_by_code: agenda.found_by_code,
             days,
             back_here: request.uri().path_and_query().map_or_else(|| base.clone(), |p| p.as_str().to_owned()),
+            new_booking_url: format!("{base}/new?date={chosen}"),
+            export_action: format!("{base}/export"),
+            export_from: agenda.first_day.to_string(),
+            export_to: (agenda.first_day + TimeDelta::days(if week { 6 } else { 0 })).to_string(),
         };
         Ok(web.staff_page(visit, "admin-desk", StatusCode::OK, &view))
     }
@@ -323,11 +333,14 @@ impl Web {
         let tz = config.timezone_of(booking.office.as_str());
         let citizen = &booking.details.citizen;
         let service = config.service(booking.service.as_str());
-        let mut lines = vec![
-            Line { label_key: "admin-desk-name", value: format!("{} {}", citizen.first_name(), citizen.last_name()) },
-            Line { label_key: "admin-desk-email", value: citizen.email().to_string() },
-            Line { label_key: "admin-desk-phone", value: citizen.phone().to_string() },
-        ];
+        let mut lines = vec![Line {
+            label_key: "admin-desk-name",
+            value: format!("{} {}", citizen.first_name(), citizen.last_name()),
+        }];
+        if let Some(email) = citizen.email() {
+            lines.push(Line { label_key: "admin-desk-email", value: email.to_string() });
+        }
+        lines.push(Line { label_key: "admin-desk-phone", value: citizen.phone().to_string() });
         if let Some(code) = citizen.fiscal_code() {
             lines.push(Line { label_key: "admin-desk-fiscal-code", value: code.to_string() });
         }
@@ -342,6 +355,10 @@ impl Web {
         if let Some(contact) = entry.contact.clone() {
             lines.push(Line { label_key: "admin-desk-contact", value: contact });
         }
+        lines.push(Line {
+            label_key: "admin-desk-channel",
+            value: self.render.text(locale, &format!("admin-channel-{}", booking.channel.code()), &[]),
+        });
         if let Some(reason) = &booking.details.reason {
             let label = service
                 .and_then(|s| s.reasons.iter().find(|r| &r.key == reason))

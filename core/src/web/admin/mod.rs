@@ -11,6 +11,7 @@ mod audit;
 mod configuration;
 mod desk;
 mod edits;
+mod export;
 mod feeds;
 mod files;
 mod offices;
@@ -20,6 +21,7 @@ mod staff;
 mod tenants;
 mod two_factor;
 mod views;
+mod walk_ins;
 mod webhooks;
 
 use std::collections::BTreeMap;
@@ -98,6 +100,9 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/", M::GET, TenantStaff, tenants::overview),
         page("/admin/t/:tenant/desk", M::GET, TenantStaff, desk::desk_home),
         page("/admin/t/:tenant/desk/:office", M::GET, TenantStaff, desk::agenda_page),
+        page("/admin/t/:tenant/desk/:office/new", M::GET, TenantStaff, walk_ins::new_booking_page),
+        page("/admin/t/:tenant/desk/:office/new", M::POST, TenantStaff, walk_ins::new_booking),
+        page("/admin/t/:tenant/desk/:office/export", M::GET, TenantStaff, export::export_bookings),
         page("/admin/t/:tenant/bookings/:code", M::GET, TenantStaff, desk::booking_page),
         page("/admin/t/:tenant/bookings/:code/actions", M::POST, TenantStaff, desk::booking_action),
         page("/admin/t/:tenant/bookings/:code/note", M::POST, TenantStaff, desk::booking_note),

@@ -16,7 +16,7 @@ use super::views::{
 use super::{Fields, Page, Visit, WebData, mode_key, see_other, step, stop, summary_lines, time};
 use crate::app::{AppError, ConfirmRequest};
 use crate::domain::booking::SummaryLine;
-use crate::domain::{DetailsForm, Email, FieldErrors, Mode};
+use crate::domain::{Channel, DetailsForm, Email, FieldErrors, Mode};
 use crate::holds::{Hold, HoldToken};
 use crate::store::DraftFields;
 use crate::web::{Web, hold_cookie};
@@ -246,25 +246,8 @@ impl Web {
 }
 
 fn details_form(values: &Fields, visit: &Visit) -> DetailsForm {
-    let optional = |key: &str| values.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    DetailsForm {
-        first_name: values.get("first_name").cloned().unwrap_or_default(),
-        last_name: values.get("last_name").cloned().unwrap_or_default(),
-        email: values.get("email").cloned().unwrap_or_default(),
-        phone: values.get("phone").cloned().unwrap_or_default(),
-        fiscal_code: optional("fiscal_code"),
-        contact: optional("contact"),
-        answers: values
-            .iter()
-            .filter_map(|(k, v)| k.strip_prefix("answers.").map(|key| (key.to_owned(), v.clone())))
-            .filter(|(_, v)| !v.trim().is_empty())
-            .collect::<BTreeMap<_, _>>(),
-        reason: optional("reason"),
-        details: optional("details"),
-        privacy_accepted: values.contains_key("privacy_accepted"),
-        // A booking speaks the language of the pages it was made on.
-        locale: Some(visit.locale.code().to_owned()),
-    }
+    // A booking speaks the language of the pages it was made on.
+    crate::web::details_form(values.iter(), Some(visit.locale.code().to_owned()))
 }
 
 /// The fields of the details form that the service's rule sees, as names of its inputs.
@@ -441,8 +424,9 @@ pub async fn confirm_step(web: WebData<'_>, request: &Request, Path((tenant, hol
     let fingerprint = serde_json::to_string(&values.iter().collect::<BTreeMap<_, _>>()).unwrap_or_default();
     let idempotency = Some((format!("web-{id}"), format!("{:x}", Sha256::digest(fingerprint.as_bytes()))));
     let form = details_form(&values, &visit);
+    let client = web.client(request);
     let confirm =
-        ConfirmRequest { hold_id: id, hold_token: token.clone(), form, idempotency, client: web.client(request) };
+        ConfirmRequest { hold_id: id, hold_token: token.clone(), form, idempotency, client, channel: Channel::Web };
     Ok(match web.app.confirm(&tenant, confirm).await {
         Ok(_) | Err(AppError::IdempotencyMismatch | AppError::HoldUsed(_)) => {
             if let Err(error) = web.app.forget_draft(&visit.tenant, &token).await {
@@ -489,7 +473,7 @@ pub async fn receipt_page(web: WebData<'_>, request: &Request, Path((tenant, hol
         Ok(Some(booking)) => {
             let view = super::views::BookingView {
                 just_booked: true,
-                mailed_to: web.app.sends_mail().then(|| masked(booking.details.citizen.email().as_str())),
+                mailed_to: booking.details.citizen.email().filter(|_| web.app.sends_mail()).map(|e| masked(e.as_str())),
                 // The counter finds the booking by its code; a QR code saves typing it.
                 qr_svg: crate::app::qr_svg(&booking.code.to_string(), 160).ok(),
                 ..web.booking_view(&visit, &booking)
