@@ -337,7 +337,9 @@ impl Outbox {
 
     /// Messages not yet delivered for good, for `/readyz` and `/metrics`: in flight, to be retried
     /// (an SMTP outage shows here), or queued and due (not reminders waiting for their time); the
-    /// moment the oldest of them became due (a reminder when its time came); and the failed ones.
+    /// moment the oldest of them became due; and the failed ones. A message became due when it
+    /// was queued — the worker queues a reminder when its time comes — except a reminder queued
+    /// ahead of its time before bookings owed their e-mails (migration 13), due at its first try.
     pub async fn backlog(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Backlog, StoreError> {
         let started = [DeliveryState::InFlight.code(), DeliveryState::Retrying.code()];
         let queued_due =
@@ -348,8 +350,8 @@ impl Outbox {
             query.select_only().column(column).order_by_asc(column).into_tuple::<DateTime<Utc>>().one(conn)
         };
         let reminder = REMINDER_TOPIC;
-        let oldest_message =
-            first(Entity::find().filter(pending).filter(Column::Topic.ne(reminder)), Column::CreatedAt).await?;
+        let not_ahead = Condition::any().add(Column::Topic.ne(reminder)).add(Column::State.is_in(started));
+        let oldest_message = first(Entity::find().filter(pending).filter(not_ahead), Column::CreatedAt).await?;
         let oldest_reminder =
             first(Entity::find().filter(queued_due).filter(Column::Topic.eq(reminder)), Column::NextAttemptAt).await?;
         let oldest = oldest_message.into_iter().chain(oldest_reminder).min();

@@ -1,7 +1,10 @@
 //! A tenant's webhook subscriptions. Every query takes the tenant.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 
 use super::StoreError;
 use super::entities::webhook::{ActiveModel, Column, Entity, Model};
@@ -73,6 +76,16 @@ impl Webhooks {
         Ok(row.into())
     }
 
+    /// Within a write transaction: waits for any other change to this tenant's subscriptions, so
+    /// that counting them and adding one is one step (SQLite has one writer already).
+    pub async fn lock_tenant(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<(), StoreError> {
+        super::lock_key(conn, format!("sportello:{}:webhooks", tenant.get())).await
+    }
+
+    pub async fn count(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<u64, StoreError> {
+        Ok(Entity::find().filter(Column::TenantId.eq(tenant.get())).count(conn).await?)
+    }
+
     pub async fn list(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<StoredWebhook>, StoreError> {
         let rows = Entity::find().filter(Column::TenantId.eq(tenant.get())).order_by_asc(Column::Id).all(conn).await?;
         Ok(rows.into_iter().map(StoredWebhook::from).collect())
@@ -112,7 +125,8 @@ impl Webhooks {
         Ok(result.rows_affected == 1)
     }
 
-    /// A new secret; the one it replaces keeps signing until `previous_until`.
+    /// A new secret; the one it replaces keeps signing until `previous_until`. One statement, so
+    /// two rotations at once each keep the secret they replaced (the first's becomes the previous).
     pub async fn rotate(
         conn: &impl ConnectionTrait,
         tenant: TenantId,
@@ -120,18 +134,15 @@ impl Webhooks {
         secret: &str,
         previous_until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let Some(row) =
-            Entity::find().filter(Column::TenantId.eq(tenant.get())).filter(Column::Id.eq(id)).one(conn).await?
-        else {
-            return Ok(false);
-        };
-        let previous = row.secret.clone();
-        let mut active: ActiveModel = row.into();
-        active.secret = Set(secret.to_owned());
-        active.previous_secret = Set(Some(previous));
-        active.previous_until = Set(Some(previous_until));
-        active.update(conn).await?;
-        Ok(true)
+        let result = Entity::update_many()
+            .col_expr(Column::PreviousSecret, Expr::col(Column::Secret))
+            .col_expr(Column::Secret, Expr::value(secret.to_owned()))
+            .col_expr(Column::PreviousUntil, Expr::value(Some(previous_until)))
+            .filter(Column::TenantId.eq(tenant.get()))
+            .filter(Column::Id.eq(id))
+            .exec(conn)
+            .await?;
+        Ok(result.rows_affected == 1)
     }
 
     /// Switches a subscription off (its receiver answered 410 Gone) or on again (`None`).

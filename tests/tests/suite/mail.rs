@@ -456,6 +456,24 @@ async fn nothing_is_lost_while_smtp_is_down(backend: Backend) {
     assert_eq!(s.deliver_mail(&mailer).await, 0);
 }
 
+/// A reminder that could not go (the server went down) counts in the backlog, aged from when it
+/// was queued at its time.
+async fn a_reminder_waiting_for_a_retry_shows_in_the_backlog(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let mut sink = SmtpSink::start(SINK, &[]);
+    let mailer = SmtpMailer::new(&sink.url()).unwrap();
+    book_at(&s, "2026-12-10T09:00:00+01:00", "kept@example.it", "it").await;
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "the confirmation");
+    sink.stop();
+    // 8 December 09:01 in Rome: the reminder is due, and the server is down.
+    s.clock.advance(TimeDelta::days(7) + TimeDelta::minutes(121));
+    let due = s.app.now();
+    assert_eq!(s.deliver_mail(&mailer).await, 1, "tried once");
+    s.clock.advance(TimeDelta::seconds(5));
+    let backlog = s.app.outbox_backlog().await.unwrap();
+    assert_eq!((backlog.waiting, backlog.oldest), (1, Some(due)), "waiting for its retry since it was due");
+}
+
 /// A server that refuses the recipient for good (5xx) fails the message at once: no retries.
 async fn a_permanent_refusal_is_not_retried(backend: Backend) {
     let s = TestServer::start(backend).await;
@@ -787,6 +805,7 @@ async fn a_reminder_in_flight_is_dropped_with_its_booking(backend: Backend) {
 }
 
 on_databases!(
+    a_reminder_waiting_for_a_retry_shows_in_the_backlog,
     a_failed_reminder_of_a_cancelled_booking_is_not_sent_again,
     a_body_writes_its_own_e_mails,
     each_video_call_says_how_it_happens,

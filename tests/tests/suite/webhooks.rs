@@ -127,6 +127,76 @@ async fn personal_data_when_asked_and_gone_switches_off(backend: Backend) {
     );
 }
 
+/// Admins changing subscriptions at the same moment: five added at once beside eight never pass
+/// the limit of ten; two rotations at once each hand out a secret that signs.
+async fn changes_at_once_keep_the_limit_and_every_secret(backend: Backend) {
+    let Some(receiver) = Receiver::start(&[]) else { return };
+    let s = TestServer::start(backend).await;
+    let admin = tenant_admin(&s).await;
+    let (status, made) = subscribe(&s, &admin, json!({"url": receiver.url, "events": ["booking.created"]})).await;
+    assert_eq!(status, 201, "{made}");
+    for n in 1..8 {
+        // Not told of bookings made below: nothing is sent to these names.
+        let body = json!({"url": format!("https://crm{n}.ente.example/hooks"), "events": ["booking.rescheduled"]});
+        assert_eq!(subscribe(&s, &admin, body).await.0, 201);
+    }
+    let bodies: Vec<Value> = (0..5)
+        .map(|n| json!({"url": format!("https://late{n}.ente.example/hooks"), "events": ["booking.rescheduled"]}))
+        .collect();
+    let answers = futures::future::join_all(bodies.iter().map(|body| subscribe(&s, &admin, body.clone()))).await;
+    let added = answers.iter().filter(|(status, _)| *status == 201).count();
+    assert_eq!(added, 2, "{answers:?}");
+    assert!(answers.iter().all(|(status, _)| [201, 422].contains(status)), "{answers:?}");
+    let (_, listed) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/webhooks")).await;
+    assert_eq!(listed.as_array().unwrap().len(), 10);
+
+    let path = format!("/api/v1/admin/t/{TENANT}/webhooks/{}/secret", made["webhook"]["id"]);
+    let (a, b) =
+        tokio::join!(s.admin_send(&admin, "POST", &path, None, None), s.admin_send(&admin, "POST", &path, None, None));
+    assert_eq!((a.0, b.0), (200, 200), "{a:?} {b:?}");
+    let mailer = mailbox();
+    for (n, secret) in [a.1["secret"].as_str().unwrap(), b.1["secret"].as_str().unwrap()].into_iter().enumerate() {
+        receiver.trust(secret);
+        book(&s, &format!("2026-12-02T0{}:00:00+01:00", 8 + n), &format!("c{n}@example.it")).await;
+        s.deliver_mail(&mailer).await;
+        let last = receiver.received().pop().unwrap();
+        assert_eq!(last["verified"], true, "the secret given to each admin signs: {last}");
+    }
+}
+
+/// The desk's steps reach the body's systems too: arrived, served, did not come (a call does not).
+async fn the_desk_tells_webhooks_who_came(backend: Backend) {
+    let Some(receiver) = Receiver::start(&[]) else { return };
+    let s = TestServer::start(backend).await;
+    let admin = tenant_admin(&s).await;
+    let events = json!(["booking.checked_in", "booking.completed", "booking.no_show"]);
+    let (status, made) = subscribe(&s, &admin, json!({"url": receiver.url, "events": events})).await;
+    assert_eq!(status, 201, "{made}");
+    receiver.trust(made["secret"].as_str().unwrap());
+    let came = book(&s, "2026-12-01T08:00:00+01:00", "anna@example.it").await;
+    let missed = book(&s, "2026-12-01T08:30:00+01:00", "bruno@example.it").await;
+    let step = |code: &Value, action: &'static str| {
+        let path = format!("/api/v1/admin/t/{TENANT}/bookings/{}/{action}", code["code"].as_str().unwrap());
+        let (s, admin) = (&s, &admin);
+        async move { assert_eq!(s.admin_send(admin, "POST", &path, None, None).await.0, 200, "{action}") }
+    };
+    step(&came, "check-in").await;
+    step(&came, "call").await;
+    step(&came, "complete").await;
+    s.clock.advance(TimeDelta::hours(2));
+    let admin = s.log_in("admin@prova.example.it", sportello_tests::staff::PASSWORD).await;
+    let path = format!("/api/v1/admin/t/{TENANT}/bookings/{}/no-show", missed["code"].as_str().unwrap());
+    assert_eq!(s.admin_send(&admin, "POST", &path, None, None).await.0, 200);
+    s.deliver_mail(&mailbox()).await;
+    let received = receiver.received();
+    let of = |kind: &str| received.iter().find(|r| r["payload"]["type"] == kind).unwrap_or_else(|| panic!("{kind}"));
+    assert_eq!(received.len(), 3, "no event for the call: {received:?}");
+    assert!(received.iter().all(|r| r["verified"] == true), "{received:?}");
+    assert_eq!(of("booking.checked_in")["payload"]["data"]["status"], "checked_in");
+    assert_eq!(of("booking.completed")["payload"]["data"]["code"], came["code"]);
+    assert_eq!(of("booking.no_show")["payload"]["data"]["code"], missed["code"]);
+}
+
 /// A body's admin cannot point webhooks at the platform's own network: loopback, private and
 /// metadata addresses are refused when saved, and when sent (a subscription saved where the
 /// platform allowed it is not delivered by a server that does not).
@@ -255,6 +325,8 @@ async fn the_webhooks_pages(backend: Backend) {
 }
 
 on_databases!(
+    changes_at_once_keep_the_limit_and_every_secret,
+    the_desk_tells_webhooks_who_came,
     the_webhooks_pages,
     events_arrive_signed_retried_and_rotated,
     personal_data_when_asked_and_gone_switches_off,

@@ -30,7 +30,7 @@ pub struct WebhookKeyed {
 }
 
 /// Subscriptions a tenant may have.
-const MAX_WEBHOOKS: usize = 10;
+const MAX_WEBHOOKS: u64 = 10;
 
 impl Sportello {
     pub async fn webhooks(&self, session: &StaffSession, slug: &str) -> Result<Vec<StoredWebhook>, AppError> {
@@ -61,10 +61,6 @@ impl Sportello {
         if events.is_empty() {
             return Err(AppError::field("events", "no_events", "Choose at least one event."));
         }
-        if Webhooks::list(self.store.reader(), tenant.id).await?.len() >= MAX_WEBHOOKS {
-            let reason = format!("A body may have {MAX_WEBHOOKS} webhooks: remove one first.");
-            return Err(AppError::field("url", "too_many_webhooks", reason));
-        }
         let secret = Secret::generate().expose();
         let new = NewWebhook {
             url: target.as_str(),
@@ -73,7 +69,15 @@ impl Sportello {
             secret: &secret,
             now: self.clock.now(),
         };
-        let webhook = Webhooks::create(self.store.reader(), tenant.id, new).await?;
+        // Counted and added in one step: admins adding at once never pass the limit together.
+        let tx = self.store.begin_write().await?;
+        Webhooks::lock_tenant(tx.conn(), tenant.id).await?;
+        if Webhooks::count(tx.conn(), tenant.id).await? >= MAX_WEBHOOKS {
+            let reason = format!("A body may have {MAX_WEBHOOKS} webhooks: remove one first.");
+            return Err(AppError::field("url", "too_many_webhooks", reason));
+        }
+        let webhook = Webhooks::create(tx.conn(), tenant.id, new).await?;
+        tx.commit().await?;
         let detail = json!({
             "webhook": webhook.id, "url": webhook.url, "events": events, "personal_data": request.personal_data,
         });
