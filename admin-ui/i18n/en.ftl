@@ -387,6 +387,17 @@ admin-desk-export-from = From
 admin-desk-export-to = To
 admin-desk-export-button = Download CSV
 admin-desk-export-help = Every booking of this office in those days, with the citizens' data, for a spreadsheet (at most 92 days). The download is recorded in the audit log.
+admin-queue-title = Queue
+admin-queue-called = Called:
+admin-queue-waiting = { $count ->
+    [one] One citizen is waiting.
+   *[other] { $count } citizens are waiting.
+}
+admin-queue-desk = Your desk
+admin-queue-desk-help = As the board shows it, e.g. Sportello 3. This browser remembers it.
+admin-queue-call-next = Call next
+admin-queue-board = The display board for the waiting room
+admin-queue-ticket = Ticket
 admin-desk-new-booking = Book for a citizen
 admin-walk-in-title = Book for a citizen
 admin-walk-in-intro = For someone at the counter or on the phone. The same places as online: a walk-in served now takes the slot under way if it has room, otherwise the next free one today.

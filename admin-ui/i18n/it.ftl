@@ -387,6 +387,17 @@ admin-desk-export-from = Dal
 admin-desk-export-to = Al
 admin-desk-export-button = Scarica CSV
 admin-desk-export-help = Tutte le prenotazioni di questa sede in quei giorni, con i dati dei cittadini, per un foglio di calcolo (al massimo 92 giorni). Lo scaricamento è registrato nel registro delle attività.
+admin-queue-title = Coda
+admin-queue-called = Chiamato:
+admin-queue-waiting = { $count ->
+    [one] Un cittadino è in attesa.
+   *[other] { $count } cittadini in attesa.
+}
+admin-queue-desk = Il tuo sportello
+admin-queue-desk-help = Come lo mostra il tabellone, ad esempio Sportello 3. Questo browser lo ricorda.
+admin-queue-call-next = Chiama il prossimo
+admin-queue-board = Il tabellone per la sala d'attesa
+admin-queue-ticket = Biglietto
 admin-desk-new-booking = Prenota per un cittadino
 admin-walk-in-title = Prenota per un cittadino
 admin-walk-in-intro = Per chi è allo sportello o al telefono. Gli stessi posti di chi prenota online: chi arriva senza appuntamento ed è servito subito prende l'orario in corso se ha posto, altrimenti il primo libero di oggi.

@@ -1,6 +1,7 @@
 //! The `sportello` command line.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -62,6 +63,9 @@ enum Command {
         /// Writes no e-mails at all: the click-day benchmark's baseline, never for citizens.
         #[arg(long, hide = true)]
         without_mail: bool,
+        /// Runs the clock from this moment (RFC 3339) instead of now: browser tests only.
+        #[arg(long, hide = true)]
+        pretend_now: Option<chrono::DateTime<chrono::FixedOffset>>,
         /// With --demo: books a few fictitious citizens at each demo body's first office on its
         /// next open day (once per day), so that the desk's agenda has someone to receive.
         #[arg(long, requires = "demo")]
@@ -222,6 +226,7 @@ impl Cli {
                 webhooks_allow_private,
                 platform_two_factor,
                 without_mail,
+                pretend_now,
                 demo_bookings,
                 mail,
             } => {
@@ -243,7 +248,10 @@ impl Cli {
                     secret_key_previous: mail.secret_key_previous,
                 };
                 let demo = Demo { packs: demo, bookings: demo_bookings };
-                serve(Settings::resolve(flags, file), demo, platform_two_factor, without_mail).await
+                let clock: Option<Arc<dyn crate::app::Clock>> = pretend_now.map(|at| {
+                    Arc::new(crate::app::ShiftedClock(at.to_utc() - chrono::Utc::now())) as Arc<dyn crate::app::Clock>
+                });
+                serve(Settings::resolve(flags, file), demo, platform_two_factor, (without_mail, clock)).await
             }
             Command::Migrate => {
                 let settings =
@@ -310,7 +318,12 @@ struct Demo {
     bookings: bool,
 }
 
-async fn serve(settings: Settings, demo: Demo, platform_two_factor: bool, without_mail: bool) -> Result<(), CliError> {
+async fn serve(
+    settings: Settings,
+    demo: Demo,
+    platform_two_factor: bool,
+    (without_mail, clock): (bool, Option<Arc<dyn crate::app::Clock>>),
+) -> Result<(), CliError> {
     let store = server::open_store(&settings.database_url).await?;
     let app = server::application(store, settings.redis_url.as_deref(), Some(settings.plugin_cache_dir.clone()))?
         .with_platform_two_factor(platform_two_factor);
@@ -325,6 +338,10 @@ async fn serve(settings: Settings, demo: Demo, platform_two_factor: bool, withou
         .with_link_keys(server::link_keys(&settings, demo.packs)?)
         .with_webhooks(server::webhook_client(&settings)?);
     let app = if without_mail { app.without_mail() } else { app };
+    let app = match clock {
+        Some(clock) => app.with_clock(clock),
+        None => app,
+    };
     if demo.packs {
         let reports = app.apply_all_packs(&settings.tenants_dir).await?;
         for report in &reports {

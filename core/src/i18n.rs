@@ -75,7 +75,10 @@ impl Translations {
         let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else { return key.to_owned() };
         let mut fluent_args = FluentArgs::new();
         for (name, value) in args {
-            fluent_args.set(*name, FluentValue::from(value.clone()));
+            // A whole number picks its plural form ("1 cittadino", "2 cittadini"); text that only
+            // looks like one (a code with a leading zero) stays text.
+            let number = value.parse::<i64>().ok().filter(|n| n.to_string() == *value);
+            fluent_args.set(*name, number.map_or_else(|| FluentValue::from(value.clone()), FluentValue::from));
         }
         let mut errors = Vec::new();
         bundle.format_pattern(pattern, Some(&fluent_args), &mut errors).into_owned()
@@ -106,6 +109,15 @@ mod tests {
         assert_eq!(t.get(Locale::It, "step-of", &[("step", "2".into()), ("total", "4".into())]), "Passo 2 di 4");
         assert_eq!(t.get(Locale::En, "step-of", &[("step", "2".into()), ("total", "4".into())]), "Step 2 of 4");
         assert_eq!(t.get(Locale::En, "no-such-key", &[]), "no-such-key");
+    }
+
+    #[test]
+    fn a_count_picks_its_plural_and_a_code_stays_as_written() {
+        let t = Translations::load().unwrap();
+        let waiting = |n: &str| t.get(Locale::It, "admin-queue-waiting", &[("count", n.into())]);
+        assert_eq!(waiting("1"), "Un cittadino è in attesa.");
+        assert_eq!(waiting("3"), "3 cittadini in attesa.");
+        assert_eq!(t.get(Locale::It, "step-of", &[("step", "02".into()), ("total", "4".into())]), "Passo 02 di 4");
     }
 
     #[test]

@@ -121,6 +121,13 @@ impl Outcome {
             AppError::HoldIdTaken => {
                 Self::client(409, "hold-id-taken", "Hold id in use", detail, ("hold-gone-title", "hold-gone-body"))
             }
+            AppError::NobodyWaiting => Self::client(
+                409,
+                "nobody-waiting",
+                "Nobody waiting",
+                detail,
+                ("nobody-waiting-title", "nobody-waiting-body"),
+            ),
             AppError::NothingFreeToday => Self::client(
                 409,
                 "nothing-free-today",

@@ -18,6 +18,7 @@ mod m20261201_000013_booking_mail;
 mod m20261201_000014_booking_drafts;
 mod m20261201_000015_desk;
 mod m20261201_000016_booking_channel;
+mod m20261201_000017_tickets;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_booking_drafts::Migration),
             Box::new(m20261201_000015_desk::Migration),
             Box::new(m20261201_000016_booking_channel::Migration),
+            Box::new(m20261201_000017_tickets::Migration),
         ]
     }
 }

@@ -45,10 +45,11 @@ pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::{LookupQuery, LookupResult};
 pub(crate) use staff::secrets;
 pub use staff::{
-    Agenda, AgendaQuery, ApiKeyMade, AuditFilter, AuditPage, ConfigurationView, DELIVERY_PAGE, DeskBooking, Enrolment,
-    Export, ExportedPack, InvitationLink, InvitationView, LoggedIn, MAX_EXPORT_DAYS, NewApiKeyRequest, NewStaff,
-    NewTenant, NewWebhookRequest, OfficeLoad, Parts, PluginUpload, SettingsView, Span, StaffBooked, StaffBooking,
-    StaffChange, StaffList, StaffSession, TenantOverview, TenantSummary, TwoFactorStatus, WebhookKeyed, When,
+    Agenda, AgendaQuery, ApiKeyMade, AuditFilter, AuditPage, BOARD_CALLS, Board, ConfigurationView, DELIVERY_PAGE,
+    DeskBooking, Enrolment, Export, ExportedPack, InvitationLink, InvitationView, LoggedIn, MAX_EXPORT_DAYS,
+    NewApiKeyRequest, NewStaff, NewTenant, NewWebhookRequest, OfficeLoad, Parts, PluginUpload, SettingsView, Span,
+    StaffBooked, StaffBooking, StaffChange, StaffList, StaffSession, TenantOverview, TenantSummary, TwoFactorStatus,
+    WebhookKeyed, When,
 };
 pub use tenants::{ApplyReport, StrandPolicy, StrandedBooking};
 pub use webhooks::{BookingEvent, ROTATION_OVERLAP};
@@ -63,6 +64,16 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+}
+
+/// The wall clock moved to another moment, running from there: a browser test's server pretends
+/// to be in an office's opening hours whatever the hour of the run.
+pub struct ShiftedClock(pub chrono::TimeDelta);
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.0
     }
 }
 
@@ -90,6 +101,9 @@ pub enum AppError {
     /// A walk-in for now: no slot of this service is free at this office for the rest of the day.
     #[error("no place is free at this office for the rest of the day; book a later day")]
     NothingFreeToday,
+    /// "Call next" with nobody checked in and waiting at the office.
+    #[error("nobody is waiting at this office")]
+    NobodyWaiting,
     /// A step at the counter that the booking's status or time does not allow.
     #[error("{}", desk_refusal(*.0))]
     DeskRefused(crate::domain::desk::DeskRefusal),
@@ -275,6 +289,12 @@ impl Sportello {
     }
 
     /// Asks platform admins for a second factor before they act as such.
+    /// Tells the time by `clock` (tests only: see `ShiftedClock`).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     pub fn with_platform_two_factor(mut self, required: bool) -> Self {
         self.platform_two_factor = required;
         self

@@ -26,6 +26,8 @@ pub struct TenantConfig {
     pub limits: Limits,
     /// How its e-mails to citizens go out.
     pub mail: MailSettings,
+    /// Its counters' tickets and call rule.
+    pub queue: super::queue::QueueSettings,
     /// The Jitsi server of its `jitsi` video calls, e.g. `https://meet.jit.si` (no trailing slash).
     pub jitsi_server: String,
     /// Its staff must sign in with a second factor to work on its pages and API.

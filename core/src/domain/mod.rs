@@ -9,6 +9,7 @@ pub mod contact;
 pub mod desk;
 pub mod holidays;
 pub mod mode;
+pub mod queue;
 pub mod schedule;
 pub mod slots;
 pub mod staff;

@@ -16,7 +16,8 @@ pub enum Item {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
     TenantCreated,
-    /// Name, zone, languages, branding, limits, e-mail, plugins or datasets.
+    /// Name, zone, languages, branding, limits, e-mail, the Jitsi server, the queue, plugins or
+    /// datasets.
     Settings,
     Added(Item, Slug),
     /// What changed in it, e.g. `["hours", "closures"]`.
@@ -70,7 +71,7 @@ pub fn diff(old: &TenantConfig, new: &TenantConfig) -> Vec<Change> {
             c.require_two_factor,
             c.grid_minutes,
             c.limits,
-            c.mail.clone(),
+            (c.mail.clone(), c.jitsi_server.clone(), c.queue.clone()),
             c.plugins.clone(),
             c.datasets.clone(),
         )
@@ -171,5 +172,12 @@ mod tests {
         let removed = diff(&old, &fewer);
         assert_eq!(removed, vec![Change::Removed(Item::Service, Slug::parse("carta-identita").unwrap())]);
         assert_eq!(removed[0].to_string(), "service carta-identita removed");
+        // A change of the queue's rule or of the Jitsi server alone is a change too.
+        let mut queue = old.clone();
+        queue.queue.walk_in_cap = chrono::TimeDelta::minutes(45);
+        assert_eq!(diff(&old, &queue), vec![Change::Settings]);
+        let mut jitsi = old.clone();
+        jitsi.jitsi_server = "https://jitsi.ente.example".into();
+        assert_eq!(diff(&old, &jitsi), vec![Change::Settings]);
     }
 }

@@ -31,6 +31,8 @@ pub struct PackFile {
     pub limits: LimitsFile,
     #[serde(default)]
     pub mail: MailFile,
+    #[serde(default)]
+    pub queue: QueueFile,
     /// The Jitsi server of `jitsi` video calls (default https://meet.jit.si).
     pub jitsi_server: Option<String>,
     #[serde(default)]
@@ -53,6 +55,18 @@ pub struct BrandingFile {
     pub contacts: Option<String>,
     pub privacy_notice_url: Option<String>,
     pub accessibility_url: Option<String>,
+}
+
+/// The counter queue's tickets and call rule; absent keys take the defaults.
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct QueueFile {
+    /// One capital letter: `P` by default.
+    pub appointment_prefix: Option<String>,
+    /// One capital letter: `A` by default.
+    pub walk_in_prefix: Option<String>,
+    pub due_within_minutes: Option<u16>,
+    pub walk_in_cap_minutes: Option<u16>,
 }
 
 /// How the body's e-mails go out; absent keys take the defaults.

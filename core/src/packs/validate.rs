@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{NaiveDate, NaiveTime, TimeDelta};
 use chrono_tz::Tz;
 
 use super::file::{FieldFile, HoursFile, IntervalFile, LocalizedFile, OfficeFile, PackFile, ServiceFile};
@@ -11,6 +11,7 @@ use crate::domain::catalog::{
     CitizenField, DEFAULT_JITSI_SERVER, DEFAULT_REMINDER_HOURS, Limits, MAX_HORIZON_DAYS, MAX_PLUGIN_FUEL,
     MAX_REMINDER_HOURS, MailSettings, PluginSpec, Reason, ServicePlugin,
 };
+use crate::domain::queue::QueueSettings;
 use crate::domain::schedule::ScheduleError;
 use crate::domain::text::single_line;
 use crate::domain::{
@@ -158,6 +159,7 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
         privacy_notice,
         limits: parse_limits(&file.limits)?,
         mail: parse_mail(&file.mail)?,
+        queue: parse_queue(&file.queue)?,
         jitsi_server: match file.jitsi_server.as_deref().map(str::trim) {
             None => DEFAULT_JITSI_SERVER.to_owned(),
             Some(server) => {
@@ -410,6 +412,35 @@ fn parse_mail(raw: &super::file::MailFile) -> Result<MailSettings, PackError> {
     })
 }
 
+fn parse_queue(raw: &super::file::QueueFile) -> Result<QueueSettings, PackError> {
+    let defaults = QueueSettings::default();
+    let letter = |key: &str, value: &Option<String>, default: char| match value.as_deref() {
+        None => Ok(default),
+        Some(raw) => {
+            let mut chars = raw.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) if c.is_ascii_uppercase() => Ok(c),
+                _ => Err(err(format!("queue.{key}"), "must be one capital letter, e.g. \"P\"")),
+            }
+        }
+    };
+    let minutes = |key: &str, value: Option<u16>, default: TimeDelta| match value {
+        None => Ok(default),
+        Some(m) if m <= 240 => Ok(TimeDelta::minutes(i64::from(m))),
+        Some(_) => Err(err(format!("queue.{key}"), "must be at most 240 minutes")),
+    };
+    let settings = QueueSettings {
+        appointment_prefix: letter("appointment_prefix", &raw.appointment_prefix, defaults.appointment_prefix)?,
+        walk_in_prefix: letter("walk_in_prefix", &raw.walk_in_prefix, defaults.walk_in_prefix)?,
+        due_within: minutes("due_within_minutes", raw.due_within_minutes, defaults.due_within)?,
+        walk_in_cap: minutes("walk_in_cap_minutes", raw.walk_in_cap_minutes, defaults.walk_in_cap)?,
+    };
+    if settings.appointment_prefix == settings.walk_in_prefix {
+        return Err(err("queue.walk_in_prefix", "must differ from the appointments' prefix"));
+    }
+    Ok(settings)
+}
+
 fn parse_limits(raw: &super::file::LimitsFile) -> Result<Limits, PackError> {
     let defaults = Limits::default();
     let pick = |key: &str, value: Option<u32>, default: u32| match value {
@@ -624,6 +655,20 @@ reason = "Chiusura natalizia"
         assert_eq!(with("hold_seconds = 5").unwrap_err().key, "hold_seconds");
         assert_eq!(with("hold_minutes = 0").unwrap_err().key, "hold_minutes");
         assert_eq!(with("hold_minutes = 1\nhold_seconds = 60").unwrap_err().key, "hold_seconds");
+    }
+
+    #[test]
+    fn a_body_sets_its_queue() {
+        let with =
+            |table: &str| parse_config(&MINIMAL.replacen("[branding]", &format!("[queue]\n{table}\n[branding]"), 1));
+        let queue = with("walk_in_prefix = \"S\"\nwalk_in_cap_minutes = 30").unwrap().queue;
+        assert_eq!((queue.appointment_prefix, queue.walk_in_prefix), ('P', 'S'));
+        assert_eq!(queue.walk_in_cap, chrono::TimeDelta::minutes(30));
+        assert_eq!(parse_config(MINIMAL).unwrap().queue, crate::domain::queue::QueueSettings::default());
+        assert_eq!(with("walk_in_prefix = \"ab\"").unwrap_err().key, "queue.walk_in_prefix");
+        assert_eq!(with("appointment_prefix = \"a\"").unwrap_err().key, "queue.appointment_prefix");
+        assert_eq!(with("walk_in_prefix = \"P\"").unwrap_err().key, "queue.walk_in_prefix", "the two kinds differ");
+        assert_eq!(with("due_within_minutes = 500").unwrap_err().key, "queue.due_within_minutes");
     }
 
     fn broken(find: &str, replace: &str) -> PackError {

@@ -21,6 +21,9 @@ pub struct DeskRecord {
     pub previous_status: Option<BookingStatus>,
     pub status_changed_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
+    /// The queue's ticket of the day (`P017`), and the desk of the last call.
+    pub ticket: Option<String>,
+    pub desk: Option<String>,
 }
 
 /// The column that stamps reaching `status` at the desk, if any.
@@ -41,6 +44,8 @@ fn with_record(m: booking::Model) -> Result<(Booking, DeskRecord), StoreError> {
         previous_status: m.previous_status.as_deref().and_then(BookingStatus::parse),
         status_changed_at: m.status_changed_at,
         note: m.staff_note.clone(),
+        ticket: m.ticket.clone(),
+        desk: m.desk.clone(),
     };
     Ok((to_domain(m)?, record))
 }

@@ -70,6 +70,8 @@ pub(crate) fn routes(
         .at("/t/:tenant/booking/cancel", post(citizen::cancel_booking))
         .at("/t/:tenant/booking/reschedule", post(citizen::reschedule_booking))
         .at("/t/:tenant/privacy", get(citizen::privacy_page))
+        .at("/t/:tenant/board/:office", get(citizen::board_page))
+        .at("/t/:tenant/board/:office/events", get(citizen::board_events))
         .at("/t/:tenant/b/:token", get(citizen::linked_booking))
         .at("/t/:tenant/b/:token/calendar.ics", get(citizen::linked_calendar))
         .at("/t/:tenant/cancel/:token", get(citizen::cancel_link_page).post(citizen::cancel_by_link))

@@ -15,7 +15,7 @@ use crate::domain::{Locale, TenantId};
 use crate::i18n::{TranslationError, Translations};
 
 /// Template names and their built-in text; a tenant may replace any of them.
-const TEMPLATES: [(&str, &str); 18] = [
+const TEMPLATES: [(&str, &str); 19] = [
     ("home", include_str!("../../web/templates/home.hbs")),
     ("layout", include_str!("../../web/templates/layout.hbs")),
     ("error", include_str!("../../web/templates/error.hbs")),
@@ -34,6 +34,7 @@ const TEMPLATES: [(&str, &str); 18] = [
     ("reschedule", include_str!("../../web/templates/reschedule.hbs")),
     ("move-review", include_str!("../../web/templates/move-review.hbs")),
     ("privacy", include_str!("../../web/templates/privacy.hbs")),
+    ("board", include_str!("../../web/templates/board.hbs")),
 ];
 
 /// The admin pages' templates (`admin-ui/templates`), registered as `admin-<name>`; tenants do

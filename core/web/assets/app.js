@@ -168,4 +168,65 @@
   if (dayTimes && document.querySelector("table.month a.day")) { daysInPlace(dayTimes); }
   var form = document.querySelector("form[data-lookup]");
   if (form) { lookups(form); }
+  var board = document.querySelector("[data-board-events]");
+  if (board && window.EventSource) { liveBoard(board); }
+
+  // The display board follows the calls as the server pushes them; a chime (off until someone
+  // turns it on: browsers play sound only after a tap) marks each new call.
+  function liveBoard(board) {
+    var now = board.querySelector(".board-now");
+    var label = now.querySelector(".board-label");
+    var body = board.querySelector(".board-earlier tbody");
+    var nowText = board.getAttribute("data-now");
+    var chime = null;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-secondary";
+    button.textContent = board.getAttribute("data-chime-on");
+    button.addEventListener("click", function () {
+      chime = chime ? null : new (window.AudioContext || window.webkitAudioContext)();
+      button.textContent = board.getAttribute(chime ? "data-chime-off" : "data-chime-on");
+    });
+    board.appendChild(button);
+    var shown = null;
+    function cell(tag, text) { var c = document.createElement(tag); c.textContent = text || ""; return c; }
+    function ring() {
+      if (!chime) { return; }
+      [880, 660].forEach(function (pitch, i) {
+        var tone = chime.createOscillator();
+        tone.frequency.value = pitch;
+        tone.connect(chime.destination);
+        tone.start(chime.currentTime + i * 0.35);
+        tone.stop(chime.currentTime + i * 0.35 + 0.3);
+      });
+    }
+    new EventSource(board.getAttribute("data-board-events")).addEventListener("calls", function (event) {
+      var calls = JSON.parse(event.data).calls;
+      var latest = calls[0];
+      var key = latest ? latest.ticket + " " + latest.desk + " " + latest.time : "";
+      if (shown !== null && key !== shown && latest) { ring(); }
+      shown = key;
+      if (latest) {
+        var call = cell("p", "");
+        call.className = "board-call";
+        var ticket = cell("span", latest.ticket);
+        ticket.className = "board-ticket";
+        call.appendChild(ticket);
+        if (latest.desk) {
+          call.appendChild(document.createTextNode(" → "));
+          var desk = cell("span", latest.desk);
+          desk.className = "board-desk";
+          call.appendChild(desk);
+        }
+        label.textContent = nowText;
+        now.replaceChildren(label, call);
+      }
+      body.replaceChildren.apply(body, calls.slice(1).map(function (c) {
+        var row = document.createElement("tr");
+        row.append(cell("th", c.ticket), cell("td", c.desk), cell("td", c.time));
+        row.firstChild.scope = "row";
+        return row;
+      }));
+    });
+  }
 })();

@@ -21,10 +21,10 @@ export const desktop = { viewport: { width: 1280, height: 800 } };
 
 /** A test file's server (the real binary in demo mode) and browser, started before its tests and
  * stopped after them: `env.server.base`, `env.server.staff`, `env.browser`. */
-export function serverAndBrowser() {
+export function serverAndBrowser(serverArgs = []) {
   const env = {};
   before(async () => {
-    env.server = await startServer();
+    env.server = await startServer(serverArgs);
     env.browser = await launch();
   });
   after(async () => {

@@ -8,12 +8,13 @@ import { fileURLToPath } from "node:url";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
-export async function startServer() {
+/** `args`: more options of `serve` (e.g. `--pretend-now` to run in an office's opening hours). */
+export async function startServer(args = []) {
   const binary = process.env.SPORTELLO_BIN ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(repo, "target"), "debug", "sportello");
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sportello-browser-"));
   const child = spawn(
     binary,
-    ["--database-url", `sqlite://${scratch}/s.db?mode=rwc`, "serve", "--demo", "--bind", "127.0.0.1:0", "--trust-forwarded-for", "--plain-http", "--assets-dir", path.join(repo, "core", "web", "dist"), "--mail-dir", path.join(scratch, "mail")],
+    ["--database-url", `sqlite://${scratch}/s.db?mode=rwc`, "serve", "--demo", "--bind", "127.0.0.1:0", "--trust-forwarded-for", "--plain-http", "--assets-dir", path.join(repo, "core", "web", "dist"), "--mail-dir", path.join(scratch, "mail"), ...args],
     { cwd: repo, env: { ...process.env, SPORTELLO_LOG: "warn" }, stdio: ["ignore", "pipe", "inherit"] },
   );
   let seen = "";

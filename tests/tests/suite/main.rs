@@ -16,5 +16,6 @@ mod mail;
 mod packs;
 mod pages;
 mod plugins;
+mod queue;
 mod walk_ins;
 mod webhooks;

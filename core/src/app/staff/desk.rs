@@ -14,7 +14,7 @@ use crate::app::{AppError, BookingEvent, Sportello, TenantSnapshot};
 use crate::domain::desk::{self, DeskAction, DeskRefusal, MAX_NOTE_CHARS};
 use crate::domain::text::multi_line;
 use crate::domain::{Booking, BookingCode, BookingStatus, Mode, ModeContact, Office, Role, Slug, TenantConfig};
-use crate::store::{Desk, DeskRecord};
+use crate::store::{Desk, DeskRecord, Queue};
 
 /// Days an agenda shows: one, or the week (Monday to Sunday) of the chosen day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,18 +209,33 @@ impl Sportello {
         Ok((tenant, booking, record, tz))
     }
 
-    /// A step at the counter (checked in, called, served, no-show); two operators acting at once
-    /// move a booking once, and the second is told it already changed.
+    /// A step at the counter (checked in, called — to `desk`, when named —, served, no-show); two
+    /// operators acting at once move a booking once, and the second is told it already changed.
     pub async fn desk_step(
         &self,
         session: &StaffSession,
         slug: &str,
         code: &str,
-        action: DeskAction,
+        (action, desk): (DeskAction, Option<&str>),
     ) -> Result<DeskBooking, AppError> {
         let (tenant, booking, record, tz) = self.desk_find(session, slug, code).await?;
+        let desk = desk.map(super::queue::desk_name).transpose()?;
+        self.step_booking(session, &tenant, (booking, record, tz), (action, desk.as_deref())).await
+    }
+
+    /// Takes `action` on a booking read at the desk: a compare-and-set on its status, with the
+    /// ticket a check-in gives, the desk a call names, the webhook event and the audit entry, in
+    /// one transaction.
+    pub(super) async fn step_booking(
+        &self,
+        session: &StaffSession,
+        tenant: &TenantSnapshot,
+        (booking, record, tz): (Booking, DeskRecord, Tz),
+        (action, desk): (DeskAction, Option<&str>),
+    ) -> Result<DeskBooking, AppError> {
         let now = self.clock.now();
-        let on_its_day = booking.start.with_timezone(&tz).date_naive() == now.with_timezone(&tz).date_naive();
+        let today = now.with_timezone(&tz).date_naive();
+        let on_its_day = booking.start.with_timezone(&tz).date_naive() == today;
         let to = action.apply(booking.status, booking.start, on_its_day, now).map_err(refused)?;
         let stepped = Booking { status: to, ..booking.changed(now) };
         let event = match action {
@@ -230,18 +245,37 @@ impl Sportello {
             DeskAction::Call => None,
         };
         let event = event.map(|e| self.prepare_event((tenant.id, &tenant.config), &stepped, e, None));
-        let tx = self.store.begin_write().await?;
-        if !Desk::step(tx.conn(), tenant.id, booking.id, (booking.status, to), now).await? {
-            return Err(AppError::NotChangeable);
+        // Check-ins at one office take turns drawing their number; should two ever draw the same
+        // one, the unique index refuses the second, which draws again.
+        for _ in 0..4 {
+            let tx = self.store.begin_write().await?;
+            if !Desk::step(tx.conn(), tenant.id, booking.id, (booking.status, to), now).await? {
+                return Err(AppError::NotChangeable);
+            }
+            let ticket = match action {
+                DeskAction::CheckIn => match self.give_ticket(&tx, tenant, &booking, today).await {
+                    Err(AppError::Store(e)) if e.is_unique_violation() => continue,
+                    other => Some(other?),
+                },
+                _ => None,
+            };
+            if let (DeskAction::Call, Some(desk)) = (action, desk) {
+                Queue::set_desk(tx.conn(), tenant.id, booking.id, desk).await?;
+            }
+            if let Some(event) = &event {
+                self.write_event(&tx, booking.id, event).await?;
+            }
+            let detail = json!({ "booking": booking.code.to_string(), "from": booking.status.code(), "to": to.code(),
+                                 "ticket": ticket.as_deref().or(record.ticket.as_deref()), "desk": desk });
+            let name = format!("booking.{}", action.code());
+            self.audit_in(&tx, Some(tenant.id), &Actor::of(session), &name, detail).await?;
+            tx.commit().await?;
+            let mut stamped = stamp(record, booking.status, to, now);
+            stamped.ticket = ticket.or(stamped.ticket);
+            stamped.desk = desk.map(str::to_owned).or(stamped.desk);
+            return Ok(self.desk_view(&tenant.config, stepped, stamped, tz));
         }
-        if let Some(event) = &event {
-            self.write_event(&tx, booking.id, event).await?;
-        }
-        let detail = json!({ "booking": booking.code.to_string(), "from": booking.status.code(), "to": to.code() });
-        self.audit_in(&tx, Some(tenant.id), &Actor::of(session), &format!("booking.{}", action.code()), detail).await?;
-        tx.commit().await?;
-        let stamped = stamp(record, booking.status, to, now);
-        Ok(self.desk_view(&tenant.config, stepped, stamped, tz))
+        Err(AppError::Busy)
     }
 
     /// Undoes the last desk step of a booking, within `desk::UNDO_WINDOW`.
@@ -253,6 +287,10 @@ impl Sportello {
         let tx = self.store.begin_write().await?;
         if !Desk::undo(tx.conn(), tenant.id, booking.id, (booking.status, previous), now).await? {
             return Err(AppError::NotChangeable);
+        }
+        // An undone check-in gives its ticket back (the next check-in may draw its number).
+        if booking.status == BookingStatus::CheckedIn && previous == BookingStatus::Confirmed {
+            Queue::take_back_ticket(tx.conn(), tenant.id, booking.id).await?;
         }
         let detail =
             json!({ "booking": booking.code.to_string(), "from": booking.status.code(), "to": previous.code() });

@@ -41,6 +41,10 @@ pub struct DeskBookingView {
     pub details: Option<String>,
     /// How it was made: `web`, `api`, `counter` or `phone`.
     pub channel: String,
+    /// The queue's ticket of the day (given at check-in, e.g. `P017`; `A…` for walk-ins).
+    pub ticket: Option<String>,
+    /// The desk of the last call.
+    pub desk: Option<String>,
     pub checked_in_at: Option<String>,
     pub called_at: Option<String>,
     pub completed_at: Option<String>,
@@ -75,6 +79,8 @@ impl From<DeskBooking> for DeskBookingView {
             answers: b.details.answers.clone(),
             reason: b.details.reason.clone(),
             channel: b.channel.code().to_owned(),
+            ticket: entry.record.ticket.clone(),
+            desk: entry.record.desk.clone(),
             details: b.details.details.clone(),
             checked_in_at: time(entry.record.checked_in_at),
             called_at: time(entry.record.called_at),
@@ -127,6 +133,12 @@ pub enum BookingsCsv {
 }
 
 #[derive(Object)]
+pub struct CallNextBody {
+    /// Where the citizen goes, e.g. `Sportello 3` (one line, up to 40 characters).
+    pub desk: String,
+}
+
+#[derive(Object)]
 pub struct CancelBody {
     /// Why, on one line: the citizen receives it by e-mail.
     pub reason: String,
@@ -158,7 +170,7 @@ impl DeskApi {
         request: &poem::Request,
         auth: &StaffToken,
         (tenant, code): (&str, &str),
-        action: DeskAction,
+        action: (DeskAction, Option<&str>),
     ) -> ApiResult<Json<DeskBookingView>> {
         let session = self.admin.session(auth, request).await?;
         Ok(Json(self.admin.app.desk_step(&session, tenant, code, action).await?.into()))
@@ -316,10 +328,11 @@ impl DeskApi {
         tenant: Path<String>,
         code: Path<String>,
     ) -> ApiResult<Json<DeskBookingView>> {
-        self.step(request, &auth, (&tenant, &code), DeskAction::CheckIn).await
+        self.step(request, &auth, (&tenant, &code), (DeskAction::CheckIn, None)).await
     }
 
-    /// Called to a desk (from `checked_in`, or again from `called`).
+    /// Called to a desk (from `checked_in`, or again from `called`): this very ticket, out of the
+    /// queue's order. The display board shows it with `desk`.
     #[oai(path = "/t/:tenant/bookings/:code/call", method = "post", tag = "AdminTag::TenantStaff")]
     async fn call(
         &self,
@@ -327,8 +340,26 @@ impl DeskApi {
         auth: StaffToken,
         tenant: Path<String>,
         code: Path<String>,
+        /// Where the citizen goes, e.g. `Sportello 3` (one line, up to 40 characters).
+        desk: Query<Option<String>>,
     ) -> ApiResult<Json<DeskBookingView>> {
-        self.step(request, &auth, (&tenant, &code), DeskAction::Call).await
+        self.step(request, &auth, (&tenant, &code), (DeskAction::Call, desk.0.as_deref())).await
+    }
+
+    /// Calls the next waiting citizen of the office to `desk`, by the body's rule: a walk-in
+    /// passed over too long, appointments due now, walk-ins by arrival, early comers. `409`
+    /// `nobody-waiting` when nobody is checked in and waiting.
+    #[oai(path = "/t/:tenant/queue/:office/next", method = "post", tag = "AdminTag::TenantStaff")]
+    async fn call_next(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        office: Path<String>,
+        body: Json<CallNextBody>,
+    ) -> ApiResult<Json<DeskBookingView>> {
+        let session = self.admin.session(&auth, request).await?;
+        Ok(Json(self.admin.app.call_next(&session, &tenant, &office, &body.desk).await?.into()))
     }
 
     /// Served (from `checked_in` or `called`).
@@ -340,7 +371,7 @@ impl DeskApi {
         tenant: Path<String>,
         code: Path<String>,
     ) -> ApiResult<Json<DeskBookingView>> {
-        self.step(request, &auth, (&tenant, &code), DeskAction::Complete).await
+        self.step(request, &auth, (&tenant, &code), (DeskAction::Complete, None)).await
     }
 
     /// Nobody came (from `confirmed`, once the appointment's time has come).
@@ -352,7 +383,7 @@ impl DeskApi {
         tenant: Path<String>,
         code: Path<String>,
     ) -> ApiResult<Json<DeskBookingView>> {
-        self.step(request, &auth, (&tenant, &code), DeskAction::NoShow).await
+        self.step(request, &auth, (&tenant, &code), (DeskAction::NoShow, None)).await
     }
 
     /// Undoes the booking's last desk step, within five minutes of it.

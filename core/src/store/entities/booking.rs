@@ -50,6 +50,12 @@ pub struct Model {
     pub channel: String,
     /// The staff member who made it for the citizen.
     pub booked_by: Option<i32>,
+    /// The counter queue's ticket (`P017`), given at check-in for its office-local day, and the
+    /// desk the citizen was called to.
+    pub ticket: Option<String>,
+    pub ticket_number: Option<i32>,
+    pub ticket_day: Option<Date>,
+    pub desk: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -23,6 +23,9 @@ pub struct AgendaParams {
     mode: Option<String>,
     status: Option<String>,
     q: Option<String>,
+    /// After "call next": the booking called, or that nobody was waiting.
+    called: Option<String>,
+    nobody: Option<String>,
 }
 
 /// One option of a select or a radio group.
@@ -49,6 +52,9 @@ struct Row {
     /// How to reach the citizen for the call (phone, Skype name, Teams address, Jitsi room).
     contact: Option<String>,
     name: String,
+    /// The queue's ticket, once checked in, and the desk it was called to.
+    ticket: Option<String>,
+    desk: Option<String>,
     status: &'static str,
     status_key: String,
     actions: Vec<ActionButton>,
@@ -88,10 +94,23 @@ struct AgendaPage {
     /// Where an action's form comes back to: this very page.
     back_here: String,
     new_booking_url: String,
+    /// The counter queue: the desk this browser calls to, who is waiting, whom it just called.
+    queue: QueueBox,
     export_action: String,
     /// The shown days, as the export form's default range.
     export_from: String,
     export_to: String,
+}
+
+#[derive(Serialize)]
+struct QueueBox {
+    call_next_action: String,
+    board_url: String,
+    desk: String,
+    waiting: usize,
+    /// "P003 → Sportello 3" after a call.
+    called: Option<String>,
+    nobody_waiting: bool,
 }
 
 #[derive(Serialize)]
@@ -231,6 +250,8 @@ impl Web {
                     entry.booking.details.citizen.first_name(),
                     entry.booking.details.citizen.last_name()
                 ),
+                ticket: entry.record.ticket.clone(),
+                desk: entry.record.desk.clone(),
                 status: entry.booking.status.code(),
                 status_key: status_key(entry.booking.status),
                 actions: action_buttons(entry),
@@ -303,6 +324,17 @@ impl Web {
             days,
             back_here: request.uri().path_and_query().map_or_else(|| base.clone(), |p| p.as_str().to_owned()),
             new_booking_url: format!("{base}/new?date={chosen}"),
+            queue: QueueBox {
+                call_next_action: format!("{base}/next"),
+                board_url: format!("/t/{tenant}/board/{office}"),
+                desk: super::queue::chosen_desk(request).unwrap_or_default(),
+                waiting: agenda.bookings.iter().filter(|b| b.booking.status == BookingStatus::CheckedIn).count(),
+                called: params.called.as_deref().and_then(|code| {
+                    let called = agenda.bookings.iter().find(|b| b.booking.code.to_string() == code)?;
+                    Some(format!("{} → {}", called.record.ticket.as_deref()?, called.record.desk.as_deref()?))
+                }),
+                nobody_waiting: params.nobody.is_some(),
+            },
             export_action: format!("{base}/export"),
             export_from: agenda.first_day.to_string(),
             export_to: (agenda.first_day + TimeDelta::days(if week { 6 } else { 0 })).to_string(),
@@ -337,6 +369,10 @@ impl Web {
             label_key: "admin-desk-name",
             value: format!("{} {}", citizen.first_name(), citizen.last_name()),
         }];
+        if let Some(ticket) = &entry.record.ticket {
+            let desk = entry.record.desk.as_deref().map(|d| format!(" → {d}")).unwrap_or_default();
+            lines.push(Line { label_key: "admin-queue-ticket", value: format!("{ticket}{desk}") });
+        }
         if let Some(email) = citizen.email() {
             lines.push(Line { label_key: "admin-desk-email", value: email.to_string() });
         }
@@ -440,7 +476,11 @@ pub async fn booking_action(
     let wanted = fields.get("action").map(String::as_str).unwrap_or_default();
     let done = match (wanted, DeskAction::parse(wanted)) {
         ("undo", _) => web.app.desk_undo(&visit.session, &tenant, &code).await,
-        (_, Some(action)) => web.app.desk_step(&visit.session, &tenant, &code, action).await,
+        (_, Some(action)) => {
+            // A call goes to the desk this browser's operator sits at, when they said.
+            let desk = super::queue::chosen_desk(request).filter(|_| action == DeskAction::Call);
+            web.app.desk_step(&visit.session, &tenant, &code, (action, desk.as_deref())).await
+        }
         // Who may act is settled before what was asked is judged.
         (_, None) => match web.app.tenant_overview(&visit.session, &tenant).await {
             Ok(_) => Err(AppError::field("action", "unknown_action", "Choose a desk step.")),

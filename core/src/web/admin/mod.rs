@@ -15,6 +15,7 @@ mod export;
 mod feeds;
 mod files;
 mod offices;
+mod queue;
 mod services;
 mod settings;
 mod staff;
@@ -103,6 +104,7 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/desk/:office/new", M::GET, TenantStaff, walk_ins::new_booking_page),
         page("/admin/t/:tenant/desk/:office/new", M::POST, TenantStaff, walk_ins::new_booking),
         page("/admin/t/:tenant/desk/:office/export", M::GET, TenantStaff, export::export_bookings),
+        page("/admin/t/:tenant/desk/:office/next", M::POST, TenantStaff, queue::call_next),
         page("/admin/t/:tenant/bookings/:code", M::GET, TenantStaff, desk::booking_page),
         page("/admin/t/:tenant/bookings/:code/actions", M::POST, TenantStaff, desk::booking_action),
         page("/admin/t/:tenant/bookings/:code/note", M::POST, TenantStaff, desk::booking_note),

@@ -1,0 +1,158 @@
+//! The counter queue: a ticket of the day at check-in (appointments `P…`, walk-ins `A…`), "call
+//! next" by the rule, two operators never calling the same citizen, and the display board that
+//! shows a call made on another instance within a second.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
+
+use std::time::{Duration, Instant};
+
+use chrono::TimeDelta;
+use serde_json::{Value, json};
+use sportello::domain::Role;
+use sportello_tests::staff::Staff;
+use sportello_tests::{Backend, TestServer, on_databases};
+
+use super::admin::{TENANT, booked};
+
+async fn step(s: &TestServer, who: &Staff, code: &str, action: &str) -> (u16, Value) {
+    s.admin_send(who, "POST", &format!("/api/v1/admin/t/{TENANT}/bookings/{code}/{action}"), None, None).await
+}
+
+async fn call_next(s: &TestServer, who: &Staff, desk: &str) -> (u16, Value) {
+    let path = format!("/api/v1/admin/t/{TENANT}/queue/sede/next");
+    s.admin_send(who, "POST", &path, None, Some(&json!({ "desk": desk }))).await
+}
+
+async fn walk_in(s: &TestServer, who: &Staff) -> String {
+    let body = json!({
+        "service": "visita", "office": "sede", "mode": "in_person", "channel": "counter",
+        "citizen": { "first_name": "Giovanni", "last_name": "Esposito", "phone": "+39 333 765 4321" },
+        "privacy_accepted": true
+    });
+    let (status, made) =
+        s.admin_send(who, "POST", &format!("/api/v1/admin/t/{TENANT}/bookings"), None, Some(&body)).await;
+    assert_eq!(status, 201, "{made}");
+    made["code"].as_str().unwrap().to_owned()
+}
+
+/// 08:00 in Rome: the 08:00 appointment is due, the 09:00 one came early, a walk-in arrives.
+/// Tickets count apart per kind; "call next" takes the due appointment, then the walk-in, then
+/// the early one; then nobody is waiting. The board shows ticket codes and desks, no names.
+async fn tickets_and_calls_follow_the_rule(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let operator = s.staff("operatore@prova.example.it", Role::Operator, Some(TENANT), &["sede"]).await;
+    let due = booked(&s, "2026-12-01T08:00:00+01:00", "lucia@example.it").await;
+    let early = booked(&s, "2026-12-01T09:00:00+01:00", "marco@example.it").await;
+    s.clock.advance(TimeDelta::hours(1));
+    let operator = s.log_in(&operator.email, sportello_tests::staff::PASSWORD).await;
+    let walked_in = walk_in(&s, &operator).await;
+
+    let mut tickets = vec![];
+    for code in [&early, &walked_in, &due] {
+        let (status, arrived) = step(&s, &operator, code, "check-in").await;
+        assert_eq!(status, 200, "{arrived}");
+        tickets.push(arrived["ticket"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(tickets, ["P001", "A001", "P002"]);
+    // An undone check-in gives its ticket back; checking in again draws it anew.
+    assert_eq!(step(&s, &operator, &due, "undo").await.0, 200);
+    let (_, again) = step(&s, &operator, &due, "check-in").await;
+    assert_eq!(again["ticket"], "P002");
+
+    let mut called = vec![];
+    for _ in 0..3 {
+        let (status, next) = call_next(&s, &operator, "Sportello 1").await;
+        assert_eq!(
+            (status, next["status"].as_str(), next["desk"].as_str()),
+            (200, Some("called"), Some("Sportello 1"))
+        );
+        called.push(next["ticket"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(called, ["P002", "A001", "P001"], "due, walk-in, early");
+    let (status, none) = call_next(&s, &operator, "Sportello 1").await;
+    assert_eq!(status, 409, "{none}");
+    assert!(none["type"].as_str().unwrap().ends_with("nobody-waiting"), "{none}");
+    let (status, problem) = call_next(&s, &operator, "  ").await;
+    assert_eq!(status, 422, "a desk is named: {problem}");
+
+    // A minute on, called again to another desk: the board shows it as the latest.
+    s.clock.advance(TimeDelta::minutes(1));
+    let path = format!("/api/v1/admin/t/{TENANT}/bookings/{due}/call?desk=Sportello%202");
+    assert_eq!(s.admin_send(&operator, "POST", &path, None, None).await.0, 200);
+    let board = s.http.get(format!("{}/t/{TENANT}/board/sede", s.base)).send().await.unwrap();
+    assert_eq!(board.status().as_u16(), 200);
+    let board = board.text().await.unwrap();
+    let now = board.split("board-now").nth(1).unwrap().split("</div>").next().unwrap();
+    assert!(now.contains("P002") && now.contains("Sportello 2"), "{now}");
+    assert!(board.contains("A001") && board.contains("P001"), "{board}");
+    assert!(!board.contains("Esposito") && !board.contains("Bianchi"), "no names on the board");
+    let missing = s.http.get(format!("{}/t/{TENANT}/board/nowhere", s.base)).send().await.unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+}
+
+/// Six citizens check in at once and two operators press "call next" at once, again and again:
+/// six different tickets, each called once, then nobody.
+async fn two_operators_never_call_the_same_ticket(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let first = s.staff("uno@prova.example.it", Role::Operator, Some(TENANT), &["sede"]).await;
+    let second = s.staff("due@prova.example.it", Role::Operator, Some(TENANT), &["sede"]).await;
+    let mut codes = vec![];
+    for n in 0..6 {
+        codes.push(booked(&s, &format!("2026-12-01T0{}:00:00+01:00", 8 + n / 3), &format!("c{n}@example.it")).await);
+    }
+    let arrivals = futures::future::join_all(codes.iter().enumerate().map(|(n, code)| {
+        let who = if n % 2 == 0 { &first } else { &second };
+        step(&s, who, code, "check-in")
+    }))
+    .await;
+    let mut tickets: Vec<String> = arrivals.iter().map(|(_, b)| b["ticket"].as_str().unwrap().to_owned()).collect();
+    tickets.sort();
+    assert_eq!(tickets, ["P001", "P002", "P003", "P004", "P005", "P006"], "{arrivals:?}");
+
+    let mut called = vec![];
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(call_next(&s, &first, "Sportello 1"), call_next(&s, &second, "Sportello 2"));
+        for (status, body) in [a, b] {
+            assert_eq!(status, 200, "{body}");
+            called.push(body["ticket"].as_str().unwrap().to_owned());
+        }
+    }
+    called.sort();
+    assert_eq!(called, tickets, "each once");
+    assert_eq!(call_next(&s, &first, "Sportello 1").await.0, 409);
+}
+
+/// A board connected to one instance shows, within a second, a call made on another instance
+/// (both over one database).
+async fn a_call_reaches_a_board_on_another_instance_within_a_second(backend: Backend) {
+    let a = TestServer::start(backend).await;
+    let b = a.another_instance().await;
+    let operator = a.staff("operatore@prova.example.it", Role::Operator, Some(TENANT), &["sede"]).await;
+    let code = booked(&a, "2026-12-01T08:00:00+01:00", "lucia@example.it").await;
+    assert_eq!(step(&a, &operator, &code, "check-in").await.0, 200);
+
+    let mut events = b.http.get(format!("{}/t/{TENANT}/board/sede/events", b.base)).send().await.unwrap();
+    assert_eq!(events.status().as_u16(), 200);
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    let mut seen = String::new();
+    while !seen.contains("\n\n") {
+        seen.push_str(&String::from_utf8_lossy(&events.chunk().await.unwrap().unwrap()));
+    }
+    assert!(seen.contains("event: calls") && seen.contains("data: {\"calls\":[]}"), "nobody called yet: {seen}");
+
+    let called_at = Instant::now();
+    assert_eq!(call_next(&a, &operator, "Sportello 3").await.0, 200);
+    let mut pushed = String::new();
+    while !pushed.contains("P001") {
+        let chunk = tokio::time::timeout(Duration::from_secs(2), events.chunk()).await.expect("pushed in time");
+        pushed.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
+    }
+    let took = called_at.elapsed();
+    assert!(took < Duration::from_secs(1), "the board heard of it after {took:?}");
+    assert!(pushed.contains("\"desk\":\"Sportello 3\""), "{pushed}");
+}
+
+on_databases!(
+    tickets_and_calls_follow_the_rule,
+    two_operators_never_call_the_same_ticket,
+    a_call_reaches_a_board_on_another_instance_within_a_second
+);
