@@ -64,7 +64,7 @@ enum Command {
         #[arg(long, hide = true)]
         without_mail: bool,
         /// Runs the clock from this moment (RFC 3339) instead of now: browser tests only.
-        #[arg(long, hide = true)]
+        #[arg(long, hide = true, requires = "demo")]
         pretend_now: Option<chrono::DateTime<chrono::FixedOffset>>,
         /// With --demo: books a few fictitious citizens at each demo body's first office on its
         /// next open day (once per day), so that the desk's agenda has someone to receive.

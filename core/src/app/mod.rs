@@ -45,11 +45,11 @@ pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::{LookupQuery, LookupResult};
 pub(crate) use staff::secrets;
 pub use staff::{
-    Agenda, AgendaQuery, ApiKeyMade, AuditFilter, AuditPage, BOARD_CALLS, Board, ConfigurationView, DELIVERY_PAGE,
+    Agenda, AgendaQuery, ApiKeyMade, AuditFilter, AuditPage, BOARD_CALLS, ConfigurationView, DELIVERY_PAGE,
     DeskBooking, Enrolment, Export, ExportedPack, InvitationLink, InvitationView, LoggedIn, MAX_EXPORT_DAYS,
-    NewApiKeyRequest, NewStaff, NewTenant, NewWebhookRequest, OfficeLoad, Parts, PluginUpload, SettingsView, Span,
-    StaffBooked, StaffBooking, StaffChange, StaffList, StaffSession, TenantOverview, TenantSummary, TwoFactorStatus,
-    WebhookKeyed, When,
+    NewApiKeyRequest, NewStaff, NewTenant, NewWebhookRequest, OfficeLoad, OfficeQueue, Parts, PluginUpload,
+    SettingsView, Span, StaffBooked, StaffBooking, StaffChange, StaffList, StaffSession, TenantOverview, TenantSummary,
+    TicketState, TwoFactorStatus, WebhookKeyed, When,
 };
 pub use tenants::{ApplyReport, StrandPolicy, StrandedBooking};
 pub use webhooks::{BookingEvent, ROTATION_OVERLAP};

@@ -297,7 +297,10 @@ impl DetailsForm {
         }
         let email = Email::parse(&self.email);
         let no_email = self.email.trim().is_empty();
-        if no_email && !channel.by_staff() {
+        // A video call's link reaches the citizen by e-mail: staff may leave the address out only
+        // for calls that need none.
+        let link_by_mail = matches!(mode, Mode::Jitsi | Mode::Teams);
+        if no_email && (!channel.by_staff() || link_by_mail) {
             errors.push("citizen.email", "required", "Enter your e-mail address, such as name@example.it.");
         } else if !no_email && email.is_none() {
             errors.push("citizen.email", "invalid_email", "Enter an e-mail address such as name@example.it.");

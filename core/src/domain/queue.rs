@@ -46,6 +46,12 @@ pub struct Waiting {
 }
 
 impl QueueSettings {
+    /// Whether a citizen booked at the counter who arrives at `arrived` for `start` is a walk-in
+    /// (their time has come): one booked there for later in the day is an appointment like any.
+    pub fn is_walk_in(&self, at_counter: bool, start: DateTime<Utc>, arrived: DateTime<Utc>) -> bool {
+        at_counter && start <= arrived + self.due_within
+    }
+
     /// Who is called first, second, …: the waiting citizens in the rule's order.
     pub fn call_order(&self, mut waiting: Vec<Waiting>, now: DateTime<Utc>) -> Vec<Waiting> {
         waiting.sort_by_key(|w| {
@@ -59,6 +65,15 @@ impl QueueSettings {
         });
         waiting
     }
+}
+
+/// About how long until the citizens `ahead` have been served at `desks` desks, each taking the
+/// day's average service so far; `None` before any service was timed.
+pub fn expected_wait(ahead: usize, served: &[TimeDelta], desks: usize) -> Option<TimeDelta> {
+    let count = i32::try_from(served.len()).ok().filter(|n| *n > 0)?;
+    let average = served.iter().copied().sum::<TimeDelta>() / count;
+    let rounds = i32::try_from(ahead.div_ceil(desks.max(1))).ok()?;
+    Some(average * rounds)
 }
 
 #[cfg(test)]
@@ -100,6 +115,25 @@ mod tests {
         assert_eq!(order(waiting.clone(), 19), [3, 1, 2, 4]);
         // Minute 20: twenty minutes, and it goes first.
         assert_eq!(order(waiting, 20), [2, 3, 1, 4]);
+    }
+
+    #[test]
+    fn a_counter_booking_for_later_is_an_appointment() {
+        let rule = QueueSettings::default();
+        assert!(rule.is_walk_in(true, at(0), at(0)), "the slot under way");
+        assert!(rule.is_walk_in(true, at(4), at(0)), "the next one, due within five minutes");
+        assert!(!rule.is_walk_in(true, at(60), at(0)), "booked at the counter for an hour later");
+        assert!(!rule.is_walk_in(false, at(0), at(0)), "booked online");
+    }
+
+    #[test]
+    fn the_wait_follows_the_days_service_times() {
+        let served = [TimeDelta::minutes(3), TimeDelta::minutes(5)];
+        assert_eq!(expected_wait(3, &served, 1), Some(TimeDelta::minutes(12)), "three before, four minutes each");
+        assert_eq!(expected_wait(3, &served, 2), Some(TimeDelta::minutes(8)), "two desks: two rounds");
+        assert_eq!(expected_wait(0, &served, 1), Some(TimeDelta::zero()), "next");
+        assert_eq!(expected_wait(3, &[], 1), None, "nothing timed yet");
+        assert_eq!(expected_wait(2, &served, 0), Some(TimeDelta::minutes(8)), "at least one desk");
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub use idempotency::IdempotencyKeys;
 pub use ledger::{Ledger, UnitUsage};
 pub use login_attempts::LoginAttempts;
 pub use outbox::{Backlog, Claim, DeliveryState, Lane, NewMessage, Outbox, Settled, Settlement, StoredMessage};
-pub use queue::{Call, Queue};
+pub use queue::{Queue, TicketRow};
 pub use recovery_codes::RecoveryCodes;
 pub use sessions::{SessionKind, Sessions, StoredSession};
 pub use staff::{Invitations, StaffAccounts, StoredAccount, StoredInvitation, TenantStaff};

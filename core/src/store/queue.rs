@@ -1,26 +1,42 @@
 //! The counter queue's records on a booking: its ticket of the day at its office (given in the
 //! check-in's transaction, unique per office, day and code) and the desk it was called to; and
-//! an office's last calls, for the display board.
+//! an office's tickets of the day, for the display board and the tickets' pages.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::StoreError;
 use super::entities::booking::{Column, Entity};
-use crate::domain::TenantId;
+use crate::domain::{BookingStatus, Channel, TenantId};
 
-/// A call the display board shows.
+/// A ticket of the day as the queue sees it: nothing personal.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Call {
+pub struct TicketRow {
+    pub booking: i32,
     pub ticket: String,
-    /// Where to go (a call from the API may name no desk).
+    pub status: BookingStatus,
+    /// Booked at the counter (a walk-in, if its time had come when it checked in).
+    pub at_counter: bool,
+    pub start: DateTime<Utc>,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    pub called_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
     pub desk: Option<String>,
-    pub at: DateTime<Utc>,
 }
 
-/// A call as read: ticket, desk, time.
-type CallRow = (Option<String>, Option<String>, Option<DateTime<Utc>>);
+#[derive(sea_orm::FromQueryResult)]
+struct TicketModel {
+    id: i32,
+    ticket: Option<String>,
+    status: String,
+    channel: String,
+    starts_at: DateTime<Utc>,
+    checked_in_at: Option<DateTime<Utc>>,
+    called_at: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+    desk: Option<String>,
+}
 
 pub struct Queue;
 
@@ -75,20 +91,6 @@ impl Queue {
         Ok(())
     }
 
-    /// Takes back booking `id`'s ticket (its check-in was undone) and forgets its desk.
-    pub async fn take_back_ticket(conn: &impl ConnectionTrait, tenant: TenantId, id: i32) -> Result<(), StoreError> {
-        Entity::update_many()
-            .col_expr(Column::Ticket, Expr::value(Option::<String>::None))
-            .col_expr(Column::TicketNumber, Expr::value(Option::<i32>::None))
-            .col_expr(Column::TicketDay, Expr::value(Option::<NaiveDate>::None))
-            .col_expr(Column::Desk, Expr::value(Option::<String>::None))
-            .filter(Column::TenantId.eq(tenant.get()))
-            .filter(Column::Id.eq(id))
-            .exec(conn)
-            .await?;
-        Ok(())
-    }
-
     /// Records the desk booking `id` was called to (in the call's transaction).
     pub async fn set_desk(
         conn: &impl ConnectionTrait,
@@ -105,27 +107,40 @@ impl Queue {
         Ok(())
     }
 
-    /// The office's calls of `day` (of citizens with a ticket), the latest first.
-    pub async fn last_calls(
+    /// The office's tickets of `day`.
+    pub async fn tickets(
         conn: &impl ConnectionTrait,
         tenant: TenantId,
         office: &str,
         day: NaiveDate,
-        limit: u64,
-    ) -> Result<Vec<Call>, StoreError> {
-        let rows: Vec<CallRow> = Entity::find()
+    ) -> Result<Vec<TicketRow>, StoreError> {
+        let rows = Entity::find()
             .select_only()
-            .columns([Column::Ticket, Column::Desk, Column::CalledAt])
+            .columns([Column::Id, Column::Ticket, Column::Status, Column::Channel, Column::StartsAt])
+            .columns([Column::CheckedInAt, Column::CalledAt, Column::CompletedAt, Column::Desk])
             .filter(Column::TenantId.eq(tenant.get()))
             .filter(Column::Office.eq(office))
             .filter(Column::TicketDay.eq(day))
-            .filter(Column::CalledAt.is_not_null())
-            .order_by_desc(Column::CalledAt)
-            .order_by_desc(Column::Id)
-            .limit(limit)
-            .into_tuple()
+            .into_model::<TicketModel>()
             .all(conn)
             .await?;
-        Ok(rows.into_iter().filter_map(|(ticket, desk, at)| Some(Call { ticket: ticket?, desk, at: at? })).collect())
+        rows.into_iter()
+            .filter_map(|m| {
+                let ticket = m.ticket?;
+                let status = BookingStatus::parse(&m.status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("booking status {:?}", m.status)));
+                Some(status.map(|status| TicketRow {
+                    booking: m.id,
+                    ticket,
+                    status,
+                    at_counter: m.channel == Channel::Counter.code(),
+                    start: m.starts_at,
+                    checked_in_at: m.checked_in_at,
+                    called_at: m.called_at,
+                    completed_at: m.completed_at,
+                    desk: m.desk,
+                }))
+            })
+            .collect()
     }
 }

@@ -40,6 +40,8 @@ pub(crate) struct Web {
     trust_forwarded_for: bool,
     /// Staff cookies without `Secure` (`HttpOptions::plain_http`).
     plain_http: bool,
+    /// The offices whose queue display boards and phones follow, one reader each.
+    queues: citizen::QueueHub,
 }
 
 /// The routes of the citizens' pages, and the state their handlers expect as endpoint data.
@@ -50,7 +52,8 @@ pub(crate) fn routes(
     plain_http: bool,
 ) -> Result<(Route, Arc<Web>), TranslationError> {
     let assets = assets::Assets::load(&options.assets_dir);
-    let web = Arc::new(Web { app, render: render::Renderer::new()?, assets, trust_forwarded_for, plain_http });
+    let queues = citizen::QueueHub::default();
+    let web = Arc::new(Web { app, render: render::Renderer::new()?, assets, trust_forwarded_for, plain_http, queues });
     let route = Route::new()
         .at("/", get(citizen::home_page))
         .at("/static/:file", get(assets::serve))
@@ -72,6 +75,8 @@ pub(crate) fn routes(
         .at("/t/:tenant/privacy", get(citizen::privacy_page))
         .at("/t/:tenant/board/:office", get(citizen::board_page))
         .at("/t/:tenant/board/:office/events", get(citizen::board_events))
+        .at("/t/:tenant/board/:office/ticket/:ticket", get(citizen::ticket_page))
+        .at("/t/:tenant/board/:office/ticket/:ticket/events", get(citizen::ticket_events))
         .at("/t/:tenant/b/:token", get(citizen::linked_booking))
         .at("/t/:tenant/b/:token/calendar.ics", get(citizen::linked_calendar))
         .at("/t/:tenant/cancel/:token", get(citizen::cancel_link_page).post(citizen::cancel_by_link))

@@ -15,7 +15,7 @@ use crate::domain::{Locale, TenantId};
 use crate::i18n::{TranslationError, Translations};
 
 /// Template names and their built-in text; a tenant may replace any of them.
-const TEMPLATES: [(&str, &str); 19] = [
+const TEMPLATES: [(&str, &str); 20] = [
     ("home", include_str!("../../web/templates/home.hbs")),
     ("layout", include_str!("../../web/templates/layout.hbs")),
     ("error", include_str!("../../web/templates/error.hbs")),
@@ -35,6 +35,7 @@ const TEMPLATES: [(&str, &str); 19] = [
     ("move-review", include_str!("../../web/templates/move-review.hbs")),
     ("privacy", include_str!("../../web/templates/privacy.hbs")),
     ("board", include_str!("../../web/templates/board.hbs")),
+    ("ticket", include_str!("../../web/templates/ticket.hbs")),
 ];
 
 /// The admin pages' templates (`admin-ui/templates`), registered as `admin-<name>`; tenants do

@@ -127,16 +127,21 @@ fn json_field(body: &str, key: &str) -> String {
     after.split('"').next().unwrap_or_default().to_owned()
 }
 
+/// The demo's mailbox folder of a test: where its e-mails are written as files.
+fn demo_mailbox(db: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("sportello-cli-mail-{:x}", rand_suffix() ^ db.len() as u128))
+}
+
 /// `sportello serve --demo` on a free port over `db`, logging at trace level: the server, its
-/// address, and its log (whole once the server is dropped).
-fn serve_demo(db: &str) -> (Server, String, std::thread::JoinHandle<String>) {
+/// address, and its log (whole once the server is dropped); its e-mails go to `mailbox`.
+fn serve_demo_into(db: &str, mailbox: &std::path::Path) -> (Server, String, std::thread::JoinHandle<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
         .current_dir(repo())
         .env("SPORTELLO_LOG", "trace")
         .env_remove("SPORTELLO_DATABASE_URL")
         .args(["--database-url", db, "serve", "--demo", "--bind", "127.0.0.1:0"])
         .arg("--mail-dir")
-        .arg(std::env::temp_dir().join(format!("sportello-cli-mail-{}", rand_suffix())))
+        .arg(mailbox)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -161,9 +166,17 @@ fn serve_demo(db: &str) -> (Server, String, std::thread::JoinHandle<String>) {
     (server, addr, logs)
 }
 
+fn serve_demo(db: &str) -> (Server, String, std::thread::JoinHandle<String>) {
+    serve_demo_into(db, &demo_mailbox(db))
+}
+
+/// A booking on the demo: its confirmation is written to the demo's mailbox (no mail server
+/// needed), and nothing personal reaches the log.
 #[test]
 fn serve_demo_books_without_logging_personal_data() {
-    let (server, addr, logs) = serve_demo(&temp_db());
+    let db = temp_db();
+    let mailbox = demo_mailbox(&db);
+    let (server, addr, logs) = serve_demo_into(&db, &mailbox);
     assert_eq!(http(&addr, "GET", "/healthz", None), (200, "ok".to_owned()));
     let (status, body) = http(
         &addr,
@@ -187,6 +200,15 @@ fn serve_demo_books_without_logging_personal_data() {
     let (code, token) = (json_field(&body, "code"), json_field(&body, "manage_token"));
     let (status, _) = http(&addr, "GET", &format!("/api/v1/t/comune-esempio/bookings/{code}?token={token}"), None);
     assert_eq!(status, 200);
+    // The outbox's worker writes the confirmation to the mailbox within seconds.
+    let confirmation = (0..100).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let files = std::fs::read_dir(&mailbox).ok()?;
+        let mut messages = files.filter_map(Result::ok).filter_map(|f| std::fs::read_to_string(f.path()).ok());
+        messages.find(|m| m.contains("To: giuseppina.verdissima@example.it"))
+    });
+    let confirmation = confirmation.expect("the confirmation e-mail in the demo's mailbox");
+    assert!(confirmation.contains(".confirmation@sportello>"), "{confirmation}");
     drop(server);
     let logs = logs.join().unwrap();
     assert!(logs.contains("/api/v1/t/comune-esempio/bookings"), "requests are logged: {logs}");

@@ -170,6 +170,20 @@
   if (form) { lookups(form); }
   var board = document.querySelector("[data-board-events]");
   if (board && window.EventSource) { liveBoard(board); }
+  var ticket = document.querySelector("[data-ticket-events]");
+  if (ticket && window.EventSource) { liveTicket(ticket); }
+
+  // A citizen's ticket follows the queue; the phone vibrates when their turn comes.
+  function liveTicket(page) {
+    var state = page.querySelector(".ticket-state");
+    new EventSource(page.getAttribute("data-ticket-events")).addEventListener("ticket", function (event) {
+      var data = JSON.parse(event.data);
+      var called = data.state === "called" && !state.classList.contains("state-called");
+      state.className = "ticket-state state-" + data.state;
+      state.textContent = data.text;
+      if (called && navigator.vibrate) { navigator.vibrate([300, 150, 300]); }
+    });
+  }
 
   // The display board follows the calls as the server pushes them; a chime (off until someone
   // turns it on: browsers play sound only after a tap) marks each new call.

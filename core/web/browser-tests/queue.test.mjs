@@ -26,7 +26,16 @@ test("a walk-in gets a ticket, is called, and the board shows the call within a 
   await page.click('button:has-text("Prenota")');
   assert.match(await page.textContent("main"), /Allo sportello/);
   await page.click('button:has-text("Arrivato")');
-  assert.match(await page.textContent("main"), /A001/);
+  assert.match(await page.textContent(".desk-ticket"), /A001/);
+  assert.ok(await page.isVisible(".desk-ticket .qr-code svg"), "a QR code for the citizen's phone");
+  await assertAccessible(page, "the booking with its ticket");
+
+  // The citizen's phone, from the QR code: the ticket's page.
+  const phone = await openPage(env.browser, env.server.base, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await phone.goto(`${await page.getAttribute(".desk-ticket a", "href")}?lang=it`);
+  assert.match(await phone.textContent(".ticket-code"), /A001/);
+  assert.match(await phone.textContent(".ticket-state"), /Sei il prossimo/);
+  await assertAccessible(phone, "the citizen's ticket");
 
   // The board on the waiting room's screen (another browser, no session).
   const board = await openPage(env.browser, env.server.base, desktop);
@@ -44,6 +53,8 @@ test("a walk-in gets a ticket, is called, and the board shows the call within a 
   const took = Date.now() - pressed;
   assert.ok(took < 1000, `the board showed the call after ${took} ms`);
   assert.match(await board.textContent(".board-now"), /Sportello 3/);
+  await phone.waitForSelector('.ticket-state:has-text("Tocca a te: vai a Sportello 3")', { timeout: 2000 });
+  phone.assertSameOrigin();
   await assertAccessible(board, "the board with a call");
   assert.match(await page.textContent(".queue-called"), /A001 → Sportello 3/);
   // The browser remembers the desk for the next call.

@@ -212,6 +212,23 @@ booking-limit-body = You already have as many upcoming appointments for this ser
 rate-limited-title = Too many requests
 not-changeable-title = Booking cannot be changed
 not-changeable-body = This booking is already cancelled or past.
+ticket-title = Your ticket
+ticket-waiting = { $ahead ->
+    [0] You are next.
+    [one] One person before you.
+   *[other] { $ahead } people before you.
+}
+ticket-wait = { $minutes ->
+    [one] About 1 minute.
+   *[other] About { $minutes } minutes.
+}
+ticket-called = Your turn: go to { $desk }.
+ticket-called-now = Your turn: go to the desk.
+ticket-done = This ticket is no longer in the queue.
+ticket-help = This page updates itself; keep it open.
+ticket-qr = QR code of this page
+ticket-print = Print the ticket
+ticket-board-link = The board of the calls
 board-title = Calls
 board-now = Now calling
 board-to = to

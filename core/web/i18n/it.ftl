@@ -212,6 +212,23 @@ booking-limit-body = Per questo servizio hai già il numero massimo di appuntame
 rate-limited-title = Troppe richieste
 not-changeable-title = Prenotazione non modificabile
 not-changeable-body = Questa prenotazione è già annullata o è passata.
+ticket-title = Il tuo biglietto
+ticket-waiting = { $ahead ->
+    [0] Sei il prossimo.
+    [one] Una persona prima di te.
+   *[other] { $ahead } persone prima di te.
+}
+ticket-wait = { $minutes ->
+    [one] Circa 1 minuto.
+   *[other] Circa { $minutes } minuti.
+}
+ticket-called = Tocca a te: vai a { $desk }.
+ticket-called-now = Tocca a te: vai allo sportello.
+ticket-done = Questo biglietto non è più in coda.
+ticket-help = La pagina si aggiorna da sola: tienila aperta.
+ticket-qr = Codice QR di questa pagina
+ticket-print = Stampa il biglietto
+ticket-board-link = Il tabellone delle chiamate
 board-title = Chiamate
 board-now = Ora è il turno di
 board-to = allo

@@ -814,6 +814,14 @@ async fn changes_that_strand_bookings_need_a_choice(backend: Backend) {
     let (_, log) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/audit?action=configuration.saved")).await;
     assert_eq!(log[0]["detail"]["stranded"]["reason"], "Allagamento della sede");
     assert_eq!(log[0]["detail"]["stranded"]["cancelled"].as_array().unwrap().len(), 2);
+    // Each citizen is told, with the reason (their confirmations, not yet gone, are not sent).
+    let sink = sportello_tests::mail::SmtpSink::start(env!("CARGO_BIN_EXE_smtp-sink"), &[]);
+    s.deliver_mail(&sportello::mail::SmtpMailer::new(&sink.url()).unwrap()).await;
+    let mut told: Vec<String> = sink.messages().iter().map(|m| m.header("To").unwrap()).collect();
+    told.sort();
+    assert_eq!(told, ["a@example.it", "b@example.it", "c@example.it"], "two cancellations, one confirmation");
+    let cancellation = sink.messages().into_iter().find(|m| m.header("To").as_deref() == Some("a@example.it")).unwrap();
+    assert!(cancellation.part("text/plain").unwrap().contains("Allagamento della sede"), "the reason is said");
     // Their places were given back: reopened, the slot is whole again.
     assert_eq!(save(&original, 4, json!({})).await.0, 200);
     assert_eq!(s.remaining(TENANT, "visita", "sede", "2026-12-02T08:00:00+01:00").await, Some(3));

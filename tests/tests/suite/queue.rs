@@ -53,13 +53,22 @@ async fn tickets_and_calls_follow_the_rule(backend: Backend) {
         tickets.push(arrived["ticket"].as_str().unwrap().to_owned());
     }
     assert_eq!(tickets, ["P001", "A001", "P002"]);
-    // An undone check-in gives its ticket back; checking in again draws it anew.
+    // An undone check-in keeps its ticket: checked in again, it is the same (a number is never
+    // given twice: a slip or a phone following it never switches to someone else).
     assert_eq!(step(&s, &operator, &due, "undo").await.0, 200);
     let (_, again) = step(&s, &operator, &due, "check-in").await;
     assert_eq!(again["ticket"], "P002");
+    let later = booked(&s, "2026-12-01T09:30:00+01:00", "anna@example.it").await;
+    assert_eq!(step(&s, &operator, &later, "check-in").await.1["ticket"], "P003");
+    assert_eq!(step(&s, &operator, &later, "undo").await.0, 200, "P003 is not called: it stays home");
 
-    let mut called = vec![];
-    for _ in 0..3 {
+    // A double press calls one citizen.
+    let (first, again) = (call_next(&s, &operator, "Sportello 1").await, call_next(&s, &operator, "Sportello 1").await);
+    assert_eq!((first.0, again.0), (200, 200));
+    assert_eq!(first.1["ticket"], again.1["ticket"], "the same press");
+    let mut called = vec![first.1["ticket"].as_str().unwrap().to_owned()];
+    for _ in 0..2 {
+        s.clock.advance(TimeDelta::seconds(5));
         let (status, next) = call_next(&s, &operator, "Sportello 1").await;
         assert_eq!(
             (status, next["status"].as_str(), next["desk"].as_str()),
@@ -68,6 +77,7 @@ async fn tickets_and_calls_follow_the_rule(backend: Backend) {
         called.push(next["ticket"].as_str().unwrap().to_owned());
     }
     assert_eq!(called, ["P002", "A001", "P001"], "due, walk-in, early");
+    s.clock.advance(TimeDelta::seconds(5));
     let (status, none) = call_next(&s, &operator, "Sportello 1").await;
     assert_eq!(status, 409, "{none}");
     assert!(none["type"].as_str().unwrap().ends_with("nobody-waiting"), "{none}");
@@ -110,6 +120,7 @@ async fn two_operators_never_call_the_same_ticket(backend: Backend) {
 
     let mut called = vec![];
     for _ in 0..3 {
+        s.clock.advance(TimeDelta::seconds(5));
         let (a, b) = tokio::join!(call_next(&s, &first, "Sportello 1"), call_next(&s, &second, "Sportello 2"));
         for (status, body) in [a, b] {
             assert_eq!(status, 200, "{body}");
@@ -118,6 +129,7 @@ async fn two_operators_never_call_the_same_ticket(backend: Backend) {
     }
     called.sort();
     assert_eq!(called, tickets, "each once");
+    s.clock.advance(TimeDelta::seconds(5));
     assert_eq!(call_next(&s, &first, "Sportello 1").await.0, 409);
 }
 
@@ -151,7 +163,63 @@ async fn a_call_reaches_a_board_on_another_instance_within_a_second(backend: Bac
     assert!(pushed.contains("\"desk\":\"Sportello 3\""), "{pushed}");
 }
 
+/// A citizen follows their ticket on their phone: how many before them, then — once a service
+/// was timed — about how long; then their desk; then that it is done. The page updates by push.
+async fn a_citizen_follows_their_ticket(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.clock.advance(TimeDelta::hours(1)); // 08:00 in Rome
+    let operator = s.staff("operatore@prova.example.it", Role::Operator, Some(TENANT), &["sede"]).await;
+    let mut codes = vec![];
+    for n in 0..3 {
+        let code = booked(&s, "2026-12-01T08:30:00+01:00", &format!("c{n}@example.it")).await;
+        assert_eq!(step(&s, &operator, &code, "check-in").await.0, 200);
+        codes.push(code);
+    }
+    let page = |ticket: &str| {
+        let url = format!("{}/t/{TENANT}/board/sede/ticket/{ticket}", s.base);
+        let request = s.http.get(url).header("accept-language", "it");
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let (status, mine) = page("p003").await;
+    assert_eq!(status, 200, "{mine}");
+    assert!(mine.contains("P003") && mine.contains("2 persone prima di te."), "{mine}");
+    assert!(!mine.contains("Circa"), "no estimate before any service was timed");
+    assert!(!mine.contains("Bianchi"), "nothing of the holder");
+
+    assert_eq!(call_next(&s, &operator, "Sportello 1").await.1["ticket"], "P001");
+    s.clock.advance(TimeDelta::minutes(4));
+    assert_eq!(step(&s, &operator, &codes[0], "complete").await.0, 200);
+    let (_, mine) = page("P003").await;
+    assert!(mine.contains("Una persona prima di te. Circa 4 minuti."), "{mine}");
+
+    let url = format!("{}/t/{TENANT}/board/sede/ticket/P003/events", s.base);
+    let mut events = s.http.get(url).header("accept-language", "it").send().await.unwrap();
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    let mut seen = String::new();
+    while !seen.contains("\n\n") {
+        seen.push_str(&String::from_utf8_lossy(&events.chunk().await.unwrap().unwrap()));
+    }
+    assert!(seen.contains("event: ticket") && seen.contains("Una persona prima di te."), "{seen}");
+    call_next(&s, &operator, "Sportello 1").await;
+    call_next(&s, &operator, "Sportello 2").await;
+    let mut pushed = String::new();
+    while !pushed.contains("Tocca a te") {
+        let chunk = tokio::time::timeout(Duration::from_secs(2), events.chunk()).await.expect("pushed in time");
+        pushed.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
+    }
+    assert!(pushed.contains("Tocca a te: vai a Sportello 2."), "{pushed}");
+    assert_eq!(step(&s, &operator, &codes[2], "complete").await.0, 200);
+    let (_, done) = page("P003").await;
+    assert!(done.contains("Questo biglietto non è più in coda."), "{done}");
+    assert_eq!(page("P099").await.0, 404);
+    assert_eq!(page("<script>").await.0, 404);
+}
+
 on_databases!(
+    a_citizen_follows_their_ticket,
     tickets_and_calls_follow_the_rule,
     two_operators_never_call_the_same_ticket,
     a_call_reaches_a_board_on_another_instance_within_a_second

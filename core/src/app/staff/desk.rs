@@ -252,11 +252,14 @@ impl Sportello {
             if !Desk::step(tx.conn(), tenant.id, booking.id, (booking.status, to), now).await? {
                 return Err(AppError::NotChangeable);
             }
+            // A check-in undone and made again keeps its ticket: a number is never given twice.
             let ticket = match action {
-                DeskAction::CheckIn => match self.give_ticket(&tx, tenant, &booking, today).await {
-                    Err(AppError::Store(e)) if e.is_unique_violation() => continue,
-                    other => Some(other?),
-                },
+                DeskAction::CheckIn if record.ticket.is_none() => {
+                    match self.give_ticket(&tx, tenant, &booking, today).await {
+                        Err(AppError::Store(e)) if e.is_unique_violation() => continue,
+                        other => Some(other?),
+                    }
+                }
                 _ => None,
             };
             if let (DeskAction::Call, Some(desk)) = (action, desk) {
@@ -287,10 +290,6 @@ impl Sportello {
         let tx = self.store.begin_write().await?;
         if !Desk::undo(tx.conn(), tenant.id, booking.id, (booking.status, previous), now).await? {
             return Err(AppError::NotChangeable);
-        }
-        // An undone check-in gives its ticket back (the next check-in may draw its number).
-        if booking.status == BookingStatus::CheckedIn && previous == BookingStatus::Confirmed {
-            Queue::take_back_ticket(tx.conn(), tenant.id, booking.id).await?;
         }
         let detail =
             json!({ "booking": booking.code.to_string(), "from": booking.status.code(), "to": previous.code() });

@@ -1,13 +1,15 @@
 //! An office's bookings of a date range as CSV, for a spreadsheet: an audited view of personal
-//! data, like opening a booking. Cells a spreadsheet would run as a formula are defused.
+//! data, for the body's admins (operators open one booking at a time). Cells a spreadsheet would
+//! run as a formula are defused.
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 
 use super::StaffSession;
 use super::audit::Actor;
 use crate::app::{AppError, Sportello};
+use crate::domain::Role;
 use crate::store::Desk;
 
 /// The longest range one export covers.
@@ -61,6 +63,8 @@ impl Sportello {
         office: &str,
         (from, to): (NaiveDate, NaiveDate),
     ) -> Result<Export, AppError> {
+        // A bulk copy of citizens' data: the body's admins only.
+        self.tenant_for(session, slug, Role::TenantAdmin).await?;
         let (tenant, office) = self.desk_office(session, slug, office).await?;
         if to < from {
             return Err(AppError::field("to", "before_from", "The last day must not be before the first."));
@@ -68,8 +72,11 @@ impl Sportello {
         if (to - from).num_days() >= MAX_EXPORT_DAYS {
             return Err(AppError::field("to", "range_too_long", format!("Export at most {MAX_EXPORT_DAYS} days.")));
         }
+        let after = to
+            .checked_add_days(chrono::Days::new(1))
+            .ok_or_else(|| AppError::field("to", "invalid_date", "Use a date such as 2026-12-01."))?;
         let tz = office.timezone;
-        let span = (super::desk::local_midnight(from, tz)?, super::desk::local_midnight(to + TimeDelta::days(1), tz)?);
+        let span = (super::desk::local_midnight(from, tz)?, super::desk::local_midnight(after, tz)?);
         let rows = Desk::between(self.store.reader(), tenant.id, office.slug.as_str(), span).await?;
         let local = |t: DateTime<Utc>, tz: Tz| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
         let mut writer = csv::Writer::from_writer(Vec::new());

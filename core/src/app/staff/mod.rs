@@ -45,7 +45,7 @@ pub use members::StaffChange;
 pub use onboarding::NewTenant;
 pub use overview::{OfficeLoad, TenantOverview, TenantSummary};
 pub use parts::Parts;
-pub use queue::{BOARD_CALLS, Board};
+pub use queue::{BOARD_CALLS, OfficeQueue, TicketState};
 pub use sessions::LoggedIn;
 pub use settings::SettingsView;
 pub use transfer::ExportedPack;

@@ -129,7 +129,13 @@ pub enum BookingsCsv {
     /// The bookings as CSV (UTF-8, a header row; cells that would run as a spreadsheet formula
     /// start with an apostrophe).
     #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
-    Ok(PlainText<String>, #[oai(header = "Content-Disposition")] String),
+    Ok(
+        PlainText<String>,
+        #[oai(header = "Content-Disposition")] String,
+        /// `no-store`: citizens' data stays out of caches.
+        #[oai(header = "Cache-Control")]
+        String,
+    ),
 }
 
 #[derive(Object)]
@@ -280,7 +286,7 @@ impl DeskApi {
 
     /// An office's bookings (every status) of `from..=to` (at most 92 days, in the office's zone)
     /// as CSV, with the citizens' data: written to the audit log.
-    #[oai(path = "/t/:tenant/export/bookings", method = "get", tag = "AdminTag::TenantStaff")]
+    #[oai(path = "/t/:tenant/export/bookings", method = "get", tag = "AdminTag::TenantAdmin")]
     async fn export(
         &self,
         request: &poem::Request,
@@ -303,7 +309,7 @@ impl DeskApi {
         let to = parsed(to.0.as_deref(), |d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(), "to")?;
         let export = self.admin.app.export_bookings(&session, &tenant, &office, (from, to.unwrap_or(from))).await?;
         let disposition = format!("attachment; filename=\"{}\"", export.file_name);
-        Ok(BookingsCsv::Ok(PlainText(export.csv), disposition))
+        Ok(BookingsCsv::Ok(PlainText(export.csv), disposition, "no-store".to_owned()))
     }
 
     /// One booking with the citizen's data; the opening is written to the audit log.

@@ -96,10 +96,19 @@ struct AgendaPage {
     new_booking_url: String,
     /// The counter queue: the desk this browser calls to, who is waiting, whom it just called.
     queue: QueueBox,
+    /// The export is for the body's admins.
+    can_export: bool,
     export_action: String,
     /// The shown days, as the export form's default range.
     export_from: String,
     export_to: String,
+}
+
+#[derive(Serialize)]
+struct TicketBox {
+    code: String,
+    url: String,
+    qr_svg: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -131,6 +140,10 @@ struct BookingPage {
     answers: Vec<(String, String)>,
     summary: Vec<(String, String)>,
     desk_times: Vec<Line>,
+    /// The queue's ticket with the QR code of its page, for the citizen's phone or a printed slip.
+    ticket: Option<TicketBox>,
+    /// The citizen has no e-mail address: a cancellation must be told by phone.
+    no_email: bool,
     note: String,
     actions: Vec<ActionButton>,
     undoable: bool,
@@ -335,6 +348,7 @@ impl Web {
                 }),
                 nobody_waiting: params.nobody.is_some(),
             },
+            can_export: visit.session.member.may(agenda.tenant.id, crate::domain::Role::TenantAdmin).is_ok(),
             export_action: format!("{base}/export"),
             export_from: agenda.first_day.to_string(),
             export_to: (agenda.first_day + TimeDelta::days(if week { 6 } else { 0 })).to_string(),
@@ -442,6 +456,11 @@ impl Web {
                 .collect(),
             summary: booking.summary.iter().map(|l| (l.label.get(locale).to_owned(), l.value.clone())).collect(),
             desk_times,
+            ticket: entry.record.ticket.as_ref().filter(|_| booking.status == BookingStatus::CheckedIn).map(|code| {
+                let url = self.app.public_address(&format!("/t/{tenant}/board/{}/ticket/{code}", booking.office));
+                TicketBox { code: code.clone(), qr_svg: crate::app::qr_svg(&url, 160).ok(), url }
+            }),
+            no_email: citizen.email().is_none(),
             note: entry.record.note.clone().unwrap_or_default(),
             actions: action_buttons(&entry),
             undoable: entry.undoable,

@@ -103,7 +103,7 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/desk/:office", M::GET, TenantStaff, desk::agenda_page),
         page("/admin/t/:tenant/desk/:office/new", M::GET, TenantStaff, walk_ins::new_booking_page),
         page("/admin/t/:tenant/desk/:office/new", M::POST, TenantStaff, walk_ins::new_booking),
-        page("/admin/t/:tenant/desk/:office/export", M::GET, TenantStaff, export::export_bookings),
+        page("/admin/t/:tenant/desk/:office/export", M::GET, TenantAdmin, export::export_bookings),
         page("/admin/t/:tenant/desk/:office/next", M::POST, TenantStaff, queue::call_next),
         page("/admin/t/:tenant/bookings/:code", M::GET, TenantStaff, desk::booking_page),
         page("/admin/t/:tenant/bookings/:code/actions", M::POST, TenantStaff, desk::booking_action),

@@ -18,10 +18,12 @@ pub(super) fn chosen_desk(request: &Request) -> Option<String> {
     String::from_utf8(bytes).ok().filter(|d| !d.trim().is_empty())
 }
 
-/// Remembers `desk` for this browser's next calls (staff pages only; a year).
-fn remember_desk(desk: &str) -> String {
+/// Remembers `desk` for this browser's next calls (staff pages only; a year); `Secure` unless
+/// the server is reached over plain HTTP, like the session's cookie.
+fn remember_desk(desk: &str, plain_http: bool) -> String {
     let value = URL_SAFE_NO_PAD.encode(desk.trim());
-    format!("{DESK_COOKIE}={value}; Path=/admin/; Max-Age=31536000; SameSite=Strict; HttpOnly")
+    let secure = if plain_http { "" } else { "; Secure" };
+    format!("{DESK_COOKIE}={value}; Path=/admin/; Max-Age=31536000; SameSite=Strict; HttpOnly{secure}")
 }
 
 #[handler]
@@ -39,7 +41,7 @@ pub async fn call_next(
         Err(AppError::NobodyWaiting) => see_other(&format!("{agenda}?nobody=yes")),
         Err(error) => return Err(stop(web.admin_failure(&visit, &error))),
     };
-    if let Ok(value) = remember_desk(desk).parse() {
+    if let Ok(value) = remember_desk(desk, web.plain_http).parse() {
         response.headers_mut().append("Set-Cookie", value);
     }
     Ok(response)

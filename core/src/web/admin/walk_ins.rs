@@ -7,6 +7,7 @@ use poem::http::StatusCode;
 use poem::web::{Form, Path, Query};
 use poem::{Request, handler};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::desk::Choice;
 use super::{Fields, Page, StaffVisit, WebData, stop};
@@ -63,6 +64,8 @@ struct NewBookingPage {
     refusal: Option<String>,
     /// Every field error, linked to its field.
     summary: Vec<SummaryLink>,
+    /// Names this filling of the form: sent twice (a double click), it books once.
+    form_id: String,
 }
 
 #[derive(Serialize)]
@@ -137,17 +140,31 @@ pub async fn new_booking(
         let refused = Refused { values: &fields, errors, refusal: None };
         return web.new_booking_page(&visit, (&tenant, &office), &params, Some(refused)).await;
     };
+    // The same filling sent twice books once; changed and sent again, it is a new request.
+    let idempotency = fields.get("form_id").filter(|id| uuid::Uuid::parse_str(id).is_ok()).map(|id| {
+        let sent: Vec<(&String, &String)> = fields.iter().filter(|(k, _)| k.as_str() != "csrf").collect();
+        let digest = Sha256::digest(serde_json::to_string(&sent).unwrap_or_default().as_bytes());
+        (format!("desk-{id}"), format!("{digest:x}"))
+    });
     let booking = StaffBooking {
         offer,
         when,
         channel: staff_channel(params.channel.as_deref()),
         form: staff_form(&fields),
-        idempotency: None,
+        idempotency,
     };
     match web.app.book_for_citizen(&visit.session, &tenant, booking).await {
         Ok(booked) => Ok(see_other(&format!("/admin/t/{tenant}/bookings/{}", booked.booking.booking.code))),
         Err(AppError::Invalid(errors)) => {
             let refused = Refused { values: &fields, errors, refusal: None };
+            web.new_booking_page(&visit, (&tenant, &office), &params, Some(refused)).await
+        }
+        Err(AppError::IdempotencyMismatch) => {
+            // Back after booking, changed and sent again: a new filling of the form, said so.
+            let mut fresh = fields.clone();
+            fresh.remove("form_id");
+            let refusal = Some(web.render.text(visit.locale, "admin-walk-in-form-used", &[]));
+            let refused = Refused { values: &fresh, errors: FieldErrors::default(), refusal };
             web.new_booking_page(&visit, (&tenant, &office), &params, Some(refused)).await
         }
         Err(error @ (AppError::SlotTaken | AppError::NothingFreeToday | AppError::BookingLimit(_))) => {
@@ -330,6 +347,11 @@ impl Web {
             privacy_error: error_for("privacy_accepted"),
             refusal,
             summary,
+            form_id: values
+                .and_then(|v| v.get("form_id"))
+                .filter(|id| uuid::Uuid::parse_str(id).is_ok())
+                .cloned()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
         };
         let status = match &refused {
             None => StatusCode::OK,

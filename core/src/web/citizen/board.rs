@@ -1,21 +1,16 @@
 //! An office's display board (`/t/{tenant}/board/{office}`), for a screen in the waiting room:
 //! the latest call in big type and the earlier ones, ticket codes and desks only. It updates by
-//! server push (`…/events`, Server-Sent Events): every connection looks at the office's calls
-//! a few times a second, so a call made on any instance shows on every board within a second;
-//! without JavaScript the page reloads itself.
-
-use std::time::Duration;
+//! server push (`…/events`, Server-Sent Events, see `push.rs`): a call made on any instance shows
+//! on every board within a second. Without JavaScript the page reloads itself.
 
 use poem::web::Path;
-use poem::web::sse::{Event, SSE};
+use poem::web::sse::SSE;
 use poem::{Request, handler};
 use serde::Serialize;
 
+use super::push::pushed;
 use super::{Page, WebData};
-use crate::app::{AppError, Board, Sportello};
-
-/// How often a board's connection looks for new calls.
-const POLL: Duration = Duration::from_millis(400);
+use crate::app::{AppError, OfficeQueue};
 
 #[derive(Serialize, PartialEq)]
 struct CallView {
@@ -32,33 +27,33 @@ struct BoardView {
     earlier: Vec<CallView>,
 }
 
-fn calls(board: &Board) -> Vec<CallView> {
-    board
-        .calls
-        .iter()
+fn calls(queue: &OfficeQueue) -> Vec<CallView> {
+    queue
+        .calls()
+        .into_iter()
         .map(|c| CallView {
-            ticket: c.ticket.clone(),
-            desk: c.desk.clone(),
-            time: c.at.with_timezone(&board.timezone).format("%H:%M").to_string(),
+            ticket: c.ticket,
+            desk: c.desk,
+            time: c.at.with_timezone(&queue.office.timezone).format("%H:%M").to_string(),
         })
         .collect()
 }
 
 /// What a board's script receives: the calls, the latest first.
-fn calls_json(board: &Board) -> String {
-    serde_json::json!({ "calls": calls(board) }).to_string()
+fn calls_json(queue: &OfficeQueue) -> String {
+    serde_json::json!({ "calls": calls(queue) }).to_string()
 }
 
 #[handler]
 pub async fn board_page(web: WebData<'_>, request: &Request, Path((tenant, office)): Path<(String, String)>) -> Page {
     let visit = web.visit(request, &tenant).await?;
-    let board = match web.app.board(&tenant, &office).await {
-        Ok(board) => board,
+    let queue = match web.app.office_queue(&tenant, &office).await {
+        Ok(queue) => queue,
         Err(error) => return Ok(web.failure(&visit, &error, Some(visit.home()))),
     };
-    let mut calls = calls(&board).into_iter();
+    let mut calls = calls(&queue).into_iter();
     let view = BoardView {
-        office_name: board.office_name.clone(),
+        office_name: queue.office.name.clone(),
         events_url: format!("/t/{tenant}/board/{office}/events"),
         latest: calls.next(),
         earlier: calls.collect(),
@@ -68,34 +63,11 @@ pub async fn board_page(web: WebData<'_>, request: &Request, Path((tenant, offic
 
 #[handler]
 pub async fn board_events(web: WebData<'_>, Path((tenant, office)): Path<(String, String)>) -> poem::Result<SSE> {
-    let refused = |e: AppError| poem::Error::from_status(super::status_of(&crate::outcome::Outcome::of(&e)));
-    let board = web.app.board(&tenant, &office).await.map_err(refused)?;
-    let first = calls_json(&board);
-    let state = (web.app.clone(), tenant, office, first.clone(), Some(first));
-    let stream = futures::stream::unfold(state, |(app, tenant, office, shown, pending)| async move {
-        if let Some(json) = pending {
-            return Some((Event::message(json).event_type("calls"), (app, tenant, office, shown, None)));
-        }
-        let json = next_change(&app, (&tenant, &office), &shown).await?;
-        Some((Event::message(json.clone()).event_type("calls"), (app, tenant, office, json, None)))
-    });
-    Ok(SSE::new(stream).keep_alive(Duration::from_secs(15)))
+    web.app.office_queue(&tenant, &office).await.map_err(refused)?;
+    Ok(pushed("calls", web.queues.follow(&web.app, &tenant, &office), calls_json))
 }
 
-/// Waits until the office's calls differ from `shown`; `None` ends the stream (the office or its
-/// body is gone). A failed look (the database busy) is tried again.
-async fn next_change(app: &Sportello, (tenant, office): (&str, &str), shown: &str) -> Option<String> {
-    loop {
-        tokio::time::sleep(POLL).await;
-        match app.board(tenant, office).await {
-            Ok(board) => {
-                let json = calls_json(&board);
-                if json != shown {
-                    return Some(json);
-                }
-            }
-            Err(AppError::Store(_) | AppError::Busy) => continue,
-            Err(_) => return None,
-        }
-    }
+/// A stream's refusal as a bare status (an event stream has no page to show).
+pub(super) fn refused(error: AppError) -> poem::Error {
+    poem::Error::from_status(crate::web::status_of(&crate::outcome::Outcome::of(&error)))
 }

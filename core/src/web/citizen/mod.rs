@@ -13,6 +13,8 @@ mod links;
 mod manage;
 mod month;
 mod privacy;
+mod push;
+mod ticket;
 mod views;
 
 use std::collections::HashMap;
@@ -32,6 +34,8 @@ pub(super) use details::{confirm_step, details_step, receipt_page, review_page, 
 pub(super) use links::{cancel_by_link, cancel_link_page, linked_booking, linked_calendar};
 pub(super) use manage::{cancel_booking, find_booking, manage_page, reschedule_booking};
 pub(super) use privacy::privacy_page;
+pub(super) use push::QueueHub;
+pub(super) use ticket::{ticket_events, ticket_page};
 
 use super::language::{link_base, negotiate};
 use super::render::Frame;
