@@ -1,12 +1,13 @@
 //! Server push of an office's queue to display boards and citizens' phones: one reader per
-//! office and instance looks at the queue a few times a second and hands each look to every
-//! stream following that office, so a hundred phones cost the database what one board does.
+//! office and instance looks at the queue a few times a second and hands each change (and, every
+//! half minute, the unchanged queue) to every stream following that office, so a hundred phones
+//! cost the database what one board does and wake only when something moved.
 //! The reader stops when the last stream goes. A look that fails for a moment (the database
 //! busy) keeps the last one; an office or body that is gone ends the streams.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use poem::web::sse::{Event, SSE};
 use tokio::sync::watch;
@@ -15,6 +16,8 @@ use crate::app::{AppError, OfficeQueue, Sportello};
 
 /// How often an office's reader looks at its queue.
 const POLL: Duration = Duration::from_millis(400);
+/// How often it hands an unchanged look on all the same.
+const REFRESH: Duration = Duration::from_secs(30);
 
 /// What the streams of an office see.
 #[derive(Clone)]
@@ -48,10 +51,17 @@ impl QueueHub {
 }
 
 async fn read(app: Sportello, readers: Readers, key: (String, String), reader: watch::Sender<Feed>) {
+    let mut handed: Option<(Arc<OfficeQueue>, Instant)> = None;
     loop {
         match app.office_queue(&key.0, &key.1).await {
+            // The streams wake only for a change, or now and then for what time alone changes
+            // (a walk-in reaching the cap, the estimate).
+            Ok(queue)
+                if handed.as_ref().is_some_and(|(last, at)| last.rows == queue.rows && at.elapsed() < REFRESH) => {}
             Ok(queue) => {
-                reader.send_replace(Feed::Ready(Arc::new(queue)));
+                let queue = Arc::new(queue);
+                handed = Some((queue.clone(), Instant::now()));
+                reader.send_replace(Feed::Ready(queue));
             }
             Err(AppError::Store(_) | AppError::Busy) => {}
             Err(_) => {
