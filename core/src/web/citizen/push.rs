@@ -63,7 +63,10 @@ async fn read(app: Sportello, readers: Readers, key: (String, String), reader: w
                 handed = Some((queue.clone(), Instant::now()));
                 reader.send_replace(Feed::Ready(queue));
             }
-            Err(AppError::Store(_) | AppError::Busy) => {}
+            // The boards keep the last look; the log says why they stand still.
+            Err(error @ (AppError::Store(_) | AppError::Busy)) => {
+                tracing::warn!(tenant = %key.0, office = %key.1, %error, "an office's queue could not be read");
+            }
             Err(_) => {
                 reader.send_replace(Feed::Gone);
                 readers.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
