@@ -12,6 +12,7 @@ mod feeds;
 mod full_units;
 mod holds;
 mod links;
+mod open_data;
 mod outbox;
 mod pressure;
 mod qr;
@@ -39,6 +40,7 @@ pub use catalog::TenantSnapshot;
 pub use drafts::DRAFT_GRACE;
 pub use holds::{HoldRequest, PlacedHold};
 pub use links::{BookingProof, LinkKeys, LinkPurpose, MIN_SECRET_BYTES, ProofBy, ShortSecret};
+pub use open_data::{MIN_COUNTED, OPEN_DATA_DAYS, OpenAvailability, OpenAvailabilityRow};
 pub use outbox::{MAX_ATTEMPTS, MailSetup, retry_delay, run_worker};
 pub use qr::qr_svg;
 pub use rule_metrics::{RuleCount, RuleOutcome};
@@ -48,8 +50,8 @@ pub use staff::{
     Agenda, AgendaQuery, ApiKeyMade, AuditFilter, AuditPage, BOARD_CALLS, ConfigurationView, DELIVERY_PAGE,
     DeskBooking, Enrolment, Export, ExportedPack, InvitationLink, InvitationView, LoggedIn, MAX_EXPORT_DAYS,
     NewApiKeyRequest, NewStaff, NewTenant, NewWebhookRequest, OfficeLoad, OfficeQueue, Parts, PluginUpload,
-    SettingsView, Span, StaffBooked, StaffBooking, StaffChange, StaffList, StaffSession, TenantOverview, TenantSummary,
-    TicketState, TwoFactorStatus, WebhookKeyed, When,
+    SettingsView, Span, StaffBooked, StaffBooking, StaffChange, StaffList, StaffSession, StatisticsQuery,
+    StatisticsTable, StatisticsView, TenantOverview, TenantSummary, TicketState, TwoFactorStatus, WebhookKeyed, When,
 };
 pub use tenants::{ApplyReport, StrandPolicy, StrandedBooking};
 pub use webhooks::{BookingEvent, ROTATION_OVERLAP};
@@ -218,6 +220,7 @@ pub struct Sportello {
     holds: Arc<dyn HoldStore>,
     catalog: Arc<catalog::Catalog>,
     full_units: Arc<full_units::FullUnits>,
+    open_data: Arc<open_data::OpenDataCache>,
     plugins: Arc<PluginHost>,
     rule_lanes: Arc<rule_lanes::RuleLanes>,
     rule_metrics: Arc<rule_metrics::RuleMetrics>,
@@ -242,6 +245,7 @@ impl Sportello {
             holds,
             catalog: Arc::new(catalog::Catalog::default()),
             full_units: Arc::new(full_units::FullUnits::default()),
+            open_data: Arc::default(),
             plugins,
             rule_lanes: Arc::new(rule_lanes::RuleLanes::default()),
             rule_metrics: Arc::new(rule_metrics::RuleMetrics::default()),

@@ -32,6 +32,8 @@ pub struct TenantConfig {
     pub jitsi_server: String,
     /// Its staff must sign in with a second factor to work on its pages and API.
     pub require_two_factor: bool,
+    /// It publishes open data: per office and service, the next free date and the average wait.
+    pub publish_open_data: bool,
     /// WebAssembly plugins the pack brings, bound to services by id.
     pub plugins: Vec<PluginSpec>,
     /// Keyed tables the plugins may read: (name, CSV file inside the pack).
@@ -310,6 +312,14 @@ impl TenantConfig {
 }
 
 impl Office {
+    /// Why the office is closed all day on `date` (a closure or a holiday), if it is.
+    pub fn closed_on(&self, date: chrono::NaiveDate) -> Option<&str> {
+        if let Some(closure) = self.closures.iter().find(|c| c.from <= date && date <= c.to) {
+            return Some(&closure.reason);
+        }
+        self.holidays.closes(date)
+    }
+
     pub fn offers(&self, service: &Service) -> bool {
         self.services.contains(&service.slug) && !self.modes_for(service).is_empty()
     }

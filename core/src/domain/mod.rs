@@ -13,6 +13,7 @@ pub mod queue;
 pub mod schedule;
 pub mod slots;
 pub mod staff;
+pub mod statistics;
 pub mod stranding;
 pub mod text;
 

@@ -68,11 +68,7 @@ impl SlotQuery<'_> {
 
     /// Why the office is closed all day on `date`, if it is.
     pub fn closed_reason(&self, date: NaiveDate) -> Option<&str> {
-        let office = self.office;
-        if let Some(closure) = office.closures.iter().find(|c| c.from <= date && date <= c.to) {
-            return Some(&closure.reason);
-        }
-        office.holidays.closes(date)
+        self.office.closed_on(date)
     }
 
     /// Bookable slots on `date`: open hours, not closed, after the minimum notice (for staff: not

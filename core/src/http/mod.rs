@@ -7,6 +7,7 @@ mod admin;
 mod compress;
 mod dto;
 mod metrics;
+mod open_data;
 mod problem;
 mod public;
 
@@ -56,6 +57,7 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
     let admin = || admin::AdminApi { app: app.clone(), options };
     let apis = (
         PublicApi { app: app.clone(), options },
+        open_data::OpenDataApi { app: app.clone() },
         admin(),
         admin::PartsApi { admin: admin() },
         admin::SettingsApi { admin: admin() },
@@ -65,6 +67,7 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
         admin::WebhooksApi { admin: admin() },
         admin::FeedsApi { admin: admin() },
         admin::DeskApi { admin: admin() },
+        admin::StatisticsApi { admin: admin() },
     );
     let api = OpenApiService::new(apis, "Sportello", env!("CARGO_PKG_VERSION"))
         .description("Appointment booking for public bodies. Errors are RFC 9457 problem details.")

@@ -26,6 +26,9 @@ pub struct PackFile {
     /// The body's staff must sign in with a second factor.
     #[serde(default)]
     pub require_two_factor: bool,
+    /// Publish per office and service the next free date and the average wait (open data).
+    #[serde(default)]
+    pub publish_open_data: bool,
     pub branding: BrandingFile,
     #[serde(default)]
     pub limits: LimitsFile,

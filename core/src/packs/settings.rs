@@ -24,6 +24,8 @@ pub struct SettingsDraft {
     pub privacy_notice: BTreeMap<String, String>,
     /// Its staff must sign in with a second factor.
     pub require_two_factor: bool,
+    /// It publishes open data on its availability.
+    pub publish_open_data: bool,
     pub display_name: Option<String>,
     pub primary_color: String,
     pub secondary_color: Option<String>,
@@ -68,6 +70,7 @@ pub fn settings(manifest: &str) -> Result<SettingsDraft, PackError> {
         privacy_notice_version: file.privacy_notice_version,
         privacy_notice: file.privacy_notice.unwrap_or_default(),
         require_two_factor: file.require_two_factor,
+        publish_open_data: file.publish_open_data,
         display_name: b.display_name,
         primary_color: b.primary_color,
         secondary_color: b.secondary_color,
@@ -130,6 +133,9 @@ impl Manifest {
         text(root, "jitsi_server", draft.jitsi_server.as_deref());
         if draft.require_two_factor || root.contains_key("require_two_factor") {
             set(root, "require_two_factor", Some(Value::from(draft.require_two_factor)));
+        }
+        if draft.publish_open_data || root.contains_key("publish_open_data") {
+            set(root, "publish_open_data", Some(Value::from(draft.publish_open_data)));
         }
         if let Some(branding) = section(root, "branding") {
             text(branding, "display_name", draft.display_name.as_deref());

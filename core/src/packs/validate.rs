@@ -175,6 +175,7 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
             }
         },
         require_two_factor: file.require_two_factor,
+        publish_open_data: file.publish_open_data,
         plugins,
         datasets,
         services,

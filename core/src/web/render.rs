@@ -40,7 +40,7 @@ const TEMPLATES: [(&str, &str); 20] = [
 
 /// The admin pages' templates (`admin-ui/templates`), registered as `admin-<name>`; tenants do
 /// not replace these.
-const ADMIN_TEMPLATES: [(&str, &str); 26] = [
+const ADMIN_TEMPLATES: [(&str, &str); 28] = [
     ("admin-layout", include_str!("../../../admin-ui/templates/layout.hbs")),
     ("admin-error", include_str!("../../../admin-ui/templates/error.hbs")),
     ("admin-login", include_str!("../../../admin-ui/templates/login.hbs")),
@@ -62,6 +62,8 @@ const ADMIN_TEMPLATES: [(&str, &str); 26] = [
     ("admin-desk", include_str!("../../../admin-ui/templates/desk.hbs")),
     ("admin-booking", include_str!("../../../admin-ui/templates/booking.hbs")),
     ("admin-walk-in", include_str!("../../../admin-ui/templates/walk-in.hbs")),
+    ("admin-statistics", include_str!("../../../admin-ui/templates/statistics.hbs")),
+    ("admin-chart", include_str!("../../../admin-ui/templates/chart.hbs")),
     ("admin-login-code", include_str!("../../../admin-ui/templates/login-code.hbs")),
     ("admin-two-factor", include_str!("../../../admin-ui/templates/two-factor.hbs")),
     ("admin-field", include_str!("../../../admin-ui/templates/field.hbs")),

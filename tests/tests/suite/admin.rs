@@ -58,6 +58,7 @@ fn fill(path: &str) -> String {
         (["{plugin}", ":plugin"], "regola"),
         (["{webhook}", ":webhook"], "1"),
         (["{message}", ":message"], "1"),
+        (["{table}", ":table"], "over-time"),
     ] {
         for name in names {
             filled = filled.replace(name, value);

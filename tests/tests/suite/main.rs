@@ -17,5 +17,6 @@ mod packs;
 mod pages;
 mod plugins;
 mod queue;
+mod statistics;
 mod walk_ins;
 mod webhooks;

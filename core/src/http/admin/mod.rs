@@ -9,6 +9,7 @@ mod feeds;
 mod parts;
 mod settings;
 mod staff;
+mod statistics;
 mod transfer;
 mod webhooks;
 
@@ -17,6 +18,7 @@ pub use feeds::FeedsApi;
 pub use parts::PartsApi;
 pub use settings::SettingsApi;
 pub use staff::{ApiKeysApi, StaffApi};
+pub use statistics::StatisticsApi;
 pub use transfer::PacksApi;
 pub use webhooks::WebhooksApi;
 

@@ -36,6 +36,9 @@ pub struct SettingsDocument {
     pub privacy_notice: Option<BTreeMap<String, String>>,
     /// The body's staff must sign in with a second factor (API keys excepted). Left out: as it is.
     pub require_two_factor: Option<bool>,
+    /// Publish open data (per office and service: the next free date, the average wait) at
+    /// `/api/v1/t/{tenant}/open-data/availability`. Left out: as it is.
+    pub publish_open_data: Option<bool>,
     pub display_name: Option<String>,
     /// `#rrggbb`
     pub primary_color: String,
@@ -110,6 +113,7 @@ impl SettingsDocument {
             privacy_notice_version: d.privacy_notice_version,
             privacy_notice: d.privacy_notice.unwrap_or(current.privacy_notice),
             require_two_factor: d.require_two_factor.unwrap_or(current.require_two_factor),
+            publish_open_data: d.publish_open_data.unwrap_or(current.publish_open_data),
             display_name: d.display_name,
             primary_color: d.primary_color,
             secondary_color: d.secondary_color,
@@ -140,6 +144,7 @@ impl From<SettingsDraft> for SettingsDocument {
             privacy_notice_version: d.privacy_notice_version,
             privacy_notice: Some(d.privacy_notice),
             require_two_factor: Some(d.require_two_factor),
+            publish_open_data: Some(d.publish_open_data),
             display_name: d.display_name,
             primary_color: d.primary_color,
             secondary_color: d.secondary_color,

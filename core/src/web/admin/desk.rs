@@ -358,7 +358,7 @@ impl Web {
 }
 
 impl Web {
-    fn staff_date(&self, locale: crate::domain::Locale, date: NaiveDate) -> String {
+    pub(super) fn staff_date(&self, locale: crate::domain::Locale, date: NaiveDate) -> String {
         let weekday = self.render.text(locale, &format!("weekday-{}", date.weekday().number_from_monday()), &[]);
         let month = self.render.text(locale, &format!("month-{}", date.month()), &[]);
         format!("{weekday} {} {month} {}", date.day(), date.year())

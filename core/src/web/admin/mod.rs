@@ -8,6 +8,7 @@
 mod account;
 mod api_keys;
 mod audit;
+mod charts;
 mod configuration;
 mod desk;
 mod edits;
@@ -19,6 +20,7 @@ mod queue;
 mod services;
 mod settings;
 mod staff;
+mod statistics;
 mod tenants;
 mod two_factor;
 mod views;
@@ -109,6 +111,8 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/bookings/:code/actions", M::POST, TenantStaff, desk::booking_action),
         page("/admin/t/:tenant/bookings/:code/note", M::POST, TenantStaff, desk::booking_note),
         page("/admin/t/:tenant/bookings/:code/cancel", M::POST, TenantStaff, desk::booking_cancel),
+        page("/admin/t/:tenant/statistics", M::GET, TenantStaff, statistics::statistics_page),
+        page("/admin/t/:tenant/statistics/:table", M::GET, TenantStaff, statistics::statistics_csv),
         page("/admin/t/:tenant/staff", M::GET, TenantAdmin, staff::staff_page),
         page("/admin/t/:tenant/staff", M::POST, TenantAdmin, staff::invite),
         page("/admin/t/:tenant/staff/:account", M::GET, TenantAdmin, staff::member_page),

@@ -29,6 +29,7 @@ struct SettingsForm {
     privacy_notice_it: String,
     privacy_notice_en: String,
     require_two_factor: bool,
+    publish_open_data: bool,
     primary_color: String,
     secondary_color: String,
     contacts: String,
@@ -64,6 +65,7 @@ impl SettingsForm {
             privacy_notice_it: d.privacy_notice.get("it").cloned().unwrap_or_default(),
             privacy_notice_en: d.privacy_notice.get("en").cloned().unwrap_or_default(),
             require_two_factor: d.require_two_factor,
+            publish_open_data: d.publish_open_data,
             primary_color: d.primary_color.clone(),
             secondary_color: shown(d.secondary_color.as_ref()),
             contacts: shown(d.contacts.as_ref()),
@@ -95,6 +97,7 @@ impl SettingsForm {
             privacy_notice_it: one("privacy_notice_it"),
             privacy_notice_en: one("privacy_notice_en"),
             require_two_factor: fields.contains_key("require_two_factor"),
+            publish_open_data: fields.contains_key("publish_open_data"),
             primary_color: one("primary_color"),
             secondary_color: one("secondary_color"),
             contacts: one("contacts"),
@@ -149,6 +152,7 @@ impl SettingsForm {
                 .map(|(code, words)| (code.to_owned(), words.clone()))
                 .collect(),
             require_two_factor: self.require_two_factor,
+            publish_open_data: self.publish_open_data,
             display_name: text(&self.display_name),
             primary_color: self.primary_color.clone(),
             secondary_color: text(&self.secondary_color),
@@ -217,6 +221,8 @@ struct SettingsPage {
     /// Where the logo in force is shown, if there is one.
     logo_url: Option<String>,
     max_logo_kib: usize,
+    /// Where the open data is published when switched on.
+    open_data_url: String,
     #[serde(flatten)]
     form: SettingsForm,
     #[serde(flatten)]
@@ -244,6 +250,7 @@ impl Web {
             // The version in the address, so that a new logo is never an old one from a cache.
             logo_url: view.has_logo.then(|| format!("/api/v1/t/{tenant}/logo?v={}", view.version)),
             max_logo_kib: MAX_LOGO_BYTES / 1024,
+            open_data_url: format!("/api/v1/t/{tenant}/open-data/availability"),
             form: form.unwrap_or_else(|| SettingsForm::of(&view.settings)),
             state: state.unwrap_or_else(|| EditState { version: view.version, ..EditState::default() }),
         };

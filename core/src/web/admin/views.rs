@@ -142,6 +142,7 @@ pub struct OverviewView {
     pub feeds_url: String,
     pub configuration_url: String,
     pub public_url: String,
+    pub statistics_url: String,
 }
 
 #[derive(Serialize)]
