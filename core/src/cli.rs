@@ -347,13 +347,23 @@ async fn serve(
         for report in &reports {
             print_report(report);
         }
-        demo_accounts(&app, &reports, &address).await?;
+        let operators = demo_accounts(&app, &reports, &address).await?;
         for report in reports.iter().filter(|_| demo.bookings) {
-            let booked = app.book_demo_day(&report.slug).await?;
-            if booked > 0 {
+            let slug = report.slug.as_str();
+            let operator = match operators.iter().find(|(tenant, _, _)| tenant == slug) {
+                Some((_, email, password)) => Some(app.log_in(email, password, None, None).await?)
+                    .filter(|signed_in| !signed_in.awaiting_code)
+                    .map(|signed_in| signed_in.session),
+                None => None,
+            };
+            let booked = app.book_demo(slug, operator.as_ref()).await?;
+            if let Some(day) = booked.day {
+                println!("Demo bookings at {slug}: {} citizens on {day} (see the desk's agenda)", booked.upcoming);
+            }
+            if booked.history > 0 {
                 println!(
-                    "Demo bookings at {}: {booked} citizens on the next open day (see the desk's agenda)",
-                    report.slug
+                    "Demo history at {slug}: {} citizens in the last four weeks (see the statistics)",
+                    booked.history
                 );
             }
         }
@@ -378,8 +388,13 @@ async fn serve(
 }
 
 /// Demo staff: a platform admin, and an admin and an operator per demo tenant, each with a new
-/// password on every start, printed here once (and nowhere else).
-async fn demo_accounts(app: &Sportello, reports: &[ApplyReport], bind: &str) -> Result<(), CliError> {
+/// password on every start, printed here once (and nowhere else). The operators, by tenant, with
+/// their passwords: the demo's bookings are received by them.
+async fn demo_accounts(
+    app: &Sportello,
+    reports: &[ApplyReport],
+    bind: &str,
+) -> Result<Vec<(String, String, String)>, CliError> {
     let mut accounts = vec![("platform@sportello.example".to_owned(), Role::Platform, None)];
     for report in reports {
         let slug = report.slug.as_str();
@@ -387,6 +402,7 @@ async fn demo_accounts(app: &Sportello, reports: &[ApplyReport], bind: &str) -> 
         accounts.push((format!("operatore@{slug}.example"), Role::Operator, Some(slug)));
     }
     println!("Demo staff accounts (new passwords on every start) - sign in at http://{bind}/admin/");
+    let mut operators = Vec::new();
     for (email, role, tenant) in accounts {
         let password = demo_password();
         let offices = match (role, tenant) {
@@ -397,8 +413,11 @@ async fn demo_accounts(app: &Sportello, reports: &[ApplyReport], bind: &str) -> 
         };
         app.reset_demo_account(&email, role, tenant, &offices, &password).await?;
         println!("  {:<12} {email:<36} {password}", role.code());
+        if let (Role::Operator, Some(slug)) = (role, tenant) {
+            operators.push((slug.to_owned(), email, password));
+        }
     }
-    Ok(())
+    Ok(operators)
 }
 
 /// Four groups of four letters and digits: long, and easy to type from the console.

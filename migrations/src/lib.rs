@@ -19,6 +19,7 @@ mod m20261201_000014_booking_drafts;
 mod m20261201_000015_desk;
 mod m20261201_000016_booking_channel;
 mod m20261201_000017_tickets;
+mod m20261201_000018_statistics_index;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_desk::Migration),
             Box::new(m20261201_000016_booking_channel::Migration),
             Box::new(m20261201_000017_tickets::Migration),
+            Box::new(m20261201_000018_statistics_index::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod booking_mail;
 mod bookings;
 mod catalog;
 mod demo;
+pub use demo::DemoBooked;
 mod drafts;
 mod feeds;
 mod full_units;

@@ -50,7 +50,7 @@ pub use queue::{Queue, TicketRow};
 pub use recovery_codes::RecoveryCodes;
 pub use sessions::{SessionKind, Sessions, StoredSession};
 pub use staff::{Invitations, StaffAccounts, StoredAccount, StoredInvitation, TenantStaff};
-pub use statistics::{DayCount, DurationCount, MadeCount, Scope, Statistics, Stretch, WaitCount};
+pub use statistics::{DayCount, DeskTimes, MadeCount, Scope, Statistics, WaitCount};
 pub use tenants::{PackFile, StoredTenant, TenantRow, Tenants};
 pub use versions::{NewVersion, StoredVersion, VersionSummary, Versions};
 pub use webhooks::{NewWebhook, StoredWebhook, Webhooks};

@@ -9,7 +9,6 @@ use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
 
 use super::StoreError;
-use crate::domain::statistics::Buckets;
 use crate::domain::{BookingStatus, Channel, TenantId};
 
 /// Which of an office's bookings are counted: those starting in `span`, of one service or all.
@@ -29,21 +28,26 @@ pub struct DayCount {
     pub minutes: u64,
 }
 
-/// Bookings made of one service, through one channel, now in one status, in one lead-time bucket.
+/// Bookings made of one service, through one channel, now in one status, that many whole days
+/// ahead of their appointment, with their lead times summed.
 pub struct MadeCount {
     pub service: String,
     pub channel: Channel,
     pub status: BookingStatus,
-    pub lead_bucket: usize,
+    pub lead_days: i64,
     pub count: u64,
     pub lead_seconds: f64,
 }
 
-/// Durations in one bucket, and their sum.
-pub struct DurationCount {
-    pub bucket: usize,
-    pub count: u64,
-    pub seconds: f64,
+/// Bookings that went through the counter with a wait and a service time of that many whole
+/// minutes (either absent when not measured), how many, and the seconds summed.
+pub struct DeskTimes {
+    pub waited_minutes: Option<i64>,
+    pub served_minutes: Option<i64>,
+    pub waits: u64,
+    pub wait_seconds: f64,
+    pub services: u64,
+    pub service_seconds: f64,
 }
 
 /// The wait between booking and appointment of bookings of one service at one office.
@@ -52,15 +56,6 @@ pub struct WaitCount {
     pub service: String,
     pub count: u64,
     pub seconds: f64,
-}
-
-/// A stretch of time at the desk that statistics measure.
-#[derive(Clone, Copy)]
-pub enum Stretch {
-    /// Check-in to the call.
-    Waiting,
-    /// The call to the end of the service.
-    Serving,
 }
 
 /// A statement under construction: its SQL and the values its placeholders stand for.
@@ -88,19 +83,18 @@ impl Sql {
     fn seconds(&self, later: &str, earlier: &str) -> String {
         match self.backend {
             DbBackend::Postgres => format!("EXTRACT(EPOCH FROM ({later} - {earlier}))::float8"),
-            // Julian days are fractions: twenty minutes come back as 1199.99… seconds.
-            _ => format!("ROUND((julianday({later}) - julianday({earlier})) * 86400.0)"),
+            _ => format!("CAST(unixepoch({later}) - unixepoch({earlier}) AS REAL)"),
         }
     }
 
-    /// The bucket index of a duration in seconds (mirrors `Buckets::index_of`).
-    fn bucket(&self, seconds: &str, buckets: &Buckets) -> String {
-        let mut case = String::from("CAST(CASE");
-        for (index, lower) in buckets.lower_seconds.iter().enumerate().skip(1).rev() {
-            case.push_str(&format!(" WHEN {seconds} >= {lower} THEN {index}"));
+    /// A duration in seconds as whole `unit`s (towards zero), for grouping: every bucket bound is
+    /// a whole number of minutes or days, so the bucket of the whole units is the bucket of the
+    /// seconds.
+    fn whole(&self, seconds: &str, unit: i64) -> String {
+        match self.backend {
+            DbBackend::Postgres => format!("TRUNC({seconds} / {unit})::bigint"),
+            _ => format!("CAST({seconds} / {unit} AS INTEGER)"),
         }
-        case.push_str(" ELSE 0 END AS BIGINT)");
-        case
     }
 
     /// The office-local date of `starts_at`, as `YYYY-MM-DD`.
@@ -168,11 +162,6 @@ fn count_of(row: &QueryResult) -> Result<u64, StoreError> {
     u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("a negative count: {count}")))
 }
 
-fn bucket_of(row: &QueryResult) -> Result<usize, StoreError> {
-    let bucket: i64 = row.try_get("", "bucket")?;
-    usize::try_from(bucket).map_err(|_| StoreError::Corrupt(format!("a negative bucket: {bucket}")))
-}
-
 fn status_of(raw: &str) -> Result<BookingStatus, StoreError> {
     BookingStatus::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("unknown booking status {raw:?}")))
 }
@@ -207,19 +196,15 @@ impl Statistics {
             .collect()
     }
 
-    /// The office's bookings by service, channel, status and how long ahead they were made.
-    pub async fn made(
-        conn: &impl ConnectionTrait,
-        scope: &Scope<'_>,
-        buckets: &Buckets,
-    ) -> Result<Vec<MadeCount>, StoreError> {
+    /// The office's bookings by service, channel, status and whole days booked ahead.
+    pub async fn made(conn: &impl ConnectionTrait, scope: &Scope<'_>) -> Result<Vec<MadeCount>, StoreError> {
         let mut sql = Sql::new(conn.get_database_backend());
         let filter = sql.scope(scope);
         let lead = sql.seconds("starts_at", "created_at");
-        let bucket = sql.bucket(&lead, buckets);
+        let days = sql.whole(&lead, 86_400);
         sql.text = format!(
-            "SELECT service, channel, status, {bucket} AS bucket, COUNT(*) AS n, SUM({lead}) AS seconds \
-             FROM bookings WHERE {filter} GROUP BY service, channel, status, bucket"
+            "SELECT service, channel, status, {days} AS days, COUNT(*) AS n, SUM({lead}) AS seconds \
+             FROM bookings WHERE {filter} GROUP BY service, channel, status, days"
         );
         let rows = conn.query_all_raw(sql.statement()).await?;
         rows.iter()
@@ -232,7 +217,7 @@ impl Statistics {
                     channel: Channel::parse(&channel)
                         .ok_or_else(|| StoreError::Corrupt(format!("unknown channel {channel:?}")))?,
                     status: status_of(&status)?,
-                    lead_bucket: bucket_of(row)?,
+                    lead_days: row.try_get("", "days")?,
                     count: count_of(row)?,
                     lead_seconds: seconds.unwrap_or(0.0),
                 })
@@ -240,30 +225,37 @@ impl Statistics {
             .collect()
     }
 
-    /// The office's desk `stretch`es of its bookings that went through both ends, by bucket.
-    pub async fn durations(
-        conn: &impl ConnectionTrait,
-        scope: &Scope<'_>,
-        stretch: Stretch,
-        buckets: &Buckets,
-    ) -> Result<Vec<DurationCount>, StoreError> {
-        let (start, end) = match stretch {
-            Stretch::Waiting => ("checked_in_at", "called_at"),
-            Stretch::Serving => ("called_at", "completed_at"),
-        };
+    /// The office's waits (check-in to call) and service times (call to served), by whole
+    /// minutes: only bookings that were called are read.
+    pub async fn desk_times(conn: &impl ConnectionTrait, scope: &Scope<'_>) -> Result<Vec<DeskTimes>, StoreError> {
         let mut sql = Sql::new(conn.get_database_backend());
         let filter = sql.scope(scope);
-        let seconds = sql.seconds(end, start);
-        let bucket = sql.bucket(&seconds, buckets);
+        let wait = sql.seconds("called_at", "checked_in_at");
+        let serve = sql.seconds("completed_at", "called_at");
         sql.text = format!(
-            "SELECT {bucket} AS bucket, COUNT(*) AS n, SUM({seconds}) AS seconds FROM bookings \
-             WHERE {filter} AND {start} IS NOT NULL AND {end} IS NOT NULL GROUP BY bucket"
+            "SELECT {waited} AS waited, {served} AS served, COUNT({wait}) AS waits, SUM({wait}) AS wait_seconds, \
+             COUNT({serve}) AS services, SUM({serve}) AS service_seconds \
+             FROM bookings WHERE {filter} AND called_at IS NOT NULL GROUP BY waited, served",
+            waited = sql.whole(&wait, 60),
+            served = sql.whole(&serve, 60),
         );
         let rows = conn.query_all_raw(sql.statement()).await?;
+        let count = |row: &QueryResult, column: &str| -> Result<u64, StoreError> {
+            let count: i64 = row.try_get("", column)?;
+            u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("a negative count: {count}")))
+        };
         rows.iter()
             .map(|row| {
-                let seconds: Option<f64> = row.try_get("", "seconds")?;
-                Ok(DurationCount { bucket: bucket_of(row)?, count: count_of(row)?, seconds: seconds.unwrap_or(0.0) })
+                let wait_seconds: Option<f64> = row.try_get("", "wait_seconds")?;
+                let service_seconds: Option<f64> = row.try_get("", "service_seconds")?;
+                Ok(DeskTimes {
+                    waited_minutes: row.try_get("", "waited")?,
+                    served_minutes: row.try_get("", "served")?,
+                    waits: count(row, "waits")?,
+                    wait_seconds: wait_seconds.unwrap_or(0.0),
+                    services: count(row, "services")?,
+                    service_seconds: service_seconds.unwrap_or(0.0),
+                })
             })
             .collect()
     }

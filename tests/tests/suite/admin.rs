@@ -88,7 +88,7 @@ fn any_body(path: &str) -> Value {
     json!({"email": "nuovo@example.it", "password": "x", "role": "operator", "offices": ["sede"], "pack": "x",
            "current_password": "x", "new_password": "x", "slug": "nuovo", "name": "Nuovo", "admin_email": "a@example.it",
            "timezone": "Europe/Rome", "locales": ["it"], "privacy_notice_version": "1", "primary_color": "#000000",
-           "reason": "x", "note": "x", "desk": "Sportello 1"})
+           "reason": "x", "note": "x", "desk": "Sportello 1", "service": "lunga"})
 }
 
 async fn api_call(s: &TestServer, method: &str, path: &str, who: Option<&Staff>) -> (u16, String) {

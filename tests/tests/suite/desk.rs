@@ -210,18 +210,43 @@ async fn the_desk_pages_work_without_javascript(backend: Backend) {
     assert!(one.contains("lucia@example.it") && one.contains("Nota interna"), "{one}");
 }
 
-/// The demo's day of bookings: six citizens at the first office on its next open day, once.
+/// The demo's bookings: citizens on the next open day (today: three checked in with their
+/// tickets, one called), four weeks of history through the booking path for the statistics;
+/// once (a restart adds nothing).
 async fn the_demo_books_a_day_for_the_desk(backend: Backend) {
     let s = TestServer::start(backend).await;
     s.app.apply_all_packs(&sportello_tests::demo_packs_dir()).await.expect("the demo packs");
-    assert_eq!(s.app.book_demo_day("comune-esempio").await.unwrap(), 6);
-    assert_eq!(s.app.book_demo_day("comune-esempio").await.unwrap(), 0, "once per day");
+    let email = "operatore@comune.example.it";
+    s.staff(email, Role::Operator, Some("comune-esempio"), &["anagrafe"]).await;
+    let operator = s.app.log_in(email, sportello_tests::staff::PASSWORD, None, None).await.unwrap().session;
+    let booked = s.app.book_demo("comune-esempio", Some(&operator)).await.unwrap();
+    assert_eq!(booked.day.map(|d| d.to_string()).as_deref(), Some("2026-12-01"), "{booked:?}");
+    assert!(booked.upcoming > 3 && booked.history > 40, "{booked:?}");
+    let again = s.app.book_demo("comune-esempio", Some(&operator)).await.unwrap();
+    assert_eq!((again.upcoming, again.history, again.day), (0, 0, None), "once");
+
     let admin = s.staff("admin@comune.example.it", Role::TenantAdmin, Some("comune-esempio"), &[]).await;
-    let (status, week) = s.admin_get(&admin, "/api/v1/admin/t/comune-esempio/bookings?office=anagrafe&week=true").await;
-    assert_eq!(status, 200, "{week}");
-    let mut names: Vec<&str> = week.as_array().unwrap().iter().map(|b| b["last_name"].as_str().unwrap()).collect();
-    names.sort_unstable();
-    assert_eq!(names, ["Conti", "Fabbri", "Galli", "Moretti", "Neri", "Ricci"]);
+    let (status, today) = s.admin_get(&admin, "/api/v1/admin/t/comune-esempio/bookings?office=anagrafe").await;
+    assert_eq!(status, 200, "{today}");
+    let today = today.as_array().unwrap();
+    assert_eq!(today.len(), booked.upcoming);
+    let with_ticket = today.iter().filter(|b| b["ticket"].is_string()).count();
+    let called: Vec<&Value> = today.iter().filter(|b| b["status"] == "called").collect();
+    assert_eq!((with_ticket, called.len()), (3, 1), "{today:?}");
+    assert_eq!(called[0]["desk"], "Sportello 1");
+
+    let (_, stats) =
+        s.admin_get(&admin, "/api/v1/admin/t/comune-esempio/statistics?from=2026-11-03&to=2026-11-30").await;
+    let total = &stats["total"];
+    assert_eq!(total["made"].as_u64(), Some(booked.history as u64), "{stats}");
+    for outcome in ["completed", "no_show", "cancelled"] {
+        assert!(total[outcome].as_u64().unwrap() > 0, "some {outcome}: {total}");
+    }
+    let waited: u64 =
+        stats["waiting_time"]["buckets"].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).sum();
+    assert_eq!(Some(waited), total["completed"].as_u64(), "every citizen served waited at the counter first");
+    let channels = stats["channels"].to_string();
+    assert!(channels.contains("\"phone\",\"made\":") && !channels.contains("\"phone\",\"made\":0"), "{channels}");
 }
 
 on_databases!(

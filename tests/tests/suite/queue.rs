@@ -218,7 +218,63 @@ async fn a_citizen_follows_their_ticket(backend: Backend) {
     assert_eq!(page("<script>").await.0, 404);
 }
 
+/// A citizen at the counter sent on to another service's queue: this visit served, a walk-in
+/// for the other booked now and checked in with a new ticket. Pressed twice at once, once; a
+/// service that asks for more than this booking holds refuses, and the visit is as it was.
+async fn a_citizen_is_sent_on_to_another_service(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let operator = s.staff("operatore@prova.example.it", Role::Operator, Some(TENANT), &["sede"]).await;
+    let code = booked(&s, "2026-12-01T08:00:00+01:00", "lucia@example.it").await;
+    let later = booked(&s, "2026-12-01T10:00:00+01:00", "marco@example.it").await;
+    s.clock.advance(TimeDelta::hours(1));
+    let operator = s.log_in(&operator.email, sportello_tests::staff::PASSWORD).await;
+    let send_on = |code: String, service: &'static str| {
+        let path = format!("/api/v1/admin/t/{TENANT}/bookings/{code}/send-on");
+        let (s, operator) = (&s, &operator);
+        async move { s.admin_send(operator, "POST", &path, None, Some(&json!({ "service": service }))).await }
+    };
+    let (status, refused) = send_on(code.clone(), "lunga").await;
+    assert_eq!(
+        (status, refused["errors"][0]["code"].as_str()),
+        (422, Some("not_at_counter")),
+        "not arrived: {refused}"
+    );
+    assert_eq!(step(&s, &operator, &code, "check-in").await.0, 200);
+    assert_eq!(step(&s, &operator, &code, "call?desk=Sportello%201").await.0, 200);
+    let (status, same) = send_on(code.clone(), "visita").await;
+    assert_eq!((status, same["errors"][0]["code"].as_str()), (422, Some("same_service")), "{same}");
+
+    // With a fiscal code, a reason and a notice number to give, `con-cf` cannot be booked from
+    // this visit: refused, and the citizen is still called at the desk.
+    let (status, more) = send_on(code.clone(), "con-cf").await;
+    assert_eq!(status, 422, "{more}");
+    let (_, still) = s.admin_get(&operator, &format!("/api/v1/admin/t/{TENANT}/bookings/{code}")).await;
+    assert_eq!((still["status"].as_str(), still["desk"].as_str()), (Some("called"), Some("Sportello 1")), "{still}");
+
+    let (first, second) = tokio::join!(send_on(code.clone(), "lunga"), send_on(code.clone(), "lunga"));
+    let mut statuses = [first.0, second.0];
+    statuses.sort_unstable();
+    // The second is refused: it changed under it (409), or it read the visit already served (422).
+    assert!(matches!(statuses, [201, 409] | [201, 422]), "{first:?} {second:?}");
+    let sent = if first.0 == 201 { first.1 } else { second.1 };
+    assert_eq!((sent["service"].as_str(), sent["status"].as_str()), (Some("lunga"), Some("checked_in")), "{sent}");
+    assert_eq!((sent["ticket"].as_str(), sent["channel"].as_str()), (Some("A001"), Some("counter")), "{sent}");
+    for kept in ["first_name", "last_name", "email", "phone"] {
+        assert_eq!(sent[kept], still[kept], "the same citizen: {kept}");
+    }
+    let (_, day) = s.admin_get(&operator, &format!("/api/v1/admin/t/{TENANT}/bookings?office=sede")).await;
+    let day = day.as_array().unwrap();
+    assert_eq!(day.iter().filter(|b| b["service"] == "lunga").count(), 1, "one new booking: {day:?}");
+    assert_eq!(day.iter().find(|b| b["code"] == code.as_str()).unwrap()["status"], "completed");
+    assert_eq!(day.iter().find(|b| b["code"] == later.as_str()).unwrap()["status"], "confirmed");
+    // Next in line at the counter: the citizen sent on.
+    s.clock.advance(TimeDelta::seconds(5));
+    let (status, next) = call_next(&s, &operator, "Sportello 2").await;
+    assert_eq!((status, next["ticket"].as_str()), (200, Some("A001")), "{next}");
+}
+
 on_databases!(
+    a_citizen_is_sent_on_to_another_service,
     a_citizen_follows_their_ticket,
     tickets_and_calls_follow_the_rule,
     two_operators_never_call_the_same_ticket,

@@ -193,7 +193,7 @@ impl Sportello {
         Ok((tenant, view))
     }
 
-    async fn desk_find(
+    pub(super) async fn desk_find(
         &self,
         session: &StaffSession,
         slug: &str,
@@ -331,7 +331,7 @@ impl Sportello {
 }
 
 /// Midnight of `day` in `tz` (the first instant of the day, around a DST change too).
-pub(super) fn local_midnight(day: NaiveDate, tz: Tz) -> Result<DateTime<Utc>, AppError> {
+pub(crate) fn local_midnight(day: NaiveDate, tz: Tz) -> Result<DateTime<Utc>, AppError> {
     use chrono::TimeZone;
     let midnight = day.and_hms_opt(0, 0, 0).ok_or_else(|| AppError::Internal("midnight".into()))?;
     tz.from_local_datetime(&midnight)

@@ -10,7 +10,7 @@ use super::StaffSession;
 use crate::app::{AppError, Sportello, TenantSnapshot};
 use crate::domain::statistics::{self, Period, PeriodError, Report};
 use crate::domain::{BookingStatus, Office, Slug};
-use crate::store::{Scope, Statistics, Stretch};
+use crate::store::{Scope, Statistics};
 
 /// The days shown when no period is chosen: the last four weeks and a bit, today included.
 const DEFAULT_DAYS: u64 = 30;
@@ -136,23 +136,27 @@ impl Sportello {
         let span = (super::desk::local_midnight(period.from(), tz)?, super::desk::local_midnight(period.after(), tz)?);
         let scope = Scope { tenant, office: office.slug.as_str(), zone: tz, span, service: service.map(Slug::as_str) };
         let reader = self.store.reader();
-        let (days, made, waiting, serving) = tokio::try_join!(
+        let (days, made, desk) = tokio::try_join!(
             Statistics::days(reader, &scope),
-            Statistics::made(reader, &scope, &statistics::LEAD_TIME),
-            Statistics::durations(reader, &scope, Stretch::Waiting, &statistics::WAITING_TIME),
-            Statistics::durations(reader, &scope, Stretch::Serving, &statistics::SERVICE_TIME),
+            Statistics::made(reader, &scope),
+            Statistics::desk_times(reader, &scope),
         )?;
         for day in days {
             report.add_day(day.date, day.status, day.count, day.minutes);
         }
         for m in made {
-            report.add_made((&m.service, m.channel, m.status), m.count, (m.lead_bucket, m.lead_seconds));
+            let bucket = statistics::LEAD_TIME.index_of(m.lead_days as f64 * 86_400.0);
+            report.add_made((&m.service, m.channel, m.status), m.count, (bucket, m.lead_seconds));
         }
-        for w in waiting {
-            report.waiting_time.add(w.bucket, w.count, w.seconds);
-        }
-        for s in serving {
-            report.service_time.add(s.bucket, s.count, s.seconds);
+        for d in desk {
+            if let Some(minutes) = d.waited_minutes {
+                let bucket = statistics::WAITING_TIME.index_of(minutes as f64 * 60.0);
+                report.waiting_time.add(bucket, d.waits, d.wait_seconds);
+            }
+            if let Some(minutes) = d.served_minutes {
+                let bucket = statistics::SERVICE_TIME.index_of(minutes as f64 * 60.0);
+                report.service_time.add(bucket, d.services, d.service_seconds);
+            }
         }
         report.add_offered(office);
         Ok(())

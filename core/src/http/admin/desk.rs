@@ -145,6 +145,19 @@ pub struct CallNextBody {
 }
 
 #[derive(Object)]
+pub struct SendOnBody {
+    /// The slug of the service the citizen goes on to (offered in person at the same office).
+    pub service: String,
+}
+
+#[derive(ApiResponse)]
+pub enum SentOn {
+    /// The new booking, checked in, with its ticket.
+    #[oai(status = 201)]
+    Created(Json<DeskBookingView>),
+}
+
+#[derive(Object)]
 pub struct CancelBody {
     /// Why, on one line: the citizen receives it by e-mail.
     pub reason: String,
@@ -350,6 +363,23 @@ impl DeskApi {
         desk: Query<Option<String>>,
     ) -> ApiResult<Json<DeskBookingView>> {
         self.step(request, &auth, (&tenant, &code), (DeskAction::Call, desk.0.as_deref())).await
+    }
+
+    /// Sends a citizen at the counter (arrived or called, today) on to another service's queue
+    /// at the same office: this visit is served, and a walk-in for `service` is booked now
+    /// (`409` when it has no place today: nothing changes) and checked in with a new ticket.
+    #[oai(path = "/t/:tenant/bookings/:code/send-on", method = "post", tag = "AdminTag::TenantStaff")]
+    async fn send_on(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+        code: Path<String>,
+        body: Json<SendOnBody>,
+    ) -> ApiResult<SentOn> {
+        let session = self.admin.session(&auth, request).await?;
+        let sent = self.admin.app.send_on(&session, &tenant, &code, &body.service).await?;
+        Ok(SentOn::Created(Json(sent.into())))
     }
 
     /// Calls the next waiting citizen of the office to `desk`, by the body's rule: a walk-in

@@ -154,6 +154,14 @@ struct BookingPage {
     back_here: String,
     errors: std::collections::BTreeMap<String, String>,
     cancel_reason: String,
+    /// At the counter: the other services of the office the citizen may be sent on to.
+    send_on: Option<SendOnBox>,
+}
+
+#[derive(Serialize)]
+struct SendOnBox {
+    action: String,
+    services: Vec<Choice>,
 }
 
 fn parse_date(raw: Option<&str>) -> Option<NaiveDate> {
@@ -468,6 +476,20 @@ impl Web {
             action_url: format!("{base}/actions"),
             note_url: format!("{base}/note"),
             cancel_url: format!("{base}/cancel"),
+            send_on: matches!(booking.status, BookingStatus::CheckedIn | BookingStatus::Called).then(|| SendOnBox {
+                action: format!("{base}/send-on"),
+                services: config
+                    .services
+                    .iter()
+                    .filter(|s| s.active && s.slug != booking.service && s.modes.contains(&Mode::InPerson))
+                    .filter(|s| config.office(booking.office.as_str()).is_some_and(|o| o.offers(s)))
+                    .map(|s| Choice {
+                        value: s.slug.to_string(),
+                        label: s.name.get(locale).to_owned(),
+                        selected: false,
+                    })
+                    .collect(),
+            }),
             back_here: base,
             errors,
             cancel_reason,
@@ -540,6 +562,25 @@ pub async fn booking_cancel(
     match web.app.desk_cancel(&visit.session, &tenant, &code, &reason).await {
         Ok(_) => Ok(see_other(&format!("/admin/t/{tenant}/bookings/{code}"))),
         Err(error @ AppError::Invalid(_)) => web.booking_page(&visit, &tenant, &code, Some((&error, reason))).await,
+        Err(error) => Err(stop(web.admin_failure(&visit, &error))),
+    }
+}
+
+/// Sends the citizen on to another service's queue; the new booking's page.
+#[handler]
+pub async fn booking_send_on(
+    web: WebData<'_>,
+    request: &Request,
+    Path((tenant, code)): Path<(String, String)>,
+    Form(fields): Form<Fields>,
+) -> Page {
+    let visit = web.staff_form(request, &fields).await?;
+    let service = fields.get("service").cloned().unwrap_or_default();
+    match web.app.send_on(&visit.session, &tenant, &code, &service).await {
+        Ok(sent) => Ok(see_other(&format!("/admin/t/{tenant}/bookings/{}", sent.booking.code))),
+        Err(error @ AppError::Invalid(_)) => {
+            web.booking_page(&visit, &tenant, &code, Some((&error, String::new()))).await
+        }
         Err(error) => Err(stop(web.admin_failure(&visit, &error))),
     }
 }

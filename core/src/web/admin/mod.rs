@@ -111,6 +111,7 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/bookings/:code/actions", M::POST, TenantStaff, desk::booking_action),
         page("/admin/t/:tenant/bookings/:code/note", M::POST, TenantStaff, desk::booking_note),
         page("/admin/t/:tenant/bookings/:code/cancel", M::POST, TenantStaff, desk::booking_cancel),
+        page("/admin/t/:tenant/bookings/:code/send-on", M::POST, TenantStaff, desk::booking_send_on),
         page("/admin/t/:tenant/statistics", M::GET, TenantStaff, statistics::statistics_page),
         page("/admin/t/:tenant/statistics/:table", M::GET, TenantStaff, statistics::statistics_csv),
         page("/admin/t/:tenant/staff", M::GET, TenantAdmin, staff::staff_page),
