@@ -223,6 +223,11 @@ async fn the_page_shows_charts_tables_and_csv(backend: Backend) {
     assert_eq!(csv.lines().nth(1), Some("2026-12-01,4,0,4,3,1,150,840,0.179"), "{csv}");
     let (status, _, _) = get(format!("/admin/t/{TENANT}/statistics/nothing")).await;
     assert_eq!(status, 404);
+    // Another body's admin learns nothing, not even that the date was wrong.
+    let outsider = s.staff("admin@altro.example.it", Role::TenantAdmin, Some("altro"), &[]).await;
+    let url = format!("{}/admin/t/{TENANT}/statistics/over-time?from=ieri", s.base);
+    let response = s.http.get(url).header("cookie", outsider.cookie()).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 404);
 
     // A period the page cannot show: said, and the default one shown.
     let (status, _, page) = get(format!("/admin/t/{TENANT}/statistics?from=2026-12-09&to=2026-12-01")).await;

@@ -137,12 +137,14 @@ pub async fn statistics_csv(
 ) -> Page {
     let visit = web.staff_visit(request).await?;
     let fail = |e: AppError| stop(web.admin_failure(&visit, &e));
+    let table = StatisticsTable::parse(&table).ok_or(AppError::NotFound("table")).map_err(fail)?;
     let (query, unreadable) = params.query();
     if let Some(field) = unreadable.first() {
+        // Who may look is settled before what was asked is judged.
+        web.app.tenant_overview(&visit.session, &tenant).await.map_err(fail)?;
         return Err(fail(AppError::field(field, "invalid_date", "Use a date such as 2026-12-01.")));
     }
     let view = web.app.statistics(&visit.session, &tenant, &query).await.map_err(fail)?;
-    let table = StatisticsTable::parse(&table).ok_or(AppError::NotFound("table")).map_err(fail)?;
     let export = web.app.statistics_csv(&view, table).map_err(fail)?;
     Ok(poem::Response::builder()
         .content_type("text/csv; charset=utf-8")
