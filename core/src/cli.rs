@@ -379,11 +379,13 @@ async fn serve(
         server::HttpOptions { trust_forwarded_for: settings.trust_forwarded_for, plain_http: settings.plain_http };
     let web = server::WebOptions { assets_dir: settings.assets_dir.clone() };
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(crate::app::run_worker(app.clone(), mailer, Duration::from_secs(1), stopped));
+    let worker = tokio::spawn(crate::app::run_worker(app.clone(), mailer, Duration::from_secs(1), stopped.clone()));
+    let retention = tokio::spawn(crate::app::run_retention(app.clone(), Duration::from_secs(3600), stopped));
     let served = bound.run(app, options, web, shutdown_signal()).await.map_err(CliError::Serve);
     // A message being sent is finished or, if the worker is stopped mid-way, sent again later.
     let _ = stop.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), retention).await;
     served
 }
 

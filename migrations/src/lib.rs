@@ -20,6 +20,7 @@ mod m20261201_000015_desk;
 mod m20261201_000016_booking_channel;
 mod m20261201_000017_tickets;
 mod m20261201_000018_statistics_index;
+mod m20261201_000019_retention;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000016_booking_channel::Migration),
             Box::new(m20261201_000017_tickets::Migration),
             Box::new(m20261201_000018_statistics_index::Migration),
+            Box::new(m20261201_000019_retention::Migration),
         ]
     }
 }

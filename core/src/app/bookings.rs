@@ -167,6 +167,7 @@ impl Sportello {
                 created_at: now,
                 updated_at: now,
                 revision: 0,
+                anonymised_at: None,
             };
             let event = self.prepare_event((tenant.id, &tenant.config), &provisional, BookingEvent::Created, None);
             let tx = self.store.begin_write().await?;

@@ -17,6 +17,7 @@ mod open_data;
 mod outbox;
 mod pressure;
 mod qr;
+mod retention;
 mod rule_lanes;
 mod rule_metrics;
 mod rules;
@@ -44,6 +45,7 @@ pub use links::{BookingProof, LinkKeys, LinkPurpose, MIN_SECRET_BYTES, ProofBy, 
 pub use open_data::{MIN_COUNTED, OPEN_DATA_DAYS, OpenAvailability, OpenAvailabilityRow};
 pub use outbox::{MAX_ATTEMPTS, MailSetup, retry_delay, run_worker};
 pub use qr::qr_svg;
+pub use retention::{RETENTION_BATCH, RetentionPass, run_retention};
 pub use rule_metrics::{RuleCount, RuleOutcome};
 pub use rules::{LookupQuery, LookupResult};
 pub(crate) use staff::secrets;

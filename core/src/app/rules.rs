@@ -65,7 +65,7 @@ pub(super) fn validate_input(
             CitizenField::FirstName => Some(citizen.first_name().to_owned()),
             CitizenField::LastName => Some(citizen.last_name().to_owned()),
             CitizenField::Email => citizen.email().map(ToString::to_string),
-            CitizenField::Phone => Some(citizen.phone().to_string()),
+            CitizenField::Phone => citizen.phone().map(ToString::to_string),
             CitizenField::FiscalCode => citizen.fiscal_code().map(ToString::to_string),
         };
         shared.insert(field.code().to_owned(), value.map_or(Value::Null, Value::String));

@@ -92,7 +92,7 @@ impl Sportello {
                     "first_name": citizen.first_name(),
                     "last_name": citizen.last_name(),
                     "email": citizen.email().map(|e| e.as_str()),
-                    "phone": citizen.phone().to_string(),
+                    "phone": citizen.phone().map(ToString::to_string).unwrap_or_default(),
                     "fiscal_code": citizen.fiscal_code().map(ToString::to_string),
                 }),
             );

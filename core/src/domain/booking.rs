@@ -127,7 +127,8 @@ pub struct Citizen {
     last_name: String,
     /// None only for a booking staff made for someone without one (at the counter, by phone).
     email: Option<Email>,
-    phone: Phone,
+    /// None only once the booking's personal data were anonymised.
+    phone: Option<Phone>,
     fiscal_code: Option<FiscalCode>,
 }
 
@@ -145,9 +146,19 @@ impl Citizen {
             first_name: single_line(first_name, MAX_NAME_CHARS)?,
             last_name: single_line(last_name, MAX_NAME_CHARS)?,
             email,
-            phone,
+            phone: Some(phone),
             fiscal_code,
         })
+    }
+
+    /// The citizen of a booking whose personal data were anonymised: nothing is left of them.
+    pub fn erased() -> Self {
+        Self { first_name: String::new(), last_name: String::new(), email: None, phone: None, fiscal_code: None }
+    }
+
+    /// Whether this is what is left once the personal data were anonymised.
+    pub fn is_erased(&self) -> bool {
+        self.phone.is_none()
     }
 
     pub fn first_name(&self) -> &str {
@@ -162,8 +173,8 @@ impl Citizen {
         self.email.as_ref()
     }
 
-    pub fn phone(&self) -> &Phone {
-        &self.phone
+    pub fn phone(&self) -> Option<&Phone> {
+        self.phone.as_ref()
     }
 
     pub fn fiscal_code(&self) -> Option<&FiscalCode> {
@@ -255,6 +266,8 @@ pub struct Booking {
     pub updated_at: DateTime<Utc>,
     /// How many times it changed since it was made (moved, cancelled).
     pub revision: u32,
+    /// When its personal data were anonymised; none while it holds them.
+    pub anonymised_at: Option<DateTime<Utc>>,
 }
 
 const MAX_NAME_CHARS: usize = 100;
@@ -350,7 +363,7 @@ impl DetailsForm {
                     first_name: first_name?,
                     last_name: last_name?,
                     email: if no_email { None } else { Some(email?) },
-                    phone: phone?,
+                    phone: Some(phone?),
                     fiscal_code,
                 },
                 contact,
@@ -514,7 +527,7 @@ mod tests {
     fn a_complete_form_parses_and_normalises() {
         let details = form().parse(&service(), Mode::WhatsApp, Locale::It).unwrap();
         assert_eq!(details.citizen.first_name(), "Mario");
-        assert_eq!(details.citizen.phone().as_str(), "+393331234567");
+        assert_eq!(details.citizen.phone().map(|p| p.as_str()), Some("+393331234567"));
         assert_eq!(details.answers["notice_number"], "302000000001234559");
         assert_eq!(details.locale, Locale::En);
         assert_eq!(details.contact.as_str(), Some("+393331234567"));

@@ -34,6 +34,8 @@ pub struct TenantConfig {
     pub require_two_factor: bool,
     /// It publishes open data: per office and service, the next free date and the average wait.
     pub publish_open_data: bool,
+    /// Days after an appointment its citizen's personal data are kept; then they are anonymised.
+    pub retention_days: u16,
     /// WebAssembly plugins the pack brings, bound to services by id.
     pub plugins: Vec<PluginSpec>,
     /// Keyed tables the plugins may read: (name, CSV file inside the pack).

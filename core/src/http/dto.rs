@@ -414,6 +414,9 @@ pub struct BookingView {
     pub summary: Vec<SummaryItem>,
     pub created_at: String,
     pub updated_at: String,
+    /// When its personal data were anonymised (past the body's retention period); the citizen's
+    /// fields are then empty.
+    pub anonymised_at: Option<String>,
     /// Proves the booking instead of the e-mail address (`?token=`, or `token` in a body), until 30
     /// days after it; the citizen's page is `/t/{tenant}/b/{manage_token}`.
     pub manage_token: String,
@@ -445,7 +448,7 @@ impl BookingView {
                 first_name: citizen.first_name().to_owned(),
                 last_name: citizen.last_name().to_owned(),
                 email: citizen.email().map(ToString::to_string),
-                phone: citizen.phone().to_string(),
+                phone: citizen.phone().map(ToString::to_string).unwrap_or_default(),
                 fiscal_code: citizen.fiscal_code().as_ref().map(ToString::to_string),
             },
             contact: b.details.contact.as_str().map(str::to_owned),
@@ -462,6 +465,7 @@ impl BookingView {
                 .collect(),
             created_at: b.created_at.with_timezone(&tz).to_rfc3339(),
             updated_at: b.updated_at.with_timezone(&tz).to_rfc3339(),
+            anonymised_at: b.anonymised_at.map(|t| t.with_timezone(&tz).to_rfc3339()),
             manage_token,
         }
     }

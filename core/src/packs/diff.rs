@@ -68,7 +68,7 @@ pub fn diff(old: &TenantConfig, new: &TenantConfig) -> Vec<Change> {
             c.locales.clone(),
             c.branding.clone(),
             c.hold_seconds,
-            (c.require_two_factor, c.publish_open_data),
+            (c.require_two_factor, c.publish_open_data, c.retention_days),
             c.grid_minutes,
             c.limits,
             (c.mail.clone(), c.jitsi_server.clone(), c.queue.clone()),

@@ -29,6 +29,8 @@ pub struct PackFile {
     /// Publish per office and service the next free date and the average wait (open data).
     #[serde(default)]
     pub publish_open_data: bool,
+    /// Days after an appointment the citizen's personal data are kept (default 90).
+    pub retention_days: Option<u16>,
     pub branding: BrandingFile,
     #[serde(default)]
     pub limits: LimitsFile,

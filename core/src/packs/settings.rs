@@ -26,6 +26,8 @@ pub struct SettingsDraft {
     pub require_two_factor: bool,
     /// It publishes open data on its availability.
     pub publish_open_data: bool,
+    /// Days after an appointment the citizen's personal data are kept; `None`: the default.
+    pub retention_days: Option<u16>,
     pub display_name: Option<String>,
     pub primary_color: String,
     pub secondary_color: Option<String>,
@@ -71,6 +73,7 @@ pub fn settings(manifest: &str) -> Result<SettingsDraft, PackError> {
         privacy_notice: file.privacy_notice.unwrap_or_default(),
         require_two_factor: file.require_two_factor,
         publish_open_data: file.publish_open_data,
+        retention_days: file.retention_days,
         display_name: b.display_name,
         primary_color: b.primary_color,
         secondary_color: b.secondary_color,
@@ -134,6 +137,7 @@ impl Manifest {
         if draft.require_two_factor || root.contains_key("require_two_factor") {
             set(root, "require_two_factor", Some(Value::from(draft.require_two_factor)));
         }
+        number(root, "retention_days", draft.retention_days.map(u32::from));
         if draft.publish_open_data || root.contains_key("publish_open_data") {
             set(root, "publish_open_data", Some(Value::from(draft.publish_open_data)));
         }

@@ -27,6 +27,10 @@ fn err(key: impl Into<String>, reason: impl Into<String>) -> PackError {
 
 /// A place is kept ten minutes while the citizen types, unless the pack says otherwise.
 const DEFAULT_HOLD_SECONDS: u32 = 600;
+/// Personal data are kept this many days after the appointment unless the body says otherwise.
+pub const DEFAULT_RETENTION_DAYS: u16 = 90;
+/// From a day (the appointment is over) to ten years.
+pub const RETENTION_DAYS: std::ops::RangeInclusive<u16> = 1..=3650;
 
 /// Parses and validates a pack manifest.
 pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
@@ -39,6 +43,11 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
     let timezone = parse_tz("timezone", &file.timezone)?;
     let locales = parse_locales(&file.locales)?;
     let default_locale = locales.first().copied().ok_or_else(|| err("locales", "list at least one language"))?;
+    let retention_days = match file.retention_days {
+        None => DEFAULT_RETENTION_DAYS,
+        Some(days) if RETENTION_DAYS.contains(&days) => days,
+        Some(_) => return Err(err("retention_days", "must be between 1 and 3650 days")),
+    };
     let hold_seconds = match (file.hold_minutes, file.hold_seconds) {
         (Some(_), Some(_)) => return Err(err("hold_seconds", "set hold_minutes or hold_seconds, not both")),
         (Some(minutes), None) if (1..=60).contains(&minutes) => u32::from(minutes) * 60,
@@ -176,6 +185,7 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
         },
         require_two_factor: file.require_two_factor,
         publish_open_data: file.publish_open_data,
+        retention_days,
         plugins,
         datasets,
         services,

@@ -92,7 +92,7 @@ impl Bookings {
             last_name: Set(citizen.last_name().to_owned()),
             // No address (staff booked someone who has none) is stored empty: the column predates it.
             email: Set(citizen.email().map(ToString::to_string).unwrap_or_default()),
-            phone: Set(citizen.phone().to_string()),
+            phone: Set(citizen.phone().map(ToString::to_string).unwrap_or_default()),
             fiscal_code: Set(citizen.fiscal_code().map(ToString::to_string)),
             contact: Set(new.details.contact.as_str().map(str::to_owned)),
             answers: Set(answers),
@@ -276,7 +276,7 @@ impl Bookings {
         if conn.get_database_backend() != DbBackend::Postgres {
             return Ok(());
         }
-        let mut identities = vec![format!("p:{}", citizen.phone())];
+        let mut identities: Vec<String> = citizen.phone().map(|p| format!("p:{p}")).into_iter().collect();
         identities.extend(citizen.email().map(|e| format!("e:{}", e.as_str().to_lowercase())));
         identities.extend(citizen.fiscal_code().map(|f| format!("f:{f}")));
         identities.sort();
@@ -295,7 +295,10 @@ impl Bookings {
         citizen: &Citizen,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let mut same_person = Condition::any().add(Column::Phone.eq(citizen.phone().as_str()));
+        let mut same_person = Condition::any();
+        if let Some(phone) = citizen.phone() {
+            same_person = same_person.add(Column::Phone.eq(phone.as_str()));
+        }
         if let Some(email) = citizen.email() {
             same_person =
                 same_person.add(Expr::expr(Func::lower(Expr::col(Column::Email))).eq(email.as_str().to_lowercase()));
@@ -343,6 +346,41 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 
 pub(super) fn to_domain(m: booking::Model) -> Result<Booking, StoreError> {
     let mode = Mode::parse(&m.mode).ok_or_else(|| corrupt("mode", &m.mode))?;
+    let details = match m.anonymised_at {
+        // Nothing of the citizen is left to parse.
+        Some(_) => BookingDetails {
+            citizen: Citizen::erased(),
+            contact: ModeContact::None,
+            answers: BTreeMap::new(),
+            reason: None,
+            details: None,
+            locale: Locale::parse(&m.locale).ok_or_else(|| corrupt("locale", &m.locale))?,
+        },
+        None => personal_details(&m, mode)?,
+    };
+    Ok(Booking {
+        id: m.id,
+        code: BookingCode::parse(&m.code).ok_or_else(|| corrupt("code", &m.code))?,
+        status: BookingStatus::parse(&m.status).ok_or_else(|| corrupt("status", &m.status))?,
+        service: Slug::parse(&m.service).map_err(|_| corrupt("service", &m.service))?,
+        office: Slug::parse(&m.office).map_err(|_| corrupt("office", &m.office))?,
+        mode,
+        start: m.starts_at,
+        end: m.ends_at,
+        timezone: m.timezone.parse().map_err(|_| corrupt("timezone", &m.timezone))?,
+        details,
+        privacy_version: m.privacy_version,
+        summary: summary_from_json(m.summary.as_deref()),
+        channel: Channel::parse(&m.channel).ok_or_else(|| corrupt("channel", &m.channel))?,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        revision: u32::try_from(m.revision).map_err(|_| corrupt("revision", &m.revision.to_string()))?,
+        anonymised_at: m.anonymised_at,
+    })
+}
+
+/// The citizen's details of a booking that still holds them.
+fn personal_details(m: &booking::Model, mode: Mode) -> Result<BookingDetails, StoreError> {
     let invalid_contact = || corrupt("contact", "(invalid)");
     let contact = match (mode, m.contact.as_deref()) {
         (Mode::InPerson, _) => ModeContact::None,
@@ -358,39 +396,22 @@ pub(super) fn to_domain(m: booking::Model) -> Result<Booking, StoreError> {
         Some(f) => Some(FiscalCode::parse(f).ok_or_else(|| corrupt("fiscal code", "(invalid)"))?),
         None => None,
     };
-    Ok(Booking {
-        id: m.id,
-        code: BookingCode::parse(&m.code).ok_or_else(|| corrupt("code", &m.code))?,
-        status: BookingStatus::parse(&m.status).ok_or_else(|| corrupt("status", &m.status))?,
-        service: Slug::parse(&m.service).map_err(|_| corrupt("service", &m.service))?,
-        office: Slug::parse(&m.office).map_err(|_| corrupt("office", &m.office))?,
-        mode,
-        start: m.starts_at,
-        end: m.ends_at,
-        timezone: m.timezone.parse().map_err(|_| corrupt("timezone", &m.timezone))?,
-        details: BookingDetails {
-            citizen: Citizen::new(
-                &m.first_name,
-                &m.last_name,
-                match m.email.as_str() {
-                    "" => None,
-                    email => Some(Email::parse(email).ok_or_else(|| corrupt("e-mail", "(invalid)"))?),
-                },
-                Phone::parse(&m.phone).ok_or_else(|| corrupt("phone", "(invalid)"))?,
-                fiscal_code,
-            )
-            .ok_or_else(|| corrupt("name", "(invalid)"))?,
-            contact,
-            answers,
-            reason: m.reason,
-            details: m.details,
-            locale: Locale::parse(&m.locale).ok_or_else(|| corrupt("locale", &m.locale))?,
-        },
-        privacy_version: m.privacy_version,
-        summary: summary_from_json(m.summary.as_deref()),
-        channel: Channel::parse(&m.channel).ok_or_else(|| corrupt("channel", &m.channel))?,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-        revision: u32::try_from(m.revision).map_err(|_| corrupt("revision", &m.revision.to_string()))?,
+    Ok(BookingDetails {
+        citizen: Citizen::new(
+            &m.first_name,
+            &m.last_name,
+            match m.email.as_str() {
+                "" => None,
+                email => Some(Email::parse(email).ok_or_else(|| corrupt("e-mail", "(invalid)"))?),
+            },
+            Phone::parse(&m.phone).ok_or_else(|| corrupt("phone", "(invalid)"))?,
+            fiscal_code,
+        )
+        .ok_or_else(|| corrupt("name", "(invalid)"))?,
+        contact,
+        answers,
+        reason: m.reason.clone(),
+        details: m.details.clone(),
+        locale: Locale::parse(&m.locale).ok_or_else(|| corrupt("locale", &m.locale))?,
     })
 }

@@ -201,6 +201,7 @@ impl super::Web {
                 "logo_url": t.logo.as_ref().map(|_| format!("/api/v1/t/{}/logo", t.config.slug)),
                 "home": format!("/t/{}/", t.config.slug),
                 "privacy_version": t.config.privacy_notice_version,
+                "retention_days": t.config.retention_days,
                 "contacts": t.config.branding.contacts,
                 // The text kept here is the notice; a link is for a body that keeps it elsewhere.
                 "privacy_url": if t.config.privacy_notice.is_some() {

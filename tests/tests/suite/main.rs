@@ -17,6 +17,7 @@ mod packs;
 mod pages;
 mod plugins;
 mod queue;
+mod retention;
 mod statistics;
 mod walk_ins;
 mod webhooks;

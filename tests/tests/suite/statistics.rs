@@ -41,7 +41,7 @@ fn at(s: &TestServer, hh_mm: &str) {
 
 /// The first of December at the counter: A, B and a walk-in F served (waits of 7, 26 and 20
 /// minutes; services of 12, 20 and 15), C (one hour) missed, E cancelled, D still to come.
-async fn a_day_at_the_counter(s: &TestServer) -> (Staff, Vec<String>) {
+pub(super) async fn a_day_at_the_counter(s: &TestServer) -> (Staff, Vec<String>) {
     let admin = s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
     let a = book(s, "visita", "sede", "2026-12-01T08:00:00+01:00", "a@example.it").await;
     let b = book(s, "visita", "sede", "2026-12-01T08:30:00+01:00", "b@example.it").await;

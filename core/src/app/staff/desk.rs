@@ -324,7 +324,9 @@ impl Sportello {
             AppError::field("reason", "cancel_reason_required", "Say why, on one line (the citizen will read it).")
         })?;
         let changed = self.cancel_booking(tenant.clone(), booking, Some(&reason)).await?;
-        let detail = json!({ "booking": changed.booking.code.to_string(), "reason": reason });
+        // The reason stays on the booking (anonymised with it), not in the append-only log: free
+        // text about a citizen would outlive the retention period there.
+        let detail = json!({ "booking": changed.booking.code.to_string() });
         self.audit(Some(tenant.id), &Actor::of(session), "booking.cancelled", detail).await?;
         Ok(self.desk_view(&tenant.config, changed.booking, record, tz))
     }

@@ -99,7 +99,7 @@ impl Sportello {
                 citizen.first_name().to_owned(),
                 citizen.last_name().to_owned(),
                 citizen.email().map(ToString::to_string).unwrap_or_default(),
-                citizen.phone().to_string(),
+                citizen.phone().map(ToString::to_string).unwrap_or_default(),
                 citizen.fiscal_code().map(ToString::to_string).unwrap_or_default(),
                 booking.details.contact.as_str().unwrap_or_default().to_owned(),
                 booking.details.reason.clone().unwrap_or_default(),

@@ -44,7 +44,7 @@ impl Sportello {
             first_name: citizen.first_name().to_owned(),
             last_name: citizen.last_name().to_owned(),
             email: citizen.email().map(ToString::to_string).unwrap_or_default(),
-            phone: citizen.phone().to_string(),
+            phone: citizen.phone().map(ToString::to_string).unwrap_or_default(),
             fiscal_code: citizen.fiscal_code().map(ToString::to_string),
             privacy_accepted: true,
             locale: Some(booking.details.locale.code().to_owned()),

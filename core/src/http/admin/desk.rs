@@ -45,6 +45,9 @@ pub struct DeskBookingView {
     pub ticket: Option<String>,
     /// The desk of the last call.
     pub desk: Option<String>,
+    /// When its personal data were anonymised (past the body's retention period); the citizen's
+    /// fields are then empty.
+    pub anonymised_at: Option<String>,
     pub checked_in_at: Option<String>,
     pub called_at: Option<String>,
     pub completed_at: Option<String>,
@@ -73,7 +76,7 @@ impl From<DeskBooking> for DeskBookingView {
             first_name: citizen.first_name().to_owned(),
             last_name: citizen.last_name().to_owned(),
             email: citizen.email().map(ToString::to_string),
-            phone: citizen.phone().to_string(),
+            phone: citizen.phone().map(ToString::to_string).unwrap_or_default(),
             fiscal_code: citizen.fiscal_code().map(ToString::to_string),
             contact: entry.contact,
             answers: b.details.answers.clone(),
@@ -82,6 +85,7 @@ impl From<DeskBooking> for DeskBookingView {
             ticket: entry.record.ticket.clone(),
             desk: entry.record.desk.clone(),
             details: b.details.details.clone(),
+            anonymised_at: time(b.anonymised_at),
             checked_in_at: time(entry.record.checked_in_at),
             called_at: time(entry.record.called_at),
             completed_at: time(entry.record.completed_at),

@@ -39,6 +39,9 @@ pub struct SettingsDocument {
     /// Publish open data (per office and service: the next free date, the average wait) at
     /// `/api/v1/t/{tenant}/open-data/availability`. Left out: as it is.
     pub publish_open_data: Option<bool>,
+    /// Days after an appointment the citizen's personal data are kept, then anonymised (1-3650;
+    /// default 90). Left out: as it is.
+    pub retention_days: Option<u16>,
     pub display_name: Option<String>,
     /// `#rrggbb`
     pub primary_color: String,
@@ -114,6 +117,7 @@ impl SettingsDocument {
             privacy_notice: d.privacy_notice.unwrap_or(current.privacy_notice),
             require_two_factor: d.require_two_factor.unwrap_or(current.require_two_factor),
             publish_open_data: d.publish_open_data.unwrap_or(current.publish_open_data),
+            retention_days: d.retention_days.or(current.retention_days),
             display_name: d.display_name,
             primary_color: d.primary_color,
             secondary_color: d.secondary_color,
@@ -145,6 +149,7 @@ impl From<SettingsDraft> for SettingsDocument {
             privacy_notice: Some(d.privacy_notice),
             require_two_factor: Some(d.require_two_factor),
             publish_open_data: Some(d.publish_open_data),
+            retention_days: d.retention_days,
             display_name: d.display_name,
             primary_color: d.primary_color,
             secondary_color: d.secondary_color,

@@ -56,6 +56,9 @@ pub struct Model {
     pub ticket_number: Option<i32>,
     pub ticket_day: Option<Date>,
     pub desk: Option<String>,
+    /// When its personal data were anonymised (past the body's retention, or at the citizen's
+    /// request); none while it holds them.
+    pub anonymised_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

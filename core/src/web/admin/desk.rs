@@ -266,11 +266,7 @@ impl Web {
                     .map_or_else(|| entry.booking.service.to_string(), |s| s.name.get(locale).to_owned()),
                 mode_key: format!("mode-{}", entry.booking.mode.code()),
                 contact: entry.contact.clone(),
-                name: format!(
-                    "{} {}",
-                    entry.booking.details.citizen.first_name(),
-                    entry.booking.details.citizen.last_name()
-                ),
+                name: self.citizen_name(locale, &entry.booking.details.citizen),
                 ticket: entry.record.ticket.clone(),
                 desk: entry.record.desk.clone(),
                 status: entry.booking.status.code(),
@@ -372,6 +368,14 @@ impl Web {
         format!("{weekday} {} {month} {}", date.day(), date.year())
     }
 
+    /// The citizen's name, or that it was anonymised.
+    fn citizen_name(&self, locale: crate::domain::Locale, citizen: &crate::domain::Citizen) -> String {
+        match citizen.is_erased() {
+            true => self.render.text(locale, "admin-anonymised", &[]),
+            false => format!("{} {}", citizen.first_name(), citizen.last_name()),
+        }
+    }
+
     async fn booking_page(
         &self,
         visit: &StaffVisit,
@@ -387,10 +391,7 @@ impl Web {
         let tz = config.timezone_of(booking.office.as_str());
         let citizen = &booking.details.citizen;
         let service = config.service(booking.service.as_str());
-        let mut lines = vec![Line {
-            label_key: "admin-desk-name",
-            value: format!("{} {}", citizen.first_name(), citizen.last_name()),
-        }];
+        let mut lines = vec![Line { label_key: "admin-desk-name", value: self.citizen_name(locale, citizen) }];
         if let Some(ticket) = &entry.record.ticket {
             let desk = entry.record.desk.as_deref().map(|d| format!(" → {d}")).unwrap_or_default();
             lines.push(Line { label_key: "admin-queue-ticket", value: format!("{ticket}{desk}") });
@@ -398,7 +399,10 @@ impl Web {
         if let Some(email) = citizen.email() {
             lines.push(Line { label_key: "admin-desk-email", value: email.to_string() });
         }
-        lines.push(Line { label_key: "admin-desk-phone", value: citizen.phone().to_string() });
+        lines.push(Line {
+            label_key: "admin-desk-phone",
+            value: citizen.phone().map(ToString::to_string).unwrap_or_default(),
+        });
         if let Some(code) = citizen.fiscal_code() {
             lines.push(Line { label_key: "admin-desk-fiscal-code", value: code.to_string() });
         }

@@ -30,6 +30,7 @@ struct SettingsForm {
     privacy_notice_en: String,
     require_two_factor: bool,
     publish_open_data: bool,
+    retention_days: String,
     primary_color: String,
     secondary_color: String,
     contacts: String,
@@ -66,6 +67,7 @@ impl SettingsForm {
             privacy_notice_en: d.privacy_notice.get("en").cloned().unwrap_or_default(),
             require_two_factor: d.require_two_factor,
             publish_open_data: d.publish_open_data,
+            retention_days: shown(d.retention_days),
             primary_color: d.primary_color.clone(),
             secondary_color: shown(d.secondary_color.as_ref()),
             contacts: shown(d.contacts.as_ref()),
@@ -98,6 +100,7 @@ impl SettingsForm {
             privacy_notice_en: one("privacy_notice_en"),
             require_two_factor: fields.contains_key("require_two_factor"),
             publish_open_data: fields.contains_key("publish_open_data"),
+            retention_days: one("retention_days"),
             primary_color: one("primary_color"),
             secondary_color: one("secondary_color"),
             contacts: one("contacts"),
@@ -130,6 +133,8 @@ impl SettingsForm {
         let hold = optional(if self.in_seconds { "hold_seconds" } else { "hold_minutes" }, &self.hold);
         let reminder_hours =
             optional("reminder_hours", &self.reminder_hours).map(|h| u16::try_from(h).unwrap_or(u16::MAX));
+        let retention_days =
+            optional("retention_days", &self.retention_days).map(|d| u16::try_from(d).unwrap_or(u16::MAX));
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
@@ -153,6 +158,7 @@ impl SettingsForm {
                 .collect(),
             require_two_factor: self.require_two_factor,
             publish_open_data: self.publish_open_data,
+            retention_days,
             display_name: text(&self.display_name),
             primary_color: self.primary_color.clone(),
             secondary_color: text(&self.secondary_color),
@@ -172,7 +178,7 @@ impl SettingsForm {
 }
 
 /// The form's fields that errors can name.
-const FIELDS: [&str; 25] = [
+const FIELDS: [&str; 26] = [
     "privacy_notice",
     "privacy_notice_it",
     "privacy_notice_en",
@@ -183,6 +189,7 @@ const FIELDS: [&str; 25] = [
     "hold_minutes",
     "hold_seconds",
     "privacy_notice_version",
+    "retention_days",
     "primary_color",
     "secondary_color",
     "contacts",

@@ -60,6 +60,7 @@ impl Web {
         let day = self.date(visit.locale, booking.start.with_timezone(&tz).date_naive());
         BookingView {
             code: booking.code.to_string(),
+            anonymised: booking.anonymised_at.is_some(),
             status_key: format!("status-{}", booking.status.code().replace('_', "-")),
             confirmed: booking.status.is_changeable(),
             service_name: service,

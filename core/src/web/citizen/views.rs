@@ -330,6 +330,8 @@ pub struct SummaryItem {
 #[derive(Serialize)]
 pub struct BookingView {
     pub code: String,
+    /// Its personal data were anonymised: nothing of the citizen is left to show.
+    pub anonymised: bool,
     pub status_key: String,
     pub confirmed: bool,
     pub service_name: String,
