@@ -250,7 +250,7 @@ impl Sportello {
     ) -> Result<(), AppError> {
         let tenant = self.tenant(slug).await?;
         if let Fate::Cancelled = fate {
-            let proof = BookingProof { code, by: ProofBy::Email(email) };
+            let proof = BookingProof { code, by: ProofBy::Email(email), client: None };
             self.as_of(booked_at + TimeDelta::hours(1)).cancel(slug, &proof).await?;
             return Ok(());
         }

@@ -121,6 +121,10 @@ impl LinkKeys {
 /// How long after its appointment a booking's manage link works.
 const MANAGE_AFTER_DAYS: i64 = 30;
 
+/// Attempts to prove a booking by its e-mail address, per minute, per client and per code: a
+/// citizen mistyping has room; someone guessing addresses does not.
+pub const PROOFS_PER_MINUTE: u32 = 10;
+
 impl Sportello {
     /// The manage link's token of a booking, and its one-click cancel link's while it is confirmed.
     pub(super) fn link_tokens(&self, tenant: TenantId, booking: &Booking) -> (String, Option<String>) {
@@ -166,6 +170,13 @@ impl Sportello {
         match proof.by {
             ProofBy::Email(email) => {
                 let tenant = self.tenant(slug).await?;
+                // An address is guessed by trying: the tries are counted, per client and per
+                // booking code, before either is looked at (the answer is the same for both).
+                let now = self.clock.now();
+                if let Some(client) = proof.client {
+                    self.throttle(&tenant, "proofs", client, PROOFS_PER_MINUTE, now).await?;
+                }
+                self.throttle(&tenant, "proofs-of", code.as_str(), PROOFS_PER_MINUTE, now).await?;
                 match Bookings::by_code(self.store.reader(), tenant.id, &code).await? {
                     Some(b) if b.details.citizen.email().is_some_and(|e| e.matches(email)) => Ok((tenant, b)),
                     _ => Err(AppError::NotFound("booking")),
@@ -187,6 +198,8 @@ impl Sportello {
 pub struct BookingProof<'a> {
     pub code: &'a str,
     pub by: ProofBy<'a>,
+    /// The key of the client's limits, when known: attempts by e-mail are counted under it.
+    pub client: Option<&'a str>,
 }
 
 #[derive(Clone, Copy, Debug)]

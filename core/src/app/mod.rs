@@ -41,7 +41,7 @@ pub use bookings::{ConfirmRequest, Confirmed};
 pub use catalog::TenantSnapshot;
 pub use drafts::DRAFT_GRACE;
 pub use holds::{HoldRequest, PlacedHold};
-pub use links::{BookingProof, LinkKeys, LinkPurpose, MIN_SECRET_BYTES, ProofBy, ShortSecret};
+pub use links::{BookingProof, LinkKeys, LinkPurpose, MIN_SECRET_BYTES, PROOFS_PER_MINUTE, ProofBy, ShortSecret};
 pub use open_data::{MIN_COUNTED, OPEN_DATA_DAYS, OpenAvailability, OpenAvailabilityRow};
 pub use outbox::{MAX_ATTEMPTS, MailSetup, retry_delay, run_worker};
 pub use qr::qr_svg;

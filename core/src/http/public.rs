@@ -19,7 +19,7 @@ use crate::app::{
 use crate::calendar::{CalendarUse, booking_calendar};
 use crate::domain::{Booking, Channel, FieldErrors, OfferKey};
 use crate::holds::HoldToken;
-use crate::web::client_address;
+use crate::web::client_key;
 
 #[derive(Tags)]
 enum Tag {
@@ -51,7 +51,7 @@ impl PublicApi {
     }
 
     fn client(&self, request: &poem::Request) -> Option<String> {
-        client_address(request, self.options.trust_forwarded_for)
+        client_key(request, self.options.trust_forwarded_for)
     }
 }
 
@@ -100,7 +100,12 @@ fn parse_date(field: &str, raw: Option<&str>) -> ApiResult<Option<NaiveDate>> {
 }
 
 /// The proof of a booking: its e-mail address or its manage token, one of the two.
-fn proof<'a>(code: &'a str, email: Option<&'a str>, token: Option<&'a str>) -> ApiResult<BookingProof<'a>> {
+fn proof<'a>(
+    code: &'a str,
+    email: Option<&'a str>,
+    token: Option<&'a str>,
+    client: Option<&'a str>,
+) -> ApiResult<BookingProof<'a>> {
     let by = match (email.map(str::trim).filter(|e| !e.is_empty()), token.map(str::trim).filter(|t| !t.is_empty())) {
         (Some(email), None) => ProofBy::Email(email),
         (None, Some(token)) => ProofBy::Token(token),
@@ -112,7 +117,7 @@ fn proof<'a>(code: &'a str, email: Option<&'a str>, token: Option<&'a str>) -> A
             ));
         }
     };
-    Ok(BookingProof { code, by })
+    Ok(BookingProof { code, by, client })
 }
 
 fn parse_uuid(field: &str, raw: &str) -> ApiResult<Uuid> {
@@ -271,13 +276,15 @@ impl PublicApi {
     #[oai(path = "/t/:tenant/bookings/:code", method = "get", tag = "Tag::Booking")]
     async fn booking(
         &self,
+        request: &poem::Request,
         tenant: Path<String>,
         code: Path<String>,
         #[oai(name = "Booking-Email")] email: Header<Option<String>>,
         token: Query<Option<String>>,
     ) -> ApiResult<Json<BookingView>> {
-        let (tenant, booking) =
-            self.app.find_booking(&tenant, &proof(&code, email.as_deref(), token.as_deref())?).await?;
+        let client = self.client(request);
+        let proof = proof(&code, email.as_deref(), token.as_deref(), client.as_deref())?;
+        let (tenant, booking) = self.app.find_booking(&tenant, &proof).await?;
         Ok(Json(self.view(&tenant, &booking)))
     }
 
@@ -285,11 +292,13 @@ impl PublicApi {
     #[oai(path = "/t/:tenant/bookings/:code/cancel", method = "post", tag = "Tag::Booking")]
     async fn cancel(
         &self,
+        request: &poem::Request,
         tenant: Path<String>,
         code: Path<String>,
         body: Json<ProofBody>,
     ) -> ApiResult<Json<BookingView>> {
-        let proof = proof(&code, body.email.as_deref(), body.token.as_deref())?;
+        let client = self.client(request);
+        let proof = proof(&code, body.email.as_deref(), body.token.as_deref(), client.as_deref())?;
         let cancelled = self.app.cancel(&tenant, &proof).await?;
         Ok(Json(self.view(&cancelled.tenant, &cancelled.booking)))
     }
@@ -298,13 +307,15 @@ impl PublicApi {
     #[oai(path = "/t/:tenant/bookings/:code/reschedule", method = "post", tag = "Tag::Booking")]
     async fn reschedule(
         &self,
+        request: &poem::Request,
         tenant: Path<String>,
         code: Path<String>,
         body: Json<RescheduleRequest>,
     ) -> ApiResult<Json<BookingView>> {
         let hold_id = parse_uuid("hold_id", &body.hold_id)?;
         let token = parse_token("hold_token", &body.hold_token)?;
-        let proof = proof(&code, body.email.as_deref(), body.token.as_deref())?;
+        let client = self.client(request);
+        let proof = proof(&code, body.email.as_deref(), body.token.as_deref(), client.as_deref())?;
         let moved = self.app.reschedule(&tenant, &proof, hold_id, &token).await?;
         Ok(Json(self.view(&moved.tenant, &moved.booking)))
     }
@@ -313,13 +324,15 @@ impl PublicApi {
     #[oai(path = "/t/:tenant/bookings/:code/calendar.ics", method = "get", tag = "Tag::Booking")]
     async fn calendar(
         &self,
+        request: &poem::Request,
         tenant: Path<String>,
         code: Path<String>,
         #[oai(name = "Booking-Email")] email: Header<Option<String>>,
         token: Query<Option<String>>,
     ) -> ApiResult<CalendarFile> {
-        let (tenant, booking) =
-            self.app.find_booking(&tenant, &proof(&code, email.as_deref(), token.as_deref())?).await?;
+        let client = self.client(request);
+        let proof = proof(&code, email.as_deref(), token.as_deref(), client.as_deref())?;
+        let (tenant, booking) = self.app.find_booking(&tenant, &proof).await?;
         let disposition = format!("attachment; filename=\"{}.ics\"", booking.code.as_str());
         Ok(CalendarFile::Ok(PlainText(booking_calendar(&tenant.config, &booking, CalendarUse::Download)), disposition))
     }

@@ -22,7 +22,7 @@ use poem::{Route, get, post};
 use crate::app::Sportello;
 pub use crate::i18n::TranslationError;
 pub use admin::{Need, route_table as admin_route_table};
-pub(crate) use client::client_address;
+pub(crate) use client::{client_address, client_key};
 
 /// Where the pages find what they need besides the application.
 #[derive(Clone, Debug)]

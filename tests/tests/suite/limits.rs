@@ -1,4 +1,5 @@
-//! Anti-hoarding: live holds per client, requests per minute per IP, bookings per person.
+//! Anti-hoarding: live holds per client, requests per minute per IP (an IPv6 client by its /64),
+//! bookings per person, and attempts to prove a booking by its e-mail address.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code: fail loudly
 
 use chrono::TimeDelta;
@@ -114,9 +115,67 @@ async fn person_limit_under_concurrency(backend: Backend) {
     assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409, 409, 409], "{}", s.backend);
 }
 
+/// `GET /bookings/{code}` of `prova` proved by `email`, from `client`: the status and Retry-After.
+async fn prove_as(s: &TestServer, client: &str, code: &str, email: &str) -> (u16, Option<String>) {
+    let response = s
+        .http
+        .get(s.url("prova", &format!("/bookings/{code}")))
+        .header("X-Forwarded-For", client)
+        .header("Booking-Email", email)
+        .send()
+        .await
+        .unwrap();
+    let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+    (response.status().as_u16(), retry_after)
+}
+
+/// Guessing a booking's e-mail address (or which codes exist) meets a limit per client — an
+/// IPv6 client rotating its addresses within its /64 is one client — and per code, whoever asks.
+async fn proofs_by_email_are_counted(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (status, hold) = s.hold("prova", "visita", "sede", "in_person", "2026-12-02T09:00:00+01:00").await;
+    assert_eq!(status, 201, "{hold}");
+    let (status, booking) = s.book("prova", &hold, "vera@example.it").await;
+    assert_eq!(status, 201, "{booking}");
+    let code = booking["code"].as_str().unwrap();
+    let limit = sportello::app::PROOFS_PER_MINUTE as usize;
+    let other_codes: Vec<String> =
+        (0..limit).map(|n| format!("ABCDEFG{}", ["H", "J", "K", "M", "N", "P", "Q", "R", "S", "T"][n % 10])).collect();
+
+    // One client trying codes: each costs a try, found or not.
+    for other in &other_codes {
+        assert_eq!(prove_as(&s, "203.0.113.50", other, "vera@example.it").await.0, 404);
+    }
+    let (status, retry_after) = prove_as(&s, "203.0.113.50", code, "vera@example.it").await;
+    assert_eq!((status, retry_after.is_some()), (429, true), "the client's tries are spent");
+    assert_eq!(prove_as(&s, "203.0.113.51", code, "vera@example.it").await.0, 200, "another client is not");
+
+    // An IPv6 client: every address of its /64 is the same client; the next /64 is another.
+    for (n, other) in other_codes.iter().enumerate() {
+        assert_eq!(prove_as(&s, &format!("2001:db8:7:1::{:x}", n + 1), other, "x@example.it").await.0, 404);
+    }
+    assert_eq!(prove_as(&s, "2001:db8:7:1:ffff::9", code, "vera@example.it").await.0, 429);
+    assert_eq!(prove_as(&s, "2001:db8:7:2::1", code, "vera@example.it").await.0, 200);
+
+    // Many clients guessing one code's address: the code's tries are spent for everyone a while.
+    for n in 0..limit - 2 {
+        assert_eq!(prove_as(&s, &format!("198.51.100.{n}"), code, &format!("guess{n}@example.it")).await.0, 404);
+    }
+    assert_eq!(prove_as(&s, "192.0.2.200", code, "vera@example.it").await.0, 429);
+    s.clock.advance(TimeDelta::seconds(60));
+    assert_eq!(prove_as(&s, "192.0.2.200", code, "vera@example.it").await.0, 200, "a minute later");
+    // The manage token, unguessable, is not counted.
+    let token = booking["manage_token"].as_str().unwrap();
+    for _ in 0..=limit {
+        let (status, _) = s.get(&s.url("prova", &format!("/bookings/{code}?token={token}"))).await;
+        assert_eq!(status, 200);
+    }
+}
+
 on_both_backends!(
     live_holds_per_client,
     holds_per_minute,
     bookings_per_minute_and_per_person,
-    person_limit_under_concurrency
+    person_limit_under_concurrency,
+    proofs_by_email_are_counted
 );

@@ -98,7 +98,7 @@ impl Web {
     }
 
     async fn proven(&self, visit: &Visit, proof: &Proof) -> Page<Booking> {
-        match self.app.find_booking(visit.slug(), &proof.proof()).await {
+        match self.app.find_booking(visit.slug(), &proof.proof(visit)).await {
             Ok((_, booking)) => Ok(booking),
             Err(AppError::NotFound(_)) => {
                 let view = ManageView {
@@ -147,9 +147,9 @@ pub struct Proof {
 }
 
 impl Proof {
-    fn proof(&self) -> BookingProof<'_> {
+    fn proof<'a>(&'a self, visit: &'a Visit) -> BookingProof<'a> {
         let by = if self.token.is_empty() { ProofBy::Email(&self.email) } else { ProofBy::Token(&self.token) };
-        BookingProof { code: &self.code, by }
+        BookingProof { code: &self.code, by, client: visit.client.as_deref() }
     }
 }
 
@@ -178,7 +178,7 @@ pub async fn cancel_booking(
         let view = BookingView { ask_cancel: true, ..web.booking_view(&visit, &booking) };
         return Ok(web.show(&visit, "booking", &view));
     }
-    Ok(match web.app.cancel(&tenant, &proof.proof()).await {
+    Ok(match web.app.cancel(&tenant, &proof.proof(&visit)).await {
         Ok(cancelled) => web.show(&visit, "cancelled", &web.booking_view(&visit, &cancelled.booking)),
         Err(error) => web.failure(&visit, &error, None),
     })
@@ -219,7 +219,7 @@ pub async fn reschedule_booking(
             client: client.as_deref(),
         };
         let moved = match web.app.place_hold(&tenant, asked).await {
-            Ok(placed) => web.app.reschedule(&tenant, &proof.proof(), placed.hold.id, &placed.token).await,
+            Ok(placed) => web.app.reschedule(&tenant, &proof.proof(&visit), placed.hold.id, &placed.token).await,
             Err(e) => Err(e),
         };
         match moved {

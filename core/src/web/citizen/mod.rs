@@ -63,6 +63,8 @@ struct Visit {
     locale: Locale,
     remember: bool,
     path: String,
+    /// The key of the client's limits (its address, or its IPv6 /64).
+    client: Option<String>,
 }
 
 impl Visit {
@@ -80,7 +82,7 @@ impl Web {
         match self.app.tenant(slug).await {
             Ok(tenant) => {
                 let (locale, remember) = negotiate(request, &tenant.config.locales, tenant.config.default_locale());
-                Ok(Visit { tenant, locale, remember, path: link_base(request) })
+                Ok(Visit { tenant, locale, remember, path: link_base(request), client: self.client(request) })
             }
             Err(AppError::NotFound(_)) => {
                 Err(stop(self.bare_error(request, StatusCode::NOT_FOUND, "not-found-title", "tenant-not-found")))
@@ -155,7 +157,7 @@ impl Web {
     }
 
     fn client(&self, request: &Request) -> Option<String> {
-        super::client_address(request, self.trust_forwarded_for)
+        super::client_key(request, self.trust_forwarded_for)
     }
 
     fn month_label(&self, locale: Locale, month_start: NaiveDate) -> String {
