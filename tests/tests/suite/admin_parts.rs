@@ -406,6 +406,13 @@ async fn settings_and_logo_through_the_pages(backend: Backend) {
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("id=\"f-primary_color-error\""), "{page}");
     assert!(page.contains("value=\"URP 0583 000000\"") && page.contains("value=\"rosso\""), "kept: {page}");
+    // The retention period: out of its range it is named beside its field; in it, it is saved.
+    let mut retained = settings.to_vec();
+    retained.retain(|(name, _)| *name != "primary_color");
+    retained.extend([("primary_color", "#123456"), ("retention_days", "4000")]);
+    let (status, page) = s.admin_form(&admin, &format!("{t}/settings"), &retained).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("id=\"f-retention_days-error\"") && page.contains("value=\"4000\""), "{page}");
 
     let logo_path = format!("{t}/logo");
     let upload = |name: &'static str, bytes: Vec<u8>| {
@@ -422,6 +429,14 @@ async fn settings_and_logo_through_the_pages(backend: Backend) {
     let logo = s.http.get(s.url(TENANT, "/logo")).send().await.unwrap();
     assert_eq!(logo.headers()["content-type"], "image/png");
     assert_eq!(logo.bytes().await.unwrap().to_vec(), png);
+
+    retained.pop();
+    retained.push(("retention_days", "30"));
+    retained[0] = ("version", "2");
+    let (status, page) = s.admin_form(&admin, &format!("{t}/settings"), &retained).await;
+    assert_eq!(status, 200, "{page}");
+    let (_, read) = s.admin_get(&admin, &format!("/api/v1/admin/t/{TENANT}/settings")).await;
+    assert_eq!(read["retention_days"], 30, "{read}");
 }
 
 async fn get_pack(s: &TestServer, who: &Staff, tenant: &str) -> Vec<u8> {
