@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::TimeDelta;
 
 use super::{AppError, Sportello};
-use crate::store::{Anonymised, Retention, Tenants};
+use crate::store::{Anonymised, Retention, Tenants, Waiting};
 
 /// Bookings anonymised per transaction: short enough not to keep bookings waiting.
 pub const RETENTION_BATCH: u64 = 500;
@@ -36,7 +36,7 @@ impl Sportello {
                 let tx = self.store.begin_write().await?;
                 Retention::take_turn(tx.conn()).await?;
                 let due = Retention::due(tx.conn(), tenant.id, cutoff, batch.max(1)).await?;
-                let step = Retention::anonymise(tx.conn(), tenant.id, &due, now).await?;
+                let step = Retention::anonymise(tx.conn(), tenant.id, &due, Waiting::Skip, now).await?;
                 tx.commit().await?;
                 done.bookings += step.bookings;
                 done.messages += step.messages;
@@ -44,6 +44,9 @@ impl Sportello {
                     break;
                 }
             }
+            let tx = self.store.begin_write().await?;
+            done.messages += Retention::clear_settled(tx.conn(), tenant.id).await?;
+            tx.commit().await?;
             if done != Anonymised::default() {
                 tracing::info!(
                     tenant = %slug,

@@ -4,6 +4,7 @@
 //! use case, and map its result; `problem.rs` is the only place errors become responses.
 
 mod admin;
+mod citizen_rights;
 mod compress;
 mod dto;
 mod metrics;
@@ -58,6 +59,7 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
     let apis = (
         PublicApi { app: app.clone(), options },
         open_data::OpenDataApi { app: app.clone() },
+        citizen_rights::CitizenRightsApi { app: app.clone(), options },
         admin(),
         admin::PartsApi { admin: admin() },
         admin::SettingsApi { admin: admin() },

@@ -83,7 +83,7 @@ pub enum CalendarFile {
     Ok(PlainText<String>, #[oai(header = "Content-Disposition")] String),
 }
 
-type ApiResult<T> = Result<T, ProblemResponse>;
+pub(super) type ApiResult<T> = Result<T, ProblemResponse>;
 
 fn invalid(field: &str, code: &'static str, message: &str) -> ProblemResponse {
     let mut errors = FieldErrors::default();
@@ -100,7 +100,7 @@ fn parse_date(field: &str, raw: Option<&str>) -> ApiResult<Option<NaiveDate>> {
 }
 
 /// The proof of a booking: its e-mail address or its manage token, one of the two.
-fn proof<'a>(
+pub(super) fn proof<'a>(
     code: &'a str,
     email: Option<&'a str>,
     token: Option<&'a str>,

@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::StoreError;
 use super::entities::audit_event::{self, Column, Entity};
-use crate::domain::TenantId;
+use crate::domain::{BookingCode, TenantId};
 
 /// One entry, as written and as read.
 #[derive(Clone, Debug)]
@@ -51,6 +51,23 @@ impl AuditLog {
         Ok(())
     }
 
+    /// The entries of `tenant` that name booking `code` (opened, changed, noted…), oldest first.
+    pub async fn of_booking(
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+        code: &BookingCode,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        // Details are compact JSON with the booking as `"booking":"<code>"` (as shown, `ABCD-EFGH`);
+        // a code is letters, digits and a dash, nothing LIKE would read as a wildcard.
+        let rows = Entity::find()
+            .filter(Column::TenantId.eq(tenant.get()))
+            .filter(Column::Detail.contains(format!("\"booking\":\"{code}\"")))
+            .order_by_asc(Column::Id)
+            .all(conn)
+            .await?;
+        rows.into_iter().map(entry_of).collect()
+    }
+
     pub async fn read(conn: &impl ConnectionTrait, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let mut select = Entity::find();
         select = match query.tenant {
@@ -64,21 +81,21 @@ impl AuditLog {
             select = select.filter(Column::Id.lt(before));
         }
         let rows = select.order_by_desc(Column::Id).limit(query.limit).all(conn).await?;
-        rows.into_iter()
-            .map(|m| {
-                let detail = serde_json::from_str(&m.detail)
-                    .map_err(|e| StoreError::Corrupt(format!("audit entry {}: {e}", m.id)))?;
-                Ok(AuditEntry {
-                    id: m.id,
-                    tenant: m.tenant_id.map(TenantId::from_stored),
-                    at: m.at,
-                    actor_id: m.actor_id,
-                    actor: m.actor,
-                    client_address: m.client_address,
-                    action: m.action,
-                    detail,
-                })
-            })
-            .collect()
+        rows.into_iter().map(entry_of).collect()
     }
+}
+
+fn entry_of(m: audit_event::Model) -> Result<AuditEntry, StoreError> {
+    let detail =
+        serde_json::from_str(&m.detail).map_err(|e| StoreError::Corrupt(format!("audit entry {}: {e}", m.id)))?;
+    Ok(AuditEntry {
+        id: m.id,
+        tenant: m.tenant_id.map(TenantId::from_stored),
+        at: m.at,
+        actor_id: m.actor_id,
+        actor: m.actor,
+        client_address: m.client_address,
+        action: m.action,
+        detail,
+    })
 }

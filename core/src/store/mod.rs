@@ -49,7 +49,7 @@ pub use login_attempts::LoginAttempts;
 pub use outbox::{Backlog, Claim, DeliveryState, Lane, NewMessage, Outbox, Settled, Settlement, StoredMessage};
 pub use queue::{Queue, TicketRow};
 pub use recovery_codes::RecoveryCodes;
-pub use retention::{Anonymised, Retention};
+pub use retention::{Anonymised, Retention, Waiting};
 pub use sessions::{SessionKind, Sessions, StoredSession};
 pub use staff::{Invitations, StaffAccounts, StoredAccount, StoredInvitation, TenantStaff};
 pub use statistics::{DayCount, DeskTimes, MadeCount, Scope, Statistics, WaitCount};

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
 use super::StoreError;
 use super::entities::{booking, booking_draft, outbox_message};
@@ -16,6 +16,31 @@ use crate::domain::TenantId;
 pub struct Anonymised {
     pub bookings: u64,
     pub messages: u64,
+}
+
+/// What anonymising does with a message still to be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Waiting {
+    /// Not sent: past retention it would tell nobody anything.
+    Skip,
+    /// Sent, then cleared: the citizen erasing their data is told their appointment is cancelled.
+    Send,
+}
+
+const WAITING: [DeliveryState; 3] = [DeliveryState::Queued, DeliveryState::Retrying, DeliveryState::InFlight];
+
+/// `update` emptying what a message says and to whom (an error may quote the address), for
+/// the messages that still hold something.
+fn cleared(update: sea_orm::UpdateMany<outbox_message::Entity>) -> sea_orm::UpdateMany<outbox_message::Entity> {
+    use outbox_message::Column as M;
+    update
+        .col_expr(M::Recipient, Expr::value(""))
+        .col_expr(M::Subject, Expr::value(""))
+        .col_expr(M::BodyText, Expr::value(""))
+        .col_expr(M::BodyHtml, Expr::value(""))
+        .col_expr(M::Attachment, Expr::value(Option::<String>::None))
+        .col_expr(M::LastError, Expr::value(Option::<String>::None))
+        .filter(M::Recipient.ne("").or(M::BodyText.ne("")).or(M::Attachment.is_not_null()))
 }
 
 pub struct Retention;
@@ -48,12 +73,15 @@ impl Retention {
             .await?)
     }
 
-    /// Anonymises `tenant`'s bookings `ids` (those not anonymised already) and every message
-    /// about them; a message still waiting to go is skipped, as it would now go to nobody.
+    /// Anonymises `tenant`'s bookings `ids` (those not anonymised already) and the messages
+    /// about them: with `Waiting::Skip` every one (a message still waiting to go is not sent);
+    /// with `Waiting::Send` those already settled, leaving the ones still to go (the e-mail that
+    /// tells an erasing citizen their appointment is cancelled) to `clear_settled` once they went.
     pub async fn anonymise(
         conn: &impl ConnectionTrait,
         tenant: TenantId,
         ids: &[i32],
+        waiting: Waiting,
         now: DateTime<Utc>,
     ) -> Result<Anonymised, StoreError> {
         use booking::Column as B;
@@ -90,26 +118,35 @@ impl Retention {
                 .filter(M::TenantId.eq(tenant.get()))
                 .filter(M::BookingId.is_in(ids.iter().copied()))
         };
-        let waiting = [DeliveryState::Queued, DeliveryState::Retrying, DeliveryState::InFlight].map(|s| s.code());
-        of_these()
-            .col_expr(M::State, Expr::value(DeliveryState::Skipped.code()))
-            .col_expr(M::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-            .filter(M::State.is_in(waiting))
+        if waiting == Waiting::Skip {
+            of_these()
+                .col_expr(M::State, Expr::value(DeliveryState::Skipped.code()))
+                .col_expr(M::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+                .filter(M::State.is_in(WAITING.map(DeliveryState::code)))
+                .exec(conn)
+                .await?;
+        }
+        let messages =
+            cleared(of_these()).filter(M::State.is_not_in(WAITING.map(DeliveryState::code))).exec(conn).await?;
+        Ok(Anonymised { bookings, messages: messages.rows_affected })
+    }
+
+    /// Clears the messages about `tenant`'s anonymised bookings that went (or failed for good)
+    /// since: the last e-mail of a citizen who erased their data.
+    pub async fn clear_settled(conn: &impl ConnectionTrait, tenant: TenantId) -> Result<u64, StoreError> {
+        let anonymised = booking::Entity::find()
+            .select_only()
+            .column(booking::Column::Id)
+            .filter(booking::Column::TenantId.eq(tenant.get()))
+            .filter(booking::Column::AnonymisedAt.is_not_null())
+            .into_query();
+        let cleared = cleared(outbox_message::Entity::update_many())
+            .filter(outbox_message::Column::TenantId.eq(tenant.get()))
+            .filter(outbox_message::Column::BookingId.in_subquery(anonymised))
+            .filter(outbox_message::Column::State.is_not_in(WAITING.map(DeliveryState::code)))
             .exec(conn)
             .await?;
-        // An error may quote the address it could not reach.
-        let messages = of_these()
-            .col_expr(M::Recipient, empty())
-            .col_expr(M::Subject, empty())
-            .col_expr(M::BodyText, empty())
-            .col_expr(M::BodyHtml, empty())
-            .col_expr(M::Attachment, none())
-            .col_expr(M::LastError, none())
-            .filter(M::Recipient.ne("").or(M::BodyText.ne("")))
-            .exec(conn)
-            .await?
-            .rows_affected;
-        Ok(Anonymised { bookings, messages })
+        Ok(cleared.rows_affected)
     }
 
     /// Removes the forms of bookings never made whose hold expired (of every tenant).

@@ -72,6 +72,8 @@ pub(crate) fn routes(
         .at("/t/:tenant/booking", get(citizen::manage_page).post(citizen::find_booking))
         .at("/t/:tenant/booking/cancel", post(citizen::cancel_booking))
         .at("/t/:tenant/booking/reschedule", post(citizen::reschedule_booking))
+        .at("/t/:tenant/booking/data", post(citizen::personal_data_download))
+        .at("/t/:tenant/booking/erase", post(citizen::erase_personal_data))
         .at("/t/:tenant/privacy", get(citizen::privacy_page))
         .at("/t/:tenant/board/:office", get(citizen::board_page))
         .at("/t/:tenant/board/:office/events", get(citizen::board_events))

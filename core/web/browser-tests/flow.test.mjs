@@ -371,11 +371,22 @@ async function manageFlow(page, lang, words) {
   await page.click(`text=${words.yes}`);
   assert.match(await page.textContent("h1"), words.cancelled);
   await assertAccessible(page, `cancelled (${lang})`);
+
+  // The citizen's own data: erasure asks first, then says it is done.
+  await page.goto(`${env.server.base}/t/comune-esempio/booking`);
+  await page.fill("#f-code", code);
+  await page.fill("#f-email", email);
+  await page.click("form button[type=submit]");
+  await page.click(`text=${words.erase}`);
+  await assertAccessible(page, `erase question (${lang})`);
+  await page.click(`text=${words.eraseYes}`);
+  assert.match(await page.textContent(".notice"), words.erased);
+  await assertAccessible(page, `erased (${lang})`);
   page.assertSameOrigin();
 }
 
-const italian = { confirm: "Conferma la prenotazione", move: "Sposta l'appuntamento", moveYes: "Sì, sposta l'appuntamento", moved: /Appuntamento spostato/, cancel: "Annulla l'appuntamento", yes: "Sì, annulla", cancelled: /Appuntamento annullato/ };
-const english = { confirm: "Confirm the booking", move: "Move the appointment", moveYes: "Yes, move the appointment", moved: /Appointment moved/, cancel: "Cancel the appointment", yes: "Yes, cancel it", cancelled: /Appointment cancelled/ };
+const italian = { confirm: "Conferma la prenotazione", move: "Sposta l'appuntamento", moveYes: "Sì, sposta l'appuntamento", moved: /Appuntamento spostato/, cancel: "Annulla l'appuntamento", yes: "Sì, annulla", cancelled: /Appuntamento annullato/, erase: "Cancella i miei dati", eraseYes: "Sì, cancella i miei dati", erased: /dati personali sono stati cancellati/ };
+const english = { confirm: "Confirm the booking", move: "Move the appointment", moveYes: "Yes, move the appointment", moved: /Appointment moved/, cancel: "Cancel the appointment", yes: "Yes, cancel it", cancelled: /Appointment cancelled/, erase: "Erase my data", eraseYes: "Yes, erase my data", erased: /personal data were erased/ };
 
 test("manages, moves and cancels a booking on a phone, in Italian", async () => {
   await manageFlow(await openPage(env.browser, env.server.base, phone), "it", italian);

@@ -233,4 +233,137 @@ async fn past_retention_nothing_personal_is_left(backend: Backend) {
     assert!(!html.contains("Zeferina"));
 }
 
-on_databases!(past_retention_nothing_personal_is_left);
+/// `GET …/personal-data` proved by `email`: the status, the headers that matter, the document.
+async fn copy_of(s: &TestServer, code: &str, email: &str) -> (u16, Option<String>, Option<String>, Value) {
+    let response = s
+        .http
+        .get(s.url(TENANT, &format!("/bookings/{code}/personal-data")))
+        .header("Booking-Email", email)
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+    let (status, cache, disposition) =
+        (response.status().as_u16(), header("cache-control"), header("content-disposition"));
+    let body = response.text().await.unwrap();
+    (status, cache, disposition, serde_json::from_str(&body).unwrap_or(Value::String(body)))
+}
+
+/// A citizen takes a copy of everything held about their booking — with who at the office
+/// opened it — and then erases it: the appointment still to come is cancelled (the place freed,
+/// the e-mail sent), the data are gone at once, and the cancellation's text once it went.
+async fn a_citizen_copies_then_erases_their_data(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let start = "2026-12-02T09:00:00+01:00";
+    let free = s.remaining(TENANT, "visita", "sede", start).await.unwrap();
+    let booking =
+        book_as(&s, ("visita", "in_person", start), ("Gilda", "Sparapani", "gilda@example.it"), json!({})).await;
+    let code = booking["code"].as_str().unwrap();
+    let admin = s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let (status, _) = s.admin_get(&admin, &admin_path(&format!("/bookings/{code}"))).await;
+    assert_eq!(status, 200);
+
+    let (status, cache, disposition, copy) = copy_of(&s, code, "gilda@example.it").await;
+    assert_eq!(status, 200, "{copy}");
+    assert_eq!(cache.as_deref(), Some("no-store"));
+    assert_eq!(disposition, Some(format!("attachment; filename=\"{code}-personal-data.json\"")));
+    assert_eq!(
+        (copy["booking"]["first_name"].as_str(), copy["booking"]["last_name"].as_str()),
+        (Some("Gilda"), Some("Sparapani"))
+    );
+    assert_eq!(copy["controller"]["name"], "Comune di Prova", "{copy}");
+    assert_eq!(copy["retention"]["days_after_the_appointment"], 90, "{copy}");
+    assert_eq!(copy["retention"]["anonymised_after"], "2027-03-02T08:30:00Z", "{copy}");
+    let opened: Vec<&Value> =
+        copy["staff_access"].as_array().unwrap().iter().filter(|a| a["action"] == "booking.opened").collect();
+    assert_eq!(opened.len(), 1, "{copy}");
+    assert_eq!(opened[0]["by"], "admin@prova.example.it");
+    assert!(copy["messages"].as_array().unwrap().iter().all(|m| m["kind"] == "email"), "{copy}");
+    assert_eq!(copy_of(&s, code, "someone@example.it").await.0, 404, "the same proof as the booking");
+
+    let erase = s.url(TENANT, &format!("/bookings/{code}/personal-data/erase"));
+    let (status, erased) = s.post(&erase, &json!({"email": "gilda@example.it"})).await;
+    assert_eq!(status, 200, "{erased}");
+    assert_eq!((erased["status"].as_str(), erased["citizen"]["first_name"].as_str()), (Some("cancelled"), Some("")));
+    assert!(erased["anonymised_at"].is_string(), "{erased}");
+    assert_eq!(s.remaining(TENANT, "visita", "sede", start).await, Some(free), "the place is free again");
+    let db = Database::connect(&s.database_url).await.unwrap();
+    // Gone at once but from the cancellation still to go (its calendar file names her).
+    let left = found_in_database(&db, "Sparapani").await;
+    assert!(left.iter().all(|at| at.starts_with("outbox_messages.")), "{left:?}");
+    let to = found_in_database(&db, "gilda@example.it").await;
+    assert!(to.contains(&"outbox_messages.recipient".to_owned()), "the cancellation still to go: {to:?}");
+    assert!(to.iter().all(|at| at.starts_with("outbox_messages.")), "{to:?}");
+
+    let sink = SmtpSink::start(env!("CARGO_BIN_EXE_smtp-sink"), &[]);
+    s.deliver_mail(&SmtpMailer::new(&sink.url()).unwrap()).await;
+    let sent = sink.messages();
+    let cancellation =
+        sent.iter().find(|m| m.header("To").is_some_and(|to| to.contains("gilda@example.it"))).expect("told");
+    assert!(cancellation.part("text/plain").unwrap().contains("Gilda"), "greeted by name before it was erased");
+    let pass = s.app.apply_retention(500).await.unwrap();
+    assert_eq!((pass.bookings, pass.messages), (0, 1), "the sent cancellation cleared: {pass:?}");
+    for needle in ["Gilda", "Sparapani", "gilda@example.it"] {
+        assert_eq!(found_in_database(&db, needle).await, Vec::<String>::new(), "{needle} is left");
+    }
+    let token = erased["manage_token"].as_str().unwrap();
+    let (status, again) = s.post(&erase, &json!({"token": token})).await;
+    assert_eq!(
+        (status, again["anonymised_at"].clone()),
+        (200, erased["anonymised_at"].clone()),
+        "asked again, the same"
+    );
+    assert_eq!(s.post(&erase, &json!({"email": "gilda@example.it"})).await.0, 404, "the address proves nothing now");
+}
+
+/// The same through the pages: the booking page offers the copy and the erasure; erasure asks
+/// first, then says it is done.
+async fn the_pages_offer_the_copy_and_the_erasure(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let booking = book_as(
+        &s,
+        ("visita", "in_person", "2026-12-02T10:00:00+01:00"),
+        ("Ugo", "Pirandelli", "ugo@example.it"),
+        json!({}),
+    )
+    .await;
+    let code = booking["code"].as_str().unwrap();
+    let page = |path: &str, form: Vec<(&'static str, String)>| {
+        let request = s.http.post(format!("{}/t/{TENANT}{path}", s.base)).header("accept-language", "en").form(&form);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let kind =
+                response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+            (status, kind, response.text().await.unwrap())
+        }
+    };
+    let found = page("/booking", vec![("code", code.to_owned()), ("email", "ugo@example.it".to_owned())]).await;
+    assert_eq!(found.0, 200);
+    assert!(found.2.contains("Download my data") && found.2.contains("Erase my data"), "{}", found.2);
+    let token = booking["manage_token"].as_str().unwrap().to_owned();
+    let proof = || vec![("code", code.to_owned()), ("token", token.clone())];
+    let (status, kind, json) = page("/booking/data", proof()).await;
+    assert_eq!((status, kind.as_str()), (200, "application/json"), "{json}");
+    assert!(json.contains("Pirandelli"), "{json}");
+    let (status, _, asked) = page("/booking/erase", proof()).await;
+    assert_eq!(status, 200);
+    assert!(
+        asked.contains("Do you want to erase your personal data?") && asked.contains("will be cancelled"),
+        "{asked}"
+    );
+    let (_, _, still) = page("/booking/data", proof()).await;
+    assert!(still.contains("Pirandelli"), "asking erased nothing");
+    let mut confirmed = proof();
+    confirmed.push(("confirmed", "yes".to_owned()));
+    let (status, _, done) = page("/booking/erase", confirmed).await;
+    assert_eq!(status, 200, "{done}");
+    assert!(done.contains("Your personal data were erased.") && !done.contains("Pirandelli"), "{done}");
+    assert!(!done.contains("Erase my data"), "nothing left to erase");
+}
+
+on_databases!(
+    past_retention_nothing_personal_is_left,
+    a_citizen_copies_then_erases_their_data,
+    the_pages_offer_the_copy_and_the_erasure,
+);

@@ -81,9 +81,13 @@ impl Web {
             manage_url: format!("/t/{}/booking", config.slug),
             cancel_action: format!("/t/{}/booking/cancel", config.slug),
             reschedule_action: format!("/t/{}/booking/reschedule", config.slug),
+            data_action: format!("/t/{}/booking/data", config.slug),
+            erase_action: format!("/t/{}/booking/erase", config.slug),
             just_booked: false,
             just_moved: false,
             ask_cancel: false,
+            ask_erase: false,
+            just_erased: false,
             bring,
             mailed_to: None,
             qr_svg: None,
@@ -180,6 +184,49 @@ pub async fn cancel_booking(
     }
     Ok(match web.app.cancel(&tenant, &proof.proof(&visit)).await {
         Ok(cancelled) => web.show(&visit, "cancelled", &web.booking_view(&visit, &cancelled.booking)),
+        Err(error) => web.failure(&visit, &error, None),
+    })
+}
+
+/// My data: everything held about the booking, as a JSON file to keep (never cached).
+#[handler]
+pub async fn personal_data_download(
+    web: WebData<'_>,
+    request: &Request,
+    Path(tenant): Path<String>,
+    Form(proof): Form<Proof>,
+) -> Page {
+    // The forms carry the manage token: proving twice costs no e-mail try.
+    let (visit, _) = web.visit_booking(request, &tenant, &proof).await?;
+    let fail = |e: AppError| stop(web.failure(&visit, &e, None));
+    let (name, json) =
+        web.app.personal_data(&tenant, &proof.proof(&visit)).await.map_err(fail)?.file().map_err(fail)?;
+    Ok(Response::builder()
+        .content_type("application/json")
+        .header("content-disposition", format!("attachment; filename=\"{name}\""))
+        .header("cache-control", "no-store")
+        .body(json))
+}
+
+/// Erase my data: first a question (saying the appointment is cancelled too, when it is still to
+/// come), then (with `confirmed`) the erasure.
+#[handler]
+pub async fn erase_personal_data(
+    web: WebData<'_>,
+    request: &Request,
+    Path(tenant): Path<String>,
+    Form(proof): Form<Proof>,
+) -> Page {
+    let (visit, booking) = web.visit_booking(request, &tenant, &proof).await?;
+    if proof.confirmed.is_none() {
+        let view = BookingView { ask_erase: true, ..web.booking_view(&visit, &booking) };
+        return Ok(web.show(&visit, "booking", &view));
+    }
+    Ok(match web.app.erase_personal_data(&tenant, &proof.proof(&visit)).await {
+        Ok(erased) => {
+            let view = BookingView { just_erased: true, ..web.booking_view(&visit, &erased.booking) };
+            web.show(&visit, "booking", &view)
+        }
         Err(error) => web.failure(&visit, &error, None),
     })
 }

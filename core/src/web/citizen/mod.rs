@@ -32,7 +32,9 @@ pub(super) use check::{check_form, check_page};
 pub(super) use choose::{choose_office, home_page, offices_step, services_page};
 pub(super) use details::{confirm_step, details_step, receipt_page, review_page, review_step};
 pub(super) use links::{cancel_by_link, cancel_link_page, linked_booking, linked_calendar};
-pub(super) use manage::{cancel_booking, find_booking, manage_page, reschedule_booking};
+pub(super) use manage::{
+    cancel_booking, erase_personal_data, find_booking, manage_page, personal_data_download, reschedule_booking,
+};
 pub(super) use privacy::privacy_page;
 pub(super) use push::QueueHub;
 pub(super) use ticket::{ticket_events, ticket_page};

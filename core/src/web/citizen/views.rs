@@ -353,9 +353,14 @@ pub struct BookingView {
     pub manage_url: String,
     pub cancel_action: String,
     pub reschedule_action: String,
+    /// The citizen's own data: a copy to download, erasure (asked first, then done).
+    pub data_action: String,
+    pub erase_action: String,
     pub just_booked: bool,
     pub just_moved: bool,
     pub ask_cancel: bool,
+    pub ask_erase: bool,
+    pub just_erased: bool,
     /// What to bring to the appointment (the service's text).
     pub bring: Option<String>,
     /// The page with this booking that needs no code or e-mail typed (its signed link).
