@@ -88,8 +88,51 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
         .data(page_state.clone())
         .around(limit_body)
         .around(move |next, req| answer_errors(next, req, page_state_for_errors.clone()))
+        .around(move |next, req| security_headers(next, req, options.plain_http))
         .around(compress::gzip_text)
         .around(log_request))
+}
+
+/// What a page may load and run: its own scripts, styles, images and fonts (and `data:` images,
+/// which the design system's stylesheet uses), no inline script or style, no plugin, no framing,
+/// forms posted only to itself.
+const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
+     object-src 'none'";
+
+/// Headers every answer carries unless its handler chose otherwise: no content sniffing, no
+/// referrer beyond the site, no powerful browser features; pages get `PAGE_POLICY` (the API's
+/// interactive docs, a third-party page with inline scripts, keep their own); and what says
+/// nothing about caching is not cached, so no answer with personal data stays in a cache.
+///
+/// Served over HTTPS (behind a proxy: every deployment but `plain_http`), browsers are told to
+/// keep to HTTPS for a year (HSTS; a browser ignores it over plain HTTP).
+async fn security_headers<E: Endpoint>(next: E, req: Request, plain_http: bool) -> poem::Result<Response> {
+    use poem::http::HeaderValue;
+    let docs = req.uri().path().starts_with("/api/docs");
+    let mut response = next.call(req).await?.into_response();
+    let is_page = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    let headers = response.headers_mut();
+    let defaults = [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "same-origin"),
+        ("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"),
+        ("cache-control", "no-store"),
+    ];
+    for (name, value) in defaults {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    if !plain_http {
+        headers.insert("strict-transport-security", HeaderValue::from_static("max-age=31536000"));
+    }
+    if is_page && !docs {
+        headers.insert("content-security-policy", HeaderValue::from_static(PAGE_POLICY));
+    }
+    Ok(response)
 }
 
 /// The longest request target served; hyper's own limit is higher and answers with an empty body.

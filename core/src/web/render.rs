@@ -198,6 +198,7 @@ impl super::Web {
                 "slug": t.config.slug.as_str(),
                 "name": t.config.branding.display_name,
                 "primary_color": t.config.branding.primary_color,
+                "theme_url": super::citizen::theme_url(t.config.slug.as_str(), &t.config.branding.primary_color),
                 "logo_url": t.logo.as_ref().map(|_| format!("/api/v1/t/{}/logo", t.config.slug)),
                 "home": format!("/t/{}/", t.config.slug),
                 "privacy_version": t.config.privacy_notice_version,
@@ -232,7 +233,12 @@ impl super::Web {
         if frame.remember {
             response = response.header(
                 "Set-Cookie",
-                format!("{}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", language::COOKIE, locale.code()),
+                format!(
+                    "{}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{}",
+                    language::COOKIE,
+                    locale.code(),
+                    if self.plain_http { "" } else { "; Secure" }
+                ),
             );
         }
         response.body(html)

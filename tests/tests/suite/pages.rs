@@ -659,3 +659,56 @@ async fn the_home_page_lists_the_public_bodies() {
     let (_, _, english) = get(&browser(), &format!("{}/?lang=en", s.base)).await;
     assert!(english.contains("Choose the public body you want to book with."));
 }
+
+/// Every answer says what a browser may do with it: pages allow only their own scripts and
+/// styles (none inline) and no framing; nothing is sniffed or sent as a referrer elsewhere; an
+/// answer with personal data is never cached, while a body's colour comes as its own stylesheet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_carries_the_security_headers() {
+    let s = TestServer::start(Backend::sqlite()).await;
+    let header = |response: &reqwest::Response, name: &str| {
+        response.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+    };
+    for path in ["/t/prova/", "/admin/login", "/t/prova/booking", "/no-such-page"] {
+        let response = browser().get(format!("{}{path}", s.base)).send().await.unwrap();
+        let policy = header(&response, "content-security-policy");
+        for directive in ["script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "form-action 'self'"] {
+            assert!(policy.contains(directive), "{path}: {policy}");
+        }
+        assert!(!policy.contains("unsafe"), "{path}: {policy}");
+        assert_eq!(header(&response, "x-content-type-options"), "nosniff", "{path}");
+        assert!(header(&response, "permissions-policy").contains("camera=()"), "{path}");
+        assert_eq!(header(&response, "cache-control"), "no-store", "{path}");
+        let html = response.text().await.unwrap();
+        assert!(!html.contains("<style") && !html.contains("style=\""), "{path}: no inline style");
+    }
+    let admin = browser().get(format!("{}/admin/login", s.base)).send().await.unwrap();
+    assert_eq!(header(&admin, "referrer-policy"), "no-referrer", "staff pages keep their stricter policy");
+    // Not `--plain-http`: served over HTTPS behind a proxy, so HTTPS only, and a Secure language cookie.
+    let english = browser().get(format!("{}/t/prova/?lang=en", s.base)).send().await.unwrap();
+    assert_eq!(header(&english, "strict-transport-security"), "max-age=31536000");
+    assert!(header(&english, "set-cookie").ends_with("; Secure"), "{}", header(&english, "set-cookie"));
+
+    let (status, hold) = s.hold("prova", "visita", "sede", "in_person", "2026-12-02T09:00:00+01:00").await;
+    assert_eq!(status, 201, "{hold}");
+    let booked =
+        s.http.post(s.url("prova", "/bookings")).json(&sportello_tests::citizen_booking(&hold, "h@example.it"));
+    let booked = booked.send().await.unwrap();
+    assert_eq!((booked.status().as_u16(), header(&booked, "cache-control")), (201, "no-store".to_owned()));
+    let code = booked.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_owned();
+    let seen =
+        s.http.get(s.url("prova", &format!("/bookings/{code}"))).header("Booking-Email", "h@example.it").send().await;
+    let seen = seen.unwrap();
+    assert_eq!((seen.status().as_u16(), header(&seen, "cache-control")), (200, "no-store".to_owned()));
+    assert_eq!(header(&seen, "referrer-policy"), "same-origin");
+
+    let (_, _, page) = get(&browser(), &format!("{}/t/prova/", s.base)).await;
+    let theme = attribute(&page, "rel=\"stylesheet\" href=\"/t/prova/theme.css", "href").unwrap();
+    let css = browser().get(format!("{}{theme}", s.base)).send().await.unwrap();
+    assert!(header(&css, "content-type").starts_with("text/css"));
+    assert!(header(&css, "cache-control").contains("immutable"));
+    assert!(css.text().await.unwrap().contains("--sportello-primary: #"));
+    let docs = browser().get(format!("{}/api/docs/", s.base)).send().await.unwrap();
+    assert_eq!(docs.status().as_u16(), 200);
+    assert_eq!(header(&docs, "content-security-policy"), "", "the interactive docs run their own inline script");
+}

@@ -14,6 +14,7 @@ mod manage;
 mod month;
 mod privacy;
 mod push;
+mod theme;
 mod ticket;
 mod views;
 
@@ -37,6 +38,7 @@ pub(super) use manage::{
 };
 pub(super) use privacy::privacy_page;
 pub(super) use push::QueueHub;
+pub(super) use theme::{theme_css, theme_url};
 pub(super) use ticket::{ticket_events, ticket_page};
 
 use super::language::{link_base, negotiate};
