@@ -55,8 +55,9 @@ pub use staff::{
     Agenda, AgendaQuery, ApiKeyMade, AuditFilter, AuditPage, BOARD_CALLS, ConfigurationView, DELIVERY_PAGE,
     DeskBooking, Enrolment, Export, ExportedPack, InvitationLink, InvitationView, LoggedIn, MAX_EXPORT_DAYS,
     NewApiKeyRequest, NewStaff, NewTenant, NewWebhookRequest, OfficeLoad, OfficeQueue, Parts, PluginUpload,
-    SettingsView, Span, StaffBooked, StaffBooking, StaffChange, StaffList, StaffSession, StatisticsQuery,
-    StatisticsTable, StatisticsView, TenantOverview, TenantSummary, TicketState, TwoFactorStatus, WebhookKeyed, When,
+    ProcessingRecord, SettingsView, Span, StaffBooked, StaffBooking, StaffChange, StaffList, StaffSession,
+    StatisticsQuery, StatisticsTable, StatisticsView, TenantOverview, TenantSummary, TicketState, TwoFactorStatus,
+    WebhookKeyed, When,
 };
 pub use tenants::{ApplyReport, StrandPolicy, StrandedBooking};
 pub use webhooks::{BookingEvent, ROTATION_OVERLAP};

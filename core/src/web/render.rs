@@ -40,7 +40,7 @@ const TEMPLATES: [(&str, &str); 20] = [
 
 /// The admin pages' templates (`admin-ui/templates`), registered as `admin-<name>`; tenants do
 /// not replace these.
-const ADMIN_TEMPLATES: [(&str, &str); 28] = [
+const ADMIN_TEMPLATES: [(&str, &str); 29] = [
     ("admin-layout", include_str!("../../../admin-ui/templates/layout.hbs")),
     ("admin-error", include_str!("../../../admin-ui/templates/error.hbs")),
     ("admin-login", include_str!("../../../admin-ui/templates/login.hbs")),
@@ -59,6 +59,7 @@ const ADMIN_TEMPLATES: [(&str, &str); 28] = [
     ("admin-webhooks", include_str!("../../../admin-ui/templates/webhooks.hbs")),
     ("admin-deliveries", include_str!("../../../admin-ui/templates/deliveries.hbs")),
     ("admin-feeds", include_str!("../../../admin-ui/templates/feeds.hbs")),
+    ("admin-processing", include_str!("../../../admin-ui/templates/processing.hbs")),
     ("admin-desk", include_str!("../../../admin-ui/templates/desk.hbs")),
     ("admin-booking", include_str!("../../../admin-ui/templates/booking.hbs")),
     ("admin-walk-in", include_str!("../../../admin-ui/templates/walk-in.hbs")),

@@ -103,6 +103,10 @@ test("a tenant admin changes the hours in the week grid, sees the history, and r
   const page = await openPage(env.browser, env.server.base, desktop);
   await signIn(page, admin.email, admin.password, "en");
   await page.click('a[href="/admin/t/comune-esempio/"] >> nth=0');
+  await page.click('a[href="/admin/t/comune-esempio/processing"]');
+  assert.match(await page.textContent("h1"), /Record of processing/);
+  await assertAccessible(page, "record of processing");
+  await page.click('a[href="/admin/t/comune-esempio/"] >> nth=0');
   await page.click('a[href="/admin/t/comune-esempio/configuration"]');
   await assertAccessible(page, "configuration");
   assert.match(await page.inputValue("#f-pack"), /mon = \[\{ from = "08:30"/, "the whole text is there too");

@@ -1,5 +1,6 @@
 //! A tenant's own settings and its logo as resources of the admin API:
-//! `/admin/t/{tenant}/settings` and `/admin/t/{tenant}/logo`. Each change is a new version.
+//! `/admin/t/{tenant}/settings` and `/admin/t/{tenant}/logo`. Each change is a new version. Also
+//! the record of processing the settings and the configuration make (`/admin/t/{tenant}/processing`).
 
 use std::collections::BTreeMap;
 
@@ -177,6 +178,25 @@ pub enum Settings {
 
 #[OpenApi(prefix_path = "/admin")]
 impl SettingsApi {
+    /// The body's record of processing (GDPR art. 30), generated from its configuration now:
+    /// controller, purpose, legal basis, retention, per service the data collected (by code:
+    /// `first_name`, `last_name`, `email`, `phone`, `fiscal_code`, `contact.<mode>`, `reason`,
+    /// `details`) and its questions, the data each plugin receives, and the recipients (webhooks,
+    /// video-call services).
+    #[oai(path = "/t/:tenant/processing", method = "get", tag = "AdminTag::TenantAdmin")]
+    async fn processing(
+        &self,
+        request: &poem::Request,
+        auth: StaffToken,
+        tenant: Path<String>,
+    ) -> ApiResult<Json<serde_json::Value>> {
+        let session = self.admin.session(&auth, request).await?;
+        let record = self.admin.app.record_of_processing(&session, &tenant).await?;
+        let record = serde_json::to_value(record)
+            .map_err(|e| crate::app::AppError::Internal(format!("record of processing: {e}")))?;
+        Ok(Json(record))
+    }
+
     /// The tenant-wide settings: name, zone, languages, branding, privacy notice, hold, limits.
     #[oai(path = "/t/:tenant/settings", method = "get", tag = "AdminTag::TenantAdmin")]
     async fn settings(&self, request: &poem::Request, auth: StaffToken, tenant: Path<String>) -> ApiResult<Settings> {

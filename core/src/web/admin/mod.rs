@@ -16,6 +16,7 @@ mod export;
 mod feeds;
 mod files;
 mod offices;
+mod processing;
 mod queue;
 mod services;
 mod settings;
@@ -132,6 +133,8 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/deliveries", M::GET, TenantAdmin, webhooks::deliveries_page),
         page("/admin/t/:tenant/deliveries/:message/retry", M::POST, TenantAdmin, webhooks::retry_delivery),
         page("/admin/t/:tenant/feeds", M::GET, TenantAdmin, feeds::feeds_page),
+        page("/admin/t/:tenant/processing", M::GET, TenantAdmin, processing::processing_page),
+        page("/admin/t/:tenant/processing.json", M::GET, TenantAdmin, processing::processing_json),
         page("/admin/t/:tenant/feeds/:office", M::POST, TenantAdmin, feeds::make_feed),
         page("/admin/t/:tenant/feeds/:office/revocation", M::POST, TenantAdmin, feeds::revoke_feed),
         page("/admin/t/:tenant/configuration", M::GET, TenantAdmin, configuration::configuration_page),

@@ -140,6 +140,7 @@ pub struct OverviewView {
     pub keys_url: String,
     pub webhooks_url: String,
     pub feeds_url: String,
+    pub processing_url: String,
     pub configuration_url: String,
     pub public_url: String,
     pub statistics_url: String,

@@ -1,4 +1,4 @@
-//! Retention: once a booking ended more than the body's retention period ago, a pass anonymises
+//! Privacy operations. Retention: once a booking ended more than the body's retention period ago, a pass anonymises
 //! it — every personal datum of it is looked for afterwards in every text column of every table
 //! of the database, and none is left — while the statistics are the same as before, the bookings
 //! still in their period keep their data, and a second pass finds nothing to do.
@@ -362,7 +362,75 @@ async fn the_pages_offer_the_copy_and_the_erasure(backend: Backend) {
     assert!(!done.contains("Erase my data"), "nothing left to erase");
 }
 
+/// The record of processing (art. 30) is generated from the configuration: what each service
+/// collects, what each plugin sees, the retention period, and who else receives data — a webhook
+/// added shows up at once. As JSON in the API and the download, and as a page.
+async fn the_record_of_processing_follows_the_configuration(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.app.apply_pack(&sportello_tests::demo_packs_dir().join("cbtoscananord")).await.unwrap();
+    let admin = s.staff("admin@prova.example.it", Role::TenantAdmin, Some(TENANT), &[]).await;
+    let hook = json!({"url": "https://protocollo.ente.example/prenotazioni", "events": ["booking.created"], "personal_data": true});
+    let (status, made) = s.admin_send(&admin, "POST", &admin_path("/webhooks"), None, Some(&hook)).await;
+    assert_eq!(status, 201, "{made}");
+    let (status, record) = s.admin_get(&admin, &admin_path("/processing")).await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!((record["controller"].as_str(), record["retention_days"].as_u64()), (Some("Comune di Prova"), Some(90)));
+    let service =
+        |slug: &str| record["services"].as_array().unwrap().iter().find(|s| s["service"] == slug).cloned().unwrap();
+    let with_code = service("con-cf");
+    let collected: Vec<&str> = with_code["collected"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert!(collected.contains(&"fiscal_code") && collected.contains(&"reason"), "{collected:?}");
+    assert_eq!(with_code["answers"], json!([["notice_number", "Numero avviso"]]));
+    let visit = service("visita");
+    let collected: Vec<&str> = visit["collected"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert!(collected.contains(&"contact.whatsapp") && !collected.contains(&"fiscal_code"), "{collected:?}");
+    let recipients: Vec<(String, bool)> = record["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap().to_owned(), r["personal_data"].as_bool().unwrap()))
+        .collect();
+    assert!(recipients.contains(&("https://protocollo.ente.example/prenotazioni".to_owned(), true)), "{recipients:?}");
+    assert!(recipients.iter().any(|(name, _)| name.starts_with("WhatsApp")), "{recipients:?}");
+
+    // A body whose plugin sees only the fiscal code.
+    let consortium = s.staff("admin@cbtoscananord.example.it", Role::TenantAdmin, Some("cbtoscananord"), &[]).await;
+    let (status, theirs) = s.admin_get(&consortium, "/api/v1/admin/t/cbtoscananord/processing").await;
+    assert_eq!(status, 200, "{theirs}");
+    let notices = theirs["services"].as_array().unwrap().iter().find(|s| s["service"] == "avvisi-pagamento").unwrap();
+    assert_eq!(notices["plugin"], json!({"plugin": "pagopa-notice", "citizen_fields": ["fiscal_code"]}), "{notices}");
+    let (status, _) = s.admin_get(&consortium, &admin_path("/processing")).await;
+    assert_eq!(status, 404, "another body's record is not theirs to see");
+
+    let page = s
+        .http
+        .get(format!("{}/admin/t/{TENANT}/processing", s.base))
+        .header("cookie", admin.cookie())
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    for text in
+        ["Record of processing", "Fiscal code", "Answer: Numero avviso", "WhatsApp number", "protocollo.ente.example"]
+    {
+        assert!(html.contains(text), "{text}: {html}");
+    }
+    let download = s
+        .http
+        .get(format!("{}/admin/t/{TENANT}/processing.json", s.base))
+        .header("cookie", admin.cookie())
+        .send()
+        .await
+        .unwrap();
+    assert!(download.headers()["content-disposition"].to_str().unwrap().contains("record-of-processing.json"));
+    let downloaded: Value = download.json().await.unwrap();
+    assert_eq!(downloaded["services"], record["services"]);
+}
+
 on_databases!(
+    the_record_of_processing_follows_the_configuration,
     past_retention_nothing_personal_is_left,
     a_citizen_copies_then_erases_their_data,
     the_pages_offer_the_copy_and_the_erasure,
