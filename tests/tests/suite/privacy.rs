@@ -85,6 +85,13 @@ async fn found_in_database(db: &impl ConnectionTrait, needle: &str) -> Vec<Strin
     found
 }
 
+/// The staff page `/admin/t/prova{rest}` in English, as `staff` sees it.
+async fn staff_page(s: &TestServer, staff: &Staff, rest: &str) -> (u16, String) {
+    let url = format!("{}/admin/t/{TENANT}{rest}", s.base);
+    let page = s.http.get(url).header("cookie", staff.cookie()).header("accept-language", "en").send().await.unwrap();
+    (page.status().as_u16(), page.text().await.unwrap())
+}
+
 async fn set_retention(s: &TestServer, admin: &Staff, days: u16) {
     let path = admin_path("/settings");
     let (status, mut settings) = s.admin_get(admin, &path).await;
@@ -201,16 +208,9 @@ async fn past_retention_nothing_personal_is_left(backend: Backend) {
         assert_eq!((item["first_name"].as_str(), item["phone"].as_str()), (Some(""), Some("")), "{item}");
         assert_eq!((item["fiscal_code"].clone(), item["answers"].clone()), (Value::Null, json!({})), "{item}");
     }
-    let page = s
-        .http
-        .get(format!("{}/admin/t/{TENANT}/desk/sede?date=2026-12-01", s.base))
-        .header("cookie", admin.cookie())
-        .header("accept-language", "en")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status().as_u16(), 200);
-    assert_eq!(page.text().await.unwrap().matches("Personal data anonymised").count(), 6);
+    let (status, agenda) = staff_page(&s, &admin, "/desk/sede?date=2026-12-01").await;
+    assert_eq!(status, 200);
+    assert_eq!(agenda.matches("Personal data anonymised").count(), 6);
     let token = fiscal["manage_token"].as_str().unwrap();
     let code = fiscal["code"].as_str().unwrap();
     let (status, mine) = s.get(&s.url(TENANT, &format!("/bookings/{code}?token={token}"))).await;
@@ -402,16 +402,8 @@ async fn the_record_of_processing_follows_the_configuration(backend: Backend) {
     let (status, _) = s.admin_get(&consortium, &admin_path("/processing")).await;
     assert_eq!(status, 404, "another body's record is not theirs to see");
 
-    let page = s
-        .http
-        .get(format!("{}/admin/t/{TENANT}/processing", s.base))
-        .header("cookie", admin.cookie())
-        .header("accept-language", "en")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status().as_u16(), 200);
-    let html = page.text().await.unwrap();
+    let (status, html) = staff_page(&s, &admin, "/processing").await;
+    assert_eq!(status, 200);
     for text in
         ["Record of processing", "Fiscal code", "Answer: Numero avviso", "WhatsApp number", "protocollo.ente.example"]
     {
