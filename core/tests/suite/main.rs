@@ -4,4 +4,5 @@
 mod architecture;
 mod cli;
 mod instances;
+mod personal_data;
 mod support;
