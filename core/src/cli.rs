@@ -19,7 +19,7 @@ pub struct Cli {
     /// Database URL: sqlite://path?mode=rwc (default, under ./data/) or postgres://…
     #[arg(long, global = true, env = "SPORTELLO_DATABASE_URL")]
     database_url: Option<String>,
-    /// A TOML file with database_url, bind and tenants_dir.
+    /// A TOML file of settings (docs/configuration.md lists its keys).
     #[arg(long, global = true, env = "SPORTELLO_CONFIG")]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -60,6 +60,10 @@ enum Command {
         /// Platform admins must sign in with a second factor to act as such.
         #[arg(long, env = "SPORTELLO_PLATFORM_TWO_FACTOR")]
         platform_two_factor: bool,
+        /// On SIGTERM or Ctrl-C, how long requests in flight and the outbox's message being sent
+        /// may take to finish before the process exits (default 20).
+        #[arg(long, env = "SPORTELLO_SHUTDOWN_SECONDS")]
+        shutdown_seconds: Option<u64>,
         /// Writes no e-mails at all: the click-day benchmark's baseline, never for citizens.
         #[arg(long, hide = true)]
         without_mail: bool,
@@ -225,6 +229,7 @@ impl Cli {
                 plain_http,
                 webhooks_allow_private,
                 platform_two_factor,
+                shutdown_seconds,
                 without_mail,
                 pretend_now,
                 demo_bookings,
@@ -246,6 +251,7 @@ impl Cli {
                     public_url: mail.public_url,
                     secret_key: mail.secret_key,
                     secret_key_previous: mail.secret_key_previous,
+                    shutdown_seconds,
                 };
                 let demo = Demo { packs: demo, bookings: demo_bookings };
                 let clock: Option<Arc<dyn crate::app::Clock>> = pretend_now.map(|at| {
@@ -381,11 +387,26 @@ async fn serve(
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(crate::app::run_worker(app.clone(), mailer, Duration::from_secs(1), stopped.clone()));
     let retention = tokio::spawn(crate::app::run_retention(app.clone(), Duration::from_secs(3600), stopped));
-    let served = bound.run(app, options, web, shutdown_signal()).await.map_err(CliError::Serve);
+    // One bound from the signal on: the requests in flight, then the workers, in what is left.
+    let bound_of_shutdown = Duration::from_secs(settings.shutdown_seconds);
+    let signalled = Arc::new(std::sync::OnceLock::new());
+    let shutdown = {
+        let signalled = signalled.clone();
+        async move {
+            shutdown_signal().await;
+            let _ = signalled.set(tokio::time::Instant::now());
+        }
+    };
+    let served = bound.run(app, options, web, shutdown, bound_of_shutdown).await.map_err(CliError::Serve);
     // A message being sent is finished or, if the worker is stopped mid-way, sent again later.
     let _ = stop.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
-    let _ = tokio::time::timeout(Duration::from_secs(10), retention).await;
+    let since = signalled.get().copied().unwrap_or_else(tokio::time::Instant::now);
+    let left = bound_of_shutdown.saturating_sub(since.elapsed());
+    let _ = tokio::time::timeout(left, async {
+        let _ = tokio::join!(worker, retention);
+    })
+    .await;
+    tracing::info!(seconds = since.elapsed().as_secs_f64(), "stopped");
     served
 }
 
@@ -449,4 +470,82 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = interrupt.await;
     tracing::info!("shutting down");
+}
+
+/// docs/configuration.md names every flag, environment variable and settings-file key: checked
+/// here against the program, so that the reference cannot drift from it.
+#[cfg(test)]
+mod reference {
+    use clap::CommandFactory;
+    use serde::de::{Deserializer, Error as _, Visitor};
+
+    use super::Cli;
+    use crate::config::FileConfig;
+
+    fn reference() -> String {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/configuration.md")).unwrap()
+    }
+
+    fn unnamed(command: &clap::Command, doc: &str, missing: &mut Vec<String>) {
+        for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+            if let Some(long) = arg.get_long().filter(|l| !matches!(*l, "help" | "version"))
+                && !doc.contains(&format!("`--{long}"))
+            {
+                missing.push(format!("--{long}"));
+            }
+            if let Some(env) = arg.get_env().map(|e| e.to_string_lossy().into_owned())
+                && !doc.contains(&format!("`{env}`"))
+            {
+                missing.push(env);
+            }
+        }
+        for sub in command.get_subcommands() {
+            unnamed(sub, doc, missing);
+        }
+    }
+
+    #[test]
+    fn every_flag_and_environment_variable_is_in_the_reference() {
+        let mut missing = Vec::new();
+        unnamed(&Cli::command(), &reference(), &mut missing);
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "docs/configuration.md does not name {missing:?}");
+    }
+
+    /// A deserializer that only listens: serde tells it the names of a struct's fields.
+    struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+    impl<'de> Deserializer<'de> for FieldNames<'_> {
+        type Error = serde::de::value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(Self::Error::custom("only a struct is listened to"))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(Self::Error::custom("listened"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+            unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    #[test]
+    fn every_settings_file_key_is_in_the_reference() {
+        let mut keys: &'static [&'static str] = &[];
+        let _ = <FileConfig as serde::Deserialize>::deserialize(FieldNames(&mut keys));
+        assert!(keys.contains(&"database_url") && keys.contains(&"shutdown_seconds"), "{keys:?}");
+        let doc = reference();
+        let missing: Vec<&&str> = keys.iter().filter(|k| !doc.contains(&format!("| `{k}` |"))).collect();
+        assert!(missing.is_empty(), "docs/configuration.md does not name the file keys {missing:?}");
+    }
 }

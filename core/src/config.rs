@@ -13,6 +13,8 @@ pub const DEFAULT_PLUGIN_CACHE_DIR: &str = "data/plugin-cache";
 /// Without an SMTP server, messages are written here (the demo's mailbox).
 pub const DEFAULT_MAIL_DIR: &str = "data/mail";
 pub const DEFAULT_MAIL_FROM: &str = "Sportello <noreply@sportello.localhost>";
+/// How long a stopping server lets what it is doing finish.
+pub const DEFAULT_SHUTDOWN_SECONDS: u64 = 20;
 /// The demo's link secret, made on its first run.
 pub const DEMO_SECRET_FILE: &str = "data/secret.key";
 
@@ -35,6 +37,7 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub secret_key: Option<String>,
     pub secret_key_previous: Option<String>,
+    pub shutdown_seconds: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +103,9 @@ pub struct Settings {
     /// Signs the links in e-mails (at least 32 characters); the previous one is still accepted.
     pub secret_key: Option<String>,
     pub secret_key_previous: Option<String>,
+    /// After SIGTERM or Ctrl-C: no new connection; requests in flight and the outbox's message
+    /// being sent finish; the process exits within this many seconds.
+    pub shutdown_seconds: u64,
 }
 
 /// Settings given as flags or environment variables (clap reads `SPORTELLO_*`).
@@ -123,6 +129,7 @@ pub struct Overrides {
     pub public_url: Option<String>,
     pub secret_key: Option<String>,
     pub secret_key_previous: Option<String>,
+    pub shutdown_seconds: Option<u64>,
 }
 
 impl Settings {
@@ -155,6 +162,7 @@ impl Settings {
                 .filter(|u| !u.is_empty()),
             secret_key: flags.secret_key.or(file.secret_key).filter(|k| !k.is_empty()),
             secret_key_previous: flags.secret_key_previous.or(file.secret_key_previous).filter(|k| !k.is_empty()),
+            shutdown_seconds: flags.shutdown_seconds.or(file.shutdown_seconds).unwrap_or(DEFAULT_SHUTDOWN_SECONDS),
         }
     }
 }
@@ -182,6 +190,7 @@ mod tests {
             public_url: Some("https://prenota.example.it/".into()),
             secret_key: None,
             secret_key_previous: None,
+            shutdown_seconds: Some(30),
         };
         let flags = Overrides { bind: Some("127.0.0.1:1".into()), ..Overrides::default() };
         let settings = Settings::resolve(flags, file);
@@ -190,6 +199,7 @@ mod tests {
         assert_eq!(settings.tenants_dir, PathBuf::from("tenants"));
         assert_eq!(settings.redis_url.as_deref(), Some("redis://cache"));
         assert!(settings.trust_forwarded_for && !settings.plain_http);
+        assert_eq!(settings.shutdown_seconds, 30);
         assert_eq!(settings.public_url.as_deref(), Some("https://prenota.example.it"));
         assert_eq!(settings.mail_sender_domains, ["comune.example"]);
         assert_eq!((settings.smtp_url, settings.mail_dir), (None, PathBuf::from(DEFAULT_MAIL_DIR)));

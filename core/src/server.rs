@@ -121,18 +121,18 @@ pub async fn bind(addr: &str) -> std::io::Result<Bound> {
 }
 
 impl Bound {
-    /// Serves until `shutdown` completes, then lets requests in flight finish (up to 10 s).
+    /// Serves until `shutdown` completes, then accepts no connection and lets requests in flight
+    /// finish, for `grace` at most.
     pub async fn run(
         self,
         app: Sportello,
         options: HttpOptions,
         web: WebOptions,
         shutdown: impl Future<Output = ()> + Send,
+        grace: Duration,
     ) -> std::io::Result<()> {
         let routes = crate::http::routes(app, options, web).map_err(std::io::Error::other)?;
-        Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(routes, shutdown, Some(Duration::from_secs(10)))
-            .await
+        Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(routes, shutdown, Some(grace)).await
     }
 }
 

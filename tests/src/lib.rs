@@ -179,9 +179,15 @@ impl TestServer {
             let options = sportello::server::HttpOptions { trust_forwarded_for: true, plain_http: false };
             let web = sportello::server::WebOptions { assets_dir: std::env::temp_dir().join("sportello-no-assets") };
             let _ = bound
-                .run(served, options, web, async {
-                    let _ = stopped.await;
-                })
+                .run(
+                    served,
+                    options,
+                    web,
+                    async {
+                        let _ = stopped.await;
+                    },
+                    std::time::Duration::from_secs(1),
+                )
                 .await;
         });
         sportello::webhooks::install_tls_provider();

@@ -293,3 +293,59 @@ fn admin_create_reads_the_password_from_stdin() {
     let out = create(&["--email", "senza@example.it", "--role", "tenant"], "chiusa sul serchio");
     assert!(text(&out.stderr).contains("tenant: Name the tenant"), "{}", text(&out.stderr));
 }
+
+/// SIGTERM while a booking is on its way in: the server takes no new connection, makes and answers
+/// the booking, and exits cleanly well within its bound.
+#[test]
+fn sigterm_lets_a_booking_in_flight_finish() {
+    let db = temp_db();
+    let (mut server, addr, logs) = serve_demo(&db);
+    let (status, body) = http(
+        &addr,
+        "GET",
+        "/api/v1/t/comune-esempio/availability?service=certificati-anagrafici&office=anagrafe&mode=in_person",
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let hold = format!(
+        r#"{{"service":"certificati-anagrafici","office":"anagrafe","mode":"in_person","start":"{}"}}"#,
+        json_field(&body, "start")
+    );
+    let (status, body) = http(&addr, "POST", "/api/v1/t/comune-esempio/holds", Some(&hold));
+    assert_eq!(status, 201, "{body}");
+    let booking = format!(
+        r#"{{"hold_id":"{}","hold_token":"{}","citizen":{{"first_name":"Ada","last_name":"Rossi","email":"ada@example.it","phone":"+39 347 000 0001"}},"reason":"residenza","privacy_accepted":true}}"#,
+        json_field(&body, "hold_id"),
+        json_field(&body, "hold_token")
+    );
+    // Half the request is sent, then the signal comes.
+    let mut stream = TcpStream::connect(&addr).expect("connect");
+    let head = format!(
+        "POST /api/v1/t/comune-esempio/bookings HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        booking.len()
+    );
+    let (first, rest) = booking.split_at(booking.len() / 2);
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(first.as_bytes()).unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let signalled = std::time::Instant::now();
+    let killed = Command::new("kill").args(["-TERM", &server.0.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(TcpStream::connect(&addr).is_err(), "no new connection once stopping");
+    stream.write_all(rest.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    let exited = (0..200).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        server.0.try_wait().unwrap()
+    });
+    let exited = exited.expect("exited within 20 seconds");
+    assert!(exited.success(), "{exited:?}");
+    assert!(signalled.elapsed() < std::time::Duration::from_secs(20), "{:?}", signalled.elapsed());
+    drop(server);
+    let logs = logs.join().unwrap();
+    assert!(logs.contains("shutting down") && logs.contains("stopped"), "{logs}");
+}
