@@ -112,6 +112,23 @@ fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, Strin
     (status, body)
 }
 
+/// Holds the demo's first free time for registry certificates; the hold's answer.
+fn hold_first_free_time(addr: &str) -> String {
+    let (status, body) = http(
+        addr,
+        "GET",
+        "/api/v1/t/comune-esempio/availability?service=certificati-anagrafici&office=anagrafe&mode=in_person",
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let start = json_field(&body, "start");
+    let hold =
+        format!(r#"{{"service":"certificati-anagrafici","office":"anagrafe","mode":"in_person","start":"{start}"}}"#);
+    let (status, body) = http(addr, "POST", "/api/v1/t/comune-esempio/holds", Some(&hold));
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
 struct Server(Child);
 
 impl Drop for Server {
@@ -178,18 +195,7 @@ fn serve_demo_books_without_logging_personal_data() {
     let mailbox = demo_mailbox(&db);
     let (server, addr, logs) = serve_demo_into(&db, &mailbox);
     assert_eq!(http(&addr, "GET", "/healthz", None), (200, "ok".to_owned()));
-    let (status, body) = http(
-        &addr,
-        "GET",
-        "/api/v1/t/comune-esempio/availability?service=certificati-anagrafici&office=anagrafe&mode=in_person",
-        None,
-    );
-    assert_eq!(status, 200, "{body}");
-    let start = json_field(&body, "start");
-    let hold =
-        format!(r#"{{"service":"certificati-anagrafici","office":"anagrafe","mode":"in_person","start":"{start}"}}"#);
-    let (status, body) = http(&addr, "POST", "/api/v1/t/comune-esempio/holds", Some(&hold));
-    assert_eq!(status, 201, "{body}");
+    let body = hold_first_free_time(&addr);
     let booking = format!(
         r#"{{"hold_id":"{}","hold_token":"{}","citizen":{{"first_name":"Giuseppina","last_name":"Verdissima","email":"giuseppina.verdissima@example.it","phone":"+39 347 987 6543","fiscal_code":"RSSMRA85T10A562S"}},"reason":"residenza","privacy_accepted":true}}"#,
         json_field(&body, "hold_id"),
@@ -300,19 +306,7 @@ fn admin_create_reads_the_password_from_stdin() {
 fn sigterm_lets_a_booking_in_flight_finish() {
     let db = temp_db();
     let (mut server, addr, logs) = serve_demo(&db);
-    let (status, body) = http(
-        &addr,
-        "GET",
-        "/api/v1/t/comune-esempio/availability?service=certificati-anagrafici&office=anagrafe&mode=in_person",
-        None,
-    );
-    assert_eq!(status, 200, "{body}");
-    let hold = format!(
-        r#"{{"service":"certificati-anagrafici","office":"anagrafe","mode":"in_person","start":"{}"}}"#,
-        json_field(&body, "start")
-    );
-    let (status, body) = http(&addr, "POST", "/api/v1/t/comune-esempio/holds", Some(&hold));
-    assert_eq!(status, 201, "{body}");
+    let body = hold_first_free_time(&addr);
     let booking = format!(
         r#"{{"hold_id":"{}","hold_token":"{}","citizen":{{"first_name":"Ada","last_name":"Rossi","email":"ada@example.it","phone":"+39 347 000 0001"}},"reason":"residenza","privacy_accepted":true}}"#,
         json_field(&body, "hold_id"),
