@@ -483,7 +483,7 @@ mod reference {
     use crate::config::FileConfig;
 
     fn reference() -> String {
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/configuration.md")).unwrap()
+        include_str!("../../docs/configuration.md").to_owned()
     }
 
     fn unnamed(command: &clap::Command, doc: &str, missing: &mut Vec<String>) {
