@@ -619,3 +619,4 @@ admin-processing-field-contact-teams = Teams address
 admin-processing-field-contact-jitsi = Jitsi room (generated)
 admin-processing-field-reason = Reason chosen
 admin-processing-field-details = The citizen's free notes
+admin-error-request-id = The request's code (in the server's log):

@@ -619,3 +619,4 @@ admin-processing-field-contact-teams = Indirizzo Teams
 admin-processing-field-contact-jitsi = Stanza Jitsi (generata)
 admin-processing-field-reason = Motivo scelto
 admin-processing-field-details = Note libere del cittadino
+admin-error-request-id = Codice della richiesta (nel registro del server):

@@ -109,8 +109,16 @@ const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'sel
 /// keep to HTTPS for a year (HSTS; a browser ignores it over plain HTTP).
 async fn security_headers<E: Endpoint>(next: E, req: Request, plain_http: bool) -> poem::Result<Response> {
     use poem::http::HeaderValue;
-    let docs = req.uri().path().starts_with("/api/docs");
+    let path = req.uri().path();
+    let docs = path.starts_with("/api/docs");
+    let described = docs || path == "/api/v1/openapi.json";
+    let id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let mut response = next.call(req).await?.into_response();
+    response = with_request_id(response, &id).await;
+    // The API's description changes only with a release: browsers may keep it a while.
+    if described {
+        response.headers_mut().entry("cache-control").or_insert(HeaderValue::from_static("public, max-age=300"));
+    }
     let is_page = response
         .headers()
         .get("content-type")
@@ -225,11 +233,79 @@ async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<E::O
 
 /// Logs method, path, status and latency. Never the query string: it may carry a booking's token; nor the
 /// secret of an invitation link, which would let whoever reads the log redeem it.
-async fn log_request<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+async fn log_request<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    use tracing::Instrument;
+    let id = request_id(&req);
+    req.extensions_mut().insert(RequestId(id.clone()));
     let (method, path, started) = (req.method().clone(), loggable(req.uri().path()), Instant::now());
-    let response = next.get_response(req).await;
-    tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    // Every line logged while answering carries the request's id.
+    let span = tracing::info_span!("request", id = %id);
+    let mut response = next.get_response(req).instrument(span.clone()).await;
+    span.in_scope(|| {
+        let (status, ms) = (response.status().as_u16(), started.elapsed().as_millis() as u64);
+        tracing::info!(%method, %path, status, ms, "request");
+    });
+    if let Ok(value) = poem::http::HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
     Ok(response)
+}
+
+/// The id of one request, in its log lines, its `X-Request-Id` answer header, its problem body
+/// and its error page: what a citizen's "error code" leads to.
+#[derive(Clone, Debug)]
+struct RequestId(String);
+
+/// A proxy's `X-Request-Id` when it is a plain token (letters, digits, `-`, `_`; up to 64), so
+/// that its logs and ours line up; otherwise one made here.
+fn request_id(req: &Request) -> String {
+    let plain = |v: &&str| {
+        (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    match req.header("x-request-id").filter(plain) {
+        Some(given) => given.to_owned(),
+        None => format!("{:016x}", rand::random::<u64>()),
+    }
+}
+
+/// `response` with the request's id written into it where a person will read it: the
+/// `request_id` of a problem body, and the marked place of a server-error page.
+async fn with_request_id(response: Response, id: &str) -> Response {
+    let kind = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let problem = kind.starts_with("application/problem+json");
+    let error_page = kind.starts_with("text/html") && response.status().is_server_error();
+    if !problem && !error_page {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = body.into_bytes().await else { return Response::from_parts(parts, Body::empty()) };
+    let body = if problem {
+        match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(serde_json::Value::Object(mut object)) => {
+                object.insert("request_id".to_owned(), serde_json::Value::from(id));
+                Body::from(serde_json::Value::Object(object).to_string())
+            }
+            _ => Body::from(bytes),
+        }
+    } else {
+        Body::from(show_request_id(&String::from_utf8_lossy(&bytes), id))
+    };
+    let mut response = Response::from_parts(parts, body);
+    response.headers_mut().remove("content-length");
+    response
+}
+
+/// Where an error page may show the request's id (`error.hbs`), with its label in the page's
+/// language: `<!--request-id:Label-->`, shown only on a server error (a comment elsewhere).
+const REQUEST_ID_MARK: &str = "<!--request-id:";
+
+fn show_request_id(page: &str, id: &str) -> String {
+    let Some(start) = page.find(REQUEST_ID_MARK) else { return page.to_owned() };
+    let label_at = start + REQUEST_ID_MARK.len();
+    let Some(length) = page.get(label_at..).and_then(|rest| rest.find("-->")) else { return page.to_owned() };
+    let label = page.get(label_at..label_at + length).unwrap_or_default();
+    let after = page.get(label_at + length + 3..).unwrap_or_default();
+    format!("{}<p class=\"meta\">{label} <code>{id}</code></p>{after}", page.get(..start).unwrap_or_default())
 }
 
 /// `path` with the secret segment of an invitation or booking link replaced.
@@ -299,7 +375,18 @@ async fn logo(app: poem::web::Data<&Sportello>, Path(tenant): Path<String>) -> p
 
 #[cfg(test)]
 mod tests {
-    use super::loggable;
+    use super::{loggable, show_request_id};
+
+    #[test]
+    fn a_server_error_page_shows_the_request_id_where_marked() {
+        let page = "<main><h1>Errore</h1><!--request-id:Codice:--></main>";
+        assert_eq!(
+            show_request_id(page, "ab12"),
+            "<main><h1>Errore</h1><p class=\"meta\">Codice: <code>ab12</code></p></main>"
+        );
+        assert_eq!(show_request_id("<p>no mark</p>", "ab12"), "<p>no mark</p>");
+        assert_eq!(show_request_id("<!--request-id:unclosed", "ab12"), "<!--request-id:unclosed");
+    }
 
     #[test]
     fn invitation_secrets_stay_out_of_the_log() {

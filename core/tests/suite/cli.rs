@@ -242,6 +242,7 @@ async fn a_database_outage_is_said_and_logged() {
     assert_eq!(http(&addr, "GET", calendar, None).0, 200);
     let admin = sea_orm::Database::connect(format!("{server}/postgres")).await.unwrap();
     sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
+    let mut ids = Vec::new();
     for path in [
         calendar.as_str(),
         "/api/v1/t/comune-esempio/availability?service=certificati-anagrafici&office=anagrafe&mode=in_person",
@@ -250,10 +251,17 @@ async fn a_database_outage_is_said_and_logged() {
         assert_eq!(status, 503, "{path}: {body}");
         assert!(head.to_ascii_lowercase().contains("retry-after:"), "{path}: {head}");
         assert!(!body.contains("Scegli un altro orario") && !body.contains("slot-taken"), "not disguised: {body}");
+        let id = head.lines().find_map(|l| l.strip_prefix("x-request-id: ")).expect("the request's id").to_owned();
+        ids.push(id);
     }
     drop(running);
     let logs = logs.join().unwrap();
     assert!(logs.contains("request failed") && logs.contains("unavailable"), "the outage is logged: {logs}");
+    // The code a citizen quotes leads to the line saying what went wrong.
+    for id in ids {
+        let failed = logs.lines().find(|l| l.contains(&format!("id={id}")) && l.contains("request failed"));
+        assert!(failed.is_some(), "no failure logged under {id}: {logs}");
+    }
 }
 
 /// A GET, answered as (status, head, body).

@@ -288,3 +288,4 @@ strands-bookings-title = Bookings to decide on
 strands-bookings-body = Some upcoming bookings no longer fit the configuration: choose to keep them or to cancel them with a reason.
 two-factor-required-title = Second factor required
 two-factor-required-body = This public body asks its staff to sign in with a second factor. Turn it on in your account (Second factor), then come back.
+error-request-id = The request's code, to quote if you contact us:

@@ -288,3 +288,4 @@ strands-bookings-title = Prenotazioni da decidere
 strands-bookings-body = Alcune prenotazioni future non rientrano più nella configurazione: scegli se mantenerle o annullarle con un motivo.
 two-factor-required-title = Serve il secondo fattore
 two-factor-required-body = Questo ente chiede al personale di accedere con il secondo fattore. Attivalo nel tuo account (Secondo fattore), poi torna qui.
+error-request-id = Codice della richiesta, da citare se ci contatti:

@@ -316,9 +316,22 @@ async fn database_outage_is_said_as_such(backend: Backend) {
         let url = page.url().to_string();
         assert_eq!(page.status(), 503, "{url}");
         assert!(page.headers().get("retry-after").is_some(), "{url}");
+        // The request's code, to quote when calling the office, is the one in the server's log.
+        let id = page.headers()["x-request-id"].to_str().unwrap().to_owned();
         let html = page.text().await.unwrap();
         assert!(html.contains("Servizio momentaneamente non disponibile"), "{url}: {html}");
+        assert!(
+            html.contains(&format!("Codice della richiesta, da citare se ci contatti: <code>{id}</code>")),
+            "{html}"
+        );
     }
+    let (status, problem) = {
+        let api = client.get(format!("{}/api/v1/t/prova/services", s.base)).header("x-request-id", "lb-7f3a-01");
+        let response = api.send().await.unwrap();
+        assert_eq!(response.headers()["x-request-id"], "lb-7f3a-01", "a proxy's id is kept");
+        (response.status().as_u16(), response.json::<Value>().await.unwrap())
+    };
+    assert_eq!((status, problem["request_id"].as_str()), (503, Some("lb-7f3a-01")), "{problem}");
     let metrics = client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
     let counted = metrics
         .lines()
@@ -711,4 +724,25 @@ async fn every_answer_carries_the_security_headers() {
     let docs = browser().get(format!("{}/api/docs/", s.base)).send().await.unwrap();
     assert_eq!(docs.status().as_u16(), 200);
     assert_eq!(header(&docs, "content-security-policy"), "", "the interactive docs run their own inline script");
+}
+
+/// Every answer names its request: a proxy's plain `X-Request-Id` is kept, anything else replaced;
+/// problem bodies carry it; an ordinary error page does not show it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_names_its_request() {
+    let s = TestServer::start(Backend::sqlite()).await;
+    let asked = |id: &'static str| {
+        let request = browser().get(s.url("prova", "/bookings/ABCD-2345")).header("Booking-Email", "x@example.it");
+        async move { request.header("x-request-id", id).send().await.unwrap() }
+    };
+    let kept = asked("req_42-ab").await;
+    assert_eq!(kept.headers()["x-request-id"], "req_42-ab");
+    let problem: Value = kept.json().await.unwrap();
+    assert_eq!((problem["status"].as_u64(), problem["request_id"].as_str()), (Some(404), Some("req_42-ab")));
+    let replaced = asked("two words <script>").await;
+    let id = replaced.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    let (status, _, page) = get(&browser(), &format!("{}/t/prova/no-such-page", s.base)).await;
+    assert_eq!(status, 404);
+    assert!(!page.contains("<code>") && page.contains("<!--request-id:"), "only a server error shows it");
 }
