@@ -23,11 +23,15 @@ async fn problem(server: &TestServer, response: reqwest::Response) -> (u16, Valu
     let status = response.status().as_u16();
     let content_type =
         response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let header_id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut body: Value = response.json().await.unwrap_or(Value::Null);
     assert!(content_type.starts_with("application/problem+json"), "{} {content_type}: {body}", server.backend);
     assert_eq!(body["status"], status, "{body}");
     assert!(body["type"].as_str().is_some_and(|t| t.starts_with("/problems/")), "{body}");
     assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+    // Each problem names its own request; what is compared is the rest.
+    let request_id = body.as_object_mut().and_then(|o| o.remove("request_id"));
+    assert_eq!(request_id.as_ref().and_then(Value::as_str), header_id.as_deref(), "the header's id: {body}");
     (status, body)
 }
 
