@@ -7,10 +7,12 @@ mod admin;
 mod citizen_rights;
 mod compress;
 mod dto;
+mod headers;
 mod metrics;
 mod open_data;
 mod problem;
 mod public;
+mod request_id;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -88,59 +90,9 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
         .data(page_state.clone())
         .around(limit_body)
         .around(move |next, req| answer_errors(next, req, page_state_for_errors.clone()))
-        .around(move |next, req| security_headers(next, req, options.plain_http))
+        .around(move |next, req| headers::security_headers(next, req, options.plain_http))
         .around(compress::gzip_text)
         .around(log_request))
-}
-
-/// What a page may load and run: its own scripts, styles, images and fonts (and `data:` images,
-/// which the design system's stylesheet uses), no inline script or style, no plugin, no framing,
-/// forms posted only to itself.
-const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-     font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
-     object-src 'none'";
-
-/// Headers every answer carries unless its handler chose otherwise: no content sniffing, no
-/// referrer beyond the site, no powerful browser features; pages get `PAGE_POLICY` (the API's
-/// interactive docs, a third-party page with inline scripts, keep their own); and what says
-/// nothing about caching is not cached, so no answer with personal data stays in a cache.
-///
-/// Served over HTTPS (behind a proxy: every deployment but `plain_http`), browsers are told to
-/// keep to HTTPS for a year (HSTS; a browser ignores it over plain HTTP).
-async fn security_headers<E: Endpoint>(next: E, req: Request, plain_http: bool) -> poem::Result<Response> {
-    use poem::http::HeaderValue;
-    let path = req.uri().path();
-    let docs = path.starts_with("/api/docs");
-    let described = docs || path == "/api/v1/openapi.json";
-    let id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-    let mut response = next.call(req).await?.into_response();
-    response = with_request_id(response, &id).await;
-    // The API's description changes only with a release: browsers may keep it a while.
-    if described {
-        response.headers_mut().entry("cache-control").or_insert(HeaderValue::from_static("public, max-age=300"));
-    }
-    let is_page = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("text/html"));
-    let headers = response.headers_mut();
-    let defaults = [
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "same-origin"),
-        ("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"),
-        ("cache-control", "no-store"),
-    ];
-    for (name, value) in defaults {
-        headers.entry(name).or_insert(HeaderValue::from_static(value));
-    }
-    if !plain_http {
-        headers.insert("strict-transport-security", HeaderValue::from_static("max-age=31536000"));
-    }
-    if is_page && !docs {
-        headers.insert("content-security-policy", HeaderValue::from_static(PAGE_POLICY));
-    }
-    Ok(response)
 }
 
 /// The longest request target served; hyper's own limit is higher and answers with an empty body.
@@ -235,8 +187,8 @@ async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<E::O
 /// secret of an invitation link, which would let whoever reads the log redeem it.
 async fn log_request<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
     use tracing::Instrument;
-    let id = request_id(&req);
-    req.extensions_mut().insert(RequestId(id.clone()));
+    let id = request_id::of(&req);
+    req.extensions_mut().insert(request_id::RequestId(id.clone()));
     let (method, path, started) = (req.method().clone(), loggable(req.uri().path()), Instant::now());
     // Every line logged while answering carries the request's id.
     let span = tracing::info_span!("request", id = %id);
@@ -249,63 +201,6 @@ async fn log_request<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Res
         response.headers_mut().insert("x-request-id", value);
     }
     Ok(response)
-}
-
-/// The id of one request, in its log lines, its `X-Request-Id` answer header, its problem body
-/// and its error page: what a citizen's "error code" leads to.
-#[derive(Clone, Debug)]
-struct RequestId(String);
-
-/// A proxy's `X-Request-Id` when it is a plain token (letters, digits, `-`, `_`; up to 64), so
-/// that its logs and ours line up; otherwise one made here.
-fn request_id(req: &Request) -> String {
-    let plain = |v: &&str| {
-        (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    };
-    match req.header("x-request-id").filter(plain) {
-        Some(given) => given.to_owned(),
-        None => format!("{:016x}", rand::random::<u64>()),
-    }
-}
-
-/// `response` with the request's id written into it where a person will read it: the
-/// `request_id` of a problem body, and the marked place of a server-error page.
-async fn with_request_id(response: Response, id: &str) -> Response {
-    let kind = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let problem = kind.starts_with("application/problem+json");
-    let error_page = kind.starts_with("text/html") && response.status().is_server_error();
-    if !problem && !error_page {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let Ok(bytes) = body.into_bytes().await else { return Response::from_parts(parts, Body::empty()) };
-    let body = if problem {
-        match serde_json::from_slice::<serde_json::Value>(&bytes) {
-            Ok(serde_json::Value::Object(mut object)) => {
-                object.insert("request_id".to_owned(), serde_json::Value::from(id));
-                Body::from(serde_json::Value::Object(object).to_string())
-            }
-            _ => Body::from(bytes),
-        }
-    } else {
-        Body::from(show_request_id(&String::from_utf8_lossy(&bytes), id))
-    };
-    let mut response = Response::from_parts(parts, body);
-    response.headers_mut().remove("content-length");
-    response
-}
-
-/// Where an error page may show the request's id (`error.hbs`), with its label in the page's
-/// language: `<!--request-id:Label-->`, shown only on a server error (a comment elsewhere).
-const REQUEST_ID_MARK: &str = "<!--request-id:";
-
-fn show_request_id(page: &str, id: &str) -> String {
-    let Some(start) = page.find(REQUEST_ID_MARK) else { return page.to_owned() };
-    let label_at = start + REQUEST_ID_MARK.len();
-    let Some(length) = page.get(label_at..).and_then(|rest| rest.find("-->")) else { return page.to_owned() };
-    let label = page.get(label_at..label_at + length).unwrap_or_default();
-    let after = page.get(label_at + length + 3..).unwrap_or_default();
-    format!("{}<p class=\"meta\">{label} <code>{id}</code></p>{after}", page.get(..start).unwrap_or_default())
 }
 
 /// `path` with the secret segment of an invitation or booking link replaced.
@@ -375,18 +270,7 @@ async fn logo(app: poem::web::Data<&Sportello>, Path(tenant): Path<String>) -> p
 
 #[cfg(test)]
 mod tests {
-    use super::{loggable, show_request_id};
-
-    #[test]
-    fn a_server_error_page_shows_the_request_id_where_marked() {
-        let page = "<main><h1>Errore</h1><!--request-id:Codice:--></main>";
-        assert_eq!(
-            show_request_id(page, "ab12"),
-            "<main><h1>Errore</h1><p class=\"meta\">Codice: <code>ab12</code></p></main>"
-        );
-        assert_eq!(show_request_id("<p>no mark</p>", "ab12"), "<p>no mark</p>");
-        assert_eq!(show_request_id("<!--request-id:unclosed", "ab12"), "<!--request-id:unclosed");
-    }
+    use super::loggable;
 
     #[test]
     fn invitation_secrets_stay_out_of_the_log() {
