@@ -12,6 +12,7 @@ use crate::app::{Metrics, Sportello};
 pub async fn metrics(app: Data<&Sportello>) -> Response {
     let mut text = render(&app.metrics());
     render_faults(&mut text, &crate::outcome::faults());
+    super::latency::render(&mut text);
     if let Ok(backlog) = app.outbox_backlog().await {
         let age = backlog.oldest.map_or(0, |at| (chrono::Utc::now() - at).num_seconds().max(0));
         let _ = writeln!(text, "# HELP sportello_outbox_waiting Messages due and not yet delivered.");

@@ -8,6 +8,7 @@ mod citizen_rights;
 mod compress;
 mod dto;
 mod headers;
+mod latency;
 mod metrics;
 mod open_data;
 mod problem;
@@ -193,10 +194,9 @@ async fn log_request<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Res
     // Every line logged while answering carries the request's id.
     let span = tracing::info_span!("request", id = %id);
     let mut response = next.get_response(req).instrument(span.clone()).await;
-    span.in_scope(|| {
-        let (status, ms) = (response.status().as_u16(), started.elapsed().as_millis() as u64);
-        tracing::info!(%method, %path, status, ms, "request");
-    });
+    let (status, took) = (response.status().as_u16(), started.elapsed());
+    latency::record(latency::family(&path, status), took);
+    span.in_scope(|| tracing::info!(%method, %path, status, ms = took.as_millis() as u64, "request"));
     if let Ok(value) = poem::http::HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }

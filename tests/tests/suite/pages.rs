@@ -746,3 +746,23 @@ async fn every_answer_names_its_request() {
     assert_eq!(status, 404);
     assert!(!page.contains("<code>") && page.contains("<!--request-id:"), "only a server error shows it");
 }
+
+/// `/metrics` times answers by route family — the area and the resource, never a tenant, a code or
+/// a made-up path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_timed_by_route_family() {
+    let s = TestServer::start(Backend::sqlite()).await;
+    assert_eq!(browser().get(s.url("prova", "/services")).send().await.unwrap().status(), 200);
+    let made_up = format!("{}/api/v1/t/prova/zz-made-up-{}", s.base, uuid::Uuid::new_v4().simple());
+    assert_eq!(browser().get(&made_up).send().await.unwrap().status(), 404);
+    let metrics = browser().get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("# TYPE sportello_request_seconds histogram"), "{metrics}");
+    let count = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("sportello_request_seconds_count{route=\"api /t/:tenant/services\"} "))
+        .and_then(|n| n.parse::<u64>().ok());
+    assert!(count.is_some_and(|n| n >= 1), "{metrics}");
+    assert!(metrics.contains("sportello_request_seconds_bucket{route=\"api /t/:tenant/services\",le=\"+Inf\"}"));
+    assert!(metrics.contains("route=\"not_found\""));
+    assert!(!metrics.contains("zz-made-up") && !metrics.contains("route=\"api /t/prova"), "{metrics}");
+}
