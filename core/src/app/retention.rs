@@ -40,7 +40,8 @@ impl Sportello {
                 tx.commit().await?;
                 done.bookings += step.bookings;
                 done.messages += step.messages;
-                if (due.len() as u64) < batch.max(1) {
+                // A short batch was the last; one that changed nothing would only come back.
+                if (due.len() as u64) < batch.max(1) || step.bookings == 0 {
                     break;
                 }
             }
