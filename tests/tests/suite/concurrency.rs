@@ -360,7 +360,19 @@ async fn one_hold_one_move(backend: Backend) {
     });
     let answers = join_all(moves).await;
     let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
-    assert_eq!(tally(&statuses), BTreeMap::from([(200, 1), (409, 1)]), "{}: {answers:?}", s.backend);
+    // If both requests read the booking before either moved it, one move wins and the other finds
+    // it changed (409). If one reads it after the other moved it, that is a second move, made in
+    // its turn (200 twice): which of the two happens is the scheduler's choice. Either way the
+    // booking is at one of the two times, the old place was given back once, and the ledger
+    // counts exactly the bookings.
+    let outcome = tally(&statuses);
+    let (one_won, in_turn) = (BTreeMap::from([(200, 1), (409, 1)]), BTreeMap::from([(200, 2)]));
+    assert!(outcome == one_won || outcome == in_turn, "{}: {answers:?}", s.backend);
+    let (_, now) = s.booking("prova", &booked[1], "neighbour@example.it").await;
+    let moved_to = now["start"].as_str().unwrap();
+    assert!(moved_to == nine || moved_to == eleven, "{now}");
+    // The booking is where the last successful answer said.
+    assert!(answers.iter().any(|(status, b)| *status == 200 && b["start"] == moved_to), "{answers:?}");
     assert_eq!(s.remaining("prova", "visita", "sede", old).await, Some(3));
     assert_ledger_matches_bookings(&url).await;
 }
