@@ -357,8 +357,10 @@ test("an operator books a citizen who phoned, from the agenda", async () => {
   await assertAccessible(page, "booking for a citizen: the choice");
   await page.selectOption("#c-service", "certificati-anagrafici");
   await page.check("#c-channel-phone");
-  // The first open day from tomorrow on (weekends and holidays have no free time).
-  let day = new Date();
+  // The first open day from the office's tomorrow on (weekends and holidays have no free
+  // time). Tomorrow in Rome, not in UTC: late in the UTC evening they differ.
+  const romeToday = new Date().toLocaleDateString("sv-SE", { timeZone: "Europe/Rome" });
+  let day = new Date(`${romeToday}T12:00:00Z`);
   for (let tries = 0; tries < 14; tries += 1) {
     day = new Date(day.getTime() + 24 * 3600 * 1000);
     await page.fill("#c-date", day.toISOString().slice(0, 10));
