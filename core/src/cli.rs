@@ -22,8 +22,18 @@ pub struct Cli {
     /// A TOML file of settings (docs/configuration.md lists its keys).
     #[arg(long, global = true, env = "SPORTELLO_CONFIG")]
     config: Option<PathBuf>,
+    /// How log lines are written: text for a person, json (one object per line) for a collector.
+    #[arg(long, global = true, env = "SPORTELLO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The shape of the log's lines.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -216,6 +226,10 @@ fn explain(error: AppError) -> CliError {
 }
 
 impl Cli {
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format
+    }
+
     pub async fn run(self) -> Result<(), CliError> {
         let file = FileConfig::load(self.config.as_deref())?;
         match self.command {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::availability::Offer;
 use super::booking_mail::reminder_at;
-use super::{AppError, BookingEvent, BookingProof, Sportello, TenantSnapshot};
+use super::{AppError, BookingEvent, BookingProof, Flow, Sportello, TenantSnapshot};
 use crate::domain::booking::SummaryLine;
 use crate::domain::slots::{Slot, units_between};
 use crate::domain::{
@@ -88,6 +88,14 @@ impl Sportello {
     pub async fn confirm(&self, tenant_slug: &str, request: ConfirmRequest) -> Result<Confirmed, AppError> {
         let _busy = self.pressure.enter();
         let tenant = self.tenant(tenant_slug).await?;
+        let slug = tenant.config.slug.clone();
+        let confirmed = self.confirm_for(tenant, request).await;
+        let outcome = confirmed.as_ref().map(|c| if c.replayed { "replayed" } else { "confirmed" });
+        self.flow_metrics.count(slug.as_str(), Flow::Booking, outcome);
+        confirmed
+    }
+
+    async fn confirm_for(&self, tenant: Arc<TenantSnapshot>, request: ConfirmRequest) -> Result<Confirmed, AppError> {
         if let Some(booking) = self.replay(&tenant, request.idempotency.as_ref()).await? {
             self.drop_replayed_hold(&tenant, &request).await;
             return Ok(Confirmed { booking, replayed: true, tenant });

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::availability::Offer;
-use super::{AppError, Sportello, TenantSnapshot};
+use super::{AppError, Flow, Sportello, TenantSnapshot};
 use crate::domain::OfferKey;
 use crate::domain::slots::Slot;
 use crate::holds::{Acquired, Hold, HoldToken};
@@ -76,8 +76,15 @@ impl Sportello {
     /// retried request never takes a second place.
     pub async fn place_hold(&self, tenant_slug: &str, request: HoldRequest<'_>) -> Result<PlacedHold, AppError> {
         let _busy = self.pressure.enter();
-        let HoldRequest { offer, start, id, token, client } = request;
         let tenant = self.tenant(tenant_slug).await?;
+        let slug = tenant.config.slug.clone();
+        let placed = self.hold_for(tenant, request).await;
+        self.flow_metrics.count(slug.as_str(), Flow::Hold, placed.as_ref().map(|_| "placed"));
+        placed
+    }
+
+    async fn hold_for(&self, tenant: Arc<TenantSnapshot>, request: HoldRequest<'_>) -> Result<PlacedHold, AppError> {
+        let HoldRequest { offer, start, id, token, client } = request;
         let offer = Offer::resolve(&tenant, offer)?;
         let now = self.clock.now();
         let limits = tenant.config.limits;

@@ -11,6 +11,7 @@ mod demo;
 pub use demo::DemoBooked;
 mod drafts;
 mod feeds;
+mod flow_metrics;
 mod full_units;
 mod holds;
 mod links;
@@ -42,6 +43,7 @@ pub use bookings::{ConfirmRequest, Confirmed};
 pub use catalog::TenantSnapshot;
 pub use citizen_rights::PersonalDataCopy;
 pub use drafts::DRAFT_GRACE;
+pub use flow_metrics::{Flow, FlowCount};
 pub use holds::{HoldRequest, PlacedHold};
 pub use links::{BookingProof, LinkKeys, LinkPurpose, MIN_SECRET_BYTES, PROOFS_PER_MINUTE, ProofBy, ShortSecret};
 pub use open_data::{MIN_COUNTED, OPEN_DATA_DAYS, OpenAvailability, OpenAvailabilityRow};
@@ -214,6 +216,8 @@ impl AppError {
 #[derive(Clone, Debug)]
 pub struct Metrics {
     pub rule_calls: Vec<RuleCount>,
+    /// Holds and bookings by tenant and outcome.
+    pub flows: Vec<FlowCount>,
     /// Plugin loads served by compiled code already in memory or on disk.
     pub module_cache_hits: u64,
     pub module_compilations: u64,
@@ -230,6 +234,7 @@ pub struct Sportello {
     plugins: Arc<PluginHost>,
     rule_lanes: Arc<rule_lanes::RuleLanes>,
     rule_metrics: Arc<rule_metrics::RuleMetrics>,
+    flow_metrics: Arc<flow_metrics::FlowMetrics>,
     clock: Arc<dyn Clock>,
     /// Platform admins must sign in with a second factor to act as such.
     platform_two_factor: bool,
@@ -255,6 +260,7 @@ impl Sportello {
             plugins,
             rule_lanes: Arc::new(rule_lanes::RuleLanes::default()),
             rule_metrics: Arc::new(rule_metrics::RuleMetrics::default()),
+            flow_metrics: Arc::default(),
             platform_two_factor: false,
             mail: None,
             link_keys: Arc::new(links::LinkKeys::ephemeral()),
@@ -313,7 +319,12 @@ impl Sportello {
     /// What this process counted since it started, for `/metrics`.
     pub fn metrics(&self) -> Metrics {
         let (module_cache_hits, module_compilations) = self.plugins.cache_counters();
-        Metrics { rule_calls: self.rule_metrics.snapshot(), module_cache_hits, module_compilations }
+        Metrics {
+            rule_calls: self.rule_metrics.snapshot(),
+            flows: self.flow_metrics.snapshot(),
+            module_cache_hits,
+            module_compilations,
+        }
     }
 
     pub fn store(&self) -> &Store {

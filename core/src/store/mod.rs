@@ -100,6 +100,18 @@ impl StoreError {
     }
 }
 
+/// Connections per process: enough for a busy instance, few enough that several instances stay
+/// under PostgreSQL's default 100.
+const MAX_CONNECTIONS: u32 = 16;
+
+/// How the connection pool stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolState {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// The database, shared by all requests of this process.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -118,7 +130,7 @@ impl Store {
                 .map_err(|source| StoreError::Directory { path: dir.display().to_string(), source })?;
         }
         let mut options = ConnectOptions::new(url);
-        options.sqlx_logging(false).max_connections(16).acquire_timeout(Duration::from_secs(30));
+        options.sqlx_logging(false).max_connections(MAX_CONNECTIONS).acquire_timeout(Duration::from_secs(30));
         options.map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
@@ -135,6 +147,22 @@ impl Store {
 
     pub async fn ping(&self) -> Result<(), StoreError> {
         Ok(self.db.ping().await?)
+    }
+
+    /// The connections this process holds open, for `/metrics`.
+    pub fn pool(&self) -> PoolState {
+        let (size, idle) = match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        };
+        let idle = u32::try_from(idle).unwrap_or(size);
+        PoolState { open: size, idle: idle.min(size), max: MAX_CONNECTIONS }
     }
 
     pub fn backend(&self) -> DbBackend {

@@ -152,6 +152,15 @@ fn demo_mailbox(db: &str) -> PathBuf {
 /// `sportello serve --demo` on a free port over `db`, logging at trace level: the server, its
 /// address, and its log (whole once the server is dropped); its e-mails go to `mailbox`.
 fn serve_demo_into(db: &str, mailbox: &std::path::Path) -> (Server, String, std::thread::JoinHandle<String>) {
+    serve_demo_with(db, mailbox, &[])
+}
+
+/// `serve_demo_into` with more arguments.
+fn serve_demo_with(
+    db: &str,
+    mailbox: &std::path::Path,
+    more: &[&str],
+) -> (Server, String, std::thread::JoinHandle<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
         .current_dir(repo())
         .env("SPORTELLO_LOG", "trace")
@@ -159,6 +168,7 @@ fn serve_demo_into(db: &str, mailbox: &std::path::Path) -> (Server, String, std:
         .args(["--database-url", db, "serve", "--demo", "--bind", "127.0.0.1:0"])
         .arg("--mail-dir")
         .arg(mailbox)
+        .args(more)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -222,6 +232,37 @@ fn serve_demo_books_without_logging_personal_data() {
     {
         assert!(!logs.contains(personal), "{personal} leaked into the logs");
     }
+}
+
+/// With `--log-format json` every line is one JSON object, and a request's lines carry the id its
+/// answer returned: what a citizen quotes finds the lines in a collector.
+#[test]
+fn json_logs_carry_the_request_id() {
+    let db = temp_db();
+    let (server, addr, logs) = serve_demo_with(&db, &demo_mailbox(&db), &["--log-format", "json"]);
+    let mut stream = TcpStream::connect(&addr).expect("connect");
+    let request = format!(
+        "GET /api/v1/t/comune-esempio/services HTTP/1.1\r\nHost: {addr}\r\nX-Request-Id: quoted-by-a-citizen-7\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.to_ascii_lowercase().contains("x-request-id: quoted-by-a-citizen-7"), "{response}");
+    drop(server);
+    let logs = logs.join().unwrap();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    assert!(lines.len() > 10, "{logs}");
+    assert!(lines.iter().all(|l| l["level"].is_string() && l["timestamp"].is_string()), "{logs}");
+    let of_request: Vec<_> = lines.iter().filter(|l| l["span"]["id"] == "quoted-by-a-citizen-7").collect();
+    assert!(
+        of_request.iter().any(|l| l.to_string().contains("/api/v1/t/comune-esempio/services")),
+        "the request's own line: {logs}"
+    );
 }
 
 /// The database goes away under a running server: pages and the API say the service is

@@ -533,6 +533,35 @@ async fn dst_week(backend: Backend) {
     );
 }
 
+/// `/metrics` counts holds and bookings by tenant and outcome — for real tenants only — and says
+/// whether the database and the hold store answer.
+async fn metrics_by_outcome(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let holds: Vec<Value> =
+        futures::future::join_all((0..3).map(|_| held(&s, "visita", "sede", "in_person", SLOT))).await;
+    let (status, _) = s.hold("prova", "visita", "sede", "in_person", SLOT).await;
+    assert_eq!(status, 409, "three desks, three holds");
+    let (status, body) = s.book("prova", &holds[0], "anna@example.org").await;
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = s.book("prova", &holds[0], "anna@example.org").await;
+    assert_eq!(status, 409, "a hold books once");
+    let (status, _) = s.hold("zz-nobody", "visita", "sede", "in_person", SLOT).await;
+    assert_eq!(status, 404);
+
+    let metrics = s.http.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    let value =
+        |series: &str| metrics.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse::<u64>().ok());
+    assert_eq!(value("sportello_holds_total{tenant=\"prova\",outcome=\"placed\"}"), Some(3), "{metrics}");
+    assert_eq!(value("sportello_holds_total{tenant=\"prova\",outcome=\"slot_taken\"}"), Some(1), "{metrics}");
+    assert_eq!(value("sportello_bookings_total{tenant=\"prova\",outcome=\"confirmed\"}"), Some(1), "{metrics}");
+    assert_eq!(value("sportello_bookings_total{tenant=\"prova\",outcome=\"conflict\"}"), Some(1), "{metrics}");
+    assert!(!metrics.contains("zz-nobody"), "an unknown tenant is no label: {metrics}");
+    assert_eq!(value("sportello_database_up"), Some(1), "{metrics}");
+    assert_eq!(value("sportello_holds_up"), Some(1), "{metrics}");
+    assert_eq!(value("sportello_database_connections_max"), Some(16), "{metrics}");
+    assert!(value("sportello_database_connections{state=\"idle\"}").is_some(), "{metrics}");
+}
+
 on_both_backends!(
     catalog,
     availability,
@@ -545,4 +574,5 @@ on_both_backends!(
     service_endpoints,
     tenant_isolation,
     dst_week,
+    metrics_by_outcome,
 );

@@ -13,7 +13,7 @@ use super::StaffSession;
 use super::audit::Actor;
 use super::desk::DeskBooking;
 use crate::app::availability::{AvailableSlot, Offer};
-use crate::app::{AppError, ConfirmRequest, Sportello, TenantSnapshot};
+use crate::app::{AppError, ConfirmRequest, Flow, Sportello, TenantSnapshot};
 use crate::domain::{Booking, Channel, DetailsForm, OfferKey, Office};
 use crate::holds::{Acquired, HoldToken};
 use crate::store::{Desk, DeskRecord};
@@ -56,6 +56,18 @@ impl Sportello {
     ) -> Result<StaffBooked, AppError> {
         let _busy = self.pressure.enter();
         let (tenant, _) = self.desk_office(session, slug, request.offer.office.as_str()).await?;
+        let booked = self.book_at_desk(session, Arc::clone(&tenant), request).await;
+        let outcome = booked.as_ref().map(|b| if b.replayed { "replayed" } else { "confirmed" });
+        self.flow_metrics.count(tenant.config.slug.as_str(), Flow::Booking, outcome);
+        booked
+    }
+
+    async fn book_at_desk(
+        &self,
+        session: &StaffSession,
+        tenant: Arc<TenantSnapshot>,
+        request: StaffBooking,
+    ) -> Result<StaffBooked, AppError> {
         if !request.channel.by_staff() {
             return Err(AppError::field("channel", "not_staff_channel", "Use 'counter' or 'phone'."));
         }
