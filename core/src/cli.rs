@@ -89,6 +89,13 @@ enum Command {
     },
     /// Applies database migrations and exits.
     Migrate,
+    /// Copies a SQLite database, while the server runs, into a new file (`VACUUM INTO`): a
+    /// consistent backup. PostgreSQL is backed up with pg_dump (docs/operations.md).
+    Backup {
+        /// The new file; an existing file is never overwritten.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Manages tenants.
     Tenant {
         #[command(subcommand)]
@@ -278,6 +285,14 @@ impl Cli {
                     Settings::resolve(Overrides { database_url: self.database_url, ..Overrides::default() }, file);
                 server::open_store(&settings.database_url).await?;
                 println!("migrations applied");
+                Ok(())
+            }
+            Command::Backup { to } => {
+                let settings =
+                    Settings::resolve(Overrides { database_url: self.database_url, ..Overrides::default() }, file);
+                let store = crate::store::Store::connect(&settings.database_url).await?;
+                store.back_up_to(&to.to_string_lossy()).await?;
+                println!("backed up to {}", to.display());
                 Ok(())
             }
             Command::Tenant { command: TenantCommand::Apply { dir, stranded, cancel_reason, mail } } => {

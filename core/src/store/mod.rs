@@ -32,7 +32,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
-    SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    SqlErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 pub use api_keys::{ApiKeys, NewApiKey, StoredApiKey};
@@ -68,6 +68,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("cannot prepare the database directory {path}: {source}")]
     Directory { path: String, source: std::io::Error },
+    #[error("only a SQLite database is copied this way; back up PostgreSQL with pg_dump (docs/operations.md)")]
+    NotSqlite,
 }
 
 impl StoreError {
@@ -163,6 +165,16 @@ impl Store {
         };
         let idle = u32::try_from(idle).unwrap_or(size);
         PoolState { open: size, idle: idle.min(size), max: MAX_CONNECTIONS }
+    }
+
+    /// Writes a consistent copy of a SQLite database into the new file `path` while others keep
+    /// reading and writing (`VACUUM INTO`, which refuses an existing file). PostgreSQL has pg_dump.
+    pub async fn back_up_to(&self, path: &str) -> Result<(), StoreError> {
+        if self.backend() != DbBackend::Sqlite {
+            return Err(StoreError::NotSqlite);
+        }
+        self.db.execute_raw(Statement::from_sql_and_values(DbBackend::Sqlite, "VACUUM INTO ?", [path.into()])).await?;
+        Ok(())
     }
 
     pub fn backend(&self) -> DbBackend {

@@ -6,11 +6,11 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn temp_db() -> String {
+pub(crate) fn temp_db() -> String {
     let dir = std::env::temp_dir().join(format!("sportello-cli-{}-{}", std::process::id(), rand_suffix()));
     format!("sqlite://{}/s.db?mode=rwc", dir.display())
 }
@@ -19,7 +19,7 @@ fn rand_suffix() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
 
-fn sportello(db: &str, args: &[&str]) -> Output {
+pub(crate) fn sportello(db: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sportello"))
         .current_dir(repo())
         .env_remove("SPORTELLO_DATABASE_URL")
@@ -29,7 +29,7 @@ fn sportello(db: &str, args: &[&str]) -> Output {
         .expect("run sportello")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -97,7 +97,7 @@ fn a_pack_archive_applies_like_its_folder() {
 }
 
 /// Sends one HTTP/1.1 request and returns (status, body).
-fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+pub(crate) fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     let body = body.unwrap_or("");
     let request = format!(
@@ -129,7 +129,7 @@ fn hold_first_free_time(addr: &str) -> String {
     body
 }
 
-struct Server(Child);
+pub(crate) struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -139,13 +139,13 @@ impl Drop for Server {
 }
 
 /// Extracts `"key":"value"` from a JSON body without a JSON dependency.
-fn json_field(body: &str, key: &str) -> String {
+pub(crate) fn json_field(body: &str, key: &str) -> String {
     let after = body.split(&format!("\"{key}\":\"")).nth(1).unwrap_or_default();
     after.split('"').next().unwrap_or_default().to_owned()
 }
 
 /// The demo's mailbox folder of a test: where its e-mails are written as files.
-fn demo_mailbox(db: &str) -> PathBuf {
+pub(crate) fn demo_mailbox(db: &str) -> PathBuf {
     std::env::temp_dir().join(format!("sportello-cli-mail-{:x}", rand_suffix() ^ db.len() as u128))
 }
 
@@ -156,7 +156,7 @@ fn serve_demo_into(db: &str, mailbox: &std::path::Path) -> (Server, String, std:
 }
 
 /// `serve_demo_into` with more arguments.
-fn serve_demo_with(
+pub(crate) fn serve_demo_with(
     db: &str,
     mailbox: &std::path::Path,
     more: &[&str],

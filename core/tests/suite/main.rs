@@ -4,5 +4,6 @@
 mod architecture;
 mod cli;
 mod instances;
+mod operations;
 mod personal_data;
 mod support;
