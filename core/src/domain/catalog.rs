@@ -36,6 +36,8 @@ pub struct TenantConfig {
     pub publish_open_data: bool,
     /// Days after an appointment its citizen's personal data are kept; then they are anonymised.
     pub retention_days: u16,
+    /// Its accessibility statement, once it has published one here.
+    pub accessibility: Option<super::AccessibilityStatement>,
     /// WebAssembly plugins the pack brings, bound to services by id.
     pub plugins: Vec<PluginSpec>,
     /// Keyed tables the plugins may read: (name, CSV file inside the pack).

@@ -3,6 +3,7 @@
 //! Invariant: nothing here does I/O, awaits, or knows about poem, sea-orm or holds storage.
 //! Every type that leaves this module holds only valid values (parse, don't validate).
 
+pub mod accessibility;
 pub mod booking;
 pub mod catalog;
 pub mod contact;
@@ -17,6 +18,7 @@ pub mod statistics;
 pub mod stranding;
 pub mod text;
 
+pub use accessibility::{AccessibilityStatement, Assessment, Conformance};
 pub use booking::{
     Booking, BookingCode, BookingDetails, BookingStatus, Channel, Citizen, DetailsForm, FieldError, FieldErrors,
 };

@@ -25,6 +25,7 @@ pub enum Change {
     Removed(Item, Slug),
     /// The privacy notice's text or version.
     PrivacyNotice,
+    AccessibilityStatement,
     /// Plugin modules, datasets or templates.
     Files,
     Logo,
@@ -51,6 +52,7 @@ impl fmt::Display for Change {
             Self::Changed(item, slug, aspects) => write!(f, "{} {slug} changed: {}", item.name(), aspects.join(", ")),
             Self::Removed(item, slug) => write!(f, "{} {slug} removed", item.name()),
             Self::PrivacyNotice => f.write_str("privacy notice changed"),
+            Self::AccessibilityStatement => f.write_str("accessibility statement changed"),
             Self::Files => f.write_str("pack files changed (plugins, datasets, templates)"),
             Self::Logo => f.write_str("logo changed"),
             Self::Replaced => f.write_str("configuration replaced (the stored one no longer parses)"),
@@ -82,6 +84,9 @@ pub fn diff(old: &TenantConfig, new: &TenantConfig) -> Vec<Change> {
     let notice = |c: &TenantConfig| (c.privacy_notice_version.clone(), c.privacy_notice.clone());
     if notice(old) != notice(new) {
         changes.push(Change::PrivacyNotice);
+    }
+    if old.accessibility != new.accessibility {
+        changes.push(Change::AccessibilityStatement);
     }
     diff_items(Item::Service, &old.services, &new.services, |s| &s.slug, service_aspects, &mut changes);
     diff_items(Item::Office, &old.offices, &new.offices, |o| &o.slug, office_aspects, &mut changes);

@@ -32,6 +32,7 @@ pub struct PackFile {
     /// Days after an appointment the citizen's personal data are kept (default 90).
     pub retention_days: Option<u16>,
     pub branding: BrandingFile,
+    pub accessibility: Option<AccessibilityFile>,
     #[serde(default)]
     pub limits: LimitsFile,
     #[serde(default)]
@@ -60,6 +61,20 @@ pub struct BrandingFile {
     pub contacts: Option<String>,
     pub privacy_notice_url: Option<String>,
     pub accessibility_url: Option<String>,
+}
+
+/// The accessibility statement (AgID's model); dates as "YYYY-MM-DD".
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct AccessibilityFile {
+    /// full, partial or none.
+    pub conformance: String,
+    pub non_accessible: Option<LocalizedFile>,
+    pub prepared_on: String,
+    pub reviewed_on: Option<String>,
+    /// self or third_party.
+    pub method: String,
+    pub feedback_email: String,
 }
 
 /// The counter queue's tickets and call rule; absent keys take the defaults.

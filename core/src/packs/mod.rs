@@ -1,6 +1,7 @@
 //! Tenant packs: a folder `tenants/<slug>/` with `tenant.toml` and a logo, parsed and validated
 //! into a `TenantConfig`. The format is documented in `docs/tenant-pack.md`.
 
+mod accessibility;
 mod archive;
 mod diff;
 mod edit;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::plugin_host::Dataset;
 
+pub use accessibility::{AccessibilityDraft, accessibility};
 pub use archive::{MAX_ARCHIVE_BYTES, PackFiles, pack_archive, unpack_archive};
 pub use diff::{Change, Item, diff};
 pub use edit::{

@@ -96,7 +96,7 @@ pub fn settings(manifest: &str) -> Result<SettingsDraft, PackError> {
     })
 }
 
-fn text(table: &mut Table, key: &str, text: Option<&str>) {
+pub(super) fn text(table: &mut Table, key: &str, text: Option<&str>) {
     set(table, key, text.map(Value::from));
 }
 
@@ -105,7 +105,7 @@ fn number(table: &mut Table, key: &str, number: Option<u32>) {
 }
 
 /// The sub-table `name` of the root, made when missing.
-fn section<'a>(root: &'a mut Table, name: &str) -> Option<&'a mut Table> {
+pub(super) fn section<'a>(root: &'a mut Table, name: &str) -> Option<&'a mut Table> {
     root.entry(name).or_insert_with(|| Item::Table(Table::new())).as_table_mut()
 }
 

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveTime, TimeDelta};
 use chrono_tz::Tz;
 
-use super::file::{FieldFile, HoursFile, IntervalFile, LocalizedFile, OfficeFile, PackFile, ServiceFile};
+use super::file::{
+    AccessibilityFile, FieldFile, HoursFile, IntervalFile, LocalizedFile, OfficeFile, PackFile, ServiceFile,
+};
 use super::{MANIFEST, PackError};
 use crate::domain::catalog::{
     CitizenField, DEFAULT_JITSI_SERVER, DEFAULT_REMINDER_HOURS, Limits, MAX_HORIZON_DAYS, MAX_PLUGIN_FUEL,
@@ -15,8 +17,8 @@ use crate::domain::queue::QueueSettings;
 use crate::domain::schedule::ScheduleError;
 use crate::domain::text::single_line;
 use crate::domain::{
-    Branding, Closure, Email, FieldKind, FieldSpec, HolidayPolicy, Locale, Localized, Mode, Office, OpeningInterval,
-    Service, SkypeName, Slug, TenantConfig, WeeklyHours,
+    AccessibilityStatement, Assessment, Branding, Closure, Conformance, Email, FieldKind, FieldSpec, HolidayPolicy,
+    Locale, Localized, Mode, Office, OpeningInterval, Service, SkypeName, Slug, TenantConfig, WeeklyHours,
 };
 
 const GRIDS: [u16; 6] = [5, 10, 15, 20, 30, 60];
@@ -186,6 +188,7 @@ pub fn parse_config(text: &str) -> Result<TenantConfig, PackError> {
         require_two_factor: file.require_two_factor,
         publish_open_data: file.publish_open_data,
         retention_days,
+        accessibility: file.accessibility.as_ref().map(|a| parse_accessibility(a, default_locale)).transpose()?,
         plugins,
         datasets,
         services,
@@ -242,6 +245,49 @@ fn parse_url(key: &str, raw: &str) -> Result<String, PackError> {
     } else {
         Err(err(key, format!("{raw:?} must be an https:// address or a path starting with /")))
     }
+}
+
+/// The longest text of what is not accessible, per language.
+const MAX_NON_ACCESSIBLE_CHARS: usize = 4_000;
+
+fn parse_accessibility(file: &AccessibilityFile, required: Locale) -> Result<AccessibilityStatement, PackError> {
+    let key = |field: &str| format!("accessibility.{field}");
+    let date = |field: &str, raw: &str| {
+        NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+            .map_err(|_| err(key(field), format!("{raw:?} must be a date like \"2026-09-30\"")))
+    };
+    let conformance = Conformance::parse(file.conformance.trim())
+        .ok_or_else(|| err(key("conformance"), "must be \"full\", \"partial\" or \"none\""))?;
+    let non_accessible = file
+        .non_accessible
+        .as_ref()
+        .filter(|texts| texts.values().any(|t| !t.trim().is_empty()))
+        .map(|texts| {
+            let plain = |c: char| !c.is_control() || matches!(c, '\n' | '\r' | '\t');
+            if let Some((code, _)) = texts.iter().find(|(_, text)| !text.chars().all(plain)) {
+                return Err(err(format!("{}.{code}", key("non_accessible")), "must be plain text"));
+            }
+            parse_localized(&key("non_accessible"), texts, required, MAX_NON_ACCESSIBLE_CHARS)
+        })
+        .transpose()?;
+    if conformance != Conformance::Full && non_accessible.is_none() {
+        return Err(err(key("non_accessible"), "say what is not accessible and why, unless the pages fully conform"));
+    }
+    let prepared_on = date("prepared_on", &file.prepared_on)?;
+    let reviewed_on = file.reviewed_on.as_deref().map(|d| date("reviewed_on", d)).transpose()?;
+    if reviewed_on.is_some_and(|reviewed| reviewed < prepared_on) {
+        return Err(err(key("reviewed_on"), "cannot be before the statement was drawn up"));
+    }
+    Ok(AccessibilityStatement {
+        conformance,
+        non_accessible,
+        prepared_on,
+        reviewed_on,
+        method: Assessment::parse(file.method.trim())
+            .ok_or_else(|| err(key("method"), "must be \"self\" or \"third_party\""))?,
+        feedback_email: Email::parse(file.feedback_email.trim())
+            .ok_or_else(|| err(key("feedback_email"), "must be an e-mail address"))?,
+    })
 }
 
 /// The longest privacy notice, per language.

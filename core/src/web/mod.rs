@@ -75,6 +75,7 @@ pub(crate) fn routes(
         .at("/t/:tenant/booking/data", post(citizen::personal_data_download))
         .at("/t/:tenant/booking/erase", post(citizen::erase_personal_data))
         .at("/t/:tenant/privacy", get(citizen::privacy_page))
+        .at("/t/:tenant/accessibility", get(citizen::accessibility_page))
         .at("/t/:tenant/theme.css", get(citizen::theme_css))
         .at("/t/:tenant/board/:office", get(citizen::board_page))
         .at("/t/:tenant/board/:office/events", get(citizen::board_events))

@@ -15,7 +15,7 @@ use crate::domain::{Locale, TenantId};
 use crate::i18n::{TranslationError, Translations};
 
 /// Template names and their built-in text; a tenant may replace any of them.
-const TEMPLATES: [(&str, &str); 20] = [
+const TEMPLATES: [(&str, &str); 21] = [
     ("home", include_str!("../../web/templates/home.hbs")),
     ("layout", include_str!("../../web/templates/layout.hbs")),
     ("error", include_str!("../../web/templates/error.hbs")),
@@ -34,14 +34,16 @@ const TEMPLATES: [(&str, &str); 20] = [
     ("reschedule", include_str!("../../web/templates/reschedule.hbs")),
     ("move-review", include_str!("../../web/templates/move-review.hbs")),
     ("privacy", include_str!("../../web/templates/privacy.hbs")),
+    ("accessibility", include_str!("../../web/templates/accessibility.hbs")),
     ("board", include_str!("../../web/templates/board.hbs")),
     ("ticket", include_str!("../../web/templates/ticket.hbs")),
 ];
 
 /// The admin pages' templates (`admin-ui/templates`), registered as `admin-<name>`; tenants do
 /// not replace these.
-const ADMIN_TEMPLATES: [(&str, &str); 29] = [
+const ADMIN_TEMPLATES: [(&str, &str); 30] = [
     ("admin-layout", include_str!("../../../admin-ui/templates/layout.hbs")),
+    ("admin-accessibility", include_str!("../../../admin-ui/templates/accessibility.hbs")),
     ("admin-error", include_str!("../../../admin-ui/templates/error.hbs")),
     ("admin-login", include_str!("../../../admin-ui/templates/login.hbs")),
     ("admin-invitation", include_str!("../../../admin-ui/templates/invitation.hbs")),
@@ -211,7 +213,9 @@ impl super::Web {
                 } else {
                     t.config.branding.privacy_notice_url.clone()
                 },
-                "accessibility_url": t.config.branding.accessibility_url,
+                // Always a statement to read: the one published here, the body's own, or the page
+                // that says none is published yet and where to report a problem.
+                "accessibility_url": format!("/t/{}/accessibility", t.config.slug),
             })),
         });
         if let (Value::Object(target), Value::Object(shared)) = (&mut data, shared) {

@@ -385,3 +385,23 @@ test("an operator books a citizen who phoned, from the agenda", async () => {
   await assertAccessible(page, "the booking made by phone");
   page.assertSameOrigin();
 });
+
+test("a body's accessibility statement reads well in both languages, and its admin form is accessible", async () => {
+  const page = await openPage(env.browser, env.server.base, tablet);
+  await page.goto(`${env.server.base}/t/comune-esempio/?lang=it`);
+  await page.click('footer a:has-text("Dichiarazione di accessibilità")');
+  assert.match(await page.textContent("main"), /parzialmente conformi/);
+  assert.match(await page.textContent("main"), /Difensore civico per il digitale/);
+  await assertAccessible(page, "accessibility statement, Italian");
+  await page.goto(`${env.server.base}/t/comune-esempio/accessibility?lang=en`);
+  assert.match(await page.textContent("main"), /partially comply/);
+  await assertAccessible(page, "accessibility statement, English");
+
+  const admin = env.server.staff["admin@comune-esempio.example"];
+  await signIn(page, admin.email, admin.password);
+  await page.goto(`${env.server.base}/admin/t/comune-esempio/accessibility`);
+  assert.equal(await page.isChecked("#f-conformance-partial"), true);
+  assert.equal(await page.inputValue("#f-prepared_on"), "2026-09-30");
+  await assertAccessible(page, "accessibility statement, the admin's form");
+  page.assertSameOrigin();
+});

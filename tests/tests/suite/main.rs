@@ -1,6 +1,7 @@
 //! The integration suite, one binary: the real server over SQLite, PostgreSQL and PostgreSQL
 //! with Redis (see `sportello_tests`), one module per area.
 
+mod accessibility;
 mod admin;
 mod admin_keys;
 mod admin_parts;

@@ -2,6 +2,7 @@
 //! tenant takes the signed-in `StaffSession` and checks its role first, so that the admin API and
 //! the admin pages cannot disagree on who may do what.
 
+mod accessibility;
 mod accounts;
 mod api_keys;
 mod audit;

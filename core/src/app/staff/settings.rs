@@ -17,7 +17,7 @@ pub struct SettingsView {
     pub has_logo: bool,
 }
 
-fn editable(stored: &str) -> Result<Manifest, AppError> {
+pub(super) fn editable(stored: &str) -> Result<Manifest, AppError> {
     Manifest::parse(stored).map_err(|_| {
         AppError::field("pack", "unreadable_configuration", "The configuration text does not parse: fix it first.")
     })

@@ -5,6 +5,7 @@
 //! that table and the route-table test walks it, so no admin page escapes the checks. Who may do
 //! what is decided by the use cases (`app::staff`), the same ones the admin API calls.
 
+mod accessibility;
 mod account;
 mod api_keys;
 mod audit;
@@ -134,6 +135,8 @@ fn table() -> Vec<PageRoute> {
         page("/admin/t/:tenant/deliveries/:message/retry", M::POST, TenantAdmin, webhooks::retry_delivery),
         page("/admin/t/:tenant/feeds", M::GET, TenantAdmin, feeds::feeds_page),
         page("/admin/t/:tenant/processing", M::GET, TenantAdmin, processing::processing_page),
+        page("/admin/t/:tenant/accessibility", M::GET, TenantAdmin, accessibility::accessibility_page),
+        page("/admin/t/:tenant/accessibility", M::POST, TenantAdmin, accessibility::save_accessibility),
         page("/admin/t/:tenant/processing.json", M::GET, TenantAdmin, processing::processing_json),
         page("/admin/t/:tenant/feeds/:office", M::POST, TenantAdmin, feeds::make_feed),
         page("/admin/t/:tenant/feeds/:office/revocation", M::POST, TenantAdmin, feeds::revoke_feed),

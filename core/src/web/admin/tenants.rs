@@ -123,6 +123,7 @@ pub async fn overview(web: WebData<'_>, request: &Request, Path(tenant): Path<St
         webhooks_url: format!("{base}/webhooks"),
         feeds_url: format!("{base}/feeds"),
         processing_url: format!("{base}/processing"),
+        accessibility_url: format!("{base}/accessibility"),
         public_url: format!("/t/{}/", overview.slug),
         statistics_url: format!("{base}/statistics"),
         is_admin: overview.role >= Role::TenantAdmin,

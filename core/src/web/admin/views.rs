@@ -141,6 +141,7 @@ pub struct OverviewView {
     pub webhooks_url: String,
     pub feeds_url: String,
     pub processing_url: String,
+    pub accessibility_url: String,
     pub configuration_url: String,
     pub public_url: String,
     pub statistics_url: String,

@@ -4,6 +4,7 @@
 //! that works without JavaScript; a step reached without its earlier choices sends the citizen
 //! back to where those are made. Each page's data is a typed view (`views`).
 
+mod accessibility;
 mod board;
 mod calendar;
 mod check;
@@ -27,6 +28,7 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Request, Response};
 
+pub(super) use accessibility::accessibility_page;
 pub(super) use board::{board_events, board_page};
 pub(super) use calendar::{calendar_step, hold_slot, release_slot};
 pub(super) use check::{check_form, check_page};

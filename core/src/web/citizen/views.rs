@@ -405,6 +405,25 @@ pub struct ManageView {
     pub error: Option<&'static str>,
 }
 
+/// `accessibility.hbs`: the accessibility statement, or that none is published yet.
+#[derive(Serialize)]
+pub struct AccessibilityView {
+    /// The body's full name, as the statement names the one who makes it.
+    pub body: String,
+    pub statement: Option<StatementView>,
+    pub contacts: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct StatementView {
+    pub conformance: &'static str,
+    pub non_accessible: Vec<String>,
+    pub prepared_on: String,
+    pub reviewed_on: Option<String>,
+    pub method: &'static str,
+    pub feedback_email: String,
+}
+
 /// `privacy.hbs`: the privacy notice's text, by paragraph, in the language it is written in.
 #[derive(Serialize)]
 pub struct PrivacyView {
