@@ -410,8 +410,11 @@ async fn serve(
         None => println!("E-mails are written to {} (no SMTP server is set).", settings.mail_dir.display()),
     }
     println!("Sportello is listening on http://{}  (API docs: http://{}/api/docs)", bound.addr, bound.addr);
-    let options =
-        server::HttpOptions { trust_forwarded_for: settings.trust_forwarded_for, plain_http: settings.plain_http };
+    let options = server::HttpOptions {
+        trust_forwarded_for: settings.trust_forwarded_for,
+        plain_http: settings.plain_http,
+        ..server::HttpOptions::default()
+    };
     let web = server::WebOptions { assets_dir: settings.assets_dir.clone() };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(crate::app::run_worker(app.clone(), mailer, Duration::from_secs(1), stopped.clone()));

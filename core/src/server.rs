@@ -132,7 +132,10 @@ impl Bound {
         grace: Duration,
     ) -> std::io::Result<()> {
         let routes = crate::http::routes(app, options, web).map_err(std::io::Error::other)?;
-        Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(routes, shutdown, Some(grace)).await
+        Server::new_with_acceptor(self.acceptor)
+            .idle_timeout(options.patience.idle)
+            .run_with_graceful_shutdown(routes, shutdown, Some(grace))
+            .await
     }
 }
 

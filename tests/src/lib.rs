@@ -176,7 +176,9 @@ impl TestServer {
         let served = app.clone();
         tokio::spawn(async move {
             // Tests play several clients by sending X-Forwarded-For.
-            let options = sportello::server::HttpOptions { trust_forwarded_for: true, plain_http: false };
+            // A body gets 3 seconds, so that the slow-client tests need not wait the default 20.
+            let patience = sportello::http::Patience { body: std::time::Duration::from_secs(3), ..Default::default() };
+            let options = sportello::server::HttpOptions { trust_forwarded_for: true, plain_http: false, patience };
             let web = sportello::server::WebOptions { assets_dir: std::env::temp_dir().join("sportello-no-assets") };
             let _ = bound
                 .run(

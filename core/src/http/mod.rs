@@ -11,12 +11,13 @@ mod headers;
 mod latency;
 mod metrics;
 mod open_data;
+mod patience;
 mod problem;
 mod public;
 mod request_id;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use poem::http::StatusCode;
 use poem::web::{Json, Path};
@@ -26,6 +27,7 @@ use poem_openapi::OpenApiService;
 use crate::app::Sportello;
 use crate::holds::HoldHealth;
 use crate::web::{TranslationError, Web, WebOptions};
+pub use patience::Patience;
 use problem::{ProblemResponse, from_framework_error};
 pub use public::HttpOptions;
 use public::PublicApi;
@@ -89,7 +91,8 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
         .at("/metrics", get(metrics::metrics))
         .data(app)
         .data(page_state.clone())
-        .around(limit_body)
+        .around(move |next, req| limit_body(next, req, options.patience.body))
+        .around(move |next, req| patience::limit_time(next, req, options.patience.answer))
         .around(move |next, req| answer_errors(next, req, page_state_for_errors.clone()))
         .around(move |next, req| headers::security_headers(next, req, options.plain_http))
         .around(compress::gzip_text)
@@ -136,7 +139,7 @@ async fn answer_errors<E: Endpoint>(next: E, req: Request, pages: Arc<Web>) -> p
                 .body(poem_openapi::types::ToJSON::to_json_string(&problem))
         }
     };
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
+    if matches!(status, StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT) {
         // The rest of the body is left unread, so this connection cannot carry another request.
         response.headers_mut().insert("Connection", poem::http::HeaderValue::from_static("close"));
     }
@@ -159,7 +162,7 @@ static LARGE_UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new
 
 /// Reads at most the path's limit of a body, with or without `Content-Length`, and refuses more.
 /// A body above the staff's usual limit needs credentials, and waits its turn among few.
-async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<E::Output> {
+async fn limit_body<E: Endpoint>(next: E, mut req: Request, patience: Duration) -> poem::Result<E::Output> {
     let credentials = req.header("authorization").is_some() || req.header("cookie").is_some();
     let limit = match body_limit(req.uri().path()) {
         large if large > MAX_ADMIN_BODY_BYTES && !credentials => MAX_ADMIN_BODY_BYTES,
@@ -179,7 +182,10 @@ async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<E::O
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let body = req.take_body().into_bytes_limit(limit).await.map_err(|_| too_large())?;
+    let body = tokio::time::timeout(patience, req.take_body().into_bytes_limit(limit))
+        .await
+        .map_err(|_| patience::body_too_slow(patience))?
+        .map_err(|_| too_large())?;
     req.set_body(Body::from(body));
     next.call(req).await
 }

@@ -43,6 +43,8 @@ pub struct HttpOptions {
     /// Serve staff cookies without `Secure`: only when the server is reached over plain http on
     /// purpose (the demo on 127.0.0.1), never in production.
     pub plain_http: bool,
+    /// How long a client may take.
+    pub patience: super::patience::Patience,
 }
 
 impl PublicApi {

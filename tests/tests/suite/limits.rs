@@ -172,6 +172,58 @@ async fn proofs_by_email_are_counted(backend: Backend) {
     }
 }
 
+/// Writes `text` to the server a byte every 200 ms after its first `upfront` bytes, reading the
+/// answer meanwhile; the answer (empty when none came within 10 seconds).
+fn trickle(base: &str, text: String, upfront: usize) -> tokio::task::JoinHandle<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        let (mut reader, mut writer) = tokio::net::TcpStream::connect(&addr).await.unwrap().into_split();
+        let writing = tokio::spawn(async move {
+            let bytes = text.into_bytes();
+            let _ = writer.write_all(&bytes[..upfront]).await;
+            for byte in &bytes[upfront..] {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                if writer.write_all(&[*byte]).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut answer = Vec::new();
+        // An error after the answer (the server closed the connection) keeps what was read.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), reader.read_to_end(&mut answer)).await;
+        writing.abort();
+        String::from_utf8_lossy(&answer).into_owned()
+    })
+}
+
+/// A crowd of slow clients — 200 sending their headers a byte at a time, 50 their bodies — does
+/// not stop a citizen from holding and booking; a body that does not arrive within the server's
+/// patience (3 s in the tests) is answered 408 and its connection closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn slow_clients_do_not_stop_others() {
+    let s = TestServer::start(Backend::sqlite()).await;
+    let head = "POST /api/v1/t/prova/holds HTTP/1.1\r\nHost: sportello\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n";
+    let slow_heads: Vec<_> = (0..200).map(|_| trickle(&s.base, head.to_owned(), 0)).collect();
+    let slow_bodies: Vec<_> =
+        (0..50).map(|_| trickle(&s.base, format!("{head}{}", " ".repeat(60)), head.len())).collect();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let (status, hold) = s.hold("prova", "visita", "sede", "in_person", &slot(0)).await;
+    assert_eq!(status, 201, "{hold}");
+    let (status, booking) = s.book("prova", &hold, "paziente@example.org").await;
+    assert_eq!(status, 201, "{booking}");
+
+    for answer in slow_bodies {
+        let answer = answer.await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 408"), "a body too slow: {answer:?}");
+        assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    }
+    for head in slow_heads {
+        head.abort();
+    }
+}
+
 on_both_backends!(
     live_holds_per_client,
     holds_per_minute,
