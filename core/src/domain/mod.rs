@@ -10,6 +10,7 @@ pub mod contact;
 pub mod desk;
 pub mod holidays;
 pub mod mode;
+pub mod network;
 pub mod queue;
 pub mod schedule;
 pub mod slots;

@@ -92,7 +92,7 @@ pub fn routes(app: Sportello, options: HttpOptions, web: WebOptions) -> Result<i
         .data(app)
         .data(page_state.clone())
         .around(move |next, req| limit_body(next, req, options.patience.body))
-        .around(move |next, req| patience::limit_time(next, req, options.patience.answer))
+        .around(move |next, req| limit_time(next, req, options.patience.answer))
         .around(move |next, req| answer_errors(next, req, page_state_for_errors.clone()))
         .around(move |next, req| headers::security_headers(next, req, options.plain_http))
         .around(compress::gzip_text)
@@ -188,6 +188,19 @@ async fn limit_body<E: Endpoint>(next: E, mut req: Request, patience: Duration) 
         .map_err(|_| too_large())?;
     req.set_body(Body::from(body));
     next.call(req).await
+}
+
+/// Answers "unavailable" when the answer takes longer than `limit` (beside `/readyz`, the one such answer not decided by
+/// `outcome.rs`: no use case failed, the client waited long enough); the work is dropped (a
+/// transaction in progress rolls back).
+async fn limit_time<E: Endpoint>(next: E, req: Request, limit: Duration) -> poem::Result<Response> {
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(answer) => answer.map(IntoResponse::into_response),
+        Err(_) => {
+            tracing::warn!(seconds = limit.as_secs(), "an answer took too long and was given up");
+            Err(poem::Error::from_string("The answer took too long: try again.", StatusCode::SERVICE_UNAVAILABLE))
+        }
+    }
 }
 
 /// Logs method, path, status and latency. Never the query string: it may carry a booking's token; nor the

@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use poem::http::StatusCode;
-use poem::{Endpoint, IntoResponse, Request, Response};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Patience {
@@ -23,18 +22,6 @@ impl Default for Patience {
         // The answer waits longer than the database's own 30-second limits; idle connections
         // outlast an answer, and the board's 15-second keep-alives keep its stream open.
         Self { body: Duration::from_secs(20), answer: Duration::from_secs(60), idle: Duration::from_secs(75) }
-    }
-}
-
-/// Answers 503 when the answer takes longer than `limit`; the work is dropped (a transaction in
-/// progress rolls back).
-pub async fn limit_time<E: Endpoint>(next: E, req: Request, limit: Duration) -> poem::Result<Response> {
-    match tokio::time::timeout(limit, next.call(req)).await {
-        Ok(answer) => answer.map(IntoResponse::into_response),
-        Err(_) => {
-            tracing::warn!(seconds = limit.as_secs(), "an answer took too long and was given up");
-            Err(poem::Error::from_string("The answer took too long: try again.", StatusCode::SERVICE_UNAVAILABLE))
-        }
     }
 }
 

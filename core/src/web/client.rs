@@ -1,8 +1,8 @@
 //! Who is asking: the key of the anti-hoarding limits, for the pages and the API alike.
 
-use std::net::IpAddr;
-
 use poem::Request;
+
+use crate::domain::network::limit_key;
 
 /// The client's IP address: the first `X-Forwarded-For` hop when `trust_forwarded_for`, else the
 /// peer address. What staff actions record in the audit log.
@@ -19,32 +19,4 @@ pub(crate) fn client_address(request: &Request, trust_forwarded_for: bool) -> Op
 pub(crate) fn client_key(request: &Request, trust_forwarded_for: bool) -> Option<String> {
     let address = client_address(request, trust_forwarded_for)?;
     Some(limit_key(&address))
-}
-
-fn limit_key(address: &str) -> String {
-    match address.parse::<IpAddr>() {
-        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
-            let [a, b, c, d, ..] = v6.segments();
-            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
-        }
-        Ok(IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or_else(|| v6.to_string(), |v4| v4.to_string()),
-        Ok(IpAddr::V4(v4)) => v4.to_string(),
-        // Not an address (a proxy's odd header): counted as given, within a bound.
-        Err(_) => address.chars().take(64).collect(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::limit_key;
-
-    #[test]
-    fn ipv6_clients_share_their_64_and_ipv4_stays_whole() {
-        assert_eq!(limit_key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
-        assert_eq!(limit_key("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
-        assert_ne!(limit_key("2001:db8:1:3::1"), limit_key("2001:db8:1:2::1"));
-        assert_eq!(limit_key("::ffff:192.0.2.7"), "192.0.2.7");
-        assert_eq!(limit_key("192.0.2.7"), "192.0.2.7");
-        assert_eq!(limit_key(&"x".repeat(500)).len(), 64);
-    }
 }

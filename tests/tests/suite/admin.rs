@@ -287,6 +287,16 @@ async fn login_is_throttled(backend: Backend) {
     let retry_after: u32 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry_after), "{retry_after}");
 
+    // An IPv6 client rotating its addresses inside its /64 is one client.
+    let mut refused = 0;
+    for i in 0..31 {
+        let (status, _) =
+            s.try_log_in(&format!("nessuno{i}@example.it"), "guess", &format!("2001:db8:5:6::{i:x}")).await;
+        refused += usize::from(status == 429);
+    }
+    assert_eq!(refused, 1, "one line, one budget");
+    assert_eq!(s.try_log_in("nessuno@example.it", "guess", "2001:db8:5:7::1").await.0, 401, "the next /64 is another");
+
     // A day later the counts are forgotten, and the next login prunes them: sprayed guesses do not
     // pile up in the database.
     use sea_orm::{ConnectionTrait, Statement};

@@ -258,8 +258,11 @@ enum Opening {
 }
 
 /// The throttle's keys for an address as typed and a client: digests, never the values.
+/// The keys a login attempt is counted under: the account typed, and the client's line (an IPv6
+/// client by its /64, so that rotating addresses buys no fresh attempts).
 pub(super) fn attempt_keys(typed: &str, client: Option<&str>) -> (String, Option<String>) {
-    (format!("account:{}", digest(typed)), client.map(|c| format!("client:{}", digest(c))))
+    let line = |c: &str| format!("client:{}", digest(&crate::domain::network::limit_key(c)));
+    (format!("account:{}", digest(typed)), client.map(line))
 }
 
 pub(super) fn throttled(account_key: &str, client_key: Option<&str>) -> Vec<(String, Policy)> {
