@@ -190,9 +190,9 @@ async fn limit_body<E: Endpoint>(next: E, mut req: Request, patience: Duration) 
     next.call(req).await
 }
 
-/// Answers "unavailable" when the answer takes longer than `limit` (beside `/readyz`, the one such answer not decided by
-/// `outcome.rs`: no use case failed, the client waited long enough); the work is dropped (a
-/// transaction in progress rolls back).
+/// Answers "unavailable" when the answer takes longer than `limit`; the work is dropped (a
+/// transaction in progress rolls back). Beside `/readyz`, the one such answer `outcome.rs` does not
+/// decide: no use case failed, the client has waited long enough.
 async fn limit_time<E: Endpoint>(next: E, req: Request, limit: Duration) -> poem::Result<Response> {
     match tokio::time::timeout(limit, next.call(req)).await {
         Ok(answer) => answer.map(IntoResponse::into_response),

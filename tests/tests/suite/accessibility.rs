@@ -74,6 +74,8 @@ async fn a_body_publishes_its_accessibility_statement(backend: Backend) {
     }
     let (_, english) = citizen_page(&s, "/accessibility?lang=en", "en").await;
     assert!(english.contains("partially comply") && english.contains("30 September 2026"), "{english}");
+    // Written in Italian only: shown in Italian, marked as such for screen readers.
+    assert!(english.contains("<div lang=\"it\">\n<p>Le ricevute in PDF"), "{english}");
 
     // Withdrawn: back to "not published yet".
     let (status, _) = s.admin_form(&admin, &path, &[("version", "2"), ("conformance", "")]).await;

@@ -257,9 +257,8 @@ enum Opening {
     Signed { two_factor: bool },
 }
 
-/// The throttle's keys for an address as typed and a client: digests, never the values.
-/// The keys a login attempt is counted under: the account typed, and the client's line (an IPv6
-/// client by its /64, so that rotating addresses buys no fresh attempts).
+/// The throttle's keys for an address as typed and a client's line (an IPv6 client by its /64, so
+/// that rotating addresses buys no fresh attempts): digests, never the values.
 pub(super) fn attempt_keys(typed: &str, client: Option<&str>) -> (String, Option<String>) {
     let line = |c: &str| format!("client:{}", digest(&crate::domain::network::limit_key(c)));
     (format!("account:{}", digest(typed)), client.map(line))

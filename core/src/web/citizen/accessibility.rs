@@ -16,9 +16,14 @@ pub async fn accessibility_page(web: WebData<'_>, request: &Request, Path(tenant
         (None, Some(url)) => return Ok(see_other(url)),
         (None, None) => None,
         (Some(statement), _) => {
-            let text = statement.non_accessible.as_ref().map(|t| t.get(visit.locale)).unwrap_or_default();
+            // The visitor's language where the body wrote one, else its default, marked as such.
+            let (language, text) = statement.non_accessible.as_ref().map_or((visit.locale, ""), |texts| {
+                let in_language = |wanted| texts.translations().find(|(locale, _)| *locale == wanted);
+                in_language(visit.locale).or_else(|| in_language(config.default_locale())).unwrap_or((visit.locale, ""))
+            });
             Some(StatementView {
                 conformance: statement.conformance.code(),
+                non_accessible_lang: language.code(),
                 non_accessible: text
                     .split("\n\n")
                     .map(str::trim)

@@ -417,6 +417,8 @@ pub struct AccessibilityView {
 #[derive(Serialize)]
 pub struct StatementView {
     pub conformance: &'static str,
+    /// The language the text below is written in.
+    pub non_accessible_lang: &'static str,
     pub non_accessible: Vec<String>,
     pub prepared_on: String,
     pub reviewed_on: Option<String>,
